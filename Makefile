@@ -1,0 +1,51 @@
+# Doorstep — every target sets itself up; `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test test-pg lint fmt migrate seed bench bench-quick fuzz clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(TOOLS)/bin/uv:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required"; exit 1; }
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: uv.lock pyproject.toml shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+venv: $(VENV)/.synced ## Create the virtual environment from the lock file
+
+migrate: venv ## Apply every service's migrations (SQLite under var/ unless configured)
+	$(PY) -m doorstep_shared.migrations upgrade
+
+run: venv ## Set up, migrate, load demo data once and start gateway + 3 services
+	$(PY) -m doorstep_shared.launcher
+
+test: venv ## Run the whole suite (SQLite; PostgreSQL too when DOORSTEP_TEST_DATABASE_URL is set)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-pg: venv ## Run the suite on SQLite and on the local PostgreSQL
+	DOORSTEP_TEST_DATABASE_URL=$${DOORSTEP_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
+	DOORSTEP_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy shared/src gateway/src services/catalog/src services/proxy/src services/stations/src
+
+fmt: venv ## Format and auto-fix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean: ## Remove the environment and local data
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

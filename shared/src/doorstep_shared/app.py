@@ -1,0 +1,140 @@
+"""The common shape of a Doorstep service app: lifespan, errors, health, metrics, auth."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from .config import ServiceSettings
+from .db import create_engine, make_sessionmaker, ping, session_scope
+from .errors import PROBLEM_JSON, install_error_handlers
+from .migrations import current_revision, head_revision
+from .observability import Metrics, RequestContextMiddleware, configure_logging
+from .security import public
+from .tokens import KeySet, TokenVerifier
+
+logger = logging.getLogger("doorstep.app")
+
+Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    async for session in session_scope(factory):
+        yield session
+
+
+# The request's session: committed when the handler returns, before the response is sent.
+DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+def get_engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    description: str,
+    package: str,
+    routers: Sequence[APIRouter],
+    version: str = "0.1.0",
+    openapi_tags: list[dict[str, Any]] | None = None,
+    key_set: KeySet | None = None,
+    extra_lifespan: Lifespan | None = None,
+) -> FastAPI:
+    """Build a service app. ``package`` names the Python package holding ``migrations/``."""
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    metrics = Metrics(settings.service_name)
+    expected_head = head_revision(package)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(
+            settings.database_url,
+            schema=settings.database_schema,
+            pool_size=settings.database_pool_size,
+        )
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0), follow_redirects=False)
+        app.state.http = http
+        keys = key_set or KeySet(url=settings.jwks_url, file=settings.jwks_file, http=http)
+        app.state.verifier = TokenVerifier(
+            keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+        try:
+            if extra_lifespan is not None:
+                async with extra_lifespan(app):
+                    yield
+            else:
+                yield
+        finally:
+            await http.aclose()
+            await engine.dispose()
+
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+
+    ops = APIRouter(tags=["operations"], dependencies=[Depends(public)])
+
+    @ops.get("/healthz", summary="Liveness: the process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @ops.get("/readyz", summary="Readiness: database reachable and migrations at head")
+    async def readyz(request: Request) -> Response:
+        engine = request.app.state.engine
+        try:
+            await ping(engine)
+            revision = await current_revision(engine)
+        except Exception as exc:  # any failure means "not ready", never a 500
+            logger.warning("readiness: database unreachable (%s)", type(exc).__name__)
+            return _not_ready("database unreachable")
+        if revision != expected_head:
+            return _not_ready(f"migrations not at head ({revision} != {expected_head})")
+        return JSONResponse({"status": "ready", "revision": revision})
+
+    @ops.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics_endpoint() -> Response:
+        return metrics.render()
+
+    app.include_router(ops)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _not_ready(detail: str) -> Response:
+    body = {
+        "type": "/problems/not_ready",
+        "title": "Service Unavailable",
+        "status": 503,
+        "code": "not_ready",
+        "detail": detail,
+    }
+    return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)

@@ -1,0 +1,126 @@
+"""Database plumbing: engines for SQLite and PostgreSQL, the request session, column types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, event, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import registry
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def make_model_base(name: str) -> type[SQLModel]:
+    """A SQLModel base with its own MetaData, so each service's tables stay its own."""
+    reg = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+    base: type[SQLModel] = type(name, (SQLModel,), {"__module__": __name__}, registry=reg)
+    return base
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC instants on both databases (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC instant is expected")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+ShortString = String(64)
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(
+    url: str, *, schema: str | None = None, pool_size: int = 10, null_pool: bool = False
+) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout, PostgreSQL a search path."""
+    kwargs: dict[str, Any] = {}
+    if is_sqlite(url):
+        kwargs["connect_args"] = {"timeout": 30}
+        if null_pool:
+            kwargs["poolclass"] = NullPool
+    else:
+        connect_args: dict[str, Any] = {}
+        if schema:
+            connect_args["server_settings"] = {"search_path": schema}
+        kwargs["connect_args"] = connect_args
+        if null_pool:
+            kwargs["poolclass"] = NullPool
+        else:
+            kwargs.update(
+                pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=10
+            )
+    engine = create_async_engine(url, **kwargs)
+    if is_sqlite(url):
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # aiosqlite's own transaction handling is disabled so that BEGIN IMMEDIATE below
+        # is ours: writers queue on the database lock instead of failing on upgrade.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, autoflush=False)
+
+
+async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One session per request: committed if the handler returns, rolled back if it raises."""
+    async with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

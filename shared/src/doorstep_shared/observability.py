@@ -1,0 +1,156 @@
+"""Request ids, JSON logs and Prometheus metrics: pure ASGI, cheap on the hot path."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from pythonjsonlogger.json import JsonFormatter
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "x-request-id"
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# 18-digit resident ID numbers and 11-digit mainland mobile numbers never reach a log line.
+_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
+_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+
+
+def redact(text: str) -> str:
+    text = _ID_NUMBER.sub(r"\1********\2", text)
+    return _MOBILE.sub(r"\1****\2", text)
+
+
+class RedactingJsonFormatter(JsonFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+def configure_logging(service: str, level: str = "INFO", json_lines: bool = True) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if json_lines:
+        handler.setFormatter(
+            RedactingJsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                static_fields={"service": service},
+            )
+        )
+    else:
+        handler.setFormatter(
+            logging.Formatter(
+                f"%(asctime)s {service} %(levelname)s %(name)s [%(request_id)s] %(message)s"
+            )
+        )
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("uvicorn.access",):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """Takes or creates ``X-Request-ID``, exposes it to logs, returns it; records metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if _VALID_REQUEST_ID.match(candidate):
+                    request_id = candidate
+                break
+        if request_id is None:
+            request_id = new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        raw_id = request_id.encode("latin-1")
+        status_holder = [500]
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
+                headers.append((b"x-request-id", raw_id))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+            if self.metrics is not None:
+                route = scope.get("route")
+                path = getattr(route, "path", None) or "unmatched"
+                self.metrics.observe(
+                    scope["method"], path, status_holder[0], time.perf_counter() - started
+                )
+
+
+class Metrics:
+    """Per-app Prometheus registry (apps built in one test process must not share one)."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "doorstep_http_requests_total",
+            "HTTP requests",
+            ["service", "method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "doorstep_http_request_duration_seconds",
+            "HTTP request duration",
+            ["service", "method", "route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self.service = service
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(self.service, method, route, str(status)).inc()
+        self.latency.labels(self.service, method, route).observe(seconds)
+
+    def render(self) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def request_id_of(request: Request) -> str | None:
+    rid: Any = getattr(request.state, "request_id", None)
+    return rid if isinstance(rid, str) else request_id_var.get()

@@ -1,0 +1,37 @@
+"""Catalog app on each backend; tables emptied before every test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from doorstep_catalog.config import CatalogSettings
+from doorstep_catalog.main import create_app
+from doorstep_catalog.models import metadata
+
+from ..support import Tokens, client_for, create_database, drop_database, running, truncate_all
+
+
+@pytest.fixture(scope="session")
+async def catalog_app(
+    db_backend: str, tokens: Tokens, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[FastAPI]:
+    db = await create_database("doorstep_catalog", db_backend, tmp_path_factory.mktemp("catalog"))
+    settings = CatalogSettings(
+        environment="test", database_url=db.url, database_schema=db.schema, log_json=False
+    )
+    try:
+        async with running(create_app(settings, key_set=tokens.key_set())) as app:
+            yield app
+    finally:
+        await drop_database(db)
+
+
+@pytest.fixture
+async def catalog(catalog_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    await truncate_all(catalog_app.state.engine, metadata)
+    async with client_for(catalog_app) as client:
+        yield client

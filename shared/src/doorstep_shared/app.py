@@ -28,7 +28,7 @@ Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    async for session in session_scope(factory):
+    async with session_scope(factory) as session:
         yield session
 
 
@@ -52,6 +52,8 @@ def create_service_app(
     openapi_tags: list[dict[str, Any]] | None = None,
     key_set: KeySet | None = None,
     extra_lifespan: Lifespan | None = None,
+    extra_middleware: Sequence[tuple[Any, dict[str, Any]]] = (),
+    serve_docs: bool = True,
 ) -> FastAPI:
     """Build a service app. ``package`` names the Python package holding ``migrations/``."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
@@ -70,6 +72,7 @@ def create_service_app(
         http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0), follow_redirects=False)
         app.state.http = http
         keys = key_set or KeySet(url=settings.jwks_url, file=settings.jwks_file, http=http)
+        app.state.key_set = keys
         app.state.verifier = TokenVerifier(
             keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
         )
@@ -83,7 +86,7 @@ def create_service_app(
             await http.aclose()
             await engine.dispose()
 
-    docs = settings.docs_enabled
+    docs = settings.docs_enabled and serve_docs
     app = FastAPI(
         title=title,
         description=description,
@@ -98,7 +101,11 @@ def create_service_app(
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    for middleware_class, options in extra_middleware:
+        app.add_middleware(middleware_class, **options)
+    app.add_middleware(
+        RequestContextMiddleware, metrics=metrics
+    )  # outermost: ids and metrics for all
 
     ops = APIRouter(tags=["operations"], dependencies=[Depends(public)])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, event, text
@@ -15,6 +16,8 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from .errors import DoorstepError
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -24,10 +27,15 @@ NAMING_CONVENTION = {
 }
 
 
+def new_registry() -> registry:
+    """A mapper registry with its own MetaData, so each service's tables stay its own:
+    ``class CatalogModel(SQLModel, registry=new_registry()): pass``."""
+    return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
 def make_model_base(name: str) -> type[SQLModel]:
-    """A SQLModel base with its own MetaData, so each service's tables stay its own."""
-    reg = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-    base: type[SQLModel] = type(name, (SQLModel,), {"__module__": __name__}, registry=reg)
+    """Deprecated spelling of a per-service base; prefer subclassing with ``new_registry()``."""
+    base: type[SQLModel] = type(name, (SQLModel,), {"__module__": __name__}, registry=new_registry())
     return base
 
 
@@ -109,11 +117,16 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False, autoflush=False)
 
 
+@asynccontextmanager
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One session per request: committed if the handler returns, rolled back if it raises."""
     async with factory() as session:
         try:
             yield session
+        except DoorstepError as exc:
+            # Some refusals must still keep what they recorded (failed-login counters, audit).
+            await (session.commit() if exc.keep_changes else session.rollback())
+            raise
         except BaseException:
             await session.rollback()
             raise

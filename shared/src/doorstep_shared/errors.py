@@ -25,6 +25,7 @@ class DoorstepError(Exception):
     status: int = 400
     code: str = "bad_request"
     title: str = "Bad request"
+    keep_changes: bool = False  # commit the request's session even though the request fails
 
     def __init__(
         self,

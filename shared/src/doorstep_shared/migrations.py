@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import importlib
 import sys
-from typing import Any
+from typing import Any, Literal
 
 from alembic import command, context
 from alembic.config import Config
@@ -21,7 +21,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .db import create_engine, is_sqlite
+from .db import UTCDateTime, create_engine, is_sqlite
 
 SERVICES = {
     "gateway": "doorstep_gateway",
@@ -70,12 +70,19 @@ def run_env(metadata: MetaData) -> None:
     schema: str | None = cfg.attributes.get("schema")
     sqlite = is_sqlite(url)
 
+    def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+        # Migrations stay free of application imports: UTCDateTime is a plain aware DateTime.
+        if type_ == "type" and isinstance(obj, UTCDateTime):
+            return "sa.DateTime(timezone=True)"
+        return False
+
     def configure(conn: Connection | None = None, **kwargs: Any) -> None:
         context.configure(
             connection=conn,
             target_metadata=metadata,
             render_as_batch=sqlite,
             compare_type=True,
+            render_item=render_item,
             **kwargs,
         )
 

@@ -1,0 +1,68 @@
+"""Gateway settings (env prefix ``DOORSTEP_GATEWAY_``; the demo password is ``DOORSTEP_DEMO_PASSWORD``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from doorstep_shared.config import ServiceSettings
+
+DEFAULT_DEMO_PASSWORD = "doorstep-demo"  # noqa: S105 (local demo only; refused in production)
+
+
+class GatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DOORSTEP_GATEWAY_", extra="ignore")
+
+    port: int = 8000
+    service_name: str = "gateway"
+
+    catalog_url: str = Field("http://127.0.0.1:8001", description="Catalog service base URL")
+    proxy_url: str = Field("http://127.0.0.1:8002", description="Proxy service base URL")
+    stations_url: str = Field("http://127.0.0.1:8003", description="Stations service base URL")
+    upstream_connect_timeout: float = Field(1.0, description="Seconds to connect to a service")
+    upstream_read_timeout: float = Field(15.0, description="Seconds to wait for a service's answer")
+    upstream_max_connections: int = Field(200, description="Connection pool size per service")
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024, description="Largest request body accepted (413 beyond)"
+    )
+
+    signing_key_file: Path | None = Field(
+        None, description="RSA private key (PEM) that signs tokens; required in production"
+    )
+    signing_key_id: str | None = Field(
+        None, description="Key id (kid) of the signing key; default the file's stem"
+    )
+    access_token_ttl: int = Field(900, description="Access token lifetime in seconds")
+    refresh_token_ttl: int = Field(14 * 24 * 3600, description="Refresh token lifetime in seconds")
+    login_max_failures: int = Field(
+        5, description="Failed logins before the account is locked for a while"
+    )
+    login_lockout_seconds: int = Field(300, description="How long a locked account stays locked")
+
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Allowed CORS origins (closed when empty)"
+    )
+    redis_url: str | None = Field(None, description="Redis URL for shared rate-limit counters")
+    demo_password: str = Field(
+        DEFAULT_DEMO_PASSWORD,
+        validation_alias="DOORSTEP_DEMO_PASSWORD",
+        description="Password of the demo logins (DOORSTEP_DEMO_PASSWORD)",
+    )
+
+    @model_validator(mode="after")
+    def _production_guards(self) -> GatewaySettings:
+        if self.environment == "production" and self.signing_key_file is None:
+            raise ValueError("DOORSTEP_GATEWAY_SIGNING_KEY_FILE must be set in production")
+        return self
+
+    @property
+    def upstreams(self) -> dict[str, str]:
+        return {"catalog": self.catalog_url, "proxy": self.proxy_url, "stations": self.stations_url}
+
+
+@lru_cache
+def get_settings() -> GatewaySettings:
+    return GatewaySettings()

@@ -1,0 +1,152 @@
+"""The gateway app: identity and tokens, routing to the services, merged API docs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from doorstep_shared.app import create_service_app
+from doorstep_shared.security import public
+from doorstep_shared.tokens import (
+    KeySet,
+    SigningKey,
+    TokenSigner,
+    jwks_document,
+    load_or_create_dev_key,
+)
+
+from .config import GatewaySettings, get_settings
+from .openapi_merge import MergedOpenAPI
+from .router import auth_router, directory_router, wellknown_router
+from .upstream import UpstreamRouter, Upstreams
+
+DESCRIPTION = """\
+Doorstep (家门口): one entry for every client of the county's community services.
+
+* **Sign in** with *Authorize* (OAuth2 password flow; demo logins in the README, e.g.
+  `chaoyang.worker` / `doorstep-demo`), then try any call.
+* `/api/v1/catalog/...` — the generalist's handbook (办事指南); `/api/v1/proxy/...` — the
+  doorstep proxy service (上门代办); `/api/v1/stations/...` — party-mass stations (党群驿站).
+* Errors are RFC 9457 `application/problem+json` with a stable `code`.
+"""
+
+
+def load_signing_key(settings: GatewaySettings) -> SigningKey:
+    if settings.signing_key_file is not None:
+        kid = settings.signing_key_id or settings.signing_key_file.stem
+        return SigningKey.from_pem(kid, settings.signing_key_file.read_bytes())
+    return load_or_create_dev_key(settings.var_dir / "keys" / "signing")
+
+
+def create_app(
+    settings: GatewaySettings | None = None, *, signing_key: SigningKey | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    key = signing_key or load_signing_key(settings)
+    key_set = KeySet(keys={key.kid: key.private_key.public_key()})
+    upstreams = Upstreams(
+        urls=settings.upstreams,
+        connect_timeout=settings.upstream_connect_timeout,
+        read_timeout=settings.upstream_read_timeout,
+        max_connections=settings.upstream_max_connections,
+    )
+    holder: dict[str, FastAPI] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upstreams.open()
+        try:
+            yield
+        finally:
+            await upstreams.close()
+
+    middleware: list[tuple[Any, dict[str, Any]]] = [
+        (
+            UpstreamRouter,
+            {
+                "upstreams": upstreams,
+                "verifier_of": lambda: holder["app"].state.verifier,
+                "max_body_bytes": settings.max_body_bytes,
+            },
+        )
+    ]
+    if settings.cors_origins:
+        middleware.append(
+            (
+                CORSMiddleware,
+                {
+                    "allow_origins": settings.cors_origins,
+                    "allow_methods": ["*"],
+                    "allow_headers": [
+                        "Authorization",
+                        "Content-Type",
+                        "Idempotency-Key",
+                        "If-Match",
+                        "If-None-Match",
+                        "X-Request-ID",
+                    ],
+                    "expose_headers": ["ETag", "X-Request-ID", "Retry-After"],
+                },
+            )
+        )
+    app = create_service_app(
+        settings=settings,
+        title="Doorstep",
+        description=DESCRIPTION,
+        package="doorstep_gateway",
+        routers=[auth_router, directory_router, wellknown_router],
+        key_set=key_set,
+        extra_lifespan=lifespan,
+        extra_middleware=middleware,
+        serve_docs=False,
+        openapi_tags=[
+            {"name": "auth", "description": "Tokens and identity"},
+            {"name": "directory", "description": "The county's communities, grids and staff"},
+        ],
+    )
+    holder["app"] = app
+    app.state.signer = TokenSigner(
+        key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        access_ttl=settings.access_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+    )
+    app.state.jwks = jwks_document([key])
+    app.state.upstreams = upstreams
+    merged = MergedOpenAPI()
+
+    if settings.docs_enabled:
+
+        @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(public)])
+        async def openapi(request: Request) -> JSONResponse:
+            return JSONResponse(await merged.document(app.openapi(), upstreams.clients))
+
+        @app.get("/docs", include_in_schema=False, dependencies=[Depends(public)])
+        async def swagger() -> HTMLResponse:
+            return get_swagger_ui_html(
+                openapi_url="/openapi.json",
+                title="Doorstep — API",
+                oauth2_redirect_url="/docs/oauth2-redirect",
+                swagger_ui_parameters={"persistAuthorization": True},
+            )
+
+        @app.get("/docs/oauth2-redirect", include_in_schema=False, dependencies=[Depends(public)])
+        async def swagger_redirect() -> HTMLResponse:
+            return get_swagger_ui_oauth2_redirect_html()
+
+        @app.get("/redoc", include_in_schema=False, dependencies=[Depends(public)])
+        async def redoc() -> HTMLResponse:
+            return get_redoc_html(openapi_url="/openapi.json", title="Doorstep — API reference")
+
+    return app

@@ -1,0 +1,170 @@
+"""Gateway routes: the OAuth2 token endpoint, JWKS, who-am-I and the org directory."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.errors import DoorstepError
+from doorstep_shared.permissions import Permission
+from doorstep_shared.security import CurrentPrincipal, public, require
+from doorstep_shared.tokens import Principal, TokenSigner, TokenVerifier
+
+from . import repository, service
+from .schemas import CommunityRead, GridRead, Me, TokenResponse, UserRead
+
+PROBLEM = {"model": dict[str, Any], "content": {"application/problem+json": {}}}
+
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+directory_router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
+wellknown_router = APIRouter(tags=["auth"], dependencies=[Depends(public)])
+
+_basic = HTTPBasic(auto_error=False)
+
+
+def _signer(request: Request) -> TokenSigner:
+    signer: TokenSigner = request.app.state.signer
+    return signer
+
+
+def _verifier(request: Request) -> TokenVerifier:
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier
+
+
+class UnsupportedGrant(DoorstepError):
+    status = 400
+    code = "unsupported_grant_type"
+    title = "Unsupported grant type"
+
+
+@auth_router.post(
+    "/token",
+    response_model=TokenResponse,
+    response_model_exclude_none=True,
+    summary="OAuth2 token endpoint (password, refresh_token, client_credentials)",
+    dependencies=[Depends(public)],
+    responses={400: PROBLEM, 401: PROBLEM, 422: PROBLEM},
+)
+async def token(
+    request: Request,
+    session: DbSession,
+    grant_type: Annotated[
+        str, Form(max_length=40, description="password | refresh_token | client_credentials")
+    ],
+    username: Annotated[str | None, Form(max_length=64)] = None,
+    password: Annotated[str | None, Form(max_length=256)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=4096)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    scope: Annotated[str | None, Form(max_length=1000)] = None,
+    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)] = None,
+) -> dict[str, object]:
+    settings = request.app.state.settings
+    signer = _signer(request)
+    if grant_type == "password":
+        if not username or password is None:
+            raise service.InvalidGrant("username and password are required.")
+        return await service.password_grant(
+            session,
+            signer,
+            username,
+            password,
+            max_failures=settings.login_max_failures,
+            lockout_seconds=settings.login_lockout_seconds,
+        )
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise service.InvalidGrant("refresh_token is required.")
+        return await service.refresh_grant(session, signer, _verifier(request), refresh_token)
+    if grant_type == "client_credentials":
+        cid = basic.username if basic else client_id
+        secret = basic.password if basic else client_secret
+        if not cid or not secret:
+            raise service.InvalidClient()
+        return await service.client_credentials_grant(session, signer, cid, secret, scope)
+    raise UnsupportedGrant(
+        f"grant_type {grant_type!r} is not supported.", error="unsupported_grant_type"
+    )
+
+
+@auth_router.post(
+    "/revoke",
+    status_code=200,
+    summary="Revoke a refresh token (RFC 7009): ends that login's token family",
+    dependencies=[Depends(public)],
+    responses={422: PROBLEM},
+)
+async def revoke(
+    request: Request,
+    session: DbSession,
+    token: Annotated[str, Form(max_length=4096)],
+    token_type_hint: Annotated[str | None, Form(max_length=40)] = None,
+) -> dict[str, str]:
+    await service.revoke(session, _verifier(request), token)
+    return {"status": "revoked"}
+
+
+@auth_router.get(
+    "/me", response_model=Me, summary="Who the bearer token says you are", responses={401: PROBLEM}
+)
+async def me(principal: CurrentPrincipal) -> Me:
+    return Me(
+        subject=principal.subject,
+        kind=principal.kind,
+        name=principal.name,
+        roles=sorted(principal.roles),
+        scopes=sorted(principal.scopes),
+        permissions=sorted(principal.permissions),
+        community=principal.community,
+        grid=principal.grid,
+        communities=sorted(principal.communities),
+        expires_at=principal.expires_at,
+    )
+
+
+@wellknown_router.get(
+    "/.well-known/jwks.json", summary="Public keys that verify Doorstep tokens (JWKS)"
+)
+async def jwks(request: Request) -> dict[str, Any]:
+    document: dict[str, Any] = request.app.state.jwks
+    return document
+
+
+@directory_router.get(
+    "/communities",
+    response_model=list[CommunityRead],
+    summary="The county's communities and their grids",
+    responses={401: PROBLEM, 403: PROBLEM},
+)
+async def communities(
+    session: DbSession, _: Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
+) -> list[CommunityRead]:
+    grids = await repository.list_grids(session)
+    by_community: dict[str, list[GridRead]] = {}
+    for g in grids:
+        by_community.setdefault(g.community, []).append(GridRead.model_validate(g))
+    return [
+        CommunityRead(
+            code=c.code, name=c.name, placeholder=c.placeholder, grids=by_community.get(c.code, [])
+        )
+        for c in await repository.list_communities(session)
+    ]
+
+
+@directory_router.get(
+    "/users",
+    response_model=list[UserRead],
+    summary="Staff users visible to the caller (own community; county roles see all)",
+    responses={401: PROBLEM, 403: PROBLEM},
+)
+async def users(
+    session: DbSession, principal: Annotated[Principal, Depends(require(Permission.USERS_READ))]
+) -> list[UserRead]:
+    return [
+        UserRead.model_validate(u)
+        for u in await repository.list_users(session, principal.visible_communities)
+    ]

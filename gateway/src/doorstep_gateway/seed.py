@@ -1,0 +1,74 @@
+"""Demo directory and logins (idempotent). Staff names are invented."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared import org
+
+from .config import DEFAULT_DEMO_PASSWORD, get_settings
+from .models import ApiClient, Community, Grid, User
+from .passwords import hash_password
+
+# username, display name (invented), roles, community, grid
+DEMO_USERS = [
+    ("county.admin", "县级管理员", ["county_admin"], None, None),
+    ("zhenhuai.admin", "镇淮社区管理员", ["community_admin"], "zhenhuai", None),
+    ("chaoyang.admin", "朝阳社区管理员", ["community_admin"], "chaoyang", None),
+    ("zhenhuai.worker", "李明远", ["social_worker"], "zhenhuai", "zhenhuai-g7"),
+    ("chaoyang.worker", "陈雨欣", ["social_worker"], "chaoyang", "chaoyang-g6"),
+    ("shuxiang.keeper", "周慧芳", ["station_keeper"], "chaoyang", "chaoyang-g3"),
+    ("county.auditor", "县级审计员", ["auditor"], None, None),
+]
+
+DEMO_CLIENT = (
+    "demo.platform",
+    "12345热线（演示平台）",
+    ["catalog:read", "demands:write", "demands:read", "cases:read"],
+    ["chaoyang", "zhenhuai"],
+)
+
+
+async def seed(session: AsyncSession) -> None:
+    settings = get_settings()
+    if settings.is_production and settings.demo_password == DEFAULT_DEMO_PASSWORD:
+        raise RuntimeError("Refusing to create demo logins with the default password in production")
+    have = set((await session.exec(select(Community.code))).all())
+    for c in org.COMMUNITIES:
+        if c.code not in have:
+            session.add(Community(code=c.code, name=c.name, placeholder=c.placeholder))
+    await session.flush()
+    have = set((await session.exec(select(Grid.code))).all())
+    for c in org.COMMUNITIES:
+        for g in c.grids:
+            if g.code not in have:
+                session.add(Grid(code=g.code, community=g.community, name=g.name, number=g.number))
+    await session.flush()
+    have = set((await session.exec(select(User.username))).all())
+    password_hash = None
+    for username, display, roles, community, grid in DEMO_USERS:
+        if username in have:
+            continue
+        password_hash = password_hash or hash_password(settings.demo_password)
+        session.add(
+            User(
+                username=username,
+                display_name=display,
+                password_hash=password_hash,
+                roles=roles,
+                community=community,
+                grid=grid,
+            )
+        )
+    client_id, name, scopes, communities = DEMO_CLIENT
+    if await session.get(ApiClient, client_id) is None:
+        session.add(
+            ApiClient(
+                client_id=client_id,
+                name=name,
+                secret_hash=hash_password(settings.demo_password),
+                scopes=scopes,
+                communities=communities,
+            )
+        )

@@ -1,0 +1,160 @@
+"""The real system: four uvicorn processes on free ports, talking real HTTP to each other."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..support import PG_URL
+
+APPS = {
+    "gateway": "doorstep_gateway",
+    "catalog": "doorstep_catalog",
+    "proxy": "doorstep_proxy",
+    "stations": "doorstep_stations",
+}
+PASSWORD = "e2e-demo-password"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class System:
+    env: dict[str, str]
+    ports: dict[str, int]
+    log_dir: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def url(self, app: str = "gateway") -> str:
+        return f"http://127.0.0.1:{self.ports[app]}"
+
+    def start(self, app: str) -> None:
+        log = open(self.log_dir / f"{app}.log", "ab")  # noqa: SIM115 (closed with the process)
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"{APPS[app]}.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.ports[app]),
+        ]
+        self.procs[app] = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        wait_healthy(self.url(app), self.procs[app])
+
+    def stop(self, app: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.pop(app)
+        proc.send_signal(sig)
+        proc.wait(timeout=20)
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url} exited with {proc.returncode} while starting")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not become healthy")
+
+
+def system_env(tmp: Path, ports: dict[str, int], backend: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
+    env["DOORSTEP_DEMO_PASSWORD"] = PASSWORD
+    gateway = f"http://127.0.0.1:{ports['gateway']}"
+    for app in APPS:
+        prefix = f"DOORSTEP_{app.upper()}_"
+        env[prefix + "ENVIRONMENT"] = "test"
+        env[prefix + "VAR_DIR"] = str(tmp)
+        env[prefix + "HOST"] = "127.0.0.1"
+        env[prefix + "PORT"] = str(ports[app])
+        env[prefix + "JWKS_URL"] = f"{gateway}/.well-known/jwks.json"
+        if backend == "postgresql":
+            env[prefix + "DATABASE_URL"] = PG_URL
+            env[prefix + "DATABASE_SCHEMA"] = f"e2e_{app}_{tmp.name[-8:]}".lower().replace("-", "_")
+        if app != "gateway":
+            env[f"DOORSTEP_GATEWAY_{app.upper()}_URL"] = f"http://127.0.0.1:{ports[app]}"
+    env["DOORSTEP_GATEWAY_UPSTREAM_READ_TIMEOUT"] = "5"
+    return env
+
+
+@pytest.fixture(scope="session")
+def system(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    tmp = tmp_path_factory.mktemp(f"e2e-{db_backend}")
+    ports = {app: free_port() for app in APPS}
+    system = System(system_env(tmp, ports, db_backend), ports, tmp)
+    seed = subprocess.run(
+        [sys.executable, "-m", "doorstep_shared.launcher", "--seed-only"],
+        env=system.env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert seed.returncode == 0, seed.stderr.decode()[-3000:]
+    try:
+        for app in ("catalog", "proxy", "stations", "gateway"):
+            system.start(app)
+        yield system
+    finally:
+        for app in list(system.procs):
+            try:
+                system.stop(app)
+            except subprocess.TimeoutExpired:
+                system.procs.get(app) and system.procs[app].kill()
+        if db_backend == "postgresql":
+            _drop_schemas(system.env)
+
+
+def _drop_schemas(env: dict[str, str]) -> None:
+    import asyncio
+
+    from sqlalchemy import text
+
+    from doorstep_shared.db import create_engine
+
+    async def drop() -> None:
+        engine = create_engine(PG_URL, null_pool=True)
+        async with engine.begin() as conn:
+            for app in APPS:
+                schema = env[f"DOORSTEP_{app.upper()}_DATABASE_SCHEMA"]
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await engine.dispose()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+def admin_token(system: System) -> str:
+    return login(system, "county.admin")
+
+
+def login(system: System, username: str) -> str:
+    resp = httpx.post(
+        f"{system.url()}/api/v1/auth/token",
+        data={"grant_type": "password", "username": username, "password": PASSWORD},
+        timeout=10,
+    )
+    assert resp.status_code == 200, resp.text
+    return str(resp.json()["access_token"])

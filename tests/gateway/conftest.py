@@ -1,0 +1,51 @@
+"""Gateway app on each backend, signed with the suite's test key, demo logins seeded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from doorstep_gateway.config import GatewaySettings
+from doorstep_gateway.main import create_app
+from doorstep_gateway.models import metadata
+from doorstep_gateway.seed import seed
+
+from ..support import Tokens, client_for, create_database, drop_database, running, truncate_all
+
+DEAD_UPSTREAM = "http://127.0.0.1:9"  # discard port: nothing listens
+
+
+@pytest.fixture(scope="session")
+async def gateway_app(
+    db_backend: str, tokens: Tokens, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[FastAPI]:
+    db = await create_database("doorstep_gateway", db_backend, tmp_path_factory.mktemp("gateway"))
+    settings = GatewaySettings(
+        environment="test",
+        database_url=db.url,
+        database_schema=db.schema,
+        log_json=False,
+        catalog_url=DEAD_UPSTREAM,
+        proxy_url=DEAD_UPSTREAM,
+        stations_url=DEAD_UPSTREAM,
+        login_max_failures=3,
+        max_body_bytes=1024 * 1024,
+    )
+    try:
+        async with running(create_app(settings, signing_key=tokens.key)) as app:
+            yield app
+    finally:
+        await drop_database(db)
+
+
+@pytest.fixture
+async def gateway(gateway_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    await truncate_all(gateway_app.state.engine, metadata)
+    async with gateway_app.state.sessionmaker() as session:
+        await seed(session)
+        await session.commit()
+    async with client_for(gateway_app) as client:
+        yield client

@@ -42,8 +42,7 @@ class System:
     def url(self, app: str = "gateway") -> str:
         return f"http://127.0.0.1:{self.ports[app]}"
 
-    def start(self, app: str) -> None:
-        log = open(self.log_dir / f"{app}.log", "ab")  # noqa: SIM115 (closed with the process)
+    def start(self, app: str, *, wait: bool = True) -> None:
         cmd = [
             sys.executable,
             "-m",
@@ -55,8 +54,10 @@ class System:
             "--port",
             str(self.ports[app]),
         ]
-        self.procs[app] = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-        wait_healthy(self.url(app), self.procs[app])
+        with open(self.log_dir / f"{app}.log", "ab") as log:  # the child keeps its own copy
+            self.procs[app] = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        if wait:
+            wait_healthy(self.url(app), self.procs[app])
 
     def stop(self, app: str, sig: int = signal.SIGTERM) -> None:
         proc = self.procs.pop(app)
@@ -114,8 +115,10 @@ def system(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     )
     assert seed.returncode == 0, seed.stderr.decode()[-3000:]
     try:
-        for app in ("catalog", "proxy", "stations", "gateway"):
-            system.start(app)
+        for app in APPS:
+            system.start(app, wait=False)
+        for app in APPS:
+            wait_healthy(system.url(app), system.procs[app])
         yield system
     finally:
         for app in list(system.procs):

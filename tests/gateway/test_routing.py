@@ -47,3 +47,25 @@ async def test_unknown_paths_are_problem_json_404(gateway: httpx.AsyncClient) ->
     resp = await gateway.get("/api/v1/nothing/here")
     assert resp.status_code == 404
     assert resp.headers["content-type"] == "application/problem+json"
+
+
+async def test_readiness_follows_the_migration_revision(gateway: httpx.AsyncClient) -> None:
+    from sqlalchemy import text
+
+    engine = gateway._transport.app.state.engine  # type: ignore[attr-defined]
+    assert (await gateway.get("/readyz")).status_code == 200
+    async with engine.begin() as conn:
+        head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'newer0release'"))
+    try:
+        # A newer release migrated the database: this (older) pod keeps serving.
+        assert (await gateway.get("/readyz")).status_code == 200
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM alembic_version"))
+        not_ready = await gateway.get("/readyz")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["code"] == "not_ready"
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM alembic_version"))
+            await conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head})

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .config import ServiceSettings
 from .db import create_engine, make_sessionmaker, ping, session_scope
 from .errors import PROBLEM_JSON, install_error_handlers
-from .migrations import current_revision, head_revision
+from .migrations import current_revision, head_revision, known_revisions
 from .observability import Metrics, RequestContextMiddleware, configure_logging
 from .security import public
 from .tokens import KeySet, TokenVerifier
@@ -59,6 +59,7 @@ def create_service_app(
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     metrics = Metrics(settings.service_name)
     expected_head = head_revision(package)
+    known = known_revisions(package)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,7 +123,9 @@ def create_service_app(
         except Exception as exc:  # any failure means "not ready", never a 500
             logger.warning("readiness: database unreachable (%s)", type(exc).__name__)
             return _not_ready("database unreachable")
-        if revision != expected_head:
+        # A revision this image does not know is a newer release's (expand/contract keeps it
+        # compatible), so old pods stay ready during a rolling upgrade; an older one is not.
+        if revision != expected_head and (revision is None or revision in known):
             return _not_ready(f"migrations not at head ({revision} != {expected_head})")
         return JSONResponse({"status": "ready", "revision": revision})
 

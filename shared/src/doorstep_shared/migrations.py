@@ -44,6 +44,11 @@ def head_revision(package: str) -> str | None:
     return script.get_current_head()
 
 
+def known_revisions(package: str) -> frozenset[str]:
+    script = ScriptDirectory.from_config(alembic_config(package, "sqlite://"))
+    return frozenset(rev.revision for rev in script.walk_revisions())
+
+
 def upgrade(package: str, url: str, schema: str | None = None, revision: str = "head") -> None:
     """Bring the database to ``revision``. Blocking: call via ``asyncio.to_thread`` from async code."""
     command.upgrade(alembic_config(package, url, schema), revision)

@@ -20,9 +20,7 @@ async def proxy_app(
     db_backend: str, tokens: Tokens, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[FastAPI]:
     db = await create_database("doorstep_proxy", db_backend, tmp_path_factory.mktemp("proxy"))
-    settings = ProxySettings(
-        environment="test", database_url=db.url, database_schema=db.schema, log_json=False
-    )
+    settings = ProxySettings(environment="test", database_url=db.url, database_schema=db.schema, log_json=False)
     try:
         async with running(create_app(settings, key_set=tokens.key_set())) as app:
             yield app

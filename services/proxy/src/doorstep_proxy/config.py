@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from doorstep_shared.config import ServiceSettings
+from doorstep_shared.pii import PiiCipher
 
 
 class ProxySettings(ServiceSettings):
@@ -14,6 +16,33 @@ class ProxySettings(ServiceSettings):
 
     port: int = 8002
     service_name: str = "proxy"
+
+    pii_keys: str | None = Field(
+        None,
+        repr=False,
+        description="AES-GCM keys for personal data: `kid1:base64key,kid2:base64key` (first encrypts)",
+    )
+    pii_hash_key: str | None = Field(
+        None, repr=False, description="Base64 HMAC key for the lookup hashes of personal data"
+    )
+    import_max_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest survey sheet accepted for import (bytes)"
+    )
+    import_max_rows: int = Field(20_000, ge=1, description="Most data rows accepted in one survey sheet")
+
+    @model_validator(mode="after")
+    def _pii_keys_in_production(self) -> ProxySettings:
+        if self.is_production and not (self.pii_keys and self.pii_hash_key):
+            raise ValueError("DOORSTEP_PROXY_PII_KEYS and DOORSTEP_PROXY_PII_HASH_KEY must be set in production")
+        return self
+
+    def pii_cipher(self) -> PiiCipher:
+        """The configured cipher; development and test fall back to keys kept under var/keys."""
+        if self.pii_keys and self.pii_hash_key:
+            return PiiCipher.from_config(self.pii_keys, self.pii_hash_key)
+        if self.is_production:  # unreachable through the validator; kept as a second lock
+            raise RuntimeError("personal-data keys are required in production")
+        return PiiCipher.dev(self.var_dir / "keys")
 
 
 @lru_cache

@@ -1,6 +1,9 @@
-"""The proxy app: the generalist's handbook (全科社工手册)."""
+"""The proxy app (朝阳代办): the four-clears ledger, workers and demands."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
@@ -9,15 +12,35 @@ from doorstep_shared.tokens import KeySet
 
 from .config import ProxySettings, get_settings
 from .router import router
+from .router_work import router as work_router
+
+TAGS = [
+    {"name": "compounds", "description": "Compounds (小区底数清)"},
+    {"name": "households", "description": "Households: people living together"},
+    {"name": "residents", "description": "Residents (居民情况清); personal data masked"},
+    {"name": "import", "description": "Bulk import of survey sheets (摸排表)"},
+    {"name": "workers", "description": "Proxy workers (代办人员清) and grid teams"},
+    {"name": "demands", "description": "Consultations and requests (群众诉求清)"},
+    {"name": "figures", "description": "Ledger and demand figures per community and grid"},
+    {"name": "audit", "description": "Reveal audit trail"},
+]
 
 
 def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pii = settings.pii_cipher()
+        yield
+
     return create_service_app(
-        settings=settings or get_settings(),
+        settings=settings,
         title="Doorstep proxy",
         description="Doorstep proxy service (朝阳代办): the four-clears ledger, cases, visits and leads.",
         package="doorstep_proxy",
-        routers=[router],
+        routers=[router, work_router],
         key_set=key_set,
-        openapi_tags=[{"name": "proxy", "description": "Doorstep proxy service (上门代办)"}],
+        openapi_tags=TAGS,
+        extra_lifespan=lifespan,
     )

@@ -1,8 +1,35 @@
-"""Proxy API shapes."""
+"""Proxy API shapes for the ledger: compounds, households, residents, reveals.
+
+Personal data goes out masked only (``*_masked``); plain values exist only in ``RevealRead``.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from doorstep_shared.rules.vocabulary import DISABILITY_TYPES, EMPLOYMENT_STATUSES
+
+Gender = Literal["male", "female"]
+DisabilityType = Literal[DISABILITY_TYPES]  # type: ignore[valid-type]
+EmploymentStatus = Literal[EMPLOYMENT_STATUSES]  # type: ignore[valid-type]
+ResidentStatus = Literal["active", "moved_away", "deceased"]
+Group = Literal["elderly_80", "disabled", "serious_illness", "living_alone", "dibao"]
+RevealField = Literal["id_number", "phone", "disability_certificate_no"]
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64)]
+AddressPart = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- compounds ----------------------------------------------------------------------------
 
 
 class CompoundRead(BaseModel):
@@ -12,5 +39,184 @@ class CompoundRead(BaseModel):
     name: str
     community: str
     grid: str
+    address: str
     buildings: int
     households: int
+    latitude: float | None
+    longitude: float | None
+    version: int
+
+
+class CompoundUpdate(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
+    address: Annotated[str, StringConstraints(max_length=200)] | None = None
+    buildings: int | None = Field(None, ge=0, le=1000)
+    households: int | None = Field(None, ge=0, le=100_000)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+
+
+# --- residents ----------------------------------------------------------------------------
+
+
+class BenefitIn(Input):
+    item_code: Code
+    since: dt.date | None = None
+
+
+class BenefitRead(BaseModel):
+    item_code: str
+    since: dt.date | None
+
+
+class ResidentFacts(Input):
+    """The eligibility facts (names as in the rule vocabulary); null means unknown."""
+
+    hukou_local: bool | None = None
+    disability_type: DisabilityType | None = None
+    disability_grade: int | None = Field(None, ge=1, le=4)
+    disability_certificate_no: Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{1,32}$")] | None = None
+    serious_illness: bool | None = None
+    living_alone: bool | None = None
+    dibao: bool | None = None
+    employment_status: EmploymentStatus | None = None
+    pension_insured: bool | None = None
+    children_count: int | None = Field(None, ge=0, le=20)
+    housing_difficulty: bool | None = None
+
+
+class ResidentCreate(ResidentFacts):
+    name: PersonName
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+    gender: Gender | None = Field(None, description="Checked against the ID number if given")
+    birth_date: dt.date | None = Field(None, description="Checked against the ID number if given")
+    phone: Annotated[str, StringConstraints(max_length=20)] | None = None
+    compound: Code
+    building: AddressPart = ""
+    unit: AddressPart = ""
+    room: AddressPart = ""
+    benefits: list[BenefitIn] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _grade_needs_type(self) -> ResidentCreate:
+        if self.disability_grade is not None and self.disability_type is None:
+            raise ValueError("disability_grade needs disability_type")
+        return self
+
+
+class ResidentUpdate(ResidentFacts):
+    """Only the fields sent change; sending ``null`` for a fact marks it unknown."""
+
+    name: PersonName | None = None
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=20)] | None = None
+    compound: Code | None = None
+    building: AddressPart | None = None
+    unit: AddressPart | None = None
+    room: AddressPart | None = None
+    benefits: list[BenefitIn] | None = Field(None, max_length=100)
+
+
+class ResidentRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    gender: Gender
+    birth_date: dt.date
+    age: int
+    id_number_masked: str
+    phone_masked: str | None
+    community: str
+    grid: str
+    compound: str
+    household_id: uuid.UUID | None
+    building: str
+    unit: str
+    room: str
+    hukou_local: bool | None
+    disability_type: str | None
+    disability_grade: int | None
+    disability_certificate_masked: str | None
+    serious_illness: bool | None
+    living_alone: bool | None
+    dibao: bool | None
+    employment_status: str | None
+    pension_insured: bool | None
+    children_count: int | None
+    housing_difficulty: bool | None
+    benefits: list[BenefitRead]
+    groups: list[Group]
+    status: ResidentStatus
+    removed_reason: str | None
+    removed_at: dt.datetime | None
+    surveyed_at: dt.datetime | None
+    surveyed_by: str | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ResidentLookup(Input):
+    """Exact lookup by a full ID number or phone, kept out of URLs (and so out of access logs)."""
+
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=20)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ResidentLookup:
+        if not self.id_number and not self.phone:
+            raise ValueError("give id_number or phone")
+        return self
+
+
+class ResidentRemove(Input):
+    status: Literal["moved_away", "deceased"]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+
+
+def _default_reveal_fields() -> list[RevealField]:
+    return ["id_number", "phone"]
+
+
+class RevealRequest(Input):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)] = Field(
+        description="Why the plain values are needed (kept in the audit record)"
+    )
+    fields: list[RevealField] = Field(default_factory=_default_reveal_fields, min_length=1, max_length=3)
+
+
+class RevealRead(BaseModel):
+    resident_id: uuid.UUID
+    id_number: str | None = None
+    phone: str | None = None
+    disability_certificate_no: str | None = None
+    audit_id: int
+
+
+class RevealAuditRead(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    actor_kind: str
+    resident_id: uuid.UUID
+    community: str
+    fields: list[str]
+    reason: str
+    request_id: str | None
+
+
+# --- households ---------------------------------------------------------------------------
+
+
+class HouseholdRead(BaseModel):
+    id: uuid.UUID
+    community: str
+    grid: str
+    compound: str
+    building: str
+    unit: str
+    room: str
+    members: int
+
+
+class HouseholdDetail(HouseholdRead):
+    residents: list[ResidentRead]

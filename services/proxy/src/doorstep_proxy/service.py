@@ -1,16 +1,531 @@
-"""Proxy rules."""
+"""Ledger rules: compounds, households, residents, personal data and its reveal.
+
+No FastAPI here and no commit: the request's session commits once when the handler returns.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from doorstep_shared.http import etag_of
+from doorstep_shared.observability import request_id_var
+from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone
 from doorstep_shared.tokens import Principal
 
-from . import repository
-from .models import Compound
+from . import repository as repo
+from .groups import GROUPS
+from .identity import age_on, check_id_number, check_phone
+from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
+from .schemas import (
+    BenefitIn,
+    BenefitRead,
+    CompoundUpdate,
+    HouseholdRead,
+    ResidentCreate,
+    ResidentLookup,
+    ResidentRead,
+    ResidentRemove,
+    ResidentUpdate,
+    RevealRead,
+    RevealRequest,
+)
+
+# AES-GCM associated data per field: a ciphertext copied into another column will not decrypt.
+ID_CTX = "resident.id_number"
+PHONE_CTX = "resident.phone"
+CERT_CTX = "resident.disability_cert"
+
+FACT_FIELDS = (
+    "hukou_local",
+    "disability_type",
+    "disability_grade",
+    "serious_illness",
+    "living_alone",
+    "dibao",
+    "employment_status",
+    "pension_insured",
+    "children_count",
+    "housing_difficulty",
+)
 
 
-async def compounds(session: AsyncSession, principal: Principal) -> Sequence[Compound]:
-    return await repository.list_compounds(session, principal)
+# --- versions and ETags ---------------------------------------------------------------
+
+
+def resident_etag(resident: Resident) -> str:
+    return etag_of("resident", str(resident.id), resident.version)
+
+
+def compound_etag(compound: Compound) -> str:
+    return etag_of("compound", compound.code, compound.version)
+
+
+def check_if_match(if_match: str | None, current_etag: str, current_version: int) -> None:
+    """412 when ``If-Match`` names an older version (absent header: last write wins)."""
+    if if_match is None:
+        return
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",") if t.strip()]
+    if "*" in tags or current_etag in tags:
+        return
+    raise PreconditionFailed(
+        "The resource has changed since you read it; reload and retry.",
+        code="stale_etag",
+        current_etag=current_etag,
+        current_version=current_version,
+    )
+
+
+# --- compounds ------------------------------------------------------------------------
+
+
+async def compounds(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    community: str | None,
+    grid: str | None,
+    after: str | None,
+    limit: int,
+) -> Sequence[Compound]:
+    return await repo.list_compounds(session, principal, community=community, grid=grid, after=after, limit=limit)
+
+
+async def compound(session: AsyncSession, principal: Principal, code: str) -> Compound:
+    found = await repo.get_compound(session, principal, code)
+    if found is None:
+        raise NotFound("No such compound.", code="compound_not_found")
+    return found
+
+
+async def update_compound(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    data: CompoundUpdate,
+    if_match: str | None,
+) -> Compound:
+    found = await repo.get_compound(session, principal, code, for_update=True)
+    if found is None:
+        raise NotFound("No such compound.", code="compound_not_found")
+    check_if_match(if_match, compound_etag(found), found.version)
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if key in ("name", "address", "buildings", "households") and value is None:
+            raise Invalid.field(f"body.{key}", "may not be null")
+        setattr(found, key, value)
+    found.version += 1
+    found.row_version = await repo.next_row_versions(session)
+    found.updated_at = utcnow()
+    await repo.flush_add(session, found)
+    return found
+
+
+# --- households -----------------------------------------------------------------------
+
+
+async def ensure_households(
+    session: AsyncSession, keys: dict[repo.AddressKey, Compound]
+) -> dict[repo.AddressKey, uuid.UUID]:
+    """The household at each address, created when missing (concurrency-safe upsert)."""
+    found = await repo.households_for(session, set(keys))
+    missing = [k for k in keys if k not in found]
+    if missing:
+        now = utcnow()
+        last = await repo.next_row_versions(session, len(missing))
+        rows = [
+            {
+                "id": uuid.uuid4(),
+                "community": keys[k].community,
+                "grid": keys[k].grid,
+                "compound_code": k[0],
+                "building": k[1],
+                "unit": k[2],
+                "room": k[3],
+                "version": 1,
+                "row_version": last - len(missing) + 1 + i,
+                "created_at": now,
+            }
+            for i, k in enumerate(missing)
+        ]
+        await repo.insert_households(session, rows)
+        found.update(await repo.households_for(session, set(missing)))
+    return found
+
+
+async def households(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    compound: str | None,
+    grid: str | None,
+    building: str | None,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[HouseholdRead]:
+    rows = await repo.list_households(
+        session,
+        principal,
+        compound=compound,
+        grid=grid,
+        building=building,
+        after=after,
+        limit=limit,
+    )
+    return [household_read(h, n) for h, n in rows]
+
+
+def household_read(h: Household, members: int) -> HouseholdRead:
+    return HouseholdRead(
+        id=h.id,
+        community=h.community,
+        grid=h.grid,
+        compound=h.compound_code,
+        building=h.building,
+        unit=h.unit,
+        room=h.room,
+        members=members,
+    )
+
+
+async def household(session: AsyncSession, principal: Principal, household_id: uuid.UUID) -> Household:
+    found = await repo.get_household(session, principal, household_id)
+    if found is None:
+        raise NotFound("No such household.", code="household_not_found")
+    return found
+
+
+# --- residents: reading ---------------------------------------------------------------
+
+
+def groups_of(r: Resident, today: dt.date) -> list[str]:
+    out = []
+    for group in GROUPS:
+        if group == "elderly_80":
+            hit = age_on(r.birth_date, today) >= 80
+        elif group == "disabled":
+            hit = r.disability_type is not None
+        else:
+            hit = getattr(r, group) is True
+        if hit:
+            out.append(group)
+    return out
+
+
+def resident_read(r: Resident, benefits: Sequence[ResidentBenefit], cipher: PiiCipher, today: dt.date) -> ResidentRead:
+    """The masked view: decrypts only to mask (the plain value never leaves this function)."""
+    id_masked = mask_id_number(cipher.decrypt(r.id_number_enc, context=ID_CTX)) or ""
+    phone = cipher.decrypt(r.phone_enc, context=PHONE_CTX) if r.phone_enc else None
+    cert = cipher.decrypt(r.disability_cert_enc, context=CERT_CTX) if r.disability_cert_enc else None
+    return ResidentRead(
+        id=r.id,
+        name=r.name,
+        gender=r.gender,
+        birth_date=r.birth_date,
+        age=age_on(r.birth_date, today),
+        id_number_masked=id_masked,
+        phone_masked=mask_phone(phone),
+        community=r.community,
+        grid=r.grid,
+        compound=r.compound_code,
+        household_id=r.household_id,
+        building=r.building,
+        unit=r.unit,
+        room=r.room,
+        disability_certificate_masked=mask_id_number(cert),
+        benefits=[BenefitRead(item_code=b.item_code, since=b.since) for b in benefits],
+        groups=groups_of(r, today),
+        status=r.status,
+        removed_reason=r.removed_reason,
+        removed_at=r.removed_at,
+        surveyed_at=r.surveyed_at,
+        surveyed_by=r.surveyed_by,
+        version=r.version,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        **{f: getattr(r, f) for f in FACT_FIELDS},
+    )
+
+
+async def reads(session: AsyncSession, residents: Sequence[Resident], cipher: PiiCipher) -> list[ResidentRead]:
+    benefits = await repo.benefits_of(session, [r.id for r in residents])
+    today = local_today()
+    return [resident_read(r, benefits.get(r.id, []), cipher, today) for r in residents]
+
+
+async def resident(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Resident:
+    found = await repo.get_resident(session, principal, resident_id)
+    if found is None:
+        raise NotFound("No such resident.", code="resident_not_found")
+    return found
+
+
+async def search(
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PiiCipher,
+    query: repo.ResidentQuery,
+    *,
+    phone: str | None,
+    after: Sequence[Any] | None,
+    limit: int,
+    phone_field: str = "query.phone",
+) -> tuple[list[ResidentRead], Resident | None]:
+    """Residents matching the query, a page at a time; the last row seeds the next cursor."""
+    if phone is not None:
+        query.phone_hash = cipher.lookup_hash(check_phone(phone, field=phone_field), kind="phone")
+    query.today = local_today()
+    rows = await repo.search_residents(session, principal, query, after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return await reads(session, rows, cipher), (rows[-1] if more else None)
+
+
+async def lookup(
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, data: ResidentLookup
+) -> list[ResidentRead]:
+    """Residents with exactly this ID number and/or phone (any status), via the lookup hashes."""
+    query = repo.ResidentQuery(statuses=())
+    if data.id_number:
+        number = check_id_number(data.id_number, field="body.id_number").number
+        query.id_number_hash = cipher.lookup_hash(number, kind="id_number")
+    phone = data.phone or None
+    items, _ = await search(
+        session, principal, cipher, query, phone=phone, after=None, limit=50, phone_field="body.phone"
+    )
+    return items
+
+
+def resident_cursor_key(r: Resident) -> list[Any]:
+    return [r.compound_code, r.building, r.unit, r.room, r.name, str(r.id)]
+
+
+# --- residents: writing ---------------------------------------------------------------
+
+
+async def _visible_compound(session: AsyncSession, principal: Principal, code: str, field: str) -> Compound:
+    found = await repo.get_compound(session, principal, code)
+    if found is None:
+        raise Invalid.field(field, "unknown compound", code="unknown_compound")
+    return found
+
+
+def duplicate_conflict(existing: Resident, principal: Principal, cipher: PiiCipher) -> Conflict:
+    """409 pointing at the record already holding this ID number (masked; only if visible)."""
+    if not principal.sees_community(existing.community):
+        return Conflict(
+            "This person is already registered in another community.",
+            code="duplicate_resident",
+            existing=None,
+        )
+    plain = cipher.decrypt(existing.id_number_enc, context=ID_CTX)
+    return Conflict(
+        "This person is already registered.",
+        code="duplicate_resident",
+        existing={
+            "id": str(existing.id),
+            "name": mask_name(existing.name),
+            "id_number_masked": mask_id_number(plain),
+            "compound": existing.compound_code,
+            "status": existing.status,
+        },
+    )
+
+
+def _benefit_rows(resident_id: uuid.UUID, benefits: Sequence[BenefitIn]) -> list[dict[str, Any]]:
+    by_code = {b.item_code: b.since for b in benefits}  # a repeated code keeps its last date
+    return [{"resident_id": resident_id, "item_code": c, "since": s} for c, s in by_code.items()]
+
+
+async def create_resident(
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, data: ResidentCreate
+) -> Resident:
+    facts = check_id_number(data.id_number, field="body.id_number", birth_date=data.birth_date, gender=data.gender)
+    phone = check_phone(data.phone, field="body.phone") if data.phone else None
+    compound_row = await _visible_compound(session, principal, data.compound, "body.compound")
+    id_hash = cipher.lookup_hash(facts.number, kind="id_number")
+    existing = await repo.resident_by_id_hash(session, id_hash)
+    if existing is not None:
+        raise duplicate_conflict(existing, principal, cipher)
+    key = (compound_row.code, data.building, data.unit, data.room)
+    household_id = (await ensure_households(session, {key: compound_row}))[key]
+    now = utcnow()
+    resident_row = Resident(
+        community=compound_row.community,
+        grid=compound_row.grid,
+        compound_code=compound_row.code,
+        household_id=household_id,
+        building=data.building,
+        unit=data.unit,
+        room=data.room,
+        name=data.name,
+        id_number_enc=cipher.encrypt(facts.number, context=ID_CTX),
+        id_number_hash=id_hash,
+        id_last4=facts.number[-4:],
+        phone_enc=cipher.encrypt(phone, context=PHONE_CTX) if phone else None,
+        phone_hash=cipher.lookup_hash(phone, kind="phone") if phone else None,
+        disability_cert_enc=(
+            cipher.encrypt(data.disability_certificate_no, context=CERT_CTX) if data.disability_certificate_no else None
+        ),
+        pii_kid=cipher.active_kid,
+        birth_date=facts.birth_date,
+        gender=facts.gender,
+        surveyed_at=now,
+        surveyed_by=principal.subject,
+        row_version=await repo.next_row_versions(session),
+        created_at=now,
+        created_by=principal.subject,
+        updated_at=now,
+        updated_by=principal.subject,
+        **{f: getattr(data, f) for f in FACT_FIELDS},
+    )
+    await repo.flush_add(session, resident_row)
+    if data.benefits:
+        await repo.replace_benefits(session, [resident_row.id], _benefit_rows(resident_row.id, data.benefits))
+    return resident_row
+
+
+async def update_resident(
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PiiCipher,
+    resident_id: uuid.UUID,
+    data: ResidentUpdate,
+    if_match: str | None,
+) -> Resident:
+    r = await repo.get_resident(session, principal, resident_id, for_update=True)
+    if r is None:
+        raise NotFound("No such resident.", code="resident_not_found")
+    check_if_match(if_match, resident_etag(r), r.version)
+    sent = data.model_fields_set
+    for required in ("name", "compound", "building", "unit", "room", "id_number"):
+        if required in sent and getattr(data, required) is None:
+            raise Invalid.field(f"body.{required}", "may not be null")
+    if data.id_number is not None:
+        facts = check_id_number(data.id_number, field="body.id_number")
+        id_hash = cipher.lookup_hash(facts.number, kind="id_number")
+        if id_hash != r.id_number_hash:
+            existing = await repo.resident_by_id_hash(session, id_hash)
+            if existing is not None:
+                raise duplicate_conflict(existing, principal, cipher)
+            r.id_number_enc = cipher.encrypt(facts.number, context=ID_CTX)
+            r.id_number_hash = id_hash
+            r.id_last4 = facts.number[-4:]
+            r.birth_date = facts.birth_date
+            r.gender = facts.gender
+    if "phone" in sent:
+        phone = check_phone(data.phone, field="body.phone") if data.phone else None
+        r.phone_enc = cipher.encrypt(phone, context=PHONE_CTX) if phone else None
+        r.phone_hash = cipher.lookup_hash(phone, kind="phone") if phone else None
+    if "disability_certificate_no" in sent:
+        cert = data.disability_certificate_no
+        r.disability_cert_enc = cipher.encrypt(cert, context=CERT_CTX) if cert else None
+    if data.name is not None:
+        r.name = data.name
+    for fact in FACT_FIELDS:
+        if fact in sent:
+            setattr(r, fact, getattr(data, fact))
+    if r.disability_grade is not None and r.disability_type is None:
+        raise Invalid.field("body.disability_type", "a disability grade needs a disability type")
+    if sent & {"compound", "building", "unit", "room"}:
+        code = data.compound or r.compound_code
+        compound_row = await _visible_compound(session, principal, code, "body.compound")
+        key = (
+            code,
+            data.building if data.building is not None else r.building,
+            data.unit if data.unit is not None else r.unit,
+            data.room if data.room is not None else r.room,
+        )
+        r.household_id = (await ensure_households(session, {key: compound_row}))[key]
+        r.compound_code, r.building, r.unit, r.room = key
+        r.community, r.grid = compound_row.community, compound_row.grid
+    if data.benefits is not None:
+        await repo.replace_benefits(session, [r.id], _benefit_rows(r.id, data.benefits))
+    now = utcnow()
+    r.version += 1
+    r.row_version = await repo.next_row_versions(session)
+    r.updated_at = r.surveyed_at = now
+    r.updated_by = r.surveyed_by = principal.subject
+    await repo.flush_add(session, r)
+    return r
+
+
+async def remove_resident(
+    session: AsyncSession,
+    principal: Principal,
+    resident_id: uuid.UUID,
+    data: ResidentRemove,
+    if_match: str | None,
+) -> Resident:
+    """Soft delete: the record stays (history, sync tombstone) with the reason it left."""
+    r = await repo.get_resident(session, principal, resident_id, for_update=True)
+    if r is None:
+        raise NotFound("No such resident.", code="resident_not_found")
+    check_if_match(if_match, resident_etag(r), r.version)
+    if r.status != "active":
+        raise Conflict("The resident is already off the register.", code="already_removed")
+    now = utcnow()
+    r.status = data.status
+    r.removed_reason = data.reason
+    r.removed_at = now
+    r.removed_by = principal.subject
+    r.version += 1
+    r.row_version = await repo.next_row_versions(session)
+    r.updated_at = now
+    r.updated_by = principal.subject
+    await repo.flush_add(session, r)
+    return r
+
+
+async def reveal(
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PiiCipher,
+    resident_id: uuid.UUID,
+    data: RevealRequest,
+) -> RevealRead:
+    """Plain personal data for one resident, recorded (who, whom, what, why, request) first."""
+    r = await repo.get_resident(session, principal, resident_id)
+    if r is None:
+        raise NotFound("No such resident.", code="resident_not_found")
+    fields = sorted(set(data.fields))
+    record = await repo.append_reveal(
+        session,
+        RevealAudit(
+            at=utcnow(),
+            actor=principal.subject,
+            actor_kind=principal.kind,
+            actor_roles=",".join(sorted(principal.roles))[:200],
+            resident_id=r.id,
+            community=r.community,
+            fields=",".join(fields),
+            reason=data.reason,
+            request_id=request_id_var.get(),
+        ),
+    )
+    assert record.id is not None
+    out = RevealRead(resident_id=r.id, audit_id=record.id)
+    if "id_number" in fields:
+        out.id_number = cipher.decrypt(r.id_number_enc, context=ID_CTX)
+    if "phone" in fields and r.phone_enc:
+        out.phone = cipher.decrypt(r.phone_enc, context=PHONE_CTX)
+    if "disability_certificate_no" in fields and r.disability_cert_enc:
+        out.disability_certificate_no = cipher.decrypt(r.disability_cert_enc, context=CERT_CTX)
+    return out
+
+
+async def reveals(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    resident_id: uuid.UUID | None,
+    actor: str | None,
+    after: int | None,
+    limit: int,
+) -> Sequence[RevealAudit]:
+    return await repo.list_reveals(session, principal, resident_id=resident_id, actor=actor, after=after, limit=limit)

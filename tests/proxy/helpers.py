@@ -1,0 +1,69 @@
+"""Shared helpers for the proxy tests: headers per demo role, valid ID numbers, seeding."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from doorstep_proxy.demo import make_id_number
+from doorstep_proxy.seed import seed_compounds
+
+from ..support import Tokens
+
+BASE = "/api/v1/proxy"
+_serial = itertools.count(101)
+
+
+def app_of(client: httpx.AsyncClient) -> FastAPI:
+    app: FastAPI = client._transport.app  # type: ignore[attr-defined]
+    return app
+
+
+async def with_compounds(client: httpx.AsyncClient) -> None:
+    async with app_of(client).state.sessionmaker() as session:
+        await seed_compounds(session)
+        await session.commit()
+
+
+def id_number(birth: dt.date = dt.date(1969, 9, 14), gender: str = "male") -> str:
+    return make_id_number(birth, next(_serial) * 2 % 1000, gender)
+
+
+def worker(tokens: Tokens, community: str = "chaoyang") -> dict[str, str]:
+    return tokens.headers("social_worker", community=community, grid=f"{community}-g6", subject=f"{community}.worker")
+
+
+def admin(tokens: Tokens, community: str = "chaoyang") -> dict[str, str]:
+    return tokens.headers("community_admin", community=community, subject=f"{community}.admin")
+
+
+def auditor(tokens: Tokens) -> dict[str, str]:
+    return tokens.headers("auditor", community=None, subject="county.auditor")
+
+
+def resident_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "江明远",
+        "id_number": id_number(),
+        "phone": "13812345678",
+        "compound": "binjiang",
+        "building": "6",
+        "unit": "2",
+        "room": "502",
+        "disability_type": "physical",
+        "disability_grade": 2,
+        "hukou_local": True,
+    }
+    body.update(overrides)
+    return body
+
+
+async def create(client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    resp = await client.post(f"{BASE}/residents", json=resident_body(**overrides), headers=headers)
+    assert resp.status_code == 201, resp.text
+    data: dict[str, Any] = resp.json()
+    return data

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from doorstep_proxy.config import ProxySettings
+
+
+def test_production_refuses_to_start_without_personal_data_keys() -> None:
+    with pytest.raises(ValidationError, match="PII_KEYS"):
+        ProxySettings(environment="production", database_url="postgresql+asyncpg://x/y")
+
+
+def test_configured_keys_encrypt_and_old_keys_still_decrypt(tmp_path: Path) -> None:
+    new, old, mac = (base64.b64encode(os.urandom(32)).decode() for _ in range(3))
+    before = ProxySettings(
+        environment="production", database_url="postgresql+asyncpg://x/y", pii_keys=f"old:{old}", pii_hash_key=mac
+    ).pii_cipher()
+    token = before.encrypt("13812345678", context="resident.phone")
+    after = ProxySettings(
+        environment="production",
+        database_url="postgresql+asyncpg://x/y",
+        pii_keys=f"k2:{new},old:{old}",
+        pii_hash_key=mac,
+    ).pii_cipher()
+    assert after.active_kid == "k2"
+    assert after.decrypt(token, context="resident.phone") == "13812345678"
+    assert after.lookup_hash("1", kind="phone") == before.lookup_hash("1", kind="phone")
+    assert "pii" not in repr(ProxySettings(environment="test", var_dir=tmp_path)).lower()
+
+
+def test_development_falls_back_to_keys_under_var(tmp_path: Path) -> None:
+    settings = ProxySettings(environment="development", var_dir=tmp_path)
+    first, second = settings.pii_cipher(), settings.pii_cipher()
+    assert (tmp_path / "keys" / "pii.keys").exists()
+    assert first.lookup_hash("x", kind="id_number") == second.lookup_hash("x", kind="id_number")

@@ -32,6 +32,11 @@ async def gateway_app(
         proxy_url=DEAD_UPSTREAM,
         stations_url=DEAD_UPSTREAM,
         login_max_failures=3,
+        rate_limit_token="100000/minute",
+        rate_limit_user="100000/minute",
+        rate_limit_anonymous="100000/minute",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,  # cheap hashes keep the suite fast; production uses the defaults
         max_body_bytes=1024 * 1024,
     )
     try:

@@ -9,9 +9,7 @@ from ..support import Tokens
 PASSWORD = "doorstep-demo"
 
 
-async def login(
-    client: httpx.AsyncClient, username: str, password: str = PASSWORD
-) -> httpx.Response:
+async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
     return await client.post(
         "/api/v1/auth/token",
         data={"grant_type": "password", "username": username, "password": password},
@@ -23,9 +21,7 @@ async def test_password_grant_issues_tokens_that_me_understands(gateway: httpx.A
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["token_type"] == "bearer" and body["expires_in"] > 0 and body["refresh_token"]
-    me = await gateway.get(
-        "/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}
-    )
+    me = await gateway.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     data = me.json()
     assert data["subject"] == "chaoyang.worker"
@@ -86,18 +82,14 @@ async def test_concurrent_use_of_one_refresh_token_succeeds_at_most_once(
 ) -> None:
     first = (await login(gateway, "chaoyang.admin")).json()
     data = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
-    results = await asyncio.gather(
-        *(gateway.post("/api/v1/auth/token", data=data) for _ in range(5))
-    )
+    results = await asyncio.gather(*(gateway.post("/api/v1/auth/token", data=data) for _ in range(5)))
     assert sum(r.status_code == 200 for r in results) <= 1
     assert all(r.status_code in (200, 400) for r in results)
 
 
 async def test_revoke_ends_the_login(gateway: httpx.AsyncClient) -> None:
     first = (await login(gateway, "county.admin")).json()
-    assert (
-        await gateway.post("/api/v1/auth/revoke", data={"token": first["refresh_token"]})
-    ).status_code == 200
+    assert (await gateway.post("/api/v1/auth/revoke", data={"token": first["refresh_token"]})).status_code == 200
     again = await gateway.post(
         "/api/v1/auth/token",
         data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
@@ -107,9 +99,7 @@ async def test_revoke_ends_the_login(gateway: httpx.AsyncClient) -> None:
 
 async def test_refresh_token_is_not_an_access_token(gateway: httpx.AsyncClient) -> None:
     first = (await login(gateway, "county.admin")).json()
-    me = await gateway.get(
-        "/api/v1/auth/me", headers={"Authorization": f"Bearer {first['refresh_token']}"}
-    )
+    me = await gateway.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {first['refresh_token']}"})
     assert me.status_code == 401
     assert me.json()["code"] == "wrong_token_type"
 
@@ -129,9 +119,7 @@ async def test_client_credentials_grant_gives_a_scoped_client_token(
     assert resp.status_code == 200, resp.text
     assert resp.json()["scope"] == "demands:write"
     me = (
-        await gateway.get(
-            "/api/v1/auth/me", headers={"Authorization": f"Bearer {resp.json()['access_token']}"}
-        )
+        await gateway.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {resp.json()['access_token']}"})
     ).json()
     assert me["kind"] == "client" and me["permissions"] == ["demands:write"]
     bad = await gateway.post(
@@ -167,12 +155,8 @@ async def test_jwks_publishes_the_signing_key(gateway: httpx.AsyncClient, tokens
     assert jwks["keys"][0]["alg"] == "RS256" and "d" not in jwks["keys"][0]
 
 
-async def test_directory_lists_fourteen_communities_with_grids(
-    gateway: httpx.AsyncClient, tokens: Tokens
-) -> None:
-    resp = await gateway.get(
-        "/api/v1/directory/communities", headers=tokens.headers("social_worker")
-    )
+async def test_directory_lists_fourteen_communities_with_grids(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
+    resp = await gateway.get("/api/v1/directory/communities", headers=tokens.headers("social_worker"))
     assert resp.status_code == 200
     communities = {c["code"]: c for c in resp.json()}
     assert len(communities) == 14
@@ -180,12 +164,8 @@ async def test_directory_lists_fourteen_communities_with_grids(
     assert "第六网格" in [g["name"] for g in communities["chaoyang"]["grids"]]
 
 
-async def test_users_are_scoped_to_the_admins_community(
-    gateway: httpx.AsyncClient, tokens: Tokens
-) -> None:
-    resp = await gateway.get(
-        "/api/v1/directory/users", headers=tokens.headers("community_admin", community="zhenhuai")
-    )
+async def test_users_are_scoped_to_the_admins_community(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
+    resp = await gateway.get("/api/v1/directory/users", headers=tokens.headers("community_admin", community="zhenhuai"))
     assert resp.status_code == 200
     assert {u["community"] for u in resp.json()} == {"zhenhuai"}
     denied = await gateway.get("/api/v1/directory/users", headers=tokens.headers("social_worker"))

@@ -7,9 +7,7 @@ import httpx
 from ..support import Tokens
 
 
-async def test_a_down_service_answers_503_problem_promptly(
-    gateway: httpx.AsyncClient, tokens: Tokens
-) -> None:
+async def test_a_down_service_answers_503_problem_promptly(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
     started = time.monotonic()
     resp = await gateway.get("/api/v1/catalog/categories", headers=tokens.headers())
     assert resp.status_code == 503
@@ -24,16 +22,12 @@ async def test_the_gateway_rejects_a_missing_or_bad_token_before_forwarding(
 ) -> None:
     missing = await gateway.get("/api/v1/proxy/compounds")
     assert missing.status_code == 401 and missing.json()["code"] == "missing_token"
-    bad = await gateway.get(
-        "/api/v1/proxy/compounds", headers={"Authorization": "Bearer not.a.jwt"}
-    )
+    bad = await gateway.get("/api/v1/proxy/compounds", headers={"Authorization": "Bearer not.a.jwt"})
     assert bad.status_code == 401 and bad.json()["code"] == "invalid_token"
 
 
 async def test_a_too_large_body_is_413(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
-    resp = await gateway.post(
-        "/api/v1/proxy/demands", headers=tokens.headers(), content=b"x" * (1024 * 1024 + 1)
-    )
+    resp = await gateway.post("/api/v1/proxy/demands", headers=tokens.headers(), content=b"x" * (1024 * 1024 + 1))
     assert resp.status_code == 413
     assert resp.json()["code"] == "payload_too_large"
 

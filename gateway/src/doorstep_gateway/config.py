@@ -25,27 +25,24 @@ class GatewaySettings(ServiceSettings):
     upstream_connect_timeout: float = Field(1.0, description="Seconds to connect to a service")
     upstream_read_timeout: float = Field(15.0, description="Seconds to wait for a service's answer")
     upstream_max_connections: int = Field(200, description="Connection pool size per service")
-    max_body_bytes: int = Field(
-        16 * 1024 * 1024, description="Largest request body accepted (413 beyond)"
-    )
+    max_body_bytes: int = Field(16 * 1024 * 1024, description="Largest request body accepted (413 beyond)")
 
     signing_key_file: Path | None = Field(
         None, description="RSA private key (PEM) that signs tokens; required in production"
     )
-    signing_key_id: str | None = Field(
-        None, description="Key id (kid) of the signing key; default the file's stem"
-    )
+    signing_key_id: str | None = Field(None, description="Key id (kid) of the signing key; default the file's stem")
     access_token_ttl: int = Field(900, description="Access token lifetime in seconds")
     refresh_token_ttl: int = Field(14 * 24 * 3600, description="Refresh token lifetime in seconds")
-    login_max_failures: int = Field(
-        5, description="Failed logins before the account is locked for a while"
-    )
+    login_max_failures: int = Field(5, description="Failed logins before the account is locked for a while")
     login_lockout_seconds: int = Field(300, description="How long a locked account stays locked")
+    argon2_time_cost: int = Field(3, ge=1, description="Argon2id iterations for password and client-secret hashes")
+    argon2_memory_kib: int = Field(65536, ge=1024, description="Argon2id memory per hash (KiB)")
 
-    cors_origins: list[str] = Field(
-        default_factory=list, description="Allowed CORS origins (closed when empty)"
-    )
-    redis_url: str | None = Field(None, description="Redis URL for shared rate-limit counters")
+    cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins (closed when empty)")
+    redis_url: str | None = Field(None, description="Redis URL for shared rate-limit counters (memory when unset)")
+    rate_limit_token: str = Field("30/minute", description="Token endpoint requests per client IP")
+    rate_limit_user: str = Field("1200/minute", description="Requests per signed-in user")
+    rate_limit_anonymous: str = Field("120/minute", description="Requests per IP without a valid token")
     demo_password: str = Field(
         DEFAULT_DEMO_PASSWORD,
         validation_alias="DOORSTEP_DEMO_PASSWORD",

@@ -16,6 +16,7 @@ from fastapi.openapi.docs import (
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from doorstep_shared.app import create_service_app
+from doorstep_shared.audit import audit_router
 from doorstep_shared.security import public
 from doorstep_shared.tokens import (
     KeySet,
@@ -27,7 +28,11 @@ from doorstep_shared.tokens import (
 
 from .config import GatewaySettings, get_settings
 from .openapi_merge import MergedOpenAPI
+from . import passwords
+from .clients import router as clients_router
+from .models import audit
 from .router import auth_router, directory_router, wellknown_router
+from .ratelimit import RateLimitMiddleware, make_storage
 from .upstream import UpstreamRouter, Upstreams
 
 DESCRIPTION = """\
@@ -48,10 +53,9 @@ def load_signing_key(settings: GatewaySettings) -> SigningKey:
     return load_or_create_dev_key(settings.var_dir / "keys" / "signing")
 
 
-def create_app(
-    settings: GatewaySettings | None = None, *, signing_key: SigningKey | None = None
-) -> FastAPI:
+def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningKey | None = None) -> FastAPI:
     settings = settings or get_settings()
+    passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
     key = signing_key or load_signing_key(settings)
     key_set = KeySet(keys={key.kid: key.private_key.public_key()})
     upstreams = Upstreams(
@@ -78,7 +82,17 @@ def create_app(
                 "verifier_of": lambda: holder["app"].state.verifier,
                 "max_body_bytes": settings.max_body_bytes,
             },
-        )
+        ),
+        (
+            RateLimitMiddleware,
+            {
+                "storage": make_storage(settings.redis_url),
+                "verifier_of": lambda: holder["app"].state.verifier,
+                "token_limit": settings.rate_limit_token,
+                "user_limit": settings.rate_limit_user,
+                "anonymous_limit": settings.rate_limit_anonymous,
+            },
+        ),
     ]
     if settings.cors_origins:
         middleware.append(
@@ -104,7 +118,7 @@ def create_app(
         title="Doorstep",
         description=DESCRIPTION,
         package="doorstep_gateway",
-        routers=[auth_router, directory_router, wellknown_router],
+        routers=[auth_router, directory_router, clients_router, audit_router("/api/v1/audit", audit), wellknown_router],
         key_set=key_set,
         extra_lifespan=lifespan,
         extra_middleware=middleware,
@@ -112,6 +126,11 @@ def create_app(
         openapi_tags=[
             {"name": "auth", "description": "Tokens and identity"},
             {"name": "directory", "description": "The county's communities, grids and staff"},
+            {"name": "clients", "description": "Machine clients (third-party platforms) and their credentials"},
+            {
+                "name": "audit",
+                "description": "The gateway's append-only audit log (logins, client tokens, client changes)",
+            },
         ],
     )
     holder["app"] = app

@@ -7,8 +7,10 @@ import datetime as dt
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
+from doorstep_shared.audit import AuditLog, audit_tables
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db import JSONType, UTCDateTime, new_registry
+
 
 class GatewayModel(SQLModel, registry=new_registry()):
     pass
@@ -72,8 +74,19 @@ class ApiClient(GatewayModel, table=True):
     client_id: str = Field(primary_key=True, max_length=64)
     name: str = Field(max_length=100)
     secret_hash: str = Field(max_length=255)
+    # During a rotation the previous secret keeps working until ``previous_secret_expires_at``.
+    previous_secret_hash: str | None = Field(default=None, max_length=255)
+    previous_secret_expires_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     scopes: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     communities: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    ip_allowlist: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    quota_per_minute: int = 600
     contact: str = Field(default="", max_length=200)
     active: bool = True
+    created_by: str = Field(default="", max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+audit_log_table, audit_head_table = audit_tables(metadata)
+audit = AuditLog(audit_log_table, audit_head_table)

@@ -36,9 +36,7 @@ def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     return node
 
 
-def merge(
-    gateway_doc: dict[str, Any], services: dict[str, dict[str, Any] | None]
-) -> dict[str, Any]:
+def merge(gateway_doc: dict[str, Any], services: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     merged = copy.deepcopy(gateway_doc)
     paths: dict[str, Any] = merged.setdefault("paths", {})
     components = merged.setdefault("components", {})
@@ -46,12 +44,7 @@ def merge(
     security_schemes: dict[str, Any] = components.setdefault("securitySchemes", {})
     tags: list[dict[str, Any]] = merged.setdefault("tags", [])
     tag_names = {t["name"] for t in tags}
-    op_ids = {
-        op.get("operationId")
-        for item in paths.values()
-        for op in item.values()
-        if isinstance(op, dict)
-    }
+    op_ids = {op.get("operationId") for item in paths.values() for op in item.values() if isinstance(op, dict)}
     unavailable = []
     for service, doc in services.items():
         if doc is None:
@@ -107,9 +100,7 @@ class MergedOpenAPI:
         self._cache[name] = (time.monotonic(), doc)
         return doc
 
-    async def document(
-        self, gateway_doc: dict[str, Any], clients: dict[str, httpx.AsyncClient]
-    ) -> dict[str, Any]:
+    async def document(self, gateway_doc: dict[str, Any], clients: dict[str, httpx.AsyncClient]) -> dict[str, Any]:
         names = list(clients)
         docs = await asyncio.gather(*(self._fetch(n, clients[n]) for n in names))
         return merge(gateway_doc, dict(zip(names, docs, strict=True)))

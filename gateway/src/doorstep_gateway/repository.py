@@ -28,9 +28,7 @@ async def record_login_failure(
 
 async def record_login_success(session: AsyncSession, user: User) -> None:
     if user.failed_logins or user.locked_until:
-        await session.execute(
-            update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None)
-        )
+        await session.execute(update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None))
 
 
 async def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:

@@ -52,9 +52,7 @@ class UnsupportedGrant(DoorstepError):
 async def token(
     request: Request,
     session: DbSession,
-    grant_type: Annotated[
-        str, Form(max_length=40, description="password | refresh_token | client_credentials")
-    ],
+    grant_type: Annotated[str, Form(max_length=40, description="password | refresh_token | client_credentials")],
     username: Annotated[str | None, Form(max_length=64)] = None,
     password: Annotated[str | None, Form(max_length=256)] = None,
     refresh_token: Annotated[str | None, Form(max_length=4096)] = None,
@@ -85,10 +83,9 @@ async def token(
         secret = basic.password if basic else client_secret
         if not cid or not secret:
             raise service.InvalidClient()
-        return await service.client_credentials_grant(session, signer, cid, secret, scope)
-    raise UnsupportedGrant(
-        f"grant_type {grant_type!r} is not supported.", error="unsupported_grant_type"
-    )
+        address = request.client.host if request.client else None
+        return await service.client_credentials_grant(session, signer, cid, secret, scope, address=address)
+    raise UnsupportedGrant(f"grant_type {grant_type!r} is not supported.", error="unsupported_grant_type")
 
 
 @auth_router.post(
@@ -108,9 +105,7 @@ async def revoke(
     return {"status": "revoked"}
 
 
-@auth_router.get(
-    "/me", response_model=Me, summary="Who the bearer token says you are", responses={401: PROBLEM}
-)
+@auth_router.get("/me", response_model=Me, summary="Who the bearer token says you are", responses={401: PROBLEM})
 async def me(principal: CurrentPrincipal) -> Me:
     return Me(
         subject=principal.subject,
@@ -126,9 +121,7 @@ async def me(principal: CurrentPrincipal) -> Me:
     )
 
 
-@wellknown_router.get(
-    "/.well-known/jwks.json", summary="Public keys that verify Doorstep tokens (JWKS)"
-)
+@wellknown_router.get("/.well-known/jwks.json", summary="Public keys that verify Doorstep tokens (JWKS)")
 async def jwks(request: Request) -> dict[str, Any]:
     document: dict[str, Any] = request.app.state.jwks
     return document
@@ -148,9 +141,7 @@ async def communities(
     for g in grids:
         by_community.setdefault(g.community, []).append(GridRead.model_validate(g))
     return [
-        CommunityRead(
-            code=c.code, name=c.name, placeholder=c.placeholder, grids=by_community.get(c.code, [])
-        )
+        CommunityRead(code=c.code, name=c.name, placeholder=c.placeholder, grids=by_community.get(c.code, []))
         for c in await repository.list_communities(session)
     ]
 
@@ -164,7 +155,4 @@ async def communities(
 async def users(
     session: DbSession, principal: Annotated[Principal, Depends(require(Permission.USERS_READ))]
 ) -> list[UserRead]:
-    return [
-        UserRead.model_validate(u)
-        for u in await repository.list_users(session, principal.visible_communities)
-    ]
+    return [UserRead.model_validate(u) for u in await repository.list_users(session, principal.visible_communities)]

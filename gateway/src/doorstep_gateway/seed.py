@@ -9,6 +9,7 @@ from doorstep_shared import org
 
 from .config import DEFAULT_DEMO_PASSWORD, get_settings
 from .models import ApiClient, Community, Grid, User
+from . import passwords
 from .passwords import hash_password
 
 # username, display name (invented), roles, community, grid
@@ -32,6 +33,7 @@ DEMO_CLIENT = (
 
 async def seed(session: AsyncSession) -> None:
     settings = get_settings()
+    passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
     if settings.is_production and settings.demo_password == DEFAULT_DEMO_PASSWORD:
         raise RuntimeError("Refusing to create demo logins with the default password in production")
     have = set((await session.exec(select(Community.code))).all())

@@ -13,7 +13,8 @@ from doorstep_shared.errors import DoorstepError, Unauthorized
 from doorstep_shared.tokens import REFRESH, Principal, TokenSigner, TokenVerifier
 
 from . import repository
-from .models import RefreshToken, User
+from .clients import ip_allowed
+from .models import RefreshToken, User, audit
 from .passwords import verify_password
 
 
@@ -33,6 +34,7 @@ class InvalidClient(DoorstepError):
     status = 401
     code = "invalid_client"
     title = "Invalid client"
+    keep_changes = True  # the failed attempt stays in the audit log
 
     def __init__(self, detail: str = "Client authentication failed.") -> None:
         super().__init__(
@@ -58,9 +60,7 @@ def user_principal(user: User) -> Principal:
     )
 
 
-async def _issue_pair(
-    session: AsyncSession, signer: TokenSigner, user: User, family: str
-) -> dict[str, object]:
+async def _issue_pair(session: AsyncSession, signer: TokenSigner, user: User, family: str) -> dict[str, object]:
     access, _claims = signer.access_token(user_principal(user))
     jti = uuid.uuid4().hex
     refresh, refresh_claims = signer.refresh_token(user.username, jti=jti, family=family)
@@ -94,21 +94,31 @@ async def password_grant(
     ok = await verify_password(password, user.password_hash if user else None)
     now = utcnow()
     if user is None:
+        await _audit_login(session, username, None, "failure", reason="unknown_user")
         raise InvalidGrant()
     if user.locked_until is not None and user.locked_until > now:
-        raise InvalidGrant(
-            "Invalid credentials, or the account is locked for a while after repeated failures."
-        )
+        await _audit_login(session, username, user.community, "failure", reason="locked")
+        raise InvalidGrant("Invalid credentials, or the account is locked for a while after repeated failures.")
     if not ok or not user.active:
         await repository.record_login_failure(
-            session,
-            user,
-            max_failures=max_failures,
-            lock_until=now + dt.timedelta(seconds=lockout_seconds),
+            session, user, max_failures=max_failures, lock_until=now + dt.timedelta(seconds=lockout_seconds)
+        )
+        await _audit_login(
+            session, username, user.community, "failure", reason="bad_password" if not ok else "inactive"
         )
         raise InvalidGrant()
     await repository.record_login_success(session, user)
+    await _audit_login(session, username, user.community, "success")
     return await _issue_pair(session, signer, user, family=uuid.uuid4().hex)
+
+
+async def _audit_login(
+    session: AsyncSession, username: str, community: str | None, outcome: str, **details: object
+) -> None:
+    principal = Principal(subject=username[:64], kind="user", name=username[:64])
+    await audit.record(
+        session, principal, "login", "user", username[:64], community=community, outcome=outcome, **details
+    )
 
 
 async def refresh_grant(
@@ -135,9 +145,7 @@ async def refresh_grant(
 
 class ReusedRefreshToken(InvalidGrant):
     def __init__(self) -> None:
-        super().__init__(
-            "Refresh token was already used; every token of this login is now revoked."
-        )
+        super().__init__("Refresh token was already used; every token of this login is now revoked.")
 
 
 async def revoke(session: AsyncSession, verifier: TokenVerifier, token: str) -> None:
@@ -157,11 +165,23 @@ async def client_credentials_grant(
     client_id: str,
     client_secret: str,
     requested_scope: str | None,
+    *,
+    address: str | None = None,
 ) -> dict[str, object]:
     client = await repository.client_by_id(session, client_id)
     ok = await verify_password(client_secret, client.secret_hash if client else None)
+    if not ok and client is not None and client.previous_secret_hash and client.previous_secret_expires_at:
+        if client.previous_secret_expires_at > utcnow():  # rotation grace period
+            ok = await verify_password(client_secret, client.previous_secret_hash)
+    actor = Principal(subject=client_id[:64], kind="client", name=client_id[:64])
     if client is None or not ok or not client.active:
+        await audit.record(session, actor, "token.client", "api_client", client_id[:64], outcome="failure")
         raise InvalidClient()
+    if not ip_allowed(client, address):
+        await audit.record(
+            session, actor, "token.client", "api_client", client_id, outcome="failure", reason="ip_not_allowed"
+        )
+        raise InvalidClient("Client authentication failed: address not allowed.")
     granted = set(client.scopes)
     if requested_scope:
         requested = set(requested_scope.split())
@@ -178,8 +198,10 @@ async def client_credentials_grant(
         name=client.name,
         scopes=frozenset(granted),
         communities=frozenset(client.communities),
+        quota_per_minute=client.quota_per_minute,
     )
     access, _ = signer.access_token(principal)
+    await audit.record(session, actor, "token.client", "api_client", client_id, scopes=sorted(granted))
     return {
         "access_token": access,
         "token_type": "bearer",

@@ -47,6 +47,7 @@ class Principal:
     token_id: str = ""
     expires_at: float = 0.0
     permissions: frozenset[str] = frozenset()
+    quota_per_minute: int | None = None  # machine clients: their request quota at the gateway
 
     @property
     def is_county(self) -> bool:
@@ -86,6 +87,7 @@ class Principal:
             token_id=str(claims["jti"]),
             expires_at=float(claims["exp"]),
             permissions=permissions,
+            quota_per_minute=int(claims["rpm"]) if claims.get("rpm") else None,
         )
 
     def to_claims(self) -> dict[str, Any]:
@@ -100,6 +102,8 @@ class Principal:
             claims["grid"] = self.grid
         if self.communities:
             claims["communities"] = sorted(self.communities)
+        if self.quota_per_minute:
+            claims["rpm"] = self.quota_per_minute
         return claims
 
 

@@ -1,20 +1,20 @@
 """initial
 
-Revision ID: 1d69736bb038
+Revision ID: 8b2ced01b836
 Revises:
-Create Date: 2026-11-28 23:19:20.654179
+Create Date: 2026-11-28 23:30:54.710459
 
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel.sql.sqltypes.AutoString)
 from alembic import op
-from sqlalchemy import Text
+from sqlalchemy import Text  # noqa: F401  (autogenerate writes JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
-revision: str = "1d69736bb038"
+revision: str = "8b2ced01b836"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -27,21 +27,53 @@ def upgrade() -> None:
         sa.Column("client_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("secret_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("previous_secret_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+        sa.Column("previous_secret_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("scopes", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
         sa.Column(
-            "scopes",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
-            nullable=False,
+            "communities", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
         ),
         sa.Column(
-            "communities",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
-            nullable=False,
+            "ip_allowlist", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False
         ),
+        sa.Column("quota_per_minute", sa.Integer(), nullable=False),
         sa.Column("contact", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("client_id", name=op.f("pk_api_client")),
     )
+    op.create_table(
+        "audit_head",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_id", sa.BigInteger(), nullable=False),
+        sa.Column("last_hash", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_head")),
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("actor_kind", sa.String(length=16), nullable=False),
+        sa.Column("action", sa.String(length=64), nullable=False),
+        sa.Column("subject_type", sa.String(length=64), nullable=False),
+        sa.Column("subject_id", sa.String(length=128), nullable=False),
+        sa.Column("community", sa.String(length=64), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("request_id", sa.String(length=128), nullable=True),
+        sa.Column("prev_hash", sa.String(length=64), nullable=False),
+        sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_log_community"), ["community"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_log_subject_id"), ["subject_id"], unique=False)
+
     op.create_table(
         "community",
         sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -70,9 +102,7 @@ def upgrade() -> None:
         sa.Column("community", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["community"], ["community.code"], name=op.f("fk_grid_community_community")
-        ),
+        sa.ForeignKeyConstraint(["community"], ["community.code"], name=op.f("fk_grid_community_community")),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_grid")),
     )
     with op.batch_alter_table("grid", schema=None) as batch_op:
@@ -84,20 +114,14 @@ def upgrade() -> None:
         sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
-        sa.Column(
-            "roles",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("roles", sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"), nullable=False),
         sa.Column("community", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("grid", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["community"], ["community.code"], name=op.f("fk_user_account_community_community")
-        ),
+        sa.ForeignKeyConstraint(["community"], ["community.code"], name=op.f("fk_user_account_community_community")),
         sa.ForeignKeyConstraint(["grid"], ["grid.code"], name=op.f("fk_user_account_grid_grid")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
         sa.UniqueConstraint("username", name=op.f("uq_user_account_username")),
@@ -118,5 +142,12 @@ def downgrade() -> None:
 
     op.drop_table("refresh_token")
     op.drop_table("community")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_audit_log_subject_id"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_community"))
+        batch_op.drop_index(batch_op.f("ix_audit_log_action"))
+
+    op.drop_table("audit_log")
+    op.drop_table("audit_head")
     op.drop_table("api_client")
     # ### end Alembic commands ###

@@ -23,6 +23,9 @@ DEMO_USERS = [
     ("county.auditor", "县级审计员", ["auditor"], None, None),
 ]
 
+# The services' own machine identities (development: secret = the demo password).
+SERVICE_CLIENTS = [("svc.proxy", "代办服务（内部）", ["catalog:read"], [])]
+
 DEMO_CLIENT = (
     "demo.platform",
     "12345热线（演示平台）",
@@ -63,8 +66,9 @@ async def seed(session: AsyncSession) -> None:
                 grid=grid,
             )
         )
-    client_id, name, scopes, communities = DEMO_CLIENT
-    if await session.get(ApiClient, client_id) is None:
+    for client_id, name, scopes, communities in (DEMO_CLIENT, *SERVICE_CLIENTS):
+        if await session.get(ApiClient, client_id) is not None:
+            continue
         session.add(
             ApiClient(
                 client_id=client_id,

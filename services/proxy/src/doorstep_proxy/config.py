@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from doorstep_shared.config import ServiceSettings
@@ -29,6 +29,18 @@ class ProxySettings(ServiceSettings):
         8 * 1024 * 1024, ge=1024, description="Largest survey sheet accepted for import (bytes)"
     )
     import_max_rows: int = Field(20_000, ge=1, description="Most data rows accepted in one survey sheet")
+    catalog_url: str = Field("http://127.0.0.1:8001", description="Catalog service base URL")
+    token_url: str = Field(
+        "http://127.0.0.1:8000/api/v1/auth/token", description="Gateway token endpoint for the proxy's own machine token"
+    )
+    service_client_id: str = Field("svc.proxy", description="The proxy's machine client id (scope catalog:read)")
+    service_client_secret: str = Field(
+        "doorstep-demo",
+        repr=False,
+        validation_alias=AliasChoices("DOORSTEP_PROXY_SERVICE_CLIENT_SECRET", "DOORSTEP_DEMO_PASSWORD"),
+        description="The proxy's machine client secret (development default: the demo password)",
+    )
+    catalog_cache_seconds: float = Field(30.0, ge=0, description="How long a catalogue copy is used before asking again")
 
     @model_validator(mode="after")
     def _pii_keys_in_production(self) -> ProxySettings:

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from doorstep_shared.app import create_service_app
 from doorstep_shared.tokens import KeySet
 
+from .catalog_client import CatalogClient, ServiceToken
 from .config import ProxySettings, get_settings
 from .router import router
 from .router_work import router as work_router
@@ -32,6 +33,8 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.pii = settings.pii_cipher()
+        token = ServiceToken(app.state.http, settings.token_url, settings.service_client_id, settings.service_client_secret)
+        app.state.catalog = CatalogClient(app.state.http, settings.catalog_url, token, ttl=settings.catalog_cache_seconds)
         yield
 
     return create_service_app(

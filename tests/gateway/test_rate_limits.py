@@ -7,7 +7,6 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -52,10 +51,14 @@ async def test_each_principal_has_its_own_budget_and_clients_their_quota(tokens:
         assert [(await client.get("/api/v1/auth/me", headers=alice)).status_code for _ in range(3)] == [200, 200, 429]
         assert (await client.get("/api/v1/auth/me", headers=bob)).status_code == 200
         platform = tokens.signer.access_token(
-            tokens.principal(None, kind="client", scopes=("catalog:read",), subject="platform")
-            .__class__(subject="platform", kind="client", name="p", scopes=frozenset({"catalog:read"}), quota_per_minute=4)
+            tokens.principal(None, kind="client", scopes=("catalog:read",), subject="platform").__class__(
+                subject="platform", kind="client", name="p", scopes=frozenset({"catalog:read"}), quota_per_minute=4
+            )
         )[0]
-        codes = [(await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {platform}"})).status_code for _ in range(5)]
+        codes = [
+            (await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {platform}"})).status_code
+            for _ in range(5)
+        ]
         assert codes == [200, 200, 200, 200, 429]
 
 
@@ -65,7 +68,9 @@ async def test_two_gateway_replicas_share_counters_through_redis(tokens: Tokens,
     headers = tokens.headers("social_worker", subject=subject)
     async with AsyncExitStack() as stack:
         apps = [
-            await stack.enter_async_context(limited_gateway(tokens, str(tmp_path), rate_limit_user="3/minute", redis_url=REDIS_URL))
+            await stack.enter_async_context(
+                limited_gateway(tokens, str(tmp_path), rate_limit_user="3/minute", redis_url=REDIS_URL)
+            )
             for _ in range(2)
         ]
         clients = [await stack.enter_async_context(client_for(app)) for app in apps]

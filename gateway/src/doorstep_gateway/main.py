@@ -26,13 +26,13 @@ from doorstep_shared.tokens import (
     load_or_create_dev_key,
 )
 
-from .config import GatewaySettings, get_settings
-from .openapi_merge import MergedOpenAPI
 from . import passwords
 from .clients import router as clients_router
+from .config import GatewaySettings, get_settings
 from .models import audit
-from .router import auth_router, directory_router, wellknown_router
+from .openapi_merge import MergedOpenAPI
 from .ratelimit import RateLimitMiddleware, make_storage
+from .router import auth_router, directory_router, wellknown_router
 from .upstream import UpstreamRouter, Upstreams
 
 DESCRIPTION = """\

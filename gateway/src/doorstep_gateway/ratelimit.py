@@ -26,7 +26,7 @@ from doorstep_shared.tokens import TokenVerifier
 
 logger = logging.getLogger("doorstep.gateway.ratelimit")
 
-TOKEN_PATH = "/api/v1/auth/token"
+TOKEN_PATH = "/api/v1/auth/token"  # noqa: S105 (a path)
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -94,7 +94,9 @@ class RateLimitMiddleware:
             if principal.quota_per_minute:
                 item = self._client_limits.get(principal.quota_per_minute)
                 if item is None:
-                    item = self._client_limits.setdefault(principal.quota_per_minute, parse(f"{principal.quota_per_minute}/minute"))
+                    item = self._client_limits.setdefault(
+                        principal.quota_per_minute, parse(f"{principal.quota_per_minute}/minute")
+                    )
                 return item, f"{principal.kind}:{principal.subject}"
             return self.user_limit, f"{principal.kind}:{principal.subject}"
         return self.anonymous_limit, f"ip:{ip}"

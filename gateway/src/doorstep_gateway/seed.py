@@ -7,9 +7,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared import org
 
+from . import passwords
 from .config import DEFAULT_DEMO_PASSWORD, get_settings
 from .models import ApiClient, Community, Grid, User
-from . import passwords
 from .passwords import hash_password
 
 # username, display name (invented), roles, community, grid
@@ -24,7 +24,7 @@ DEMO_USERS = [
 ]
 
 # The services' own machine identities (development: secret = the demo password).
-SERVICE_CLIENTS = [("svc.proxy", "代办服务（内部）", ["catalog:read"], [])]
+SERVICE_CLIENTS: list[tuple[str, str, list[str], list[str]]] = [("svc.proxy", "代办服务（内部）", ["catalog:read"], [])]
 
 DEMO_CLIENT = (
     "demo.platform",

@@ -170,9 +170,13 @@ async def client_credentials_grant(
 ) -> dict[str, object]:
     client = await repository.client_by_id(session, client_id)
     ok = await verify_password(client_secret, client.secret_hash if client else None)
-    if not ok and client is not None and client.previous_secret_hash and client.previous_secret_expires_at:
-        if client.previous_secret_expires_at > utcnow():  # rotation grace period
-            ok = await verify_password(client_secret, client.previous_secret_hash)
+    in_grace = (
+        client is not None
+        and client.previous_secret_expires_at is not None
+        and client.previous_secret_expires_at > utcnow()
+    )
+    if not ok and in_grace and client is not None and client.previous_secret_hash:  # rotation grace period
+        ok = await verify_password(client_secret, client.previous_secret_hash)
     actor = Principal(subject=client_id[:64], kind="client", name=client_id[:64])
     if client is None or not ok or not client.active:
         await audit.record(session, actor, "token.client", "api_client", client_id[:64], outcome="failure")

@@ -49,7 +49,7 @@ def sheet_rows(n: int = 3) -> list[list[str]]:
                 "二级" if i == 0 else "",
                 "是" if i == 1 else "否",
                 "",
-                "elderly_allowance@2020-01-01" if i == 2 else "",
+                "elderly-allowance@2020-01-01" if i == 2 else "",
             ]
         )
     return rows
@@ -116,7 +116,7 @@ async def test_reimporting_the_same_sheet_changes_nothing(proxy: httpx.AsyncClie
     people = {r["name"]: r for r in after["items"]}
     assert people["测试0"]["disability_type"] == "physical" and people["测试0"]["disability_grade"] == 2
     assert people["测试1"]["living_alone"] is True and people["测试1"]["compound"] == "binjiang"
-    assert people["测试2"]["benefits"] == [{"item_code": "elderly_allowance", "since": "2020-01-01"}]
+    assert people["测试2"]["benefits"] == [{"item_code": "elderly-allowance", "since": "2020-01-01"}]
     assert people["测试0"]["hukou_local"] is None  # not in the sheet: unknown
 
 

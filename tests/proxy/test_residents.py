@@ -171,7 +171,7 @@ async def test_update_changes_facts_and_benefits_and_not_modified_on_same_etag(
     resp = await proxy.patch(
         url,
         json={
-            "benefits": [{"item_code": "disability_subsidy", "since": "2026-03-01"}],
+            "benefits": [{"item_code": "severe-disability-care-subsidy", "since": "2026-03-01"}],
             "disability_grade": None,
             "phone": "13900001111",
             "room": "601",
@@ -180,7 +180,7 @@ async def test_update_changes_facts_and_benefits_and_not_modified_on_same_etag(
     )
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert body["benefits"] == [{"item_code": "disability_subsidy", "since": "2026-03-01"}]
+    assert body["benefits"] == [{"item_code": "severe-disability-care-subsidy", "since": "2026-03-01"}]
     assert body["disability_grade"] is None
     assert body["phone_masked"] == "139****1111"
     assert body["room"] == "601" and body["household_id"] != r["household_id"]

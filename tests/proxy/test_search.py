@@ -77,7 +77,7 @@ async def test_special_group_filters(proxy: httpx.AsyncClient, tokens: Tokens) -
     assert await _names(proxy, tokens, group="living_alone") == ["江小燕"]
     assert await _names(proxy, tokens, group="dibao") == ["罗志刚"]
     assert await _names(proxy, tokens, disability_type="physical", disability_grade=2) == ["江明远"]
-    assert await _names(proxy, tokens, group="disabled", without_benefit="disability_subsidy") == ["江明远"]
+    assert await _names(proxy, tokens, group="disabled", without_benefit="severe-disability-care-subsidy") == ["江明远"]
 
 
 async def test_cursor_pagination_walks_every_resident_once(proxy: httpx.AsyncClient, tokens: Tokens) -> None:

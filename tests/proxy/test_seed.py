@@ -43,7 +43,7 @@ async def test_seed_is_idempotent_fast_and_tells_the_story(proxy: httpx.AsyncCli
             "compound": "binjiang",
             "disability_type": "physical",
             "disability_grade": 2,
-            "without_benefit": "disability_subsidy",
+            "without_benefit": "severe-disability-care-subsidy",
             "limit": 200,
         },
         headers=worker(tokens),

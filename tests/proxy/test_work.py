@@ -54,7 +54,7 @@ async def test_worker_logs_a_demand_and_answers_it_on_the_spot(proxy: httpx.Asyn
             "resident_id": r["id"],
             "channel": "window",
             "kind": "consultation",
-            "item_code": "disability_subsidy",
+            "item_code": "severe-disability-care-subsidy",
             "text": "咨询残疾人补贴",
             "answer": "符合条件，可上门代办",
         },

@@ -19,9 +19,9 @@ REGION = "340523"  # 和县
 ANCHOR = dt.date(2026, 1, 1)  # ages are drawn relative to a fixed day, so the data is stable
 
 # Catalogue item codes the demo's benefits use (the catalog service owns the item list).
-ELDERLY_ALLOWANCE = "elderly_allowance"
-DISABILITY_SUBSIDY = "disability_subsidy"
-SEVERE_DISABILITY_CARE = "disability_care_subsidy"
+ELDERLY_ALLOWANCE = "elderly-allowance"
+DISABILITY_SUBSIDY = "severe-disability-care-subsidy"
+SEVERE_DISABILITY_CARE = "severe-disability-home-care"
 PENSION_CLAIM = "pension_claim"
 DIBAO = "dibao"
 

@@ -62,8 +62,8 @@ _CATEGORY_POOL = [
 ]
 
 DEMAND_TEXTS = [
-    ("consultation", "elderly_allowance", "咨询高龄补贴申领条件和所需材料"),
-    ("request", "disability_subsidy", "家中老人肢体残疾，希望上门帮助办理残疾人补贴"),
+    ("consultation", "elderly-allowance", "咨询高龄补贴申领条件和所需材料"),
+    ("request", "severe-disability-care-subsidy", "家中老人肢体残疾，希望上门帮助办理残疾人补贴"),
     ("consultation", "pension_claim", "快到退休年龄了，想了解养老金怎么申领"),
     ("request", None, "楼道灯坏了，请社区协调物业维修"),
     ("consultation", "pension_check", "养老金资格认证手机刷脸总是失败"),

@@ -21,7 +21,13 @@ async def stations_app(
 ) -> AsyncIterator[FastAPI]:
     db = await create_database("doorstep_stations", db_backend, tmp_path_factory.mktemp("stations"))
     settings = StationsSettings(
-        environment="test", database_url=db.url, database_schema=db.schema, log_json=False
+        environment="test",
+        database_url=db.url,
+        database_schema=db.schema,
+        log_json=False,
+        worker_enabled=False,  # tests drive the worker by calling it with a given "now"
+        var_dir=tmp_path_factory.mktemp("stations-var"),
+        database_pool_size=20,
     )
     try:
         async with running(create_app(settings, key_set=tokens.key_set())) as app:
@@ -33,5 +39,7 @@ async def stations_app(
 @pytest.fixture
 async def stations(stations_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     await truncate_all(stations_app.state.engine, metadata)
+    stations_app.dependency_overrides.clear()
     async with client_for(stations_app) as client:
         yield client
+    stations_app.dependency_overrides.clear()

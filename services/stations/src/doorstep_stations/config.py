@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from doorstep_shared.config import ServiceSettings
+from doorstep_shared.pii import PiiCipher
 
 
 class StationsSettings(ServiceSettings):
@@ -14,6 +16,34 @@ class StationsSettings(ServiceSettings):
 
     port: int = 8003
     service_name: str = "stations"
+
+    pii_keys: str = Field(
+        "",
+        description="PII encryption keys `kid1:base64key,kid2:base64key` (the first encrypts); "
+        "outside production empty means development keys under var/keys",
+    )
+    pii_hash_key: str = Field("", description="Base64 HMAC key for phone lookup hashes")
+
+    worker_enabled: bool = Field(True, description="Run the outbox/notification worker in-process")
+    worker_interval: float = Field(5.0, ge=0.05, le=3600, description="Seconds between worker passes")
+    claim_max_attempts: int = Field(5, ge=1, le=100, description="Wrong claim codes before a drop-off ticket locks")
+    cancel_cutoff_hours: float = Field(
+        2.0,
+        ge=0,
+        le=720,
+        description="Default: bookings can be cancelled until this long before start",
+    )
+
+    @model_validator(mode="after")
+    def _pii_keys_in_production(self) -> StationsSettings:
+        if self.is_production and not (self.pii_keys and self.pii_hash_key):
+            raise ValueError("DOORSTEP_STATIONS_PII_KEYS and DOORSTEP_STATIONS_PII_HASH_KEY must be set in production")
+        return self
+
+    def pii_cipher(self) -> PiiCipher:
+        if self.pii_keys and self.pii_hash_key:
+            return PiiCipher.from_config(self.pii_keys, self.pii_hash_key)
+        return PiiCipher.dev(self.var_dir / "keys")
 
 
 @lru_cache

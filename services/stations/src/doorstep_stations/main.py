@@ -1,6 +1,9 @@
-"""The stations app: the generalist's handbook (全科社工手册)."""
+"""The stations app: party-mass service stations (党群驿站)."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
@@ -8,20 +11,46 @@ from doorstep_shared.app import create_service_app
 from doorstep_shared.tokens import KeySet
 
 from .config import StationsSettings, get_settings
-from .router import router
+from .jobs import StationsWorker, running_worker
+from .notifications import LogNotifier
+from .router import router as stations_router
+from .router_bookings import router as bookings_router
+from .router_tickets import router as tickets_router
+
+TAGS = [
+    {"name": "stations", "description": "Party-mass service stations (党群驿站), search"},
+    {"name": "services", "description": "A station's featured services"},
+    {"name": "hours", "description": "Opening hours, exceptions, open now / next opening"},
+    {"name": "sessions", "description": "Class sessions and appointment slots"},
+    {"name": "bookings", "description": "Bookings, waitlist, check-in"},
+    {"name": "tickets", "description": "Drop-off tickets (爱心裁缝铺 and the like)"},
+    {"name": "notifications", "description": "Messages sent to residents"},
+    {"name": "figures", "description": "People served per station"},
+]
 
 
-def create_app(
-    settings: StationsSettings | None = None, *, key_set: KeySet | None = None
-) -> FastAPI:
+def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        cipher = settings.pii_cipher()
+        app.state.cipher = cipher
+        app.state.notifier = LogNotifier()
+        worker = StationsWorker(app.state.sessionmaker, app.state.notifier, cipher, interval=settings.worker_interval)
+        app.state.worker = worker
+        async with running_worker(worker, settings.worker_enabled) as task:
+            app.state.worker_task = task
+            yield
+
     return create_service_app(
-        settings=settings or get_settings(),
+        settings=settings,
         title="Doorstep stations",
-        description="Party-mass service stations (党群驿站): featured services, hours, bookings and drop-off tickets.",
+        description="Party-mass service stations (党群驿站): featured services, opening hours, "
+        "class bookings with waitlists, drop-off tickets and notifications.",
         package="doorstep_stations",
-        routers=[router],
+        routers=[stations_router, bookings_router, tickets_router],
         key_set=key_set,
-        openapi_tags=[
-            {"name": "stations", "description": "Party-mass service stations (党群驿站)"}
-        ],
+        openapi_tags=TAGS,
+        extra_lifespan=lifespan,
     )

@@ -1,20 +1,165 @@
-"""Demo data for stations (idempotent)."""
+"""Demo data for stations (idempotent): one station per compound, 78 in the county.
+
+朝阳社区's seven stations carry the featured services of the source (爱心裁缝铺, 翰墨飘香,
+暑期课堂, 宝妈工坊) and three invented ones; the others a generic consultation service.
+Coordinates are deterministic, scattered around He County's town centre.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+import hashlib
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared import org
+import doorstep_shared.org as org
+from doorstep_shared.clock import SHANGHAI, local_today
 
-from .models import Station
+from .models import HoursException, HoursRule, ServiceKind, ServiceSession, Station, StationService
+
+CENTRE = (31.71, 118.36)
+
+# compound → (service code, name, kind, description)
+FEATURED: dict[str, tuple[str, str, ServiceKind, str]] = {
+    "shuxiang": (
+        "tailoring",
+        "爱心裁缝铺",
+        ServiceKind.DROP_OFF,
+        "免费缝补：改裤脚、换拉链、收腰，婴儿衣领磨软；可留衣物和纸条，修好后通知领取。",
+    ),
+    "zhongyang": ("painting", "翰墨飘香", ServiceKind.CLASS, "书画兴趣班，每周六上午。"),
+    "anliang": ("summer", "暑期课堂", ServiceKind.CLASS, "面向小学生的暑期托管与兴趣课。"),
+    "jingdu": ("mothers", "宝妈工坊", ServiceKind.CLASS, "宝妈手工与育儿交流活动。"),
+    "binjiang": ("haircut", "爱心理发", ServiceKind.APPOINTMENT, "为老年人免费理发，按时段预约。"),
+    "chaoyangxincun": ("repair", "家电义修", ServiceKind.DROP_OFF, "小家电免费检修，可寄存登记。"),
+    "jinchengyuan": ("health", "健康小屋", ServiceKind.APPOINTMENT, "测血压、血糖，健康咨询预约。"),
+}
+
+WEEKDAYS = [0, 1, 2, 3, 4]
+HOURS_FROM = dt.date(2026, 6, 1)  # 爱心裁缝铺: Thursdays only until then, Monday–Friday after
+NATIONAL_DAY = (dt.date(2026, 10, 1), dt.date(2026, 10, 7))
+
+
+def location(code: str, chaoyang: bool) -> tuple[float, float]:
+    digest = hashlib.sha256(code.encode()).digest()
+    spread = 0.008 if chaoyang else 0.03
+    dlat = (int.from_bytes(digest[:4], "big") / 2**32 - 0.5) * 2 * spread
+    dlon = (int.from_bytes(digest[4:8], "big") / 2**32 - 0.5) * 2 * spread
+    return round(CENTRE[0] + dlat, 6), round(CENTRE[1] + dlon, 6)
+
+
+def _rules(station_id: int, service_id: int | None, weekdays: list[int], windows: list[tuple[dt.time, dt.time]], effective_from: dt.date | None = None, effective_to: dt.date | None = None) -> list[HoursRule]:  # fmt: skip
+    return [
+        HoursRule(
+            station_id=station_id,
+            service_id=service_id,
+            weekday=d,
+            opens=o,
+            closes=c,
+            effective_from=effective_from,
+            effective_to=effective_to,
+        )
+        for d in weekdays
+        for o, c in windows
+    ]
+
+
+T = dt.time
+OFFICE = [(T(8, 30), T(12, 0)), (T(14, 0), T(17, 30))]
 
 
 async def seed(session: AsyncSession) -> None:
-    existing = set((await session.exec(select(Station.code))).all())
-    for c in org.COMPOUNDS:
-        code = f"{c.code}-station"
-        if code not in existing:
-            session.add(
-                Station(code=code, name=f"{c.name}党群驿站", community=c.community, compound=c.code)
+    existing = {s.code for s in (await session.exec(select(Station))).all()}
+    stations: list[Station] = []
+    for compound in org.COMPOUNDS:
+        if compound.code in existing:
+            continue
+        lat, lon = location(compound.code, compound.community == "chaoyang")
+        stations.append(
+            Station(
+                code=compound.code,
+                name=f"{compound.name}党群驿站",
+                community=compound.community,
+                compound=compound.code,
+                address=f"和县{org.COMMUNITY_BY_CODE[compound.community].name}{compound.name}小区内",
+                latitude=lat,
+                longitude=lon,
+                keepers=[f"{compound.code}.keeper"],
+                contact="0555-5300000",
+                description="一个党群驿站提供一项特色服务。",
             )
+        )
+    if not stations:
+        return
+    session.add_all(stations)
+    await session.flush()
+    services: list[StationService] = []
+    for station in stations:
+        assert station.id is not None
+        code, name, kind, description = FEATURED.get(
+            station.code,
+            ("consult", "政策咨询", ServiceKind.APPOINTMENT, "政策咨询与代办预约。"),
+        )
+        services.append(StationService(station_id=station.id, code=code, name=name, kind=kind, description=description))
+    session.add_all(services)
+    await session.flush()
+    for station, svc in zip(stations, services, strict=True):
+        assert station.id is not None and svc.id is not None
+        session.add_all(_rules(station.id, None, WEEKDAYS, OFFICE))
+        if station.code == "shuxiang":
+            # The source's story: Thursdays only, then Monday–Friday all day, closed for 国庆.
+            session.add_all(
+                _rules(station.id, svc.id, [3], [(T(9, 0), T(17, 0))], None, HOURS_FROM - dt.timedelta(days=1))
+            )  # fmt: skip
+            session.add_all(_rules(station.id, svc.id, WEEKDAYS, [(T(8, 30), T(17, 30))], HOURS_FROM))
+            session.add(
+                HoursException(
+                    station_id=station.id,
+                    service_id=svc.id,
+                    kind="closed",
+                    start_date=NATIONAL_DAY[0],
+                    end_date=NATIONAL_DAY[1],
+                    reason="国庆节休息",
+                )
+            )
+        if svc.kind != ServiceKind.DROP_OFF and station.community == "chaoyang":
+            _sessions(session, station, svc)
+    await session.flush()
+
+
+def _sessions(session: AsyncSession, station: Station, svc: StationService) -> None:
+    """Four upcoming Saturday sessions (classes) or Wednesday slots (appointments)."""
+    assert station.id is not None and svc.id is not None
+    today = local_today()
+    saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7 or 7)
+    specs = {
+        "painting": (T(9, 30), T(11, 0), 12, 4, 1),
+        "summer": (T(14, 0), T(16, 0), 20, 0, 3),
+        "mothers": (T(9, 0), T(10, 30), 10, 3, 2),
+        "haircut": (T(9, 0), T(9, 30), 2, 0, 1),
+        "health": (T(8, 30), T(9, 0), 4, 0, 1),
+    }
+    start_t, end_t, capacity, minimum, per_resident = specs.get(svc.code, (T(9, 0), T(10, 0), 10, 0, 1))
+    for week in range(4):
+        day = saturday + dt.timedelta(days=7 * week)
+        if svc.kind == ServiceKind.APPOINTMENT:
+            day = day - dt.timedelta(days=3)  # Wednesdays
+        starts = dt.datetime.combine(day, start_t, tzinfo=SHANGHAI).astimezone(dt.UTC)
+        ends = dt.datetime.combine(day, end_t, tzinfo=SHANGHAI).astimezone(dt.UTC)
+        session.add(
+            ServiceSession(
+                service_id=svc.id,
+                station_id=station.id,
+                community=station.community,
+                title=svc.name,
+                starts_at=starts,
+                ends_at=ends,
+                capacity=capacity,
+                min_participants=minimum,
+                min_cutoff_at=starts - dt.timedelta(days=1) if minimum else None,
+                booking_closes_at=starts - dt.timedelta(hours=1),
+                cancel_cutoff_at=starts - dt.timedelta(hours=2),
+                max_seats_per_booking=per_resident,
+            )
+        )

@@ -1,0 +1,35 @@
+"""Who may manage a station: its keepers, its community's admins, county admins."""
+
+from __future__ import annotations
+
+from doorstep_shared.errors import Forbidden, NotFound
+from doorstep_shared.permissions import Permission, Role
+from doorstep_shared.tokens import Principal
+
+from .models import Station
+
+
+def can_manage(principal: Principal, station: Station) -> bool:
+    if not principal.has(Permission.STATIONS_MANAGE) or principal.kind != "user":
+        return False
+    if Role.COUNTY_ADMIN in principal.roles:
+        return True
+    if Role.COMMUNITY_ADMIN in principal.roles and principal.community == station.community:
+        return True
+    return (
+        Role.STATION_KEEPER in principal.roles
+        and principal.community == station.community
+        and principal.subject in station.keepers
+    )
+
+
+def ensure_manage(principal: Principal, station: Station) -> None:
+    """403 unless the caller manages this station (station info itself is public to staff)."""
+    if not can_manage(principal, station):
+        raise Forbidden(f"You do not manage the station {station.code}.", code="not_station_manager")
+
+
+def ensure_sees(principal: Principal, community: str, what: str = "Resource") -> None:
+    """Records of another community answer 404, as if absent."""
+    if not principal.sees_community(community):
+        raise NotFound(f"{what} not found.")

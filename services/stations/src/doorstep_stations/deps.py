@@ -1,0 +1,57 @@
+"""Stations dependencies: the PII cipher, settings and the clock (overridable in tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from doorstep_shared.clock import utcnow
+from doorstep_shared.pii import PiiCipher
+
+from .config import StationsSettings
+
+
+def get_cipher(request: Request) -> PiiCipher:
+    cipher: PiiCipher = request.app.state.cipher
+    return cipher
+
+
+def get_stations_settings(request: Request) -> StationsSettings:
+    settings: StationsSettings = request.app.state.settings
+    return settings
+
+
+def now() -> dt.datetime:
+    return utcnow()
+
+
+Cipher = Annotated[PiiCipher, Depends(get_cipher)]
+Settings = Annotated[StationsSettings, Depends(get_stations_settings)]
+Now = Annotated[dt.datetime, Depends(now)]
+
+
+_DESCRIPTIONS = {
+    304: "Not modified (If-None-Match matched)",
+    400: "Bad request",
+    403: "Forbidden (missing permission, or not a manager of this station)",
+    404: "Not found (or another community's record)",
+    409: "Conflict (duplicate, or changed concurrently)",
+    412: "Stale If-Match",
+    422: "Invalid input, with the reason and the offending field",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for the problem+json errors a route can answer."""
+    from .schemas import Problem
+
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in (401, *codes):
+        entry: dict[str, Any] = {"description": _DESCRIPTIONS.get(code, "Unauthorized")}
+        if code != 304:
+            entry["model"] = Problem
+            entry["content"] = {"application/problem+json": {}}
+        out[code] = entry
+    return out

@@ -1,0 +1,92 @@
+"""The stations background worker: timed rules (minimum-participant cancellations, reminders,
+waitlist sweep) and the outbox dispatcher that sends notifications.
+
+It runs as a task in the app's lifespan (``DOORSTEP_STATIONS_WORKER_ENABLED``); every step is
+safe with several replicas running it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared.clock import utcnow
+from doorstep_shared.outbox import OutboxWorker
+from doorstep_shared.pii import PiiCipher
+
+from . import bookings
+from .models import outbox
+from .notifications import Notifier, make_handler
+
+logger = logging.getLogger("doorstep.stations.worker")
+
+Job = Callable[[AsyncSession, dt.datetime], Awaitable[Any]]
+
+JOBS: tuple[tuple[str, Job], ...] = (
+    ("auto_cancel_underbooked", bookings.auto_cancel_underbooked),
+    ("send_reminders", bookings.send_reminders),
+    ("promote_sweep", bookings.promote_sweep),
+)
+
+
+class StationsWorker:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        notifier: Notifier,
+        cipher: PiiCipher,
+        *,
+        interval: float = 5.0,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.interval = interval
+        self.outbox = OutboxWorker(sessionmaker, outbox, make_handler(notifier, cipher), poll_interval=interval)
+
+    async def run_jobs(self, now: dt.datetime | None = None) -> dict[str, Any]:
+        """Each job in its own transaction, so one failing does not hold the others back."""
+        now = now or utcnow()
+        results: dict[str, Any] = {}
+        for name, job in JOBS:
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    results[name] = await job(session, now)
+            except Exception:
+                logger.exception("stations job %s failed", name)
+        return results
+
+    async def tick(self, now: dt.datetime | None = None) -> int:
+        """One pass: timed rules, then deliver every due notification. Returns messages sent."""
+        await self.run_jobs(now)
+        return await self.outbox.run_until_idle(now)
+
+    async def run_forever(self) -> None:
+        logger.info("stations worker started (every %.1fs)", self.interval)
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("stations worker pass failed")
+            await asyncio.sleep(self.interval)
+
+
+@contextlib.asynccontextmanager
+async def running_worker(worker: StationsWorker, enabled: bool) -> Any:
+    """Start the worker task; cancel it cleanly on shutdown."""
+    task = asyncio.create_task(worker.run_forever(), name="stations-worker") if enabled else None
+    try:
+        yield task
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            logger.info("stations worker stopped")

@@ -1,0 +1,217 @@
+"""Sessions and bookings routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.errors import Invalid
+from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.permissions import Permission
+from doorstep_shared.security import current_principal, require
+from doorstep_shared.tokens import Principal
+
+from . import bookings
+from .deps import Cipher, Now, Settings, problems
+from .models import BookingStatus
+from .schemas import BookingCreate, BookingRead, SessionCancel, SessionCreate, SessionRead
+
+router = APIRouter(prefix="/api/v1/stations", dependencies=[Depends(current_principal)])
+
+Reader = Annotated[Principal, Depends(require(Permission.STATIONS_READ))]
+Manager = Annotated[Principal, Depends(require(Permission.STATIONS_MANAGE))]
+BookingsReader = Annotated[Principal, Depends(require(Permission.BOOKINGS_READ))]
+BookingsWriter = Annotated[Principal, Depends(require(Permission.BOOKINGS_WRITE))]
+Code = Annotated[str, Path(max_length=64)]
+Id = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get(
+    "/stations/{code}/services/{service_code}/sessions",
+    response_model=Page[SessionRead],
+    summary="Sessions (class) or slots (appointment) of a service, by start time",
+    tags=["sessions"],
+    responses=problems(403, 404, 422),
+)
+async def list_sessions(
+    session: DbSession,
+    _: Reader,
+    code: Code,
+    service_code: Code,
+    after: Annotated[dt.datetime | None, Query(alias="from")] = None,
+    before: Annotated[dt.datetime | None, Query(alias="to")] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Page[SessionRead]:
+    for name, value in (("query.from", after), ("query.to", before)):
+        if value is not None and value.tzinfo is None:
+            raise Invalid.field(name, "needs a timezone offset")
+        if value is not None and not 2000 <= value.year <= 2100:
+            raise Invalid.field(name, "must be between 2000 and 2100")
+    values = decode_cursor(cursor, 2)
+    position = None
+    if values is not None:
+        if not isinstance(values[0], str) or not isinstance(values[1], int):
+            raise Invalid.field("query.cursor", "malformed cursor", code="invalid_cursor")
+        try:
+            dt.datetime.fromisoformat(values[0])
+        except ValueError as exc:
+            raise Invalid.field("query.cursor", "malformed cursor", code="invalid_cursor") from exc
+        position = (values[0], values[1])
+    items, next_position = await bookings.list_sessions(
+        session, code, service_code, after=after, before=before, cursor=position, limit=limit
+    )
+    return Page(items=items, next_cursor=encode_cursor(list(next_position)) if next_position else None)
+
+
+@router.post(
+    "/stations/{code}/services/{service_code}/sessions",
+    response_model=SessionRead,
+    status_code=201,
+    summary="Schedule a class session or an appointment slot",
+    tags=["sessions"],
+    responses=problems(403, 404, 422),
+)
+async def create_session(
+    session: DbSession,
+    principal: Manager,
+    settings: Settings,
+    code: Code,
+    service_code: Code,
+    body: SessionCreate,
+) -> SessionRead:
+    return await bookings.create_session(
+        session,
+        principal,
+        code,
+        service_code,
+        body,
+        dt.timedelta(hours=settings.cancel_cutoff_hours),
+    )
+
+
+@router.get(
+    "/sessions/{session_id}",
+    response_model=SessionRead,
+    summary="One session: seats booked and free",
+    tags=["sessions"],
+    responses=problems(403, 404),
+)
+async def get_session(session: DbSession, _: Reader, session_id: Id) -> SessionRead:
+    return await bookings.get_session(session, session_id)
+
+
+@router.post(
+    "/sessions/{session_id}/cancel",
+    response_model=SessionRead,
+    summary="Cancel a session; everyone booked or waiting is told",
+    tags=["sessions"],
+    responses=problems(403, 404, 422),
+)
+async def cancel_session(
+    session: DbSession, principal: Manager, now: Now, session_id: Id, body: SessionCancel
+) -> SessionRead:
+    return await bookings.cancel_session(session, principal, session_id, body.reason, now)
+
+
+@router.post(
+    "/sessions/{session_id}/bookings",
+    response_model=BookingRead,
+    status_code=201,
+    summary="Book seats (confirmed if free, else waitlisted); one booking per phone",
+    tags=["bookings"],
+    responses=problems(403, 404, 409, 422),
+)
+async def book(
+    session: DbSession,
+    principal: BookingsWriter,
+    cipher: Cipher,
+    now: Now,
+    session_id: Id,
+    body: BookingCreate,
+) -> BookingRead:
+    return await bookings.book(session, cipher, principal, session_id, body, now)
+
+
+@router.get(
+    "/sessions/{session_id}/bookings",
+    response_model=Page[BookingRead],
+    summary="Bookings of a session (names and phones masked)",
+    tags=["bookings"],
+    responses=problems(403, 404, 422),
+)
+async def list_bookings(
+    session: DbSession,
+    principal: BookingsReader,
+    cipher: Cipher,
+    session_id: Id,
+    status: Annotated[list[BookingStatus] | None, Query(max_length=5)] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Page[BookingRead]:
+    values = decode_cursor(cursor, 1)
+    after = int(values[0]) if values and isinstance(values[0], int) else None
+    items, last = await bookings.list_bookings(
+        session,
+        cipher,
+        principal,
+        session_id,
+        statuses=[s.value for s in status] if status else None,
+        after_id=after,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=encode_cursor([last]) if last else None)
+
+
+@router.get(
+    "/bookings/{booking_id}",
+    response_model=BookingRead,
+    summary="One booking",
+    tags=["bookings"],
+    responses=problems(403, 404),
+)
+async def get_booking(session: DbSession, principal: BookingsReader, cipher: Cipher, booking_id: Id) -> BookingRead:
+    booking, station = await bookings.get_booking(session, cipher, principal, booking_id)
+    return bookings.booking_read(booking, station.code)
+
+
+@router.post(
+    "/bookings/{booking_id}/cancel",
+    response_model=BookingRead,
+    summary="Cancel a booking (until the cut-off); freed seats go to the waitlist",
+    tags=["bookings"],
+    responses=problems(403, 404, 409, 422),
+)
+async def cancel_booking(
+    session: DbSession, principal: BookingsWriter, cipher: Cipher, now: Now, booking_id: Id
+) -> BookingRead:
+    return await bookings.cancel_booking(session, cipher, principal, booking_id, now)
+
+
+@router.post(
+    "/bookings/{booking_id}/check-in",
+    response_model=BookingRead,
+    summary="Check a resident in at the door",
+    tags=["bookings"],
+    responses=problems(403, 404, 422),
+)
+async def check_in(
+    session: DbSession, principal: BookingsWriter, cipher: Cipher, now: Now, booking_id: Id
+) -> BookingRead:
+    return await bookings.check_in(session, cipher, principal, booking_id, now)
+
+
+@router.post(
+    "/bookings/{booking_id}/no-show",
+    response_model=BookingRead,
+    summary="Mark a confirmed booking as a no-show after the start",
+    tags=["bookings"],
+    responses=problems(403, 404, 422),
+)
+async def no_show(
+    session: DbSession, principal: BookingsWriter, cipher: Cipher, now: Now, booking_id: Id
+) -> BookingRead:
+    return await bookings.mark_no_show(session, cipher, principal, booking_id, now)

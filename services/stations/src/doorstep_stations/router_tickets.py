@@ -1,0 +1,160 @@
+"""Drop-off ticket routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.errors import problem_response
+from doorstep_shared.http import check_if_match, etag_of
+from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.permissions import Permission
+from doorstep_shared.security import current_principal, require
+from doorstep_shared.tokens import Principal
+
+from . import tickets
+from .deps import Cipher, Now, Settings, problems
+from .models import TicketStatus
+from .repository import OPEN_TICKET_STATUSES
+from .schemas import TicketCollect, TicketCreate, TicketCreated, TicketRead, TicketStatusChange
+
+router = APIRouter(prefix="/api/v1/stations", tags=["tickets"], dependencies=[Depends(current_principal)])
+
+TicketsReader = Annotated[Principal, Depends(require(Permission.TICKETS_READ))]
+TicketsWriter = Annotated[Principal, Depends(require(Permission.TICKETS_WRITE))]
+Code = Annotated[str, Path(max_length=64)]
+Id = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.post(
+    "/stations/{code}/tickets",
+    response_model=TicketCreated,
+    status_code=201,
+    summary="Log a drop-off: who, phone, what was left, what to do; returns the claim code once",
+    responses=problems(403, 404, 422),
+)
+async def create_ticket(
+    session: DbSession,
+    principal: TicketsWriter,
+    cipher: Cipher,
+    now: Now,
+    code: Code,
+    body: TicketCreate,
+) -> TicketCreated:
+    return await tickets.create_ticket(session, cipher, principal, code, body, now)
+
+
+@router.get(
+    "/stations/{code}/tickets",
+    response_model=Page[TicketRead],
+    summary="A station's tickets (default: the open ones), oldest first, with their age",
+    responses=problems(403, 404, 422),
+)
+async def list_tickets(
+    session: DbSession,
+    principal: TicketsReader,
+    now: Now,
+    code: Code,
+    status: Annotated[
+        list[TicketStatus | Literal["open", "all"]] | None,
+        Query(max_length=6, description="Statuses, `open` (default) or `all`"),
+    ] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Page[TicketRead]:
+    wanted = status or ["open"]
+    statuses: list[str] | None = []
+    assert statuses is not None
+    for s in wanted:
+        if s == "all":
+            statuses = None
+            break
+        statuses.extend(OPEN_TICKET_STATUSES if s == "open" else [s])
+    values = decode_cursor(cursor, 1)
+    after = int(values[0]) if values and isinstance(values[0], int) else None
+    items, last = await tickets.list_tickets(
+        session, principal, code, statuses=statuses, after_id=after, limit=limit, now=now
+    )
+    return Page(items=items, next_cursor=encode_cursor([last]) if last else None)
+
+
+@router.get(
+    "/tickets/{ticket_id}",
+    response_model=TicketRead,
+    summary="One drop-off ticket",
+    responses=problems(403, 404),
+)
+async def get_ticket(
+    session: DbSession, principal: TicketsReader, now: Now, response: Response, ticket_id: Id
+) -> TicketRead:
+    ticket = await tickets.read_ticket(session, principal, ticket_id, now)
+    response.headers["ETag"] = _etag(ticket)
+    return ticket
+
+
+def _etag(ticket: TicketRead) -> str:
+    return etag_of("ticket", ticket.id, ticket.version)
+
+
+@router.post(
+    "/tickets/{ticket_id}/status",
+    response_model=TicketRead,
+    summary="Move a ticket on: in_progress, ready (the resident is notified) or returned",
+    responses=problems(403, 404, 409, 412, 422),
+)
+async def change_status(
+    session: DbSession,
+    principal: TicketsWriter,
+    now: Now,
+    request: Request,
+    response: Response,
+    ticket_id: Id,
+    body: TicketStatusChange,
+) -> TicketRead:
+    if request.headers.get("if-match") is not None:
+        current = await tickets.read_ticket(session, principal, ticket_id, now)
+        check_if_match(request, _etag(current))
+    ticket = await tickets.change_status(session, principal, ticket_id, body, now)
+    response.headers["ETag"] = _etag(ticket)
+    return ticket
+
+
+@router.post(
+    "/tickets/{ticket_id}/collect",
+    response_model=TicketRead,
+    summary="Hand the item back: needs the claim code or the phone's last four digits",
+    responses=problems(403, 404, 409, 422),
+)
+async def collect(
+    session: DbSession,
+    principal: TicketsWriter,
+    cipher: Cipher,
+    settings: Settings,
+    now: Now,
+    ticket_id: Id,
+    body: TicketCollect,
+) -> TicketRead | Response:
+    outcome = await tickets.collect(session, cipher, principal, ticket_id, body, now, settings.claim_max_attempts)
+    if outcome.ticket is None:
+        # Returned, not raised: the request's session commits the attempt counter.
+        return problem_response(
+            403,
+            "claim_locked" if outcome.locked else "wrong_claim_code",
+            "Wrong claim code or phone digits." + (" The ticket is now locked." if outcome.locked else ""),
+            title="Forbidden",
+            failed_attempts=outcome.attempts,
+            attempts_left=outcome.attempts_left,
+        )
+    return outcome.ticket
+
+
+@router.post(
+    "/tickets/{ticket_id}/unlock",
+    response_model=TicketRead,
+    summary="Reset the wrong-attempt counter of a locked ticket",
+    responses=problems(403, 404),
+)
+async def unlock(session: DbSession, principal: TicketsWriter, now: Now, ticket_id: Id) -> TicketRead:
+    return await tickets.unlock(session, principal, ticket_id, now)

@@ -225,3 +225,18 @@ async def test_jwks_keyset_refetches_on_unknown_kid_with_throttling(tokens: Toke
         with pytest.raises(Exception, match="unknown key"):
             await verifier.verify(sign(stranger, claims()))
         assert calls == 1  # throttled: no second fetch within the interval
+
+
+async def test_services_drop_a_retired_key_when_their_key_set_ages_out(tokens: Tokens) -> None:
+    published = {"keys": [tokens.key.public_jwk()]}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=published)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        keys = KeySet(url="http://gateway.test/.well-known/jwks.json", http=http, min_refetch_interval=0, max_age=0)
+        verifier = TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE)
+        assert (await verifier.decode(sign(tokens.key, claims())))["sub"] == "chaoyang.worker"
+        published["keys"] = []  # the gateway retired the key
+        with pytest.raises(Exception, match="unknown key"):
+            await verifier.decode(sign(tokens.key, claims(jti="j2")))

@@ -31,6 +31,11 @@ class GatewaySettings(ServiceSettings):
         None, description="RSA private key (PEM) that signs tokens; required in production"
     )
     signing_key_id: str | None = Field(None, description="Key id (kid) of the signing key; default the file's stem")
+    verification_key_files: list[Path] = Field(
+        default_factory=list,
+        description="Other keys (PEM, private or public; kid = file stem) published in JWKS and accepted: "
+        "the next key before it signs, the previous one until its tokens expire",
+    )
     access_token_ttl: int = Field(900, description="Access token lifetime in seconds")
     refresh_token_ttl: int = Field(14 * 24 * 3600, description="Refresh token lifetime in seconds")
     login_max_failures: int = Field(5, description="Failed logins before the account is locked for a while")

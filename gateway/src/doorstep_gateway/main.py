@@ -22,8 +22,9 @@ from doorstep_shared.tokens import (
     KeySet,
     SigningKey,
     TokenSigner,
-    jwks_document,
     load_or_create_dev_key,
+    public_jwk,
+    public_key_from_pem,
 )
 
 from . import passwords
@@ -57,7 +58,9 @@ def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningK
     settings = settings or get_settings()
     passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
     key = signing_key or load_signing_key(settings)
-    key_set = KeySet(keys={key.kid: key.private_key.public_key()})
+    extra_keys = {path.stem: public_key_from_pem(path.read_bytes()) for path in settings.verification_key_files}
+    extra_keys.pop(key.kid, None)
+    key_set = KeySet(keys={key.kid: key.private_key.public_key(), **extra_keys})
     upstreams = Upstreams(
         urls=settings.upstreams,
         connect_timeout=settings.upstream_connect_timeout,
@@ -141,7 +144,7 @@ def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningK
         access_ttl=settings.access_token_ttl,
         refresh_ttl=settings.refresh_token_ttl,
     )
-    app.state.jwks = jwks_document([key])
+    app.state.jwks = {"keys": [key.public_jwk(), *(public_jwk(kid, k) for kid, k in extra_keys.items())]}
     app.state.upstreams = upstreams
     merged = MergedOpenAPI()
 

@@ -10,7 +10,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from doorstep_shared.app import DbSession
 from doorstep_shared.errors import DoorstepError
 from doorstep_shared.permissions import Permission
-from doorstep_shared.security import CurrentPrincipal, public, require
+from doorstep_shared.security import authenticated, public, require
 from doorstep_shared.tokens import Principal, TokenSigner, TokenVerifier
 
 from . import repository, service
@@ -106,7 +106,7 @@ async def revoke(
 
 
 @auth_router.get("/me", response_model=Me, summary="Who the bearer token says you are", responses={401: PROBLEM})
-async def me(principal: CurrentPrincipal) -> Me:
+async def me(principal: Annotated[Principal, Depends(authenticated)]) -> Me:
     return Me(
         subject=principal.subject,
         kind=principal.kind,

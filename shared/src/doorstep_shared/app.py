@@ -104,9 +104,8 @@ def create_service_app(
     install_error_handlers(app)
     for middleware_class, options in extra_middleware:
         app.add_middleware(middleware_class, **options)
-    app.add_middleware(
-        RequestContextMiddleware, metrics=metrics
-    )  # outermost: ids and metrics for all
+    # Outermost: request ids, metrics and security headers for every response.
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, hsts=settings.is_production)
 
     ops = APIRouter(tags=["operations"], dependencies=[Depends(public)])
 

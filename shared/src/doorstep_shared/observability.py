@@ -73,6 +73,14 @@ def configure_logging(service: str, level: str = "INFO", json_lines: bool = True
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex
 
@@ -80,9 +88,12 @@ def new_request_id() -> str:
 class RequestContextMiddleware:
     """Takes or creates ``X-Request-ID``, exposes it to logs, returns it; records metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics | None = None) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics | None = None, *, hsts: bool = False) -> None:
         self.app = app
         self.metrics = metrics
+        self.security_headers = list(SECURITY_HEADERS)
+        if hsts:
+            self.security_headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,6 +119,11 @@ class RequestContextMiddleware:
                 status_holder[0] = message["status"]
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
                 headers.append((b"x-request-id", raw_id))
+                present = {k.lower() for k, _ in headers}
+                headers.extend(h for h in self.security_headers if h[0] not in present)
+                if b"cache-control" not in present:
+                    # Responses may carry personal data: shared phones must not keep them.
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 

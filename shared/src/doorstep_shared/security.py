@@ -74,6 +74,14 @@ def require_scopes(*scopes: str) -> Callable[..., Awaitable[Principal]]:
     return require(*scopes)
 
 
+async def authenticated(principal: CurrentPrincipal) -> Principal:
+    """Any signed-in caller, whatever their permissions (e.g. "who am I")."""
+    return principal
+
+
+authenticated.__doorstep_permissions__ = ("authenticated",)  # type: ignore[attr-defined]
+
+
 async def public() -> None:
     """Marks a route as deliberately open (health, metrics, docs, token endpoint)."""
 

@@ -158,6 +158,24 @@ def jwks_document(keys: Iterable[SigningKey]) -> dict[str, Any]:
     return {"keys": [k.public_jwk() for k in keys]}
 
 
+def public_key_from_pem(pem: bytes) -> rsa.RSAPublicKey:
+    """An RSA public key from a PEM holding either the private or the public key."""
+    if b"PRIVATE KEY" in pem:
+        key: Any = serialization.load_pem_private_key(pem, password=None)
+        key = key.public_key()
+    else:
+        key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ValueError("verification keys must be RSA keys")
+    return key
+
+
+def public_jwk(kid: str, key: rsa.RSAPublicKey) -> dict[str, Any]:
+    jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(key))
+    jwk.update(kid=kid, alg=ALGORITHM, use="sig")
+    return jwk
+
+
 # --- signing (gateway only) ---------------------------------------------------------------
 
 
@@ -214,7 +232,9 @@ class KeySet:
         keys: Mapping[str, Any] | None = None,
         http: httpx.AsyncClient | None = None,
         min_refetch_interval: float = 10.0,
+        max_age: float = 300.0,
     ) -> None:
+        self.max_age = max_age
         self.url = url
         self.file = file
         self._http = http
@@ -238,6 +258,11 @@ class KeySet:
 
     def get_cached(self, kid: str) -> Any | None:
         return self._keys.get(kid)
+
+    @property
+    def stale(self) -> bool:
+        """A remote key set is re-read every ``max_age`` seconds, so retired keys drop out."""
+        return (self.url is not None or self.file is not None) and time.monotonic() - self._last_fetch > self.max_age
 
     async def get(self, kid: str) -> Any | None:
         key = self._keys.get(kid)
@@ -310,6 +335,8 @@ class TokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise Unauthorized("Token has no key id.", code="invalid_token")
+        if self.keys.stale:
+            await self.keys.refresh()
         key = self.keys.get_cached(kid) or await self.keys.get(kid)
         if key is None:
             raise Unauthorized("Token signed by an unknown key.", code="invalid_token")

@@ -1,0 +1,71 @@
+"""Every route of every app declares the permission it needs (issue 8, part 1).
+
+Public routes are a short, explicit list: health, metrics, docs, the token endpoints and JWKS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from doorstep_catalog.config import CatalogSettings
+from doorstep_catalog.main import create_app as catalog_app
+from doorstep_gateway.config import GatewaySettings
+from doorstep_gateway.main import create_app as gateway_app
+from doorstep_proxy.config import ProxySettings
+from doorstep_proxy.main import create_app as proxy_app
+from doorstep_shared.permissions import Permission
+from doorstep_shared.security import declared_permissions, iter_api_routes
+from doorstep_stations.config import StationsSettings
+from doorstep_stations.main import create_app as stations_app
+
+PUBLIC_PATHS = {
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/oauth2-redirect",
+    "/redoc",
+    "/.well-known/jwks.json",
+    "/api/v1/auth/token",
+    "/api/v1/auth/revoke",
+}
+KNOWN = {p.value for p in Permission} | {"public", "authenticated"}
+AUTHENTICATED_ONLY = {"/api/v1/auth/me"}
+
+
+def build(name: str, tmp: Path) -> FastAPI:
+    url = f"sqlite+aiosqlite:///{tmp}/{name}.db"
+    factories: dict[str, Callable[[], FastAPI]] = {
+        "gateway": lambda: gateway_app(GatewaySettings(environment="test", database_url=url, var_dir=tmp, log_json=False)),
+        "catalog": lambda: catalog_app(CatalogSettings(environment="test", database_url=url, var_dir=tmp, log_json=False)),
+        "proxy": lambda: proxy_app(ProxySettings(environment="test", database_url=url, var_dir=tmp, log_json=False)),
+        "stations": lambda: stations_app(StationsSettings(environment="test", database_url=url, var_dir=tmp, log_json=False)),
+    }
+    return factories[name]()
+
+
+@pytest.mark.parametrize("name", ["gateway", "catalog", "proxy", "stations"])
+def test_every_route_declares_a_permission(name: str, tmp_path: Path) -> None:
+    app = build(name, tmp_path)
+    undeclared, unknown, wrongly_public = [], [], []
+    routes = iter_api_routes(app)
+    assert routes, "no routes found"
+    for route in routes:
+        declared = declared_permissions(route)
+        label = f"{sorted(route.methods)} {route.path}"
+        if not declared:
+            undeclared.append(label)
+        if declared - KNOWN and not all(d.startswith("role:") for d in declared - KNOWN):
+            unknown.append(f"{label}: {sorted(declared - KNOWN)}")
+        if "public" in declared and route.path not in PUBLIC_PATHS:
+            wrongly_public.append(label)
+        if declared == {"authenticated"} and route.path not in AUTHENTICATED_ONLY:
+            undeclared.append(label)
+    assert not undeclared, f"routes without a declared permission: {undeclared}"
+    assert not unknown, f"routes declaring unknown permissions: {unknown}"
+    assert not wrongly_public, f"routes marked public that are not on the public list: {wrongly_public}"

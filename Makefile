@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-pg lint fmt migrate seed bench bench-quick fuzz clean
+.PHONY: help venv run test test-pg lint fmt migrate bench bench-quick fuzz docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -46,6 +46,18 @@ lint: venv ## ruff (lint + format check) and mypy
 fmt: venv ## Format and auto-fix
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+bench: venv ## Run every benchmark (ratios against baselines measured in the same run) → bench/results/
+	$(PY) bench/run.py
+
+bench-quick: venv ## The benchmarks in about a minute
+	$(PY) bench/run.py --quick
+
+fuzz: venv ## A long API-fuzzing run (schemathesis) against every app
+	DOORSTEP_FUZZ_EXAMPLES=$${DOORSTEP_FUZZ_EXAMPLES:-500} $(PY) -m pytest tests/fuzz -q
+
+docs: venv ## Regenerate the README's configuration table from the settings classes
+	$(PY) -m doorstep_shared.envdoc --write README.md
 
 clean: ## Remove the environment and local data
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

@@ -23,7 +23,7 @@ class ServiceSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface to bind")
     port: int = Field(8000, description="Port to bind")
     database_url: str = Field(
-        "", description="SQLAlchemy async URL; default a SQLite file under var/"
+        "", description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…"
     )
     database_schema: str | None = Field(
         None, description="PostgreSQL schema for this service's tables"

@@ -12,7 +12,7 @@ from doorstep_shared.pii import PiiCipher
 
 
 class ProxySettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="DOORSTEP_PROXY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DOORSTEP_PROXY_", extra="ignore", populate_by_name=True)
 
     port: int = 8002
     service_name: str = "proxy"
@@ -46,6 +46,8 @@ class ProxySettings(ServiceSettings):
     def _pii_keys_in_production(self) -> ProxySettings:
         if self.is_production and not (self.pii_keys and self.pii_hash_key):
             raise ValueError("DOORSTEP_PROXY_PII_KEYS and DOORSTEP_PROXY_PII_HASH_KEY must be set in production")
+        if self.is_production and self.service_client_secret == "doorstep-demo":  # noqa: S105
+            raise ValueError("DOORSTEP_PROXY_SERVICE_CLIENT_SECRET must be set in production (not the demo password)")
         return self
 
     def pii_cipher(self) -> PiiCipher:

@@ -29,7 +29,7 @@ SERVICE_CLIENTS: list[tuple[str, str, list[str], list[str]]] = [("svc.proxy", "�
 DEMO_CLIENT = (
     "demo.platform",
     "12345热线（演示平台）",
-    ["catalog:read", "demands:write", "demands:read", "cases:read"],
+    ["catalog:read", "stations:read", "demands:write", "demands:read", "cases:read"],
     ["chaoyang", "zhenhuai"],
 )
 

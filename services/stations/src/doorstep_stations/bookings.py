@@ -20,6 +20,7 @@ from doorstep_shared.pii import PiiCipher, mask_name, mask_phone, normalize_phon
 from doorstep_shared.tokens import Principal
 
 from . import repository as repo
+from . import webhooks
 from .access import ensure_manage, ensure_sees
 from .models import (
     Booking,
@@ -307,6 +308,7 @@ async def promote_waitlist(session: AsyncSession, session_id: int, now: dt.datet
         fresh = await repo.booking_by_id(session, b.id, None)
         assert fresh is not None
         await queue_booking(session, "booking.promoted", fresh)
+        await webhooks.booking_event(session, "booking.promoted", fresh, now)
     return promoted
 
 
@@ -327,6 +329,7 @@ async def cancel_booking(
     s = await repo.session_by_id(session, booking.session_id)
     assert s is not None
     was_confirmed = booking.status == BookingStatus.CONFIRMED
+    previous_status = booking.status
     if was_confirmed and s.cancel_cutoff_at and now > s.cancel_cutoff_at:
         raise Invalid.field(
             "path.booking_id",
@@ -343,6 +346,7 @@ async def cancel_booking(
     assert refreshed is not None
     booking = refreshed
     await queue_booking(session, "booking.cancelled", booking)
+    await webhooks.booking_event(session, "booking.cancelled", booking, now, previous_status=previous_status)
     if was_confirmed:
         await repo.release_seats(session, booking.session_id, booking.seats)
         await promote_waitlist(session, booking.session_id, now)
@@ -404,14 +408,18 @@ async def mark_no_show(
     return booking_read(booking, station.code)
 
 
-async def _cancel_all(session: AsyncSession, s: ServiceSession, now: dt.datetime) -> int:
+async def _cancel_all(
+    session: AsyncSession, s: ServiceSession, now: dt.datetime, *, reason: str, below_minimum: bool = False
+) -> int:
     assert s.id is not None
     live = await repo.bookings_of_session(
         session, s.id, None, statuses=[BookingStatus.CONFIRMED, BookingStatus.WAITLISTED]
     )
-    await repo.set_booking_status(session, [b.id for b in live if b.id is not None], BookingStatus.CANCELLED, now)
+    ids = [b.id for b in live if b.id is not None]
+    await repo.set_booking_status(session, ids, BookingStatus.CANCELLED, now)
     for b in live:
         await queue_booking(session, "session.cancelled", b)
+    await webhooks.session_cancelled(session, s, ids, now, reason=reason, below_minimum=below_minimum)
     return len(live)
 
 
@@ -422,7 +430,7 @@ async def cancel_session(
     ensure_manage(principal, station)
     if not await repo.cancel_session_if_scheduled(session, session_id, reason):
         raise Invalid.field("path.session_id", "the session is already cancelled", code="session_cancelled")
-    await _cancel_all(session, s, now)
+    await _cancel_all(session, s, now, reason=reason)
     s = await repo.session_by_id(session, session_id)  # type: ignore[assignment]
     return session_read(s, station, svc)
 
@@ -437,7 +445,7 @@ async def auto_cancel_underbooked(session: AsyncSession, now: dt.datetime) -> li
         assert s.id is not None
         reason = f"报名人数不足{s.min_participants}人"
         if await repo.cancel_session_if_scheduled(session, s.id, reason, below_minimum=True):
-            await _cancel_all(session, s, now)
+            await _cancel_all(session, s, now, reason=reason, below_minimum=True)
             cancelled.append(s.id)
     return cancelled
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from doorstep_shared.clock import utcnow
 from doorstep_shared.pii import PiiCipher
+from doorstep_shared.webhooks import WebhookConfig
 
 from .config import StationsSettings
 
@@ -44,14 +45,23 @@ _DESCRIPTIONS = {
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` for the problem+json errors a route can answer."""
+    """OpenAPI ``responses=`` for the problem+json errors a route can answer.
+
+    401 and 422 are always there: every route takes a token and parameters, and a bad path or
+    query parameter is a problem+json 422 too (FastAPI's own 422 entry would say application/json).
+    """
     from .schemas import Problem
 
     out: dict[int | str, dict[str, Any]] = {}
-    for code in (401, *codes):
+    for code in sorted({401, 422, *codes}):
         entry: dict[str, Any] = {"description": _DESCRIPTIONS.get(code, "Unauthorized")}
         if code != 304:
             entry["model"] = Problem
             entry["content"] = {"application/problem+json": {}}
         out[code] = entry
     return out
+
+
+def get_webhook_config(request: Request) -> WebhookConfig:
+    config: WebhookConfig = request.app.state.webhook_config
+    return config

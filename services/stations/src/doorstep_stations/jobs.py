@@ -1,5 +1,6 @@
 """The stations background worker: timed rules (minimum-participant cancellations, reminders,
-waitlist sweep) and the outbox dispatcher that sends notifications.
+waitlist sweep) and the outbox dispatcher that sends notifications; and the webhook dispatcher,
+which runs as a task of its own so that slow receivers never delay notifications.
 
 It runs as a task in the app's lifespan (``DOORSTEP_STATIONS_WORKER_ENABLED``); every step is
 safe with several replicas running it at once.
@@ -20,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.clock import utcnow
 from doorstep_shared.outbox import OutboxWorker
 from doorstep_shared.pii import PiiCipher
+from doorstep_shared.webhooks import WebhookDispatcher
 
 from . import bookings
 from .models import outbox
@@ -90,3 +92,19 @@ async def running_worker(worker: StationsWorker, enabled: bool) -> Any:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             logger.info("stations worker stopped")
+
+
+@contextlib.asynccontextmanager
+async def running_dispatcher(dispatcher: WebhookDispatcher, enabled: bool) -> Any:
+    """Run the webhook dispatcher's poll loop; stop it and close its HTTP client on shutdown."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run_forever(stop), name="stations-webhooks") if enabled else None
+    try:
+        yield task
+    finally:
+        if task is not None:
+            stop.set()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await dispatcher.aclose()

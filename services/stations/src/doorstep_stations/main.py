@@ -9,9 +9,12 @@ from fastapi import FastAPI
 
 from doorstep_shared.app import create_service_app
 from doorstep_shared.tokens import KeySet
+from doorstep_shared.webhooks import WebhookDispatcher, webhooks_router
 
 from .config import StationsSettings, get_settings
-from .jobs import StationsWorker, running_worker
+from .deps import get_cipher, get_webhook_config, now
+from .jobs import StationsWorker, running_dispatcher, running_worker
+from .models import hooks
 from .notifications import LogNotifier
 from .router import router as stations_router
 from .router_bookings import router as bookings_router
@@ -26,6 +29,11 @@ TAGS = [
     {"name": "tickets", "description": "Drop-off tickets (爱心裁缝铺 and the like)"},
     {"name": "notifications", "description": "Messages sent to residents"},
     {"name": "figures", "description": "People served per station"},
+    {
+        "name": "webhooks",
+        "description": "Signed event deliveries (Standard Webhooks) to machine clients: "
+        "subscriptions, secret rotation, delivery log, redelivery",
+    },
 ]
 
 
@@ -39,18 +47,33 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
         app.state.notifier = LogNotifier()
         worker = StationsWorker(app.state.sessionmaker, app.state.notifier, cipher, interval=settings.worker_interval)
         app.state.worker = worker
-        async with running_worker(worker, settings.worker_enabled) as task:
+        dispatcher = WebhookDispatcher(hooks, app.state.sessionmaker, cipher, app.state.webhook_config)
+        app.state.webhook_dispatcher = dispatcher
+        async with (
+            running_worker(worker, settings.worker_enabled) as task,
+            running_dispatcher(dispatcher, settings.worker_enabled) as webhook_task,
+        ):
             app.state.worker_task = task
+            app.state.webhook_task = webhook_task
             yield
 
-    return create_service_app(
+    webhooks = webhooks_router(
+        "/api/v1/stations/webhooks",
+        hooks=hooks,
+        get_box=get_cipher,
+        get_config=get_webhook_config,
+        get_now=now,
+    )
+    app = create_service_app(
         settings=settings,
         title="Doorstep stations",
         description="Party-mass service stations (党群驿站): featured services, opening hours, "
         "class bookings with waitlists, drop-off tickets and notifications.",
         package="doorstep_stations",
-        routers=[stations_router, bookings_router, tickets_router],
+        routers=[stations_router, bookings_router, tickets_router, webhooks],
         key_set=key_set,
         openapi_tags=TAGS,
         extra_lifespan=lifespan,
     )
+    app.state.webhook_config = settings.webhook_config()
+    return app

@@ -1,4 +1,5 @@
-"""Stations tables: stations, their services, opening hours, sessions, bookings, tickets, outbox."""
+"""Stations tables: stations, their services, opening hours, sessions, bookings, tickets, outbox,
+webhooks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from sqlmodel import Field
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db import JSONType, UTCDateTime, make_model_base
 from doorstep_shared.outbox import make_outbox_table
+from doorstep_shared.webhooks import Webhooks
+
+from .webhook_events import EVENT_TYPES
 
 if TYPE_CHECKING:  # mypy cannot follow a base class made at run time
     from sqlmodel import SQLModel as StationsModel
@@ -20,6 +24,8 @@ else:
 metadata = StationsModel.metadata
 
 outbox = make_outbox_table(metadata)
+# Webhook subscriptions, their delivery log and their own outbox (doorstep_shared.webhooks).
+hooks = Webhooks(metadata, service="stations", events=EVENT_TYPES)
 
 
 class ServiceKind(StrEnum):

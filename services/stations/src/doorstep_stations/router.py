@@ -47,7 +47,7 @@ BookingsReader = Annotated[Principal, Depends(require(Permission.BOOKINGS_READ))
 FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
 
 Code = Annotated[str, Path(max_length=64)]
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER keys (PostgreSQL int4)
 
 
 def _station_etag(station: StationRead) -> str:

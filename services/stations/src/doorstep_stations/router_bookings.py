@@ -26,7 +26,7 @@ Manager = Annotated[Principal, Depends(require(Permission.STATIONS_MANAGE))]
 BookingsReader = Annotated[Principal, Depends(require(Permission.BOOKINGS_READ))]
 BookingsWriter = Annotated[Principal, Depends(require(Permission.BOOKINGS_WRITE))]
 Code = Annotated[str, Path(max_length=64)]
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER keys (PostgreSQL int4)
 
 
 @router.get(

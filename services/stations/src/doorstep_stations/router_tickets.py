@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/v1/stations", tags=["tickets"], dependencies=[De
 TicketsReader = Annotated[Principal, Depends(require(Permission.TICKETS_READ))]
 TicketsWriter = Annotated[Principal, Depends(require(Permission.TICKETS_WRITE))]
 Code = Annotated[str, Path(max_length=64)]
-Id = Annotated[int, Path(ge=1, le=2**62)]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER keys (PostgreSQL int4)
 
 
 @router.post(

@@ -21,6 +21,7 @@ from doorstep_shared.pii import PiiCipher, mask_name, mask_phone
 from doorstep_shared.tokens import Principal
 
 from . import repository as repo
+from . import webhooks
 from .access import ensure_manage, ensure_sees
 from .bookings import validate_phone
 from .models import DropOffTicket, ServiceKind, Station, StationService, TicketStatus
@@ -188,6 +189,8 @@ async def change_status(
     ticket, station = await get_ticket(session, principal, ticket.id)
     if target in (TicketStatus.READY, TicketStatus.RETURNED):
         await queue_ticket(session, f"ticket.{target}", ticket)
+    if target == TicketStatus.READY:
+        await webhooks.ticket_event(session, "ticket.ready", ticket, now)
     return ticket_read(ticket, station, await _service_code(session, ticket), now)
 
 
@@ -236,6 +239,7 @@ async def collect(
     if not await repo.transition_ticket(session, ticket.id, TicketStatus.READY, TicketStatus.COLLECTED, closed_at=now):
         raise Conflict("The ticket changed meanwhile; reload it.", code="ticket_changed")
     ticket, station = await get_ticket(session, principal, ticket.id)
+    await webhooks.ticket_event(session, "ticket.collected", ticket, now)
     return ClaimOutcome(ticket_read(ticket, station, await _service_code(session, ticket), now))
 
 

@@ -20,9 +20,7 @@ async def catalog_app(
     db_backend: str, tokens: Tokens, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[FastAPI]:
     db = await create_database("doorstep_catalog", db_backend, tmp_path_factory.mktemp("catalog"))
-    settings = CatalogSettings(
-        environment="test", database_url=db.url, database_schema=db.schema, log_json=False
-    )
+    settings = CatalogSettings(environment="test", database_url=db.url, database_schema=db.schema, log_json=False)
     try:
         async with running(create_app(settings, key_set=tokens.key_set())) as app:
             yield app
@@ -35,3 +33,29 @@ async def catalog(catalog_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     await truncate_all(catalog_app.state.engine, metadata)
     async with client_for(catalog_app) as client:
         yield client
+
+
+@pytest.fixture
+async def seeded(catalog: httpx.AsyncClient, catalog_app: FastAPI) -> httpx.AsyncClient:
+    """The catalog client with the demo handbook loaded."""
+    from doorstep_catalog.seed import seed
+
+    async with catalog_app.state.sessionmaker() as session:
+        await seed(session)
+        await session.commit()
+    return catalog
+
+
+@pytest.fixture
+def worker(tokens: Tokens) -> dict[str, str]:
+    return tokens.headers("social_worker", community="chaoyang", grid="chaoyang-g6", subject="chaoyang.worker")
+
+
+@pytest.fixture
+def admin(tokens: Tokens) -> dict[str, str]:
+    return tokens.headers("community_admin", community="chaoyang", subject="chaoyang.admin")
+
+
+@pytest.fixture
+def county_admin(tokens: Tokens) -> dict[str, str]:
+    return tokens.headers("county_admin", community=None, subject="county.admin")

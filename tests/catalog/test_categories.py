@@ -14,9 +14,7 @@ async def test_categories_need_a_token(catalog: httpx.AsyncClient) -> None:
     assert resp.json()["code"] == "missing_token"
 
 
-async def test_worker_lists_the_five_seeded_categories(
-    catalog: httpx.AsyncClient, tokens: Tokens
-) -> None:
+async def test_worker_lists_the_five_seeded_categories(catalog: httpx.AsyncClient, tokens: Tokens) -> None:
     app = catalog._transport.app  # type: ignore[attr-defined]
     async with app.state.sessionmaker() as session:
         await seed(session)

@@ -8,18 +8,26 @@ from doorstep_shared.app import create_service_app
 from doorstep_shared.tokens import KeySet
 
 from .config import CatalogSettings, get_settings
+from .index import CatalogIndex
 from .router import router
 
 
-def create_app(
-    settings: CatalogSettings | None = None, *, key_set: KeySet | None = None
-) -> FastAPI:
-    return create_service_app(
+def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
+    app = create_service_app(
         settings=settings or get_settings(),
         title="Doorstep catalog",
         description="The generalist's handbook: service items, materials, procedures, rules and tips.",
         package="doorstep_catalog",
         routers=[router],
         key_set=key_set,
-        openapi_tags=[{"name": "catalog", "description": "Service catalogue (办事指南)"}],
+        openapi_tags=[
+            {"name": "items", "description": "Service items (办事指南) and categories"},
+            {"name": "versions", "description": "Published versions and the changes feed"},
+            {"name": "eligibility", "description": "Who qualifies for what, and why"},
+            {"name": "tips", "description": "Practical tips (实战窍门)"},
+            {"name": "briefings", "description": "Morning briefings (晨会)"},
+        ],
     )
+    # In-memory search index and compiled rules; rebuilt when the catalogue's revision moves.
+    app.state.catalog_index = CatalogIndex()
+    return app

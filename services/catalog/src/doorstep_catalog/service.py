@@ -1,14 +1,419 @@
-"""Catalog rules."""
+"""Catalog rules: categories and items (reads, search, writes); every published write records a version."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import update
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.clock import utcnow
+from doorstep_shared.errors import Conflict, Invalid, NotFound, PreconditionFailed, PreconditionRequired
+from doorstep_shared.http import etag_of
+from doorstep_shared.pagination import encode_cursor
+from doorstep_shared.permissions import Permission
+from doorstep_shared.rules import validate as validate_rule
+from doorstep_shared.textsearch import MAX_QUERY_CHARS
+from doorstep_shared.tokens import Principal
+
 from . import repository
-from .models import Category
+from .convert import item_read
+from .cursors import int_cursor
+from .index import CatalogIndex, Snapshot
+from .models import Category, Item, ItemVersion
+from .schemas import (
+    CONTENT_FIELDS,
+    CategoryCreate,
+    CategoryUpdate,
+    FieldChange,
+    ItemCreate,
+    ItemFields,
+    ItemPage,
+    ItemRead,
+    ItemSummary,
+    ItemUpdate,
+)
+
+logger = logging.getLogger("doorstep.catalog")
+
+FIELD_LABELS = {
+    "name": "名称",
+    "category": "分类",
+    "status": "状态",
+    "aliases": "别名",
+    "summary": "简介",
+    "policy_basis": "政策依据",
+    "audience": "服务对象",
+    "conditions": "办理条件",
+    "eligibility_rule": "资格规则",
+    "materials": "所需材料",
+    "steps": "办理流程",
+    "statutory_days": "法定时限",
+    "promised_days": "承诺时限",
+    "fee": "收费",
+    "department": "决定部门",
+    "contact": "咨询方式",
+    "channels": "办理渠道",
+    "proxy_eligible": "可代办",
+    "trips": "跑动次数",
+    "faq": "常见问题",
+    "valid_from": "生效日期",
+    "valid_until": "失效日期",
+}
+SNAPSHOT_FIELDS = ("name", "category", "status", *CONTENT_FIELDS)
+_TRANSITIONS = {
+    ("draft", "published"),
+    ("published", "retired"),
+    ("retired", "published"),
+}
+
+
+def audit(principal: Principal, action: str, target: str, **details: Any) -> None:
+    """Hook point for the audit log (a later issue wires it to an append-only store)."""
+    logger.info("audit %s %s by %s", action, target, principal.subject, extra={"details": details})
+
+
+def is_admin(principal: Principal) -> bool:
+    return principal.has(Permission.CATALOG_WRITE)
+
+
+def item_etag(item: Item | ItemRead) -> str:
+    return etag_of("item", item.code, item.version)
+
+
+def _check_if_match(header: str | None, current: str, *, required: bool = True) -> None:
+    if header is None:
+        if required:
+            raise PreconditionRequired("This update needs an If-Match header with the item's ETag.")
+        return
+    tags = [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
+    if "*" not in tags and current not in tags:
+        raise PreconditionFailed(
+            "The item has changed since you read it; reload and retry.",
+            code="stale_etag",
+            current_etag=current,
+        )
+
+
+# ---------------------------------------------------------------- categories
 
 
 async def categories(session: AsyncSession) -> Sequence[Category]:
     return await repository.list_categories(session)
+
+
+async def create_category(session: AsyncSession, principal: Principal, data: CategoryCreate) -> Category:
+    if await repository.category_by_code(session, data.code) is not None:
+        raise Conflict(f"Category {data.code!r} already exists.", code="duplicate_code")
+    category = Category(**data.model_dump())
+    session.add(category)
+    await session.flush()
+    await repository.bump_revision(session)
+    audit(principal, "category.create", data.code)
+    return category
+
+
+async def update_category(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    data: CategoryUpdate,
+    if_match: str | None,
+) -> Category:
+    category = await repository.category_by_code(session, code)
+    if category is None:
+        raise NotFound(f"No category {code!r}.")
+    _check_if_match(if_match, category_etag(category))
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    for key, value in changes.items():
+        setattr(category, key, value)
+    category.version += 1
+    session.add(category)
+    await session.flush()
+    await repository.bump_revision(session)
+    audit(principal, "category.update", code, fields=sorted(changes))
+    return category
+
+
+def category_etag(category: Category) -> str:
+    return etag_of("category", category.code, category.version)
+
+
+# ---------------------------------------------------------------- items: reads
+
+
+async def snapshot(session: AsyncSession, index: CatalogIndex) -> Snapshot:
+    return await index.current(session)
+
+
+async def get_item(session: AsyncSession, index: CatalogIndex, principal: Principal, code: str) -> ItemRead:
+    snap = await index.current(session)
+    item = snap.items.get(code)
+    if item is None or (item.status == "draft" and not is_admin(principal)):
+        raise NotFound(f"No item {code!r}.")
+    return item
+
+
+async def list_items(
+    session: AsyncSession,
+    index: CatalogIndex,
+    principal: Principal,
+    *,
+    q: str | None,
+    category: str | None,
+    proxy_eligible: bool | None,
+    channel: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> ItemPage:
+    """Search (ranked) or browse (by code); drafts only for admins; cursors are positions."""
+    if status == "draft" and not is_admin(principal):
+        return ItemPage(items=[])
+    statuses = {status} if status else {"published"}
+    snap = await index.current(session)
+    scores: dict[str, tuple[float, str]] = {}
+    if q is not None and q.strip():
+        hits = snap.index.search(q[: MAX_QUERY_CHARS * 2])
+        scores = {h.key: (h.score, h.field) for h in hits}
+        codes: list[str] = [h.key for h in hits]
+    else:
+        codes = sorted(snap.items)
+    selected = []
+    for code in codes:
+        item = snap.items[code]
+        if item.status not in statuses:
+            continue
+        if category is not None and item.category != category:
+            continue
+        if proxy_eligible is not None and item.proxy_eligible != proxy_eligible:
+            continue
+        if channel is not None and channel not in item.channels:
+            continue
+        selected.append(item)
+    start = 0
+    position = int_cursor(cursor, 2)
+    if position is not None:
+        start = position[1]
+    page = selected[start : start + limit]
+    next_cursor = encode_cursor([snap.revision, start + limit]) if start + limit < len(selected) else None
+    return ItemPage(
+        items=[
+            ItemSummary(
+                code=i.code,
+                name=i.name,
+                category=i.category,
+                status=i.status,
+                summary=i.summary,
+                proxy_eligible=i.proxy_eligible,
+                channels=i.channels,
+                version=i.version,
+                score=round(scores[i.code][0], 3) if i.code in scores else None,
+                matched_field=scores[i.code][1] if i.code in scores else None,
+            )
+            for i in page
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+# ---------------------------------------------------------------- items: writes
+
+
+def _validate_rule(rule: Any) -> None:
+    if rule is None:
+        return
+    problems = validate_rule(rule)
+    if problems:
+        first = problems[0]
+        raise Invalid(
+            f"body.eligibility_rule{first.position}: {first.message}",
+            code="invalid_rule",
+            errors=[{"field": "body.eligibility_rule", **p.as_dict()} for p in problems[:20]],
+        )
+
+
+def _validate_dates(content: dict[str, Any]) -> None:
+    start, end = content.get("valid_from"), content.get("valid_until")
+    if start and end and str(end) < str(start):
+        raise Invalid.field("body.valid_until", "must not be before valid_from")
+
+
+async def _category(session: AsyncSession, code: str) -> Category:
+    category = await repository.category_by_code(session, code)
+    if category is None:
+        raise Invalid.field("body.category", f"unknown category {code!r}", code="unknown_category")
+    return category
+
+
+def _columns(content: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "proxy_eligible": bool(content.get("proxy_eligible")),
+        "channel_tags": "," + ",".join(content.get("channels") or []) + ",",
+    }
+
+
+def _snapshot_of(read: ItemRead) -> dict[str, Any]:
+    return read.model_dump(mode="json")
+
+
+def _short(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= 120 else value[:119] + "…"
+    return None  # lists and objects: the field name says enough
+
+
+def field_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[FieldChange]:
+    out = []
+    for name in SNAPSHOT_FIELDS:
+        old = before.get(name) if before else None
+        new = after.get(name)
+        if before is not None and old == new:
+            continue
+        if before is None and new in (None, "", [], {}):
+            continue
+        out.append(
+            FieldChange(
+                field=name,
+                label=FIELD_LABELS.get(name, name),
+                before=_short(old),
+                after=_short(new),
+            )
+        )
+    return out
+
+
+async def _record_version(
+    session: AsyncSession, item: Item, read: ItemRead, principal: Principal, reason: str, kind: str
+) -> None:
+    previous = await repository.latest_version(session, item.id or 0)
+    snap = _snapshot_of(read)
+    changes = field_changes(previous.snapshot if previous else None, snap)
+    number = item.published_version
+    session.add(
+        ItemVersion(
+            item_id=item.id or 0,
+            number=number,
+            status=read.status,
+            kind=kind,
+            reason=reason,
+            changed_by=principal.subject,
+            changed_at=item.updated_at,
+            changed_fields=[c.model_dump(mode="json") for c in changes],
+            snapshot=snap,
+        )
+    )
+    await session.flush()
+
+
+async def create_item(session: AsyncSession, principal: Principal, data: ItemCreate) -> ItemRead:
+    if await repository.item_by_code(session, data.code) is not None:
+        raise Conflict(f"An item with code {data.code!r} already exists.", code="duplicate_code")
+    category = await _category(session, data.category)
+    _validate_rule(data.eligibility_rule)
+    content = ItemFields.model_validate(data.model_dump(include=set(CONTENT_FIELDS))).model_dump(mode="json")
+    _validate_dates(content)
+    now = utcnow()
+    item = Item(
+        code=data.code,
+        name=data.name,
+        category_id=category.id or 0,
+        status=data.status,
+        content=content,
+        version=1,
+        published_version=1 if data.status == "published" else 0,
+        created_at=now,
+        updated_at=now,
+        updated_by=principal.subject,
+        **_columns(content),
+    )
+    session.add(item)
+    await session.flush()
+    read = item_read(item, category.code, category.name)
+    if data.status == "published":
+        await _record_version(session, item, read, principal, "新建事项", "created")
+    await repository.bump_revision(session)
+    audit(principal, "item.create", item.code, status=item.status)
+    return read
+
+
+async def update_item(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    data: ItemUpdate,
+    if_match: str | None,
+) -> ItemRead:
+    item = await repository.item_by_code(session, code)
+    if item is None:
+        raise NotFound(f"No item {code!r}.")
+    _check_if_match(if_match, item_etag(item))
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    reason = changes.pop("reason")
+    for required in ("name", "category", "status"):
+        if required in changes and changes[required] is None:
+            raise Invalid.field(f"body.{required}", "may not be null")
+    category = await repository.category_by_id(session, item.category_id)
+    assert category is not None
+    if "category" in changes:
+        category = await _category(session, changes.pop("category"))
+    status = changes.pop("status", item.status)
+    if status != item.status and (item.status, status) not in _TRANSITIONS:
+        raise Conflict(f"An item cannot go from {item.status} to {status}.", code="invalid_transition")
+    if "eligibility_rule" in changes:
+        _validate_rule(changes["eligibility_rule"])
+    name = changes.pop("name", item.name)
+    content = {**item.content, **changes}
+    content = ItemFields.model_validate(content).model_dump(mode="json")
+    _validate_dates(content)
+    unchanged = (
+        content == item.content and name == item.name and status == item.status and category.id == item.category_id
+    )
+    if unchanged:
+        return item_read(item, category.code, category.name)
+    publishes = status in ("published", "retired")
+    prior_status = item.status
+    values: dict[str, Any] = {
+        "name": name,
+        "status": status,
+        "category_id": category.id,
+        "content": content,
+        "version": item.version + 1,
+        "published_version": item.published_version + (1 if publishes else 0),
+        "updated_at": utcnow(),
+        "updated_by": principal.subject,
+        **_columns(content),
+    }
+    # Conditional on the version read: a concurrent editor that got there first wins, we 412.
+    result = await session.exec(
+        update(Item).where(col(Item.id) == item.id, col(Item.version) == item.version).values(**values)
+    )
+    if result.rowcount != 1:
+        raise PreconditionFailed("The item has changed since you read it; reload and retry.", code="stale_etag")
+    await session.refresh(item)
+    read = item_read(item, category.code, category.name)
+    if publishes:
+        if status == "retired":
+            kind = "retired"
+        elif prior_status == "draft":
+            kind = "created"
+        elif prior_status == "retired":
+            kind = "republished"
+        else:
+            kind = "updated"
+        await _record_version(session, item, read, principal, reason, kind)
+    await repository.bump_revision(session)
+    audit(principal, "item.update", code, reason=reason, version=item.version)
+    return read
+
+
+async def readable_item(session: AsyncSession, principal: Principal, code: str) -> Item:
+    item = await repository.item_by_code(session, code)
+    if item is None or (item.status == "draft" and not is_admin(principal)):
+        raise NotFound(f"No item {code!r}.")
+    return item

@@ -1,0 +1,223 @@
+"""Tips (实战窍门) and morning briefings (晨会): the rules around them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared.clock import SHANGHAI, utcnow
+from doorstep_shared.errors import Invalid, NotFound
+from doorstep_shared.org import COMMUNITY_BY_CODE
+from doorstep_shared.pagination import decode_cursor, encode_cursor
+from doorstep_shared.tokens import Principal
+
+from . import repository
+from .cursors import cursor_int, instant_cursor, int_cursor
+from .index import CatalogIndex
+from .models import Briefing, BriefingAttendee, Tip
+from .schemas import (
+    AgendaPointRead,
+    BriefingCreate,
+    BriefingPage,
+    BriefingRead,
+    ChangedItem,
+    SinceBriefing,
+    TipPage,
+    TipRead,
+)
+from .service import audit, get_item, is_admin, readable_item
+from .service_versions import change_read
+from .sheet import render_sheet
+
+MAX_CHANGES_SINCE = 500
+
+
+def tip_read(tip: Tip, item_code: str) -> TipRead:
+    return TipRead(
+        id=tip.id or 0,
+        item_code=item_code,
+        body=tip.body,
+        author=tip.author,
+        community=tip.community,
+        created_at=tip.created_at,
+        hidden=tip.hidden,
+    )
+
+
+async def add_tip(session: AsyncSession, principal: Principal, code: str, body: str) -> TipRead:
+    item = await readable_item(session, principal, code)
+    tip = Tip(item_id=item.id or 0, body=body, author=principal.subject, community=principal.community)
+    session.add(tip)
+    await session.flush()
+    audit(principal, "tip.create", f"{code}#{tip.id}")
+    return tip_read(tip, code)
+
+
+async def list_tips(
+    session: AsyncSession,
+    principal: Principal,
+    code: str,
+    *,
+    include_hidden: bool,
+    cursor: str | None,
+    limit: int,
+) -> TipPage:
+    item = await readable_item(session, principal, code)
+    after = int_cursor(cursor, 1)
+    rows = await repository.tips_of(
+        session,
+        item.id or 0,
+        include_hidden=include_hidden and is_admin(principal),
+        after_id=after[0] if after else None,
+        limit=limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return TipPage(
+        items=[tip_read(t, code) for t in rows],
+        next_cursor=encode_cursor([rows[-1].id]) if more and rows else None,
+    )
+
+
+async def hide_tip(session: AsyncSession, principal: Principal, tip_id: int, reason: str) -> TipRead:
+    """A community admin hides tips left in their community; a county admin any tip."""
+    rows = await repository.tips_by_ids(session, [tip_id])
+    if not rows or not principal.sees_community(rows[0][0].community):
+        raise NotFound(f"No tip {tip_id}.")
+    tip, code = rows[0]
+    if not tip.hidden:
+        tip.hidden = True
+        tip.hidden_by = principal.subject
+        tip.hidden_at = utcnow()
+        tip.hidden_reason = reason or None
+        session.add(tip)
+        await session.flush()
+        audit(principal, "tip.hide", f"{code}#{tip_id}", reason=reason)
+    return tip_read(tip, code)
+
+
+# ---------------------------------------------------------------- briefings
+
+
+async def _briefing_reads(session: AsyncSession, rows: Sequence[Briefing]) -> list[BriefingRead]:
+    ids = [b.id or 0 for b in rows]
+    attendees = await repository.attendees_of(session, ids)
+    tip_ids = {t for b in rows for t in b.tip_ids}
+    tips = {t.id: tip_read(t, code) for t, code in await repository.tips_by_ids(session, tip_ids)}
+    codes = {p.get("item_code") for b in rows for p in b.agenda if p.get("item_code")}
+    names = await repository.item_names(session, {str(c) for c in codes})
+    out = []
+    for b in rows:
+        out.append(
+            BriefingRead(
+                id=b.id or 0,
+                community=b.community,
+                held_on=b.held_on,
+                held_at=b.held_at,
+                title=b.title,
+                agenda=[
+                    AgendaPointRead(
+                        item_code=p.get("item_code"),
+                        item_name=names.get(str(p.get("item_code"))),
+                        note=str(p.get("note", "")),
+                    )
+                    for p in b.agenda
+                ],
+                tips=[tips[t] for t in b.tip_ids if t in tips],
+                attendees=attendees.get(b.id or 0, []),
+                created_by=b.created_by,
+            )
+        )
+    return out
+
+
+async def create_briefing(session: AsyncSession, principal: Principal, data: BriefingCreate) -> BriefingRead:
+    if data.community not in COMMUNITY_BY_CODE or not principal.sees_community(data.community):
+        raise Invalid.field("body.community", "not a community you may record briefings for")
+    codes = {p.item_code for p in data.agenda if p.item_code}
+    names = await repository.item_names(session, codes)
+    missing = sorted(codes - set(names))
+    if missing:
+        raise Invalid.field("body.agenda", f"unknown items: {', '.join(missing[:5])}")
+    found = {t.id for t, _ in await repository.tips_by_ids(session, data.tip_ids)}
+    if set(data.tip_ids) - found:
+        raise Invalid.field("body.tip_ids", "unknown tips")
+    held_at = data.held_at
+    if held_at is None:
+        held_at = dt.datetime.combine(data.held_on, dt.time(8, 30), SHANGHAI)
+    elif held_at.tzinfo is None:
+        held_at = held_at.replace(tzinfo=SHANGHAI)
+    briefing = Briefing(
+        community=data.community,
+        held_on=data.held_on,
+        held_at=held_at.astimezone(dt.UTC),
+        title=data.title,
+        agenda=[p.model_dump(mode="json") for p in data.agenda],
+        tip_ids=data.tip_ids,
+        created_by=principal.subject,
+    )
+    session.add(briefing)
+    await session.flush()
+    for username in dict.fromkeys(data.attendees):
+        session.add(BriefingAttendee(briefing_id=briefing.id or 0, username=username))
+    await session.flush()
+    audit(principal, "briefing.create", f"{data.community}/{data.held_on}")
+    return (await _briefing_reads(session, [briefing]))[0]
+
+
+async def get_briefing(session: AsyncSession, principal: Principal, briefing_id: int) -> BriefingRead:
+    briefing = await repository.briefing_by_id(session, briefing_id, principal.visible_communities)
+    if briefing is None:
+        raise NotFound(f"No briefing {briefing_id}.")
+    return (await _briefing_reads(session, [briefing]))[0]
+
+
+async def list_briefings(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    community: str | None,
+    cursor: str | None,
+    limit: int,
+) -> BriefingPage:
+    raw = decode_cursor(cursor, 2)
+    after = (instant_cursor(raw[0]), cursor_int(raw[1], "query.cursor")) if raw else None
+    rows = await repository.list_briefings(
+        session, principal.visible_communities, community=community, after=after, limit=limit + 1
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return BriefingPage(
+        items=await _briefing_reads(session, rows),
+        next_cursor=encode_cursor([rows[-1].held_at.isoformat(), rows[-1].id]) if more and rows else None,
+    )
+
+
+async def changes_since_my_last_briefing(session: AsyncSession, principal: Principal) -> SinceBriefing:
+    """Items whose published content changed after the last briefing the caller attended."""
+    last = await repository.last_attended(session, principal.subject, principal.visible_communities)
+    since = last.held_at if last else None
+    rows = await repository.changes(session, after_id=None, since=since, limit=MAX_CHANGES_SINCE)
+    grouped: dict[str, ChangedItem] = {}
+    for version, code in rows:
+        change = change_read(version, code)
+        entry = grouped.get(code)
+        if entry is None:
+            entry = grouped[code] = ChangedItem(
+                item_code=code, item_name=change.item_name, status=change.status, changes=[]
+            )
+        entry.changes.append(change)
+        entry.item_name, entry.status = change.item_name, change.status
+    return SinceBriefing(
+        last_briefing=(await _briefing_reads(session, [last]))[0] if last else None,
+        since=since,
+        items=list(grouped.values()),
+    )
+
+
+async def item_sheet(session: AsyncSession, index: CatalogIndex, principal: Principal, code: str) -> str:
+    item = await get_item(session, index, principal, code)
+    tips = await list_tips(session, principal, code, include_hidden=False, cursor=None, limit=5)
+    return render_sheet(item, tips.items)

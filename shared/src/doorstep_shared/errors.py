@@ -18,6 +18,9 @@ PROBLEM_JSON = "application/problem+json"
 
 logger = logging.getLogger("doorstep.errors")
 
+# FastAPI's detail when it cannot decode a request body at all (fastapi/routing.py).
+_FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
+
 
 class DoorstepError(Exception):
     """Base of every expected error: carries an HTTP status and a stable machine code."""
@@ -188,6 +191,16 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _sqlstate(exc: Exception) -> str:
+    """The SQLSTATE of a driver error (asyncpg: ``sqlstate``; others: ``pgcode``), or ''."""
+    orig = getattr(exc, "orig", None)
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return ""
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error of the app as problem+json; a bug is a bare 500 without a trace."""
 
@@ -214,6 +227,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_PARSE_ERROR:
+            # A body FastAPI cannot decode (not UTF-8, broken form data) is invalid input like
+            # malformed JSON: the same documented 422 naming the body, not an undocumented 400.
+            return problem_response(
+                422,
+                "validation_failed",
+                "Invalid input: body",
+                title="Validation failed",
+                errors=[{"field": "body", "message": "the body could not be decoded", "type": "body_decode"}],
+            )
         code = {
             404: "not_found",
             405: "method_not_allowed",
@@ -233,6 +256,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(
             422, "invalid_data", "A value does not fit its field (too long or out of range)."
         )
+
+    async def on_dbapi_error(request: Request, exc: Exception) -> JSONResponse:
+        # Classify by SQLSTATE where the driver gives one: a value the database cannot store
+        # (class 22, e.g. a NUL character on PostgreSQL) is bad input, not an outage.
+        state = _sqlstate(exc)
+        if state.startswith("22"):
+            return await on_data_error(request, exc)
+        if state.startswith("23"):
+            return await on_integrity_error(request, exc)
+        return await on_database_unavailable(request, exc)
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         logger.error("database unavailable: %s", type(exc).__name__)
@@ -257,5 +290,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, on_database_unavailable)
     app.add_exception_handler(PoolTimeoutError, on_database_unavailable)
     app.add_exception_handler(ConnectionError, on_database_unavailable)
-    app.add_exception_handler(DBAPIError, on_database_unavailable)
+    app.add_exception_handler(DBAPIError, on_dbapi_error)
     app.add_exception_handler(Exception, on_unexpected)

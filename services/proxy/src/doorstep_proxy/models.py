@@ -233,3 +233,9 @@ class Demand(ProxyModel, table=True):
     row_version: int = Field(default=0, index=True)
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+# Cases, visits, sync tombstones and idempotency keys live in the cases sub-package; importing
+# them here puts their tables into this MetaData (for Alembic and the app).
+from .cases import models as _cases_models  # noqa: E402,F401
+from .discovery import models as _discovery_models  # noqa: E402,F401

@@ -23,6 +23,7 @@ from doorstep_shared.tokens import Principal
 from . import demo
 from . import repository as repo
 from . import repository_work as work_repo
+from .cases.seed import seed_cases
 from .importer import FIELDS, ResidentRow
 from .models import Compound, Resident, WorkerGrid, WorkerProfile
 from .service_import import Outcome, upsert_rows
@@ -229,3 +230,4 @@ async def seed(session: AsyncSession, cipher: PiiCipher | None = None) -> None:
     await seed_workers(session)
     await seed_residents(session, cipher)
     await seed_demands(session)
+    await seed_cases(session)

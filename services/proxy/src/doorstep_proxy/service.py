@@ -20,6 +20,7 @@ from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone
 from doorstep_shared.tokens import Principal
 
 from . import repository as repo
+from .discovery.hooks import residents_changed
 from .groups import GROUPS
 from .identity import age_on, check_id_number, check_phone
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
@@ -387,6 +388,7 @@ async def create_resident(
     await repo.flush_add(session, resident_row)
     if data.benefits:
         await repo.replace_benefits(session, [resident_row.id], _benefit_rows(resident_row.id, data.benefits))
+    await residents_changed(session, [resident_row.id])  # discovery re-evaluates the leads
     return resident_row
 
 
@@ -452,6 +454,7 @@ async def update_resident(
     r.updated_at = r.surveyed_at = now
     r.updated_by = r.surveyed_by = principal.subject
     await repo.flush_add(session, r)
+    await residents_changed(session, [r.id])
     return r
 
 
@@ -479,6 +482,7 @@ async def remove_resident(
     r.updated_at = now
     r.updated_by = principal.subject
     await repo.flush_add(session, r)
+    await residents_changed(session, [r.id])
     return r
 
 

@@ -270,6 +270,7 @@ async def transition_demand(
         found.answered_at = now
         found.answered_by = principal.subject
     elif isinstance(data, DemandConvert):
+        await _link_case(session, principal, found, data.case_ref)
         found.case_ref = data.case_ref
     found.status = target
     found.version += 1
@@ -277,6 +278,26 @@ async def transition_demand(
     found.updated_at = now
     await work_repo.save(session, found)
     return found
+
+
+async def _link_case(session: AsyncSession, principal: Principal, demand: Demand, case_ref: str) -> None:
+    """The case a demand converts into must exist (cases of the same community); it gets the link."""
+    from .cases import repository as cases_repo
+
+    try:
+        case_id = uuid.UUID(case_ref)
+    except ValueError:
+        raise Invalid.field("body.case_ref", "not a case id (create the case first)", code="unknown_case") from None
+    case = await cases_repo.get_case(session, principal, case_id, for_update=True)
+    if case is None or case.community != demand.community:
+        raise Invalid.field("body.case_ref", "unknown case", code="unknown_case")
+    if case.demand_id is None:
+        case.demand_id = demand.id
+        case.version += 1
+        case.row_version = await repo.next_row_versions(session)
+        case.updated_at = utcnow()
+        case.updated_by = principal.subject
+        await work_repo.save(session, case)
 
 
 # --- figures --------------------------------------------------------------------------

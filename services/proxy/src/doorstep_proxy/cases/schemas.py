@@ -1,0 +1,291 @@
+"""API shapes for cases, materials, visits, "my day", sync and case figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+
+from ..schemas import Code, HouseholdRead, Input, ResidentRead
+from ..schemas_work import DemandRead, Username
+
+CaseChannel = Literal["window", "doorstep", "platform"]
+CaseStatus = Literal[
+    "accepted",
+    "scheduled",
+    "visited",
+    "materials_complete",
+    "filed",
+    "approved",
+    "rejected",
+    "closed",
+    "withdrawn",
+]
+Collected = Literal["original_seen", "copy_taken", "electronic"]
+Outcome = Literal["done", "nobody_home", "come_back"]
+VisitStatus = Literal["planned", "checked_in", "done", "nobody_home", "come_back"]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
+
+
+# --- cases --------------------------------------------------------------------------------
+
+
+class CaseCreate(Input):
+    id: uuid.UUID | None = Field(None, description="Client-generated UUID (offline phones); default: the server's")
+    resident_id: uuid.UUID
+    item_code: Code
+    channel: CaseChannel
+    demand_id: uuid.UUID | None = Field(None, description="The consultation/request this case came from")
+    keep: bool = Field(False, description="Keep the case with the accepting worker instead of the resident's grid team")
+    note: Note | None = None
+
+
+class CaseTransition(Input):
+    to: CaseStatus
+    note: Note | None = None
+    department_ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = (
+        Field(None, description="The department's reference; required when filing")
+    )
+
+
+class CaseAssign(Input):
+    assigned_to: Username | None = Field(None, description="A worker of the community; null: the grid's team")
+    assigned_grid: Code | None = Field(None, description="Default: the resident's grid")
+    reason: Reason
+
+
+class CaseDueOverride(Input):
+    due_date: dt.date
+    reason: Reason
+
+
+class MaterialMark(Input):
+    collected: Collected | None = Field(description="How it was collected; null un-ticks it")
+
+
+class MaterialRead(BaseModel):
+    position: int
+    name: str
+    form: str
+    count: int
+    collectable_at_home: bool
+    collected: Collected | None
+    collected_by: str | None
+    collected_at: dt.datetime | None
+
+
+class SnapshotMaterial(BaseModel):
+    name: str
+    form: str = "copy"
+    count: int = 1
+    notes: str = ""
+    collectable_at_home: bool = True
+
+
+class SnapshotStep(BaseModel):
+    title: str
+    detail: str = ""
+
+
+class ItemSnapshot(BaseModel):
+    """The catalogue item as it was when the case was accepted."""
+
+    code: str
+    name: str
+    category: str = ""
+    version: int = 1
+    materials: list[SnapshotMaterial] = Field(default_factory=list)
+    steps: list[SnapshotStep] = Field(default_factory=list)
+    statutory_days: int | None = None
+    promised_days: int | None = None
+    department: str = ""
+    contact: str = ""
+
+
+class ResidentBrief(BaseModel):
+    """A resident as a case or visit shows them: masked name and phone, the address."""
+
+    id: uuid.UUID
+    name_masked: str
+    phone_masked: str | None
+    compound: str
+    building: str
+    unit: str
+    room: str
+
+
+class CaseRead(BaseModel):
+    id: uuid.UUID
+    resident_id: uuid.UUID
+    resident: ResidentBrief | None = None
+    household_id: uuid.UUID | None
+    community: str
+    grid: str
+    item_code: str
+    item_name: str
+    snapshot: ItemSnapshot
+    catalog_revision: int
+    channel: CaseChannel
+    demand_id: uuid.UUID | None
+    status: CaseStatus
+    allowed_next: list[CaseStatus]
+    accepted_by: str
+    accepted_at: dt.datetime
+    assigned_grid: str | None
+    assigned_to: str | None
+    department_ref: str | None
+    filed_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    due_date: dt.date | None
+    due_basis: str | None
+    due_override_reason: str | None
+    overdue: bool
+    due_soon: bool
+    materials: list[MaterialRead]
+    materials_complete: bool
+    materials_missing: list[str]
+    note: str | None
+    version: int
+    row_version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CaseEventRead(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    note: str | None
+    details: dict[str, Any]
+
+
+# --- visits -------------------------------------------------------------------------------
+
+
+class VisitCreate(Input):
+    id: uuid.UUID | None = Field(None, description="Client-generated UUID (offline phones)")
+    case_ids: list[uuid.UUID] = Field(min_length=1, max_length=20, description="Cases of one household")
+    planned_date: dt.date
+    window_start: dt.time | None = None
+    window_end: dt.time | None = None
+    worker: Username | None = Field(None, description="Default: you")
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> VisitCreate:
+        if self.window_start and self.window_end and self.window_end <= self.window_start:
+            raise ValueError("window_end must be after window_start")
+        return self
+
+
+class VisitUpdate(Input):
+    planned_date: dt.date | None = None
+    window_start: dt.time | None = None
+    window_end: dt.time | None = None
+    worker: Username | None = None
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    follow_up_date: dt.date | None = None
+
+
+class VisitCheckIn(Input):
+    at: AwareDatetime | None = Field(None, description="The phone's time of arrival (default: now)")
+
+
+class VisitCheckOut(Input):
+    at: AwareDatetime | None = Field(None, description="The phone's time of leaving (default: now)")
+    outcome: Outcome
+    come_back_date: dt.date | None = Field(None, description="Required when the outcome is come_back")
+    follow_up_date: dt.date | None = None
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+class VisitCaseRead(BaseModel):
+    id: uuid.UUID
+    item_code: str
+    item_name: str
+    status: CaseStatus
+    materials_missing: list[str]
+
+
+class VisitRead(BaseModel):
+    id: uuid.UUID
+    community: str
+    grid: str
+    resident: ResidentBrief
+    household_id: uuid.UUID | None
+    worker: str
+    planned_date: dt.date
+    window_start: dt.time | None
+    window_end: dt.time | None
+    status: VisitStatus
+    check_in_at: dt.datetime | None
+    check_out_at: dt.datetime | None
+    outcome: Outcome | None
+    come_back_date: dt.date | None
+    follow_up_date: dt.date | None
+    notes: str | None
+    cases: list[VisitCaseRead]
+    version: int
+    row_version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class DayPlan(BaseModel):
+    date: dt.date
+    worker: str
+    visits: list[VisitRead]
+
+
+class WeekPlan(BaseModel):
+    worker: str
+    start: dt.date
+    days: list[DayPlan]
+
+
+# --- sync ---------------------------------------------------------------------------------
+
+
+class Tombstone(BaseModel):
+    entity: Literal["resident", "household", "case", "visit", "demand"]
+    id: str
+    row_version: int
+
+
+class SyncPage(BaseModel):
+    cursor: str = Field(description="Pass as `since` next time (also when has_more is false)")
+    has_more: bool
+    residents: list[ResidentRead] = Field(default_factory=list)
+    households: list[HouseholdRead] = Field(default_factory=list)
+    cases: list[CaseRead] = Field(default_factory=list)
+    visits: list[VisitRead] = Field(default_factory=list)
+    demands: list[DemandRead] = Field(default_factory=list)
+    tombstones: list[Tombstone] = Field(default_factory=list)
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+class CaseFigures(BaseModel):
+    community: str | None
+    grid: str | None
+    period_from: dt.date
+    period_to: dt.date
+    consultations: int = Field(description="Demands logged in the period (all channels and kinds)")
+    consultations_by_channel: dict[str, int]
+    doorstep_services: int = Field(description="Visits done in the period")
+    cases_accepted: int
+    cases_completed: int = Field(description="Cases approved or rejected in the period")
+    cases_overdue: int = Field(description="Open cases past their due date today")
+    residents_served: int = Field(description="Distinct residents with a case accepted in the period")
+    by_item: dict[str, dict[str, int]]
+    by_channel: dict[str, dict[str, int]]
+    by_worker: dict[str, dict[str, int]]
+    by_grid: dict[str, dict[str, int]]

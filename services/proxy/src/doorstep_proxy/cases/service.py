@@ -1,0 +1,604 @@
+"""Rules for proxy cases (代办件): intake with a catalogue snapshot, the status machine,
+deadlines, materials, assignment. No FastAPI here and no commit.
+
+``create_case`` is also the entry point the eligibility-discovery code calls to convert a lead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import doorstep_shared.org as org
+from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.errors import Conflict, Forbidden, Invalid, NotFound
+from doorstep_shared.http import etag_of
+from doorstep_shared.permissions import Role
+from doorstep_shared.pii import PiiCipher, mask_name, mask_phone
+from doorstep_shared.tokens import Principal
+
+from .. import repository as ledger_repo
+from .. import repository_work as work_repo
+from ..catalog_client import CatalogClient, CatalogItem
+from ..models import Resident
+from ..service import PHONE_CTX, check_if_match
+from . import deadlines
+from . import repository as repo
+from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial
+from .schemas import (
+    CaseAssign,
+    CaseDueOverride,
+    CaseEventRead,
+    CaseRead,
+    CaseTransition,
+    ItemSnapshot,
+    MaterialMark,
+    MaterialRead,
+    ResidentBrief,
+)
+
+# The status machine. Window cases may go straight from accepted to materials_complete (the
+# materials were handed over at the window); doorstep cases pass through scheduled/visited.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "accepted": ("scheduled", "materials_complete", "withdrawn"),
+    "scheduled": ("visited", "withdrawn"),
+    "visited": ("scheduled", "materials_complete", "withdrawn"),
+    "materials_complete": ("filed", "withdrawn"),
+    "filed": ("approved", "rejected", "withdrawn"),
+    "approved": ("closed",),
+    "rejected": ("closed",),
+    "closed": (),
+    "withdrawn": (),
+}
+SNAPSHOT_FIELDS = (
+    "code",
+    "name",
+    "category",
+    "version",
+    "materials",
+    "steps",
+    "statutory_days",
+    "promised_days",
+    "department",
+    "contact",
+)
+ADMIN_ROLES = frozenset({Role.COMMUNITY_ADMIN.value, Role.COUNTY_ADMIN.value})
+
+
+def is_open(status: str) -> bool:
+    return status not in CLOSED_STATUSES
+
+
+def case_etag(c: ProxyCase) -> str:
+    return etag_of("case", str(c.id), c.version)
+
+
+def resident_brief(r: Resident, cipher: PiiCipher) -> ResidentBrief:
+    phone = cipher.decrypt(r.phone_enc, context=PHONE_CTX) if r.phone_enc else None
+    return ResidentBrief(
+        id=r.id,
+        name_masked=mask_name(r.name) or "",
+        phone_masked=mask_phone(phone),
+        compound=r.compound_code,
+        building=r.building,
+        unit=r.unit,
+        room=r.room,
+    )
+
+
+def missing_of(materials: Sequence[ProxyCaseMaterial]) -> list[str]:
+    return [m.name for m in materials if m.collected is None]
+
+
+def material_read(m: ProxyCaseMaterial) -> MaterialRead:
+    return MaterialRead(
+        position=m.position,
+        name=m.name,
+        form=m.form,
+        count=m.count,
+        collectable_at_home=m.collectable_at_home,
+        collected=m.collected,
+        collected_by=m.collected_by,
+        collected_at=m.collected_at,
+    )
+
+
+def case_read(
+    c: ProxyCase,
+    materials: Sequence[ProxyCaseMaterial],
+    today: dt.date,
+    resident: ResidentBrief | None = None,
+) -> CaseRead:
+    overdue, soon = deadlines.flags(c.due_date, today, is_open(c.status))
+    return CaseRead(
+        id=c.id,
+        resident_id=c.resident_id,
+        resident=resident,
+        household_id=c.household_id,
+        community=c.community,
+        grid=c.grid,
+        item_code=c.item_code,
+        item_name=c.item_name,
+        snapshot=ItemSnapshot.model_validate(c.snapshot),
+        catalog_revision=c.catalog_revision,
+        channel=c.channel,
+        demand_id=c.demand_id,
+        status=c.status,
+        allowed_next=list(TRANSITIONS.get(c.status, ())),
+        accepted_by=c.accepted_by,
+        accepted_at=c.accepted_at,
+        assigned_grid=c.assigned_grid,
+        assigned_to=c.assigned_to,
+        department_ref=c.department_ref,
+        filed_at=c.filed_at,
+        decided_at=c.decided_at,
+        closed_at=c.closed_at,
+        due_date=c.due_date,
+        due_basis=c.due_basis,
+        due_override_reason=c.due_override_reason,
+        overdue=overdue,
+        due_soon=soon,
+        materials=[material_read(m) for m in materials],
+        materials_complete=not missing_of(materials),
+        materials_missing=missing_of(materials),
+        note=c.note,
+        version=c.version,
+        row_version=c.row_version,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
+
+
+async def case_reads(
+    session: AsyncSession, cases: Sequence[ProxyCase], cipher: PiiCipher | None = None
+) -> list[CaseRead]:
+    materials = await repo.materials_of(session, [c.id for c in cases])
+    briefs: dict[uuid.UUID, ResidentBrief] = {}
+    if cipher is not None:
+        residents = await repo.residents_by_ids(session, [c.resident_id for c in cases])
+        briefs = {rid: resident_brief(r, cipher) for rid, r in residents.items()}
+    today = local_today()
+    return [case_read(c, materials.get(c.id, []), today, briefs.get(c.resident_id)) for c in cases]
+
+
+# --- intake ---------------------------------------------------------------------------
+
+
+def snapshot_of(item: CatalogItem) -> dict[str, Any]:
+    data = item.model_dump(mode="json", include=set(SNAPSHOT_FIELDS))
+    return ItemSnapshot.model_validate(data).model_dump(mode="json")
+
+
+def check_item(item: CatalogItem | None, channel: str) -> CatalogItem:
+    """422 with the reason when the item cannot be taken on (unknown, retired, not proxy-eligible)."""
+    if item is None:
+        raise Invalid.field("body.item_code", "not in the catalogue", code="unknown_item")
+    if item.status == "retired":
+        raise Invalid.field(
+            "body.item_code", "the item is retired and no longer accepted", code="item_retired", reason="retired"
+        )
+    if item.status != "published":
+        raise Invalid.field(
+            "body.item_code", "the item is not published yet", code="item_not_published", reason=item.status
+        )
+    today = local_today()
+    if (item.valid_from and today < item.valid_from) or (item.valid_until and today > item.valid_until):
+        raise Invalid.field(
+            "body.item_code", "the item is outside its validity period", code="item_retired", reason="expired"
+        )
+    if channel == "doorstep" and not item.proxy_eligible:
+        raise Invalid.field(
+            "body.channel",
+            "the item is not proxy-eligible: it cannot be handled at the doorstep",
+            code="item_not_proxy_eligible",
+            reason="not_proxy_eligible",
+        )
+    return item
+
+
+async def create_case(
+    session: AsyncSession,
+    principal: Principal,
+    catalog: CatalogClient,
+    *,
+    resident_id: uuid.UUID,
+    item_code: str,
+    channel: str,
+    case_id: uuid.UUID | None = None,
+    demand_id: uuid.UUID | None = None,
+    keep: bool = False,
+    note: str | None = None,
+) -> ProxyCase:
+    """Accept a case (any worker of the resident's community may). See :func:`accept_case`."""
+    case, _ = await accept_case(
+        session,
+        principal,
+        catalog,
+        resident_id=resident_id,
+        item_code=item_code,
+        channel=channel,
+        case_id=case_id,
+        demand_id=demand_id,
+        keep=keep,
+        note=note,
+    )
+    return case
+
+
+async def accept_case(
+    session: AsyncSession,
+    principal: Principal,
+    catalog: CatalogClient,
+    *,
+    resident_id: uuid.UUID,
+    item_code: str,
+    channel: str,
+    case_id: uuid.UUID | None = None,
+    demand_id: uuid.UUID | None = None,
+    keep: bool = False,
+    note: str | None = None,
+) -> tuple[ProxyCase, bool]:
+    """Accept a case; returns (case, created). A retried create with the same client id and the
+    same resident and item returns the existing case (created False) instead of a duplicate."""
+    if channel not in ("window", "doorstep", "platform"):
+        raise Invalid.field("body.channel", "one of window, doorstep, platform")
+    # Taking the change number first serialises writers (its row lock is held until commit), so
+    # the duplicate checks below see any concurrent intake that committed before us.
+    row_version = await ledger_repo.next_row_versions(session)
+    if case_id is not None:
+        existing = await repo.get_case(session, None, case_id)
+        if existing is not None:
+            if (
+                principal.sees_community(existing.community)
+                and existing.resident_id == resident_id
+                and existing.item_code == item_code
+            ):
+                return existing, False
+            raise Conflict("This case id is already taken; generate a new UUID.", code="case_id_taken")
+    resident = await ledger_repo.get_resident(session, principal, resident_id)
+    if resident is None:
+        raise Invalid.field("body.resident_id", "unknown resident", code="unknown_resident")
+    if resident.status != "active":
+        raise Invalid.field("body.resident_id", f"the resident is {resident.status}", code="resident_inactive")
+    item = check_item(await catalog.item(item_code), channel)
+    open_case = await repo.open_case_for(session, resident_id, item_code)
+    if open_case is not None:
+        raise Conflict(
+            "The resident already has an open case for this item.",
+            code="open_case_exists",
+            existing_id=str(open_case.id),
+        )
+    now = utcnow()
+    snapshot = snapshot_of(item)
+    days, basis = deadlines.time_limit(snapshot)
+    due = deadlines.add_working_days(local_today(now), days) if days is not None else None
+    revision = (await catalog.snapshot()).revision
+    case = ProxyCase(
+        id=case_id or uuid.uuid4(),
+        resident_id=resident.id,
+        household_id=resident.household_id,
+        community=resident.community,
+        grid=resident.grid,
+        item_code=item.code,
+        item_name=item.name,
+        snapshot=snapshot,
+        catalog_revision=revision,
+        channel=channel,
+        demand_id=None,
+        status="accepted",
+        accepted_by=principal.subject,
+        accepted_at=now,
+        assigned_grid=resident.grid,
+        assigned_to=principal.subject if keep else None,
+        due_date=due.date if due else None,
+        due_basis=basis,
+        note=note,
+        row_version=row_version,
+        created_at=now,
+        updated_at=now,
+        updated_by=principal.subject,
+    )
+    if demand_id is not None:
+        await _convert_demand(session, principal, demand_id, case, row_version, now)
+    await repo.save(session, case)
+    await repo.insert_materials(
+        session,
+        [
+            {
+                "case_id": case.id,
+                "position": i,
+                "name": m["name"][:200],
+                "form": str(m.get("form") or "copy")[:32],
+                "count": int(m.get("count") or 1),
+                "collectable_at_home": bool(m.get("collectable_at_home", True)),
+            }
+            for i, m in enumerate(snapshot.get("materials") or [], start=1)
+        ],
+    )
+    details: dict[str, Any] = {"channel": channel, "assigned_grid": case.assigned_grid}
+    if due is not None:
+        details.update(due_date=due.date.isoformat(), due_basis=basis, due_official=due.official)
+    if demand_id is not None:
+        details["demand_id"] = str(demand_id)
+    await repo.add_event(
+        session,
+        ProxyCaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=principal.subject,
+            kind="transition",
+            to_status="accepted",
+            note=note,
+            details=details,
+        ),
+    )
+    return case, True
+
+
+async def _convert_demand(
+    session: AsyncSession,
+    principal: Principal,
+    demand_id: uuid.UUID,
+    case: ProxyCase,
+    row_version: int,
+    now: dt.datetime,
+) -> None:
+    demand = await work_repo.get_demand(session, principal, demand_id, for_update=True)
+    if demand is None or demand.community != case.community:
+        raise Invalid.field("body.demand_id", "unknown demand", code="unknown_demand")
+    if demand.status not in ("open", "answered"):
+        raise Conflict(f"The demand is {demand.status}; it cannot become a case.", code="demand_not_convertible")
+    if demand.resident_id is not None and demand.resident_id != case.resident_id:
+        raise Invalid.field("body.demand_id", "the demand is about another resident")
+    demand.status = "converted"
+    demand.case_ref = str(case.id)
+    demand.resident_id = demand.resident_id or case.resident_id
+    demand.version += 1
+    demand.row_version = row_version
+    demand.updated_at = now
+    case.demand_id = demand.id
+    await repo.save(session, demand)
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> ProxyCase:
+    found = await repo.get_case(session, principal, case_id)
+    if found is None:
+        raise NotFound("No such case.", code="case_not_found")
+    return found
+
+
+async def _locked(session: AsyncSession, principal: Principal, case_id: uuid.UUID, if_match: str | None) -> ProxyCase:
+    found = await repo.get_case(session, principal, case_id, for_update=True)
+    if found is None:
+        raise NotFound("No such case.", code="case_not_found")
+    check_if_match(if_match, case_etag(found), found.version)
+    return found
+
+
+async def timeline(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[CaseEventRead]:
+    await get_case(session, principal, case_id)
+    return [
+        CaseEventRead(
+            id=e.id or 0,
+            at=e.at,
+            actor=e.actor,
+            kind=e.kind,
+            from_status=e.from_status,
+            to_status=e.to_status,
+            note=e.note,
+            details=dict(e.details or {}),
+        )
+        for e in await repo.events_of(session, case_id)
+    ]
+
+
+async def list_cases(
+    session: AsyncSession,
+    principal: Principal,
+    query: repo.CaseQuery,
+    *,
+    overdue: bool,
+    due_soon: bool,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[ProxyCase]:
+    today = local_today()
+    if overdue:
+        query.due_before = today
+    if due_soon:
+        query.due_from = today
+        query.due_until = deadlines.due_soon_horizon(today)
+    return await repo.list_cases(session, principal, query, after=after, limit=limit)
+
+
+# --- changes --------------------------------------------------------------------------
+
+
+async def _bump(session: AsyncSession, case: ProxyCase, actor: str, now: dt.datetime) -> None:
+    case.version += 1
+    case.row_version = await ledger_repo.next_row_versions(session)
+    case.updated_at = now
+    case.updated_by = actor
+
+
+async def transition(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    data: CaseTransition,
+    if_match: str | None,
+) -> ProxyCase:
+    case = await _locked(session, principal, case_id, if_match)
+    await move(session, case, data.to, principal.subject, note=data.note, department_ref=data.department_ref)
+    return case
+
+
+async def move(
+    session: AsyncSession,
+    case: ProxyCase,
+    to: str,
+    actor: str,
+    *,
+    note: str | None = None,
+    department_ref: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Apply one checked transition to a loaded (locked) case and stamp it on the timeline."""
+    allowed = TRANSITIONS.get(case.status, ())
+    if to not in allowed:
+        raise Conflict(
+            f"A case that is {case.status} cannot become {to}.",
+            code="illegal_transition",
+            status_now=case.status,
+            allowed_next=list(allowed),
+        )
+    if to == "materials_complete":
+        missing = missing_of((await repo.materials_of(session, [case.id]))[case.id])
+        if missing:
+            raise Conflict(
+                "Materials are still missing; tick every one before marking the case complete.",
+                code="materials_missing",
+                missing=missing,
+            )
+    if to == "filed" and not department_ref:
+        raise Invalid.field("body.department_ref", "required when filing (the department's reference)")
+    now = utcnow()
+    previous = case.status
+    if to == "filed":
+        case.department_ref = department_ref
+        case.filed_at = now
+    elif to in ("approved", "rejected"):
+        case.decided_at = now
+    elif to in ("closed", "withdrawn"):
+        case.closed_at = now
+    case.status = to
+    await _bump(session, case, actor, now)
+    await repo.save(session, case)
+    extra = dict(details or {})
+    if department_ref and to == "filed":
+        extra["department_ref"] = department_ref
+    await repo.add_event(
+        session,
+        ProxyCaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=actor,
+            kind="transition",
+            from_status=previous,
+            to_status=to,
+            note=note,
+            details=extra,
+        ),
+    )
+
+
+async def assign(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: CaseAssign, if_match: str | None
+) -> ProxyCase:
+    case = await _locked(session, principal, case_id, if_match)
+    if not is_open(case.status):
+        raise Conflict(f"A {case.status} case cannot be reassigned.", code="case_closed")
+    grid = data.assigned_grid or case.grid
+    info = org.GRID_BY_CODE.get(grid)
+    if info is None or info.community != case.community:
+        raise Invalid.field("body.assigned_grid", "not a grid of the case's community")
+    if data.assigned_to is not None:
+        community = await repo.worker_communities(session, data.assigned_to)
+        if community != case.community:
+            raise Invalid.field("body.assigned_to", "not a worker of the case's community", code="unknown_worker")
+    now = utcnow()
+    before = {"assigned_grid": case.assigned_grid, "assigned_to": case.assigned_to}
+    case.assigned_grid = grid
+    case.assigned_to = data.assigned_to
+    await _bump(session, case, principal.subject, now)
+    await repo.save(session, case)
+    await repo.add_event(
+        session,
+        ProxyCaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=principal.subject,
+            kind="assignment",
+            note=data.reason,
+            details={"from": before, "to": {"assigned_grid": grid, "assigned_to": data.assigned_to}},
+        ),
+    )
+    return case
+
+
+async def override_due(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: CaseDueOverride, if_match: str | None
+) -> ProxyCase:
+    if not (principal.roles & ADMIN_ROLES):
+        raise Forbidden("Only community or county admins may change a due date.", code="admin_only")
+    case = await _locked(session, principal, case_id, if_match)
+    if not is_open(case.status):
+        raise Conflict(f"A {case.status} case has no deadline to change.", code="case_closed")
+    if not 2000 <= data.due_date.year < 2200:
+        raise Invalid.field("body.due_date", "date out of range")
+    now = utcnow()
+    before = case.due_date.isoformat() if case.due_date else None
+    case.due_date = data.due_date
+    case.due_basis = "override"
+    case.due_override_reason = data.reason
+    await _bump(session, case, principal.subject, now)
+    await repo.save(session, case)
+    await repo.add_event(
+        session,
+        ProxyCaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=principal.subject,
+            kind="deadline",
+            note=data.reason,
+            details={"from": before, "to": data.due_date.isoformat()},
+        ),
+    )
+    return case
+
+
+MATERIAL_STAGES = ("accepted", "scheduled", "visited")
+
+
+async def mark_material(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    position: int,
+    data: MaterialMark,
+    if_match: str | None,
+) -> ProxyCase:
+    case = await _locked(session, principal, case_id, if_match)
+    if case.status not in MATERIAL_STAGES:
+        raise Conflict(
+            f"Materials of a {case.status} case can no longer change.",
+            code="materials_locked",
+            status_now=case.status,
+        )
+    material = await repo.get_material(session, case.id, position)
+    if material is None:
+        raise NotFound("No such material on this case.", code="material_not_found")
+    now = utcnow()
+    material.collected = data.collected
+    material.collected_by = principal.subject if data.collected else None
+    material.collected_at = now if data.collected else None
+    await _bump(session, case, principal.subject, now)
+    await repo.save(session, material, case)
+    await repo.add_event(
+        session,
+        ProxyCaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=principal.subject,
+            kind="material",
+            details={"position": position, "name": material.name, "collected": data.collected},
+        ),
+    )
+    return case

@@ -1,0 +1,145 @@
+"""The field app's change feed: everything in the worker's scope changed after a cursor.
+
+Driven by ``row_version`` (the ledger's ``change_sequence``), never by clocks: a phone whose
+clock is wrong still gets every change. Each write takes its number under the sequence row's
+lock, held until commit, so numbers become visible in order and a cursor never skips a record
+committed later with a smaller number.
+
+The cursor is opaque: (format, scope, row_version, entity rank, id) — the last record sent,
+ties between records sharing a row_version broken by table rank and id. A cursor from another
+scope (another community's worker), from before the tombstone horizon (tombstones purged) or
+from a newer database than this one answers **410** ``sync_resync_required``: drop the local copy
+and sync from scratch (no ``since``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.errors import Gone, Invalid
+from doorstep_shared.pagination import decode_cursor, encode_cursor
+from doorstep_shared.pii import PiiCipher
+from doorstep_shared.tokens import Principal
+
+from .. import repository as ledger_repo
+from ..models import Demand, Household, Resident
+from ..schemas import HouseholdRead
+from ..service import resident_read
+from ..service_work import demand_read
+from . import repository as repo
+from .models import ProxyCase, SyncTombstone, Visit
+from .schemas import SyncPage, Tombstone
+from .service import case_reads
+from .visits import visit_reads
+
+TOMBSTONE_TTL = dt.timedelta(days=90)  # a phone offline longer than this resyncs from scratch
+FORMAT = "s1"
+START: tuple[int, int, str] = (-1, 0, "")
+
+
+def scope_key(principal: Principal) -> str:
+    visible = principal.visible_communities
+    raw = "*" if visible is None else ",".join(sorted(visible))
+    return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+def _resync(detail: str, reason: str) -> Gone:
+    return Gone(
+        detail + " Drop the local copy and sync again without `since`.",
+        code="sync_resync_required",
+        reason=reason,
+    )
+
+
+async def decode(session: AsyncSession, principal: Principal, since: str | None) -> tuple[int, int, str]:
+    if not since:
+        return START
+    values = decode_cursor(since, 5)
+    assert values is not None
+    fmt, scope, version, rank, last = values
+    if fmt != FORMAT or not isinstance(version, int) or not isinstance(rank, int) or not isinstance(last, str):
+        raise Invalid.field("query.since", "malformed cursor", code="invalid_cursor")
+    if scope != scope_key(principal):
+        raise _resync("This cursor belongs to another scope.", "foreign_cursor")
+    if version < await repo.sequence_value(session, "tombstone_floor"):
+        raise _resync("This cursor is older than the deletions this server still remembers.", "expired_cursor")
+    if version > await repo.sequence_value(session, "changes"):
+        raise _resync("This cursor comes from a newer copy of the data than this server's.", "unknown_cursor")
+    return version, rank, last
+
+
+def _key(entity: str, row: Any) -> tuple[int, int, str]:
+    rank = repo.SYNC_ENTITIES.index(entity)
+    return row.row_version, rank, str(row.id)
+
+
+def _sort_key(item: tuple[tuple[int, int, str], str, Any]) -> tuple[int, int, Any]:
+    (version, rank, _), _entity, row = item
+    return version, rank, row.id
+
+
+async def changes(
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, *, since: str | None, limit: int
+) -> SyncPage:
+    after = await decode(session, principal, since)
+    merged: list[tuple[tuple[int, int, str], str, Any]] = []
+    for entity in repo.SYNC_ENTITIES:
+        rows = await repo.sync_rows(session, principal, entity, after=after, limit=limit + 1)
+        merged.extend((_key(entity, r), entity, r) for r in rows)
+    merged.sort(key=_sort_key)
+    has_more = len(merged) > limit
+    page = merged[:limit]
+    last = page[-1][0] if page else after
+    cursor = encode_cursor([FORMAT, scope_key(principal), last[0], last[1], last[2]])
+
+    residents = [r for _, e, r in page if e == "resident"]
+    households = [r for _, e, r in page if e == "household"]
+    cases = [r for _, e, r in page if e == "case"]
+    visits = [r for _, e, r in page if e == "visit"]
+    demands = [r for _, e, r in page if e == "demand"]
+    stones = [r for _, e, r in page if e == "tombstone"]
+    out = SyncPage(cursor=cursor, has_more=has_more)
+    live = [r for r in residents if isinstance(r, Resident) and r.status == "active"]
+    gone = [r for r in residents if r.status != "active"]
+    if live:
+        benefits = await ledger_repo.benefits_of(session, [r.id for r in live])
+        today = local_today()
+        out.residents = [resident_read(r, benefits.get(r.id, []), cipher, today) for r in live]
+    out.tombstones = [Tombstone(entity="resident", id=str(r.id), row_version=r.row_version) for r in gone]
+    if households:
+        members = await repo.household_members(session, [h.id for h in households])
+        out.households = [_household(h, members.get(h.id, 0)) for h in households]
+    if cases:
+        out.cases = await case_reads(session, [c for c in cases if isinstance(c, ProxyCase)], cipher)
+    if visits:
+        out.visits = await visit_reads(session, [v for v in visits if isinstance(v, Visit)], cipher)
+    out.demands = [demand_read(d, cipher) for d in demands if isinstance(d, Demand)]
+    out.tombstones += [
+        Tombstone(entity=s.entity, id=s.entity_id, row_version=s.row_version)
+        for s in stones
+        if isinstance(s, SyncTombstone)
+    ]
+    return out
+
+
+def _household(h: Household, members: int) -> HouseholdRead:
+    return HouseholdRead(
+        id=h.id,
+        community=h.community,
+        grid=h.grid,
+        compound=h.compound_code,
+        building=h.building,
+        unit=h.unit,
+        room=h.room,
+        members=members,
+    )
+
+
+async def purge_tombstones(session: AsyncSession, *, older_than: dt.timedelta = TOMBSTONE_TTL) -> int:
+    """Forget deletions older than ``older_than``; cursors from before them get 410."""
+    return await repo.purge_tombstones(session, utcnow() - older_than)

@@ -1,0 +1,496 @@
+"""Every discovery query: the set-based lead upsert of a run, the sweep, the per-resident reads of
+the incremental path, lead lists (tenancy applied here), figures, the run lease and the queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, and_, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared.db import UTCDateTime
+from doorstep_shared.tokens import Principal
+
+from ..cases.models import CLOSED_STATUSES, ProxyCase
+from ..models import WorkerGrid
+from ..repository import chunks, visible_filter
+from .compile_sql import BENEFIT, RESIDENT, SqlRule
+from .models import (
+    SWEPT_STATUSES,
+    DiscoveryItemState,
+    DiscoveryLead,
+    DiscoveryLock,
+    DiscoveryPending,
+    DiscoveryRun,
+)
+
+LEAD: Table = DiscoveryLead.__table__  # type: ignore[attr-defined]
+CASE: Table = ProxyCase.__table__  # type: ignore[attr-defined]
+RUN: Table = DiscoveryRun.__table__  # type: ignore[attr-defined]
+LOCK: Table = DiscoveryLock.__table__  # type: ignore[attr-defined]
+PENDING: Table = DiscoveryPending.__table__  # type: ignore[attr-defined]
+STATE: Table = DiscoveryItemState.__table__  # type: ignore[attr-defined]
+
+LEAD_COLUMNS = (
+    "resident_id",
+    "item_code",
+    "community",
+    "grid",
+    "verdict",
+    "status",
+    "missing_mask",
+    "fingerprint",
+    "first_seen_at",
+    "last_confirmed_at",
+    "confirmed_pass",
+    "version",
+)
+
+
+def _insert(session: AsyncSession) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def receives(item_code: str) -> ColumnElement[bool]:
+    return exists(
+        select(BENEFIT.c.resident_id).where(BENEFIT.c.resident_id == RESIDENT.c.id, BENEFIT.c.item_code == item_code)
+    )
+
+
+def has_open_case(item_code: str) -> ColumnElement[bool]:
+    return exists(
+        select(CASE.c.id).where(
+            CASE.c.resident_id == RESIDENT.c.id,
+            CASE.c.item_code == item_code,
+            CASE.c.status.not_in(CLOSED_STATUSES),
+        )
+    )
+
+
+def scope_filter(scope: str) -> ColumnElement[bool]:
+    return literal(True) if scope == "county" else RESIDENT.c.community == scope
+
+
+def _on_conflict(ins: Any, *, keep_pass: bool) -> Any:
+    """Shared by the bulk and the per-resident upsert: a lead is never duplicated; an obsolete
+    one comes back as new; a declined one only when the facts it was declined on changed;
+    a converted one is history and stays as it is."""
+    ex = ins.excluded
+    reopen = (LEAD.c.status == "obsolete") | ((LEAD.c.status == "declined") & (LEAD.c.fingerprint != ex.fingerprint))
+    changed = reopen | (LEAD.c.verdict != ex.verdict)
+    return ins.on_conflict_do_update(
+        index_elements=[LEAD.c.resident_id, LEAD.c.item_code],
+        set_={
+            "community": ex.community,
+            "grid": ex.grid,
+            "verdict": ex.verdict,
+            "missing_mask": ex.missing_mask,
+            "fingerprint": ex.fingerprint,
+            "last_confirmed_at": ex.last_confirmed_at,
+            "confirmed_pass": LEAD.c.confirmed_pass if keep_pass else ex.confirmed_pass,
+            "status": case((reopen, "new"), else_=LEAD.c.status),
+            "status_changed_at": case((reopen, ex.last_confirmed_at), else_=LEAD.c.status_changed_at),
+            "status_by": case((reopen, None), else_=LEAD.c.status_by),
+            "version": LEAD.c.version + case((changed, 1), else_=0),
+        },
+        where=LEAD.c.status != "converted",
+    )
+
+
+async def upsert_item_leads(
+    session: AsyncSession, sql: SqlRule, item_code: str, scope: str, pass_id: int, now: dt.datetime
+) -> int:
+    """One INSERT … SELECT … ON CONFLICT for one item over the scope: the rule, the benefit
+    already received and the open case are all in the WHERE; nothing passes through Python."""
+    at = literal(now, UTCDateTime())
+    sel = select(
+        RESIDENT.c.id,
+        literal(item_code),
+        RESIDENT.c.community,
+        RESIDENT.c.grid,
+        case((sql.true, "eligible"), else_="unknown"),
+        literal("new"),
+        sql.missing_mask(),
+        sql.fingerprint(),
+        at,
+        at,
+        literal(pass_id),
+        literal(1),
+    ).where(
+        RESIDENT.c.status == "active",
+        scope_filter(scope),
+        sql.candidate,
+        ~receives(item_code),
+        ~has_open_case(item_code),
+    )
+    ins = _insert(session)(LEAD).from_select(list(LEAD_COLUMNS), sel)
+    result = await session.execute(_on_conflict(ins, keep_pass=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def upsert_lead_rows(session: AsyncSession, rows: list[dict[str, Any]], *, keep_pass: bool) -> None:
+    """The same upsert from rows computed in Python (fallback items, the incremental path)."""
+    for part in chunks(rows, 500):
+        ins = _insert(session)(LEAD).values(list(part))
+        await session.execute(_on_conflict(ins, keep_pass=keep_pass))
+
+
+async def sweep_item(session: AsyncSession, item_code: str, scope: str, pass_id: int, now: dt.datetime) -> int:
+    """Leads of the item in scope that this pass did not confirm no longer hold: obsolete."""
+    stmt = (
+        update(LEAD)
+        .where(
+            LEAD.c.item_code == item_code,
+            LEAD.c.status.in_(SWEPT_STATUSES),
+            LEAD.c.confirmed_pass != pass_id,
+        )
+        .values(status="obsolete", status_changed_at=now, status_by=None, version=LEAD.c.version + 1)
+    )
+    if scope != "county":
+        stmt = stmt.where(LEAD.c.community == scope)
+    result = await session.execute(stmt)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def obsolete_leads(
+    session: AsyncSession, resident_id: uuid.UUID, item_codes: Sequence[str], now: dt.datetime
+) -> None:
+    if not item_codes:
+        return
+    await session.execute(
+        update(LEAD)
+        .where(
+            LEAD.c.resident_id == resident_id, LEAD.c.item_code.in_(list(item_codes)), LEAD.c.status.in_(SWEPT_STATUSES)
+        )
+        .values(status="obsolete", status_changed_at=now, status_by=None, version=LEAD.c.version + 1)
+    )
+
+
+async def pass_counts(session: AsyncSession, pass_id: int) -> dict[str, int]:
+    stmt = (
+        select(LEAD.c.verdict, func.count())
+        .where(LEAD.c.confirmed_pass == pass_id, LEAD.c.status != "converted")
+        .group_by(LEAD.c.verdict)
+    )
+    return {v: int(n) for v, n in (await session.execute(stmt)).all()}
+
+
+# --- streaming (the Python fallback and the naive paths never hold the register) ----------
+
+
+async def resident_batch(session: AsyncSession, scope: str, after: uuid.UUID | None, size: int) -> Sequence[Any]:
+    stmt = (
+        select(RESIDENT).where(RESIDENT.c.status == "active", scope_filter(scope)).order_by(RESIDENT.c.id).limit(size)
+    )
+    if after is not None:
+        stmt = stmt.where(RESIDENT.c.id > after)
+    return (await session.execute(stmt)).all()
+
+
+async def resident_row(session: AsyncSession, resident_id: uuid.UUID) -> Any | None:
+    return (await session.execute(select(RESIDENT).where(RESIDENT.c.id == resident_id))).first()
+
+
+async def benefit_codes(session: AsyncSession, resident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    out: dict[uuid.UUID, set[str]] = {rid: set() for rid in resident_ids}
+    for part in chunks(list(resident_ids)):
+        stmt = select(BENEFIT.c.resident_id, BENEFIT.c.item_code).where(BENEFIT.c.resident_id.in_(part))
+        for rid, code in (await session.execute(stmt)).all():
+            out.setdefault(rid, set()).add(code)
+    return out
+
+
+async def open_case_items(session: AsyncSession, resident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    out: dict[uuid.UUID, set[str]] = {rid: set() for rid in resident_ids}
+    for part in chunks(list(resident_ids)):
+        stmt = select(CASE.c.resident_id, CASE.c.item_code).where(
+            CASE.c.resident_id.in_(part), CASE.c.status.not_in(CLOSED_STATUSES)
+        )
+        for rid, code in (await session.execute(stmt)).all():
+            out.setdefault(rid, set()).add(code)
+    return out
+
+
+async def lead_states(session: AsyncSession, resident_id: uuid.UUID) -> dict[str, Any]:
+    stmt = select(LEAD.c.item_code, LEAD.c.status, LEAD.c.verdict, LEAD.c.missing_mask, LEAD.c.fingerprint).where(
+        LEAD.c.resident_id == resident_id
+    )
+    return {r.item_code: r for r in (await session.execute(stmt)).all()}
+
+
+# --- leads: reads -----------------------------------------------------------------------
+
+
+def _lead_scope(stmt: Any, principal: Principal) -> Any:
+    condition = visible_filter(DiscoveryLead.community, principal)
+    return stmt if condition is None else stmt.where(condition)
+
+
+async def get_lead(
+    session: AsyncSession, principal: Principal, lead_id: int, *, for_update: bool = False
+) -> DiscoveryLead | None:
+    stmt = _lead_scope(select(DiscoveryLead).where(DiscoveryLead.id == lead_id), principal)  # type: ignore[arg-type]
+    if for_update:
+        stmt = stmt.with_for_update()
+    result: DiscoveryLead | None = (await session.execute(stmt)).scalar_one_or_none()
+    return result
+
+
+async def worker_grids(session: AsyncSession, username: str) -> list[str]:
+    stmt = select(col(WorkerGrid.grid)).where(col(WorkerGrid.username) == username).order_by(col(WorkerGrid.grid))
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def list_leads(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    community: str | None,
+    grids: Sequence[str] | None,
+    item_code: str | None,
+    statuses: Sequence[str],
+    verdict: str | None,
+    missing_bit: int | None,
+    after: int | None,
+    limit: int,
+) -> Sequence[DiscoveryLead]:
+    lead = DiscoveryLead
+    stmt = _lead_scope(select(lead).order_by(lead.id).limit(limit), principal)  # type: ignore[arg-type]
+    if community is not None:
+        stmt = stmt.where(lead.community == community)
+    if grids is not None:
+        stmt = stmt.where(lead.grid.in_(list(grids)))  # type: ignore[attr-defined]
+    if item_code is not None:
+        stmt = stmt.where(lead.item_code == item_code)
+    if statuses:
+        stmt = stmt.where(lead.status.in_(list(statuses)))  # type: ignore[attr-defined]
+    if verdict is not None:
+        stmt = stmt.where(lead.verdict == verdict)
+    if missing_bit is not None:
+        stmt = stmt.where(lead.missing_mask.op("&")(missing_bit) != 0)  # type: ignore[attr-defined]
+    if after is not None:
+        stmt = stmt.where(lead.id > after)  # type: ignore[operator]
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def residents_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    out: dict[uuid.UUID, Any] = {}
+    for part in chunks(list(ids)):
+        for r in (await session.execute(select(RESIDENT).where(RESIDENT.c.id.in_(part)))).all():
+            out[r.id] = r
+    return out
+
+
+async def lead_figures(
+    session: AsyncSession, principal: Principal, community: str | None, grid: str | None
+) -> list[tuple[str, str, str, int]]:
+    """(item, verdict, status, count) in scope."""
+    t = LEAD
+    stmt = select(t.c.item_code, t.c.verdict, t.c.status, func.count()).group_by(t.c.item_code, t.c.verdict, t.c.status)
+    visible = principal.visible_communities
+    if visible is not None:
+        stmt = stmt.where(t.c.community.in_(sorted(visible)))
+    if community is not None:
+        stmt = stmt.where(t.c.community == community)
+    if grid is not None:
+        stmt = stmt.where(t.c.grid == grid)
+    return [(i, v, s, int(n)) for i, v, s, n in (await session.execute(stmt)).all()]
+
+
+async def missing_counts(
+    session: AsyncSession, principal: Principal, grids: Sequence[str] | None, bits: dict[str, int]
+) -> dict[str, tuple[int, int, list[str]]]:
+    """Per missing fact: open unknown leads, distinct residents, items concerned."""
+    out: dict[str, tuple[int, int, list[str]]] = {}
+    for fact, bit in bits.items():
+        base = and_(
+            LEAD.c.verdict == "unknown", LEAD.c.status.in_(("new", "contacted")), LEAD.c.missing_mask.op("&")(bit) != 0
+        )
+        stmt = select(func.count(), func.count(LEAD.c.resident_id.distinct())).where(base)
+        items_stmt = select(LEAD.c.item_code).where(base).group_by(LEAD.c.item_code).order_by(LEAD.c.item_code)
+        visible = principal.visible_communities
+        if visible is not None:
+            stmt = stmt.where(LEAD.c.community.in_(sorted(visible)))
+            items_stmt = items_stmt.where(LEAD.c.community.in_(sorted(visible)))
+        if grids is not None:
+            stmt = stmt.where(LEAD.c.grid.in_(list(grids)))
+            items_stmt = items_stmt.where(LEAD.c.grid.in_(list(grids)))
+        leads, residents = (await session.execute(stmt)).one()
+        if leads:
+            out[fact] = (int(leads), int(residents), list((await session.execute(items_stmt)).scalars().all()))
+    return out
+
+
+async def coming_due_candidates(
+    session: AsyncSession,
+    principal: Principal,
+    sql_today: SqlRule,
+    item_code: str,
+    born_after: dt.date,
+    born_on_or_before: dt.date,
+    grids: Sequence[str] | None,
+) -> Sequence[Any]:
+    """Residents turning the threshold age in the window who do not qualify today."""
+    stmt = select(RESIDENT).where(
+        RESIDENT.c.status == "active",
+        RESIDENT.c.birth_date > born_after,
+        RESIDENT.c.birth_date <= born_on_or_before,
+        ~sql_today.true,
+        ~receives(item_code),
+        ~has_open_case(item_code),
+    )
+    visible = principal.visible_communities
+    if visible is not None:
+        stmt = stmt.where(RESIDENT.c.community.in_(sorted(visible)))
+    if grids is not None:
+        stmt = stmt.where(RESIDENT.c.grid.in_(list(grids)))
+    return (await session.execute(stmt.limit(2000))).all()
+
+
+# --- runs and the lease ------------------------------------------------------------------
+
+
+async def create_run(session: AsyncSession, run: DiscoveryRun) -> DiscoveryRun:
+    session.add(run)
+    await session.flush()
+    return run
+
+
+async def get_run(session: AsyncSession, run_id: int, *, for_update: bool = False) -> DiscoveryRun | None:
+    stmt = select(DiscoveryRun).where(DiscoveryRun.id == run_id)  # type: ignore[arg-type]
+    if for_update:
+        stmt = stmt.with_for_update()
+    result: DiscoveryRun | None = (await session.execute(stmt)).scalar_one_or_none()
+    return result
+
+
+async def list_runs(
+    session: AsyncSession, scopes: Sequence[str] | None, after: int | None, limit: int
+) -> Sequence[DiscoveryRun]:
+    stmt = select(DiscoveryRun).order_by(DiscoveryRun.id.desc()).limit(limit)  # type: ignore[union-attr]
+    if scopes is not None:
+        stmt = stmt.where(DiscoveryRun.scope.in_(list(scopes)))  # type: ignore[attr-defined]
+    if after is not None:
+        stmt = stmt.where(col(DiscoveryRun.id) < after)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def last_completed_run(session: AsyncSession, scope: str, kind: str | None = None) -> DiscoveryRun | None:
+    stmt = (
+        select(DiscoveryRun)
+        .where(DiscoveryRun.scope == scope, DiscoveryRun.status == "completed")  # type: ignore[arg-type]
+        .order_by(DiscoveryRun.id.desc())  # type: ignore[union-attr]
+        .limit(1)
+    )
+    if kind is not None:
+        stmt = stmt.where(DiscoveryRun.kind == kind)  # type: ignore[arg-type]
+    result: DiscoveryRun | None = (await session.execute(stmt)).scalar_one_or_none()
+    return result
+
+
+async def running_runs(session: AsyncSession) -> Sequence[DiscoveryRun]:
+    stmt = select(DiscoveryRun).where(DiscoveryRun.status == "running").order_by(DiscoveryRun.id)  # type: ignore[arg-type]
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def lock_row(session: AsyncSession, name: str) -> Any | None:
+    """The lease row, locked (PostgreSQL: FOR UPDATE; SQLite: the write lock is already ours)."""
+    await session.execute(
+        _insert(session)(LOCK)
+        .values(name=name, run_id=None, owner="", expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        .on_conflict_do_nothing(index_elements=[LOCK.c.name])
+    )
+    return (await session.execute(select(LOCK).where(LOCK.c.name == name).with_for_update())).first()
+
+
+async def set_lock(session: AsyncSession, name: str, run_id: int | None, owner: str, expires_at: dt.datetime) -> None:
+    await session.execute(
+        update(LOCK).where(LOCK.c.name == name).values(run_id=run_id, owner=owner, expires_at=expires_at)
+    )
+
+
+async def renew_lock(session: AsyncSession, name: str, owner: str, expires_at: dt.datetime) -> bool:
+    result = await session.execute(
+        update(LOCK).where(LOCK.c.name == name, LOCK.c.owner == owner).values(expires_at=expires_at)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release_lock(session: AsyncSession, name: str, owner: str) -> None:
+    await session.execute(
+        update(LOCK)
+        .where(LOCK.c.name == name, LOCK.c.owner == owner)
+        .values(run_id=None, owner="", expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    )
+
+
+async def item_states(session: AsyncSession) -> dict[str, str]:
+    rows = (await session.execute(select(STATE.c.item_code, STATE.c.rule_hash))).all()
+    return {str(code): str(h) for code, h in rows}
+
+
+async def save_item_states(
+    session: AsyncSession, hashes: dict[str, str], removed: Sequence[str], revision: int, now: dt.datetime
+) -> None:
+    if removed:
+        await session.execute(delete(STATE).where(STATE.c.item_code.in_(list(removed))))
+    if hashes:
+        ins = _insert(session)(STATE).values(
+            [
+                {"item_code": c, "rule_hash": h, "catalog_revision": revision, "evaluated_at": now}
+                for c, h in hashes.items()
+            ]
+        )
+        ex = ins.excluded
+        await session.execute(
+            ins.on_conflict_do_update(
+                index_elements=[STATE.c.item_code],
+                set_={
+                    "rule_hash": ex.rule_hash,
+                    "catalog_revision": ex.catalog_revision,
+                    "evaluated_at": ex.evaluated_at,
+                },
+            )
+        )
+
+
+# --- the queue of changed residents ---------------------------------------------------------
+
+
+async def enqueue(session: AsyncSession, resident_ids: Sequence[uuid.UUID], now: dt.datetime) -> None:
+    ids = list(dict.fromkeys(resident_ids))
+    for part in chunks(ids, 500):
+        ins = _insert(session)(PENDING).values([{"resident_id": rid, "queued_at": now} for rid in part])
+        await session.execute(
+            ins.on_conflict_do_update(
+                index_elements=[PENDING.c.resident_id], set_={"queued_at": ins.excluded.queued_at}
+            )
+        )
+
+
+async def pending(session: AsyncSession, limit: int) -> list[tuple[uuid.UUID, dt.datetime]]:
+    stmt = select(PENDING.c.resident_id, PENDING.c.queued_at).order_by(PENDING.c.queued_at).limit(limit)
+    return [(rid, at) for rid, at in (await session.execute(stmt)).all()]
+
+
+async def dequeue(session: AsyncSession, resident_id: uuid.UUID, queued_at: dt.datetime) -> None:
+    """Only if not queued again meanwhile (a newer change keeps its place)."""
+    await session.execute(delete(PENDING).where(PENDING.c.resident_id == resident_id, PENDING.c.queued_at <= queued_at))
+
+
+async def forget_pending_before(session: AsyncSession, before: dt.datetime) -> None:
+    """A completed county run covered every change queued before it started."""
+    await session.execute(delete(PENDING).where(PENDING.c.queued_at < before))
+
+
+async def insert_leads_plain(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Plain bulk insert (the naive baseline of the bench only)."""
+    for part in chunks(rows, 1000):
+        await session.execute(insert(LEAD), list(part))

@@ -1,0 +1,330 @@
+"""Discovery routes: leads (lists, actions, figures, coming due, needs survey), explanations per
+resident, and runs. The router's lifespan starts the background pass (not in tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from enum import Enum
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Path, Query, Request, Response, status
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.http import etag_of
+from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.permissions import Permission
+from doorstep_shared.security import current_principal, require
+from doorstep_shared.tokens import Principal
+
+from ..catalog_client import CatalogClient
+from ..deps import IfMatch, problems
+from . import runs
+from . import service as svc
+from .schemas import (
+    ComingDue,
+    ConversionRead,
+    EligibilityRead,
+    LeadContacted,
+    LeadConversion,
+    LeadDeclined,
+    LeadFigures,
+    LeadRead,
+    LeadStatus,
+    NeedsSurvey,
+    RunCreate,
+    RunRead,
+)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """A discovery pass shortly after start-up and then periodically (a lease in the database
+    keeps replicas from running it twice). Tests drive :func:`runs.tick` themselves."""
+    task = None
+    if getattr(app.state.settings, "environment", "test") != "test":
+        task = asyncio.create_task(runs.background(app))
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for pending in list(app.state.__dict__.get("discovery_tasks", ())):
+            pending.cancel()
+
+
+router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)], lifespan=lifespan)
+
+
+def get_catalog(request: Request) -> CatalogClient:
+    catalog: CatalogClient = request.app.state.catalog
+    return catalog
+
+
+Catalog = Annotated[CatalogClient, Depends(get_catalog)]
+LeadReader = Annotated[Principal, Depends(require(Permission.LEADS_READ))]
+LeadWriter = Annotated[Principal, Depends(require(Permission.LEADS_WRITE))]
+Converter = Annotated[Principal, Depends(require(Permission.LEADS_WRITE, Permission.CASES_WRITE))]
+Runner = Annotated[Principal, Depends(require(Permission.DISCOVERY_RUN))]
+ResidentReader = Annotated[Principal, Depends(require(Permission.RESIDENTS_READ))]
+Code = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+FactName = Annotated[str | None, Query(max_length=32, description="Only unknown leads missing this fact")]
+
+LeadId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+RunId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+LEADS: list[str | Enum] = ["leads"]
+RUNS: list[str | Enum] = ["discovery"]
+
+
+def _etag(response: Response, etag: str) -> None:
+    response.headers["ETag"] = etag
+
+
+@router.get(
+    "/leads",
+    response_model=Page[LeadRead],
+    tags=LEADS,
+    summary="Leads: residents who qualify for an item they neither receive nor have an open case for",
+    responses=problems(422, 503),
+)
+async def list_leads(
+    session: DbSession,
+    principal: LeadReader,
+    catalog: Catalog,
+    community: Code = None,
+    grid: Code = None,
+    worker: Annotated[str | None, Query(max_length=64, description="A worker's grids; `me` for yours")] = None,
+    item: Code = None,
+    status_: Annotated[list[LeadStatus] | None, Query(alias="status", max_length=5)] = None,
+    verdict: Literal["eligible", "unknown", "all"] = "eligible",
+    missing: FactName = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Page[LeadRead]:
+    after = decode_cursor(cursor, 1)
+    if after is not None and not isinstance(after[0], int):
+        after = None
+    items, last = await svc.list_leads(
+        session,
+        principal,
+        catalog,
+        community=community,
+        grid=grid,
+        worker=worker,
+        item_code=item,
+        statuses=status_ or ["new", "contacted"],
+        verdict=None if verdict == "all" else verdict,
+        missing=missing,
+        after=int(after[0]) if after else None,
+        limit=limit,
+    )
+    return Page(items=items, next_cursor=encode_cursor([last]) if last is not None else None)
+
+
+@router.get(
+    "/leads/figures",
+    response_model=LeadFigures,
+    tags=LEADS,
+    summary="Lead figures: found, converted, by item",
+    responses=problems(503),
+)
+async def lead_figures(
+    session: DbSession, principal: LeadReader, catalog: Catalog, community: Code = None, grid: Code = None
+) -> LeadFigures:
+    return await svc.figures(session, principal, catalog, community, grid)
+
+
+@router.get(
+    "/leads/coming-due",
+    response_model=list[ComingDue],
+    tags=LEADS,
+    summary="Residents who will qualify within N days (turning 80, reaching pension age)",
+    responses=problems(422, 503),
+)
+async def coming_due(
+    session: DbSession,
+    principal: LeadReader,
+    catalog: Catalog,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+    grid: Code = None,
+    worker: Annotated[str | None, Query(max_length=64)] = None,
+    item: Code = None,
+) -> list[ComingDue]:
+    return await svc.coming_due(session, principal, catalog, days=days, grid=grid, worker=worker, item_code=item)
+
+
+@router.get(
+    "/leads/needs-survey",
+    response_model=NeedsSurvey,
+    tags=LEADS,
+    summary="Undecided because a fact is missing, grouped by the missing fact (the survey to-do list)",
+    responses=problems(503),
+)
+async def needs_survey(
+    session: DbSession,
+    principal: LeadReader,
+    catalog: Catalog,
+    grid: Code = None,
+    worker: Annotated[str | None, Query(max_length=64)] = None,
+) -> NeedsSurvey:
+    return await svc.needs_survey(session, principal, catalog, grid, worker)
+
+
+@router.get(
+    "/leads/{lead_id}",
+    response_model=LeadRead,
+    tags=LEADS,
+    summary="One lead, with reason and materials",
+    responses=problems(404, 503),
+)
+async def get_lead(
+    session: DbSession, principal: LeadReader, catalog: Catalog, lead_id: LeadId, response: Response
+) -> LeadRead:
+    read = await svc.get_lead(session, principal, catalog, lead_id)
+    _etag(response, etag_of("lead", read.id, read.version))
+    return read
+
+
+@router.post(
+    "/leads/{lead_id}/contacted",
+    response_model=LeadRead,
+    tags=LEADS,
+    summary="Mark a lead contacted",
+    responses=problems(404, 409, 412, 422),
+)
+async def lead_contacted(
+    session: DbSession,
+    principal: LeadWriter,
+    catalog: Catalog,
+    lead_id: LeadId,
+    body: LeadContacted,
+    if_match: IfMatch = None,
+) -> LeadRead:
+    return await svc.mark_contacted(session, principal, catalog, lead_id, if_match)
+
+
+@router.post(
+    "/leads/{lead_id}/declined",
+    response_model=LeadRead,
+    tags=LEADS,
+    summary="The resident declined (with the reason); it comes back only if the facts change",
+    responses=problems(404, 409, 412, 422),
+)
+async def lead_declined(
+    session: DbSession,
+    principal: LeadWriter,
+    catalog: Catalog,
+    lead_id: LeadId,
+    body: LeadDeclined,
+    if_match: IfMatch = None,
+) -> LeadRead:
+    return await svc.decline(session, principal, catalog, lead_id, body.reason, if_match)
+
+
+@router.post(
+    "/leads/{lead_id}/conversion",
+    response_model=ConversionRead,
+    status_code=status.HTTP_201_CREATED,
+    tags=LEADS,
+    summary="Convert a lead into a doorstep case (materials checklist from the catalogue)",
+    responses=problems(404, 409, 412, 422, 503),
+)
+async def lead_conversion(
+    session: DbSession,
+    principal: Converter,
+    catalog: Catalog,
+    lead_id: LeadId,
+    body: LeadConversion,
+    if_match: IfMatch = None,
+) -> ConversionRead:
+    return await svc.convert(
+        session,
+        principal,
+        catalog,
+        lead_id,
+        channel=body.channel,
+        case_id=body.case_id,
+        note=body.note,
+        if_match=if_match,
+    )
+
+
+@router.get(
+    "/residents/{resident_id}/eligibility",
+    response_model=EligibilityRead,
+    tags=LEADS,
+    summary="Every item: eligible / not eligible / unknown and why, from the stored facts",
+    responses=problems(404, 503),
+)
+async def resident_eligibility(
+    session: DbSession, principal: ResidentReader, catalog: Catalog, resident_id: uuid.UUID
+) -> EligibilityRead:
+    return await svc.eligibility(session, principal, catalog, resident_id)
+
+
+@router.post(
+    "/discovery/runs",
+    response_model=RunRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=RUNS,
+    summary="Start a discovery run for a community or the county (joins one already running)",
+    responses={200: {"model": RunRead, "description": "Joined the run in progress"}, **problems(409, 422, 503)},
+)
+async def start_run(
+    session: DbSession,
+    principal: Runner,
+    catalog: Catalog,
+    body: RunCreate,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+) -> RunRead:
+    svc.check_scope(principal, body.scope)
+    snapshot = await catalog.snapshot()
+    owner = runs.new_owner()
+    run, started = await runs.start_run(session, snapshot, scope=body.scope, actor=principal.subject, owner=owner)
+    await session.flush()
+    if started:
+        # after the request's transaction commits (BackgroundTasks run once the response is out)
+        background.add_task(runs.spawn_later, request.app, snapshot, run.id or 0, owner)
+    else:
+        response.status_code = status.HTTP_200_OK
+    return svc.run_read(run, joined=not started)
+
+
+@router.get(
+    "/discovery/runs",
+    response_model=Page[RunRead],
+    tags=RUNS,
+    summary="Discovery runs, newest first",
+    responses=problems(422),
+)
+async def list_runs(
+    session: DbSession, principal: LeadReader, cursor: CursorParam = None, limit: LimitParam = 20
+) -> Page[RunRead]:
+    after = decode_cursor(cursor, 1)
+    found = await svc.list_runs(
+        session, principal, int(after[0]) if after and isinstance(after[0], int) else None, limit + 1
+    )
+    more = len(found) > limit
+    found = found[:limit]
+    return Page(
+        items=[svc.run_read(r) for r in found],
+        next_cursor=encode_cursor([found[-1].id]) if more and found else None,
+    )
+
+
+@router.get(
+    "/discovery/runs/{run_id}",
+    response_model=RunRead,
+    tags=RUNS,
+    summary="One run: progress and outcome",
+    responses=problems(404),
+)
+async def get_run(session: DbSession, principal: LeadReader, run_id: RunId) -> RunRead:
+    return svc.run_read(await svc.get_run(session, principal, run_id))

@@ -1,0 +1,388 @@
+"""Runs (bulk, set-based, resumable) and the incremental path (one resident, in Python).
+
+A run holds the ``discovery`` lease (a row in ``discovery_lock``): a second start joins the
+running run of the same scope or gets 409; a run whose holder died (lease expired) is taken
+over and resumes after its last checkpoint. Each item is one transaction: the set-based upsert
+of its leads, the sweep of leads that no longer hold, and the checkpoint — so a crash loses at
+most the item in flight and a re-run never duplicates (unique resident × item).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.errors import Conflict
+
+from ..catalog_client import CatalogSnapshot
+from . import repository as repo
+from .compile_sql import mask_of, python_facts, python_fingerprint
+from .models import DiscoveryRun
+from .rulebook import ItemRule, RuleBook, rulebook
+
+logger = logging.getLogger("doorstep.proxy.discovery")
+
+LOCK_NAME = "discovery"
+LEASE = dt.timedelta(seconds=90)
+BATCH = 2000  # residents per streamed batch (the Python fallback)
+
+
+def new_owner() -> str:
+    return uuid.uuid4().hex
+
+
+# --- one resident: the Python predicate ---------------------------------------------------
+
+
+def lead_row(
+    rule: ItemRule, row: Any, benefits: set[str], on: dt.date, now: dt.datetime, pass_id: int
+) -> dict[str, Any] | None:
+    """The lead this resident has for this item, or None (not eligible / receives it)."""
+    if rule.code in benefits:
+        return None
+    outcome = rule.rule(python_facts(row, benefits, on))
+    if outcome.value is False:
+        return None
+    return {
+        "resident_id": row.id,
+        "item_code": rule.code,
+        "community": row.community,
+        "grid": row.grid,
+        "verdict": "eligible" if outcome.value else "unknown",
+        "status": "new",
+        "missing_mask": mask_of(outcome.missing),
+        "fingerprint": python_fingerprint(rule.facts, rule.members, row, benefits),
+        "first_seen_at": now,
+        "last_confirmed_at": now,
+        "confirmed_pass": pass_id,
+        "version": 1,
+    }
+
+
+async def reevaluate_resident(
+    session: AsyncSession, book: RuleBook, resident_id: uuid.UUID, on: dt.date | None = None
+) -> int:
+    """Bring one resident's leads up to date with their stored facts; returns leads held."""
+    on = on or local_today()
+    now = utcnow()
+    row = await repo.resident_row(session, resident_id)
+    existing = await repo.lead_states(session, resident_id)
+    if row is None or row.status != "active":
+        await repo.obsolete_leads(session, resident_id, list(existing), now)
+        return 0
+    benefits = (await repo.benefit_codes(session, [resident_id]))[resident_id]
+    open_cases = (await repo.open_case_items(session, [resident_id]))[resident_id]
+    rows = []
+    for rule in book.items.values():
+        if rule.code in open_cases:
+            continue
+        lead = lead_row(rule, row, benefits, on, now, 0)
+        if lead is not None:
+            old = existing.get(rule.code)
+            if old is not None and _same(old, lead) and old.status != "obsolete":
+                continue  # nothing to write
+            rows.append(lead)
+    held = {r["item_code"] for r in rows}
+    gone = [
+        code
+        for code, old in existing.items()
+        if code not in held and not _still_held(old, book, row, benefits, open_cases, on)
+    ]
+    await repo.upsert_lead_rows(session, rows, keep_pass=True)
+    await repo.obsolete_leads(session, resident_id, gone, now)
+    return len(held)
+
+
+def _same(old: Any, new: dict[str, Any]) -> bool:
+    return bool(
+        old.verdict == new["verdict"]
+        and old.missing_mask == new["missing_mask"]
+        and old.fingerprint == new["fingerprint"]
+    )
+
+
+def _still_held(old: Any, book: RuleBook, row: Any, benefits: set[str], open_cases: set[str], on: dt.date) -> bool:
+    rule = book.items.get(old.item_code)
+    if rule is None or old.item_code in open_cases:
+        return False
+    return lead_row(rule, row, benefits, on, utcnow(), 0) is not None
+
+
+async def drain_pending(session: AsyncSession, snapshot: CatalogSnapshot, limit: int = 200) -> int:
+    """Re-evaluate residents whose facts changed (queued by the ledger's hooks)."""
+    queued = await repo.pending(session, limit)
+    if not queued:
+        return 0
+    book = rulebook(snapshot)
+    on = local_today()
+    for resident_id, queued_at in queued:
+        await reevaluate_resident(session, book, resident_id, on)
+        await repo.dequeue(session, resident_id, queued_at)
+    return len(queued)
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+
+async def start_run(
+    session: AsyncSession,
+    snapshot: CatalogSnapshot,
+    *,
+    scope: str,
+    actor: str,
+    owner: str,
+    kind: str = "full",
+    items: Sequence[str] | None = None,
+    on: dt.date | None = None,
+) -> tuple[DiscoveryRun, bool]:
+    """Take the lease and record a run (the caller commits, then calls :func:`execute`).
+
+    Returns ``(run, started)``: ``started`` is False when the same scope is already running
+    (the caller joins it). Another scope running → 409. A run whose lease expired is resumed
+    when it is for the same scope, and abandoned otherwise."""
+    lock = await repo.lock_row(session, LOCK_NAME)
+    assert lock is not None
+    now = utcnow()  # after the lease row is ours: times then follow the lease order
+    current = await repo.get_run(session, lock.run_id) if lock.run_id is not None else None
+    if current is not None and current.status == "running":
+        if lock.expires_at > now:
+            if current.scope == scope and current.kind == kind:
+                return current, False
+            raise Conflict(
+                f"A discovery run for {current.scope} is in progress (run {current.id}); retry when it ends.",
+                code="discovery_running",
+                run_id=current.id,
+            )
+        if current.scope == scope:  # the holder died: take over and resume after the checkpoint
+            current.resumed += 1
+            current.heartbeat_at = now
+            await repo.set_lock(session, LOCK_NAME, current.id, owner, now + LEASE)
+            return current, True
+        current.status, current.error, current.finished_at = "failed", "abandoned: lease expired", now
+    book = rulebook(snapshot)
+    plan = sorted(book.items) if items is None else list(items)
+    run = await repo.create_run(
+        session,
+        DiscoveryRun(
+            kind=kind,
+            scope=scope,
+            catalog_revision=snapshot.revision,
+            eval_date=on or local_today(),
+            items=plan,
+            items_done=[],
+            fallback_items=[],
+            started_by=actor,
+            started_at=now,
+            heartbeat_at=now,
+        ),
+    )
+    await repo.set_lock(session, LOCK_NAME, run.id, owner, now + LEASE)
+    return run, True
+
+
+async def execute(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    snapshot: CatalogSnapshot,
+    run_id: int,
+    owner: str,
+    *,
+    stop_after: int | None = None,
+) -> DiscoveryRun | None:
+    """Work through the run's remaining items, one transaction (and checkpoint) each.
+
+    ``stop_after`` stops after that many items without finishing (tests simulate a crash)."""
+    book = rulebook(snapshot)
+    done_here = 0
+    try:
+        while True:
+            async with sessionmaker() as session:
+                now = utcnow()
+                if not await repo.renew_lock(session, LOCK_NAME, owner, now + LEASE):
+                    await session.rollback()
+                    logger.warning("discovery run %s: lease lost, stopping", run_id)
+                    return None
+                run = await repo.get_run(session, run_id, for_update=True)
+                if run is None or run.status != "running":
+                    await session.rollback()
+                    return run
+                remaining = [code for code in run.items if code not in run.items_done]
+                if not remaining:
+                    await _finish(session, book, run, owner, now)
+                    await session.commit()
+                    return run
+                if stop_after is not None and done_here >= stop_after:
+                    await session.commit()
+                    return run
+                code = remaining[0]
+                python = await run_item(session, book, code, run.scope, run.id or 0, run.eval_date, now)
+                run.items_done = [*run.items_done, code]
+                if python:
+                    run.fallback_items = [*run.fallback_items, code]
+                run.heartbeat_at = now
+                session.add(run)
+                await session.commit()
+                done_here += 1
+    except Exception as exc:
+        logger.exception("discovery run %s failed", run_id)
+        async with sessionmaker() as session:
+            run = await repo.get_run(session, run_id)
+            if run is not None and run.status == "running":
+                run.status, run.error, run.finished_at = "failed", type(exc).__name__, utcnow()
+                session.add(run)
+            await repo.release_lock(session, LOCK_NAME, owner)
+            await session.commit()
+        raise
+
+
+async def run_item(
+    session: AsyncSession, book: RuleBook, code: str, scope: str, pass_id: int, on: dt.date, now: dt.datetime
+) -> bool:
+    """Upsert one item's leads over the scope and sweep the rest; True if done in Python."""
+    rule = book.items.get(code)
+    python = False
+    if rule is not None:
+        sql = rule.sql(on)
+        if sql is not None:
+            await repo.upsert_item_leads(session, sql, code, scope, pass_id, now)
+        else:
+            python = True
+            await _run_item_in_python(session, rule, scope, pass_id, on, now)
+    await repo.sweep_item(session, code, scope, pass_id, now)
+    return python
+
+
+async def _run_item_in_python(
+    session: AsyncSession, rule: ItemRule, scope: str, pass_id: int, on: dt.date, now: dt.datetime
+) -> None:
+    """The fallback: stream the scope in id order, a batch at a time (memory stays flat)."""
+    after: uuid.UUID | None = None
+    while True:
+        batch = await repo.resident_batch(session, scope, after, BATCH)
+        if not batch:
+            return
+        ids = [r.id for r in batch]
+        benefits = await repo.benefit_codes(session, ids)
+        cases = await repo.open_case_items(session, ids)
+        rows = []
+        for r in batch:
+            if rule.code in cases[r.id]:
+                continue
+            lead = lead_row(rule, r, benefits[r.id], on, now, pass_id)
+            if lead is not None:
+                rows.append(lead)
+        await repo.upsert_lead_rows(session, rows, keep_pass=False)
+        after = batch[-1].id
+
+
+async def _finish(session: AsyncSession, book: RuleBook, run: DiscoveryRun, owner: str, now: dt.datetime) -> None:
+    counts = await repo.pass_counts(session, run.id or 0)
+    run.eligible, run.unknown = counts.get("eligible", 0), counts.get("unknown", 0)
+    run.status, run.finished_at, run.heartbeat_at = "completed", now, now
+    session.add(run)
+    if run.scope == "county":
+        hashes = {code: book.items[code].rule_hash for code in run.items if code in book.items}
+        removed = [code for code in run.items if code not in book.items]
+        await repo.save_item_states(session, hashes, removed, run.catalog_revision, now)
+        if run.kind == "full":
+            await repo.forget_pending_before(session, run.started_at)
+    await repo.release_lock(session, LOCK_NAME, owner)
+
+
+# --- what to run without being asked ---------------------------------------------------------
+
+
+async def changed_items(session: AsyncSession, book: RuleBook) -> list[str]:
+    """Items whose rule differs from the last county-wide evaluation (new, edited, removed)."""
+    seen = await repo.item_states(session)
+    current = book.hashes()
+    changed = {code for code, h in current.items() if seen.get(code) != h}
+    changed |= {code for code in seen if code not in current}
+    return sorted(changed)
+
+
+async def plan_automatic(
+    session: AsyncSession, snapshot: CatalogSnapshot, today: dt.date
+) -> tuple[str, list[str] | None] | None:
+    """What the background pass should start: a county run once a day (ages move on), a run of
+    just the changed items when the catalogue's rules changed, or nothing."""
+    last = await repo.last_completed_run(session, "county", "full")
+    if last is None or last.eval_date < today:
+        return "full", None
+    changed = await changed_items(session, rulebook(snapshot))
+    if changed:
+        return "rules", changed
+    return None
+
+
+def spawn(app: FastAPI, snapshot: CatalogSnapshot, run_id: int, owner: str) -> asyncio.Task[Any]:
+    tasks: set[asyncio.Task[Any]] = app.state.__dict__.setdefault("discovery_tasks", set())
+    task = asyncio.create_task(_quiet(execute(app.state.sessionmaker, snapshot, run_id, owner)))
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+    return task
+
+
+async def spawn_later(app: FastAPI, snapshot: CatalogSnapshot, run_id: int, owner: str) -> None:
+    """For ``BackgroundTasks`` (after the request committed): start the run, do not wait."""
+    spawn(app, snapshot, run_id, owner)
+
+
+async def _quiet(coro: Any) -> Any:
+    try:
+        return await coro
+    except Exception:  # already logged and recorded on the run
+        return None
+
+
+async def tick(app: FastAPI) -> None:
+    """One background pass: drain the change queue, resume a crashed run, start what is due."""
+    snapshot = await app.state.catalog.snapshot()
+    sessionmaker = app.state.sessionmaker
+    async with sessionmaker() as session:
+        await drain_pending(session, snapshot, limit=500)
+        await session.commit()
+    async with sessionmaker() as session:
+        now = utcnow()
+        owner = new_owner()
+        lock = await repo.lock_row(session, LOCK_NAME)
+        assert lock is not None
+        if lock.expires_at > now:
+            await session.commit()
+            return  # a run is alive somewhere
+        stale = await repo.get_run(session, lock.run_id) if lock.run_id is not None else None
+        if stale is not None and stale.status == "running":
+            run, _ = await start_run(session, snapshot, scope=stale.scope, actor="system", owner=owner, kind=stale.kind)
+        else:
+            plan = await plan_automatic(session, snapshot, local_today())
+            if plan is None:
+                await session.commit()
+                return
+            kind, items = plan
+            run, _ = await start_run(
+                session, snapshot, scope="county", actor="system", owner=owner, kind=kind, items=items
+            )
+        run_id = run.id or 0
+        await session.commit()
+    await execute(sessionmaker, snapshot, run_id, owner)
+
+
+async def background(app: FastAPI, *, delay: float = 5.0, interval: float = 30.0) -> None:
+    """Runs in every replica; the lease in the database makes sure only one works at a time."""
+    await asyncio.sleep(delay)
+    while True:
+        try:
+            await tick(app)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # catalogue not reachable yet, database busy: try again later
+            logger.info("discovery background pass skipped: %s", type(exc).__name__)
+        await asyncio.sleep(interval)

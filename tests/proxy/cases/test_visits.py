@@ -1,0 +1,112 @@
+"""Visits: planning several cases of one household, check-in/out, outcomes, my day and my week."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import httpx
+
+from doorstep_shared.clock import local_today
+
+from ...support import Tokens
+from ..helpers import id_number, worker
+from .helpers import BASE, new_case, new_resident
+
+
+async def test_a_visit_covers_a_households_cases_and_done_moves_them_to_visited(
+    cases: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    h = worker(tokens)
+    husband = await new_resident(cases, h)
+    wife = await new_resident(
+        cases, h, name="林秀英", id_number=id_number(dt.date(1950, 3, 7), "female"), phone="13900001111"
+    )
+    assert husband["household_id"] == wife["household_id"]
+    c1 = await new_case(cases, h, husband["id"], item_code="severe-disability-care-subsidy", channel="doorstep")
+    c2 = await new_case(cases, h, wife["id"], channel="doorstep")
+    resp = await cases.post(
+        f"{BASE}/visits",
+        json={
+            "case_ids": [c1["id"], c2["id"]],
+            "planned_date": local_today().isoformat(),
+            "window_start": "09:00",
+            "window_end": "10:00",
+        },
+        headers=h,
+    )
+    assert resp.status_code == 201, resp.text
+    visit = resp.json()
+    assert {c["status"] for c in visit["cases"]} == {"scheduled"} and visit["worker"] == "chaoyang.worker"
+    url = f"{BASE}/visits/{visit['id']}"
+    assert (await cases.post(f"{url}/check-out", json={"outcome": "come_back"}, headers=h)).status_code == 422
+    checked = await cases.post(f"{url}/check-in", json={}, headers=h)
+    assert checked.status_code == 200 and checked.json()["status"] == "checked_in"
+    assert (await cases.post(f"{url}/check-in", json={}, headers=h)).status_code == 409
+    done = await cases.post(f"{url}/check-out", json={"outcome": "done", "notes": "材料已收齐一半"}, headers=h)
+    assert done.status_code == 200 and done.json()["outcome"] == "done"
+    assert {c["status"] for c in done.json()["cases"]} == {"visited"}
+    assert (await cases.delete(url, headers=h)).status_code == 409
+
+
+async def test_cases_of_two_households_cannot_share_a_visit(cases: httpx.AsyncClient, tokens: Tokens) -> None:
+    h = worker(tokens)
+    a = await new_resident(cases, h)
+    b = await new_resident(cases, h, room="101")
+    c1 = await new_case(cases, h, a["id"])
+    c2 = await new_case(cases, h, b["id"])
+    resp = await cases.post(
+        f"{BASE}/visits", json={"case_ids": [c1["id"], c2["id"]], "planned_date": local_today().isoformat()}, headers=h
+    )
+    assert resp.status_code == 422
+
+
+async def test_my_day_orders_by_compound_and_building_with_masked_residents_and_missing_materials(
+    cases: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    h = worker(tokens)
+    today = local_today()
+    plan = [("zhongyang", "3"), ("binjiang", "9"), ("binjiang", "2")]
+    for compound, building in plan:
+        r = await new_resident(cases, h, compound=compound, building=building, name="欧阳明华")
+        c = await new_case(cases, h, r["id"], channel="doorstep")
+        resp = await cases.post(
+            f"{BASE}/visits", json={"case_ids": [c["id"]], "planned_date": today.isoformat()}, headers=h
+        )
+        assert resp.status_code == 201, resp.text
+    r = await new_resident(cases, h, room="1101")
+    c = await new_case(cases, h, r["id"])
+    tomorrow = today + dt.timedelta(days=1)
+    await cases.post(f"{BASE}/visits", json={"case_ids": [c["id"]], "planned_date": tomorrow.isoformat()}, headers=h)
+    day = (await cases.get(f"{BASE}/my/day", headers=h)).json()
+    assert [(v["resident"]["compound"], v["resident"]["building"]) for v in day["visits"]] == [
+        ("binjiang", "2"),
+        ("binjiang", "9"),
+        ("zhongyang", "3"),
+    ]
+    first = day["visits"][0]
+    assert first["resident"]["name_masked"] != "欧阳明华" and "*" in first["resident"]["name_masked"]
+    assert "13812345678" not in str(day)
+    assert first["cases"][0]["materials_missing"] == ["居民身份证复印件", "户口簿复印件", "本人银行卡（社保卡）复印件"]
+    week = (await cases.get(f"{BASE}/my/week?date={today.isoformat()}", headers=h)).json()
+    assert len(week["days"]) == 7 and sum(len(d["visits"]) for d in week["days"]) == (4 if tomorrow.weekday() else 3)
+    other = (await cases.get(f"{BASE}/my/day", headers=worker(tokens, "zhenhuai"))).json()
+    assert other["visits"] == []
+    foreign = await cases.get(f"{BASE}/visits/{first['id']}", headers=worker(tokens, "zhenhuai"))
+    assert foreign.status_code == 404
+
+
+async def test_visit_updates_need_a_fresh_etag(cases: httpx.AsyncClient, tokens: Tokens) -> None:
+    h = worker(tokens)
+    r = await new_resident(cases, h)
+    c = await new_case(cases, h, r["id"])
+    resp = await cases.post(
+        f"{BASE}/visits", json={"case_ids": [c["id"]], "planned_date": local_today().isoformat()}, headers=h
+    )
+    etag = resp.headers["etag"]
+    url = f"{BASE}/visits/{resp.json()['id']}"
+    ok = await cases.patch(url, json={"window_start": "14:00", "window_end": "15:00"}, headers={**h, "If-Match": etag})
+    assert ok.status_code == 200
+    stale = await cases.patch(url, json={"notes": "改约"}, headers={**h, "If-Match": etag})
+    assert stale.status_code == 412 and stale.json()["current_version"] == 2
+    bad = await cases.patch(url, json={"window_start": "16:00"}, headers=h)
+    assert bad.status_code == 422

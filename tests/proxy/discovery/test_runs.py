@@ -1,0 +1,267 @@
+"""Runs and the incremental path: concurrent starts, resume after a crash, fact changes through
+the ledger, rule changes from the catalogue, declined leads, coming-due dates."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import itertools
+from typing import Any
+
+import httpx
+import pytest
+
+from doorstep_proxy.discovery import runs
+from doorstep_proxy.discovery import service as svc
+from doorstep_proxy.discovery.compile_sql import birth_bound
+
+from ...support import Tokens
+from ..helpers import admin, create, with_compounds, worker
+from .catalog import snapshot_with
+from .helpers import BASE, add_resident, app_of, county_admin, prime, run, wait_runs
+
+ELDERLY = {"and": [{">=": [{"var": "age"}, 80]}, {"var": "hukou_local"}]}
+CARE = {"and": [{"var": "hukou_local"}, {"<=": [{"var": "disability_grade"}, 2]}]}
+ALONE = {"var": "living_alone"}
+
+
+async def _leads(client: httpx.AsyncClient, tokens: Tokens, **params: Any) -> list[dict[str, Any]]:
+    resp = await client.get(f"{BASE}/leads", params={"verdict": "all", **params}, headers=admin(tokens))
+    assert resp.status_code == 200, resp.text
+    items: list[dict[str, Any]] = resp.json()["items"]
+    return items
+
+
+async def test_concurrent_starts_make_one_run_and_leads_are_never_duplicated(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await with_compounds(proxy)
+    app = prime(proxy, snapshot_with({"elderly": ELDERLY, "alone": ALONE}))
+    for i in range(5):
+        await add_resident(app, birth=dt.date(1930 + i, 1, 1), hukou_local=True, living_alone=True)
+    starts = await asyncio.gather(
+        *(
+            proxy.post(f"{BASE}/discovery/runs", json={"scope": "county"}, headers=county_admin(tokens))
+            for _ in range(4)
+        )
+    )
+    assert {r.status_code for r in starts} <= {200, 202}
+    started = {r.json()["id"] for r in starts if r.status_code == 202}
+    assert {r.json()["id"] for r in starts if r.status_code == 200} <= started
+    await wait_runs(app)
+    # whatever the interleaving, runs never overlapped: the lease admits one at a time
+    listed = (await proxy.get(f"{BASE}/discovery/runs", headers=county_admin(tokens))).json()["items"]
+    ordered = sorted(listed, key=lambda r: r["id"])
+    assert {r["id"] for r in ordered} == started and all(r["status"] == "completed" for r in ordered)
+    for before, after in itertools.pairwise(ordered):
+        assert after["started_at"] >= before["finished_at"]
+    other = await proxy.post(f"{BASE}/discovery/runs", json={"scope": "chaoyang"}, headers=admin(tokens))
+    assert other.status_code == 202  # the lease is free again
+    await wait_runs(app)
+    await run(proxy, county_admin(tokens))
+    leads = await _leads(proxy, tokens)
+    assert len(leads) == 10 == len({(x["resident_id"], x["item_code"]) for x in leads})
+
+
+async def test_a_second_scope_is_refused_while_a_run_holds_the_lease(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    await with_compounds(proxy)
+    app = prime(proxy, snapshot_with({"elderly": ELDERLY}))
+    async with app.state.sessionmaker() as session:
+        await runs.start_run(session, app.state.catalog._snapshot, scope="county", actor="t", owner="someone")
+        await session.commit()
+    refused = await proxy.post(f"{BASE}/discovery/runs", json={"scope": "chaoyang"}, headers=admin(tokens))
+    assert refused.status_code == 409 and refused.json()["code"] == "discovery_running"
+    joined = await proxy.post(f"{BASE}/discovery/runs", json={"scope": "county"}, headers=county_admin(tokens))
+    assert joined.status_code == 200 and joined.json()["joined"] is True
+
+
+async def test_a_crashed_run_resumes_after_its_checkpoint(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    await with_compounds(proxy)
+    snapshot = snapshot_with({"a-elderly": ELDERLY, "b-alone": ALONE, "c-care": CARE})
+    app = prime(proxy, snapshot)
+    await add_resident(
+        app,
+        birth=dt.date(1930, 1, 1),
+        hukou_local=True,
+        living_alone=True,
+        disability_grade=1,
+        disability_type="physical",
+    )
+    async with app.state.sessionmaker() as session:
+        started, _ = await runs.start_run(session, snapshot, scope="county", actor="t", owner="crashy")
+        run_id = started.id or 0
+        await session.commit()
+    # the worker does one item, then "dies" (stops without finishing)
+    await runs.execute(app.state.sessionmaker, snapshot, run_id, "crashy", stop_after=1)
+    page = await proxy.get(f"{BASE}/discovery/runs/{run_id}", headers=county_admin(tokens))
+    assert (page.json()["status"], page.json()["items_done"]) == ("running", 1)
+    assert len(await _leads(proxy, tokens)) == 1
+    # its lease expires; the background pass takes it over and finishes the rest
+    async with app.state.sessionmaker() as session:
+        from doorstep_proxy.discovery import repository as repo
+
+        await repo.set_lock(session, runs.LOCK_NAME, run_id, "crashy", dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
+        await session.commit()
+    await runs.tick(app)
+    page = await proxy.get(f"{BASE}/discovery/runs/{run_id}", headers=county_admin(tokens))
+    body = page.json()
+    assert (body["status"], body["items_done"], body["resumed"]) == ("completed", 3, 1)
+    assert sorted(x["item_code"] for x in await _leads(proxy, tokens)) == ["a-elderly", "b-alone", "c-care"]
+
+
+async def test_fact_changes_through_the_ledger_update_leads_without_a_run(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await with_compounds(proxy)
+    prime(proxy, snapshot_with({"care": CARE, "alone": ALONE}))
+    story = await create(proxy, worker(tokens), living_alone=False)
+    await run(proxy, county_admin(tokens))
+    assert [x["item_code"] for x in await _leads(proxy, tokens)] == ["care"]
+    etag = (await proxy.get(f"{BASE}/residents/{story['id']}", headers=worker(tokens))).headers["etag"]
+    resp = await proxy.patch(
+        f"{BASE}/residents/{story['id']}",
+        json={"disability_grade": 3, "living_alone": True},
+        headers={**worker(tokens), "If-Match": etag},
+    )
+    assert resp.status_code == 200, resp.text
+    leads = await _leads(proxy, tokens)  # the read drains the change queue first
+    assert [x["item_code"] for x in leads] == ["alone"]
+    obsolete = await _leads(proxy, tokens, status="obsolete")
+    assert [x["item_code"] for x in obsolete] == ["care"]
+
+
+async def test_declined_leads_stay_declined_until_the_facts_change(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    await with_compounds(proxy)
+    prime(proxy, snapshot_with({"care": CARE}))
+    story = await create(proxy, worker(tokens), disability_grade=2)
+    await run(proxy, county_admin(tokens))
+    (lead,) = await _leads(proxy, tokens)
+    bad = await proxy.post(f"{BASE}/leads/{lead['id']}/declined", json={}, headers=worker(tokens))
+    assert bad.status_code == 422
+    stale = await proxy.post(
+        f"{BASE}/leads/{lead['id']}/declined",
+        json={"reason": "暂不需要"},
+        headers={**worker(tokens), "If-Match": '"nope"'},
+    )
+    assert stale.status_code == 412
+    resp = await proxy.post(
+        f"{BASE}/leads/{lead['id']}/declined", json={"reason": "本人暂不需要"}, headers=worker(tokens)
+    )
+    assert resp.status_code == 200 and resp.json()["status"] == "declined"
+    await run(proxy, county_admin(tokens))
+    assert await _leads(proxy, tokens) == []  # a run does not bring it back
+    again = await proxy.post(f"{BASE}/leads/{lead['id']}/contacted", json={}, headers=worker(tokens))
+    assert again.status_code == 409
+    etag = (await proxy.get(f"{BASE}/residents/{story['id']}", headers=worker(tokens))).headers["etag"]
+    await proxy.patch(
+        f"{BASE}/residents/{story['id']}", json={"disability_grade": 1}, headers={**worker(tokens), "If-Match": etag}
+    )
+    (back,) = await _leads(proxy, tokens)  # the facts it was declined on changed
+    assert back["id"] == lead["id"] and back["status"] == "new"
+
+
+async def test_a_rule_change_reruns_only_the_changed_items(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    await with_compounds(proxy)
+    app = prime(proxy, snapshot_with({"elderly": ELDERLY, "alone": ALONE}, revision=1))
+    await add_resident(app, birth=dt.date(1940, 1, 1), hukou_local=True, living_alone=True)
+    await runs.tick(app)  # the first automatic pass: a county run
+    await wait_runs(app)
+    assert len(await _leads(proxy, tokens)) == 2
+    app.state.catalog.prime(snapshot_with({"elderly": {">=": [{"var": "age"}, 95]}, "alone": ALONE}, revision=2))
+    await runs.tick(app)
+    page = (await proxy.get(f"{BASE}/discovery/runs", headers=county_admin(tokens))).json()["items"]
+    assert page[0]["kind"] == "rules" and page[0]["items_total"] == 1 and page[0]["status"] == "completed"
+    assert [x["item_code"] for x in await _leads(proxy, tokens)] == ["alone"]
+    await runs.tick(app)  # nothing changed: nothing runs
+    assert len((await proxy.get(f"{BASE}/discovery/runs", headers=county_admin(tokens))).json()["items"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("today", "birth", "due"),
+    [
+        (dt.date(2024, 12, 20), dt.date(1945, 1, 5), dt.date(2025, 1, 5)),  # across the year end
+        (dt.date(2025, 1, 25), dt.date(1945, 2, 3), dt.date(2025, 2, 3)),  # across a month end
+        (dt.date(2025, 2, 20), dt.date(1944, 2, 29), dt.date(2025, 3, 1)),  # 29 Feb → 1 March
+        (dt.date(2024, 2, 20), dt.date(1944, 2, 29), dt.date(2024, 2, 29)),  # leap year: on the day
+    ],
+)
+async def test_coming_due_dates_across_month_and_year_ends(
+    proxy: httpx.AsyncClient, tokens: Tokens, today: dt.date, birth: dt.date, due: dt.date
+) -> None:
+    await with_compounds(proxy)
+    age = due.year - birth.year
+    rule = {"and": [{">=": [{"var": "age"}, age]}, {"var": "hukou_local"}]}
+    app = prime(proxy, snapshot_with({"elderly": rule}))
+    rid = await add_resident(app, birth=birth, hukou_local=True)
+    await add_resident(app, birth=birth_bound(today, age) or birth, hukou_local=True)  # already qualifies
+    principal = tokens.principal("social_worker", community="chaoyang", subject="chaoyang.worker")
+    async with app.state.sessionmaker() as session:
+        found = await svc.coming_due(
+            session, principal, app.state.catalog, days=20, grid=None, worker=None, item_code=None, today=today
+        )
+        late = await svc.coming_due(
+            session,
+            principal,
+            app.state.catalog,
+            days=(due - today).days - 1,
+            grid=None,
+            worker=None,
+            item_code=None,
+            today=today,
+        )
+    assert [(c.resident_id, c.due_on, c.turns) for c in found] == [(rid, due, age)]
+    assert late == []
+
+
+async def test_coming_due_endpoint_lists_residents_turning_80(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    await with_compounds(proxy)
+    app = prime(proxy, snapshot_with({"elderly": ELDERLY}))
+    from doorstep_shared.clock import local_today
+
+    today = local_today()
+    soon = (birth_bound(today, 80) or today) + dt.timedelta(days=10)
+    rid = await add_resident(app, birth=soon, hukou_local=True)
+    resp = await proxy.get(f"{BASE}/leads/coming-due", params={"days": 30}, headers=worker(tokens))
+    assert resp.status_code == 200, resp.text
+    assert [(x["resident_id"], x["turns"]) for x in resp.json()] == [(str(rid), 80)]
+    assert (await proxy.get(f"{BASE}/leads/coming-due", params={"days": 0}, headers=worker(tokens))).status_code == 422
+
+
+async def test_incremental_reevaluation_of_one_resident_matches_a_run(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    await with_compounds(proxy)
+    from .catalog import seed_snapshot
+
+    app = prime(proxy, seed_snapshot())
+    ids = [
+        await add_resident(
+            app,
+            birth=dt.date(1940 + 7 * i, 3, 1),
+            hukou_local=i % 3 != 0,
+            dibao=i % 2 == 0,
+            employment_status="unemployed",
+        )
+        for i in range(6)
+    ]
+    await run(proxy, county_admin(tokens))
+    by_run = {
+        (x["resident_id"], x["item_code"], x["verdict"], x["missing_facts"] == [])
+        for x in await _leads(proxy, tokens, limit=200)
+    }
+    from sqlalchemy import text
+
+    async with app.state.sessionmaker() as session:
+        fingerprints = dict((await session.execute(text("SELECT id, fingerprint FROM discovery_lead"))).all())
+        await session.execute(text("DELETE FROM discovery_lead"))
+        book = runs.rulebook(app.state.catalog._snapshot)
+        for rid in ids:
+            await runs.reevaluate_resident(session, book, rid)
+        await session.commit()
+    by_one = {
+        (x["resident_id"], x["item_code"], x["verdict"], x["missing_facts"] == [])
+        for x in await _leads(proxy, tokens, limit=200)
+    }
+    assert by_one == by_run and by_run
+    async with app.state.sessionmaker() as session:
+        again = sorted((await session.execute(text("SELECT fingerprint FROM discovery_lead"))).scalars().all())
+    assert again == sorted(fingerprints.values())
+    _ = app_of(proxy)

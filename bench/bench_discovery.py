@@ -1,0 +1,428 @@
+"""Eligibility discovery over a county register: the compiled run vs a naive interpreter, same run.
+
+    .venv/bin/python bench/bench_discovery.py [--quick] [--residents N]
+
+Generates a deterministic register (bulk insert; 200,000 residents by default, 20,000 with
+``--quick``) and takes the 68-item catalogue (rules, materials) from the catalog's seed module.
+Measures on a fresh SQLite file, and on PostgreSQL when DOORSTEP_BENCH_DATABASE_URL is set (e.g.
+postgresql+asyncpg://postgres@127.0.0.1:5432/test; a throw-away schema, dropped at the end):
+
+  (a) the compiled full run (one INSERT … SELECT … ON CONFLICT per item, rule + received benefit
+      + open case in the WHERE), in a child process so its peak RSS is its own — once at a
+      quarter of the register and once at the full register (memory must stay flat);
+  (b) a naive baseline: load every resident, benefit and open case, interpret each item's JSON
+      rule per resident with a tree-walking (three-valued) interpreter, insert the leads;
+  (c) the incremental path: re-evaluate one resident (compiled closures), median and p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, text
+
+from doorstep_catalog import seed as catalog_seed
+from doorstep_proxy.cases.models import ProxyCase
+from doorstep_proxy.catalog_client import CatalogItem, CatalogSnapshot
+from doorstep_proxy.discovery import runs
+from doorstep_proxy.discovery.models import DiscoveryLead
+from doorstep_proxy.discovery.rulebook import rulebook
+from doorstep_proxy.models import Compound, Resident, ResidentBenefit, metadata
+from doorstep_shared import org
+from doorstep_shared.db import create_engine, make_sessionmaker
+from doorstep_shared.rules.vocabulary import DISABILITY_TYPES
+
+RESIDENT = Resident.__table__  # type: ignore[attr-defined]
+BENEFIT = ResidentBenefit.__table__  # type: ignore[attr-defined]
+CASE = ProxyCase.__table__  # type: ignore[attr-defined]
+LEAD = DiscoveryLead.__table__  # type: ignore[attr-defined]
+ON = dt.date(2025, 6, 15)
+
+
+def catalogue() -> CatalogSnapshot:
+    items = {}
+    for row in catalog_seed.ITEMS:
+        code, name, category, content = catalog_seed._content(row)
+        items[code] = CatalogItem.model_validate({**content, "code": code, "name": name, "category": category})
+    return CatalogSnapshot(revision=1, items=items)
+
+
+# --- the register ---------------------------------------------------------------------------
+
+
+def _maybe(rng: random.Random, value: Any, unknown: float = 0.06) -> Any:
+    return None if rng.random() < unknown else value
+
+
+def resident_rows(start: int, count: int, seed: int = 2025) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Deterministic residents ``start … start+count`` (demo-like distributions) and benefits."""
+    compounds = org.COMPOUNDS
+    now = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
+    rows, benefits = [], []
+    for i in range(start, start + count):
+        rng = random.Random(seed * 1_000_003 + i)
+        c = compounds[i % len(compounds)]
+        r = rng.random()
+        age = (
+            rng.randrange(0, 18)
+            if r < 0.18
+            else rng.randrange(18, 60)
+            if r < 0.62
+            else rng.randrange(60, 80)
+            if r < 0.9
+            else rng.randrange(80, 100)
+        )
+        birth = ON - dt.timedelta(days=age * 365 + rng.randrange(0, 365))
+        disabled = rng.random() < 0.05
+        if age < 16:
+            employment = "student" if age >= 6 else "none"
+        elif age < 60:
+            employment = rng.choice(("employed",) * 6 + ("flexible", "flexible", "unemployed", "none"))
+        else:
+            employment = rng.choice(("retired",) * 5 + ("none",))
+        dibao = rng.random() < 0.03
+        rid = uuid.UUID(int=(seed << 64) + i)
+        rows.append(
+            {
+                "id": rid,
+                "community": c.community,
+                "grid": c.grid,
+                "compound_code": c.code,
+                "building": str(1 + i % 12),
+                "unit": str(1 + i % 3),
+                "room": str(101 + i % 600),
+                "name": f"居民{i}",
+                "id_number_enc": "bench",
+                "id_number_hash": f"{i:064x}",
+                "id_last4": f"{i % 10000:04d}",
+                "pii_kid": "bench",
+                "birth_date": birth,
+                "gender": rng.choice(("male", "female")),
+                "hukou_local": _maybe(rng, rng.random() < 0.9),
+                "disability_type": rng.choice(DISABILITY_TYPES) if disabled else None,
+                "disability_grade": rng.choice((1, 2, 2, 3, 3, 4, 4)) if disabled else None,
+                "serious_illness": _maybe(rng, rng.random() < (0.08 if age >= 60 else 0.01)),
+                "living_alone": _maybe(rng, age >= 60 and rng.random() < 0.15),
+                "dibao": _maybe(rng, dibao),
+                "employment_status": _maybe(rng, employment),
+                "pension_insured": _maybe(rng, rng.random() < 0.85) if age >= 18 else False,
+                "children_count": _maybe(rng, rng.choice((0, 1, 1, 2, 2, 3)) if age >= 25 else 0),
+                "housing_difficulty": _maybe(rng, rng.random() < 0.03),
+                "status": "active",
+                "version": 1,
+                "row_version": 0,
+                "created_at": now,
+                "created_by": "bench",
+                "updated_at": now,
+                "updated_by": "bench",
+            }
+        )
+        if age >= 80 and rng.random() < 0.85:
+            benefits.append({"resident_id": rid, "item_code": "elderly-allowance", "since": None})
+        if disabled and rng.random() < 0.5:
+            benefits.append({"resident_id": rid, "item_code": "severe-disability-care-subsidy", "since": None})
+        if age >= 60 and rng.random() < 0.6:
+            benefits.append({"resident_id": rid, "item_code": "pension-claim", "since": None})
+    return rows, benefits
+
+
+async def grow_register(url: str, schema: str | None, start: int, count: int) -> float:
+    engine = create_engine(url, schema=schema)
+    t0 = time.perf_counter()
+    try:
+        async with engine.begin() as conn:
+            if start == 0:
+                await conn.run_sync(metadata.create_all)
+                await conn.execute(
+                    insert(Compound.__table__),  # type: ignore[attr-defined]
+                    [{"code": c.code, "name": c.name, "community": c.community, "grid": c.grid} for c in org.COMPOUNDS],
+                )
+        step = 5000
+        for lo in range(start, start + count, step):
+            rows, benefits = resident_rows(lo, min(step, start + count - lo))
+            async with engine.begin() as conn:
+                await conn.execute(insert(RESIDENT), rows)
+                if benefits:
+                    await conn.execute(insert(BENEFIT), benefits)
+                # a few open cases (they exclude the item in the same query)
+                cases = [
+                    {
+                        "id": uuid.uuid4(),
+                        "resident_id": r["id"],
+                        "community": r["community"],
+                        "grid": r["grid"],
+                        "item_code": "senior-preferential-card",
+                        "item_name": "老年人优待证办理",
+                        "snapshot": {},
+                        "channel": "doorstep",
+                        "status": "accepted",
+                        "accepted_by": "bench",
+                        "accepted_at": r["created_at"],
+                        "created_at": r["created_at"],
+                        "updated_at": r["created_at"],
+                        "updated_by": "bench",
+                    }
+                    for r in rows[::200]
+                ]
+                await conn.execute(insert(CASE), cases)
+        async with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                await conn.exec_driver_sql("ANALYZE")
+            else:
+                await conn.exec_driver_sql("ANALYZE")
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - t0
+
+
+# --- (a) the compiled run, in a child process ---------------------------------------------------
+
+
+async def compiled_run(url: str, schema: str | None) -> dict[str, Any]:
+    import resource
+
+    engine = create_engine(url, schema=schema)
+    maker = make_sessionmaker(engine)
+    snapshot = catalogue()
+    timings = []
+    try:
+        for _ in range(2):  # the first run inserts, the second re-confirms (idempotent)
+            t0 = time.perf_counter()
+            async with maker() as session:
+                run, _ = await runs.start_run(session, snapshot, scope="county", actor="bench", owner="bench", on=ON)
+                run_id = run.id or 0
+                await session.commit()
+            done = await runs.execute(maker, snapshot, run_id, "bench")
+            timings.append(time.perf_counter() - t0)
+            assert done is not None and done.status == "completed", done
+        async with maker() as session:
+            leads = (await session.execute(select(func.count()).select_from(LEAD))).scalar_one()
+    finally:
+        await engine.dispose()
+    return {
+        "first": timings[0],
+        "second": timings[1],
+        "leads": leads,
+        "eligible": done.eligible,
+        "unknown": done.unknown,
+        "fallback": done.fallback_items,
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def child_run(url: str, schema: str | None) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", url, schema or ""]
+    out = subprocess.run(
+        cmd, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --- (b) the naive baseline ---------------------------------------------------------------------
+
+
+def interpret(rule: Any, facts: dict[str, Any]) -> bool | None:
+    """Walk the JSON rule for one resident, every time (three-valued, like the closure)."""
+    if isinstance(rule, bool):
+        return rule
+    ((op, args),) = rule.items()
+    if op == "var":
+        name = args[0] if isinstance(args, list) else args
+        value = facts.get(name)
+        return None if value is None else bool(value)
+    if not isinstance(args, list):
+        args = [args]
+    if op in ("and", "or"):
+        values = [interpret(a, facts) for a in args]
+        if op == "and":
+            return False if False in values else (None if None in values else True)
+        return True if True in values else (None if None in values else False)
+    if op == "!":
+        inner = interpret(args[0], facts)
+        return None if inner is None else not inner
+    left, right = (facts.get(a["var"]) if isinstance(a, dict) else a for a in args)
+    if left is None or right is None:
+        return None
+    if op == "in":
+        return left in right
+    return {
+        "==": left == right,
+        "!=": left != right,
+        "<": left < right,
+        "<=": left <= right,
+        ">": left > right,
+        ">=": left >= right,
+    }[op]
+
+
+async def naive_run(url: str, schema: str | None) -> tuple[float, int]:
+    engine = create_engine(url, schema=schema)
+    snapshot = catalogue()
+    rules = {c: i.eligibility_rule for c, i in snapshot.items.items() if i.eligibility_rule is not None}
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(delete(LEAD))
+        t0 = time.perf_counter()
+        async with engine.begin() as conn:
+            residents = (await conn.execute(select(RESIDENT).where(RESIDENT.c.status == "active"))).all()
+            held: dict[uuid.UUID, set[str]] = {}
+            for rid, code in (await conn.execute(select(BENEFIT.c.resident_id, BENEFIT.c.item_code))).all():
+                held.setdefault(rid, set()).add(code)
+            cases: dict[uuid.UUID, set[str]] = {}
+            for rid, code in (await conn.execute(select(CASE.c.resident_id, CASE.c.item_code))).all():
+                cases.setdefault(rid, set()).add(code)
+            now = dt.datetime.now(dt.UTC)
+            leads = []
+            for r in residents:
+                # the same facts as the compiled paths (age on ON, "no disability" known)
+                facts = runs.python_facts(r, held.get(r.id, ()), ON)
+                facts["benefits"] = list(facts["benefits"])
+                for code, rule in rules.items():
+                    if code in facts["benefits"] or code in cases.get(r.id, ()):
+                        continue
+                    verdict = interpret(rule, facts)
+                    if verdict is not False:
+                        leads.append(
+                            {
+                                "resident_id": r.id,
+                                "item_code": code,
+                                "community": r.community,
+                                "grid": r.grid,
+                                "verdict": "eligible" if verdict else "unknown",
+                                "status": "new",
+                                "missing_mask": 0,
+                                "fingerprint": "",
+                                "first_seen_at": now,
+                                "last_confirmed_at": now,
+                                "confirmed_pass": 0,
+                                "version": 1,
+                            }
+                        )
+            for lo in range(0, len(leads), 5000):
+                await conn.execute(insert(LEAD), leads[lo : lo + 5000])
+        return time.perf_counter() - t0, len(leads)
+    finally:
+        await engine.dispose()
+
+
+# --- (c) one resident -----------------------------------------------------------------------------
+
+
+async def one_resident(url: str, schema: str | None, total: int, samples: int = 200) -> list[float]:
+    engine = create_engine(url, schema=schema)
+    maker = make_sessionmaker(engine)
+    book = rulebook(catalogue())
+    rng = random.Random(7)
+    out = []
+    try:
+        for _ in range(samples):
+            rid = uuid.UUID(int=(2025 << 64) + rng.randrange(total))
+            async with maker() as session:
+                t0 = time.perf_counter()
+                await runs.reevaluate_resident(session, book, rid, ON)
+                await session.commit()
+                out.append((time.perf_counter() - t0) * 1000)
+    finally:
+        await engine.dispose()
+    return out
+
+
+# --- driver -------------------------------------------------------------------------------------
+
+
+async def bench_backend(name: str, url: str, schema: str | None, total: int) -> dict[str, Any]:
+    quarter = total // 4
+    print(f"[{name}] generating {quarter:,} residents …", flush=True)
+    gen = await grow_register(url, schema, 0, quarter)
+    small = child_run(url, schema)
+    print(
+        f"[{name}] compiled run at {quarter:,}: {small['first']:.2f} s, peak RSS {small['maxrss_mb']:.0f} MB",
+        flush=True,
+    )
+    print(f"[{name}] growing to {total:,} residents …", flush=True)
+    gen += await grow_register(url, schema, quarter, total - quarter)
+    full = child_run(url, schema)
+    print(
+        f"[{name}] compiled run at {total:,}: {full['first']:.2f} s (again {full['second']:.2f} s), {full['leads']:,} leads",
+        flush=True,
+    )
+    one = await one_resident(url, schema, total)
+    print(f"[{name}] one resident: median {statistics.median(one):.2f} ms", flush=True)
+    naive, naive_leads = await naive_run(url, schema)
+    print(f"[{name}] naive baseline: {naive:.2f} s, {naive_leads:,} leads", flush=True)
+    return {
+        "generate": gen,
+        "small": small,
+        "full": full,
+        "one_median": statistics.median(one),
+        "one_p95": sorted(one)[int(len(one) * 0.95) - 1],
+        "naive": naive,
+        "naive_leads": naive_leads,
+    }
+
+
+def table(results: dict[str, dict[str, Any]], total: int) -> str:
+    quarter = total // 4
+    lines = [
+        f"| {total:,} residents, 68 items | compiled run | re-run | naive baseline | ratio | one resident (median / p95) | peak RSS at {quarter:,} → {total:,} |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r['full']['first']:.2f} s | {r['full']['second']:.2f} s | {r['naive']:.1f} s | "
+            f"{r['naive'] / r['full']['first']:.0f}× | {r['one_median']:.2f} / {r['one_p95']:.2f} ms | "
+            f"{r['small']['maxrss_mb']:.0f} → {r['full']['maxrss_mb']:.0f} MB |"
+        )
+    first = next(iter(results.values()))["full"]
+    lines.append(
+        f"\nleads: {first['leads']:,} (eligible {first['eligible']:,}, unknown {first['unknown']:,}); "
+        f"items in Python: {first['fallback'] or 'none'}"
+    )
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="20,000 residents")
+    parser.add_argument("--residents", type=int, default=None)
+    args = parser.parse_args()
+    total = args.residents or (20_000 if args.quick else 200_000)
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'discovery.db'}"
+        results["SQLite"] = await bench_backend("SQLite", url, None, total)
+    pg = os.environ.get("DOORSTEP_BENCH_DATABASE_URL")
+    if pg:
+        schema = f"bench_discovery_{uuid.uuid4().hex[:8]}"
+        engine = create_engine(pg, null_pool=True)
+        async with engine.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            results["PostgreSQL"] = await bench_backend("PostgreSQL", pg, schema, total)
+        finally:
+            async with engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            await engine.dispose()
+    print()
+    print(table(results, total))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        print(json.dumps(asyncio.run(compiled_run(sys.argv[2], sys.argv[3] or None))))
+    else:
+        asyncio.run(main())

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from doorstep_shared.app import create_service_app
+from doorstep_shared.audit import audit_router
 from doorstep_shared.tokens import KeySet
 
 from .config import CatalogSettings, get_settings
 from .index import CatalogIndex
+from .models import audit_log
 from .router import router
 
 
@@ -18,7 +20,7 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
         title="Doorstep catalog",
         description="The generalist's handbook: service items, materials, procedures, rules and tips.",
         package="doorstep_catalog",
-        routers=[router],
+        routers=[router, audit_router("/api/v1/catalog/audit", audit_log)],
         key_set=key_set,
         openapi_tags=[
             {"name": "items", "description": "Service items (办事指南) and categories"},
@@ -26,6 +28,7 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
             {"name": "eligibility", "description": "Who qualifies for what, and why"},
             {"name": "tips", "description": "Practical tips (实战窍门)"},
             {"name": "briefings", "description": "Morning briefings (晨会)"},
+            {"name": "audit", "description": "The catalog's append-only audit log of admin edits"},
         ],
     )
     # In-memory search index and compiled rules; rebuilt when the catalogue's revision moves.

@@ -1,4 +1,5 @@
-"""Catalog tables: categories, items with their published versions, tips, morning briefings."""
+"""Catalog tables: categories, items with their published versions, tips, morning briefings,
+and the append-only audit log of admin edits."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from doorstep_shared.audit import AuditLog, audit_tables
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db import JSONType, UTCDateTime, make_model_base
 
@@ -118,3 +120,8 @@ class BriefingAttendee(CatalogModel, table=True):
 
     briefing_id: int = Field(foreign_key="briefing.id", primary_key=True)
     username: str = Field(max_length=100, primary_key=True, index=True)
+
+
+# Append-only, hash-chained record of admin edits (who, what, which code, version, field names).
+audit_log_table, audit_head_table = audit_tables(metadata)
+audit_log = AuditLog(audit_log_table, audit_head_table)

@@ -1,8 +1,8 @@
-"""Catalog rules: categories and items (reads, search, writes); every published write records a version."""
+"""Catalog rules: categories and items (reads, search, writes); every published write records a version,
+every admin write an audit entry."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +23,7 @@ from . import repository
 from .convert import item_read
 from .cursors import int_cursor
 from .index import CatalogIndex, Snapshot
-from .models import Category, Item, ItemVersion
+from .models import Category, Item, ItemVersion, audit_log
 from .schemas import (
     CONTENT_FIELDS,
     CategoryCreate,
@@ -36,8 +36,6 @@ from .schemas import (
     ItemSummary,
     ItemUpdate,
 )
-
-logger = logging.getLogger("doorstep.catalog")
 
 FIELD_LABELS = {
     "name": "名称",
@@ -71,9 +69,20 @@ _TRANSITIONS = {
 }
 
 
-def audit(principal: Principal, action: str, target: str, **details: Any) -> None:
-    """Hook point for the audit log (a later issue wires it to an append-only store)."""
-    logger.info("audit %s %s by %s", action, target, principal.subject, extra={"details": details})
+async def audit(
+    session: AsyncSession,
+    principal: Principal,
+    action: str,
+    subject_type: str,
+    subject_id: str,
+    *,
+    community: str | None = None,
+    **details: Any,
+) -> None:
+    """Append an entry to the catalog's hash-chained audit log, in the caller's transaction (so
+    the entry exists exactly when the edit does). ``details`` hold codes, versions and field
+    names only: never free text (reasons, tip bodies) nor personal data."""
+    await audit_log.record(session, principal, action, subject_type, subject_id, community=community, **details)
 
 
 def is_admin(principal: Principal) -> bool:
@@ -112,7 +121,15 @@ async def create_category(session: AsyncSession, principal: Principal, data: Cat
     session.add(category)
     await session.flush()
     await repository.bump_revision(session)
-    audit(principal, "category.create", data.code)
+    await audit(
+        session,
+        principal,
+        "category.create",
+        "category",
+        category.code,
+        version=category.version,
+        fields=sorted(data.model_fields_set | {"code", "name"}),
+    )
     return category
 
 
@@ -128,13 +145,14 @@ async def update_category(
         raise NotFound(f"No category {code!r}.")
     _check_if_match(if_match, category_etag(category))
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    changed = sorted(k for k, v in changes.items() if getattr(category, k) != v)
     for key, value in changes.items():
         setattr(category, key, value)
     category.version += 1
     session.add(category)
     await session.flush()
     await repository.bump_revision(session)
-    audit(principal, "category.update", code, fields=sorted(changes))
+    await audit(session, principal, "category.update", "category", code, version=category.version, fields=changed)
     return category
 
 
@@ -338,8 +356,37 @@ async def create_item(session: AsyncSession, principal: Principal, data: ItemCre
     if data.status == "published":
         await _record_version(session, item, read, principal, "新建事项", "created")
     await repository.bump_revision(session)
-    audit(principal, "item.create", item.code, status=item.status)
+    await audit(
+        session,
+        principal,
+        "item.create",
+        "item",
+        item.code,
+        version=item.version,
+        published_version=item.published_version,
+        status=item.status,
+        fields=sorted(data.model_fields_set | {"code", "name", "category", "status"}),
+    )
     return read
+
+
+_ITEM_ACTIONS = {
+    ("draft", "published"): "item.publish",
+    ("published", "retired"): "item.retire",
+    ("retired", "published"): "item.republish",
+}
+
+
+def _changed_names(item: Item, name: str, status: str, category_id: int | None, content: dict[str, Any]) -> list[str]:
+    """The names (never the values) of the fields an edit changes, for the audit log."""
+    names = {k for k in content.keys() | item.content.keys() if content.get(k) != item.content.get(k)}
+    if name != item.name:
+        names.add("name")
+    if status != item.status:
+        names.add("status")
+    if category_id != item.category_id:
+        names.add("category")
+    return sorted(names)
 
 
 async def update_item(
@@ -378,6 +425,7 @@ async def update_item(
         return item_read(item, category.code, category.name)
     publishes = status in ("published", "retired")
     prior_status = item.status
+    changed = _changed_names(item, name, status, category.id, content)
     values: dict[str, Any] = {
         "name": name,
         "status": status,
@@ -408,7 +456,17 @@ async def update_item(
             kind = "updated"
         await _record_version(session, item, read, principal, reason, kind)
     await repository.bump_revision(session)
-    audit(principal, "item.update", code, reason=reason, version=item.version)
+    await audit(
+        session,
+        principal,
+        _ITEM_ACTIONS.get((prior_status, status), "item.update"),
+        "item",
+        code,
+        version=item.version,
+        published_version=item.published_version,
+        status=status,
+        fields=changed,
+    )
     return read
 
 

@@ -51,7 +51,7 @@ async def add_tip(session: AsyncSession, principal: Principal, code: str, body: 
     tip = Tip(item_id=item.id or 0, body=body, author=principal.subject, community=principal.community)
     session.add(tip)
     await session.flush()
-    audit(principal, "tip.create", f"{code}#{tip.id}")
+    await audit(session, principal, "tip.create", "tip", str(tip.id), community=tip.community, item=code)
     return tip_read(tip, code)
 
 
@@ -94,7 +94,7 @@ async def hide_tip(session: AsyncSession, principal: Principal, tip_id: int, rea
         tip.hidden_reason = reason or None
         session.add(tip)
         await session.flush()
-        audit(principal, "tip.hide", f"{code}#{tip_id}", reason=reason)
+        await audit(session, principal, "tip.hide", "tip", str(tip_id), community=tip.community, item=code)
     return tip_read(tip, code)
 
 
@@ -163,7 +163,17 @@ async def create_briefing(session: AsyncSession, principal: Principal, data: Bri
     for username in dict.fromkeys(data.attendees):
         session.add(BriefingAttendee(briefing_id=briefing.id or 0, username=username))
     await session.flush()
-    audit(principal, "briefing.create", f"{data.community}/{data.held_on}")
+    await audit(
+        session,
+        principal,
+        "briefing.create",
+        "briefing",
+        str(briefing.id),
+        community=data.community,
+        held_on=data.held_on.isoformat(),
+        items=sorted(codes),
+        tips=sorted(set(data.tip_ids)),
+    )
     return (await _briefing_reads(session, [briefing]))[0]
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .config import ServiceSettings
-from .db import create_engine, make_sessionmaker, ping, session_scope
+from .db import create_engine, make_sessionmaker, mark_write_intent, ping, session_scope
 from .errors import PROBLEM_JSON, install_error_handlers
 from .migrations import current_revision, head_revision, known_revisions
 from .observability import Metrics, RequestContextMiddleware, configure_logging
@@ -28,12 +28,25 @@ Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    # Each request runs in its own context, so this never leaks into another request.
+    mark_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
     async with session_scope(factory) as session:
         yield session
 
 
 # The request's session: committed when the handler returns, before the response is sent.
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+
+
+async def writes_on_read(session: DbSession) -> None:
+    """For a GET that writes (e.g. a read-your-writes refresh): take the SQLite write lock up
+    front. Depends on the session so that it runs after the session dependency's own default."""
+    mark_write_intent(True)
+
+
+WritesOnRead = Depends(writes_on_read)
 
 
 def get_engine(request: Request) -> AsyncEngine:

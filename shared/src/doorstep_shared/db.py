@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, String, TypeDecorator, event, text
@@ -111,7 +112,19 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
+
+
+# On SQLite a writer takes the database lock when its transaction begins (BEGIN IMMEDIATE), so
+# that two writers queue instead of failing when one upgrades its lock. Reads need no lock in
+# WAL mode: a request that only reads (GET/HEAD) begins a plain deferred transaction and never
+# waits behind a long writer. A GET that does write (read-your-writes refreshes) says so with
+# ``mark_write_intent()`` (or the ``writes_on_read`` dependency) before its first statement.
+sqlite_write_intent: ContextVar[bool] = ContextVar("doorstep_sqlite_write_intent", default=True)
+
+
+def mark_write_intent(writes: bool = True) -> None:
+    sqlite_write_intent.set(writes)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -67,6 +67,9 @@ def _child_env() -> dict[str, str]:
         s = settings_of(app)
         env.setdefault(f"DOORSTEP_GATEWAY_{app.upper()}_URL", f"http://{s.host}:{s.port}")
         env.setdefault(f"DOORSTEP_{app.upper()}_JWKS_URL", f"{base}/.well-known/jwks.json")
+    catalog = settings_of("catalog")
+    env.setdefault("DOORSTEP_PROXY_CATALOG_URL", f"http://{catalog.host}:{catalog.port}")
+    env.setdefault("DOORSTEP_PROXY_TOKEN_URL", f"{base}/api/v1/auth/token")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

@@ -1,0 +1,58 @@
+"""On SQLite, reads do not queue behind a long writer; writers still serialise."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+from fastapi import Depends, FastAPI
+from sqlalchemy import text
+
+from doorstep_shared.app import DbSession, writes_on_read
+from doorstep_shared.db import create_engine, make_sessionmaker, mark_write_intent
+from doorstep_shared.errors import install_error_handlers
+
+
+async def test_a_get_reads_while_a_writer_holds_the_lock_and_writers_queue(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/lock.db")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        await conn.execute(text("INSERT INTO t VALUES (1)"))
+    app = FastAPI()
+    install_error_handlers(app)
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    @app.get("/read")
+    async def read(session: DbSession) -> int:
+        return int((await session.execute(text("SELECT COUNT(*) FROM t"))).scalar_one())
+
+    @app.get("/read-and-write", dependencies=[Depends(writes_on_read)])
+    async def read_and_write(session: DbSession) -> int:
+        await session.execute(text("INSERT INTO t VALUES (3)"))
+        return int((await session.execute(text("SELECT COUNT(*) FROM t"))).scalar_one())
+
+    @app.post("/write")
+    async def write(session: DbSession) -> int:
+        await session.execute(text("INSERT INTO t VALUES (2)"))
+        return 1
+
+    mark_write_intent(True)
+    async with engine.connect() as writer:
+        await writer.execute(text("INSERT INTO t VALUES (9)"))  # holds the write lock (BEGIN IMMEDIATE)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            started = time.monotonic()
+            resp = await client.get("/read")
+            assert resp.status_code == 200
+            assert resp.json() == 1  # the writer's row is not committed yet
+            assert time.monotonic() - started < 2
+            pending_write = asyncio.create_task(client.post("/write"))
+            pending_rw = asyncio.create_task(client.get("/read-and-write"))
+            await asyncio.sleep(0.3)
+            assert not pending_write.done()  # writers wait for the lock instead of failing
+            assert not pending_rw.done()
+            await writer.commit()
+            assert (await pending_write).status_code == 200
+            assert (await pending_rw).status_code == 200
+    await engine.dispose()

@@ -48,8 +48,11 @@ if ! exists doorstep-secrets; then
             echo "created doorstep-db-app (CloudNativePG bootstrap credentials)"
         fi
     fi
+    service_secret="$(b64url 32)"   # the proxy's own client (reads the catalogue)
     kubectl -n "$namespace" create secret generic doorstep-secrets \
         --from-literal=database-url="$database_url" \
+        --from-literal=proxy-service-client-secret="$service_secret" \
+        --from-literal=gateway-service-client-secrets="{\"svc.proxy\": \"$service_secret\"}" \
         --from-literal=redis-url="$redis_url" \
         --from-literal=proxy-pii-keys="p$(date +%Y%m)a:$(b64url 32)" \
         --from-literal=proxy-pii-hash-key="$(b64url 32)" \

@@ -695,6 +695,8 @@ def test_the_entrypoint_and_the_settings_agree_on_what_prod_manifests_pass(
         "proxy-pii-hash-key": "B" * 43,
         "stations-pii-keys": "s1:" + "C" * 43,
         "stations-pii-hash-key": "D" * 43,
+        "proxy-service-client-secret": "E" * 43,
+        "gateway-service-client-secrets": '{"svc.proxy": "' + "E" * 43 + '"}',
     }
     for item in container.get("env", []):
         if "value" in item:

@@ -206,3 +206,28 @@ async def revoke_client(client_id: str, session: DbSession, principal: Manager) 
     await session.flush()
     await audit.record(session, principal, "client.revoked", "api_client", client_id)
     return ClientRead.model_validate(client)
+
+
+SERVICE_CLIENT_SCOPES = {"svc.proxy": ["catalog:read"]}
+
+
+async def ensure_service_clients(session: AsyncSession, secrets_by_id: dict[str, str]) -> None:
+    """Create or re-key the services' own clients (e.g. the proxy reading the catalogue)."""
+    from .passwords import verify_password
+
+    for client_id, secret in secrets_by_id.items():
+        client = await session.get(ApiClient, client_id)
+        if client is None:
+            session.add(
+                ApiClient(
+                    client_id=client_id,
+                    name=f"{client_id}（内部服务）",
+                    secret_hash=hash_password(secret),
+                    scopes=SERVICE_CLIENT_SCOPES.get(client_id, ["catalog:read"]),
+                    created_by="system",
+                )
+            )
+        elif not await verify_password(secret, client.secret_hash):
+            client.secret_hash = hash_password(secret)
+            client.active = True
+            session.add(client)

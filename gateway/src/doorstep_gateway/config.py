@@ -26,6 +26,12 @@ class GatewaySettings(ServiceSettings):
     upstream_read_timeout: float = Field(15.0, description="Seconds to wait for a service's answer")
     upstream_max_connections: int = Field(200, description="Connection pool size per service")
     max_body_bytes: int = Field(16 * 1024 * 1024, description="Largest request body accepted (413 beyond)")
+    open311_jurisdiction_id: str = Field(
+        "hexian", max_length=100, description="Open311 jurisdiction_id this gateway serves (optional for clients)"
+    )
+    reports_timeout: float = Field(
+        5.0, gt=0, le=60, description="Seconds the figures wait for each service before calling it unavailable"
+    )
 
     signing_key_file: Path | None = Field(
         None, description="RSA private key (PEM) that signs tokens; required in production"
@@ -43,6 +49,12 @@ class GatewaySettings(ServiceSettings):
     argon2_time_cost: int = Field(3, ge=1, description="Argon2id iterations for password and client-secret hashes")
     argon2_memory_kib: int = Field(65536, ge=1024, description="Argon2id memory per hash (KiB)")
 
+    service_client_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        repr=False,
+        description='The services\' own machine clients, ensured at start-up: JSON {"svc.proxy": "<secret>"} '
+        "(scope catalog:read; the proxy is configured with the same secret)",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins (closed when empty)")
     redis_url: str | None = Field(None, description="Redis URL for shared rate-limit counters (memory when unset)")
     rate_limit_token: str = Field("30/minute", description="Token endpoint requests per client IP")

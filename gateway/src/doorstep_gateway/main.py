@@ -28,11 +28,15 @@ from doorstep_shared.tokens import (
 )
 
 from . import passwords
+from .clients import ensure_service_clients
 from .clients import router as clients_router
 from .config import GatewaySettings, get_settings
 from .models import audit
+from .open311 import router as open311_router
 from .openapi_merge import MergedOpenAPI
 from .ratelimit import RateLimitMiddleware, make_storage
+from .reports import dashboard_router
+from .reports import router as reports_router
 from .router import auth_router, directory_router, wellknown_router
 from .upstream import UpstreamRouter, Upstreams
 
@@ -71,6 +75,10 @@ def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningK
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.service_client_secrets:
+            async with app.state.sessionmaker() as session:
+                await ensure_service_clients(session, settings.service_client_secrets)
+                await session.commit()
         upstreams.open()
         try:
             yield
@@ -121,7 +129,16 @@ def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningK
         title="Doorstep",
         description=DESCRIPTION,
         package="doorstep_gateway",
-        routers=[auth_router, directory_router, clients_router, audit_router("/api/v1/audit", audit), wellknown_router],
+        routers=[
+            auth_router,
+            directory_router,
+            clients_router,
+            audit_router("/api/v1/audit", audit),
+            wellknown_router,
+            reports_router,
+            dashboard_router,
+            open311_router,
+        ],
         key_set=key_set,
         extra_lifespan=lifespan,
         extra_middleware=middleware,
@@ -134,6 +151,8 @@ def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningK
                 "name": "audit",
                 "description": "The gateway's append-only audit log (logins, client tokens, client changes)",
             },
+            {"name": "reports", "description": "County figures from all services; the dashboard"},
+            {"name": "open311", "description": "Open311 GeoReport v2 for government platforms (docs/open311.md)"},
         ],
     )
     holder["app"] = app

@@ -130,6 +130,7 @@ class IdempotencyMiddleware:
         table: Table,
         methods: Iterable[str] = ("POST",),
         path_prefix: str = "/",
+        exclude_prefixes: Iterable[str] = (),
         ttl: dt.timedelta = dt.timedelta(hours=24),
         wait_seconds: float = 10.0,
         stale_after: dt.timedelta = dt.timedelta(minutes=2),
@@ -139,6 +140,8 @@ class IdempotencyMiddleware:
         self.table = table
         self.methods = frozenset(m.upper() for m in methods)
         self.path_prefix = path_prefix
+        # Paths never recorded, e.g. routes whose answers hold secrets (webhook subscriptions).
+        self.exclude_prefixes = tuple(exclude_prefixes)
         self.ttl = ttl
         self.wait_seconds = wait_seconds
         self.stale_after = stale_after
@@ -151,7 +154,7 @@ class IdempotencyMiddleware:
             return
         path: str = scope["path"]
         raw_key = next((v for k, v in scope["headers"] if k == b"idempotency-key"), None)
-        if raw_key is None or not path.startswith(self.path_prefix):
+        if raw_key is None or not path.startswith(self.path_prefix) or path.startswith(self.exclude_prefixes):
             await self.app(scope, receive, send)
             return
         key = raw_key.decode("latin-1").strip()

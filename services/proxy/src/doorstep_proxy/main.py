@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from prometheus_client import Counter
 
 from doorstep_shared.app import create_service_app
 from doorstep_shared.idempotency import IdempotencyMiddleware
 from doorstep_shared.tokens import KeySet
+from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher, webhooks_router
 
+from . import retention
 from .cases.models import IDEMPOTENCY
 from .cases.router import router as cases_router
 from .catalog_client import CatalogClient, ServiceToken
 from .config import ProxySettings, get_settings
+from .deps import get_cipher
 from .discovery.router import router as discovery_router
+from .models import hooks
 from .router import router
 from .router_work import router as work_router
 
@@ -31,7 +38,49 @@ TAGS = [
     {"name": "cases", "description": "Proxy cases (代办件): intake, status machine, deadlines, materials"},
     {"name": "visits", "description": "Doorstep visits, my day and my week"},
     {"name": "sync", "description": "Change feed for the offline field app"},
+    {
+        "name": "webhooks",
+        "description": "Signed event deliveries (Standard Webhooks) to machine clients: "
+        "subscriptions, secret rotation, delivery log, redelivery",
+    },
+    {"name": "retention", "description": "Erasure of personal data after the retention period (county admins)"},
 ]
+
+WEBHOOKS_PREFIX = "/api/v1/proxy/webhooks"
+logger = logging.getLogger("doorstep.proxy")
+
+
+def get_webhook_config(request: Request) -> WebhookConfig:
+    config: WebhookConfig = request.app.state.webhook_config
+    return config
+
+
+@contextlib.asynccontextmanager
+async def running_background(app: FastAPI, settings: ProxySettings) -> AsyncIterator[None]:
+    """The webhook dispatcher and the retention purge, as tasks (when enabled); stopped cleanly."""
+    dispatcher: WebhookDispatcher = app.state.webhook_dispatcher
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    if settings.background_enabled:
+        tasks.append(asyncio.create_task(dispatcher.run_forever(stop), name="proxy-webhooks"))
+        tasks.append(
+            asyncio.create_task(
+                retention.background(app.state, settings.retention_days, settings.retention_interval),
+                name="proxy-retention",
+            )
+        )
+    try:
+        yield
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await dispatcher.aclose()
+        if tasks:
+            logger.info("proxy background tasks stopped")
 
 
 def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
@@ -46,17 +95,35 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         app.state.catalog = CatalogClient(
             app.state.http, settings.catalog_url, token, ttl=settings.catalog_cache_seconds
         )
-        yield
+        app.state.webhook_dispatcher = WebhookDispatcher(
+            hooks, app.state.sessionmaker, app.state.pii, app.state.webhook_config
+        )
+        async with running_background(app, settings):
+            yield
 
-    return create_service_app(
+    webhooks = webhooks_router(WEBHOOKS_PREFIX, hooks=hooks, get_box=get_cipher, get_config=get_webhook_config)
+    app = create_service_app(
         settings=settings,
         title="Doorstep proxy",
         description="Doorstep proxy service (朝阳代办): the four-clears ledger, cases, visits and leads.",
         package="doorstep_proxy",
-        routers=[router, work_router, cases_router, discovery_router],
+        routers=[router, work_router, cases_router, discovery_router, webhooks, retention.router],
         key_set=key_set,
         openapi_tags=TAGS,
         extra_lifespan=lifespan,
         # Every POST of the proxy honours Idempotency-Key (offline phones retry): see CASES.md.
-        extra_middleware=[(IdempotencyMiddleware, {"table": IDEMPOTENCY, "path_prefix": "/api/v1/proxy/"})],
+        # Webhook routes are excluded: their answers carry signing secrets, never to be stored.
+        extra_middleware=[
+            (
+                IdempotencyMiddleware,
+                {"table": IDEMPOTENCY, "path_prefix": "/api/v1/proxy/", "exclude_prefixes": (WEBHOOKS_PREFIX + "/",)},
+            )
+        ],
     )
+    app.state.webhook_config = settings.webhook_config()
+    app.state.retention_erased = Counter(
+        "doorstep_proxy_retention_erased_total",
+        "Residents whose personal data the retention purge erased",
+        registry=app.state.metrics.registry,
+    )
+    return app

@@ -18,12 +18,17 @@ from sqlalchemy import Uuid as SaUuid
 from sqlmodel import Field, SQLModel
 
 from doorstep_shared.db import JSONType, UTCDateTime, make_model_base
+from doorstep_shared.webhooks import Webhooks
+
+from .webhook_events import EVENT_TYPES
 
 if TYPE_CHECKING:  # a plain base for type checkers; at runtime one with its own MetaData
     ProxyModel = SQLModel
 else:
     ProxyModel = make_model_base("ProxyModel")
 metadata = ProxyModel.metadata
+# Webhook subscriptions, deliveries and their outbox (docs/webhooks.md), in this MetaData.
+hooks = Webhooks(metadata, service="proxy", events=EVENT_TYPES)
 
 
 class ChangeSequence(ProxyModel, table=True):

@@ -19,6 +19,7 @@ from doorstep_shared.tokens import Principal
 
 from . import repository as repo
 from . import repository_work as work_repo
+from . import webhooks
 from .identity import check_phone
 from .models import Demand, WorkerProfile
 from .schemas_work import (
@@ -224,6 +225,7 @@ async def create_demand(session: AsyncSession, principal: Principal, cipher: Pii
         demand.answered_at = now
         demand.answered_by = principal.subject
     await work_repo.save(session, demand)
+    await webhooks.demand_created(session, demand)
     return demand
 
 
@@ -277,6 +279,8 @@ async def transition_demand(
     found.row_version = await repo.next_row_versions(session)
     found.updated_at = now
     await work_repo.save(session, found)
+    if target == "answered":
+        await webhooks.demand_answered(session, found)
     return found
 
 

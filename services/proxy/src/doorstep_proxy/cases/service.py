@@ -23,6 +23,7 @@ from doorstep_shared.tokens import Principal
 
 from .. import repository as ledger_repo
 from .. import repository_work as work_repo
+from .. import webhooks
 from ..catalog_client import CatalogClient, CatalogItem
 from ..models import Resident
 from ..service import PHONE_CTX, check_if_match
@@ -497,6 +498,7 @@ async def move(
             details=extra,
         ),
     )
+    await webhooks.case_moved(session, case, previous, to, now)
 
 
 async def assign(

@@ -1,0 +1,105 @@
+"""Tenancy matrix of the gateway: its routes with a path id, a chaoyang caller against zhenhuai.
+
+The gateway holds no community records itself; its community-scoped routes are the Open311
+reads of service requests, which ask the proxy with the caller's token (the proxy applies the
+tenancy). Every gateway route with a path param is listed here with what a chaoyang caller gets;
+an unlisted one fails, so new routes join the matrix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from doorstep_gateway.main import create_app
+from doorstep_shared.security import iter_api_routes
+
+from ..support import Tokens
+from ..tenancy_support import HOME, OTHER
+from .service_apps import Wired, service_apps_fixture, services_fixture  # noqa: F401 (fixtures)
+
+ADMIN = {"community_admin": True}
+CLIENT = {"client": True}
+# path → (caller, expected status, why). ``{demand}`` is a demand of OTHER.
+GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
+    "/open311/v2/requests/{service_request_id}.{fmt}": (
+        ADMIN,
+        404,
+        "a service request (demand) of another community answers as if absent",
+    ),
+    "/open311/v2/services/{service_code}.{fmt}": (
+        CLIENT,
+        200,
+        "the catalogue is the county's, the same for every community",
+    ),
+    "/open311/{rest:path}": (CLIENT, 404, "no such Open311 resource, whatever is asked"),
+    "/api/v1/clients/{client_id}": (ADMIN, 403, "machine clients are the county's: clients:manage"),
+    "/api/v1/clients/{client_id}/rotate-secret": (ADMIN, 403, "county admins only (clients:manage)"),
+    "/api/v1/clients/{client_id}/revoke": (ADMIN, 403, "county admins only (clients:manage)"),
+}
+
+
+def _routes() -> list[tuple[str, str]]:
+    """(method, path) of every route with a path param other than ``{fmt}`` (a format)."""
+    app = create_app()
+    return sorted(
+        (method, route.path)
+        for route in iter_api_routes(app)
+        if re.sub(r"\{fmt\}", "", route.path).count("{")
+        for method in route.methods or ()
+        if not (route.path == "/open311/{rest:path}" and method != "GET")
+    )
+
+
+def _caller(tokens: Tokens, kind: dict[str, bool]) -> dict[str, str]:
+    if kind is CLIENT:
+        return tokens.headers(
+            None,
+            kind="client",
+            subject=f"{HOME}-platform",
+            scopes=("catalog:read", "demands:read"),
+            communities=(HOME,),
+        )
+    return tokens.headers("community_admin", community=HOME, subject=f"{HOME}.admin")
+
+
+async def _demand(services: Wired, tokens: Tokens, community: str) -> str:
+    r = await services.proxy.post(
+        "/api/v1/proxy/demands",
+        json={"channel": "window", "text": "咨询高龄补贴怎么申请"},
+        headers=tokens.headers("community_admin", community=community, subject=f"{community}.admin"),
+    )
+    assert r.status_code == 201, r.text
+    demand_id: str = r.json()["id"]
+    return demand_id
+
+
+@pytest.mark.parametrize(("method", "path"), _routes(), ids=lambda v: v)
+async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
+    method: str, path: str, services: Wired, tokens: Tokens
+) -> None:
+    assert path in GATEWAY_ROUTES, f"{method} {path} is not in the gateway's tenancy matrix"
+    caller, expected, why = GATEWAY_ROUTES[path]
+    other_demand = await _demand(services, tokens, OTHER)
+    url = (
+        path.replace("{service_request_id}", other_demand)
+        .replace("{fmt}", "json")
+        .replace("{service_code}", "elderly-allowance")
+        .replace("{rest:path}", f"v2/requests/{other_demand}/notes.json")
+        .replace("{client_id}", f"{OTHER}-platform")
+    )
+    kwargs: dict[str, Any] = {"json": {}} if method == "POST" else {}
+    r = await services.gateway.request(method, url, headers=_caller(tokens, caller), **kwargs)
+    assert r.status_code == expected, f"{method} {url} ({why}): {r.status_code} {r.text[:300]}"
+    if expected == 404:  # as if absent: nothing of the record in the answer
+        assert OTHER not in r.text and "咨询" not in r.text, r.text[:300]
+
+
+async def test_an_open311_request_of_ones_own_community_does_read(services: Wired, tokens: Tokens) -> None:
+    """The 404 above is tenancy, not a broken route: HOME's own demand reads."""
+    mine = await _demand(services, tokens, HOME)
+    r = await services.gateway.get(f"/open311/v2/requests/{mine}.json", headers=_caller(tokens, ADMIN))
+    assert r.status_code == 200, r.text
+    assert r.json()[0]["service_request_id"] == mine

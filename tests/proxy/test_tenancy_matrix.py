@@ -1,0 +1,427 @@
+"""Tenancy matrix of the proxy service: a chaoyang admin against zhenhuai's records.
+
+Generated from the app's routes: every route with a path id answers 404 for a record of
+another community (not 403, not 200); every list, search, figure and the sync feed carries no
+trace of another community. An unmapped path param fails (see tests/tenancy_support.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlmodel import select
+
+from doorstep_proxy.discovery.models import DiscoveryLead, DiscoveryRun
+from doorstep_proxy.main import create_app
+from doorstep_proxy.models import Resident, metadata
+from doorstep_proxy.seed import seed
+from doorstep_proxy.service import ID_CTX
+from doorstep_shared.clock import local_today, utcnow
+
+from ..support import Tokens, client_for
+from ..tenancy_support import (
+    BODIES,
+    HOME,
+    OTHER,
+    WRITE_HEADERS,
+    FilterCase,
+    RouteCase,
+    Traces,
+    add_webhook_rows,
+    caller_headers,
+    filter_cases,
+    filter_value,
+    find_route,
+    is_webhook_route,
+    nonzero_numbers,
+    problem_mentions_other,
+    reset_tables,
+    resolve_path,
+    route_cases,
+    subscribe_to_other,
+    uuid_text,
+    valid_id_number,
+)
+from .discovery.catalog import seed_snapshot
+
+_APP = create_app()
+ID_ROUTES = route_cases(_APP, with_params=True)
+LIST_ROUTES = [c for c in route_cases(_APP, with_params=False) if c.method == "GET"]
+FILTERS = filter_cases(_APP, "proxy")
+WRITES_WITHOUT_ID = [c for c in route_cases(_APP, with_params=False) if c.method != "GET"]
+
+# Routes where the design answers something other than 404, each with the reason.
+NOT_404: dict[str, tuple[int, str]] = {
+    # An upsert keyed by the county-wide username (the gateway's user directory): "as if
+    # absent" would mean creating a second profile for the same login, so the design refuses
+    # with 409 worker_elsewhere. It tells only that the login works elsewhere (logins are
+    # named <community>.<role> anyway); no field of the profile is shown or changed.
+    "PUT /api/v1/proxy/workers/{username}": (409, "upsert keyed by a county-wide username"),
+}
+WEBHOOK_SCOPE = "cases:read"  # a read scope of the proxy's events
+
+# GET routes without a path id that are not community data (or need a permission a community
+# admin lacks, so a chaoyang caller cannot reach them at all).
+LIST_EXCLUDED: dict[str, str] = {
+    "GET /api/v1/proxy/reveals": "needs audit:read, a county role (auditor) that sees all",
+}
+
+
+_TRACE_QUERIES = [
+    "SELECT id FROM resident WHERE community = 'zhenhuai'",
+    "SELECT id FROM household WHERE community = 'zhenhuai'",
+    "SELECT id FROM proxy_case WHERE community = 'zhenhuai'",
+    "SELECT id FROM proxy_visit WHERE community = 'zhenhuai'",
+    "SELECT username FROM worker_profile WHERE community = 'zhenhuai'",
+    "SELECT code FROM compound WHERE community = 'zhenhuai'",
+]
+_WEBHOOK_TABLES: dict[int, bool] = {}
+
+
+async def _add_leads_and_runs(app: FastAPI) -> None:
+    """The demo seed has no discovery leads or runs: add one per community (rows, not a run,
+    which would need the catalogue service)."""
+    now = utcnow()
+    async with app.state.sessionmaker() as session:
+        for community in (HOME, OTHER):
+            resident = (
+                await session.exec(
+                    select(Resident)
+                    .where(Resident.community == community, Resident.status == "active")
+                    .order_by(Resident.id)
+                    .limit(1)
+                )
+            ).one()
+            session.add(
+                DiscoveryLead(
+                    resident_id=resident.id,
+                    item_code="elderly-allowance",
+                    community=community,
+                    grid=resident.grid,
+                    verdict="eligible",
+                    first_seen_at=now,
+                    last_confirmed_at=now,
+                )
+            )
+            session.add(
+                DiscoveryRun(
+                    scope=community,
+                    status="completed",
+                    eval_date=local_today(),
+                    started_by=f"{community}.admin",
+                    started_at=now - dt.timedelta(minutes=5),
+                    heartbeat_at=now,
+                    finished_at=now,
+                )
+            )
+        await session.commit()
+
+
+@pytest.fixture(scope="module")
+async def seeded_proxy(proxy_app: FastAPI) -> AsyncIterator[FastAPI]:
+    """Demo data once per backend (other modules' clients empty the tables before each test)."""
+    await reset_tables(proxy_app, metadata)
+    async with proxy_app.state.sessionmaker() as session:
+        await seed(session, proxy_app.state.pii)
+        await session.commit()
+    async with proxy_app.state.engine.begin() as conn:
+        # The seed queues every resident for re-evaluation, and each leads call would drain
+        # 200 of them (seconds each); the matrix needs only the leads added below.
+        await conn.execute(text("DELETE FROM discovery_pending"))
+    await _add_leads_and_runs(proxy_app)
+    _WEBHOOK_TABLES[id(proxy_app)] = await add_webhook_rows(proxy_app, metadata)
+    catalog = proxy_app.state.catalog
+    saved = (catalog._snapshot, catalog._etag, catalog._checked)
+    catalog.prime(seed_snapshot())  # leads and eligibility read the catalogue
+    try:
+        yield proxy_app
+    finally:  # the app is shared with other modules: leave its catalogue as found
+        catalog._snapshot, catalog._etag, catalog._checked = saved
+
+
+def _skip_unmigrated_webhooks(app: FastAPI, case: RouteCase) -> None:
+    if is_webhook_route(case.path) and not _WEBHOOK_TABLES[id(app)]:
+        pytest.skip("the proxy's migrations do not create the webhook tables yet")
+
+
+@pytest.fixture(scope="module")
+async def client(seeded_proxy: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(seeded_proxy) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+async def traces(seeded_proxy: FastAPI) -> Traces:
+    found = Traces()
+    await found.load(seeded_proxy, _TRACE_QUERIES)
+    assert len(found.strings) > 100
+    return found
+
+
+@pytest.mark.parametrize("case", ID_ROUTES, ids=lambda c: c.id)
+async def test_record_of_another_community_answers_404(
+    case: RouteCase, seeded_proxy: FastAPI, client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    _skip_unmigrated_webhooks(seeded_proxy, case)
+    route = find_route(seeded_proxy, case)
+    url = await resolve_path(seeded_proxy, "proxy", case.path)
+    headers = caller_headers(tokens, case.path, WEBHOOK_SCOPE)
+    kwargs: dict[str, object] = {}
+    if case.method != "GET":
+        headers |= WRITE_HEADERS
+    if route.body_field is not None:
+        assert (case.method, case.path) in BODIES, f"no body for {case.id} in BODIES"
+        kwargs["json"] = BODIES[(case.method, case.path)]
+    r = await client.request(case.method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
+    expected, _reason = NOT_404.get(case.id, (404, ""))
+    assert r.status_code == expected, f"{case.id} → {url}: {r.status_code} {r.text[:300]}"
+    if expected == 404:
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert not problem_mentions_other(r.json()), r.text
+
+
+@pytest.mark.parametrize("case", LIST_ROUTES, ids=lambda c: c.id)
+async def test_lists_carry_no_trace_of_another_community(
+    case: RouteCase,
+    seeded_proxy: FastAPI,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    traces: Traces,
+) -> None:
+    if case.id in LIST_EXCLUDED:
+        pytest.skip(LIST_EXCLUDED[case.id])
+    _skip_unmigrated_webhooks(seeded_proxy, case)
+    headers = caller_headers(tokens, case.path, WEBHOOK_SCOPE)
+    params = {"limit": "200"}
+    r = await client.get(case.path, params=params, headers=headers)
+    if r.status_code == 422 and "limit" in r.text:
+        r = await client.get(case.path, headers=headers)
+    assert r.status_code == 200, f"{case.id}: {r.status_code} {r.text[:300]}"
+    body = r.json()
+    assert body, f"{case.id} answered nothing: the check would prove nothing"
+    if isinstance(body, dict) and "items" in body:
+        assert body["items"], f"{case.id} lists nothing of {HOME}: the check would prove nothing"
+    leaks = traces.find(body)
+    assert not leaks, f"{case.id} shows {OTHER}: {leaks[:5]}"
+
+
+async def test_the_matrix_has_records_of_both_communities(seeded_proxy: FastAPI) -> None:
+    async with seeded_proxy.state.engine.connect() as conn:
+        for table in ("resident", "demand", "proxy_case", "proxy_visit", "discovery_lead"):
+            rows = dict((await conn.execute(text(f"SELECT community, COUNT(*) FROM {table} GROUP BY community"))).all())
+            assert rows.get(HOME) and rows.get(OTHER), (table, rows)
+
+
+@pytest.mark.parametrize("case", FILTERS, ids=lambda c: c.id)
+async def test_filters_and_searches_naming_another_community_find_nothing(
+    case: FilterCase,
+    seeded_proxy: FastAPI,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    traces: Traces,
+) -> None:
+    if f"GET {case.path}" in LIST_EXCLUDED:
+        pytest.skip(LIST_EXCLUDED[f"GET {case.path}"])
+    value = await filter_value(seeded_proxy, "proxy", case.param)
+    r = await client.get(case.path, params={case.param: value}, headers=caller_headers(tokens, case.path, ""))
+    assert r.status_code in (200, 403, 404), f"{case.id}{value}: {r.status_code} {r.text[:300]}"
+    if r.status_code == 200:
+        body = r.json()
+        leaks = traces.find(body, echo=(case.param, value))
+        assert not leaks, f"{case.id}{value} shows {OTHER}: {leaks[:5]}"
+        if "figures" in case.path:
+            assert not nonzero_numbers(body), f"{case.id}{value} counts {OTHER}: {body}"
+
+
+async def test_the_whole_sync_feed_carries_no_record_of_another_community(
+    client: httpx.AsyncClient, tokens: Tokens, traces: Traces
+) -> None:
+    headers = caller_headers(tokens, "/api/v1/proxy/sync", "")
+    params: dict[str, str] = {"limit": "500"}
+    seen = 0
+    for _page in range(100):
+        r = await client.get("/api/v1/proxy/sync", params=params, headers=headers)
+        assert r.status_code == 200, r.text[:300]
+        body = r.json()
+        leaks = traces.find(body)
+        assert not leaks, f"the sync feed shows {OTHER}: {leaks[:5]}"
+        seen += sum(len(v) for v in body.values() if isinstance(v, list))
+        if not body["has_more"]:
+            break
+        params = {"limit": "500", "since": body["cursor"]}
+    else:
+        raise AssertionError("the sync feed never ends")
+    assert seen > 1000  # the whole of chaoyang's ledger went by
+
+
+async def _refs(app: FastAPI) -> tuple[dict[str, str], dict[str, str]]:
+    """References to OTHER's records for bodies of routes without a path id, and the same
+    references to records that do not exist at all."""
+    async with app.state.engine.connect() as conn:
+        resident_id, id_enc = (
+            await conn.execute(
+                text(
+                    "SELECT id, id_number_enc FROM resident WHERE community = 'zhenhuai' "
+                    "AND status = 'active' ORDER BY id LIMIT 1"
+                )
+            )
+        ).one()
+        case_id = (
+            await conn.execute(text("SELECT id FROM proxy_case WHERE community = 'zhenhuai' ORDER BY id LIMIT 1"))
+        ).scalar_one()
+        compound = (
+            await conn.execute(text("SELECT code FROM compound WHERE community = 'zhenhuai' ORDER BY code LIMIT 1"))
+        ).scalar_one()
+    other = {
+        "resident_id": uuid_text(resident_id),
+        "id_number": app.state.pii.decrypt(id_enc, context=ID_CTX),
+        "case_id": uuid_text(case_id),
+        "compound": compound,
+    }
+    absent = {
+        "resident_id": str(uuid.uuid4()),
+        "id_number": valid_id_number("34052319000101999"),
+        "case_id": str(uuid.uuid4()),
+        "compound": "no-such-compound",
+    }
+    return other, absent
+
+
+def _write_body(case_id: str, ref: dict[str, str]) -> dict[str, object] | None:
+    """The body of a write without a path id that names ``ref``'s records."""
+    new_person = valid_id_number("34052319900307123")
+    bodies: dict[str, dict[str, object]] = {
+        "POST /api/v1/proxy/residents/lookup": {"id_number": ref["id_number"]},
+        "POST /api/v1/proxy/residents": {
+            "name": "卢思远",
+            "id_number": new_person,
+            "compound": ref["compound"],
+        },
+        "POST /api/v1/proxy/demands": {
+            "resident_id": ref["resident_id"],
+            "channel": "window",
+            "text": "咨询高龄补贴",
+        },
+        "POST /api/v1/proxy/cases": {
+            "resident_id": ref["resident_id"],
+            "item_code": "elderly-allowance",
+            "channel": "window",
+        },
+        "POST /api/v1/proxy/visits": {
+            "case_ids": [ref["case_id"]],
+            "planned_date": local_today().isoformat(),
+        },
+    }
+    return bodies.get(case_id)
+
+
+# Writes without a path id that are not a reference to another record: expected answer, why.
+WRITES_OTHERWISE: dict[str, tuple[dict[str, object], set[int], str]] = {
+    "POST /api/v1/proxy/discovery/runs": (
+        {"scope": OTHER},
+        {403, 404},
+        "a community admin runs discovery over their own community only",
+    ),
+    "POST /api/v1/proxy/admin/purge": (
+        {},
+        {403},
+        "retention purge: users:manage, county admins only (no community scope)",
+    ),
+}
+# Writes without a path id left out of the matrix, with the reason.
+WRITES_EXCLUDED: dict[str, str] = {
+    "POST /api/v1/proxy/residents/import": (
+        "bulk CSV import: rows naming another community's compounds are row errors (tests/proxy/test_import.py)"
+    ),
+    "POST /api/v1/proxy/webhooks/subscriptions": (
+        "a machine client's own subscription: see test_a_client_cannot_subscribe_to_..."
+    ),
+}
+
+
+@pytest.mark.parametrize("case", WRITES_WITHOUT_ID, ids=lambda c: c.id)
+async def test_writes_naming_another_communitys_records_answer_as_if_absent(
+    case: RouteCase,
+    seeded_proxy: FastAPI,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+) -> None:
+    """A body naming another community's record gets exactly the answer a body naming no
+    record at all gets (same status, same problem code)."""
+    if case.id in WRITES_EXCLUDED:
+        pytest.skip(WRITES_EXCLUDED[case.id])
+    headers = caller_headers(tokens, case.path, "")
+    if case.id in WRITES_OTHERWISE:
+        body, expected, why = WRITES_OTHERWISE[case.id]
+        r = await client.request(case.method, case.path, json=body, headers=headers)
+        assert r.status_code in expected, f"{case.id} ({why}): {r.status_code} {r.text[:300]}"
+        return
+    other, absent = await _refs(seeded_proxy)
+    other_body, absent_body = _write_body(case.id, other), _write_body(case.id, absent)
+    assert other_body is not None and absent_body is not None, (
+        f"{case.id} is not in the tenancy matrix: add a body, or a reason to leave it out"
+    )
+    got = await client.request(case.method, case.path, json=other_body, headers=headers)
+    baseline = await client.request(case.method, case.path, json=absent_body, headers=headers)
+    assert got.status_code < 500 and got.status_code != 403, got.text[:300]
+    if got.status_code < 300:  # only a search may succeed, and then it finds nothing
+        assert got.json().get("items") == [], f"{case.id} reached {OTHER}: {got.text[:300]}"
+    assert (got.status_code, got.json().get("code")) == (
+        baseline.status_code,
+        baseline.json().get("code"),
+    ), f"{case.id}: {got.text[:300]} vs as if absent: {baseline.text[:300]}"
+    assert not problem_mentions_other(got.json()), got.text
+
+
+async def test_a_client_cannot_subscribe_to_another_communitys_events(
+    seeded_proxy: FastAPI, client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    if not _WEBHOOK_TABLES[id(seeded_proxy)]:
+        pytest.skip("the proxy's migrations do not create the webhook tables yet")
+    r = await subscribe_to_other(client, tokens, "/api/v1/proxy", WEBHOOK_SCOPE)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "body.communities"
+
+
+async def _home_case(app: FastAPI) -> str:
+    async with app.state.engine.connect() as conn:
+        value = (
+            await conn.execute(text("SELECT id FROM proxy_case WHERE community = 'chaoyang' ORDER BY id LIMIT 1"))
+        ).scalar_one()
+    return uuid_text(value)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/demands", {"community": OTHER, "channel": "window", "text": "咨询高龄补贴"}),
+        ("POST", "/demands", {"grid": f"{OTHER}-g1", "channel": "window", "text": "咨询高龄补贴"}),
+        ("PUT", "/workers/tenancy.probe", {"display_name": "尹若川", "community": OTHER}),
+        ("PUT", "/workers/tenancy.probe", {"display_name": "尹若川", "grids": [f"{OTHER}-g1"]}),
+        ("POST", "/cases/{home_case}/assignment", {"assigned_to": f"{OTHER}.worker", "reason": "rebalance"}),
+        ("POST", "/cases/{home_case}/assignment", {"assigned_grid": f"{OTHER}-g1", "reason": "rebalance"}),
+    ],
+    ids=lambda v: v if isinstance(v, str) else ",".join(sorted(v)),
+)
+async def test_nothing_is_written_into_another_community(
+    method: str,
+    path: str,
+    body: dict[str, object],
+    seeded_proxy: FastAPI,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+) -> None:
+    """Creating or moving records into another community (or handing work to its staff) is
+    refused with a 4xx (403/404/422), never done."""
+    url = "/api/v1/proxy" + path.replace("{home_case}", await _home_case(seeded_proxy))
+    r = await client.request(method, url, json=body, headers=caller_headers(tokens, url, ""))
+    assert r.status_code in (403, 404, 422), f"{method} {path} {body}: {r.status_code} {r.text[:300]}"
+    if r.status_code == 422:  # refused by the tenancy rule on that field, not by the schema
+        field = r.json()["errors"][0]["field"]
+        assert field.split(".")[1] in body and field.split(".")[1] != "display_name", r.text

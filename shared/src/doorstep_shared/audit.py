@@ -270,7 +270,12 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
     """``GET {prefix}`` (query) and ``GET {prefix}/verify`` (check the chain), for auditors."""
     router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(current_principal)])
 
-    @router.get("", response_model=Page[AuditEntryRead], summary="Query the audit log (newest first)")
+    problems: dict[int | str, dict[str, Any]] = {
+        code: {"description": text, "content": {"application/problem+json": {}}}
+        for code, text in ((401, "Not signed in"), (403, "Missing audit:read"), (422, "Invalid query"))
+    }
+
+    @router.get("", response_model=Page[AuditEntryRead], summary="Query the audit log (newest first)", responses=problems)
     async def list_audit(
         session: DbSession,
         principal: Auditor,
@@ -300,7 +305,7 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
         next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
         return Page[AuditEntryRead](items=items, next_cursor=next_cursor)
 
-    @router.get("/verify", response_model=VerifyResult, summary="Check the audit log's hash chain")
+    @router.get("/verify", response_model=VerifyResult, summary="Check the audit log's hash chain", responses=problems)
     async def verify_audit(session: DbSession, _: Auditor) -> VerifyResult:
         return await audit.verify(session)
 

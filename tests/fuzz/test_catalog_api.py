@@ -1,0 +1,44 @@
+"""Fuzzing the catalog API (in-process, demo data, admin and worker of 朝阳社区)."""
+
+from __future__ import annotations
+
+import pytest
+
+from doorstep_catalog.config import CatalogSettings
+from doorstep_catalog.main import create_app
+
+from ..support import Tokens
+from . import harness
+from .conftest import FuzzApps
+
+DOC = harness.openapi_of(create_app, CatalogSettings)
+SCHEMA = harness.load(DOC)
+# Findings in code this suite may not change: the catalog owners fix them, then delete the entry
+# (strict xfail: a fixed operation fails here until its entry goes).
+_422_AS_JSON = (
+    "ST105: a bad path/query parameter answers 422 application/problem+json, but the operation documents "
+    "FastAPI's default 422 (application/json, HTTPValidationError): add 422 with the problem schema to responses="
+)
+_UNDOCUMENTED_403 = (
+    "ST103: 403 problem+json (missing_permission audit:read) for a community admin or a worker, but the "
+    "shared audit_router documents only 200/422 (add 401/403 to its responses=)"
+)
+KNOWN_FAILURES: dict[str, str] = {
+    "GET /api/v1/catalog/items/{code}": _422_AS_JSON + " (e.g. code='h\U000d4334')",
+    "GET /api/v1/catalog/items/{code}/versions": _422_AS_JSON + " (e.g. ?limit=-2516)",
+    "GET /api/v1/catalog/items/{code}/versions/{number}": _422_AS_JSON + " (e.g. number=-8755)",
+    "GET /api/v1/catalog/items/{code}/sheet": _422_AS_JSON + " (e.g. code with non-ASCII characters)",
+    "GET /api/v1/catalog/items/{code}/tips": _422_AS_JSON + " (e.g. ?include_hidden=-1537879&limit=-55997900)",
+    "GET /api/v1/catalog/briefings/{briefing_id}": _422_AS_JSON + " (e.g. briefing_id=-615)",
+    "GET /api/v1/catalog/audit": _UNDOCUMENTED_403,
+    "GET /api/v1/catalog/audit/verify": _UNDOCUMENTED_403,
+    "GET /api/v1/catalog/export": (
+        "ST108: 200 body violates its schema: items[] lack the required property 'eligibility_rule' of "
+        "ItemRead (the export serialises items without it; give the export its own item schema or include it)"
+    ),
+}
+
+
+@pytest.mark.parametrize("op", harness.params(harness.operations(DOC), KNOWN_FAILURES))
+def test_catalog_operation_survives_fuzzing(op: harness.Operation, fuzz_apps: FuzzApps, tokens: Tokens) -> None:
+    harness.fuzz(SCHEMA, op, app=fuzz_apps.catalog, headers_of=harness.identities(tokens))

@@ -27,13 +27,6 @@ _UNDOCUMENTED_403 = (
     "documents no 401/403 (add them to responses=; the {perm} routes document only their success codes)"
 )
 KNOWN_FAILURES: dict[str, str] = {
-    "GET /api/v1/clients": _UNDOCUMENTED_403.format(perm="clients:manage"),
-    "POST /api/v1/clients": _UNDOCUMENTED_403.format(perm="clients:manage"),
-    "GET /api/v1/clients/{client_id}": _UNDOCUMENTED_403.format(perm="clients:manage"),
-    "POST /api/v1/clients/{client_id}/rotate-secret": _UNDOCUMENTED_403.format(perm="clients:manage"),
-    "POST /api/v1/clients/{client_id}/revoke": _UNDOCUMENTED_403.format(perm="clients:manage"),
-    "GET /api/v1/audit": _UNDOCUMENTED_403.format(perm="audit:read (shared audit_router)"),
-    "GET /api/v1/audit/verify": _UNDOCUMENTED_403.format(perm="audit:read (shared audit_router)"),
 }
 
 

@@ -29,11 +29,8 @@ _CATALOG_503 = (
     "order-dependent, to investigate (and 503 is undocumented)"
 )
 KNOWN_FAILURES: dict[str, str] = {
-    "GET /api/v1/proxy/residents/{resident_id}/eligibility": _422_AS_JSON + " (e.g. resident_id=';\xafN')",
-    "GET /api/v1/proxy/leads/{lead_id}": _422_AS_JSON + " (e.g. lead_id=-615)",
     "GET /api/v1/proxy/leads/figures": _422_AS_JSON + " (e.g. ?community=H\U000255a3); also " + _CATALOG_503,
     "GET /api/v1/proxy/leads/needs-survey": _422_AS_JSON + "; also " + _CATALOG_503,
-    "GET /api/v1/proxy/discovery/runs/{run_id}": _422_AS_JSON + " (e.g. run_id=-615)",
     "GET /api/v1/proxy/leads": _CATALOG_503,
     "GET /api/v1/proxy/leads/coming-due": _CATALOG_503,
     "GET /api/v1/proxy/my/day": _TIME_FORMAT,

@@ -44,8 +44,6 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 
-
-
 async def writes_on_read(session: DbSession) -> None:
     """For a GET that writes (e.g. a read-your-writes refresh): take the SQLite write lock up
     front. Depends on the session so that it runs after the session dependency's own default."""
@@ -93,9 +91,7 @@ def create_service_app(
         app.state.http = http
         keys = key_set or KeySet(url=settings.jwks_url, file=settings.jwks_file, http=http)
         app.state.key_set = keys
-        app.state.verifier = TokenVerifier(
-            keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        )
+        app.state.verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
         try:
             if extra_lifespan is not None:
                 async with extra_lifespan(app):
@@ -154,7 +150,66 @@ def create_service_app(
     app.include_router(ops)
     for router in routers:
         app.include_router(router)
+    _document_problems(app)
     return app
+
+
+_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_COMMON_PROBLEMS = {
+    "401": "Missing, invalid or expired bearer token",
+    "403": "The caller lacks the permission this operation declares",
+    "422": "Invalid input; `errors` lists the offending fields",
+    "503": "A dependency (database, another service) is unavailable; retry later",
+}
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Every API operation documents the problems every API operation can answer (401, 403,
+    422, 503) as ``application/problem+json``, which is what the error handlers send."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+            "Problem",
+            {
+                "type": "object",
+                "title": "Problem",
+                "description": "RFC 9457 problem details with a stable `code`",
+                "properties": {
+                    "type": {"type": "string"},
+                    "title": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "code": {"type": "string"},
+                    "detail": {"type": "string"},
+                    "instance": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object"}},
+                },
+                "required": ["type", "title", "status", "code"],
+                "additionalProperties": True,
+            },
+        )
+        for path, item in schema.get("paths", {}).items():
+            if not path.startswith("/api/"):
+                continue
+            for operation in item.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for code, description in _COMMON_PROBLEMS.items():
+                    entry = responses.setdefault(code, {"description": description})
+                    content = entry.get("content") or {}
+                    if "application/json" in content and code == "422" and "application/problem+json" not in content:
+                        del content["application/json"]  # FastAPI's default; we answer problem+json
+                    if "application/problem+json" not in content:
+                        content.update(_PROBLEM_CONTENT)
+                    entry["content"] = content
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _not_ready(detail: str) -> Response:

@@ -24,10 +24,6 @@ _UNDOCUMENTED_403 = (
     "shared audit_router documents only 200/422 (add 401/403 to its responses=)"
 )
 KNOWN_FAILURES: dict[str, str] = {
-    "GET /api/v1/catalog/export": (
-        "ST108: 200 body violates its schema: items[] lack the required property 'eligibility_rule' of "
-        "ItemRead (the export serialises items without it; give the export its own item schema or include it)"
-    ),
 }
 
 

@@ -223,11 +223,11 @@ class ItemRead(BaseModel):
     policy_basis: list[PolicyDocument]
     audience: str
     conditions: str
-    eligibility_rule: RuleJson | None
+    eligibility_rule: RuleJson | None = None
     materials: list[Material]
     steps: list[Step]
-    statutory_days: int | None
-    promised_days: int | None
+    statutory_days: int | None = None
+    promised_days: int | None = None
     fee: Fee
     department: str
     contact: str
@@ -235,8 +235,8 @@ class ItemRead(BaseModel):
     proxy_eligible: bool
     trips: int
     faq: list[Faq]
-    valid_from: dt.date | None
-    valid_until: dt.date | None
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
 
 
 class ItemSummary(BaseModel):

@@ -265,3 +265,38 @@ async def test_incremental_reevaluation_of_one_resident_matches_a_run(proxy: htt
         again = sorted((await session.execute(text("SELECT fingerprint FROM discovery_lead"))).scalars().all())
     assert again == sorted(fingerprints.values())
     _ = app_of(proxy)
+
+
+async def test_a_rerun_writes_only_what_changed_and_unchanged_leads_show_the_run_as_confirmation(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    from sqlalchemy import select, update
+
+    from doorstep_proxy.discovery.repository import LEAD, RESIDENT
+
+    await with_compounds(proxy)
+    app = prime(proxy, snapshot_with({"elderly": ELDERLY, "alone": ALONE}))
+    steady = await add_resident(app, birth=dt.date(1935, 1, 1), hukou_local=True, living_alone=False)
+    moving = await add_resident(app, birth=dt.date(1936, 1, 1), living_alone=True)  # hukou unknown
+    first = await run(proxy, county_admin(tokens))
+    assert (first["eligible"], first["unknown"]) == (2, 1)
+    query = select(LEAD.c.resident_id, LEAD.c.item_code, LEAD.c.status, LEAD.c.version, LEAD.c.last_confirmed_at)
+    async with app.state.sessionmaker() as session:
+        before = {(r[0], r[1]): tuple(r[2:]) for r in (await session.execute(query)).all()}
+        # facts changed behind the ledger's back (no change hook): only a run can notice
+        await session.execute(
+            update(RESIDENT).where(RESIDENT.c.id == moving).values(hukou_local=True, living_alone=False)
+        )
+        await session.commit()
+    second = await run(proxy, county_admin(tokens))
+    assert (second["eligible"], second["unknown"]) == (2, 0)
+    async with app.state.sessionmaker() as session:
+        after = {(r[0], r[1]): tuple(r[2:]) for r in (await session.execute(query)).all()}
+    assert after[(steady, "elderly")] == before[(steady, "elderly")]  # unchanged: not written at all
+    assert after[(moving, "elderly")][:2] == ("new", 2)  # unknown → eligible
+    assert after[(moving, "alone")][:2] == ("obsolete", 2)  # no longer lives alone
+    leads = {(x["resident_id"], x["item_code"]): x for x in await _leads(proxy, tokens)}
+    assert leads[(str(moving), "elderly")]["verdict"] == "eligible"
+    # the unchanged lead was confirmed by the second run: its row marks that, not the lead
+    finished = dt.datetime.fromisoformat(second["finished_at"])
+    assert dt.datetime.fromisoformat(leads[(str(steady), "elderly")]["last_confirmed_at"]) == finished

@@ -3,12 +3,33 @@ the incremental path, lead lists (tenancy applied here), figures, the run lease 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy import Uuid as SaUuid
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
@@ -104,25 +125,16 @@ def _on_conflict(ins: Any, *, keep_pass: bool) -> Any:
     )
 
 
-async def upsert_item_leads(
-    session: AsyncSession, sql: SqlRule, item_code: str, scope: str, pass_id: int, now: dt.datetime
-) -> int:
-    """One INSERT … SELECT … ON CONFLICT for one item over the scope: the rule, the benefit
-    already received and the open case are all in the WHERE; nothing passes through Python."""
-    at = literal(now, UTCDateTime())
-    sel = select(
-        RESIDENT.c.id,
-        literal(item_code),
-        RESIDENT.c.community,
-        RESIDENT.c.grid,
-        case((sql.true, "eligible"), else_="unknown"),
-        literal("new"),
-        sql.missing_mask(),
-        sql.fingerprint(),
-        at,
-        at,
-        literal(pass_id),
-        literal(1),
+def _candidates(sql: SqlRule, item_code: str, scope: str) -> Any:
+    """The item's leads as they should be: residents in scope the rule does not rule out, who
+    neither receive the item nor have an open case for it (verdict, missing facts, fingerprint)."""
+    return select(
+        RESIDENT.c.id.label("resident_id"),
+        RESIDENT.c.community.label("community"),
+        RESIDENT.c.grid.label("grid"),
+        case((sql.true, "eligible"), else_="unknown").label("verdict"),
+        sql.missing_mask().label("missing_mask"),
+        sql.fingerprint().label("fingerprint"),
     ).where(
         RESIDENT.c.status == "active",
         scope_filter(scope),
@@ -130,9 +142,241 @@ async def upsert_item_leads(
         ~receives(item_code),
         ~has_open_case(item_code),
     )
-    ins = _insert(session)(LEAD).from_select(list(LEAD_COLUMNS), sel)
-    result = await session.execute(_on_conflict(ins, keep_pass=False))
-    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _diff(sql: SqlRule, item_code: str, scope: str) -> Any:
+    """One join of the item's candidates with the item's existing leads (FULL OUTER JOIN on the
+    resident), keeping only what must be written: candidates without a lead (insert), leads that
+    really differ from their candidate (update: reopen an obsolete one, a declined one whose facts
+    changed; a new verdict, missing facts, fingerprint, community or grid) and open or declined
+    leads in scope without a candidate (obsolete). Unchanged leads drop out here: a re-run writes
+    nothing for them (the run row is their "last confirmed" marker, see ``lead_reads``)."""
+    cand = _candidates(sql, item_code, scope).subquery("c")
+    lead = (
+        select(
+            LEAD.c.id,
+            LEAD.c.resident_id,
+            LEAD.c.status,
+            LEAD.c.verdict,
+            LEAD.c.missing_mask,
+            LEAD.c.fingerprint,
+            LEAD.c.community,
+            LEAD.c.grid,
+        )
+        .where(LEAD.c.item_code == item_code)
+        .subquery("l")
+    )
+    differs = (
+        (lead.c.status == "obsolete")
+        | (lead.c.verdict != cand.c.verdict)
+        | (lead.c.missing_mask != cand.c.missing_mask)
+        | (lead.c.fingerprint != cand.c.fingerprint)
+        | (lead.c.community != cand.c.community)
+        | (lead.c.grid != cand.c.grid)
+    )
+    gone = and_(cand.c.resident_id.is_(None), lead.c.status.in_(SWEPT_STATUSES))
+    if scope != "county":
+        gone = and_(gone, lead.c.community == scope)
+    return (
+        select(
+            cand.c.resident_id,
+            cand.c.community,
+            cand.c.grid,
+            cand.c.verdict,
+            cand.c.missing_mask,
+            cand.c.fingerprint,
+            lead.c.id.label("lead_id"),
+        )
+        .select_from(cand.outerjoin(lead, lead.c.resident_id == cand.c.resident_id, full=True))
+        .where(
+            or_(
+                lead.c.id.is_(None),
+                gone,
+                and_(cand.c.resident_id.is_not(None), lead.c.status != "converted", differs),
+            )
+        )
+    )
+
+
+def _apply_diff(
+    dialect_insert: Any, diff: Any, item_code: str, scope: str, pass_id: int, now: dt.datetime
+) -> tuple[Any, Any, Any]:
+    """The three writes of a diff (a CTE or a temporary table): insert, update, obsolete."""
+    at = literal(now, UTCDateTime())
+    ins = (
+        dialect_insert(LEAD)
+        .from_select(
+            list(LEAD_COLUMNS),
+            select(
+                diff.c.resident_id,
+                literal(item_code),
+                diff.c.community,
+                diff.c.grid,
+                diff.c.verdict,
+                literal("new"),
+                diff.c.missing_mask,
+                diff.c.fingerprint,
+                at,
+                at,
+                literal(pass_id),
+                literal(1),
+            ).where(diff.c.lead_id.is_(None)),
+        )
+        .on_conflict_do_nothing(index_elements=[LEAD.c.resident_id, LEAD.c.item_code])
+    )
+    reopen = (LEAD.c.status == "obsolete") | (
+        (LEAD.c.status == "declined") & (LEAD.c.fingerprint != diff.c.fingerprint)
+    )
+    changed = reopen | (LEAD.c.verdict != diff.c.verdict)
+    upd = (
+        update(LEAD)
+        .where(LEAD.c.id == diff.c.lead_id, diff.c.resident_id.is_not(None), LEAD.c.status != "converted")
+        .values(
+            community=diff.c.community,
+            grid=diff.c.grid,
+            verdict=diff.c.verdict,
+            missing_mask=diff.c.missing_mask,
+            fingerprint=diff.c.fingerprint,
+            last_confirmed_at=at,
+            confirmed_pass=pass_id,
+            status=case((reopen, "new"), else_=LEAD.c.status),
+            status_changed_at=case((reopen, at), else_=LEAD.c.status_changed_at),
+            status_by=case((reopen, None), else_=LEAD.c.status_by),
+            version=LEAD.c.version + case((changed, 1), else_=0),
+        )
+    )
+    swp = (
+        update(LEAD)
+        .where(LEAD.c.id == diff.c.lead_id, diff.c.resident_id.is_(None), LEAD.c.status.in_(SWEPT_STATUSES))
+        .values(status="obsolete", status_changed_at=at, status_by=None, version=LEAD.c.version + 1)
+    )
+    return ins, upd, swp
+
+
+async def sync_item_leads(
+    session: AsyncSession, sql: SqlRule, item_code: str, scope: str, pass_id: int, now: dt.datetime
+) -> tuple[int, int, int]:
+    """Bring one item's leads over the scope in line with the rule: (inserted, updated, obsoleted).
+
+    PostgreSQL: one statement — the diff is computed once (a materialised CTE: one scan of the
+    register, one join with the item's leads) and feeds three data-modifying CTEs. SQLite (no
+    data-modifying CTEs): the candidates go to a temporary table first."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if dialect == "postgresql":
+        # the join's hash table holds the item's leads: keep it in memory (this transaction only)
+        await session.execute(text("SET LOCAL work_mem = '64MB'"))
+        diff = _diff(sql, item_code, scope).cte("diff").prefix_with("MATERIALIZED")
+        ins, upd, swp = _apply_diff(pg_insert, diff, item_code, scope, pass_id, now)
+        stmt = select(
+            *(
+                select(func.count()).select_from(dml.returning(LEAD.c.id).cte(name)).scalar_subquery()
+                for name, dml in (("ins", ins), ("upd", upd), ("swp", swp))
+            )
+        )
+        inserted, updated, swept = (await session.execute(stmt)).one()
+        return int(inserted), int(updated), int(swept)
+    # SQLite: the candidates go to a temporary table keyed by resident; each write then joins
+    # it through an index (the FULL OUTER JOIN of two subqueries is not planned well there).
+    await session.execute(text("DROP TABLE IF EXISTS temp.discovery_cand"))
+    await session.execute(
+        text(
+            "CREATE TEMP TABLE discovery_cand (resident_id CHAR(32) PRIMARY KEY, community TEXT, grid TEXT,"
+            " verdict TEXT, missing_mask INTEGER, fingerprint TEXT)"
+        )
+    )
+    try:
+        await session.execute(insert(_CAND).from_select(list(_CAND.c.keys()), _candidates(sql, item_code, scope)))
+        counts = []
+        for stmt in _sqlite_writes(_CAND, item_code, scope, pass_id, now):
+            result = await session.execute(stmt)
+            counts.append(int(getattr(result, "rowcount", 0) or 0))
+    finally:
+        await session.execute(text("DROP TABLE IF EXISTS temp.discovery_cand"))
+    return counts[0], counts[1], counts[2]
+
+
+def _sqlite_writes(cand: Table, item_code: str, scope: str, pass_id: int, now: dt.datetime) -> tuple[Any, Any, Any]:
+    """The same three writes as :func:`_apply_diff`, from a candidates table (SQLite)."""
+    at = literal(now, UTCDateTime())
+    lead_of = exists(select(LEAD.c.id).where(LEAD.c.resident_id == cand.c.resident_id, LEAD.c.item_code == item_code))
+    ins = (
+        sqlite_insert(LEAD)
+        .from_select(
+            list(LEAD_COLUMNS),
+            select(
+                cand.c.resident_id,
+                literal(item_code),
+                cand.c.community,
+                cand.c.grid,
+                cand.c.verdict,
+                literal("new"),
+                cand.c.missing_mask,
+                cand.c.fingerprint,
+                at,
+                at,
+                literal(pass_id),
+                literal(1),
+            ).where(~lead_of),
+        )
+        .on_conflict_do_nothing(index_elements=[LEAD.c.resident_id, LEAD.c.item_code])
+    )
+    reopen = (LEAD.c.status == "obsolete") | (
+        (LEAD.c.status == "declined") & (LEAD.c.fingerprint != cand.c.fingerprint)
+    )
+    changed = reopen | (LEAD.c.verdict != cand.c.verdict)
+    differs = (
+        changed
+        | (LEAD.c.missing_mask != cand.c.missing_mask)
+        | (LEAD.c.fingerprint != cand.c.fingerprint)
+        | (LEAD.c.community != cand.c.community)
+        | (LEAD.c.grid != cand.c.grid)
+    )
+    upd = (
+        update(LEAD)
+        .where(
+            LEAD.c.resident_id == cand.c.resident_id,
+            LEAD.c.item_code == item_code,
+            LEAD.c.status != "converted",
+            differs,
+        )
+        .values(
+            community=cand.c.community,
+            grid=cand.c.grid,
+            verdict=cand.c.verdict,
+            missing_mask=cand.c.missing_mask,
+            fingerprint=cand.c.fingerprint,
+            last_confirmed_at=at,
+            confirmed_pass=pass_id,
+            status=case((reopen, "new"), else_=LEAD.c.status),
+            status_changed_at=case((reopen, at), else_=LEAD.c.status_changed_at),
+            status_by=case((reopen, None), else_=LEAD.c.status_by),
+            version=LEAD.c.version + case((changed, 1), else_=0),
+        )
+    )
+    swp = (
+        update(LEAD)
+        .where(
+            LEAD.c.item_code == item_code,
+            LEAD.c.status.in_(SWEPT_STATUSES),
+            ~exists(select(cand.c.resident_id).where(cand.c.resident_id == LEAD.c.resident_id)),
+        )
+        .values(status="obsolete", status_changed_at=at, status_by=None, version=LEAD.c.version + 1)
+    )
+    if scope != "county":
+        swp = swp.where(LEAD.c.community == scope)
+    return ins, upd, swp
+
+
+_CAND = Table(
+    "discovery_cand",
+    MetaData(),
+    Column("resident_id", SaUuid(), primary_key=True),
+    Column("community", String),
+    Column("grid", String),
+    Column("verdict", String),
+    Column("missing_mask", Integer),
+    Column("fingerprint", String),
+)
 
 
 async def upsert_lead_rows(session: AsyncSession, rows: list[dict[str, Any]], *, keep_pass: bool) -> None:
@@ -173,13 +417,29 @@ async def obsolete_leads(
     )
 
 
-async def pass_counts(session: AsyncSession, pass_id: int) -> dict[str, int]:
+async def run_counts(session: AsyncSession, item_codes: Sequence[str], scope: str) -> dict[str, int]:
+    """A completed run's eligible / unknown leads: after its last item, the leads of its items in
+    scope that are new, contacted or declined are exactly the ones it confirmed (every other one
+    was made obsolete, and converted ones are history)."""
     stmt = (
         select(LEAD.c.verdict, func.count())
-        .where(LEAD.c.confirmed_pass == pass_id, LEAD.c.status != "converted")
+        .where(LEAD.c.item_code.in_(list(item_codes)), LEAD.c.status.in_(SWEPT_STATUSES))
         .group_by(LEAD.c.verdict)
     )
+    if scope != "county":
+        stmt = stmt.where(LEAD.c.community == scope)
     return {v: int(n) for v, n in (await session.execute(stmt)).all()}
+
+
+async def last_runs_covering(session: AsyncSession, scopes: Sequence[str]) -> Sequence[DiscoveryRun]:
+    """The latest completed runs over these scopes, newest first (the "last confirmed" markers)."""
+    stmt = (
+        select(DiscoveryRun)
+        .where(DiscoveryRun.status == "completed", DiscoveryRun.scope.in_(list(scopes)))  # type: ignore[arg-type,attr-defined]
+        .order_by(DiscoveryRun.id.desc())  # type: ignore[union-attr]
+        .limit(20)
+    )
+    return (await session.execute(stmt)).scalars().all()
 
 
 # --- streaming (the Python fallback and the naive paths never hold the register) ----------
@@ -218,11 +478,57 @@ async def open_case_items(session: AsyncSession, resident_ids: Sequence[uuid.UUI
     return out
 
 
-async def lead_states(session: AsyncSession, resident_id: uuid.UUID) -> dict[str, Any]:
-    stmt = select(LEAD.c.item_code, LEAD.c.status, LEAD.c.verdict, LEAD.c.missing_mask, LEAD.c.fingerprint).where(
-        LEAD.c.resident_id == resident_id
+async def resident_context(session: AsyncSession, resident_id: uuid.UUID) -> tuple[set[str], set[str], dict[str, Any]]:
+    """One round trip for the incremental path: the benefits a resident receives, the items
+    they have an open case for, and the states of their leads."""
+    none_str = literal(None, String)
+    stmt = union_all(
+        select(
+            literal("b").label("kind"),
+            BENEFIT.c.item_code,
+            none_str,
+            none_str,
+            literal(0, Integer),
+            none_str,
+            none_str,
+            none_str,
+        ).where(BENEFIT.c.resident_id == resident_id),
+        select(
+            literal("c"), CASE.c.item_code, none_str, none_str, literal(0, Integer), none_str, none_str, none_str
+        ).where(CASE.c.resident_id == resident_id, CASE.c.status.not_in(CLOSED_STATUSES)),
+        select(
+            literal("l"),
+            LEAD.c.item_code,
+            LEAD.c.status,
+            LEAD.c.verdict,
+            LEAD.c.missing_mask,
+            LEAD.c.fingerprint,
+            LEAD.c.community,
+            LEAD.c.grid,
+        ).where(LEAD.c.resident_id == resident_id),
     )
-    return {r.item_code: r for r in (await session.execute(stmt)).all()}
+    benefits: set[str] = set()
+    cases: set[str] = set()
+    leads: dict[str, LeadState] = {}
+    for kind, code, status, verdict, mask, fingerprint, community, grid in (await session.execute(stmt)).all():
+        if kind == "b":
+            benefits.add(code)
+        elif kind == "c":
+            cases.add(code)
+        else:
+            leads[code] = LeadState(code, status, verdict, int(mask), fingerprint, community, grid)
+    return benefits, cases, leads
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LeadState:
+    item_code: str
+    status: str
+    verdict: str
+    missing_mask: int
+    fingerprint: str
+    community: str
+    grid: str
 
 
 # --- leads: reads -----------------------------------------------------------------------
@@ -365,8 +671,8 @@ async def create_run(session: AsyncSession, run: DiscoveryRun) -> DiscoveryRun:
 
 async def get_run(session: AsyncSession, run_id: int, *, for_update: bool = False) -> DiscoveryRun | None:
     stmt = select(DiscoveryRun).where(DiscoveryRun.id == run_id)  # type: ignore[arg-type]
-    if for_update:
-        stmt = stmt.with_for_update()
+    if for_update:  # fresh values under the lock, even when the session already holds the row
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     result: DiscoveryRun | None = (await session.execute(stmt)).scalar_one_or_none()
     return result
 

@@ -34,6 +34,7 @@ logger = logging.getLogger("doorstep.proxy.discovery")
 LOCK_NAME = "discovery"
 LEASE = dt.timedelta(seconds=90)
 BATCH = 2000  # residents per streamed batch (the Python fallback)
+WORKERS = 2  # items evaluated in parallel on PostgreSQL (one connection each)
 
 
 def new_owner() -> str:
@@ -44,12 +45,19 @@ def new_owner() -> str:
 
 
 def lead_row(
-    rule: ItemRule, row: Any, benefits: set[str], on: dt.date, now: dt.datetime, pass_id: int
+    rule: ItemRule,
+    row: Any,
+    benefits: set[str],
+    on: dt.date,
+    now: dt.datetime,
+    pass_id: int,
+    facts: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """The lead this resident has for this item, or None (not eligible / receives it)."""
+    """The lead this resident has for this item, or None (not eligible / receives it).
+    ``facts`` (:func:`python_facts` of the row) may be passed when evaluating many items."""
     if rule.code in benefits:
         return None
-    outcome = rule.rule(python_facts(row, benefits, on))
+    outcome = rule.rule(facts if facts is not None else python_facts(row, benefits, on))
     if outcome.value is False:
         return None
     return {
@@ -71,33 +79,36 @@ def lead_row(
 async def reevaluate_resident(
     session: AsyncSession, book: RuleBook, resident_id: uuid.UUID, on: dt.date | None = None
 ) -> int:
-    """Bring one resident's leads up to date with their stored facts; returns leads held."""
+    """Bring one resident's leads up to date with their stored facts; returns leads held.
+
+    Two reads (the row; benefits, open cases and lead states in one UNION ALL), every item
+    evaluated in Python with the compiled closures on the same facts, then at most one bulk
+    upsert and one update — and no write at all when nothing changed."""
     on = on or local_today()
     now = utcnow()
     row = await repo.resident_row(session, resident_id)
-    existing = await repo.lead_states(session, resident_id)
+    benefits, open_cases, existing = await repo.resident_context(session, resident_id)
     if row is None or row.status != "active":
         await repo.obsolete_leads(session, resident_id, list(existing), now)
         return 0
-    benefits = (await repo.benefit_codes(session, [resident_id]))[resident_id]
-    open_cases = (await repo.open_case_items(session, [resident_id]))[resident_id]
+    facts = python_facts(row, benefits, on)
     rows = []
+    held: set[str] = set()
     for rule in book.items.values():
         if rule.code in open_cases:
             continue
-        lead = lead_row(rule, row, benefits, on, now, 0)
-        if lead is not None:
-            old = existing.get(rule.code)
-            if old is not None and _same(old, lead) and old.status != "obsolete":
-                continue  # nothing to write
-            rows.append(lead)
-    held = {r["item_code"] for r in rows}
-    gone = [
-        code
-        for code, old in existing.items()
-        if code not in held and not _still_held(old, book, row, benefits, open_cases, on)
-    ]
-    await repo.upsert_lead_rows(session, rows, keep_pass=True)
+        lead = lead_row(rule, row, benefits, on, now, 0, facts)
+        if lead is None:
+            continue
+        held.add(rule.code)
+        old = existing.get(rule.code)
+        if old is not None and _same(old, lead) and old.status != "obsolete":
+            continue  # nothing to write
+        rows.append(lead)
+    # a lead whose item left the catalogue, is now a case, or no longer holds: obsolete
+    gone = [code for code in existing if code not in held]
+    if rows:
+        await repo.upsert_lead_rows(session, rows, keep_pass=True)
     await repo.obsolete_leads(session, resident_id, gone, now)
     return len(held)
 
@@ -107,14 +118,9 @@ def _same(old: Any, new: dict[str, Any]) -> bool:
         old.verdict == new["verdict"]
         and old.missing_mask == new["missing_mask"]
         and old.fingerprint == new["fingerprint"]
+        and old.community == new["community"]
+        and old.grid == new["grid"]
     )
-
-
-def _still_held(old: Any, book: RuleBook, row: Any, benefits: set[str], open_cases: set[str], on: dt.date) -> bool:
-    rule = book.items.get(old.item_code)
-    if rule is None or old.item_code in open_cases:
-        return False
-    return lead_row(rule, row, benefits, on, utcnow(), 0) is not None
 
 
 async def drain_pending(session: AsyncSession, snapshot: CatalogSnapshot, limit: int = 200) -> int:
@@ -196,42 +202,82 @@ async def execute(
     owner: str,
     *,
     stop_after: int | None = None,
+    workers: int | None = None,
 ) -> DiscoveryRun | None:
     """Work through the run's remaining items, one transaction (and checkpoint) each.
 
-    ``stop_after`` stops after that many items without finishing (tests simulate a crash)."""
+    On PostgreSQL two workers take items from the plan in parallel, each on its own connection
+    (an item's work and its checkpoint still commit together; the run row is locked only for the
+    checkpoint itself). SQLite has a single writer: one worker. ``stop_after`` stops after that
+    many items without finishing (tests simulate a crash; one worker then)."""
     book = rulebook(snapshot)
-    done_here = 0
-    try:
+    if workers is None:
+        async with sessionmaker() as probe:
+            dialect = probe.bind.dialect.name if probe.bind is not None else "sqlite"
+        workers = WORKERS if dialect == "postgresql" and stop_after is None else 1
+    taken: set[str] = set()
+    state = {"done": 0, "stop": False}
+
+    async def worker() -> DiscoveryRun | None:
         while True:
             async with sessionmaker() as session:
-                now = utcnow()
-                if not await repo.renew_lock(session, LOCK_NAME, owner, now + LEASE):
+                run = await repo.get_run(session, run_id)
+                if run is None or run.status != "running" or state["stop"]:
                     await session.rollback()
+                    return run
+                remaining = [c for c in run.items if c not in run.items_done and c not in taken]
+                if not remaining or (stop_after is not None and state["done"] >= stop_after):
+                    await session.rollback()
+                    return run
+                code = remaining[0]
+                taken.add(code)
+                now = utcnow()
+                python = await run_item(session, book, code, run.scope, run.id or 0, run.eval_date, now)
+                # the checkpoint: renew the lease, then lock the run row only to record the item
+                if not await repo.renew_lock(session, LOCK_NAME, owner, utcnow() + LEASE):
+                    await session.rollback()
+                    state["stop"] = True
                     logger.warning("discovery run %s: lease lost, stopping", run_id)
                     return None
                 run = await repo.get_run(session, run_id, for_update=True)
                 if run is None or run.status != "running":
                     await session.rollback()
                     return run
-                remaining = [code for code in run.items if code not in run.items_done]
-                if not remaining:
-                    await _finish(session, book, run, owner, now)
-                    await session.commit()
-                    return run
-                if stop_after is not None and done_here >= stop_after:
-                    await session.commit()
-                    return run
-                code = remaining[0]
-                python = await run_item(session, book, code, run.scope, run.id or 0, run.eval_date, now)
                 run.items_done = [*run.items_done, code]
                 if python:
                     run.fallback_items = [*run.fallback_items, code]
-                run.heartbeat_at = now
+                run.heartbeat_at = utcnow()
                 session.add(run)
                 await session.commit()
-                done_here += 1
+                state["done"] += 1
+
+    try:
+        tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        if state["stop"]:
+            return None
+        async with sessionmaker() as session:
+            now = utcnow()
+            if not await repo.renew_lock(session, LOCK_NAME, owner, now + LEASE):
+                await session.rollback()
+                logger.warning("discovery run %s: lease lost, stopping", run_id)
+                return None
+            run = await repo.get_run(session, run_id, for_update=True)
+            if run is None or run.status != "running":
+                await session.rollback()
+                return run
+            if all(code in run.items_done for code in run.items):
+                await _finish(session, book, run, owner, now)
+            await session.commit()
+            return run
     except Exception as exc:
+        state["stop"] = True
         logger.exception("discovery run %s failed", run_id)
         async with sessionmaker() as session:
             run = await repo.get_run(session, run_id)
@@ -246,18 +292,18 @@ async def execute(
 async def run_item(
     session: AsyncSession, book: RuleBook, code: str, scope: str, pass_id: int, on: dt.date, now: dt.datetime
 ) -> bool:
-    """Upsert one item's leads over the scope and sweep the rest; True if done in Python."""
+    """Bring one item's leads over the scope up to date; True if done in Python (the fallback)."""
     rule = book.items.get(code)
-    python = False
     if rule is not None:
         sql = rule.sql(on)
         if sql is not None:
-            await repo.upsert_item_leads(session, sql, code, scope, pass_id, now)
-        else:
-            python = True
-            await _run_item_in_python(session, rule, scope, pass_id, on, now)
-    await repo.sweep_item(session, code, scope, pass_id, now)
-    return python
+            await repo.sync_item_leads(session, sql, code, scope, pass_id, now)
+            return False
+        await _run_item_in_python(session, rule, scope, pass_id, on, now)
+        await repo.sweep_item(session, code, scope, pass_id, now)
+        return True
+    await repo.sweep_item(session, code, scope, pass_id, now)  # a removed item: every lead goes
+    return False
 
 
 async def _run_item_in_python(
@@ -284,7 +330,7 @@ async def _run_item_in_python(
 
 
 async def _finish(session: AsyncSession, book: RuleBook, run: DiscoveryRun, owner: str, now: dt.datetime) -> None:
-    counts = await repo.pass_counts(session, run.id or 0)
+    counts = await repo.run_counts(session, run.items, run.scope)
     run.eligible, run.unknown = counts.get("eligible", 0), counts.get("unknown", 0)
     run.status, run.finished_at, run.heartbeat_at = "completed", now, now
     session.add(run)

@@ -24,7 +24,7 @@ from ..catalog_client import CatalogClient
 from ..service import check_if_match
 from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
-from .models import DiscoveryLead, DiscoveryRun
+from .models import SWEPT_STATUSES, DiscoveryLead, DiscoveryRun
 from .rulebook import RuleBook, rulebook
 from .runs import drain_pending
 from .schemas import (
@@ -53,10 +53,32 @@ def reason_words(reasons: Sequence[str], verdict: str, item_name: str) -> str:
     return "，".join(words)
 
 
+async def _confirmed_markers(session: AsyncSession, leads: Sequence[DiscoveryLead]) -> dict[int, dt.datetime]:
+    """A run writes only the leads that changed, so "last confirmed" of an open or declined lead
+    is the end of the newest completed run that covered its item and community (it would have
+    been made obsolete otherwise), when that is later than the lead's own timestamp."""
+    live = [lead for lead in leads if lead.status in SWEPT_STATUSES]
+    if not live:
+        return {}
+    runs = await repo.last_runs_covering(session, ["county", *sorted({lead.community for lead in live})])
+    out: dict[int, dt.datetime] = {}
+    for lead in live:
+        for run in runs:
+            if run.finished_at is None or (run.scope != "county" and run.scope != lead.community):
+                continue
+            if lead.item_code not in run.items:
+                continue
+            if run.finished_at > lead.last_confirmed_at:
+                out[lead.id or 0] = run.finished_at
+            break
+    return out
+
+
 async def lead_reads(session: AsyncSession, leads: Sequence[DiscoveryLead], book: RuleBook) -> list[LeadRead]:
     ids = list({lead.resident_id for lead in leads})
     residents = await repo.residents_by_id(session, ids)
     benefits = await repo.benefit_codes(session, ids)
+    confirmed = await _confirmed_markers(session, leads)
     on = local_today()
     out = []
     for lead in leads:
@@ -95,7 +117,7 @@ async def lead_reads(session: AsyncSession, leads: Sequence[DiscoveryLead], book
                 declined_reason=lead.declined_reason,
                 case_id=lead.case_id,
                 first_seen_at=lead.first_seen_at,
-                last_confirmed_at=lead.last_confirmed_at,
+                last_confirmed_at=confirmed.get(lead.id or 0, lead.last_confirmed_at),
                 status_changed_at=lead.status_changed_at,
                 status_by=lead.status_by,
                 version=lead.version,

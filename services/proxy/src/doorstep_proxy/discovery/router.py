@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Path, Query, Request, Response, status
 
-from doorstep_shared.app import DbSession
+from doorstep_shared.app import DbSession, WritesOnRead
 from doorstep_shared.http import etag_of
 from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 from doorstep_shared.permissions import Permission
@@ -87,6 +87,8 @@ def _etag(response: Response, etag: str) -> None:
 
 @router.get(
     "/leads",
+    # Re-evaluates residents whose facts changed before answering (read your writes).
+    dependencies=[WritesOnRead],
     response_model=Page[LeadRead],
     tags=LEADS,
     summary="Leads: residents who qualify for an item they neither receive nor have an open case for",
@@ -160,6 +162,8 @@ async def coming_due(
 
 @router.get(
     "/leads/needs-survey",
+    # Re-evaluates residents whose facts changed before answering (read your writes).
+    dependencies=[WritesOnRead],
     response_model=NeedsSurvey,
     tags=LEADS,
     summary="Undecided because a fact is missing, grouped by the missing fact (the survey to-do list)",

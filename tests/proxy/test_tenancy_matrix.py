@@ -70,6 +70,8 @@ WEBHOOK_SCOPE = "cases:read"  # a read scope of the proxy's events
 # admin lacks, so a chaoyang caller cannot reach them at all).
 LIST_EXCLUDED: dict[str, str] = {
     "GET /api/v1/proxy/reveals": "needs audit:read, a county role (auditor) that sees all",
+    "GET /api/v1/proxy/audit": "needs audit:read, a county role (auditor) that sees all",
+    "GET /api/v1/proxy/audit/verify": "needs audit:read, a county role (auditor) that sees all",
 }
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from prometheus_client import Counter
 
 from doorstep_shared.app import create_service_app
+from doorstep_shared.audit import audit_router
 from doorstep_shared.idempotency import IdempotencyMiddleware
 from doorstep_shared.tokens import KeySet
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher, webhooks_router
@@ -22,7 +23,7 @@ from .catalog_client import CatalogClient, ServiceToken
 from .config import ProxySettings, get_settings
 from .deps import get_cipher
 from .discovery.router import router as discovery_router
-from .models import hooks
+from .models import audit_log, hooks
 from .router import router
 from .router_work import router as work_router
 
@@ -35,6 +36,10 @@ TAGS = [
     {"name": "demands", "description": "Consultations and requests (群众诉求清)"},
     {"name": "figures", "description": "Ledger and demand figures per community and grid"},
     {"name": "audit", "description": "Reveal audit trail"},
+    {
+        "name": "audit-log",
+        "description": "Append-only, hash-chained audit log (reveals, imports, removals, erasures) and its check",
+    },
     {"name": "cases", "description": "Proxy cases (代办件): intake, status machine, deadlines, materials"},
     {"name": "visits", "description": "Doorstep visits, my day and my week"},
     {"name": "sync", "description": "Change feed for the offline field app"},
@@ -107,7 +112,15 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         title="Doorstep proxy",
         description="Doorstep proxy service (朝阳代办): the four-clears ledger, cases, visits and leads.",
         package="doorstep_proxy",
-        routers=[router, work_router, cases_router, discovery_router, webhooks, retention.router],
+        routers=[
+            router,
+            work_router,
+            cases_router,
+            discovery_router,
+            webhooks,
+            retention.router,
+            audit_router("/api/v1/proxy/audit", audit_log, tag="audit-log"),
+        ],
         key_set=key_set,
         openapi_tags=TAGS,
         extra_lifespan=lifespan,

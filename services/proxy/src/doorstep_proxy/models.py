@@ -17,6 +17,7 @@ from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlalchemy import Uuid as SaUuid
 from sqlmodel import Field, SQLModel
 
+from doorstep_shared.audit import AuditLog, audit_tables
 from doorstep_shared.db import JSONType, UTCDateTime, make_model_base
 from doorstep_shared.webhooks import Webhooks
 
@@ -244,3 +245,8 @@ class Demand(ProxyModel, table=True):
 # them here puts their tables into this MetaData (for Alembic and the app).
 from .cases import models as _cases_models  # noqa: E402,F401
 from .discovery import models as _discovery_models  # noqa: E402,F401
+
+# Append-only, hash-chained audit log (issue 8 part 5): reveals, imports, removals, erasures.
+# ``reveal_audit`` stays as the reveal trail; this log chains every entry to the previous one.
+audit_log_table, audit_head_table = audit_tables(metadata)
+audit_log = AuditLog(audit_log_table, audit_head_table)

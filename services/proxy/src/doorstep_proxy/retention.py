@@ -16,7 +16,8 @@ it and show an empty mask); its lookup hash becomes ``erased:<resident id>`` (un
 hash it replaces), which is also how an erased resident is recognised. Each resident is erased
 by one conditional ``UPDATE … WHERE id_number_hash NOT LIKE 'erased:%'``, so the purge is idempotent and safe with several replicas running it at once: a row
 is erased, and audited, exactly once. Every erasure is recorded in the reveal audit trail
-(``fields`` lists what was erased, ``reason`` starts with ``retention purge``), and each run
+(``fields`` lists what was erased, ``reason`` starts with ``retention purge``) and in the
+hash-chained audit log (action ``resident.erased``), and each run
 logs one line and counts erasures in ``doorstep_proxy_retention_erased_total``.
 
 The purge runs in the proxy's background loop (every ``DOORSTEP_PROXY_RETENTION_INTERVAL``
@@ -39,6 +40,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.app import DbSession
+from doorstep_shared.audit import AuditEvent
 from doorstep_shared.clock import utcnow
 from doorstep_shared.observability import request_id_var
 from doorstep_shared.permissions import Permission
@@ -48,7 +50,7 @@ from doorstep_shared.tokens import Principal
 
 from . import repository as repo
 from .deps import Cipher, problems
-from .models import Demand, Resident, RevealAudit
+from .models import Demand, Resident, RevealAudit, audit_log
 from .service import ID_CTX
 
 logger = logging.getLogger("doorstep.proxy.retention")
@@ -150,6 +152,22 @@ async def purge(
                     f"more than {retention_days} days",
                     request_id=request_id_var.get() if actor else None,
                 )
+            )
+            await audit_log.append(
+                session,
+                AuditEvent(
+                    actor=actor.subject if actor else "system",
+                    actor_kind=actor.kind if actor else "system",
+                    action="resident.erased",
+                    subject_type="resident",
+                    subject_id=str(resident_id),
+                    community=community,
+                    details={
+                        "fields": ERASED_FIELDS.split(","),
+                        "removed_on": removed_at.date().isoformat(),
+                        "retention_days": retention_days,
+                    },
+                ),
             )
         await session.flush()
     cleared = 0

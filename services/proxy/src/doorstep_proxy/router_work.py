@@ -76,7 +76,7 @@ async def import_residents(
             code="sheet_too_large",
         )
     sheet = read_sheet(data, file.filename or "", max_rows=settings.import_max_rows)
-    return await service_import.import_sheet(session, principal, cipher, sheet, mode)
+    return await service_import.import_sheet(session, principal, cipher, sheet, mode, file_name=file.filename or "")
 
 
 # --- workers ----------------------------------------------------------------------------

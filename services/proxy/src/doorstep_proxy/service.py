@@ -23,7 +23,7 @@ from . import repository as repo
 from .discovery.hooks import residents_changed
 from .groups import GROUPS
 from .identity import age_on, check_id_number, check_phone
-from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
+from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit, audit_log
 from .schemas import (
     BenefitIn,
     BenefitRead,
@@ -483,6 +483,17 @@ async def remove_resident(
     r.updated_by = principal.subject
     await repo.flush_add(session, r)
     await residents_changed(session, [r.id])
+    await audit_log.record(
+        session,
+        principal,
+        "resident.remove",
+        "resident",
+        str(r.id),
+        community=r.community,
+        status=data.status,
+        version=r.version,
+        reason_length=len(data.reason),
+    )
     return r
 
 
@@ -513,6 +524,19 @@ async def reveal(
         ),
     )
     assert record.id is not None
+    # Chained entry: which fields and the reveal record; never the values, and of the free-text
+    # reason (which may name people) only its length.
+    await audit_log.record(
+        session,
+        principal,
+        "resident.reveal",
+        "resident",
+        str(r.id),
+        community=r.community,
+        fields=fields,
+        reveal_audit_id=record.id,
+        reason_length=len(data.reason),
+    )
     out = RevealRead(resident_id=r.id, audit_id=record.id)
     if "id_number" in fields:
         out.id_number = cipher.decrypt(r.id_number_enc, context=ID_CTX)

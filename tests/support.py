@@ -43,9 +43,7 @@ async def create_database(package: str, backend: str, directory: Path) -> Databa
     else:
         if not PG_URL:
             raise RuntimeError("DOORSTEP_TEST_DATABASE_URL is required for PostgreSQL tests")
-        db = Database(
-            backend, PG_URL, f"t_{package.removeprefix('doorstep_')}_{uuid.uuid4().hex[:8]}"
-        )
+        db = Database(backend, PG_URL, f"t_{package.removeprefix('doorstep_')}_{uuid.uuid4().hex[:8]}")
     await asyncio.to_thread(migrations.upgrade, package, db.url, db.schema)
     return db
 
@@ -77,9 +75,7 @@ class Tokens:
 
     def __init__(self, key: SigningKey) -> None:
         self.key = key
-        self.signer = TokenSigner(
-            key, issuer=ISSUER, audience=AUDIENCE, access_ttl=600, refresh_ttl=3600
-        )
+        self.signer = TokenSigner(key, issuer=ISSUER, audience=AUDIENCE, access_ttl=600, refresh_ttl=3600)
 
     def key_set(self) -> KeySet:
         return KeySet(keys={self.key.kid: self.key.private_key.public_key()})

@@ -41,10 +41,16 @@ AUTHENTICATED_ONLY = {"/api/v1/auth/me"}
 def build(name: str, tmp: Path) -> FastAPI:
     url = f"sqlite+aiosqlite:///{tmp}/{name}.db"
     factories: dict[str, Callable[[], FastAPI]] = {
-        "gateway": lambda: gateway_app(GatewaySettings(environment="test", database_url=url, var_dir=tmp, log_json=False)),
-        "catalog": lambda: catalog_app(CatalogSettings(environment="test", database_url=url, var_dir=tmp, log_json=False)),
+        "gateway": lambda: gateway_app(
+            GatewaySettings(environment="test", database_url=url, var_dir=tmp, log_json=False)
+        ),
+        "catalog": lambda: catalog_app(
+            CatalogSettings(environment="test", database_url=url, var_dir=tmp, log_json=False)
+        ),
         "proxy": lambda: proxy_app(ProxySettings(environment="test", database_url=url, var_dir=tmp, log_json=False)),
-        "stations": lambda: stations_app(StationsSettings(environment="test", database_url=url, var_dir=tmp, log_json=False)),
+        "stations": lambda: stations_app(
+            StationsSettings(environment="test", database_url=url, var_dir=tmp, log_json=False)
+        ),
     }
     return factories[name]()
 

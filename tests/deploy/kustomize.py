@@ -70,11 +70,7 @@ def build(directory: Path) -> list[Obj]:
 
 
 def _find(objects: list[Obj], kind: str, name: str, where: Path) -> int:
-    hits = [
-        i
-        for i, obj in enumerate(objects)
-        if obj["kind"] == kind and obj["metadata"]["name"] == name
-    ]
+    hits = [i for i, obj in enumerate(objects) if obj["kind"] == kind and obj["metadata"]["name"] == name]
     if len(hits) != 1:
         raise UnsupportedKustomization(f"{where}: patch target {kind}/{name} matched {len(hits)}")
     return hits[0]

@@ -182,9 +182,7 @@ def test_compose_apps_use_only_their_own_prefix_and_one_database_with_a_schema_e
         foreign = {k for k in env if not k.startswith(prefix(app))} - NON_SETTINGS_VARS
         foreign -= {name for name, owner in ALIASED_VARS.items() if owner == app}
         assert not foreign, f"{app} gets {foreign}"
-        assert env[f"{prefix(app)}DATABASE_URL"] == (
-            "postgresql+asyncpg://doorstep:doorstep@postgres:5432/doorstep"
-        )
+        assert env[f"{prefix(app)}DATABASE_URL"] == ("postgresql+asyncpg://doorstep:doorstep@postgres:5432/doorstep")
         assert env[f"{prefix(app)}DATABASE_SCHEMA"] == app
         assert env[f"{prefix(app)}JWKS_URL"] == "http://gateway:8000/.well-known/jwks.json"
         assert env[f"{prefix(app)}HOST"] == ALL_INTERFACES
@@ -302,9 +300,7 @@ def test_dev_runs_its_own_postgres_and_redis_and_prod_neither() -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 @pytest.mark.parametrize("app", APPS)
-def test_each_app_is_one_hardened_uvicorn_pod_with_probes_and_graceful_shutdown(
-    overlay: str, app: str
-) -> None:
+def test_each_app_is_one_hardened_uvicorn_pod_with_probes_and_graceful_shutdown(overlay: str, app: str) -> None:
     deployment = get(overlay, "Deployment", app)
     spec = pod_spec(deployment)
     assert spec is not None
@@ -338,9 +334,7 @@ def test_each_app_is_one_hardened_uvicorn_pod_with_probes_and_graceful_shutdown(
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 @pytest.mark.parametrize("app", APPS)
-def test_each_app_has_a_service_an_autoscaler_and_a_disruption_budget(
-    overlay: str, app: str
-) -> None:
+def test_each_app_has_a_service_an_autoscaler_and_a_disruption_budget(overlay: str, app: str) -> None:
     pod_labels = get(overlay, "Deployment", app)["spec"]["template"]["metadata"]["labels"]
     service = get(overlay, "Service", app)
     assert service["spec"]["type"] == "ClusterIP"
@@ -365,9 +359,7 @@ def test_each_app_has_a_service_an_autoscaler_and_a_disruption_budget(
 def test_only_the_gateway_has_an_ingress_and_it_hides_health_and_metrics(overlay: str) -> None:
     (ingress,) = objects(overlay, "Ingress")
     backends = {
-        path["backend"]["service"]["name"]
-        for rule in ingress["spec"]["rules"]
-        for path in rule["http"]["paths"]
+        path["backend"]["service"]["name"] for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]
     }
     assert backends == {"gateway"}
     if overlay == "prod":
@@ -406,9 +398,7 @@ def test_production_settings_are_production() -> None:
         assert data[f"{prefix(app)}DOCS_ENABLED"] == "false"
         assert data[f"{prefix(app)}LOG_JSON"] == "true"
     for app in APPS:
-        assert "DOORSTEP_DEMO_PASSWORD" not in container_env_names(
-            "prod", app_container("prod", app)
-        )
+        assert "DOORSTEP_DEMO_PASSWORD" not in container_env_names("prod", app_container("prod", app))
 
 
 # --- Kubernetes: who may talk to whom ---------------------------------------------------------
@@ -440,9 +430,7 @@ def _peer_admits(peer: dict[str, Any], namespace: str, labels: dict[str, str]) -
     return namespace == "doorstep" and _matches(peer.get("podSelector", {}), labels)
 
 
-def can_reach(
-    overlay: str, target: dict[str, str], port: int, namespace: str, labels: dict[str, str]
-) -> bool:
+def can_reach(overlay: str, target: dict[str, str], port: int, namespace: str, labels: dict[str, str]) -> bool:
     policies = [
         p
         for p in objects(overlay, "NetworkPolicy")
@@ -495,9 +483,7 @@ def test_only_our_pods_reach_the_databases_and_only_the_gateway_reaches_redis() 
     assert not can_reach("dev", redis, 6379, "doorstep", _pod_labels("dev", "Deployment", "proxy"))
     cnpg_pod = {"cnpg.io/cluster": "doorstep-db", "cnpg.io/instanceRole": "primary"}
     assert can_reach("prod", cnpg_pod, 5432, "doorstep", _pod_labels("prod", "Deployment", "proxy"))
-    assert can_reach(
-        "prod", cnpg_pod, 5432, "doorstep", _pod_labels("prod", "Job", "doorstep-migrate")
-    )
+    assert can_reach("prod", cnpg_pod, 5432, "doorstep", _pod_labels("prod", "Job", "doorstep-migrate"))
     assert can_reach("prod", cnpg_pod, 8000, "cnpg-system", {"app.kubernetes.io/name": "cnpg"})
     assert not can_reach("prod", cnpg_pod, 5432, "doorstep", stranger)
 
@@ -532,11 +518,7 @@ def test_every_variable_the_manifests_pass_is_a_setting_of_that_app(app: str) ->
     cls = require_settings(app)
     assert cls.model_config.get("env_prefix") == prefix(app)
     fields = {prefix(app) + name.upper() for name in cls.model_fields}
-    fields |= {
-        field.validation_alias
-        for field in cls.model_fields.values()
-        if isinstance(field.validation_alias, str)
-    }
+    fields |= {field.validation_alias for field in cls.model_fields.values() if isinstance(field.validation_alias, str)}
     unknown = _manifest_vars_by_app()[app] - fields
     assert not unknown, f"{cls.__name__} has no field for {sorted(unknown)}"
 
@@ -560,9 +542,7 @@ def stub_bin(tmp_path: Path) -> Path:
     return directory
 
 
-def run_entrypoint(
-    stub_bin: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def run_entrypoint(stub_bin: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {"PATH": f"{stub_bin}:/usr/bin:/bin", "HOME": "/nonexistent"}
     return subprocess.run(  # noqa: S603 - our own script, fixed arguments
         ["/bin/sh", str(ENTRYPOINT), *args],
@@ -575,9 +555,7 @@ def run_entrypoint(
 
 
 @pytest.mark.parametrize("app", APPS)
-def test_entrypoint_serves_each_app_with_its_factory_on_its_own_port(
-    stub_bin: Path, app: str
-) -> None:
+def test_entrypoint_serves_each_app_with_its_factory_on_its_own_port(stub_bin: Path, app: str) -> None:
     port = str(MAKE_RUN_PORTS[app] + 100)
     result = run_entrypoint(stub_bin, app, env={f"{prefix(app)}PORT": port})
     assert result.returncode == 0, result.stderr
@@ -632,9 +610,7 @@ def test_entrypoint_refuses_an_unknown_app_and_a_bad_port(stub_bin: Path) -> Non
 
 def test_entrypoint_exports_the_env_file_verbatim(stub_bin: Path, tmp_path: Path) -> None:
     env_file = tmp_path / "pii.env"
-    env_file.write_text(
-        "# generated\nDOORSTEP_PROXY_PII_KEYS=k1:abc$(touch /tmp/pwned)\n", encoding="utf-8"
-    )
+    env_file.write_text("# generated\nDOORSTEP_PROXY_PII_KEYS=k1:abc$(touch /tmp/pwned)\n", encoding="utf-8")
     result = run_entrypoint(
         stub_bin,
         "proxy",
@@ -659,9 +635,7 @@ def test_entrypoint_makes_usable_development_keys_once(tmp_path: Path) -> None:
     pem = keys / "doorstep-dev-1.pem"
     assert SigningKey.from_pem(pem.stem, pem.read_bytes()).kid == "doorstep-dev-1"
     assert stat.S_IMODE(pem.stat().st_mode) == 0o600
-    values = dict(
-        line.split("=", 1) for line in (keys / "pii.env").read_text(encoding="utf-8").split()
-    )
+    values = dict(line.split("=", 1) for line in (keys / "pii.env").read_text(encoding="utf-8").split())
     for service in ("PROXY", "STATIONS"):
         cipher = PiiCipher.from_config(
             values[f"DOORSTEP_{service}_PII_KEYS"], values[f"DOORSTEP_{service}_PII_HASH_KEY"]

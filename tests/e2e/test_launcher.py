@@ -64,9 +64,9 @@ def test_when_one_process_dies_the_launcher_stops_the_others_and_fails(tmp_path:
                 time.sleep(0.3)
         else:
             raise AssertionError("the four apps did not come up")
-        catalog_pid = int(
-            subprocess.check_output(["pgrep", "-f", f"doorstep_catalog.main:create_app.*--port {ports['catalog']}"]).split()[0]  # noqa: S603, S607
-        )
+        pattern = f"doorstep_catalog.main:create_app.*--port {ports['catalog']}"
+        found = subprocess.check_output(["pgrep", "-f", pattern])  # noqa: S603, S607 (fixed command)
+        catalog_pid = int(found.split()[0])
         os.kill(catalog_pid, signal.SIGKILL)
         code = launcher.wait(timeout=30)
         output = launcher.stdout.read().decode() if launcher.stdout else ""

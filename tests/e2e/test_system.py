@@ -54,10 +54,7 @@ def test_merged_openapi_lists_operations_of_all_three_services(system: System) -
         if isinstance(op, dict) and "operationId" in op
     ]
     assert len(op_ids) == len(set(op_ids))
-    assert (
-        doc["components"]["securitySchemes"]["OAuth2"]["flows"]["password"]["tokenUrl"]
-        == "/api/v1/auth/token"
-    )
+    assert doc["components"]["securitySchemes"]["OAuth2"]["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
     assert "x-unavailable" not in doc
     docs = httpx.get(f"{system.url()}/docs", timeout=10)
     assert docs.status_code == 200 and "swagger" in docs.text.lower()

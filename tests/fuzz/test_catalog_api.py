@@ -23,8 +23,7 @@ _UNDOCUMENTED_403 = (
     "ST103: 403 problem+json (missing_permission audit:read) for a community admin or a worker, but the "
     "shared audit_router documents only 200/422 (add 401/403 to its responses=)"
 )
-KNOWN_FAILURES: dict[str, str] = {
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("op", harness.params(harness.operations(DOC), KNOWN_FAILURES))

@@ -26,8 +26,7 @@ _UNDOCUMENTED_403 = (
     "ST103: 403 problem+json (missing_permission) for a community admin or a worker, but the operation "
     "documents no 401/403 (add them to responses=; the {perm} routes document only their success codes)"
 )
-KNOWN_FAILURES: dict[str, str] = {
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def gateway_identities(tokens: Tokens) -> dict[str, Any]:

@@ -32,7 +32,9 @@ def token_from(key: SigningKey, tokens: Tokens) -> dict[str, str]:
     return {"Authorization": f"Bearer {signer.access_token(tokens.principal('social_worker'))[0]}"}
 
 
-async def test_old_and_new_keys_verify_during_the_overlap_and_old_fails_after_retirement(tmp_path: Path, tokens: Tokens) -> None:
+async def test_old_and_new_keys_verify_during_the_overlap_and_old_fails_after_retirement(
+    tmp_path: Path, tokens: Tokens
+) -> None:
     old, new = SigningKey.generate("key-2026-01"), SigningKey.generate("key-2026-07")
     old_pem, new_pem = write_key(tmp_path, old), write_key(tmp_path, new)
     old_token, new_token = token_from(old, tokens), token_from(new, tokens)

@@ -67,9 +67,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
 
 
 def sign(key: SigningKey, payload: dict[str, Any], **headers: Any) -> str:
-    return jwt.encode(
-        payload, key.private_key, algorithm="RS256", headers={"kid": key.kid, **headers}
-    )
+    return jwt.encode(payload, key.private_key, algorithm="RS256", headers={"kid": key.kid, **headers})
 
 
 async def assert_rejected(client: httpx.AsyncClient, token: str, code: str | None = None) -> None:
@@ -83,9 +81,7 @@ async def assert_rejected(client: httpx.AsyncClient, token: str, code: str | Non
 
 
 async def test_a_valid_token_is_accepted(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    resp = await client.get(
-        "/whoami", headers={"Authorization": f"Bearer {sign(tokens.key, claims())}"}
-    )
+    resp = await client.get("/whoami", headers={"Authorization": f"Bearer {sign(tokens.key, claims())}"})
     assert resp.status_code == 200
     assert resp.json() == {"sub": "chaoyang.worker", "roles": ["social_worker"]}
 
@@ -96,16 +92,12 @@ async def test_missing_token(client: httpx.AsyncClient) -> None:
 
 
 async def test_alg_none_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    header = base64.urlsafe_b64encode(
-        json.dumps({"alg": "none", "kid": tokens.key.kid}).encode()
-    ).rstrip(b"=")
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": tokens.key.kid}).encode()).rstrip(b"=")
     body = base64.urlsafe_b64encode(json.dumps(claims()).encode()).rstrip(b"=")
     await assert_rejected(client, f"{header.decode()}.{body.decode()}.", "invalid_token")
 
 
-async def test_hmac_token_made_with_the_public_key_is_rejected(
-    client: httpx.AsyncClient, tokens: Tokens
-) -> None:
+async def test_hmac_token_made_with_the_public_key_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:
     public_pem = tokens.key.private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -119,12 +111,8 @@ async def test_hmac_token_made_with_the_public_key_is_rejected(
     await assert_rejected(client, token, "invalid_token")
 
 
-async def test_another_asymmetric_algorithm_is_rejected(
-    client: httpx.AsyncClient, tokens: Tokens
-) -> None:
-    token = jwt.encode(
-        claims(), tokens.key.private_key, algorithm="PS256", headers={"kid": tokens.key.kid}
-    )
+async def test_another_asymmetric_algorithm_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    token = jwt.encode(claims(), tokens.key.private_key, algorithm="PS256", headers={"kid": tokens.key.kid})
     await assert_rejected(client, token, "invalid_token")
 
 
@@ -135,11 +123,7 @@ async def test_bad_signature_is_rejected(client: httpx.AsyncClient, tokens: Toke
 
 async def test_tampered_payload_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:
     head, _, sig = sign(tokens.key, claims()).split(".")
-    forged = (
-        base64.urlsafe_b64encode(json.dumps(claims(roles=["county_admin"])).encode())
-        .rstrip(b"=")
-        .decode()
-    )
+    forged = base64.urlsafe_b64encode(json.dumps(claims(roles=["county_admin"])).encode()).rstrip(b"=").decode()
     await assert_rejected(client, f"{head}.{forged}.{sig}", "invalid_token")
 
 
@@ -153,9 +137,7 @@ async def test_expired_token_is_rejected(client: httpx.AsyncClient, tokens: Toke
 
 
 async def test_not_yet_valid_token_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    await assert_rejected(
-        client, sign(tokens.key, claims(nbf=int(time.time()) + 600)), "invalid_token"
-    )
+    await assert_rejected(client, sign(tokens.key, claims(nbf=int(time.time()) + 600)), "invalid_token")
 
 
 async def test_wrong_issuer_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -167,9 +149,7 @@ async def test_wrong_audience_is_rejected(client: httpx.AsyncClient, tokens: Tok
 
 
 @pytest.mark.parametrize("missing", ["exp", "iat", "nbf", "iss", "aud", "sub", "jti", "token_type"])
-async def test_missing_claims_are_rejected(
-    client: httpx.AsyncClient, tokens: Tokens, missing: str
-) -> None:
+async def test_missing_claims_are_rejected(client: httpx.AsyncClient, tokens: Tokens, missing: str) -> None:
     payload = claims()
     payload.pop(missing)
     await assert_rejected(client, sign(tokens.key, payload))
@@ -180,12 +160,8 @@ async def test_unknown_kid_is_rejected(client: httpx.AsyncClient, tokens: Tokens
     await assert_rejected(client, sign(stranger, claims()), "invalid_token")
 
 
-async def test_refresh_token_used_as_access_token_is_rejected(
-    client: httpx.AsyncClient, tokens: Tokens
-) -> None:
-    await assert_rejected(
-        client, sign(tokens.key, claims(token_type="refresh")), "wrong_token_type"
-    )
+async def test_refresh_token_used_as_access_token_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:
+    await assert_rejected(client, sign(tokens.key, claims(token_type="refresh")), "wrong_token_type")
 
 
 async def test_garbage_is_rejected(client: httpx.AsyncClient) -> None:
@@ -196,9 +172,7 @@ async def test_missing_permission_is_403_problem(client: httpx.AsyncClient, toke
     resp = await client.get("/residents", headers=tokens.headers("station_keeper"))
     assert resp.status_code == 403
     assert resp.json()["code"] == "missing_permission"
-    assert (
-        await client.get("/residents", headers=tokens.headers("social_worker"))
-    ).status_code == 200
+    assert (await client.get("/residents", headers=tokens.headers("social_worker"))).status_code == 200
 
 
 async def test_jwks_keyset_refetches_on_unknown_kid_with_throttling(tokens: Tokens) -> None:
@@ -211,13 +185,9 @@ async def test_jwks_keyset_refetches_on_unknown_kid_with_throttling(tokens: Toke
         return httpx.Response(200, json={"keys": [tokens.key.public_jwk(), new_key.public_jwk()]})
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        keys = KeySet(
-            url="http://gateway.test/.well-known/jwks.json", http=http, min_refetch_interval=60
-        )
+        keys = KeySet(url="http://gateway.test/.well-known/jwks.json", http=http, min_refetch_interval=60)
         verifier = TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE)
-        signer = TokenSigner(
-            new_key, issuer=ISSUER, audience=AUDIENCE, access_ttl=60, refresh_ttl=60
-        )
+        signer = TokenSigner(new_key, issuer=ISSUER, audience=AUDIENCE, access_ttl=60, refresh_ttl=60)
         principal = await verifier.verify(signer.access_token(tokens.principal("auditor"))[0])
         assert principal.roles == {"auditor"}
         assert calls == 1

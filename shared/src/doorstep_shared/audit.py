@@ -275,7 +275,9 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
         for code, text in ((401, "Not signed in"), (403, "Missing audit:read"), (422, "Invalid query"))
     }
 
-    @router.get("", response_model=Page[AuditEntryRead], summary="Query the audit log (newest first)", responses=problems)
+    @router.get(
+        "", response_model=Page[AuditEntryRead], summary="Query the audit log (newest first)", responses=problems
+    )
     async def list_audit(
         session: DbSession,
         principal: Auditor,

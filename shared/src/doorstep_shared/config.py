@@ -22,25 +22,17 @@ class ServiceSettings(BaseSettings):
     environment: Environment = Field("development", description="development | test | production")
     host: str = Field("127.0.0.1", description="Interface to bind")
     port: int = Field(8000, description="Port to bind")
-    database_url: str = Field(
-        "", description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…"
-    )
-    database_schema: str | None = Field(
-        None, description="PostgreSQL schema for this service's tables"
-    )
+    database_url: str = Field("", description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…")
+    database_schema: str | None = Field(None, description="PostgreSQL schema for this service's tables")
     database_pool_size: int = Field(10, description="PostgreSQL connection pool size")
-    var_dir: Path = Field(
-        DEFAULT_VAR_DIR, description="Directory for local data (SQLite files, dev keys)"
-    )
+    var_dir: Path = Field(DEFAULT_VAR_DIR, description="Directory for local data (SQLite files, dev keys)")
     jwt_issuer: str = Field("doorstep-gateway", description="Expected `iss` of access tokens")
     jwt_audience: str = Field("doorstep", description="Expected `aud` of access tokens")
     jwks_url: str = Field(
         "http://127.0.0.1:8000/.well-known/jwks.json",
         description="Where to fetch the gateway's public keys (JWKS)",
     )
-    jwks_file: Path | None = Field(
-        None, description="A JWKS JSON file to read public keys from instead of the URL"
-    )
+    jwks_file: Path | None = Field(None, description="A JWKS JSON file to read public keys from instead of the URL")
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(True, description="JSON-lines logs")
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json")
@@ -58,8 +50,6 @@ class ServiceSettings(BaseSettings):
     def _fill_database_url(self) -> ServiceSettings:
         if not self.database_url:
             if self.environment == "production":
-                raise ValueError(
-                    f"{self.model_config.get('env_prefix')}DATABASE_URL must be set in production"
-                )
+                raise ValueError(f"{self.model_config.get('env_prefix')}DATABASE_URL must be set in production")
             self.database_url = self.default_sqlite_url()
         return self

@@ -54,9 +54,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
-    ) -> dt.datetime | None:
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
@@ -70,9 +68,7 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(
-    url: str, *, schema: str | None = None, pool_size: int = 10, null_pool: bool = False
-) -> AsyncEngine:
+def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, null_pool: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout, PostgreSQL a search path."""
     kwargs: dict[str, Any] = {}
     if is_sqlite(url):

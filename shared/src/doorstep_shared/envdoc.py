@@ -51,7 +51,12 @@ def table() -> str:
     classes = {app: type(importlib.import_module(f"{pkg}.config").get_settings()) for app, pkg in SERVICES.items()}
     common = ServiceSettings.model_fields
     ports = ", ".join(f"{app} {cls.model_fields['port'].default}" for app, cls in classes.items())
-    lines = ["Every app (`<APP>` is `GATEWAY`, `CATALOG`, `PROXY` or `STATIONS`):", "", "| variable | default | meaning |", "|---|---|---|"]
+    lines = [
+        "Every app (`<APP>` is `GATEWAY`, `CATALOG`, `PROXY` or `STATIONS`):",
+        "",
+        "| variable | default | meaning |",
+        "|---|---|---|",
+    ]
     for name, field in common.items():
         if name in HIDDEN:
             continue

@@ -71,9 +71,7 @@ class Invalid(DoorstepError):
     @classmethod
     def field(cls, field: str, message: str, *, code: str = "invalid", **extra: Any) -> Invalid:
         """A 422 naming one offending field (``field`` is a dotted location like ``body.phone``)."""
-        return cls(
-            f"{field}: {message}", code=code, errors=[{"field": field, "message": message}], **extra
-        )
+        return cls(f"{field}: {message}", code=code, errors=[{"field": field, "message": message}], **extra)
 
 
 class BadRequest(DoorstepError):
@@ -243,9 +241,7 @@ def install_error_handlers(app: FastAPI) -> None:
             401: "unauthorized",
             403: "forbidden",
         }.get(exc.status_code, f"http_{exc.status_code}")
-        return problem_response(
-            exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None)
-        )
+        return problem_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     async def on_integrity_error(request: Request, exc: Exception) -> JSONResponse:
         logger.warning("integrity error on %s %s", request.method, request.url.path)
@@ -253,9 +249,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_data_error(request: Request, exc: Exception) -> JSONResponse:
         logger.warning("data error on %s %s", request.method, request.url.path)
-        return problem_response(
-            422, "invalid_data", "A value does not fit its field (too long or out of range)."
-        )
+        return problem_response(422, "invalid_data", "A value does not fit its field (too long or out of range).")
 
     async def on_dbapi_error(request: Request, exc: Exception) -> JSONResponse:
         # Classify by SQLSTATE where the driver gives one: a value the database cannot store
@@ -278,9 +272,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(
-            500, "internal_error", "An unexpected error occurred; it has been logged."
-        )
+        return problem_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
 
     app.add_exception_handler(DoorstepError, on_doorstep_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)

@@ -13,9 +13,7 @@ from .errors import PreconditionFailed, PreconditionRequired
 
 def etag_of(*parts: Any) -> str:
     """A strong ETag from a resource's identity and version (or its canonical content)."""
-    raw = json.dumps(
-        parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    ).encode()
+    raw = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
     return '"' + hashlib.sha256(raw).hexdigest()[:32] + '"'
 
 
@@ -34,16 +32,12 @@ def not_modified_response(etag: str, cache_control: str = "private, no-cache") -
     return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache_control})
 
 
-def check_if_match(
-    request: Request, current_etag: str, *, required: bool = False, current: Any = None
-) -> None:
+def check_if_match(request: Request, current_etag: str, *, required: bool = False, current: Any = None) -> None:
     """412 when ``If-Match`` names another version (``current`` goes into the problem body)."""
     header = request.headers.get("if-match")
     if header is None:
         if required:
-            raise PreconditionRequired(
-                "This update needs an If-Match header with the resource's ETag."
-            )
+            raise PreconditionRequired("This update needs an If-Match header with the resource's ETag.")
         return
     tags = _tags(header)
     if "*" in tags or current_etag in tags:

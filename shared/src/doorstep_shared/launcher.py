@@ -145,9 +145,7 @@ def supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m doorstep_shared.launcher")
-    parser.add_argument(
-        "--seed-only", action="store_true", help="migrate and load demo data, then exit"
-    )
+    parser.add_argument("--seed-only", action="store_true", help="migrate and load demo data, then exit")
     parser.add_argument("--no-seed", action="store_true", help="do not load demo data")
     args = parser.parse_args(argv)
     print("Applying migrations …", flush=True)

@@ -23,9 +23,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "x-request-id"
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "request_id", default=None
-)
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # 18-digit resident ID numbers and 11-digit mainland mobile numbers never reach a log line.
@@ -61,9 +59,7 @@ def configure_logging(service: str, level: str = "INFO", json_lines: bool = True
         )
     else:
         handler.setFormatter(
-            logging.Formatter(
-                f"%(asctime)s {service} %(levelname)s %(name)s [%(request_id)s] %(message)s"
-            )
+            logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s [%(request_id)s] %(message)s")
         )
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
@@ -134,9 +130,7 @@ class RequestContextMiddleware:
             if self.metrics is not None:
                 route = scope.get("route")
                 path = getattr(route, "path", None) or "unmatched"
-                self.metrics.observe(
-                    scope["method"], path, status_holder[0], time.perf_counter() - started
-                )
+                self.metrics.observe(scope["method"], path, status_holder[0], time.perf_counter() - started)
 
 
 class Metrics:

@@ -53,9 +53,7 @@ class Community:
 
 
 def _grids(community: str, count: int) -> tuple[Grid, ...]:
-    return tuple(
-        Grid(f"{community}-g{n}", GRID_NAMES[n - 1], community, n) for n in range(1, count + 1)
-    )
+    return tuple(Grid(f"{community}-g{n}", GRID_NAMES[n - 1], community, n) for n in range(1, count + 1))
 
 
 _COMMUNITIES = [
@@ -76,8 +74,7 @@ _COMMUNITIES = [
 ]
 
 COMMUNITIES: tuple[Community, ...] = tuple(
-    Community(code, name, _grids(code, grids), placeholder)
-    for code, name, grids, placeholder in _COMMUNITIES
+    Community(code, name, _grids(code, grids), placeholder) for code, name, grids, placeholder in _COMMUNITIES
 )
 COMMUNITY_BY_CODE = {c.code: c for c in COMMUNITIES}
 GRID_BY_CODE = {g.code: g for c in COMMUNITIES for g in c.grids}
@@ -106,9 +103,7 @@ def _all_compounds() -> tuple[Compound, ...]:
     counts = {c.code: sum(1 for x in compounds if x.community == c.code) for c in COMMUNITIES}
     index = 0
     while len(compounds) < 78:
-        community = (
-            COMMUNITIES[2 + index % (len(COMMUNITIES) - 2)] if index % 5 else COMMUNITIES[index % 2]
-        )
+        community = COMMUNITIES[2 + index % (len(COMMUNITIES) - 2)] if index % 5 else COMMUNITIES[index % 2]
         if community.code == "chaoyang":  # 朝阳 has exactly its 7 stations
             community = COMMUNITY_BY_CODE["zhenhuai"]
         n = counts[community.code] + 1
@@ -120,9 +115,7 @@ def _all_compounds() -> tuple[Compound, ...]:
         seen.add(code)
         grid = community.grids[(n - 1) % len(community.grids)]
         name = f"{community.name[:2]}{_PLACEHOLDER_SUFFIXES[n % len(_PLACEHOLDER_SUFFIXES)]}{n}期"
-        compounds.append(
-            Compound(code, name, community.code, grid.code, 4 + n % 6, 160 + 20 * (n % 9), True)
-        )
+        compounds.append(Compound(code, name, community.code, grid.code, 4 + n % 6, 160 + 20 * (n % 9), True))
         index += 1
     return tuple(compounds)
 

@@ -43,6 +43,4 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
 
 
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size (max {MAX_LIMIT})")]
-CursorParam = Annotated[
-    str | None, Query(max_length=512, description="Opaque cursor from `next_cursor`")
-]
+CursorParam = Annotated[str | None, Query(max_length=512, description="Opaque cursor from `next_cursor`")]

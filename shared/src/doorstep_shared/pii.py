@@ -35,9 +35,7 @@ class PiiCipher:
             raise ValueError("active PII key id is not among the keys")
         for kid, key in keys.items():
             if len(key) != 32 or "." in kid:
-                raise ValueError(
-                    f"PII key {kid!r} must be 32 bytes and its id must not contain '.'"
-                )
+                raise ValueError(f"PII key {kid!r} must be 32 bytes and its id must not contain '.'")
         self._aead = {kid: AESGCM(key) for kid, key in keys.items()}
         self.active_kid = active_kid
         self._hash_key = hash_key
@@ -67,9 +65,7 @@ class PiiCipher:
 
     def encrypt(self, plaintext: str, *, context: str = "") -> str:
         nonce = os.urandom(12)
-        ct = self._aead[self.active_kid].encrypt(
-            nonce, plaintext.encode(), context.encode() or None
-        )
+        ct = self._aead[self.active_kid].encrypt(nonce, plaintext.encode(), context.encode() or None)
         return f"{_PREFIX}.{self.active_kid}.{_b64e(nonce + ct)}"
 
     def decrypt(self, token: str, *, context: str = "") -> str:

@@ -60,9 +60,7 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
 
     async def check(principal: CurrentPrincipal) -> Principal:
         if not principal.roles.intersection(roles):
-            raise Forbidden(
-                f"One of these roles is required: {', '.join(roles)}.", code="missing_role"
-            )
+            raise Forbidden(f"One of these roles is required: {', '.join(roles)}.", code="missing_role")
         return principal
 
     check.__doorstep_permissions__ = tuple(f"role:{r}" for r in roles)  # type: ignore[attr-defined]

@@ -182,18 +182,14 @@ def public_jwk(kid: str, key: rsa.RSAPublicKey) -> dict[str, Any]:
 class TokenSigner:
     """Issues tokens with the active key; other published keys still verify during rotation."""
 
-    def __init__(
-        self, active: SigningKey, *, issuer: str, audience: str, access_ttl: int, refresh_ttl: int
-    ) -> None:
+    def __init__(self, active: SigningKey, *, issuer: str, audience: str, access_ttl: int, refresh_ttl: int) -> None:
         self.active = active
         self.issuer = issuer
         self.audience = audience
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
 
-    def _encode(
-        self, claims: dict[str, Any], token_type: str, ttl: int, jti: str | None
-    ) -> tuple[str, dict[str, Any]]:
+    def _encode(self, claims: dict[str, Any], token_type: str, ttl: int, jti: str | None) -> tuple[str, dict[str, Any]]:
         now = int(time.time())
         payload = {
             **claims,
@@ -213,9 +209,7 @@ class TokenSigner:
         return self._encode(principal.to_claims(), ACCESS, self.access_ttl, None)
 
     def refresh_token(self, subject: str, *, jti: str, family: str) -> tuple[str, dict[str, Any]]:
-        return self._encode(
-            {"sub": subject, "kind": "user", "fam": family}, REFRESH, self.refresh_ttl, jti
-        )
+        return self._encode({"sub": subject, "kind": "user", "fam": family}, REFRESH, self.refresh_ttl, jti)
 
 
 # --- verification (every app) -------------------------------------------------------------
@@ -301,9 +295,7 @@ class TokenVerifier:
     times is checked cryptographically once per process.
     """
 
-    def __init__(
-        self, keys: KeySet, *, issuer: str, audience: str, leeway: int = 5, cache_size: int = 10_000
-    ) -> None:
+    def __init__(self, keys: KeySet, *, issuer: str, audience: str, leeway: int = 5, cache_size: int = 10_000) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
@@ -353,9 +345,7 @@ class TokenVerifier:
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("Token has expired.", code="token_expired") from exc
         except jwt.PyJWTError as exc:
-            raise Unauthorized(
-                f"Token rejected: {type(exc).__name__}.", code="invalid_token"
-            ) from exc
+            raise Unauthorized(f"Token rejected: {type(exc).__name__}.", code="invalid_token") from exc
         if claims.get("token_type") != token_type:
             raise Unauthorized(f"A {token_type} token is required.", code="wrong_token_type")
         return claims

@@ -47,15 +47,35 @@ GENDERS = ("male", "female")
 GENDER_LABELS = {"male": "男", "female": "女"}
 
 FACTS: tuple[Fact, ...] = (
-    Fact("age", "int", "年龄", "Age in whole years on the evaluation date (from the date of birth)", minimum=0, maximum=150),
+    Fact(
+        "age",
+        "int",
+        "年龄",
+        "Age in whole years on the evaluation date (from the date of birth)",
+        minimum=0,
+        maximum=150,
+    ),
     Fact("gender", "enum", "性别", "male | female", GENDERS),
     Fact("hukou_local", "bool", "本县户籍", "Household registration (户籍) in this county"),
     Fact("disability_type", "enum", "残疾类别", "Disability type on the certificate; null if none", DISABILITY_TYPES),
-    Fact("disability_grade", "int", "残疾等级", "Disability grade 1 (most severe) to 4; null if none", minimum=1, maximum=4),
+    Fact(
+        "disability_grade",
+        "int",
+        "残疾等级",
+        "Disability grade 1 (most severe) to 4; null if none",
+        minimum=1,
+        maximum=4,
+    ),
     Fact("serious_illness", "bool", "重病", "Seriously ill (重病患者)"),
     Fact("living_alone", "bool", "独居", "Lives alone (独居)"),
     Fact("dibao", "bool", "低保", "Receives the minimum living allowance (低保)"),
-    Fact("employment_status", "enum", "就业状态", "employed | unemployed | flexible | retired | student | none", EMPLOYMENT_STATUSES),
+    Fact(
+        "employment_status",
+        "enum",
+        "就业状态",
+        "employed | unemployed | flexible | retired | student | none",
+        EMPLOYMENT_STATUSES,
+    ),
     Fact("pension_insured", "bool", "参加养老保险", "Insured in a basic pension scheme (参保)"),
     Fact("children_count", "int", "子女数", "Number of children", minimum=0, maximum=20),
     Fact("housing_difficulty", "bool", "住房困难", "Household has housing difficulty (住房困难)"),

@@ -83,10 +83,12 @@ def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, n
         if null_pool:
             kwargs["poolclass"] = NullPool
         else:
-            # No pre-ping: it costs a round trip on every checkout (measured in bench/). After a
-            # database restart the first failing request gets a 503 and SQLAlchemy invalidates
-            # the whole pool on the disconnect, so the next request reconnects.
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_timeout=10)
+            # Pre-ping costs a round trip per checkout (measured in bench/), but without it a
+            # database restart left stale pooled connections answering 503 until recycled; the
+            # PostgreSQL restart drill (tests/e2e/test_faults.py) holds us to recovering by itself.
+            kwargs.update(
+                pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800, pool_timeout=10
+            )
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         _configure_sqlite(engine)

@@ -175,3 +175,25 @@ def test_the_retention_period_comes_from_the_environment(monkeypatch: pytest.Mon
     settings = ProxySettings(environment="test")
     assert settings.retention_days == 730 and settings.background_enabled is False
     assert ProxySettings(environment="test", worker_enabled=True).background_enabled is True
+
+
+async def test_the_background_pass_also_forgets_old_sync_tombstones(proxy_app: FastAPI) -> None:
+    from doorstep_proxy.cases.models import SyncTombstone
+
+    async with proxy_app.state.sessionmaker() as session:
+        for entity_id, version, age in (("old", 1, 400), ("new", 2, 0)):
+            deleted_at = utcnow() - dt.timedelta(days=age)
+            session.add(
+                SyncTombstone(
+                    entity="resident",
+                    entity_id=entity_id,
+                    community="chaoyang",
+                    row_version=version,
+                    deleted_at=deleted_at,
+                )
+            )
+        await session.commit()
+    await retention._purge_old_tombstones(proxy_app.state.sessionmaker)
+    async with proxy_app.state.sessionmaker() as session:
+        left = (await session.execute(select(SyncTombstone.entity_id))).scalars().all()
+    assert list(left) == ["new"]

@@ -214,12 +214,22 @@ async def run_once(
     return result
 
 
+async def _purge_old_tombstones(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Sync tombstones older than their retention go too (cursors from before them get 410)."""
+    from .cases.sync import purge_tombstones  # the sync feed owns its own retention rule
+
+    async with sessionmaker() as session:
+        await purge_tombstones(session)
+        await session.commit()
+
+
 async def background(app_state: Any, retention_days: int, interval: float, *, delay: float = 30.0) -> None:
     """Runs in every replica; the conditional updates make concurrent passes harmless."""
     await asyncio.sleep(delay)
     while True:
         try:
             _count(app_state, await run_once(app_state.sessionmaker, app_state.pii, retention_days))
+            await _purge_old_tombstones(app_state.sessionmaker)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -113,6 +113,9 @@ def create_service_app(
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
         swagger_ui_parameters={"persistAuthorization": True},
+        # FastAPI's built-in OpenTelemetry hooks cost CPU on every request even when nothing
+        # collects them; we export our own Prometheus metrics and JSON logs instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.settings = settings
     app.state.metrics = metrics

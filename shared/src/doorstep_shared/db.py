@@ -14,7 +14,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import registry
 from sqlalchemy.pool import NullPool
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .errors import DoorstepError
@@ -32,12 +31,6 @@ def new_registry() -> registry:
     """A mapper registry with its own MetaData, so each service's tables stay its own:
     ``class CatalogModel(SQLModel, registry=new_registry()): pass``."""
     return registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))
-
-
-def make_model_base(name: str) -> type[SQLModel]:
-    """Deprecated spelling of a per-service base; prefer subclassing with ``new_registry()``."""
-    base: type[SQLModel] = type(name, (SQLModel,), {"__module__": __name__}, registry=new_registry())
-    return base
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

@@ -4,19 +4,20 @@ and the append-only audit log of admin edits."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from doorstep_shared.audit import AuditLog, audit_tables
 from doorstep_shared.clock import utcnow
-from doorstep_shared.db import JSONType, UTCDateTime, make_model_base
+from doorstep_shared.db import JSONType, UTCDateTime, new_registry
 
-if TYPE_CHECKING:  # a plain base for type checkers; at runtime one with its own MetaData
-    CatalogModel = SQLModel
-else:
-    CatalogModel = make_model_base("CatalogModel")
+
+class CatalogModel(SQLModel, registry=new_registry()):
+    """Base of this service's tables: its own MetaData, so services never share tables."""
+
+
 metadata = CatalogModel.metadata
 
 

@@ -11,22 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlalchemy import Uuid as SaUuid
 from sqlmodel import Field, SQLModel
 
 from doorstep_shared.audit import AuditLog, audit_tables
-from doorstep_shared.db import JSONType, UTCDateTime, make_model_base
+from doorstep_shared.db import JSONType, UTCDateTime, new_registry
 from doorstep_shared.webhooks import Webhooks
 
 from .webhook_events import EVENT_TYPES
 
-if TYPE_CHECKING:  # a plain base for type checkers; at runtime one with its own MetaData
-    ProxyModel = SQLModel
-else:
-    ProxyModel = make_model_base("ProxyModel")
+
+class ProxyModel(SQLModel, registry=new_registry()):
+    """Base of this service's tables: its own MetaData, so services never share tables."""
+
+
 metadata = ProxyModel.metadata
 # Webhook subscriptions, deliveries and their outbox (docs/webhooks.md), in this MetaData.
 hooks = Webhooks(metadata, service="proxy", events=EVENT_TYPES)

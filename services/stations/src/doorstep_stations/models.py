@@ -5,22 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Column, Index, UniqueConstraint, text
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from doorstep_shared.clock import utcnow
-from doorstep_shared.db import JSONType, UTCDateTime, make_model_base
+from doorstep_shared.db import JSONType, UTCDateTime, new_registry
 from doorstep_shared.outbox import make_outbox_table
 from doorstep_shared.webhooks import Webhooks
 
 from .webhook_events import EVENT_TYPES
 
-if TYPE_CHECKING:  # mypy cannot follow a base class made at run time
-    from sqlmodel import SQLModel as StationsModel
-else:
-    StationsModel = make_model_base("StationsModel")
+
+class StationsModel(SQLModel, registry=new_registry()):
+    """Base of this service's tables: its own MetaData, so services never share tables."""
+
+
 metadata = StationsModel.metadata
 
 outbox = make_outbox_table(metadata)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict
 
+from doorstep_shared.permissions import Permission
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.security import require
 from doorstep_shared.tokens import Principal
@@ -45,3 +48,28 @@ IfMatch = Annotated[
 
 def permission(name: str) -> Any:
     return Annotated[Principal, Depends(require(name))]
+
+
+FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
+
+
+@dataclass(frozen=True)
+class FiguresScope:
+    """Which community or grid, and which period, a figures request asks about."""
+
+    community: str | None
+    grid: str | None
+    period_from: dt.date | None
+    period_to: dt.date | None
+
+
+def figures_scope(
+    community: Annotated[str | None, Query(max_length=64)] = None,
+    grid: Annotated[str | None, Query(max_length=64)] = None,
+    period_from: Annotated[dt.date | None, Query(alias="from")] = None,
+    period_to: Annotated[dt.date | None, Query(alias="to")] = None,
+) -> FiguresScope:
+    return FiguresScope(community, grid, period_from, period_to)
+
+
+FiguresQuery = Annotated[FiguresScope, Depends(figures_scope)]

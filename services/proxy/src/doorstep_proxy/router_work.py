@@ -17,7 +17,7 @@ from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
 from . import service_import, service_work
-from .deps import Cipher, IfMatch, problems
+from .deps import Cipher, FiguresQuery, FiguresReader, IfMatch, problems
 from .importer import read_sheet
 from .schemas_work import (
     Channel,
@@ -42,7 +42,6 @@ WorkersReader = Annotated[Principal, Depends(require(Permission.WORKERS_READ))]
 WorkersWriter = Annotated[Principal, Depends(require(Permission.WORKERS_WRITE))]
 DemandsReader = Annotated[Principal, Depends(require(Permission.DEMANDS_READ))]
 DemandsWriter = Annotated[Principal, Depends(require(Permission.DEMANDS_WRITE))]
-FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
 Code = Annotated[str, Query(max_length=64)]
 UsernamePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 
@@ -341,16 +340,13 @@ async def close_demand(
 async def get_figures(
     session: DbSession,
     principal: FiguresReader,
-    community: Code | None = None,
-    grid: Code | None = None,
-    period_from: Annotated[dt.date | None, Query(alias="from")] = None,
-    period_to: Annotated[dt.date | None, Query(alias="to")] = None,
+    scope: FiguresQuery,
 ) -> Figures:
     return await service_work.figures(
         session,
         principal,
-        community=community,
-        grid=grid,
-        period_from=period_from,
-        period_to=period_to,
+        community=scope.community,
+        grid=scope.grid,
+        period_from=scope.period_from,
+        period_to=scope.period_to,
     )

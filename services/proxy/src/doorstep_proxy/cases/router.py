@@ -16,7 +16,7 @@ from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
 from ..catalog_client import CatalogClient
-from ..deps import Cipher, IfMatch, problems
+from ..deps import Cipher, FiguresQuery, FiguresReader, IfMatch, problems
 from ..schemas import Code
 from ..schemas_work import Username
 from . import figures as case_figures
@@ -49,7 +49,6 @@ router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_princip
 CasesReader = Annotated[Principal, Depends(require(Permission.CASES_READ))]
 CasesWriter = Annotated[Principal, Depends(require(Permission.CASES_WRITE))]
 SyncReader = Annotated[Principal, Depends(require(Permission.SYNC_READ))]
-FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified (If-None-Match)"}}
 
 
@@ -454,11 +453,13 @@ async def get_sync(
 async def get_case_figures(
     session: DbSession,
     principal: FiguresReader,
-    community: Code | None = None,
-    grid: Code | None = None,
-    period_from: Annotated[dt.date | None, Query(alias="from")] = None,
-    period_to: Annotated[dt.date | None, Query(alias="to")] = None,
+    scope: FiguresQuery,
 ) -> CaseFigures:
     return await case_figures.figures(
-        session, principal, community=community, grid=grid, period_from=period_from, period_to=period_to
+        session,
+        principal,
+        community=scope.community,
+        grid=scope.grid,
+        period_from=scope.period_from,
+        period_to=scope.period_to,
     )

@@ -14,6 +14,8 @@ import pytest
 from doorstep_proxy.discovery import runs
 from doorstep_proxy.discovery import service as svc
 from doorstep_proxy.discovery.compile_sql import birth_bound
+from doorstep_proxy.discovery.rulebook import rulebook
+from doorstep_shared.clock import local_today
 
 from ...support import Tokens
 from ..helpers import admin, create, with_compounds, worker
@@ -300,3 +302,37 @@ async def test_a_rerun_writes_only_what_changed_and_unchanged_leads_show_the_run
     # the unchanged lead was confirmed by the second run: its row marks that, not the lead
     finished = dt.datetime.fromisoformat(second["finished_at"])
     assert dt.datetime.fromisoformat(leads[(str(steady), "elderly")]["last_confirmed_at"]) == finished
+
+
+async def test_a_run_that_races_an_incremental_lead_evaluates_the_item_again(
+    proxy: httpx.AsyncClient, tokens: Tokens, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The run inserts leads without ON CONFLICT. A lead the incremental path writes while the
+    run's statement is under way makes that statement fail with a unique violation; the item is
+    evaluated again in a fresh savepoint and the run completes with one lead per resident."""
+    await with_compounds(proxy)
+    snapshot = snapshot_with({"elderly": ELDERLY})
+    app = prime(proxy, snapshot)
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: a run and the incremental path never overlap")
+    rid = await add_resident(app, birth=dt.date(1930, 1, 1), hukou_local=True)
+    await add_resident(app, birth=dt.date(1931, 1, 1), hukou_local=True)
+    book = rulebook(snapshot)
+    async with app.state.sessionmaker() as other:
+        # the incremental path's upsert, not yet committed: the run's INSERT waits on it
+        await runs.reevaluate_resident(other, book, rid, local_today())
+        async with app.state.sessionmaker() as session:
+            started, _ = await runs.start_run(session, snapshot, scope="county", actor="t", owner="racer")
+            run_id = started.id or 0
+            await session.commit()
+        execution = asyncio.create_task(runs.execute(app.state.sessionmaker, snapshot, run_id, "racer"))
+        await asyncio.sleep(0.5)
+        assert not execution.done()
+        with caplog.at_level("INFO", logger="doorstep.proxy.discovery"):
+            await other.commit()
+            done = await asyncio.wait_for(execution, 10)
+    assert done is not None and done.status == "completed"
+    assert any("raced an incremental update" in r.getMessage() for r in caplog.records)
+    leads = await _leads(proxy, tokens)
+    assert sorted(x["item_code"] for x in leads) == ["elderly", "elderly"]
+    assert len({x["resident_id"] for x in leads}) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy import Uuid as SaUuid
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,6 +58,10 @@ CASE: Table = ProxyCase.__table__  # type: ignore[attr-defined]
 RUN: Table = DiscoveryRun.__table__  # type: ignore[attr-defined]
 LOCK: Table = DiscoveryLock.__table__  # type: ignore[attr-defined]
 PENDING: Table = DiscoveryPending.__table__  # type: ignore[attr-defined]
+
+logger = logging.getLogger("doorstep.proxy.discovery")
+# A run's diff of one item is retried this many times when it races the incremental path.
+DIFF_ATTEMPTS = 3
 STATE: Table = DiscoveryItemState.__table__  # type: ignore[attr-defined]
 
 LEAD_COLUMNS = (
@@ -198,32 +204,34 @@ def _diff(sql: SqlRule, item_code: str, scope: str) -> Any:
     )
 
 
-def _apply_diff(
-    dialect_insert: Any, diff: Any, item_code: str, scope: str, pass_id: int, now: dt.datetime
-) -> tuple[Any, Any, Any]:
+def _insert_new_leads(src: Any, item_code: str, pass_id: int, at: Any) -> Any:
+    """INSERT the rows of ``src`` (resident_id, community, grid, verdict, missing_mask,
+    fingerprint) as new leads of the item."""
+    return insert(LEAD).from_select(
+        list(LEAD_COLUMNS),
+        select(
+            src.c.resident_id,
+            literal(item_code),
+            src.c.community,
+            src.c.grid,
+            src.c.verdict,
+            literal("new"),
+            src.c.missing_mask,
+            src.c.fingerprint,
+            at,
+            at,
+            literal(pass_id),
+            literal(1),
+        ),
+    )
+
+
+def _apply_diff(diff: Any, item_code: str, pass_id: int, now: dt.datetime) -> tuple[Any, Any, Any]:
     """The three writes of a diff (a CTE or a temporary table): insert, update, obsolete."""
     at = literal(now, UTCDateTime())
-    ins = (
-        dialect_insert(LEAD)
-        .from_select(
-            list(LEAD_COLUMNS),
-            select(
-                diff.c.resident_id,
-                literal(item_code),
-                diff.c.community,
-                diff.c.grid,
-                diff.c.verdict,
-                literal("new"),
-                diff.c.missing_mask,
-                diff.c.fingerprint,
-                at,
-                at,
-                literal(pass_id),
-                literal(1),
-            ).where(diff.c.lead_id.is_(None)),
-        )
-        .on_conflict_do_nothing(index_elements=[LEAD.c.resident_id, LEAD.c.item_code])
-    )
+    # A plain INSERT, not ON CONFLICT: the diff already left out every lead that exists, and
+    # speculative insertion cost a third more per row (see ``_pg_sync`` for the race).
+    ins = _insert_new_leads(select(diff).where(diff.c.lead_id.is_(None)).subquery(), item_code, pass_id, at)
     reopen = (LEAD.c.status == "obsolete") | (
         (LEAD.c.status == "declined") & (LEAD.c.fingerprint != diff.c.fingerprint)
     )
@@ -263,18 +271,7 @@ async def sync_item_leads(
     data-modifying CTEs): the candidates go to a temporary table first."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     if dialect == "postgresql":
-        # the join's hash table holds the item's leads: keep it in memory (this transaction only)
-        await session.execute(text("SET LOCAL work_mem = '64MB'"))
-        diff = _diff(sql, item_code, scope).cte("diff").prefix_with("MATERIALIZED")
-        ins, upd, swp = _apply_diff(pg_insert, diff, item_code, scope, pass_id, now)
-        stmt = select(
-            *(
-                select(func.count()).select_from(dml.returning(LEAD.c.id).cte(name)).scalar_subquery()
-                for name, dml in (("ins", ins), ("upd", upd), ("swp", swp))
-            )
-        )
-        inserted, updated, swept = (await session.execute(stmt)).one()
-        return int(inserted), int(updated), int(swept)
+        return await _pg_sync(session, sql, item_code, scope, pass_id, now)
     # SQLite: the candidates go to a temporary table keyed by resident; each write then joins
     # it through an index (the FULL OUTER JOIN of two subqueries is not planned well there).
     await session.execute(text("DROP TABLE IF EXISTS temp.discovery_cand"))
@@ -293,6 +290,48 @@ async def sync_item_leads(
     finally:
         await session.execute(text("DROP TABLE IF EXISTS temp.discovery_cand"))
     return counts[0], counts[1], counts[2]
+
+
+async def _pg_sync(
+    session: AsyncSession, sql: SqlRule, item_code: str, scope: str, pass_id: int, now: dt.datetime
+) -> tuple[int, int, int]:
+    """PostgreSQL: an item without any lead yet (a county's first fill, a new item) is one
+    INSERT … SELECT of its candidates; otherwise the diff. Both insert without ON CONFLICT: a
+    lead the incremental path commits after the statement's snapshot raises a unique violation,
+    and the item is tried again in a fresh savepoint, whose statement sees that lead."""
+    # the diff's hash join holds the item's leads: keep it in memory (this transaction only)
+    await session.execute(text("SET LOCAL work_mem = '64MB'"))
+    attempt = 1
+    while True:
+        try:
+            async with session.begin_nested():
+                if not await _item_has_leads(session, item_code):
+                    cand = _candidates(sql, item_code, scope).subquery("c")
+                    result = await session.execute(
+                        _insert_new_leads(cand, item_code, pass_id, literal(now, UTCDateTime()))
+                    )
+                    return int(getattr(result, "rowcount", 0) or 0), 0, 0
+                diff = _diff(sql, item_code, scope).cte("diff").prefix_with("MATERIALIZED")
+                stmt = select(
+                    *(
+                        select(func.count()).select_from(dml.returning(LEAD.c.id).cte(name)).scalar_subquery()
+                        for name, dml in zip(
+                            ("ins", "upd", "swp"), _apply_diff(diff, item_code, pass_id, now), strict=True
+                        )
+                    )
+                )
+                inserted, updated, swept = (await session.execute(stmt)).one()
+                return int(inserted), int(updated), int(swept)
+        except IntegrityError:
+            if attempt >= DIFF_ATTEMPTS:
+                raise
+            attempt += 1
+            logger.info("discovery: %s raced an incremental update, evaluating it again", item_code)
+
+
+async def _item_has_leads(session: AsyncSession, item_code: str) -> bool:
+    stmt = select(exists(select(LEAD.c.id).where(LEAD.c.item_code == item_code)))
+    return bool((await session.execute(stmt)).scalar())
 
 
 def _sqlite_writes(cand: Table, item_code: str, scope: str, pass_id: int, now: dt.datetime) -> tuple[Any, Any, Any]:

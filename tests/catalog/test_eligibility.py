@@ -162,3 +162,19 @@ async def test_a_rule_can_be_removed_and_changed(seeded: httpx.AsyncClient, admi
         headers={**admin, "If-Match": resp.headers["etag"]},
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["position"] == "/>="
+
+
+async def test_disability_type_null_means_no_disability_and_leaving_it_out_means_unknown(
+    seeded: httpx.AsyncClient, worker: dict[str, str]
+) -> None:
+    """The vocabulary's "null if none", read exactly as the proxy reads a resident without a
+    disability on record: an explicit null is a known "none", a fact left out is unknown."""
+    item = ["severe-disability-care-subsidy"]
+    none = await _results(seeded, worker, {"hukou_local": True, "disability_type": None}, item)
+    assert none[item[0]]["status"] == "not_eligible"
+    assert none[item[0]]["missing_facts"] == []
+    left_out = await _results(seeded, worker, {"hukou_local": True}, item)
+    assert left_out[item[0]]["status"] == "unknown"
+    assert "disability_grade" in left_out[item[0]]["missing_facts"]
+    type_only = await _results(seeded, worker, {"hukou_local": True, "disability_type": "physical"}, item)
+    assert type_only[item[0]]["missing_facts"] == ["disability_grade"]  # a type without a grade

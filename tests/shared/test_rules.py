@@ -14,7 +14,7 @@ from jsonlogic.operators import operator_registry
 
 from doorstep_shared.rules import RuleError, compile_rule, facts_of, parse, validate
 from doorstep_shared.rules.nodes import Compare, Contains
-from doorstep_shared.rules.vocabulary import FACT_BY_NAME, FACTS
+from doorstep_shared.rules.vocabulary import FACT_BY_NAME, FACTS, NONE_ON_RECORD, with_none_on_record
 
 ELDERLY = {"and": [{">=": [{"var": "age"}, 80]}, {"var": "hukou_local"}]}
 
@@ -328,3 +328,16 @@ def test_unknown_only_when_a_missing_fact_could_change_the_answer(
     else:
         assert outcome.missing and set(outcome.missing) <= dropped
         assert all(FACT_BY_NAME[m] for m in outcome.missing)
+
+
+def test_no_disability_on_record_is_a_known_none_and_a_left_out_fact_stays_unknown() -> None:
+    facts = with_none_on_record({"disability_type": None, "age": 70, "dibao": None})
+    assert facts == {"disability_type": NONE_ON_RECORD, "disability_grade": NONE_ON_RECORD, "age": 70}
+    assert with_none_on_record({"age": 70}) == {"age": 70}
+    assert with_none_on_record({"disability_type": "physical", "disability_grade": None}) == {
+        "disability_type": "physical"
+    }
+    care = compile_rule({"<=": [{"var": "disability_grade"}, 2]})
+    assert care(with_none_on_record({"disability_type": None})).status == "not_eligible"
+    assert care({}).status == "unknown"
+    assert NONE_ON_RECORD != "physical" and not NONE_ON_RECORD <= 2

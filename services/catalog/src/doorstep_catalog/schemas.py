@@ -325,7 +325,9 @@ class ResidentFacts(Input):
     birth_date: dt.date | None = Field(default=None, description="Used for age when age is absent")
     gender: Literal[GENDERS] | None = None  # type: ignore[valid-type]
     hukou_local: bool | None = None
-    disability_type: Literal[DISABILITY_TYPES] | None = None  # type: ignore[valid-type]
+    disability_type: Literal[DISABILITY_TYPES] | None = Field(  # type: ignore[valid-type]
+        default=None, description="null: no disability (known, so the grade is none too); leave out if unknown"
+    )
     disability_grade: int | None = Field(default=None, ge=1, le=4)
     serious_illness: bool | None = None
     living_alone: bool | None = None

@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today
 from doorstep_shared.errors import Invalid
-from doorstep_shared.rules.vocabulary import FACT_BY_NAME
+from doorstep_shared.rules.vocabulary import FACT_BY_NAME, with_none_on_record
 
 from .index import CatalogIndex
 from .schemas import EligibilityRequest, EligibilityResponse, EligibilityResult
@@ -21,7 +21,9 @@ def _age_on(birth: dt.date, today: dt.date) -> int:
 
 async def evaluate(session: AsyncSession, index: CatalogIndex, request: EligibilityRequest) -> EligibilityResponse:
     snap = await index.current(session)
-    facts: dict[str, Any] = request.facts.model_dump(exclude_none=True)
+    # A fact left out is unknown; ``"disability_type": null`` says "no disability" (the
+    # vocabulary's "null if none"), exactly as the proxy reads a resident without one on record.
+    facts: dict[str, Any] = with_none_on_record(request.facts.model_dump(exclude_unset=True))
     birth = facts.pop("birth_date", None)
     if "age" not in facts and birth is not None:
         facts["age"] = max(0, _age_on(birth, local_today()))

@@ -7,8 +7,9 @@ resident then lands on the "needs survey" list instead of being silently exclude
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 FactType = Literal["int", "bool", "enum", "set"]
 
@@ -83,3 +84,45 @@ FACTS: tuple[Fact, ...] = (
 )
 
 FACT_BY_NAME = {f.name: f for f in FACTS}
+
+
+class _NoneOnRecord:
+    """A disability fact of a resident with no disability on record (the vocabulary: "null if
+    none"). It is *known*: it equals nothing, differs from everything, orders with nothing."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+    def __ne__(self, other: object) -> bool:
+        return other is not self
+
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __hash__(self) -> int:
+        return 0x5EED
+
+    def __repr__(self) -> str:
+        return "NONE_ON_RECORD"
+
+
+NONE_ON_RECORD: Any = _NoneOnRecord()
+# Facts where null means "none" once the disability type is known to be null (no disability).
+NONE_WHEN_NO_DISABILITY = frozenset({"disability_type", "disability_grade"})
+
+
+def with_none_on_record(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """``facts`` with "no disability" made explicit: a ``disability_type`` that is given as
+    null is a known none, and so is the grade unless one is given. The proxy applies this to
+    every stored resident; the catalogue's evaluate endpoint to an explicit ``null`` (a fact
+    left out stays unknown). Facts that are None are then dropped (unknown)."""
+    out = dict(facts)
+    if "disability_type" in out and out["disability_type"] is None:
+        out["disability_type"] = NONE_ON_RECORD
+        if out.get("disability_grade") is None:
+            out["disability_grade"] = NONE_ON_RECORD
+    return {k: v for k, v in out.items() if v is not None}

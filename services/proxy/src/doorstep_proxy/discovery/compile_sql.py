@@ -46,7 +46,13 @@ from sqlalchemy import (
 )
 
 from doorstep_shared.rules.nodes import And, Compare, Const, Contains, InValues, Node, Not, Or, Truthy
-from doorstep_shared.rules.vocabulary import FACT_BY_NAME, FACTS
+from doorstep_shared.rules.vocabulary import (
+    FACT_BY_NAME,
+    FACTS,
+    NONE_ON_RECORD,
+    NONE_WHEN_NO_DISABILITY,
+    with_none_on_record,
+)
 
 from ..models import Resident, ResidentBenefit
 
@@ -71,35 +77,6 @@ _OPS: dict[str, Callable[[Any, Any], Any]] = {
     ">": _op.gt,
     ">=": _op.ge,
 }
-
-
-class _NoneOnRecord:
-    """A disability fact of a resident with no disability on record (the vocabulary: "null if
-    none"). It is *known*: it equals nothing, differs from everything, orders with nothing."""
-
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        return other is self
-
-    def __ne__(self, other: object) -> bool:
-        return other is not self
-
-    def __lt__(self, other: object) -> bool:
-        return False
-
-    __le__ = __gt__ = __ge__ = __lt__
-
-    def __hash__(self) -> int:
-        return 0x5EED
-
-    def __repr__(self) -> str:
-        return "NONE_ON_RECORD"
-
-
-NONE_ON_RECORD: Any = _NoneOnRecord()
-# Facts where NULL means "none" when the resident has no disability on record (type NULL).
-NONE_WHEN_NO_DISABILITY = frozenset({"disability_type", "disability_grade"})
 
 
 class NotPushable(ValueError):
@@ -355,13 +332,9 @@ FACT_COLUMNS: tuple[str, ...] = tuple(sorted(COLUMN_FACTS))
 def python_facts(row: Any, benefits: Iterable[str], on: dt.date) -> dict[str, Any]:
     """The rule facts of a resident row (attribute access) on ``on``; None stays unknown."""
     facts: dict[str, Any] = {name: getattr(row, name) for name in FACT_COLUMNS}
-    if row.disability_type is None:
-        facts["disability_type"] = NONE_ON_RECORD
-        if row.disability_grade is None:
-            facts["disability_grade"] = NONE_ON_RECORD
     facts["age"] = age_on(row.birth_date, on)
     facts["benefits"] = frozenset(benefits)
-    return {k: v for k, v in facts.items() if v is not None}
+    return with_none_on_record(facts)
 
 
 def python_fingerprint(node_facts: frozenset[str], members: tuple[str, ...], row: Any, benefits: Iterable[str]) -> str:

@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared import org
 from doorstep_shared.db import UTCDateTime
 from doorstep_shared.tokens import Principal
 
@@ -588,6 +589,13 @@ async def get_lead(
     return result
 
 
+def in_grids(grids: Sequence[str]) -> ColumnElement[bool]:
+    """Leads in these grids, phrased for the (community, grid, id) index: each grid's community
+    (fixed by the organisation) goes first, so a grid list is one index range per grid."""
+    communities = sorted({org.GRID_BY_CODE[g].community for g in grids if g in org.GRID_BY_CODE})
+    return and_(LEAD.c.community.in_(communities), LEAD.c.grid.in_(list(grids)))
+
+
 async def worker_grids(session: AsyncSession, username: str) -> list[str]:
     stmt = select(col(WorkerGrid.grid)).where(col(WorkerGrid.username) == username).order_by(col(WorkerGrid.grid))
     return list((await session.execute(stmt)).scalars().all())
@@ -611,7 +619,7 @@ async def list_leads(
     if community is not None:
         stmt = stmt.where(lead.community == community)
     if grids is not None:
-        stmt = stmt.where(lead.grid.in_(list(grids)))  # type: ignore[attr-defined]
+        stmt = stmt.where(in_grids(grids))
     if item_code is not None:
         stmt = stmt.where(lead.item_code == item_code)
     if statuses:
@@ -645,7 +653,7 @@ async def lead_figures(
     if community is not None:
         stmt = stmt.where(t.c.community == community)
     if grid is not None:
-        stmt = stmt.where(t.c.grid == grid)
+        stmt = stmt.where(in_grids([grid]))
     return [(i, v, s, int(n)) for i, v, s, n in (await session.execute(stmt)).all()]
 
 
@@ -665,8 +673,8 @@ async def missing_counts(
             stmt = stmt.where(LEAD.c.community.in_(sorted(visible)))
             items_stmt = items_stmt.where(LEAD.c.community.in_(sorted(visible)))
         if grids is not None:
-            stmt = stmt.where(LEAD.c.grid.in_(list(grids)))
-            items_stmt = items_stmt.where(LEAD.c.grid.in_(list(grids)))
+            stmt = stmt.where(in_grids(grids))
+            items_stmt = items_stmt.where(in_grids(grids))
         leads, residents = (await session.execute(stmt)).one()
         if leads:
             out[fact] = (int(leads), int(residents), list((await session.execute(items_stmt)).scalars().all()))

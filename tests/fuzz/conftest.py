@@ -3,6 +3,12 @@
 The apps are reached through schemathesis' ASGI transport, which runs their lifespans in its own
 event-loop thread; so these fixtures are synchronous and set up databases with ``asyncio.run``
 in a worker thread (never on the test session's loop).
+
+schemathesis' pytest plugin ends every ASGI lifespan when a test ends, and the next request starts
+it again. The proxy's lifespan makes a new catalogue client each time, with no copy of the
+catalogue and a dead catalogue URL, so the proxy is handed the catalogue anew for every test
+(:func:`fuzz_apps`); primed once per session, every test after the first answered 503
+``catalog_unavailable`` on the catalogue-backed routes.
 """
 
 from __future__ import annotations
@@ -58,10 +64,39 @@ class FuzzApps:
     proxy: FastAPI
     stations: FastAPI
     gateway: FastAPI
+    catalogue: CatalogSnapshot  # the in-process catalogue's export, handed to the proxy
+
+
+def start(app: FastAPI) -> None:
+    """Start an app's lifespan in schemathesis' loop thread (a no-op while it runs)."""
+    with asgi.get_client(cast(Any, app)):
+        pass
+
+
+def export_catalogue(app: FastAPI, tokens: Tokens) -> CatalogSnapshot:
+    """What the proxy would read over HTTP from ``GET /api/v1/catalog/export`` (it cannot reach it here)."""
+    with asgi.get_client(cast(Any, app)) as client:
+        export = client.get(
+            "/api/v1/catalog/export", headers=tokens.headers(None, kind="client", scopes=("catalog:read",))
+        )
+    assert export.status_code == 200, export.text
+    body = export.json()
+    return CatalogSnapshot(
+        revision=int(body.get("revision", 0)),
+        items={raw["code"]: CatalogItem.model_validate(raw) for raw in body["items"]},
+    )
+
+
+@pytest.fixture
+def fuzz_apps(fuzz_world: FuzzApps) -> FuzzApps:
+    """The apps, the proxy running and holding the catalogue for this test (see the module doc)."""
+    start(fuzz_world.proxy)
+    fuzz_world.proxy.state.catalog.prime(fuzz_world.catalogue)
+    return fuzz_world
 
 
 @pytest.fixture(scope="session")
-def fuzz_apps(db_backend: str, tokens: Tokens, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzApps]:
+def fuzz_world(db_backend: str, tokens: Tokens, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzApps]:
     tmp: Path = tmp_path_factory.mktemp(f"fuzz-{db_backend}")
     dbs: dict[str, Database] = {
         name: in_thread(partial(create_database, f"doorstep_{name}", db_backend, tmp))
@@ -80,46 +115,33 @@ def fuzz_apps(db_backend: str, tokens: Tokens, tmp_path_factory: pytest.TempPath
     in_thread(partial(_seed, "doorstep_proxy", dbs["proxy"], cipher=proxy_settings.pii_cipher()))
     in_thread(partial(_seed, "doorstep_stations", dbs["stations"]))
     in_thread(partial(_seed, "doorstep_gateway", dbs["gateway"]))
-    apps = FuzzApps(
-        catalog=create_catalog(CatalogSettings(**conf("catalog")), key_set=tokens.key_set()),
-        proxy=create_proxy(proxy_settings, key_set=tokens.key_set()),
-        stations=create_stations(StationsSettings(**conf("stations"), worker_enabled=False), key_set=tokens.key_set()),
-        gateway=create_gateway(
-            GatewaySettings(
-                **conf("gateway"),
-                catalog_url=DEAD,
-                proxy_url=DEAD,
-                stations_url=DEAD,
-                rate_limit_token="1000000/minute",
-                rate_limit_user="1000000/minute",
-                rate_limit_anonymous="1000000/minute",
-                argon2_time_cost=1,
-                argon2_memory_kib=1024,
-                max_body_bytes=1024 * 1024,
-            ),
-            signing_key=tokens.key,
-        ),
-    )
-    clients = [asgi.get_client(cast(Any, app)) for app in (apps.catalog, apps.proxy, apps.stations, apps.gateway)]
+    catalog = create_catalog(CatalogSettings(**conf("catalog")), key_set=tokens.key_set())
     try:
-        for client in clients:
-            client.__enter__()  # starts the app's lifespan in schemathesis' loop thread
-        # The proxy reads the catalogue over HTTP; hand it the in-process catalogue's export once.
-        export = clients[0].get(
-            "/api/v1/catalog/export", headers=tokens.headers(None, kind="client", scopes=("catalog:read",))
-        )
-        assert export.status_code == 200, export.text
-        body = export.json()
-        apps.proxy.state.catalog.prime(
-            CatalogSnapshot(
-                revision=int(body.get("revision", 0)),
-                items={raw["code"]: CatalogItem.model_validate(raw) for raw in body["items"]},
-            )
+        apps = FuzzApps(
+            catalog=catalog,
+            proxy=create_proxy(proxy_settings, key_set=tokens.key_set()),
+            stations=create_stations(
+                StationsSettings(**conf("stations"), worker_enabled=False), key_set=tokens.key_set()
+            ),
+            gateway=create_gateway(
+                GatewaySettings(
+                    **conf("gateway"),
+                    catalog_url=DEAD,
+                    proxy_url=DEAD,
+                    stations_url=DEAD,
+                    rate_limit_token="1000000/minute",
+                    rate_limit_user="1000000/minute",
+                    rate_limit_anonymous="1000000/minute",
+                    argon2_time_cost=1,
+                    argon2_memory_kib=1024,
+                    max_body_bytes=1024 * 1024,
+                ),
+                signing_key=tokens.key,
+            ),
+            catalogue=export_catalogue(catalog, tokens),
         )
         yield apps
     finally:
-        for client in clients:
-            client.__exit__(None, None, None)
         asgi.shutdown_lifespans()
         for db in dbs.values():
             in_thread(partial(drop_database, db))

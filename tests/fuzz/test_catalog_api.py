@@ -15,14 +15,6 @@ DOC = harness.openapi_of(create_app, CatalogSettings)
 SCHEMA = harness.load(DOC)
 # Findings in code this suite may not change: the catalog owners fix them, then delete the entry
 # (strict xfail: a fixed operation fails here until its entry goes).
-_422_AS_JSON = (
-    "ST105: a bad path/query parameter answers 422 application/problem+json, but the operation documents "
-    "FastAPI's default 422 (application/json, HTTPValidationError): add 422 with the problem schema to responses="
-)
-_UNDOCUMENTED_403 = (
-    "ST103: 403 problem+json (missing_permission audit:read) for a community admin or a worker, but the "
-    "shared audit_router documents only 200/422 (add 401/403 to its responses=)"
-)
 KNOWN_FAILURES: dict[str, str] = {}
 
 

@@ -22,10 +22,6 @@ from .conftest import FuzzApps
 DOC = harness.openapi_of(create_app, GatewaySettings, signing_key=SigningKey.generate("fuzz-doc"))
 SCHEMA = harness.load(DOC)
 # Findings in code this suite may not change: the gateway owner fixes them, then deletes the entry.
-_UNDOCUMENTED_403 = (
-    "ST103: 403 problem+json (missing_permission) for a community admin or a worker, but the operation "
-    "documents no 401/403 (add them to responses=; the {perm} routes document only their success codes)"
-)
 KNOWN_FAILURES: dict[str, str] = {}
 
 

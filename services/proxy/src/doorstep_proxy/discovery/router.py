@@ -133,7 +133,7 @@ async def list_leads(
     response_model=LeadFigures,
     tags=LEADS,
     summary="Lead figures: found, converted, by item",
-    responses=problems(503),
+    responses=problems(422, 503),
 )
 async def lead_figures(
     session: DbSession, principal: LeadReader, catalog: Catalog, community: Code = None, grid: Code = None
@@ -167,7 +167,7 @@ async def coming_due(
     response_model=NeedsSurvey,
     tags=LEADS,
     summary="Undecided because a fact is missing, grouped by the missing fact (the survey to-do list)",
-    responses=problems(503),
+    responses=problems(422, 503),
 )
 async def needs_survey(
     session: DbSession,
@@ -199,7 +199,7 @@ async def get_lead(
     response_model=LeadRead,
     tags=LEADS,
     summary="Mark a lead contacted",
-    responses=problems(404, 409, 412, 422),
+    responses=problems(404, 409, 412, 422, 503),
 )
 async def lead_contacted(
     session: DbSession,
@@ -217,7 +217,7 @@ async def lead_contacted(
     response_model=LeadRead,
     tags=LEADS,
     summary="The resident declined (with the reason); it comes back only if the facts change",
-    responses=problems(404, 409, 412, 422),
+    responses=problems(404, 409, 412, 422, 503),
 )
 async def lead_declined(
     session: DbSession,

@@ -6,18 +6,22 @@ as every Doorstep service. Its routes live under ``/api/v1/catalog/bench/`` so t
 gateway forwards them when its catalog upstream points here.
 
 * ``GET /api/v1/catalog/bench/small`` — small JSON, no storage, no token (the hop's floor).
-* ``GET /api/v1/catalog/bench/orm/{id}`` — token + one row by primary key through the ORM
-  session exactly as the services use it (``DbSession``: SQLModel ``select``, commit at the end).
-* ``GET /api/v1/catalog/bench/core/{id}`` — token + the same row through a prepared SQLAlchemy
-  Core ``select`` on a pooled connection (no session, no ORM objects).
+* ``GET /api/v1/catalog/bench/repository/{id}`` — token + one row by primary key exactly as
+  the services read now: ``DbSession`` (a read-only request's session reads on an AUTOCOMMIT
+  connection and is closed, not committed) and the repository's hot-read pattern, a prepared
+  Core ``select`` of the needed columns, row → response model.
+* ``GET /api/v1/catalog/bench/orm/{id}`` — the same through ``DbSession`` with an ORM entity
+  ``select`` built per request (the services' pattern before).
+* ``GET /api/v1/catalog/bench/orm_tx/{id}`` — the ORM read in a transaction (``WritesOnRead``:
+  BEGIN … COMMIT around it), as every GET ran before read-only sessions.
 * ``GET /api/v1/catalog/bench/core_ac/{id}`` — the same Core read on an AUTOCOMMIT connection
-  (no BEGIN/COMMIT round trips around the one statement).
+  taken straight from the engine (no session): the floor of what SQLAlchemy can do.
 * ``GET /api/v1/catalog/bench/raw/{id}`` — token + the same row through a raw asyncpg pool
   (PostgreSQL only): the baseline of the read-path benchmark.
 
 Environment: ``BENCH_DATABASE_URL`` (SQLAlchemy async URL), ``BENCH_DATABASE_SCHEMA``
 (PostgreSQL schema), ``BENCH_JWKS_FILE`` (public keys), ``BENCH_POOL_SIZE`` (default 10),
-``BENCH_PRE_PING=0`` (turn the shared engine's ``pool_pre_ping`` off, to measure its cost).
+``BENCH_PRE_PING=1`` (turn ``pool_pre_ping`` back on, to measure what it cost).
 Run: ``python -m uvicorn bench.apps.echo:create_app --factory --port N`` from the repo root.
 """
 
@@ -34,11 +38,12 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import bindparam, text
+from sqlalchemy import Row, bindparam, text
 from sqlalchemy import select as core_select
 from sqlmodel import Field, SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.app import DbSession
+from doorstep_shared.app import DbSession, WritesOnRead
 from doorstep_shared.db import UTCDateTime, create_engine, is_sqlite, make_sessionmaker, new_registry
 from doorstep_shared.errors import NotFound, install_error_handlers
 from doorstep_shared.observability import Metrics, RequestContextMiddleware
@@ -77,11 +82,18 @@ class ItemRead(BaseModel):
 
 
 TABLE = BenchItem.__table__  # type: ignore[attr-defined]
+# The repositories' hot-read pattern: built once, the columns the response needs, a bound id.
 CORE_BY_ID = core_select(
     TABLE.c.id, TABLE.c.code, TABLE.c.name, TABLE.c.community, TABLE.c.version, TABLE.c.updated_at
 ).where(TABLE.c.id == bindparam("id"))
 RAW_BY_ID = "SELECT id, code, name, community, version, updated_at FROM bench_item WHERE id = $1"
 ItemId = Annotated[int, PathParam(ge=1, le=2_000_000_000)]
+
+
+async def item_by_id(session: AsyncSession, item_id: int) -> Row[Any] | None:
+    """The repository function: a Core row (no ORM instance, identity map or unit of work)."""
+    row: Row[Any] | None = (await session.execute(CORE_BY_ID, {"id": item_id})).first()
+    return row
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -97,9 +109,9 @@ def create_app() -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(url, schema=schema, pool_size=pool_size)
-        if os.environ.get("BENCH_PRE_PING") == "0":
-            # Measurement only: what the shared engine's pool_pre_ping=True costs per checkout.
-            engine.sync_engine.pool._pre_ping = False
+        if os.environ.get("BENCH_PRE_PING") == "1":
+            # Measurement only: what pool_pre_ping=True (the shared engine's setting before) cost.
+            engine.sync_engine.pool._pre_ping = True
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.verifier = TokenVerifier(KeySet(file=Path(jwks) if jwks else None), issuer=ISSUER, audience=AUDIENCE)
@@ -130,6 +142,13 @@ def create_app() -> FastAPI:
     async def small() -> dict[str, Any]:
         return {"status": "ok", "service": "bench", "items": [1, 2, 3]}
 
+    @app.get("/api/v1/catalog/bench/repository/{item_id}", response_model=ItemRead)
+    async def repository_read(item_id: ItemId, session: DbSession, _: CurrentPrincipal) -> ItemRead:
+        row = await item_by_id(session, item_id)
+        if row is None:
+            raise NotFound("No such item.")
+        return ItemRead.model_validate(row)
+
     @app.get("/api/v1/catalog/bench/orm/{item_id}", response_model=ItemRead)
     async def orm_read(item_id: ItemId, session: DbSession, _: CurrentPrincipal) -> ItemRead:
         item = (await session.exec(select(BenchItem).where(BenchItem.id == item_id))).first()
@@ -137,13 +156,9 @@ def create_app() -> FastAPI:
             raise NotFound("No such item.")
         return ItemRead.model_validate(item)
 
-    @app.get("/api/v1/catalog/bench/core/{item_id}", response_model=ItemRead)
-    async def core_read(item_id: ItemId, request: Request, _: CurrentPrincipal) -> ItemRead:
-        async with request.app.state.engine.connect() as conn:
-            row = (await conn.execute(CORE_BY_ID, {"id": item_id})).first()
-        if row is None:
-            raise NotFound("No such item.")
-        return ItemRead.model_validate(row._mapping)
+    @app.get("/api/v1/catalog/bench/orm_tx/{item_id}", response_model=ItemRead, dependencies=[WritesOnRead])
+    async def orm_transaction_read(item_id: ItemId, session: DbSession, _: CurrentPrincipal) -> ItemRead:
+        return await orm_read(item_id, session, _)
 
     @app.get("/api/v1/catalog/bench/core_ac/{item_id}", response_model=ItemRead)
     async def core_autocommit_read(item_id: ItemId, request: Request, _: CurrentPrincipal) -> ItemRead:

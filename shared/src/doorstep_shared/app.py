@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .config import ServiceSettings
-from .db import create_engine, make_sessionmaker, mark_write_intent, ping, session_scope, sqlite_write_intent
+from .db import create_engine, make_sessionmaker, mark_write_intent, ping, session_scope, write_intent
 from .errors import PROBLEM_JSON, install_error_handlers
 from .migrations import current_revision, head_revision, known_revisions
 from .observability import Metrics, RequestContextMiddleware, configure_logging
@@ -29,15 +29,15 @@ Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     # Restored afterwards: in-process callers (tests, ASGI transports) share one context.
-    token = sqlite_write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+    token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
     try:
         async with session_scope(factory) as session:
             yield session
     finally:
         try:
-            sqlite_write_intent.reset(token)
+            write_intent.reset(token)
         except ValueError:  # exited in another context: fall back to the default
-            sqlite_write_intent.set(True)
+            write_intent.set(True)
 
 
 # The request's session: committed when the handler returns, before the response is sent.
@@ -45,8 +45,9 @@ DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 
 
 async def writes_on_read(session: DbSession) -> None:
-    """For a GET that writes (e.g. a read-your-writes refresh): take the SQLite write lock up
-    front. Depends on the session so that it runs after the session dependency's own default."""
+    """For a GET that writes (e.g. a read-your-writes refresh): one transaction from the first
+    statement (PostgreSQL), the write lock taken up front (SQLite). Depends on the session so
+    that it runs after the session dependency's own default."""
     mark_write_intent(True)
 
 

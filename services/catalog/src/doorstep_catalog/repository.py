@@ -17,8 +17,14 @@ from .models import Briefing, BriefingAttendee, CatalogState, Category, Item, It
 # ---------------------------------------------------------------- revision counter
 
 
+# Every catalogue read starts with this: a Core select of the two columns, built once (no ORM
+# entity, no per-request statement construction; the compiled form is cached by SQLAlchemy).
+_STATE = CatalogState.__table__  # type: ignore[attr-defined]
+_REVISION = select(_STATE.c.epoch, _STATE.c.revision)
+
+
 async def catalog_revision(session: AsyncSession) -> tuple[str, int]:
-    row = (await session.exec(select(CatalogState.epoch, CatalogState.revision))).first()
+    row = (await session.exec(_REVISION)).first()
     return (row[0], row[1]) if row else ("", 0)
 
 

@@ -4,6 +4,11 @@
 
 Starts the echo service and the gateway (the gateway under pyinstrument), loads the gateway
 with wrk (or bench/loadgen.py) and prints pyinstrument's text profile of the gateway process.
+
+Both profilers time by the wall clock: a ``transport.write`` that wakes another process on a
+busy machine absorbs the time until the gateway is scheduled again, so system calls look far
+dearer than the CPU they use (``perf`` on this machine: ~16 % of the gateway's CPU is kernel).
+Compare Python functions with each other, and CPU per request with bench/run.py.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import common
-from bench.run import Context, Plan, echo_server, gateway_server
+from bench.run import Context, Plan, echo_server, gateway_server, launcher_options
 
 
 def main() -> int:
@@ -34,6 +39,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="doorstep-profile-"))
     ctx = Context(Plan.of(True), tmp, force_loadgen=False)
     service = echo_server(ctx, "service", f"sqlite+aiosqlite:///{tmp / 'p.db'}", None)
+    service.cmd += launcher_options()
     gateway = gateway_server(ctx, {"catalog": service.url})
     out = tmp / "profile.txt"
     if args.cprofile:

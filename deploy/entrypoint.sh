@@ -53,6 +53,7 @@ serve() {
     exec uvicorn "$module" --factory \
         --host 0.0.0.0 --port "$port" \
         --no-access-log --no-server-header \
+        --http doorstep_shared.launcher:CoalescingHttpToolsProtocol \
         --timeout-graceful-shutdown 20 \
         "$@"
 }

@@ -569,6 +569,8 @@ def test_entrypoint_serves_each_app_with_its_factory_on_its_own_port(stub_bin: P
         port,
         "--no-access-log",
         "--no-server-header",
+        "--http",
+        "doorstep_shared.launcher:CoalescingHttpToolsProtocol",  # as `make run` starts them
         "--timeout-graceful-shutdown",
         "20",
     ]

@@ -9,9 +9,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 from fastapi import FastAPI
+from limits import parse
 
 from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.main import create_app
+from doorstep_gateway.ratelimit import LocalLimiter
 
 from ..support import Tokens, client_for, running
 
@@ -41,7 +43,8 @@ async def test_token_endpoint_is_limited_per_ip_with_retry_after(tokens: Tokens,
             codes.append(resp.status_code)
         assert codes == [400, 400, 400, 429]
         assert resp.headers["content-type"] == "application/problem+json"
-        assert 1 <= int(resp.headers["retry-after"]) <= 60
+        # Sliding window: this minute's hits keep counting (fading) through the next minute.
+        assert 1 <= int(resp.headers["retry-after"]) <= 120
 
 
 async def test_each_principal_has_its_own_budget_and_clients_their_quota(tokens: Tokens, tmp_path: object) -> None:
@@ -76,3 +79,30 @@ async def test_two_gateway_replicas_share_counters_through_redis(tokens: Tokens,
         clients = [await stack.enter_async_context(client_for(app)) for app in apps]
         codes = [(await clients[i % 2].get("/api/v1/auth/me", headers=headers)).status_code for i in range(4)]
         assert codes == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize("start", [0.0, 30.0, 59.5])
+async def test_local_limiter_slides_and_its_retry_after_is_when_a_request_passes_again(start: float) -> None:
+    now = [1_000_000 * 60 + start]
+    limiter = LocalLimiter(clock=lambda: now[0])
+    item = parse("3/minute")
+    assert [await limiter.hit(item, "user:a") for _ in range(4)] == [True, True, True, False]
+    assert await limiter.hit(item, "user:b")  # keys are independent
+    wait = await limiter.retry_after(item, "user:a")
+    now[0] += wait - 1
+    assert not await limiter.hit(item, "user:a")
+    now[0] += 1
+    assert await limiter.hit(item, "user:a")
+    now[0] += 120  # both windows passed: the full budget again
+    assert [await limiter.hit(item, "user:a") for _ in range(4)] == [True, True, True, False]
+
+
+async def test_local_limiter_forgets_idle_keys() -> None:
+    now = [0.0]
+    limiter = LocalLimiter(clock=lambda: now[0])
+    item = parse("10/minute")
+    for i in range(100):
+        await limiter.hit(item, f"ip:10.0.0.{i}")
+    now[0] += 3600
+    await limiter.hit(item, "ip:10.0.1.1")
+    assert len(limiter._windows) == 1

@@ -34,7 +34,7 @@ from .config import GatewaySettings, get_settings
 from .models import audit
 from .open311 import router as open311_router
 from .openapi_merge import MergedOpenAPI
-from .ratelimit import RateLimitMiddleware, make_storage
+from .ratelimit import RateLimitMiddleware, make_limiter
 from .reports import dashboard_router
 from .reports import router as reports_router
 from .router import auth_router, directory_router, wellknown_router
@@ -97,7 +97,7 @@ def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningK
         (
             RateLimitMiddleware,
             {
-                "storage": make_storage(settings.redis_url),
+                "limiter": make_limiter(settings.redis_url),
                 "verifier_of": lambda: holder["app"].state.verifier,
                 "token_limit": settings.rate_limit_token,
                 "user_limit": settings.rate_limit_user,

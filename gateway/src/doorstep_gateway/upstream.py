@@ -1,8 +1,9 @@
 """Forwarding to the services: pure ASGI, one pooled aiohttp session per service, bytes passed through.
 
 ``/api/v1/<service>/...`` goes to that service unchanged; anything else falls through to the
-gateway's own routes. The bearer token is checked here first (cached per token), so a bad one
-costs the service nothing; the service checks it again itself.
+gateway's own routes. The bearer token is checked before forwarding (the rate limiter in front
+has usually verified it already, cached per token), so a bad one costs the service nothing; the
+service checks it again itself.
 
 The hot path talks to aiohttp directly: httpx's default transport (httpcore on anyio) cost
 ~2,500 µs of CPU per proxied request here and grows with concurrency; aiohttp costs a small
@@ -17,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 import httpx
@@ -180,7 +182,7 @@ class UpstreamRouter:
             if name not in HOP_BY_HOP:
                 headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
-        problem = await self._authenticate(authorization)
+        problem = await self._authenticate(authorization, scope.get("state"))
         if problem is not None:
             await problem(scope, receive, send)
             return
@@ -257,7 +259,7 @@ class UpstreamRouter:
 
     @staticmethod
     async def _relay(response: aiohttp.ClientResponse, send: Send) -> None:
-        out_headers = [(k.lower(), v) for k, v in response.raw_headers if k.lower() not in _RESPONSE_SKIP]
+        out_headers = [(name, v) for k, v in response.raw_headers if (name := k.lower()) not in _RESPONSE_SKIP]
         length = response.content_length
         if length is not None and length <= _BUFFER_LIMIT:
             body = await response.read()
@@ -269,7 +271,9 @@ class UpstreamRouter:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _authenticate(self, authorization: bytes | None) -> Response | None:
+    async def _authenticate(self, authorization: bytes | None, state: dict[str, Any] | None) -> Response | None:
+        """401 unless the bearer token is valid; the rate limiter in front usually checked it
+        already and left its verdict in the request state."""
         if authorization is None or authorization[:7].lower() != b"bearer ":
             return problem_response(
                 401,
@@ -277,12 +281,17 @@ class UpstreamRouter:
                 "A bearer token is required.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        verifier: TokenVerifier = self.verifier_of()
-        try:
-            await verifier.verify(authorization[7:].decode("latin-1").strip())
-        except Unauthorized as exc:
-            return problem_response(401, exc.code, exc.detail, headers=exc.headers)
-        return None
+        if state is not None and "principal" in state:
+            return None
+        error: Unauthorized | None = state.get("token_error") if state is not None else None
+        if error is None:
+            verifier: TokenVerifier = self.verifier_of()
+            try:
+                await verifier.verify(authorization[7:].decode("latin-1").strip())
+                return None
+            except Unauthorized as exc:
+                error = exc
+        return problem_response(401, error.code, error.detail, headers=error.headers)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

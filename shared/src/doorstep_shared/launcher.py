@@ -16,6 +16,8 @@ import sys
 import time
 from typing import Any
 
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
 from . import migrations
 
 APPS = ["gateway", "catalog", "proxy", "stations"]
@@ -29,6 +31,59 @@ DEMO_LOGINS = [
     ("shuxiang.keeper", "station keeper, 书香华府党群驿站"),
     ("county.auditor", "auditor (read + audit log)"),
 ]
+
+
+# uvicorn's ``--http`` for every app: httptools with the response head and body in one send().
+HTTP_PROTOCOL = "doorstep_shared.launcher:CoalescingHttpToolsProtocol"
+_HOLD_AT_MOST = 16 * 1024  # bytes; larger writes go out at once, so flow control sees them
+
+
+class _CoalescingTransport:
+    """Holds one small write until the next write or the end of this event-loop turn.
+
+    uvicorn writes a response's head and its body in two ``transport.write`` calls, so a small
+    answer costs two ``send()`` system calls and wakes the reader twice (on loopback the
+    reader's TCP work is charged to the writer). Joined, it is one. At most one small chunk is
+    held, never past the current turn of the loop, so nothing waits and buffering is bounded.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.write(held + data)
+        elif len(data) <= _HOLD_AT_MOST:
+            self._held = bytes(data)
+            self._loop.call_soon(self._flush)
+        else:
+            self._transport.write(data)
+
+    def writelines(self, chunks: Any) -> None:
+        self.write(b"".join(chunks))  # after anything held, never around it
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol writing through a :class:`_CoalescingTransport`."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(_CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
 
 
 def settings_of(app: str) -> Any:
@@ -87,6 +142,9 @@ def start(app: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         "--port",
         str(s.port),
         "--no-access-log",
+        "--no-server-header",
+        "--http",
+        HTTP_PROTOCOL,
         "--timeout-graceful-shutdown",
         "10",
     ]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from typing import Any
 
 from prometheus_client import (
@@ -77,8 +78,26 @@ SECURITY_HEADERS = (
 )
 
 
-def new_request_id() -> str:
-    return uuid.uuid4().hex
+class _RequestIds:
+    """32 hex digits: a random prefix per process, then a counter.
+
+    ``uuid4()`` reads the OS's randomness (a system call) on every request; ids only need to be
+    unique, not unguessable. A forked child draws its own prefix.
+    """
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.prefix = os.urandom(10).hex()
+        self.counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFFFFFFFFFF:012x}"
+
+
+new_request_id = _RequestIds()
+os.register_at_fork(after_in_child=new_request_id.reseed)
 
 
 class RequestContextMiddleware:
@@ -113,9 +132,12 @@ class RequestContextMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder[0] = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
-                headers.append((b"x-request-id", raw_id))
-                present = {k.lower() for k, _ in headers}
+                headers = [(b"x-request-id", raw_id)]
+                present = set()
+                for name, value in message.get("headers", ()):
+                    if name != b"x-request-id":
+                        headers.append((name, value))
+                        present.add(name.lower())
                 headers.extend(h for h in self.security_headers if h[0] not in present)
                 if b"cache-control" not in present:
                     # Responses may carry personal data: shared phones must not keep them.

@@ -198,3 +198,11 @@ async def test_a_body_over_the_limit_is_413_without_reaching_the_service(
     resp = await gateway.post("/api/v1/catalog/x", headers=tokens.headers(), content=b"x" * 5000)
     assert resp.status_code == 413
     assert upstream.seen == []
+
+
+async def test_without_the_rate_limiter_in_front_the_router_checks_the_token_itself(
+    gateway: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    resp = await gateway.get("/api/v1/catalog/items", headers={"Authorization": "Bearer not.a.jwt"})
+    assert resp.status_code == 401 and resp.json()["code"] == "invalid_token"
+    assert not upstream.seen

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,9 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) 
 
 def system_env(tmp: Path, ports: dict[str, int], backend: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
+    # One random suffix per run, shared by its apps: the temp dir's name is the same in every run
+    # while the PII keys are not, so runs of several checkouts must never share a schema.
+    run = uuid.uuid4().hex[:8]
     env["DOORSTEP_DEMO_PASSWORD"] = PASSWORD
     gateway = f"http://127.0.0.1:{ports['gateway']}"
     for app in APPS:
@@ -95,7 +99,7 @@ def system_env(tmp: Path, ports: dict[str, int], backend: str) -> dict[str, str]
         env[prefix + "JWKS_URL"] = f"{gateway}/.well-known/jwks.json"
         if backend == "postgresql":
             env[prefix + "DATABASE_URL"] = PG_URL
-            env[prefix + "DATABASE_SCHEMA"] = f"e2e_{app}_{tmp.name[-8:]}".lower().replace("-", "_")
+            env[prefix + "DATABASE_SCHEMA"] = f"e2e_{app}_{run}"
         if app != "gateway":
             env[f"DOORSTEP_GATEWAY_{app.upper()}_URL"] = f"http://127.0.0.1:{ports[app]}"
     env["DOORSTEP_PROXY_CATALOG_URL"] = f"http://127.0.0.1:{ports['catalog']}"
@@ -111,30 +115,31 @@ def system(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     tmp = tmp_path_factory.mktemp(f"e2e-{db_backend}")
     ports = {app: free_port() for app in APPS}
     system = System(system_env(tmp, ports, db_backend), ports, tmp)
-    seed = subprocess.run(
-        [sys.executable, "-m", "doorstep_shared.launcher", "--seed-only"],
-        env=system.env,
-        capture_output=True,
-        timeout=300,
-    )
-    assert seed.returncode == 0, seed.stderr.decode()[-3000:]
-    try:
+    try:  # from the seed on: a failed seed has already made this run's schemas
+        seed = subprocess.run(
+            [sys.executable, "-m", "doorstep_shared.launcher", "--seed-only"],
+            env=system.env,
+            capture_output=True,
+            timeout=300,
+        )
+        assert seed.returncode == 0, seed.stderr.decode()[-3000:]
         for app in APPS:
             system.start(app, wait=False)
         for app in APPS:
             wait_healthy(system.url(app), system.procs[app])
         yield system
     finally:
-        for app in list(system.procs):
+        for app, proc in list(system.procs.items()):
             try:
                 system.stop(app)
             except subprocess.TimeoutExpired:
-                system.procs.get(app) and system.procs[app].kill()
+                proc.kill()  # stop() has already forgotten it
         if db_backend == "postgresql":
             _drop_schemas(system.env)
 
 
 def _drop_schemas(env: dict[str, str]) -> None:
+    """Drop exactly this run's schemas (the ones named in its env), never another run's."""
     import asyncio
 
     from sqlalchemy import text

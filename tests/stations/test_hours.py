@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import httpx
 from fastapi import FastAPI
@@ -176,3 +177,53 @@ def test_closed_window_cuts_a_day_and_next_opening_skips_closed_days() -> None:
     assert not state.open_now
     assert state.next_opens_at == local(2026, 12, 4, 9)
     assert h.state_at(h.Schedule([], []), local(2026, 12, 1, 9)).next_opens_at is None
+
+
+def _documented_pattern(app: FastAPI, model: str, field: str) -> str:
+    return str(app.openapi()["components"]["schemas"][model]["properties"][field]["pattern"])
+
+
+async def test_hours_are_local_times_read_back_as_documented(
+    stations: httpx.AsyncClient, stations_app: FastAPI, tokens: Tokens
+) -> None:
+    await seed_demo(stations_app)
+    hk = keeper(tokens)
+    r = await stations.post(
+        f"{API}/shuxiang/hours/rules", headers=hk, json={"weekdays": [6], "opens": "09:30", "closes": "10:15:30"}
+    )
+    assert r.status_code == 201, r.text
+    pattern = _documented_pattern(stations_app, "HoursRuleRead", "opens")
+    assert pattern == _documented_pattern(stations_app, "Window", "closes")
+    assert [(rule["opens"], rule["closes"]) for rule in r.json()] == [("09:30:00", "10:15:30")]
+    r = await stations.get(f"{API}/shuxiang/hours", headers=hk, params={"at": "2026-12-06T10:00:00+08:00"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    times = [t for rule in body["rules"] for t in (rule["opens"], rule["closes"])]
+    times += [t for day in body["week"] for w in day["windows"] for t in (w["opens"], w["closes"])]
+    assert "09:30:00" in times
+    assert all(re.fullmatch(pattern, t) for t in times), times
+
+
+async def test_hours_with_an_offset_or_off_the_pattern_are_422_naming_the_field(
+    stations: httpx.AsyncClient, stations_app: FastAPI, tokens: Tokens
+) -> None:
+    await seed_demo(stations_app)
+    hk = keeper(tokens)
+    for opens in ("09:30+08:00", "09:30Z", "9:30", "09:30:00.1234567", 34200):
+        r = await stations.post(
+            f"{API}/shuxiang/hours/rules", headers=hk, json={"weekdays": [6], "opens": opens, "closes": "11:00"}
+        )
+        assert r.status_code == 422, (opens, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == ["body.opens"], opens
+    r = await stations.post(
+        f"{API}/shuxiang/hours/exceptions",
+        headers=hk,
+        json={
+            "kind": "open",
+            "start_date": "2026-12-05",
+            "end_date": "2026-12-05",
+            "opens": "09:00",
+            "closes": "11:00+08:00",
+        },
+    )
+    assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["body.closes"]

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -199,6 +200,18 @@ def _sqlstate(exc: Exception) -> str:
     return ""
 
 
+def _is_undecodable_body(exc: StarletteHTTPException) -> bool:
+    """Whether a 400 means "the body could not be decoded at all".
+
+    Two ways: FastAPI's own 400 for a body it cannot read (e.g. JSON that is not UTF-8), and
+    Starlette's 400 for broken multipart or form data, raised by ``Request.form()`` while it
+    handles the parser's ``MultiPartException`` (so that exception is the 400's ``__context__``).
+    """
+    if exc.status_code != 400:
+        return False
+    return exc.detail == _FASTAPI_BODY_PARSE_ERROR or isinstance(exc.__context__, MultiPartException)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render every error of the app as problem+json; a bug is a bare 500 without a trace."""
 
@@ -225,9 +238,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_PARSE_ERROR:
-            # A body FastAPI cannot decode (not UTF-8, broken form data) is invalid input like
-            # malformed JSON: the same documented 422 naming the body, not an undocumented 400.
+        if _is_undecodable_body(exc):
+            # Invalid input like malformed JSON: the same documented 422 naming the body, not an
+            # undocumented 400 (see _is_undecodable_body for the two ways it arrives here).
             return problem_response(
                 422,
                 "validation_failed",

@@ -95,6 +95,26 @@ async def test_my_day_orders_by_compound_and_building_with_masked_residents_and_
     assert foreign.status_code == 404
 
 
+async def test_a_visit_window_with_an_offset_is_422_naming_the_field(cases: httpx.AsyncClient, tokens: Tokens) -> None:
+    """Windows are times on the community's clock (documented HH:MM[:SS]): an offset is refused,
+    on create and on update alike, rather than silently dropped or compared with naive times."""
+    h = worker(tokens)
+    resident = await new_resident(cases, h)
+    case = await new_case(cases, h, resident["id"])
+    visit = {"case_ids": [case["id"]], "planned_date": local_today().isoformat()}
+    resp = await cases.post(f"{BASE}/visits", json={**visit, "window_start": "09:30+08:00"}, headers=h)
+    assert resp.status_code == 422, resp.text
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in resp.json()["errors"]] == ["body.window_start"]
+    made = await cases.post(f"{BASE}/visits", json={**visit, "window_start": "09:30"}, headers=h)
+    assert made.status_code == 201, made.text
+    assert made.json()["window_start"] == "09:30:00"
+    url = f"{BASE}/visits/{made.json()['id']}"
+    etag = made.headers["etag"]
+    resp = await cases.patch(url, json={"window_end": "10:30Z"}, headers={**h, "If-Match": etag})
+    assert resp.status_code == 422 and [e["field"] for e in resp.json()["errors"]] == ["body.window_end"]
+
+
 async def test_visit_updates_need_a_fresh_etag(cases: httpx.AsyncClient, tokens: Tokens) -> None:
     h = worker(tokens)
     r = await new_resident(cases, h)

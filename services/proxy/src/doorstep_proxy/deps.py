@@ -14,6 +14,8 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.security import require
 from doorstep_shared.tokens import Principal
 
+from .catalog_client import CatalogClient
+
 
 class Problem(BaseModel):
     """RFC 9457 problem details (extra members such as ``errors`` or ``existing`` may follow)."""
@@ -34,12 +36,21 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return dict.fromkeys((401, 403, *statuses), PROBLEM)
 
 
-def get_cipher(request: Request) -> PiiCipher:
+async def get_cipher(request: Request) -> PiiCipher:
     cipher: PiiCipher = request.app.state.pii
     return cipher
 
 
 Cipher = Annotated[PiiCipher, Depends(get_cipher)]
+
+
+async def get_catalog(request: Request) -> CatalogClient:
+    """The app's one catalogue client (its copy of the catalogue lives there)."""
+    catalog: CatalogClient = request.app.state.catalog
+    return catalog
+
+
+Catalog = Annotated[CatalogClient, Depends(get_catalog)]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="The ETag you read; stale → 412"),
@@ -63,7 +74,7 @@ class FiguresScope:
     period_to: dt.date | None
 
 
-def figures_scope(
+async def figures_scope(
     community: Annotated[str | None, Query(max_length=64)] = None,
     grid: Annotated[str | None, Query(max_length=64)] = None,
     period_from: Annotated[dt.date | None, Query(alias="from")] = None,

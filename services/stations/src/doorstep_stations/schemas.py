@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from doorstep_shared.types import LocalTime
+
 from .models import BookingStatus, ExceptionKind, ServiceKind, SessionStatus, TicketStatus
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -116,8 +118,8 @@ class HoursRuleCreate(_Input):
 
     service_code: Code | None = None
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1, max_length=7)
-    opens: dt.time
-    closes: dt.time
+    opens: LocalTime
+    closes: LocalTime
     effective_from: Day | None = None
     effective_to: Day | None = None
 
@@ -126,8 +128,8 @@ class HoursRuleRead(BaseModel):
     id: int
     service_code: str | None
     weekday: int
-    opens: dt.time
-    closes: dt.time
+    opens: LocalTime
+    closes: LocalTime
     effective_from: dt.date | None
     effective_to: dt.date | None
 
@@ -139,8 +141,8 @@ class HoursExceptionCreate(_Input):
     kind: ExceptionKind
     start_date: Day
     end_date: Day
-    opens: dt.time | None = None
-    closes: dt.time | None = None
+    opens: LocalTime | None = None
+    closes: LocalTime | None = None
     reason: str = Field("", max_length=200)
 
 
@@ -150,8 +152,8 @@ class HoursExceptionRead(BaseModel):
     kind: ExceptionKind
     start_date: dt.date
     end_date: dt.date
-    opens: dt.time | None
-    closes: dt.time | None
+    opens: LocalTime | None
+    closes: LocalTime | None
     reason: str
 
 
@@ -164,8 +166,8 @@ class OpenStateRead(BaseModel):
 
 
 class Window(BaseModel):
-    opens: dt.time
-    closes: dt.time
+    opens: LocalTime
+    closes: LocalTime
 
 
 class DayHours(BaseModel):

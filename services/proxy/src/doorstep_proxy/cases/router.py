@@ -15,8 +15,7 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from ..catalog_client import CatalogClient
-from ..deps import Cipher, FiguresQuery, FiguresReader, IfMatch, problems
+from ..deps import Catalog, Cipher, FiguresQuery, FiguresReader, IfMatch, problems
 from ..schemas import Code
 from ..schemas_work import Username
 from . import figures as case_figures
@@ -50,14 +49,6 @@ CasesReader = Annotated[Principal, Depends(require(Permission.CASES_READ))]
 CasesWriter = Annotated[Principal, Depends(require(Permission.CASES_WRITE))]
 SyncReader = Annotated[Principal, Depends(require(Permission.SYNC_READ))]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified (If-None-Match)"}}
-
-
-def get_catalog(request: Request) -> CatalogClient:
-    catalog: CatalogClient = request.app.state.catalog
-    return catalog
-
-
-Catalog = Annotated[CatalogClient, Depends(get_catalog)]
 
 
 async def _case_out(session: DbSession, case: ProxyCase, cipher: Cipher, response: Response) -> CaseRead:

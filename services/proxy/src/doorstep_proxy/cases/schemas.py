@@ -6,7 +6,9 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, StringConstraints, WithJsonSchema, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+
+from doorstep_shared.types import LocalTime
 
 from ..schemas import Code, HouseholdRead, Input, ResidentRead
 from ..schemas_work import DemandRead, Username
@@ -28,29 +30,6 @@ Outcome = Literal["done", "nobody_home", "come_back"]
 VisitStatus = Literal["planned", "checked_in", "done", "nobody_home", "come_back"]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=500)]
-
-
-def _wall_clock(value: dt.time) -> dt.time:
-    """A visit window is a time on the community's clock: an offset would be stored nowhere."""
-    if value.tzinfo is not None:
-        raise ValueError("must be a local time without an offset, e.g. 09:30")
-    return value
-
-
-# Documented as what it is, HH:MM[:SS[.ffffff]] on the local clock: JSON Schema's format "time"
-# is RFC 3339's full-time, which requires an offset, so "09:30:00" would not conform to it.
-LocalTime = Annotated[
-    dt.time,
-    AfterValidator(_wall_clock),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
-            "description": "Local time (Asia/Shanghai), HH:MM or HH:MM:SS, without an offset",
-            "examples": ["09:30"],
-        }
-    ),
-]
 
 
 # --- cases --------------------------------------------------------------------------------

@@ -19,8 +19,7 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from ..catalog_client import CatalogClient
-from ..deps import IfMatch, problems
+from ..deps import Catalog, IfMatch, problems
 from . import runs
 from . import service as svc
 from .schemas import (
@@ -60,12 +59,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)], lifespan=lifespan)
 
 
-def get_catalog(request: Request) -> CatalogClient:
-    catalog: CatalogClient = request.app.state.catalog
-    return catalog
-
-
-Catalog = Annotated[CatalogClient, Depends(get_catalog)]
 LeadReader = Annotated[Principal, Depends(require(Permission.LEADS_READ))]
 LeadWriter = Annotated[Principal, Depends(require(Permission.LEADS_WRITE))]
 Converter = Annotated[Principal, Depends(require(Permission.LEADS_WRITE, Permission.CASES_WRITE))]

@@ -16,7 +16,7 @@ TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, scheme_name="OAuth2", auto_error=False)
 
 
-def get_verifier(request: Request) -> TokenVerifier:
+async def get_verifier(request: Request) -> TokenVerifier:
     verifier: TokenVerifier = request.app.state.verifier
     return verifier
 

@@ -955,13 +955,17 @@ def _owner_filter(principal: Principal) -> str | None:
     return None if principal.has(Permission.WEBHOOKS_MANAGE) else principal.subject
 
 
+async def _request_time() -> dt.datetime:
+    return utcnow()
+
+
 def webhooks_router(
     prefix: str,
     *,
     hooks: Webhooks,
-    get_box: Callable[..., SecretBox],
-    get_config: Callable[..., WebhookConfig],
-    get_now: Callable[..., dt.datetime] = utcnow,
+    get_box: Callable[..., SecretBox | Awaitable[SecretBox]],
+    get_config: Callable[..., WebhookConfig | Awaitable[WebhookConfig]],
+    get_now: Callable[..., dt.datetime | Awaitable[dt.datetime]] = _request_time,
     tags: Sequence[str] = ("webhooks",),
 ) -> APIRouter:
     """The subscription routes, mounted under ``prefix`` (e.g. ``/api/v1/stations/webhooks``).

@@ -58,7 +58,7 @@ IfMatch = Annotated[str | None, Header(max_length=200, description="The ETag you
 CACHE = "private, no-cache"
 
 
-def get_index(request: Request) -> CatalogIndex:
+async def get_index(request: Request) -> CatalogIndex:
     index: CatalogIndex = request.app.state.catalog_index
     return index
 

@@ -55,7 +55,7 @@ WEBHOOKS_PREFIX = "/api/v1/proxy/webhooks"
 logger = logging.getLogger("doorstep.proxy")
 
 
-def get_webhook_config(request: Request) -> WebhookConfig:
+async def get_webhook_config(request: Request) -> WebhookConfig:
     config: WebhookConfig = request.app.state.webhook_config
     return config
 

@@ -14,17 +14,17 @@ from doorstep_shared.webhooks import WebhookConfig
 from .config import StationsSettings
 
 
-def get_cipher(request: Request) -> PiiCipher:
+async def get_cipher(request: Request) -> PiiCipher:
     cipher: PiiCipher = request.app.state.cipher
     return cipher
 
 
-def get_stations_settings(request: Request) -> StationsSettings:
+async def get_stations_settings(request: Request) -> StationsSettings:
     settings: StationsSettings = request.app.state.settings
     return settings
 
 
-def now() -> dt.datetime:
+async def now() -> dt.datetime:
     return utcnow()
 
 
@@ -62,6 +62,6 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
-def get_webhook_config(request: Request) -> WebhookConfig:
+async def get_webhook_config(request: Request) -> WebhookConfig:
     config: WebhookConfig = request.app.state.webhook_config
     return config

@@ -9,11 +9,13 @@ postgresql+asyncpg://postgres@127.0.0.1:5432/test; a throw-away schema, dropped 
 
   (a) the compiled full run (per item one set-based diff of the rule's candidates — rule +
       received benefit + open case in the WHERE — against the item's leads: insert new, update
-      what differs, obsolete what no longer holds), first run and re-run, in a child process so
-      its peak RSS is its own — once at a quarter of the register and once at the full register
-      (memory must stay flat);
-  (b) a naive baseline: load every resident, benefit and open case, interpret each item's JSON
-      rule per resident with a tree-walking (three-valued) interpreter, insert the leads
+      what differs, obsolete what no longer holds; an item without leads is one INSERT … SELECT),
+      first fill (empty lead table) and re-run, in a child process so its peak RSS is its own —
+      once at a quarter of the register and once at the full register (memory must stay flat);
+  (b) two naive baselines: load every resident, benefit and open case, interpret each item's
+      JSON rule per resident with a tree-walking (three-valued) interpreter, then either insert
+      the leads into an empty table (naive first fill) or load the existing leads, compare in
+      Python and write the differences (naive re-run)
       (``--naive-residents N``: over the first N residents only, then extrapolated linearly to
       the register — the output says so);
   (c) the incremental path: re-evaluate one resident (compiled closures), median and p95.
@@ -42,7 +44,7 @@ from doorstep_catalog import seed as catalog_seed
 from doorstep_proxy.cases.models import ProxyCase
 from doorstep_proxy.catalog_client import CatalogItem, CatalogSnapshot
 from doorstep_proxy.discovery import runs
-from doorstep_proxy.discovery.models import DiscoveryLead
+from doorstep_proxy.discovery.models import DiscoveryItemState, DiscoveryLead, DiscoveryRun
 from doorstep_proxy.discovery.rulebook import rulebook
 from doorstep_proxy.models import Compound, Resident, ResidentBenefit, metadata
 from doorstep_shared import org
@@ -53,6 +55,8 @@ RESIDENT = Resident.__table__  # type: ignore[attr-defined]
 BENEFIT = ResidentBenefit.__table__  # type: ignore[attr-defined]
 CASE = ProxyCase.__table__  # type: ignore[attr-defined]
 LEAD = DiscoveryLead.__table__  # type: ignore[attr-defined]
+RUN = DiscoveryRun.__table__  # type: ignore[attr-defined]
+STATE = DiscoveryItemState.__table__  # type: ignore[attr-defined]
 ON = dt.date(2025, 6, 15)
 
 
@@ -195,6 +199,17 @@ async def grow_register(url: str, schema: str | None, start: int, count: int) ->
 # --- (a) the compiled run, in a child process ---------------------------------------------------
 
 
+async def forget_leads(url: str, schema: str | None) -> None:
+    """Empty the lead table and the run history (what a county has before its first run)."""
+    engine = create_engine(url, schema=schema)
+    try:
+        async with engine.begin() as conn:
+            for table in (LEAD, RUN, STATE):
+                await conn.execute(delete(table))
+    finally:
+        await engine.dispose()
+
+
 async def compiled_run(url: str, schema: str | None) -> dict[str, Any]:
     import resource
 
@@ -203,7 +218,7 @@ async def compiled_run(url: str, schema: str | None) -> dict[str, Any]:
     snapshot = catalogue()
     timings = []
     try:
-        for _ in range(2):  # the first run inserts, the second re-confirms (idempotent)
+        for _ in range(4):  # the first run inserts, the others re-confirm (idempotent)
             t0 = time.perf_counter()
             async with maker() as session:
                 run, _ = await runs.start_run(session, snapshot, scope="county", actor="bench", owner="bench", on=ON)
@@ -218,7 +233,10 @@ async def compiled_run(url: str, schema: str | None) -> dict[str, Any]:
         await engine.dispose()
     return {
         "first": timings[0],
-        "second": timings[1],
+        # the first re-run right after a fill also sets the new rows' hint bits; the steady
+        # state (what a daily run costs) is the median of the three re-runs
+        "second": statistics.median(timings[1:]),
+        "first_rerun": timings[1],
         "leads": leads,
         "eligible": done.eligible,
         "unknown": done.unknown,
@@ -431,9 +449,11 @@ async def bench_backend(
     )
     print(f"[{name}] growing to {total:,} residents …", flush=True)
     gen += await grow_register(url, schema, quarter, total - quarter)
+    await forget_leads(url, schema)  # the full register's first run is a true first fill
     full = child_run(url, schema)
     print(
-        f"[{name}] compiled run at {total:,}: {full['first']:.2f} s (again {full['second']:.2f} s), {full['leads']:,} leads",
+        f"[{name}] compiled run at {total:,}: first fill {full['first']:.2f} s; re-runs: first {full['first_rerun']:.2f} s,"
+        f" median of three {full['second']:.2f} s; {full['leads']:,} leads",
         flush=True,
     )
     one = await one_resident(url, schema, total)
@@ -473,7 +493,7 @@ async def bench_backend(
 def table(results: dict[str, dict[str, Any]], total: int) -> str:
     quarter = total // 4
     lines = [
-        f"| {total:,} residents, 68 items | first fill | naive first fill | ratio | re-run | naive re-run | ratio "
+        f"| {total:,} residents, 68 items | first fill | naive first fill | ratio | re-run (median of 3) | naive re-run | ratio "
         f"| one resident (median / p95) | peak RSS at {quarter:,} → {total:,} |",
         "|---|---|---|---|---|---|---|---|---|",
     ]

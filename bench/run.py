@@ -437,7 +437,17 @@ def section_resources(ctx: Context) -> dict[str, Any]:
     finally:
         for s in reversed(started):
             s.stop()
-    return {"rows": rows, "catalog": load_rows, "seeded": seeded}
+    return {"rows": rows, "catalog": load_rows, "seeded": seeded, "test_runs": suite_runs()}
+
+
+def suite_runs(last: int = 5) -> list[dict[str, Any]]:
+    """The last whole-suite runs of ``make test`` on this checkout, as tests/conftest.py records
+    them in var/test-runs.jsonl (wall time, backends, tests collected, failures)."""
+    log = common.REPO_ROOT / "var" / "test-runs.jsonl"
+    if not log.exists():
+        return []
+    runs = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return runs[-last:]
 
 
 def section_modules(ctx: Context) -> dict[str, Any]:
@@ -652,6 +662,28 @@ def render(report: dict[str, Any]) -> str:
                     ],
                 )
             )
+        out.append("")
+    if res and res.get("test_runs") is not None:
+        out += ["", "`make test` wall time (the last whole-suite runs on this checkout, from var/test-runs.jsonl):", ""]
+        if res["test_runs"]:
+            out.append(
+                md_table(
+                    ["finished (UTC)", "wall s", "backends", "tests", "failed", "exit"],
+                    [
+                        [
+                            r["finished_at"],
+                            f"{r['seconds']:.0f}",
+                            "+".join(r["backends"]),
+                            r["tests"],
+                            r["failed"],
+                            r["exit"],
+                        ]
+                        for r in res["test_runs"]
+                    ],
+                )
+            )
+        else:
+            out.append("no whole-suite run recorded yet: run `make test` first")
         out.append("")
     mods = report["sections"].get("modules")
     if mods and "rows" in mods:

@@ -294,15 +294,22 @@ def interpret(rule: Any, facts: dict[str, Any]) -> bool | None:
 async def _naive_load(
     conn: Any, limit: int | None
 ) -> tuple[list[Any], dict[uuid.UUID, set[str]], dict[uuid.UUID, set[str]]]:
+    """Residents (the first ``limit`` by id, or all), with their benefits and open cases."""
+    first = select(RESIDENT.c.id).where(RESIDENT.c.status == "active").order_by(RESIDENT.c.id)
     stmt = select(RESIDENT).where(RESIDENT.c.status == "active").order_by(RESIDENT.c.id)
+    benefits = select(BENEFIT.c.resident_id, BENEFIT.c.item_code)
+    open_cases = select(CASE.c.resident_id, CASE.c.item_code)
     if limit is not None:
         stmt = stmt.limit(limit)
+        ids = first.limit(limit).scalar_subquery()
+        benefits = benefits.where(BENEFIT.c.resident_id.in_(ids))
+        open_cases = open_cases.where(CASE.c.resident_id.in_(ids))
     residents = (await conn.execute(stmt)).all()
     held: dict[uuid.UUID, set[str]] = {}
-    for rid, code in (await conn.execute(select(BENEFIT.c.resident_id, BENEFIT.c.item_code))).all():
+    for rid, code in (await conn.execute(benefits)).all():
         held.setdefault(rid, set()).add(code)
     cases: dict[uuid.UUID, set[str]] = {}
-    for rid, code in (await conn.execute(select(CASE.c.resident_id, CASE.c.item_code))).all():
+    for rid, code in (await conn.execute(open_cases)).all():
         cases.setdefault(rid, set()).add(code)
     return residents, held, cases
 

@@ -8,9 +8,10 @@ Sections:
 * hop — the gateway hop: service direct, nginx → service, our gateway → service
   (req/s, p50/p99, CPU µs per request of each process), at 32 connections and at 1;
 * read — the typical read path (token check + one row by primary key + response model):
-  ORM session and SQLAlchemy Core against raw asyncpg on PostgreSQL, and on SQLite;
+  what the services do (DbSession + a Core row), the ORM entity, Core on an AUTOCOMMIT
+  connection, against raw asyncpg on PostgreSQL, and on SQLite;
 * resources — start-up time, idle and under-load RSS of the four apps; the real catalog
-  endpoint direct and through the gateway;
+  endpoint direct and through the gateway; ``make test`` wall time of the last whole-suite runs;
 * modules — every other ``bench/bench_*.py`` script, run as a subprocess with ``--quick``
   (in quick mode) and a time bound; its table is copied into the report.
 

@@ -336,3 +336,26 @@ async def test_a_run_that_races_an_incremental_lead_evaluates_the_item_again(
     leads = await _leads(proxy, tokens)
     assert sorted(x["item_code"] for x in leads) == ["elderly", "elderly"]
     assert len({x["resident_id"] for x in leads}) == 2
+
+
+async def test_a_run_that_inserted_many_leads_refreshes_the_planner_statistics_and_a_rerun_does_not(
+    proxy: httpx.AsyncClient, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from doorstep_proxy.discovery import repository as repo
+
+    await with_compounds(proxy)
+    app = prime(proxy, snapshot_with({"elderly": ELDERLY}))
+    await add_resident(app, birth=dt.date(1930, 1, 1), hukou_local=True)
+    calls: list[int] = []
+    analyze = repo.refresh_lead_statistics
+
+    async def counted(session: Any) -> None:
+        calls.append(1)
+        await analyze(session)
+
+    monkeypatch.setattr(runs, "ANALYZE_AFTER", 1)
+    monkeypatch.setattr(repo, "refresh_lead_statistics", counted)
+    await run(proxy, county_admin(tokens))
+    assert calls == [1]  # the first fill inserted a lead
+    await run(proxy, county_admin(tokens))
+    assert calls == [1]  # nothing new: no ANALYZE

@@ -35,6 +35,9 @@ LOCK_NAME = "discovery"
 LEASE = dt.timedelta(seconds=90)
 BATCH = 2000  # residents per streamed batch (the Python fallback)
 WORKERS = 2  # items evaluated in parallel on PostgreSQL (one connection each)
+# A run that inserted at least this many leads (a first fill, a new broad item) refreshes the
+# lead table's planner statistics at its end; an ordinary re-run does not pay for it.
+ANALYZE_AFTER = 20_000
 
 
 def new_owner() -> str:
@@ -216,7 +219,7 @@ async def execute(
             dialect = probe.bind.dialect.name if probe.bind is not None else "sqlite"
         workers = WORKERS if dialect == "postgresql" and stop_after is None else 1
     taken: set[str] = set()
-    state = {"done": 0, "stop": False}
+    state = {"done": 0, "stop": False, "inserted": 0}
 
     async def worker() -> DiscoveryRun | None:
         while True:
@@ -232,7 +235,7 @@ async def execute(
                 code = remaining[0]
                 taken.add(code)
                 now = utcnow()
-                python = await run_item(session, book, code, run.scope, run.id or 0, run.eval_date, now)
+                python, inserted = await run_item(session, book, code, run.scope, run.id or 0, run.eval_date, now)
                 # the checkpoint: renew the lease, then lock the run row only to record the item
                 if not await repo.renew_lock(session, LOCK_NAME, owner, utcnow() + LEASE):
                     await session.rollback()
@@ -250,6 +253,7 @@ async def execute(
                 session.add(run)
                 await session.commit()
                 state["done"] += 1
+                state["inserted"] += inserted
 
     try:
         tasks = [asyncio.create_task(worker()) for _ in range(workers)]
@@ -273,7 +277,7 @@ async def execute(
                 await session.rollback()
                 return run
             if all(code in run.items_done for code in run.items):
-                await _finish(session, book, run, owner, now)
+                await _finish(session, book, run, owner, now, analyze=state["inserted"] >= ANALYZE_AFTER)
             await session.commit()
             return run
     except Exception as exc:
@@ -291,19 +295,20 @@ async def execute(
 
 async def run_item(
     session: AsyncSession, book: RuleBook, code: str, scope: str, pass_id: int, on: dt.date, now: dt.datetime
-) -> bool:
-    """Bring one item's leads over the scope up to date; True if done in Python (the fallback)."""
+) -> tuple[bool, int]:
+    """Bring one item's leads over the scope up to date: (done in Python — the fallback, leads
+    inserted by SQL)."""
     rule = book.items.get(code)
     if rule is not None:
         sql = rule.sql(on)
         if sql is not None:
-            await repo.sync_item_leads(session, sql, code, scope, pass_id, now)
-            return False
+            inserted, _, _ = await repo.sync_item_leads(session, sql, code, scope, pass_id, now)
+            return False, inserted
         await _run_item_in_python(session, rule, scope, pass_id, on, now)
         await repo.sweep_item(session, code, scope, pass_id, now)
-        return True
+        return True, 0
     await repo.sweep_item(session, code, scope, pass_id, now)  # a removed item: every lead goes
-    return False
+    return False, 0
 
 
 async def _run_item_in_python(
@@ -329,7 +334,9 @@ async def _run_item_in_python(
         after = batch[-1].id
 
 
-async def _finish(session: AsyncSession, book: RuleBook, run: DiscoveryRun, owner: str, now: dt.datetime) -> None:
+async def _finish(
+    session: AsyncSession, book: RuleBook, run: DiscoveryRun, owner: str, now: dt.datetime, *, analyze: bool = False
+) -> None:
     counts = await repo.run_counts(session, run.items, run.scope)
     run.eligible, run.unknown = counts.get("eligible", 0), counts.get("unknown", 0)
     run.status, run.finished_at, run.heartbeat_at = "completed", now, now
@@ -341,6 +348,8 @@ async def _finish(session: AsyncSession, book: RuleBook, run: DiscoveryRun, owne
         if run.kind == "full":
             await repo.forget_pending_before(session, run.started_at)
     await repo.release_lock(session, LOCK_NAME, owner)
+    if analyze:
+        await repo.refresh_lead_statistics(session)
 
 
 # --- what to run without being asked ---------------------------------------------------------

@@ -62,3 +62,11 @@ async def test_docs_can_be_turned_off(tokens: Tokens, tmp_path: Path) -> None:
     async with running(create_app(settings, signing_key=tokens.key)) as app, client_for(app) as client:
         assert (await client.get("/docs")).status_code == 404
         assert (await client.get("/openapi.json")).status_code == 404
+
+
+async def test_forwarded_requests_are_counted_per_upstream_service(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
+    resp = await gateway.get("/api/v1/catalog/items/some-code?x=1", headers=tokens.headers())
+    text = (await gateway.get("/metrics")).text
+    label = f'doorstep_http_requests_total{{method="GET",route="/api/v1/catalog/*",service="gateway",status="{resp.status_code}"}}'
+    assert label in text
+    assert "some-code" not in text  # never the raw path

@@ -32,6 +32,25 @@ from doorstep_shared.tokens import TokenVerifier
 
 logger = logging.getLogger("doorstep.gateway.upstream")
 
+
+@dataclass(frozen=True, slots=True)
+class ForwardedRoute:
+    """The route a forwarded request is counted under in the metrics (``/api/v1/catalog/*``):
+    one label per upstream service, never the raw path (bounded label cardinality)."""
+
+    path: str
+
+
+_FORWARDED_ROUTES: dict[str, ForwardedRoute] = {}
+
+
+def _forwarded_route(service: str) -> ForwardedRoute:
+    route = _FORWARDED_ROUTES.get(service)
+    if route is None:
+        route = _FORWARDED_ROUTES[service] = ForwardedRoute(f"/api/v1/{service}/*")
+    return route
+
+
 HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -161,6 +180,8 @@ class UpstreamRouter:
         if session is None:
             await self.app(scope, receive, send)
             return
+        # what the metrics middleware labels the request with: one route per upstream service
+        scope["route"] = _forwarded_route(service)
         await self.forward(service, session, scope, receive, send)
 
     async def forward(

@@ -79,6 +79,20 @@ def merge(gateway_doc: dict[str, Any], services: dict[str, dict[str, Any] | None
     return merged
 
 
+async def _get_document(client: httpx.AsyncClient) -> dict[str, Any]:
+    try:
+        resp = await client.get("/openapi.json", timeout=3.0)
+    except httpx.TimeoutException:
+        raise
+    except httpx.TransportError:
+        # Most often a kept-alive connection to a process that has since restarted: once more,
+        # on a fresh connection (as the forwarder does for idempotent requests).
+        resp = await client.get("/openapi.json", timeout=3.0)
+    resp.raise_for_status()
+    doc: dict[str, Any] = resp.json()
+    return doc
+
+
 class MergedOpenAPI:
     """Fetches the services' documents (cached for ``ttl`` seconds) and merges them."""
 
@@ -91,9 +105,7 @@ class MergedOpenAPI:
         if cached and time.monotonic() - cached[0] < self.ttl:
             return cached[1]
         try:
-            resp = await client.get("/openapi.json", timeout=3.0)
-            resp.raise_for_status()
-            doc: dict[str, Any] = resp.json()
+            doc = await _get_document(client)
         except (httpx.HTTPError, ValueError) as exc:
             logger.warning("could not fetch %s's OpenAPI document: %s", name, type(exc).__name__)
             return cached[1] if cached else None

@@ -4,6 +4,7 @@ microseconds of CPU on every request for a function that only reads ``request.ap
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Iterator
 from typing import Any
@@ -11,14 +12,8 @@ from typing import Any
 import pytest
 from fastapi.dependencies.models import Dependant
 
+from doorstep_shared.migrations import SERVICES
 from doorstep_shared.security import iter_api_routes
-
-APPS = {
-    "gateway": "doorstep_gateway.main",
-    "catalog": "doorstep_catalog.main",
-    "proxy": "doorstep_proxy.main",
-    "stations": "doorstep_stations.main",
-}
 
 
 def _is_async(call: Any) -> bool:
@@ -36,9 +31,9 @@ def _sync_dependencies(dependant: Dependant) -> Iterator[str]:
         yield from _sync_dependencies(sub)
 
 
-@pytest.mark.parametrize("app_name", sorted(APPS))
+@pytest.mark.parametrize("app_name", sorted(SERVICES))
 def test_no_route_runs_a_dependency_in_the_thread_pool(app_name: str) -> None:
-    module = __import__(APPS[app_name], fromlist=["create_app"])
+    module = importlib.import_module(f"{SERVICES[app_name]}.main")
     app = module.create_app()
     found = {name for route in iter_api_routes(app) for name in _sync_dependencies(route.dependant)}
     assert not found, f"sync dependencies (make them async def): {sorted(found)}"

@@ -382,6 +382,21 @@ async def ticket_by_id(session: AsyncSession, ticket_id: int, visible: Visible) 
     ).first()
 
 
+async def ticket_for_reading(
+    session: AsyncSession, ticket_id: int, visible: Visible
+) -> tuple[DropOffTicket, Station, str | None] | None:
+    """A ticket with its station and its service's code in one round trip (the read route;
+    the write paths lock and load them with ``ticket_by_id``)."""
+    query = (
+        select(DropOffTicket, Station, StationService.code)
+        .join(Station, col(Station.id) == col(DropOffTicket.station_id))
+        .outerjoin(StationService, col(StationService.id) == col(DropOffTicket.service_id))
+        .where(DropOffTicket.id == ticket_id, _visible(col(DropOffTicket.community), visible))
+    )
+    row = (await session.exec(query)).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
 async def list_tickets(
     session: AsyncSession,
     station_id: int,

@@ -133,8 +133,11 @@ async def get_ticket(session: AsyncSession, principal: Principal, ticket_id: int
 
 
 async def read_ticket(session: AsyncSession, principal: Principal, ticket_id: int, now: dt.datetime) -> TicketRead:
-    ticket, station = await get_ticket(session, principal, ticket_id)
-    return ticket_read(ticket, station, await _service_code(session, ticket), now)
+    found = await repo.ticket_for_reading(session, ticket_id, principal.visible_communities)
+    if found is None:
+        raise NotFound("Ticket not found.", code="ticket_not_found")
+    ticket, station, service_code = found
+    return ticket_read(ticket, station, service_code, now)
 
 
 async def list_tickets(

@@ -227,32 +227,39 @@ def _insert_new_leads(src: Any, item_code: str, pass_id: int, at: Any) -> Any:
     )
 
 
+def _refresh(src: Any, at: Any, pass_id: int) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """What a run writes into a lead that differs from its candidate ``src`` (a diff row or a
+    candidates table): (the lead's verdict changed or it reopens, the new values). An obsolete
+    lead reopens as new, a declined one only when the facts it was declined on changed."""
+    reopen = (LEAD.c.status == "obsolete") | ((LEAD.c.status == "declined") & (LEAD.c.fingerprint != src.c.fingerprint))
+    changed = reopen | (LEAD.c.verdict != src.c.verdict)
+    values = {
+        "community": src.c.community,
+        "grid": src.c.grid,
+        "verdict": src.c.verdict,
+        "missing_mask": src.c.missing_mask,
+        "fingerprint": src.c.fingerprint,
+        "last_confirmed_at": at,
+        "confirmed_pass": pass_id,
+        "status": case((reopen, "new"), else_=LEAD.c.status),
+        "status_changed_at": case((reopen, at), else_=LEAD.c.status_changed_at),
+        "status_by": case((reopen, None), else_=LEAD.c.status_by),
+        "version": LEAD.c.version + case((changed, 1), else_=0),
+    }
+    return changed, values
+
+
 def _apply_diff(diff: Any, item_code: str, pass_id: int, now: dt.datetime) -> tuple[Any, Any, Any]:
     """The three writes of a diff (a CTE or a temporary table): insert, update, obsolete."""
     at = literal(now, UTCDateTime())
     # A plain INSERT, not ON CONFLICT: the diff already left out every lead that exists, and
     # speculative insertion cost a third more per row (see ``_pg_sync`` for the race).
     ins = _insert_new_leads(select(diff).where(diff.c.lead_id.is_(None)).subquery(), item_code, pass_id, at)
-    reopen = (LEAD.c.status == "obsolete") | (
-        (LEAD.c.status == "declined") & (LEAD.c.fingerprint != diff.c.fingerprint)
-    )
-    changed = reopen | (LEAD.c.verdict != diff.c.verdict)
+    _, refreshed = _refresh(diff, at, pass_id)
     upd = (
         update(LEAD)
         .where(LEAD.c.id == diff.c.lead_id, diff.c.resident_id.is_not(None), LEAD.c.status != "converted")
-        .values(
-            community=diff.c.community,
-            grid=diff.c.grid,
-            verdict=diff.c.verdict,
-            missing_mask=diff.c.missing_mask,
-            fingerprint=diff.c.fingerprint,
-            last_confirmed_at=at,
-            confirmed_pass=pass_id,
-            status=case((reopen, "new"), else_=LEAD.c.status),
-            status_changed_at=case((reopen, at), else_=LEAD.c.status_changed_at),
-            status_by=case((reopen, None), else_=LEAD.c.status_by),
-            version=LEAD.c.version + case((changed, 1), else_=0),
-        )
+        .values(**refreshed)
     )
     swp = (
         update(LEAD)
@@ -354,31 +361,9 @@ def _sqlite_writes(cand: Table, item_code: str, scope: str, pass_id: int, now: d
     """The same three writes as :func:`_apply_diff`, from a candidates table (SQLite)."""
     at = literal(now, UTCDateTime())
     lead_of = exists(select(LEAD.c.id).where(LEAD.c.resident_id == cand.c.resident_id, LEAD.c.item_code == item_code))
-    ins = (
-        sqlite_insert(LEAD)
-        .from_select(
-            list(LEAD_COLUMNS),
-            select(
-                cand.c.resident_id,
-                literal(item_code),
-                cand.c.community,
-                cand.c.grid,
-                cand.c.verdict,
-                literal("new"),
-                cand.c.missing_mask,
-                cand.c.fingerprint,
-                at,
-                at,
-                literal(pass_id),
-                literal(1),
-            ).where(~lead_of),
-        )
-        .on_conflict_do_nothing(index_elements=[LEAD.c.resident_id, LEAD.c.item_code])
-    )
-    reopen = (LEAD.c.status == "obsolete") | (
-        (LEAD.c.status == "declined") & (LEAD.c.fingerprint != cand.c.fingerprint)
-    )
-    changed = reopen | (LEAD.c.verdict != cand.c.verdict)
+    # one writer (BEGIN IMMEDIATE): no lead can appear between this check and the insert
+    ins = _insert_new_leads(select(cand).where(~lead_of).subquery(), item_code, pass_id, at)
+    changed, refreshed = _refresh(cand, at, pass_id)
     differs = (
         changed
         | (LEAD.c.missing_mask != cand.c.missing_mask)
@@ -394,19 +379,7 @@ def _sqlite_writes(cand: Table, item_code: str, scope: str, pass_id: int, now: d
             LEAD.c.status != "converted",
             differs,
         )
-        .values(
-            community=cand.c.community,
-            grid=cand.c.grid,
-            verdict=cand.c.verdict,
-            missing_mask=cand.c.missing_mask,
-            fingerprint=cand.c.fingerprint,
-            last_confirmed_at=at,
-            confirmed_pass=pass_id,
-            status=case((reopen, "new"), else_=LEAD.c.status),
-            status_changed_at=case((reopen, at), else_=LEAD.c.status_changed_at),
-            status_by=case((reopen, None), else_=LEAD.c.status_by),
-            version=LEAD.c.version + case((changed, 1), else_=0),
-        )
+        .values(**refreshed)
     )
     swp = (
         update(LEAD)

@@ -106,29 +106,37 @@ def scope_filter(scope: str) -> ColumnElement[bool]:
     return literal(True) if scope == "county" else RESIDENT.c.community == scope
 
 
+def _refresh(cols: Any, at: Any, confirmed_pass: Any) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """The one rule for bringing a lead in line with what is computed now (``cols``: a diff's or
+    a candidates table's columns, or an upsert's ``excluded``): the new values, and whether the
+    lead's verdict changed or it reopens. An obsolete lead comes back as new; a declined one
+    only when the facts it was declined on changed (its fingerprint)."""
+    reopen = (LEAD.c.status == "obsolete") | ((LEAD.c.status == "declined") & (LEAD.c.fingerprint != cols.fingerprint))
+    changed = reopen | (LEAD.c.verdict != cols.verdict)
+    values = {
+        "community": cols.community,
+        "grid": cols.grid,
+        "verdict": cols.verdict,
+        "missing_mask": cols.missing_mask,
+        "fingerprint": cols.fingerprint,
+        "last_confirmed_at": at,
+        "confirmed_pass": confirmed_pass,
+        "status": case((reopen, "new"), else_=LEAD.c.status),
+        "status_changed_at": case((reopen, at), else_=LEAD.c.status_changed_at),
+        "status_by": case((reopen, None), else_=LEAD.c.status_by),
+        "version": LEAD.c.version + case((changed, 1), else_=0),
+    }
+    return changed, values
+
+
 def _on_conflict(ins: Any, *, keep_pass: bool) -> Any:
-    """Shared by the bulk and the per-resident upsert: a lead is never duplicated; an obsolete
-    one comes back as new; a declined one only when the facts it was declined on changed;
-    a converted one is history and stays as it is."""
+    """Shared by the bulk and the per-resident upsert: a lead is never duplicated; it is
+    refreshed by the same rule as a run's (``_refresh``); a converted one is history and stays
+    as it is."""
     ex = ins.excluded
-    reopen = (LEAD.c.status == "obsolete") | ((LEAD.c.status == "declined") & (LEAD.c.fingerprint != ex.fingerprint))
-    changed = reopen | (LEAD.c.verdict != ex.verdict)
+    _, values = _refresh(ex, ex.last_confirmed_at, LEAD.c.confirmed_pass if keep_pass else ex.confirmed_pass)
     return ins.on_conflict_do_update(
-        index_elements=[LEAD.c.resident_id, LEAD.c.item_code],
-        set_={
-            "community": ex.community,
-            "grid": ex.grid,
-            "verdict": ex.verdict,
-            "missing_mask": ex.missing_mask,
-            "fingerprint": ex.fingerprint,
-            "last_confirmed_at": ex.last_confirmed_at,
-            "confirmed_pass": LEAD.c.confirmed_pass if keep_pass else ex.confirmed_pass,
-            "status": case((reopen, "new"), else_=LEAD.c.status),
-            "status_changed_at": case((reopen, ex.last_confirmed_at), else_=LEAD.c.status_changed_at),
-            "status_by": case((reopen, None), else_=LEAD.c.status_by),
-            "version": LEAD.c.version + case((changed, 1), else_=0),
-        },
-        where=LEAD.c.status != "converted",
+        index_elements=[LEAD.c.resident_id, LEAD.c.item_code], set_=values, where=LEAD.c.status != "converted"
     )
 
 
@@ -227,35 +235,13 @@ def _insert_new_leads(src: Any, item_code: str, pass_id: int, at: Any) -> Any:
     )
 
 
-def _refresh(src: Any, at: Any, pass_id: int) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """What a run writes into a lead that differs from its candidate ``src`` (a diff row or a
-    candidates table): (the lead's verdict changed or it reopens, the new values). An obsolete
-    lead reopens as new, a declined one only when the facts it was declined on changed."""
-    reopen = (LEAD.c.status == "obsolete") | ((LEAD.c.status == "declined") & (LEAD.c.fingerprint != src.c.fingerprint))
-    changed = reopen | (LEAD.c.verdict != src.c.verdict)
-    values = {
-        "community": src.c.community,
-        "grid": src.c.grid,
-        "verdict": src.c.verdict,
-        "missing_mask": src.c.missing_mask,
-        "fingerprint": src.c.fingerprint,
-        "last_confirmed_at": at,
-        "confirmed_pass": pass_id,
-        "status": case((reopen, "new"), else_=LEAD.c.status),
-        "status_changed_at": case((reopen, at), else_=LEAD.c.status_changed_at),
-        "status_by": case((reopen, None), else_=LEAD.c.status_by),
-        "version": LEAD.c.version + case((changed, 1), else_=0),
-    }
-    return changed, values
-
-
 def _apply_diff(diff: Any, item_code: str, pass_id: int, now: dt.datetime) -> tuple[Any, Any, Any]:
     """The three writes of a diff (a CTE or a temporary table): insert, update, obsolete."""
     at = literal(now, UTCDateTime())
     # A plain INSERT, not ON CONFLICT: the diff already left out every lead that exists, and
     # speculative insertion cost a third more per row (see ``_pg_sync`` for the race).
     ins = _insert_new_leads(select(diff).where(diff.c.lead_id.is_(None)).subquery(), item_code, pass_id, at)
-    _, refreshed = _refresh(diff, at, pass_id)
+    _, refreshed = _refresh(diff.c, at, pass_id)
     upd = (
         update(LEAD)
         .where(LEAD.c.id == diff.c.lead_id, diff.c.resident_id.is_not(None), LEAD.c.status != "converted")
@@ -363,7 +349,7 @@ def _sqlite_writes(cand: Table, item_code: str, scope: str, pass_id: int, now: d
     lead_of = exists(select(LEAD.c.id).where(LEAD.c.resident_id == cand.c.resident_id, LEAD.c.item_code == item_code))
     # one writer (BEGIN IMMEDIATE): no lead can appear between this check and the insert
     ins = _insert_new_leads(select(cand).where(~lead_of).subquery(), item_code, pass_id, at)
-    changed, refreshed = _refresh(cand, at, pass_id)
+    changed, refreshed = _refresh(cand.c, at, pass_id)
     differs = (
         changed
         | (LEAD.c.missing_mask != cand.c.missing_mask)

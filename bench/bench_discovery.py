@@ -213,10 +213,15 @@ async def settle(engine: Any) -> None:
 
 
 async def forget_leads(url: str, schema: str | None) -> None:
-    """Empty the lead table and the run history (what a county has before its first run)."""
+    """Empty the lead table and the run history: what a county has before its first run. On
+    PostgreSQL a TRUNCATE, as a new installation's tables are (a DELETE would leave the quarter
+    register's leads as dead rows and index entries that a real first fill never meets)."""
     engine = create_engine(url, schema=schema)
     try:
         async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("TRUNCATE discovery_lead, discovery_run, discovery_item_state"))
+                return
             for table in (LEAD, RUN, STATE):
                 await conn.execute(delete(table))
     finally:
@@ -369,12 +374,16 @@ def _rules() -> dict[str, Any]:
 
 
 async def naive_run(url: str, schema: str | None, limit: int | None = None) -> tuple[float, int]:
-    """The naive first fill: empty lead table, load everything, interpret, insert every lead."""
+    """The naive first fill: empty lead table (emptied as ``forget_leads`` does, so both fills
+    start from the same table), load everything, interpret, insert every lead."""
     engine = create_engine(url, schema=schema)
     rules = _rules()
     try:
         async with engine.begin() as conn:
-            await conn.execute(delete(LEAD))
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("TRUNCATE discovery_lead"))
+            else:
+                await conn.execute(delete(LEAD))
         await settle(engine)
         t0 = time.perf_counter()
         async with engine.begin() as conn:

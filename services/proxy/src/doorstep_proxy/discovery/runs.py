@@ -90,7 +90,7 @@ async def reevaluate_resident(
     on = on or local_today()
     now = utcnow()
     row = await repo.resident_row(session, resident_id)
-    benefits, open_cases, existing = await repo.resident_context(session, resident_id)
+    benefits, open_cases, existing = await repo.resident_context(session, resident_id, list(book.snapshot.items))
     if row is None or row.status != "active":
         await repo.obsolete_leads(session, resident_id, list(existing), now)
         return 0

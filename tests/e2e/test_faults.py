@@ -64,10 +64,17 @@ async def hit(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) 
 
 
 async def load(
-    client: httpx.AsyncClient, paths: list[str], *, until: asyncio.Event, concurrency: int, limit: int
+    client: httpx.AsyncClient,
+    paths: list[str],
+    *,
+    until: asyncio.Event,
+    concurrency: int,
+    limit: int,
+    out: list[Outcome] | None = None,
 ) -> list[Outcome]:
-    """GETs cycling over ``paths`` from ``concurrency`` workers until ``until`` is set (at most ``limit``)."""
-    out: list[Outcome] = []
+    """GETs cycling over ``paths`` from ``concurrency`` workers until ``until`` is set (at most
+    ``limit``). Outcomes are appended to ``out`` as they finish, so a test can watch progress."""
+    out = [] if out is None else out
 
     async def worker(offset: int) -> None:
         i = offset
@@ -198,8 +205,13 @@ async def test_sigterm_finishes_in_flight_requests_refuses_new_ones_and_exits_cl
         async with httpx.AsyncClient(base_url=system.url(), headers=headers, timeout=10) as client:
             assert (await hit(client, "GET", items)).status == 200
             stop = asyncio.Event()
-            running = asyncio.create_task(load(client, [items], until=stop, concurrency=16, limit=400))
-            await asyncio.sleep(0.7)
+            done: list[Outcome] = []
+            running = asyncio.create_task(load(client, [items], until=stop, concurrency=16, limit=400, out=done))
+            # Signal while the load is surely running: after its first 40 answers, with 16 more
+            # requests in flight (a fixed sleep let a fast machine finish all 400 before it).
+            deadline = time.monotonic() + 10
+            while len(done) < 40 and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
             signalled = time.monotonic()
             proc.send_signal(signal.SIGTERM)
             code = await asyncio.to_thread(proc.wait, 20)

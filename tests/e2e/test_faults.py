@@ -70,16 +70,18 @@ async def load(
     until: asyncio.Event,
     concurrency: int,
     limit: int,
-    out: list[Outcome] | None = None,
+    answered: tuple[int, asyncio.Event] | None = None,
 ) -> list[Outcome]:
     """GETs cycling over ``paths`` from ``concurrency`` workers until ``until`` is set (at most
-    ``limit``). Outcomes are appended to ``out`` as they finish, so a test can watch progress."""
-    out = [] if out is None else out
+    ``limit``); ``answered=(n, event)`` sets the event once n requests have been answered."""
+    out: list[Outcome] = []
 
     async def worker(offset: int) -> None:
         i = offset
         while not until.is_set() and len(out) < limit:
             out.append(await hit(client, "GET", paths[i % len(paths)]))
+            if answered is not None and len(out) >= answered[0]:
+                answered[1].set()
             i += 1
 
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
@@ -205,13 +207,13 @@ async def test_sigterm_finishes_in_flight_requests_refuses_new_ones_and_exits_cl
         async with httpx.AsyncClient(base_url=system.url(), headers=headers, timeout=10) as client:
             assert (await hit(client, "GET", items)).status == 200
             stop = asyncio.Event()
-            done: list[Outcome] = []
-            running = asyncio.create_task(load(client, [items], until=stop, concurrency=16, limit=400, out=done))
+            warm = asyncio.Event()
+            running = asyncio.create_task(
+                load(client, [items], until=stop, concurrency=16, limit=400, answered=(40, warm))
+            )
             # Signal while the load is surely running: after its first 40 answers, with 16 more
             # requests in flight (a fixed sleep let a fast machine finish all 400 before it).
-            deadline = time.monotonic() + 10
-            while len(done) < 40 and time.monotonic() < deadline:
-                await asyncio.sleep(0.005)
+            await asyncio.wait_for(warm.wait(), timeout=30)
             signalled = time.monotonic()
             proc.send_signal(signal.SIGTERM)
             code = await asyncio.to_thread(proc.wait, 20)

@@ -12,10 +12,11 @@ postgresql+asyncpg://postgres@127.0.0.1:5432/test; a throw-away schema, dropped 
       what differs, obsolete what no longer holds; an item without leads is one INSERT … SELECT),
       first fill (empty lead table) and re-run, in a child process so its peak RSS is its own —
       once at a quarter of the register and once at the full register (memory must stay flat);
-  (b) two naive baselines: load every resident, benefit and open case, interpret each item's
-      JSON rule per resident with a tree-walking (three-valued) interpreter, then either insert
-      the leads into an empty table (naive first fill) or load the existing leads, compare in
-      Python and write the differences (naive re-run)
+  (b) naive baselines: load every resident, benefit and open case, interpret each item's
+      JSON rule per resident with a tree-walking (three-valued) interpreter, then store nothing
+      (naive evaluation: the baseline as the issue words it), or insert the leads into an empty
+      table (naive first fill), or load the existing leads, compare in Python and write the
+      differences (naive re-run)
       (``--naive-residents N``: over the first N residents only, then extrapolated linearly to
       the register — the output says so);
   (c) the incremental path: re-evaluate one resident (compiled closures), median and p95.
@@ -400,6 +401,24 @@ async def naive_run(url: str, schema: str | None, limit: int | None = None) -> t
         await engine.dispose()
 
 
+async def naive_evaluate(url: str, schema: str | None, limit: int | None = None) -> tuple[float, int]:
+    """The baseline exactly as the issue words it: load the residents (with their benefits and
+    open cases) and interpret every rule per resident in Python — nothing read from or written
+    to the lead table. Returns (seconds, leads found)."""
+    engine = create_engine(url, schema=schema)
+    rules = _rules()
+    try:
+        await settle(engine)
+        t0 = time.perf_counter()
+        async with engine.connect() as conn:
+            residents, held, cases = await _naive_load(conn, limit)
+            found = len(_naive_verdicts(residents, held, cases, rules))
+            await conn.rollback()
+        return time.perf_counter() - t0, found
+    finally:
+        await engine.dispose()
+
+
 async def naive_rerun(url: str, schema: str | None, limit: int | None = None) -> tuple[float, int]:
     """The naive re-run over existing leads: load everything and the leads, interpret, compare in
     Python, write only the differences (insert new, update a changed verdict or reopen an
@@ -493,6 +512,13 @@ async def bench_backend(
     extrapolate = naive_limit is not None and naive_limit < total
     scale = total / naive_limit if extrapolate and naive_limit else 1.0
     limit = naive_limit if extrapolate else None
+    part_eval, _ = await naive_evaluate(url, schema, limit)
+    naive_eval = part_eval * scale
+    print(
+        f"[{name}] naive evaluation only (no lead I/O){f' over the first {naive_limit:,} residents' if extrapolate else ''}: "
+        f"{part_eval:.2f} s" + (f" → EXTRAPOLATED linearly to {total:,}: {naive_eval:.1f} s" if extrapolate else ""),
+        flush=True,
+    )
     part_rerun, written = await naive_rerun(url, schema, limit)
     naive_again = part_rerun * scale
     print(
@@ -517,6 +543,7 @@ async def bench_backend(
         "one_p95": sorted(one)[int(len(one) * 0.95) - 1],
         "naive": naive,
         "naive_rerun": naive_again,
+        "naive_eval": naive_eval,
         "naive_leads": naive_leads,
         "naive_extrapolated": extrapolate,
     }
@@ -537,6 +564,12 @@ def table(results: dict[str, dict[str, Any]], total: int) -> str:
             f"| {r['one_median']:.2f} / {r['one_p95']:.2f} ms | {r['small']['maxrss_mb']:.0f} → {r['full']['maxrss_mb']:.0f} MB |"
         )
     first = next(iter(results.values()))["full"]
+    for name, r in results.items():
+        x = " (extrapolated)" if r["naive_extrapolated"] else ""
+        lines.append(
+            f"\n{name}: naive evaluation only (load + interpret, no lead I/O) {r['naive_eval']:.1f} s{x};"
+            f" re-run vs it {r['naive_eval'] / r['full']['second']:.1f}×, first fill vs it {r['naive_eval'] / r['full']['first']:.1f}×"
+        )
     lines.append(
         f"\nleads: {first['leads']:,} (eligible {first['eligible']:,}, unknown {first['unknown']:,}); "
         f"items in Python: {first['fallback'] or 'none'}"

@@ -115,3 +115,46 @@ async def test_after_seeding_the_story_resident_is_a_lead_in_chaoyang_g6(
     assert story and story[0]["grid"] == "chaoyang-g6" and story[0]["verdict"] == "eligible"
     figures = await proxy.get(f"{BASE}/leads/figures", params={"community": "chaoyang"}, headers=worker(tokens))
     assert figures.status_code == 200 and figures.json()["found"] > 0
+
+
+async def test_needs_survey_groups_open_unknown_leads_by_each_missing_fact(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    from .catalog import snapshot_with
+
+    await with_compounds(proxy)
+    app = prime(
+        proxy,
+        snapshot_with(
+            {
+                "both": {"and": [{"var": "hukou_local"}, {"var": "living_alone"}]},
+                "local": {"var": "hukou_local"},
+                "poor": {"var": "dibao"},
+            }
+        ),
+    )
+    born = dt.date(1950, 1, 1)
+    two_missing = await add_resident(app, birth=born, hukou_local=None, living_alone=None, dibao=True)
+    declines = await add_resident(app, birth=born, hukou_local=None, living_alone=True, dibao=False)
+    await add_resident(app, birth=born, hukou_local=True, living_alone=None, dibao=None)
+    await add_resident(app, birth=born, grid="chaoyang-g1", hukou_local=None, living_alone=False, dibao=False)
+    await run(proxy, county_admin(tokens))
+    leads = (await proxy.get(f"{BASE}/leads?item=both&verdict=all", headers=admin(tokens))).json()["items"]
+    declined = next(x for x in leads if x["resident_id"] == str(declines))
+    resp = await proxy.post(f"{BASE}/leads/{declined['id']}/declined", json={"reason": "不需要"}, headers=admin(tokens))
+    assert resp.status_code == 200, resp.text
+
+    async def groups(query: str = "") -> dict[str, tuple[int, int, list[str]]]:
+        resp = await proxy.get(f"{BASE}/leads/needs-survey{query}", headers=admin(tokens))
+        assert resp.status_code == 200, resp.text
+        return {g["fact"]: (g["leads"], g["residents"], g["items"]) for g in resp.json()["groups"]}
+
+    # a lead missing two facts counts under both; a resident with two such leads once; the
+    # declined lead no longer counts, though its resident still does (another open lead)
+    assert await groups() == {
+        "hukou_local": (4, 3, ["both", "local"]),
+        "living_alone": (2, 2, ["both"]),
+        "dibao": (1, 1, ["poor"]),
+    }
+    assert (await groups("?grid=chaoyang-g6"))["hukou_local"] == (3, 2, ["both", "local"])
+    assert str(two_missing) in {x["resident_id"] for x in leads}

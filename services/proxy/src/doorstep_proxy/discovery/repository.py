@@ -654,25 +654,43 @@ async def lead_figures(
 async def missing_counts(
     session: AsyncSession, principal: Principal, grids: Sequence[str] | None, bits: dict[str, int]
 ) -> dict[str, tuple[int, int, list[str]]]:
-    """Per missing fact: open unknown leads, distinct residents, items concerned."""
-    out: dict[str, tuple[int, int, list[str]]] = {}
-    for fact, bit in bits.items():
-        base = and_(
-            LEAD.c.verdict == "unknown", LEAD.c.status.in_(("new", "contacted")), LEAD.c.missing_mask.op("&")(bit) != 0
-        )
-        stmt = select(func.count(), func.count(LEAD.c.resident_id.distinct())).where(base)
-        items_stmt = select(LEAD.c.item_code).where(base).group_by(LEAD.c.item_code).order_by(LEAD.c.item_code)
-        visible = principal.visible_communities
-        if visible is not None:
-            stmt = stmt.where(LEAD.c.community.in_(sorted(visible)))
-            items_stmt = items_stmt.where(LEAD.c.community.in_(sorted(visible)))
-        if grids is not None:
-            stmt = stmt.where(in_grids(grids))
-            items_stmt = items_stmt.where(in_grids(grids))
-        leads, residents = (await session.execute(stmt)).one()
-        if leads:
-            out[fact] = (int(leads), int(residents), list((await session.execute(items_stmt)).scalars().all()))
-    return out
+    """Per missing fact: open unknown leads, distinct residents, items concerned.
+
+    Two queries whatever the number of facts: the scope's open unknown leads are joined once
+    with the facts' bits (a lead missing two facts counts for both). One query per fact read
+    the scope's leads two dozen times (1.7 s for a county of 200,000 residents)."""
+    facts = {bit: fact for fact, bit in bits.items()}
+    if not facts:
+        return {}
+    bit_rows = union_all(*(select(literal(bit, Integer).label("bit")) for bit in sorted(facts))).subquery("bits")
+    joined = LEAD.join(bit_rows, LEAD.c.missing_mask.op("&")(bit_rows.c.bit) != 0)
+    where = [LEAD.c.verdict == "unknown", LEAD.c.status.in_(("new", "contacted"))]
+    visible = principal.visible_communities
+    if visible is not None:
+        where.append(LEAD.c.community.in_(sorted(visible)))
+    if grids is not None:
+        where.append(in_grids(grids))
+    counts = (
+        select(bit_rows.c.bit, func.count(), func.count(LEAD.c.resident_id.distinct()))
+        .select_from(joined)
+        .where(*where)
+        .group_by(bit_rows.c.bit)
+    )
+    items = (
+        select(bit_rows.c.bit, LEAD.c.item_code)
+        .select_from(joined)
+        .where(*where)
+        .group_by(bit_rows.c.bit, LEAD.c.item_code)
+        .order_by(bit_rows.c.bit, LEAD.c.item_code)
+    )
+    by_bit: dict[int, list[str]] = {}
+    for bit, code in (await session.execute(items)).all():
+        by_bit.setdefault(int(bit), []).append(code)
+    return {
+        facts[int(bit)]: (int(leads), int(residents), by_bit.get(int(bit), []))
+        for bit, leads, residents in (await session.execute(counts)).all()
+        if leads
+    }
 
 
 async def coming_due_candidates(

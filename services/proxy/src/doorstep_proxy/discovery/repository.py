@@ -296,10 +296,10 @@ async def _pg_sync(
     # the diff's hash join holds the item's leads: keep it in memory (this transaction only).
     # No waiting for the WAL flush at commit: a run's transactions are derived data with their
     # checkpoint inside, so one lost in a crash is simply redone when the run resumes.
-    # No JIT either: PostgreSQL compiles a plan that costs over 100,000 (jit_above_cost), which
-    # the biggest items' statements reach at about 600,000 residents, and compiling costs more
-    # than it saves on these simple expressions (measured on a ten-item statement over 200,000
-    # residents: 2.0 s of JIT for 0.5 s of execution).
+    # No JIT either: PostgreSQL compiles plans that cost over 100,000 (jit_above_cost); the
+    # biggest item's plan costs about 36,000 at 200,000 residents and grows with the register,
+    # and compiling costs more than it saves on these simple expressions (a statement over ten
+    # items at 200,000 residents: 2.0 s of JIT for 0.5 s of execution).
     await session.execute(
         text(
             "SELECT set_config('work_mem', '64MB', true), set_config('synchronous_commit', 'off', true),"
@@ -657,8 +657,8 @@ async def missing_counts(
     """Per missing fact: open unknown leads, distinct residents, items concerned.
 
     Two queries whatever the number of facts: the scope's open unknown leads are joined once
-    with the facts' bits (a lead missing two facts counts for both). One query per fact read
-    the scope's leads two dozen times (1.7 s for a county of 200,000 residents)."""
+    with the facts' bits (a lead missing two facts counts for both), so the scope is read twice,
+    not twice per fact."""
     facts = {bit: fact for fact, bit in bits.items()}
     if not facts:
         return {}

@@ -656,41 +656,49 @@ async def missing_counts(
 ) -> dict[str, tuple[int, int, list[str]]]:
     """Per missing fact: open unknown leads, distinct residents, items concerned.
 
-    Two queries whatever the number of facts: the scope's open unknown leads are joined once
-    with the facts' bits (a lead missing two facts counts for both), so the scope is read twice,
-    not twice per fact."""
-    facts = {bit: fact for fact, bit in bits.items()}
-    if not facts:
+    The scope's open unknown leads are read once, grouped by resident: per fact, how many of
+    the resident's leads miss it (a lead missing two facts counts for both); a resident counts
+    for a fact when any of theirs does. The items come from a second, small grouping by
+    (item, missing facts)."""
+    if not bits:
         return {}
-    bit_rows = union_all(*(select(literal(bit, Integer).label("bit")) for bit in sorted(facts))).subquery("bits")
-    joined = LEAD.join(bit_rows, LEAD.c.missing_mask.op("&")(bit_rows.c.bit) != 0)
     where = [LEAD.c.verdict == "unknown", LEAD.c.status.in_(("new", "contacted"))]
     visible = principal.visible_communities
     if visible is not None:
         where.append(LEAD.c.community.in_(sorted(visible)))
     if grids is not None:
         where.append(in_grids(grids))
-    counts = (
-        select(bit_rows.c.bit, func.count(), func.count(LEAD.c.resident_id.distinct()))
-        .select_from(joined)
+    facts = sorted(bits.items(), key=lambda kv: kv[1])
+    has = {fact: case((LEAD.c.missing_mask.op("&")(bit) != 0, 1), else_=0) for fact, bit in facts}
+    per_resident = (
+        select(*(func.sum(has[fact]).label(f"n{i}") for i, (fact, _) in enumerate(facts)))
         .where(*where)
-        .group_by(bit_rows.c.bit)
+        .group_by(LEAD.c.resident_id)
+        .subquery("per_resident")
     )
-    items = (
-        select(bit_rows.c.bit, LEAD.c.item_code)
-        .select_from(joined)
-        .where(*where)
-        .group_by(bit_rows.c.bit, LEAD.c.item_code)
-        .order_by(bit_rows.c.bit, LEAD.c.item_code)
+    totals = select(
+        *(
+            agg
+            for i in range(len(facts))
+            for agg in (
+                func.coalesce(func.sum(per_resident.c[f"n{i}"]), 0),
+                func.count(case((per_resident.c[f"n{i}"] > 0, 1))),
+            )
+        )
     )
-    by_bit: dict[int, list[str]] = {}
-    for bit, code in (await session.execute(items)).all():
-        by_bit.setdefault(int(bit), []).append(code)
-    return {
-        facts[int(bit)]: (int(leads), int(residents), by_bit.get(int(bit), []))
-        for bit, leads, residents in (await session.execute(counts)).all()
-        if leads
-    }
+    row = (await session.execute(totals)).one()
+    masks = select(LEAD.c.item_code, LEAD.c.missing_mask).where(*where).group_by(LEAD.c.item_code, LEAD.c.missing_mask)
+    items: dict[str, set[str]] = {}
+    for code, mask in (await session.execute(masks)).all():
+        for fact, bit in facts:
+            if int(mask) & bit:
+                items.setdefault(fact, set()).add(code)
+    out: dict[str, tuple[int, int, list[str]]] = {}
+    for i, (fact, _) in enumerate(facts):
+        leads, residents = int(row[2 * i]), int(row[2 * i + 1])
+        if leads:
+            out[fact] = (leads, residents, sorted(items.get(fact, ())))
+    return out
 
 
 async def coming_due_candidates(

@@ -19,7 +19,9 @@ postgresql+asyncpg://postgres@127.0.0.1:5432/test; a throw-away schema, dropped 
       differences (naive re-run)
       (``--naive-residents N``: over the first N residents only, then extrapolated linearly to
       the register — the output says so);
-  (c) the incremental path: re-evaluate one resident (compiled closures), median and p95.
+  (c) the incremental path: re-evaluate one resident (compiled closures), median and p95;
+  (d) the reads behind a worker's and an admin's lead endpoints over the full register's leads
+      (list pages, needs survey, coming due, figures), median of five.
 """
 
 from __future__ import annotations
@@ -484,6 +486,70 @@ async def one_resident(url: str, schema: str | None, total: int, samples: int = 
     return out
 
 
+# --- (d) what a worker and an admin read ---------------------------------------------------------
+
+
+class _Catalogue:
+    """The catalogue client's one method the reads need, over the bench's snapshot."""
+
+    def __init__(self) -> None:
+        self.snap = catalogue()
+
+    async def snapshot(self) -> CatalogSnapshot:
+        return self.snap
+
+
+async def lead_reads(url: str, schema: str | None, repeat: int = 5) -> dict[str, float]:
+    """Median milliseconds of the lead reads behind the endpoints, over the full register's
+    leads: a grid worker's list pages, needs survey and coming due; an admin's figures and
+    needs survey for the county (the service and repository functions, without HTTP)."""
+    from doorstep_proxy.discovery import repository as repo
+    from doorstep_proxy.discovery import service
+    from doorstep_proxy.discovery.compile_sql import FACT_BITS
+    from doorstep_shared.permissions import Role
+    from doorstep_shared.tokens import Principal
+
+    engine = create_engine(url, schema=schema)
+    maker = make_sessionmaker(engine)
+    county = Principal(subject="bench", kind="user", name="bench", roles=frozenset({Role.COUNTY_ADMIN}))
+    grid = org.COMPOUNDS[0].grid
+    cat: Any = _Catalogue()
+    page = {"community": None, "statuses": ["new", "contacted"], "after": None, "limit": 50}
+    cases: dict[str, Any] = {
+        "grid list, first page": lambda s: repo.list_leads(
+            s, county, grids=[grid], item_code=None, verdict=None, missing_bit=None, **page
+        ),
+        "grid list, one rare item": lambda s: repo.list_leads(
+            s, county, grids=[grid], item_code="disability-fuel-subsidy", verdict=None, missing_bit=None, **page
+        ),
+        "grid list, unknown and missing dibao": lambda s: repo.list_leads(
+            s, county, grids=[grid], item_code=None, verdict="unknown", missing_bit=FACT_BITS["dibao"], **page
+        ),
+        "grid needs survey": lambda s: repo.missing_counts(s, county, [grid], FACT_BITS),
+        "grid coming due, 30 days": lambda s: service.coming_due(
+            s, county, cat, days=30, grid=grid, worker=None, item_code=None, today=ON
+        ),
+        "county figures": lambda s: repo.lead_figures(s, county, None, None),
+        "county needs survey": lambda s: repo.missing_counts(s, county, None, FACT_BITS),
+        "county coming due, 30 days": lambda s: service.coming_due(
+            s, county, cat, days=30, grid=None, worker=None, item_code=None, today=ON
+        ),
+    }
+    out = {}
+    try:
+        for label, read in cases.items():
+            times = []
+            for _ in range(repeat):
+                async with maker() as session:
+                    t0 = time.perf_counter()
+                    await read(session)
+                    times.append((time.perf_counter() - t0) * 1000)
+            out[label] = statistics.median(times)
+    finally:
+        await engine.dispose()
+    return out
+
+
 # --- driver -------------------------------------------------------------------------------------
 
 
@@ -509,6 +575,8 @@ async def bench_backend(
     )
     one = await one_resident(url, schema, total)
     print(f"[{name}] one resident: median {statistics.median(one):.2f} ms", flush=True)
+    reads = await lead_reads(url, schema)
+    print(f"[{name}] reads: " + "; ".join(f"{k} {v:.1f} ms" for k, v in reads.items()), flush=True)
     extrapolate = naive_limit is not None and naive_limit < total
     scale = total / naive_limit if extrapolate and naive_limit else 1.0
     limit = naive_limit if extrapolate else None
@@ -544,6 +612,7 @@ async def bench_backend(
         "naive": naive,
         "naive_rerun": naive_again,
         "naive_eval": naive_eval,
+        "reads": reads,
         "naive_leads": naive_leads,
         "naive_extrapolated": extrapolate,
     }
@@ -570,6 +639,11 @@ def table(results: dict[str, dict[str, Any]], total: int) -> str:
             f"\n{name}: naive evaluation only (load + interpret, no lead I/O) {r['naive_eval']:.1f} s{x};"
             f" re-run vs it {r['naive_eval'] / r['full']['second']:.1f}×, first fill vs it {r['naive_eval'] / r['full']['first']:.1f}×"
         )
+    names = list(results)
+    lines.append(f"\n| reads over {total:,} residents' leads (median ms) | " + " | ".join(names) + " |")
+    lines.append("|---|" + "---|" * len(names))
+    for label in next(iter(results.values()))["reads"]:
+        lines.append(f"| {label} | " + " | ".join(f"{results[n]['reads'][label]:.1f}" for n in names) + " |")
     lines.append(
         f"\nleads: {first['leads']:,} (eligible {first['eligible']:,}, unknown {first['unknown']:,}); "
         f"items in Python: {first['fallback'] or 'none'}"

@@ -134,6 +134,18 @@ async def test_overlapping_or_backwards_hours_are_rejected(
     assert r.status_code == 403
 
 
+def saturday_opening(**changes: str) -> dict[str, str]:
+    """An extra opening on Saturday 5 December 2026, 09:00–11:00 (fields overridable)."""
+    return {
+        "kind": "open",
+        "start_date": "2026-12-05",
+        "end_date": "2026-12-05",
+        "opens": "09:00",
+        "closes": "11:00",
+        **changes,
+    }
+
+
 async def test_extra_opening_on_a_saturday_shows_in_the_week(
     stations: httpx.AsyncClient, stations_app: FastAPI, tokens: Tokens
 ) -> None:
@@ -142,13 +154,7 @@ async def test_extra_opening_on_a_saturday_shows_in_the_week(
     r = await stations.post(
         f"{API}/shuxiang/hours/exceptions",
         headers=hk,
-        json={
-            "kind": "open",
-            "start_date": "2026-12-05",
-            "end_date": "2026-12-05",
-            "opens": "09:00",
-            "closes": "11:00",
-        },
+        json=saturday_opening(),
     )
     assert r.status_code == 201
     r = await stations.get(f"{API}/shuxiang/hours", headers=hk, params={"at": "2026-12-05T10:00:00+08:00"})
@@ -218,12 +224,6 @@ async def test_hours_with_an_offset_or_off_the_pattern_are_422_naming_the_field(
     r = await stations.post(
         f"{API}/shuxiang/hours/exceptions",
         headers=hk,
-        json={
-            "kind": "open",
-            "start_date": "2026-12-05",
-            "end_date": "2026-12-05",
-            "opens": "09:00",
-            "closes": "11:00+08:00",
-        },
+        json=saturday_opening(closes="11:00+08:00"),
     )
     assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == ["body.closes"]

@@ -27,6 +27,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from doorstep_shared.clock import epoch_seconds
 from doorstep_shared.errors import Unauthorized, problem_response
 from doorstep_shared.tokens import TokenVerifier
 
@@ -59,7 +60,7 @@ class SharedLimiter:
 
     async def retry_after(self, item: RateLimitItem, key: str) -> int:
         stats = await self._limiter.get_window_stats(item, key)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return max(1, math.ceil(stats.reset_time - epoch_seconds()))
 
 
 class LocalLimiter:

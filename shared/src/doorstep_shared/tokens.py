@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from .clock import epoch_seconds, utcnow
 from .errors import Unauthorized
 from .permissions import COUNTY_ROLES, permissions_for_roles
 
@@ -118,7 +119,7 @@ class SigningKey:
     @classmethod
     def generate(cls, kid: str | None = None) -> SigningKey:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        return cls(kid or f"k{time.strftime('%Y%m%d')}-{uuid.uuid4().hex[:8]}", key)
+        return cls(kid or f"k{utcnow():%Y%m%d}-{uuid.uuid4().hex[:8]}", key)
 
     @classmethod
     def from_pem(cls, kid: str, pem: bytes) -> SigningKey:
@@ -190,7 +191,7 @@ class TokenSigner:
         self.refresh_ttl = refresh_ttl
 
     def _encode(self, claims: dict[str, Any], token_type: str, ttl: int, jti: str | None) -> tuple[str, dict[str, Any]]:
-        now = int(time.time())
+        now = int(epoch_seconds())
         payload = {
             **claims,
             "iss": self.issuer,
@@ -306,7 +307,7 @@ class TokenVerifier:
     async def verify(self, token: str, *, token_type: str = ACCESS) -> Principal:
         cached = self._cache.get(token)
         if cached is not None and token_type == ACCESS:
-            if cached.expires_at + self.leeway > time.time():
+            if cached.expires_at + self.leeway > epoch_seconds():
                 return cached
             self._cache.pop(token, None)
         claims = await self.decode(token, token_type=token_type)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import doorstep_shared.org as org
+from doorstep_shared.clock import local_today
 from doorstep_shared.pii import id_number_check_char
 from doorstep_shared.rules.vocabulary import DISABILITY_TYPES
 
@@ -204,7 +205,7 @@ def generate(
         for age in ages:
             out.append(maker.resident(*address, age, alone=size == 1))
     out = out[:count]
-    out.extend(_story_residents(maker, today or dt.date.today()))
+    out.extend(_story_residents(maker, today or local_today()))
     return out
 
 

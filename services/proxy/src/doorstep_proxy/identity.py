@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from doorstep_shared.clock import local_today
 from doorstep_shared.errors import Invalid
 from doorstep_shared.pii import (
     id_number_checksum_ok,
@@ -39,7 +40,7 @@ def parse_id_number(raw: str) -> IdFacts:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as exc:
         raise IdProblem("contains an impossible birth date") from exc
-    if birth.year < 1880 or birth > dt.date.today():
+    if birth.year < 1880 or birth > local_today():
         raise IdProblem("contains an impossible birth date")
     gender = "male" if int(number[16]) % 2 == 1 else "female"
     return IdFacts(number, birth, gender)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.clock import local_today
 from doorstep_shared.errors import Invalid
 from doorstep_shared.tokens import Principal
 
@@ -277,7 +278,7 @@ async def search_residents(
     ):
         if value is not None:
             stmt = stmt.where(col(column) == value)
-    today = query.today or dt.date.today()
+    today = query.today or local_today()
     for group in query.groups:
         stmt = stmt.where(group_condition(group, today))
     if query.without_benefit:

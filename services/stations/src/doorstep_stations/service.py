@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import doorstep_shared.org as org
-from doorstep_shared.clock import SHANGHAI
+from doorstep_shared.clock import SHANGHAI, utcnow
 from doorstep_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.permissions import Role
 from doorstep_shared.tokens import Principal
@@ -131,7 +131,7 @@ async def update_station(
             raise Invalid.field(f"body.{key}", "may not be null")
         setattr(station, key, value)
     station.version += 1
-    station.updated_at = dt.datetime.now(dt.UTC)
+    station.updated_at = utcnow()
     session.add(station)
     await session.flush()
     return await station_detail(session, station.code)
@@ -163,7 +163,7 @@ async def update_service(
             raise Invalid.field(f"body.{key}", "may not be null")
         setattr(svc, key, value)
     svc.version += 1
-    svc.updated_at = dt.datetime.now(dt.UTC)
+    svc.updated_at = utcnow()
     session.add(svc)
     await session.flush()
     return service_read(svc)

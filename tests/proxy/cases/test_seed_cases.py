@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
+import pytest
+import time_machine
 
 from doorstep_proxy.seed import seed
+from doorstep_shared.clock import SHANGHAI
 
 from ...support import Tokens
 from ..helpers import app_of, worker
 from .helpers import BASE
+
+pytestmark = pytest.mark.dates
 
 
 async def test_demo_cases_tell_the_window_and_doorstep_stories(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -41,3 +48,20 @@ async def test_demo_cases_tell_the_window_and_doorstep_stories(proxy: httpx.Asyn
     assert sum(v["accepted"] for v in figures["by_item"].values()) == figures["cases_accepted"]
     day = (await proxy.get(f"{BASE}/my/day", headers=h)).json()
     assert day["visits"] and day["visits"][0]["cases"][0]["materials_missing"]
+
+
+async def test_a_demo_loaded_days_ago_still_has_a_round_of_visits_today(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    app = app_of(proxy)
+    loaded = dt.datetime(2026, 12, 3, 21, 0, tzinfo=SHANGHAI)  # a Thursday evening
+    for at in (loaded, loaded + dt.timedelta(days=4), loaded + dt.timedelta(days=4, hours=1)):
+        with time_machine.travel(at, tick=False):
+            async with app.state.sessionmaker() as session:
+                await seed(session, app.state.pii)
+                await session.commit()
+    with time_machine.travel(loaded + dt.timedelta(days=4, hours=2), tick=False):
+        day = (await proxy.get(f"{BASE}/my/day", headers=worker(tokens))).json()
+    assert day["date"] == "2026-12-07"
+    assert len(day["visits"]) == 1  # the scheduled case's visit for that day, once
+    assert day["visits"][0]["cases"][0]["status"] == "scheduled"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import doorstep_shared.org as org
@@ -38,7 +38,11 @@ FEATURED: dict[str, tuple[str, str, ServiceKind, str]] = {
 
 WEEKDAYS = [0, 1, 2, 3, 4]
 HOURS_FROM = dt.date(2026, 6, 1)  # 爱心裁缝铺: Thursdays only until then, Monday–Friday after
-NATIONAL_DAY = (dt.date(2026, 10, 1), dt.date(2026, 10, 7))
+
+
+def national_days(today: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """国庆 (1–7 October) of the seeding year and the next: the demo's holiday closure."""
+    return [(dt.date(year, 10, 1), dt.date(year, 10, 7)) for year in (today.year, today.year + 1)]
 
 
 def location(code: str, chaoyang: bool) -> tuple[float, float]:
@@ -90,8 +94,12 @@ async def seed(session: AsyncSession) -> None:
                 description="一个党群驿站提供一项特色服务。",
             )
         )
-    if not stations:
-        return
+    if stations:
+        await _add_stations(session, stations)
+    await top_up_sessions(session)
+
+
+async def _add_stations(session: AsyncSession, stations: list[Station]) -> None:
     session.add_all(stations)
     await session.flush()
     services: list[StationService] = []
@@ -113,53 +121,91 @@ async def seed(session: AsyncSession) -> None:
                 _rules(station.id, svc.id, [3], [(T(9, 0), T(17, 0))], None, HOURS_FROM - dt.timedelta(days=1))
             )  # fmt: skip
             session.add_all(_rules(station.id, svc.id, WEEKDAYS, [(T(8, 30), T(17, 30))], HOURS_FROM))
-            session.add(
+            session.add_all(
                 HoursException(
                     station_id=station.id,
                     service_id=svc.id,
                     kind="closed",
-                    start_date=NATIONAL_DAY[0],
-                    end_date=NATIONAL_DAY[1],
+                    start_date=first,
+                    end_date=last,
                     reason="国庆节休息",
                 )
+                for first, last in national_days(local_today())
             )
-        if svc.kind != ServiceKind.DROP_OFF and station.community == "chaoyang":
-            _sessions(session, station, svc)
     await session.flush()
 
 
-def _sessions(session: AsyncSession, station: Station, svc: StationService) -> None:
-    """Four upcoming Saturday sessions (classes) or Wednesday slots (appointments)."""
-    assert station.id is not None and svc.id is not None
-    today = local_today()
-    saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7 or 7)
-    specs = {
-        "painting": (T(9, 30), T(11, 0), 12, 4, 1),
-        "summer": (T(14, 0), T(16, 0), 20, 0, 3),
-        "mothers": (T(9, 0), T(10, 30), 10, 3, 2),
-        "haircut": (T(9, 0), T(9, 30), 2, 0, 1),
-        "health": (T(8, 30), T(9, 0), 4, 0, 1),
-    }
-    start_t, end_t, capacity, minimum, per_resident = specs.get(svc.code, (T(9, 0), T(10, 0), 10, 0, 1))
-    for week in range(4):
-        day = saturday + dt.timedelta(days=7 * week)
-        if svc.kind == ServiceKind.APPOINTMENT:
-            day = day - dt.timedelta(days=3)  # Wednesdays
-        starts = dt.datetime.combine(day, start_t, tzinfo=SHANGHAI).astimezone(dt.UTC)
-        ends = dt.datetime.combine(day, end_t, tzinfo=SHANGHAI).astimezone(dt.UTC)
-        session.add(
-            ServiceSession(
-                service_id=svc.id,
-                station_id=station.id,
-                community=station.community,
-                title=svc.name,
-                starts_at=starts,
-                ends_at=ends,
-                capacity=capacity,
-                min_participants=minimum,
-                min_cutoff_at=starts - dt.timedelta(days=1) if minimum else None,
-                booking_closes_at=starts - dt.timedelta(hours=1),
-                cancel_cutoff_at=starts - dt.timedelta(hours=2),
-                max_seats_per_booking=per_resident,
+# service code → (starts, ends, capacity, minimum participants, seats per booking)
+SESSION_SPECS: dict[str, tuple[dt.time, dt.time, int, int, int]] = {
+    "painting": (T(9, 30), T(11, 0), 12, 4, 1),
+    "summer": (T(14, 0), T(16, 0), 20, 0, 3),
+    "mothers": (T(9, 0), T(10, 30), 10, 3, 2),
+    "haircut": (T(9, 0), T(9, 30), 2, 0, 1),
+    "health": (T(8, 30), T(9, 0), 4, 0, 1),
+}
+UPCOMING = 4  # sessions per service the demo keeps ahead of today
+LEAD_DAYS = 2  # the first one at least this many local days ahead: more than a day away at any hour
+
+
+def session_days(today: dt.date, kind: str, count: int = UPCOMING) -> list[dt.date]:
+    """The demo's next ``count`` session days: Saturdays for classes, Wednesdays for appointments.
+
+    The first is at least :data:`LEAD_DAYS` days after ``today`` (Asia/Shanghai), so whatever the
+    weekday and the hour of seeding, what the demo calls upcoming is more than a day away.
+    """
+    weekday = 2 if kind == ServiceKind.APPOINTMENT else 5
+    first = today + dt.timedelta(days=LEAD_DAYS)
+    first += dt.timedelta(days=(weekday - first.weekday()) % 7)
+    return [first + dt.timedelta(days=7 * week) for week in range(count)]
+
+
+async def top_up_sessions(session: AsyncSession, now: dt.datetime | None = None) -> None:
+    """Keep :data:`UPCOMING` sessions ahead for 朝阳社区's classes and appointments (idempotent).
+
+    Run on every seed, so a demo loaded last week still shows upcoming sessions today; a day that
+    already has a session of the service is left as it is (bookings on it are kept).
+    """
+    today = local_today(now)
+    stmt = (
+        select(Station, StationService)
+        .join(StationService, col(StationService.station_id) == col(Station.id))
+        .where(col(Station.community) == "chaoyang", col(StationService.kind) != ServiceKind.DROP_OFF)
+    )
+    for station, svc in (await session.exec(stmt)).all():
+        assert station.id is not None and svc.id is not None
+        start_t, end_t, capacity, minimum, per_resident = SESSION_SPECS.get(svc.code, (T(9, 0), T(10, 0), 10, 0, 1))
+        days = session_days(today, svc.kind)
+        horizon = (
+            dt.datetime.combine(days[0], T(0), tzinfo=SHANGHAI),
+            dt.datetime.combine(days[-1] + dt.timedelta(days=1), T(0), tzinfo=SHANGHAI),
+        )
+        taken = await session.exec(
+            select(ServiceSession.starts_at).where(
+                col(ServiceSession.service_id) == svc.id,
+                col(ServiceSession.starts_at) >= horizon[0],
+                col(ServiceSession.starts_at) < horizon[1],
             )
         )
+        taken_days = {local_today(at) for at in taken.all()}
+        for day in days:
+            if day in taken_days:
+                continue
+            starts = dt.datetime.combine(day, start_t, tzinfo=SHANGHAI).astimezone(dt.UTC)
+            ends = dt.datetime.combine(day, end_t, tzinfo=SHANGHAI).astimezone(dt.UTC)
+            session.add(
+                ServiceSession(
+                    service_id=svc.id,
+                    station_id=station.id,
+                    community=station.community,
+                    title=svc.name,
+                    starts_at=starts,
+                    ends_at=ends,
+                    capacity=capacity,
+                    min_participants=minimum,
+                    min_cutoff_at=starts - dt.timedelta(days=1) if minimum else None,
+                    booking_closes_at=starts - dt.timedelta(hours=1),
+                    cancel_cutoff_at=starts - dt.timedelta(hours=2),
+                    max_seats_per_booking=per_resident,
+                )
+            )
+    await session.flush()

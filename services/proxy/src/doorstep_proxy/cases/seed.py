@@ -77,6 +77,20 @@ PATHS = {
 }
 
 
+# (grid, item, channel, worker, status, accepted so many days before seeding); the scheduled ones
+# get a visit planned for the day of seeding (see seed_todays_visits)
+SPREAD = [
+    ("chaoyang-g6", "elderly-allowance", "doorstep", "chaoyang.worker", "scheduled", 3),
+    ("chaoyang-g6", "pension-claim", "window", "chaoyang.worker", "visited", 6),
+    ("chaoyang-g1", "elderly-allowance", "window", "chaoyang.g1.worker", "materials_complete", 4),
+    ("chaoyang-g3", "severe-disability-care-subsidy", "doorstep", "chaoyang.g3.worker", "filed", 12),
+    ("chaoyang-g4", "elderly-allowance", "platform", "chaoyang.g4.worker", "approved", 25),
+    ("chaoyang-g5", "pension-claim", "window", "chaoyang.worker", "accepted", 30),
+    ("zhenhuai-g7", "elderly-allowance", "window", "zhenhuai.worker", "scheduled", 2),
+    ("zhenhuai-g7", "pension-claim", "doorstep", "zhenhuai.worker", "accepted", 5),
+]
+
+
 def _id(name: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, name)
 
@@ -222,8 +236,34 @@ async def _visit(
 
 
 async def seed_cases(session: AsyncSession) -> None:
-    if await repo.get_case(session, None, _id("window-cross-grid")) is not None:
-        return
+    if await repo.get_case(session, None, _id("window-cross-grid")) is None:
+        await _seed_cases_once(session)
+    await seed_todays_visits(session)
+
+
+async def seed_todays_visits(session: AsyncSession) -> None:
+    """Today's planned visit for every demo case still ``scheduled`` with nothing planned from today.
+
+    Run on every seed (idempotent: one visit id per case and day), so ``/my/day`` of a demo loaded
+    on an earlier day still has today's round; a case the user has moved on gets no new visit.
+    """
+    today = local_today()
+    for n in range(len(SPREAD)):
+        case = await repo.get_case(session, None, _id(f"spread-{n}"))
+        if case is None or case.status != "scheduled":
+            continue
+        visits = await repo.list_visits_of_case(session, case.id, date_from=today)
+        if visits:
+            continue
+        resident = (await repo.residents_by_ids(session, [case.resident_id])).get(case.resident_id)
+        if resident is None:
+            continue
+        await _visit(
+            session, f"spread-visit-{n}-{today.isoformat()}", case, resident, case.accepted_by, today, done=False
+        )
+
+
+async def _seed_cases_once(session: AsyncSession) -> None:
     used: set[uuid.UUID] = set()
     story = select(col(Resident.id)).where(
         col(Resident.compound_code) == "binjiang", col(Resident.building) == "6", col(Resident.room) == "502"
@@ -261,22 +301,9 @@ async def seed_cases(session: AsyncSession) -> None:
             done=True,
         )
 
-    today = local_today()
-    spread = [
-        ("chaoyang-g6", "elderly-allowance", "doorstep", "chaoyang.worker", "scheduled", 3),
-        ("chaoyang-g6", "pension-claim", "window", "chaoyang.worker", "visited", 6),
-        ("chaoyang-g1", "elderly-allowance", "window", "chaoyang.g1.worker", "materials_complete", 4),
-        ("chaoyang-g3", "severe-disability-care-subsidy", "doorstep", "chaoyang.g3.worker", "filed", 12),
-        ("chaoyang-g4", "elderly-allowance", "platform", "chaoyang.g4.worker", "approved", 25),
-        ("chaoyang-g5", "pension-claim", "window", "chaoyang.worker", "accepted", 30),
-        ("zhenhuai-g7", "elderly-allowance", "window", "zhenhuai.worker", "scheduled", 2),
-        ("zhenhuai-g7", "pension-claim", "doorstep", "zhenhuai.worker", "accepted", 5),
-    ]
-    for n, (grid, code, channel, actor, status, days) in enumerate(spread):
+    for n, (grid, code, channel, actor, status, days) in enumerate(SPREAD):
         resident = await _pick(session, col(Resident.grid) == grid, skip=used)
         if resident is None or _is_story(resident):
             continue
         used.add(resident.id)
-        case = await _case(session, f"spread-{n}", resident, code, channel, actor, status, days)
-        if status == "scheduled":
-            await _visit(session, f"spread-visit-{n}", case, resident, actor, today, done=False)
+        await _case(session, f"spread-{n}", resident, code, channel, actor, status, days)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -42,6 +43,11 @@ class ProxySettings(ServiceSettings):
         repr=False,
         validation_alias=AliasChoices("DOORSTEP_PROXY_SERVICE_CLIENT_SECRET", "DOORSTEP_DEMO_PASSWORD"),
         description="The proxy's machine client secret (development default: the demo password)",
+    )
+    holidays_file: Path | None = Field(
+        None,
+        description="CSV `date,kind[,name]` (kind `holiday` or `workday`) of a State Council holiday notice "
+        "newer than the installed chinese-calendar; it overrides the library for deadlines",
     )
     catalog_cache_seconds: float = Field(
         30.0, ge=0, description="How long a catalogue copy is used before asking again"

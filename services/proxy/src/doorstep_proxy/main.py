@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 
@@ -12,11 +13,13 @@ from prometheus_client import Counter
 
 from doorstep_shared.app import create_service_app
 from doorstep_shared.audit import audit_router
+from doorstep_shared.clock import local_today
 from doorstep_shared.idempotency import IdempotencyMiddleware
 from doorstep_shared.tokens import KeySet
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher, webhooks_router
 
 from . import retention
+from .cases.deadlines import configure_supplement, last_official_year, load_supplement
 from .cases.models import IDEMPOTENCY
 from .cases.router import router as cases_router
 from .catalog_client import CatalogClient, ServiceToken
@@ -88,11 +91,27 @@ async def running_background(app: FastAPI, settings: ProxySettings) -> AsyncIter
             logger.info("proxy background tasks stopped")
 
 
+def load_holiday_calendar(settings: ProxySettings) -> None:
+    """The operator's holiday notice, if any; say when due dates are about to become provisional."""
+    configure_supplement({})
+    if settings.holidays_file is not None:
+        days = load_supplement(settings.holidays_file)
+        logger.info("holiday notice loaded", extra={"file": str(settings.holidays_file), "days": days})
+    known = last_official_year()
+    if local_today() >= dt.date(known, 11, 1):  # the next year's notice is usually out by then
+        logger.warning(
+            "the holiday calendar ends with %d: due dates after it count Monday to Friday (provisional) "
+            "until chinese-calendar is upgraded or DOORSTEP_PROXY_HOLIDAYS_FILE lists the next notice",
+            known,
+        )
+
+
 def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        load_holiday_calendar(settings)
         app.state.pii = settings.pii_cipher()
         token = ServiceToken(
             app.state.http, settings.token_url, settings.service_client_id, settings.service_client_secret

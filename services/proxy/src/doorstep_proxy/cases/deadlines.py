@@ -1,28 +1,74 @@
 """Working-day deadlines: China's statutory holidays and adjusted working days (调休).
 
-``chinese_calendar`` ships the State Council's yearly holiday notices; for years it does not
-cover yet (it raises ``NotImplementedError``) we fall back to Monday–Friday, which is what the
-notice usually amounts to outside the holiday weeks. The fallback is reported so a due date
-computed on it can be shown as provisional.
+``chinese_calendar`` ships the State Council's yearly holiday notices. The notice for a year
+comes out in the November before it, and the library's release some time after; in between an
+operator can load the notice's days from a CSV (``DOORSTEP_PROXY_HOLIDAYS_FILE``, see
+:func:`load_supplement`), which wins over the library. For a year neither covers (the library
+raises ``NotImplementedError``) we fall back to Monday–Friday, which is what a notice amounts to
+outside the holiday weeks; the fallback is reported so a due date computed on it can be shown
+as provisional.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import chinese_calendar
 
 DUE_SOON_DAYS = 3  # working days
 
+_supplement: dict[dt.date, bool] = {}  # day → is a working day, from the operator's file
+
+
+def load_supplement(path: Path) -> int:
+    """Read ``date,kind[,name]`` rows (kind ``holiday`` or ``workday``); they override the library.
+
+    Returns the number of days read. A malformed file fails start-up with the line it choked on.
+    """
+    days: dict[dt.date, bool] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for line, row in enumerate(csv.reader(fh), start=1):
+            if not row or row[0].strip().startswith("#") or row[0].strip() == "date":
+                continue
+            try:
+                day = dt.date.fromisoformat(row[0].strip())
+                kind = row[1].strip()
+            except (ValueError, IndexError) as exc:
+                raise ValueError(f"{path}:{line}: expected date,kind[,name]") from exc
+            if kind not in ("holiday", "workday"):
+                raise ValueError(f"{path}:{line}: kind must be holiday or workday, not {kind!r}")
+            days[day] = kind == "workday"
+    configure_supplement(days)
+    return len(days)
+
+
+def configure_supplement(days: dict[dt.date, bool]) -> None:
+    """Install the operator's days (empty: the library alone)."""
+    _supplement.clear()
+    _supplement.update(days)
+    is_workday.cache_clear()
+
+
+def last_official_year() -> int:
+    """The last year the library or the supplement covers; later due dates are provisional."""
+    years = [max(chinese_calendar.constants.holidays).year, *(d.year for d in _supplement)]
+    return max(years)
+
 
 @functools.lru_cache(maxsize=4096)
 def is_workday(day: dt.date) -> tuple[bool, bool]:
-    """(is a working day, decided by the official calendar rather than the Mon–Fri fallback).
+    """(is a working day, decided by an official calendar rather than the Mon–Fri fallback).
 
     Cached: the library scans its whole holiday table on every call.
     """
+    if day in _supplement:
+        return _supplement[day], True
+    if day.year > max(chinese_calendar.constants.holidays).year and any(d.year == day.year for d in _supplement):
+        return day.weekday() < 5, True  # a year the operator loaded: the notice lists every exception
     try:
         return bool(chinese_calendar.is_workday(day)), True
     except NotImplementedError:

@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-pg lint fmt migrate bench bench-quick fuzz docs clean
+.PHONY: help venv run test test-pg test-dates lint fmt migrate bench bench-quick fuzz docs clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test: venv ## Run the whole suite (SQLite; PostgreSQL too when DOORSTEP_TEST_DAT
 test-pg: venv ## Run the suite on SQLite and on the local PostgreSQL
 	DOORSTEP_TEST_DATABASE_URL=$${DOORSTEP_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
 	DOORSTEP_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+test-dates: venv ## The date-sensitive tests at every instant of the date matrix (SQLite; see tests/travel/matrix.py)
+	$(PY) -m tests.travel.matrix $(PYTEST_ARGS)
 
 lint: venv ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .

@@ -12,8 +12,34 @@ import pytest
 from doorstep_shared.tokens import SigningKey
 
 from .support import BACKENDS, Tokens
+from .travel import parse_instant, travel_everything
 
 _STARTED = pytest.StashKey[float]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--at",
+        metavar="INSTANT",
+        default=None,
+        help="run the whole test process, and every server it starts, from this instant on "
+        "(ISO 8601 with offset, e.g. 2027-02-05T23:50:00+08:00); the clock keeps ticking",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    at = config.getoption("--at")
+    if at:
+        try:
+            instant = parse_instant(at)
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from exc
+        travel_everything(instant)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    at = config.getoption("--at")
+    return f"travelled to {at} (now {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')})" if at else None
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

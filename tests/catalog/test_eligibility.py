@@ -4,10 +4,13 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
 
 from doorstep_shared.clock import local_today
 
 from .helpers import item_body
+
+pytestmark = pytest.mark.dates
 
 EVALUATE = "/api/v1/catalog/eligibility/evaluate"
 ITEMS = "/api/v1/catalog/items"

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
+import pytest
+
+from doorstep_shared.clock import local_today, utcnow
 
 from ..support import Tokens
+
+pytestmark = pytest.mark.dates
 
 ITEMS = "/api/v1/catalog/items"
 BRIEFINGS = "/api/v1/catalog/briefings"
@@ -43,12 +50,13 @@ async def test_a_worker_sees_items_changed_since_the_last_briefing_attended(
     tips = (await seeded.get(f"{ITEMS}/pension-face-check/tips", headers=worker)).json()["items"]
     before = (await seeded.get(f"{BRIEFINGS}/since-my-last", headers=worker)).json()
     assert before["last_briefing"] is None
+    held_at = utcnow() - dt.timedelta(minutes=1)  # this morning's meeting; the edit below comes after it
     created = await seeded.post(
         BRIEFINGS,
         json={
             "community": "chaoyang",
-            "held_on": "2026-03-02",
-            "held_at": "2026-03-02T08:00:00+08:00",
+            "held_on": local_today(held_at).isoformat(),
+            "held_at": held_at.isoformat(),
             "title": "晨会",
             "agenda": [
                 {"item_code": "pension-face-check", "note": "刷脸角度要找准"},

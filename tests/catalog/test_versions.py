@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from .helpers import create_item
+
+pytestmark = pytest.mark.dates
 
 ITEMS = "/api/v1/catalog/items"
 CHANGES = "/api/v1/catalog/changes"

@@ -15,8 +15,11 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from .conftest import System, login
+
+pytestmark = pytest.mark.dates
 
 ITEM = "severe-disability-care-subsidy"
 

@@ -3,8 +3,11 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from ..support import Tokens
+
+pytestmark = pytest.mark.dates
 
 PASSWORD = "doorstep-demo"
 

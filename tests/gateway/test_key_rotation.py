@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.main import create_app
 from doorstep_shared.tokens import SigningKey, TokenSigner
 
 from ..support import AUDIENCE, ISSUER, Tokens, client_for, running
+
+pytestmark = pytest.mark.dates
 
 
 def write_key(directory: Path, key: SigningKey) -> Path:

@@ -16,6 +16,8 @@ from doorstep_proxy.demo import make_id_number
 from ..support import Tokens
 from .service_apps import Wired, service_apps_fixture, services_fixture  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.dates
+
 V2 = "/open311/v2"
 SCOPES = ("catalog:read", "demands:write", "demands:read", "cases:read")
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'

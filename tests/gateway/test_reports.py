@@ -17,6 +17,8 @@ from doorstep_shared.clock import local_today
 from ..support import Tokens
 from .service_apps import Wired, service_apps_fixture, services_fixture  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.dates
+
 SUMMARY = "/api/v1/reports/summary"
 P = "/api/v1/proxy"
 _serial = itertools.count(501)

@@ -6,10 +6,13 @@ import io
 from typing import Any
 
 import httpx
+import pytest
 from openpyxl import Workbook
 
 from ..support import Tokens
 from .helpers import BASE, admin, id_number, with_compounds, worker
+
+pytestmark = pytest.mark.dates
 
 HEADER = [
     "序号",

@@ -4,9 +4,12 @@ import asyncio
 import datetime as dt
 
 import httpx
+import pytest
 
 from ..support import Tokens
 from .helpers import BASE, create, id_number, resident_body, with_compounds, worker
+
+pytestmark = pytest.mark.dates
 
 
 async def test_registering_a_resident_masks_id_number_and_phone(proxy: httpx.AsyncClient, tokens: Tokens) -> None:

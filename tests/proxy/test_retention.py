@@ -21,6 +21,8 @@ from doorstep_shared.clock import utcnow
 from ..support import Tokens
 from .helpers import BASE, admin, create, with_compounds, worker
 
+pytestmark = pytest.mark.dates
+
 PURGE = f"{BASE}/admin/purge"
 
 

@@ -3,9 +3,12 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
+import pytest
 
 from ..support import Tokens
 from .helpers import BASE, create, id_number, with_compounds, worker
+
+pytestmark = pytest.mark.dates
 
 
 async def _three(proxy: httpx.AsyncClient, tokens: Tokens) -> list[dict[str, object]]:

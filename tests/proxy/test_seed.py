@@ -4,6 +4,7 @@ import datetime as dt
 import time
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from doorstep_proxy.demo import generate
@@ -13,6 +14,8 @@ from doorstep_shared.pii import id_number_checksum_ok
 
 from ..support import Tokens
 from .helpers import BASE, app_of, worker
+
+pytestmark = pytest.mark.dates
 
 
 def test_demo_generation_is_deterministic_and_valid() -> None:

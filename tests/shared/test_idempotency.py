@@ -22,6 +22,8 @@ from doorstep_shared.tokens import Principal
 
 from ..support import PG_URL
 
+pytestmark = pytest.mark.dates
+
 metadata = MetaData()
 table = idempotency_table(metadata, "test_idempotency")
 

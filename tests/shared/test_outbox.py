@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from doorstep_shared.clock import utcnow
 from doorstep_shared.db import create_engine, make_sessionmaker
 from doorstep_shared.outbox import (
     OutboxMessage,
@@ -23,6 +24,8 @@ from doorstep_shared.outbox import (
 )
 
 from ..support import PG_URL
+
+pytestmark = pytest.mark.dates
 
 metadata = MetaData()
 table = make_outbox_table(metadata, "test_outbox")
@@ -65,10 +68,10 @@ class Recorder:
         self.seen.append(message)
 
 
-async def _put(maker: async_sessionmaker[AsyncSession], *items: tuple[str, str]) -> None:
+async def _put(maker: async_sessionmaker[AsyncSession], *items: tuple[str, str], now: dt.datetime = T0) -> None:
     async with maker() as session, session.begin():
         for key, name in items:
-            await enqueue(session, table, "thing.happened", key, {"name": name}, now=T0)
+            await enqueue(session, table, "thing.happened", key, {"name": name}, now=now)
 
 
 async def _rows(maker: async_sessionmaker[AsyncSession]) -> list[dict]:
@@ -146,7 +149,7 @@ async def test_several_workers_deliver_each_message_exactly_once(
 
 
 async def test_run_forever_stops_when_asked(maker: async_sessionmaker[AsyncSession]) -> None:
-    await _put(maker, ("k", "x"))
+    await _put(maker, ("k", "x"), now=utcnow())  # run_forever reads the clock itself
     recorder = Recorder()
     stop = asyncio.Event()
     worker = OutboxWorker(maker, table, recorder, poll_interval=0.01)

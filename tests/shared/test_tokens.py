@@ -23,6 +23,8 @@ from doorstep_shared.tokens import KeySet, SigningKey, TokenSigner, TokenVerifie
 
 from ..support import AUDIENCE, ISSUER, Tokens, client_for
 
+pytestmark = pytest.mark.dates
+
 
 @pytest.fixture(scope="module")
 def app(tokens: Tokens) -> FastAPI:

@@ -38,6 +38,8 @@ from doorstep_shared.webhooks import (
 
 from ..support import PG_URL
 
+pytestmark = pytest.mark.dates
+
 metadata = MetaData()
 hooks = Webhooks(
     metadata,

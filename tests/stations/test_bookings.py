@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from doorstep_stations import bookings
@@ -13,6 +14,8 @@ from doorstep_stations.models import Booking
 
 from ..support import Tokens
 from .helpers import freeze, keeper, make_session, phone, station_with_class, worker
+
+pytestmark = pytest.mark.dates
 
 API = "/api/v1/stations"
 

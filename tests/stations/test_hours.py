@@ -6,12 +6,15 @@ import datetime as dt
 import re
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from doorstep_stations import hours as h
 
 from ..support import Tokens
 from .helpers import keeper, local, seed_demo
+
+pytestmark = pytest.mark.dates
 
 API = "/api/v1/stations/stations"
 

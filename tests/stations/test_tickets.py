@@ -6,10 +6,13 @@ import asyncio
 import datetime as dt
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from ..support import Tokens
 from .helpers import freeze, keeper, seed_demo, worker
+
+pytestmark = pytest.mark.dates
 
 API = "/api/v1/stations"
 NOTE = {

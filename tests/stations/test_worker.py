@@ -14,6 +14,8 @@ from doorstep_stations.main import create_app
 from ..support import Tokens, client_for, create_database, drop_database, running
 from .helpers import keeper, seed_demo
 
+pytestmark = pytest.mark.dates
+
 API = "/api/v1/stations"
 
 

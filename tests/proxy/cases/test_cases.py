@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 import httpx
+import pytest
 
 from doorstep_shared.clock import local_today
 
@@ -13,6 +14,8 @@ from ...support import Tokens
 from ..helpers import app_of, worker
 from .conftest import catalogue, item
 from .helpers import BASE, admin, grid_worker, new_case, new_resident, profile
+
+pytestmark = pytest.mark.dates
 
 ALL = ["accepted", "scheduled", "visited", "materials_complete", "filed", "approved", "rejected", "closed", "withdrawn"]
 

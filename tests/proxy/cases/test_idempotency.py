@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from doorstep_proxy.cases.models import ProxyCase, Visit
@@ -13,6 +14,8 @@ from doorstep_proxy.cases.models import ProxyCase, Visit
 from ...support import Tokens
 from ..helpers import app_of, worker
 from .helpers import BASE, grid_worker, new_case, new_resident
+
+pytestmark = pytest.mark.dates
 
 
 async def _count(client: httpx.AsyncClient, model: type) -> int:

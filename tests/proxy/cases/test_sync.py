@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
 
 from doorstep_proxy.cases.sync import purge_tombstones
 from doorstep_shared.clock import local_today
@@ -13,6 +14,8 @@ from doorstep_shared.clock import local_today
 from ...support import Tokens
 from ..helpers import app_of, worker
 from .helpers import BASE, new_case, new_resident
+
+pytestmark = pytest.mark.dates
 
 
 async def _drain(

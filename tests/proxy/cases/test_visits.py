@@ -5,12 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
+import pytest
 
 from doorstep_shared.clock import local_today
 
 from ...support import Tokens
 from ..helpers import id_number, worker
 from .helpers import BASE, new_case, new_resident
+
+pytestmark = pytest.mark.dates
 
 
 async def test_a_visit_covers_a_households_cases_and_done_moves_them_to_visited(

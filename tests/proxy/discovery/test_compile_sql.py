@@ -39,6 +39,8 @@ from doorstep_shared.rules.vocabulary import FACTS
 from .catalog import seed_items
 from .portal import Portal
 
+pytestmark = pytest.mark.dates
+
 MEMBERS = ["elderly-allowance", "dibao", "pension-claim"]
 BOOL_FACTS = [f.name for f in FACTS if f.type == "bool"]
 ENUM_FACTS = [f for f in FACTS if f.type == "enum" and f.name != "gender"]

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
+import pytest
 
 from ...support import Tokens
 from ..helpers import admin, create, with_compounds, worker
 from .catalog import seed_snapshot
 from .helpers import BASE, add_resident, county_admin, prime, run
+
+pytestmark = pytest.mark.dates
 
 CARE = "severe-disability-care-subsidy"
 

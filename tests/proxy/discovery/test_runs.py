@@ -22,6 +22,8 @@ from ..helpers import admin, create, with_compounds, worker
 from .catalog import snapshot_with
 from .helpers import BASE, add_resident, app_of, county_admin, prime, run, wait_runs
 
+pytestmark = pytest.mark.dates
+
 ELDERLY = {"and": [{">=": [{"var": "age"}, 80]}, {"var": "hukou_local"}]}
 CARE = {"and": [{"var": "hukou_local"}, {"<=": [{"var": "disability_grade"}, 2]}]}
 ALONE = {"var": "living_alone"}

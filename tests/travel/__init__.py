@@ -1,0 +1,32 @@
+"""Time travel for the whole test process and the servers it starts (``pytest --at=…``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from pathlib import Path
+
+import time_machine
+
+OFFSET_ENV = "DOORSTEP_TEST_TIME_OFFSET"
+HERE = Path(__file__).resolve().parent
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """An ISO 8601 instant with its offset (``2027-02-05T23:50:00+08:00``); a bare time is refused."""
+    instant = dt.datetime.fromisoformat(text)
+    if instant.tzinfo is None:
+        raise ValueError(f"--at needs an offset or Z, e.g. {text}+08:00")
+    return instant
+
+
+def travel_everything(instant: dt.datetime) -> time_machine.travel:
+    """Start ticking from ``instant`` here, and make every Python child process do the same."""
+    offset = instant.timestamp() - time.time()
+    traveller = time_machine.travel(instant, tick=True)
+    traveller.start()
+    os.environ[OFFSET_ENV] = repr(offset)
+    paths = [str(HERE), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+    return traveller

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from doorstep_shared.clock import local_today
 from doorstep_stations import bookings
 from doorstep_stations.models import Booking
 
@@ -201,7 +202,9 @@ async def test_check_in_no_show_and_figures(stations: httpx.AsyncClient, station
     freeze(stations_app, starts + dt.timedelta(minutes=5))
     r = await stations.post(f"{API}/bookings/{two['id']}/no-show", headers=hk)
     assert r.json()["status"] == "no_show"
-    r = await stations.get(f"{API}/figures", headers=h, params={"from": "2026-01-01", "to": "2027-12-31"})
+    day = local_today(starts)
+    period = {"from": (day - dt.timedelta(days=1)).isoformat(), "to": (day + dt.timedelta(days=1)).isoformat()}
+    r = await stations.get(f"{API}/figures", headers=h, params=period)
     fig = r.json()["stations"][0]
     assert fig["station_code"] == "testclass"
     assert fig["seats_attended"] == 2 and fig["no_shows"] == 1 and fig["seats_booked"] == 3

@@ -12,7 +12,7 @@ import pytest
 from doorstep_shared.tokens import SigningKey
 
 from .support import BACKENDS, Tokens
-from .travel import parse_instant, travel_everything
+from .travel import children_follow_faketime, parse_instant, travel_everything
 
 _STARTED = pytest.StashKey[float]()
 
@@ -28,6 +28,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    children_follow_faketime()
     at = config.getoption("--at")
     if at:
         try:

@@ -21,6 +21,16 @@ def parse_instant(text: str) -> dt.datetime:
     return instant
 
 
+def children_follow_faketime() -> None:
+    """Under libfaketime with an absolute start (``faketime '@2027-10-03 16:05:00' make test``),
+    every new process starts its clock at that instant again: a server the tests start minutes
+    later would live minutes in the past and refuse the tests' tokens as not yet valid. With
+    ``FAKETIME_DONT_RESET`` children carry on from the parent's faked time instead."""
+    spec = os.environ.get("FAKETIME", "")
+    if spec and not spec.startswith(("+", "-")):
+        os.environ.setdefault("FAKETIME_DONT_RESET", "1")
+
+
 def travel_everything(instant: dt.datetime) -> time_machine.travel:
     """Start ticking from ``instant`` here, and make every Python child process do the same."""
     offset = instant.timestamp() - time.time()

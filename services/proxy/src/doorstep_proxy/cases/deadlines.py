@@ -55,8 +55,8 @@ def configure_supplement(days: dict[dt.date, bool]) -> None:
 
 def last_official_year() -> int:
     """The last year the library or the supplement covers; later due dates are provisional."""
-    years = [max(chinese_calendar.constants.holidays).year, *(d.year for d in _supplement)]
-    return max(years)
+    library: dt.date = max(chinese_calendar.constants.holidays)
+    return max([library.year, *(d.year for d in _supplement)])
 
 
 @functools.lru_cache(maxsize=4096)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from doorstep_gateway.openapi_merge import MergedOpenAPI
+from doorstep_gateway.docs.merge import MergedOpenAPI
 
 DOC = {"openapi": "3.1.0", "info": {"title": "catalog", "version": "1"}, "paths": {}}
 

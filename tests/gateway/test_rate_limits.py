@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from limits import parse
 
 from doorstep_gateway.config import GatewaySettings
+from doorstep_gateway.forwarding.ratelimit import LocalLimiter
 from doorstep_gateway.main import create_app
-from doorstep_gateway.ratelimit import LocalLimiter
 
 from ..support import Tokens, client_for, running
 

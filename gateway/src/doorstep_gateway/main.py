@@ -28,17 +28,17 @@ from doorstep_shared.tokens import (
 )
 
 from . import passwords
-from .clients import ensure_service_clients
-from .clients import router as clients_router
+from .clients.router import ensure_service_clients
+from .clients.router import router as clients_router
 from .config import GatewaySettings, get_settings
+from .docs.merge import MergedOpenAPI
+from .forwarding.ratelimit import RateLimitMiddleware, make_limiter
+from .forwarding.upstream import UpstreamRouter, Upstreams
+from .identity.router import auth_router, directory_router, wellknown_router
 from .models import audit
-from .open311 import router as open311_router
-from .openapi_merge import MergedOpenAPI
-from .ratelimit import RateLimitMiddleware, make_limiter
-from .reports import dashboard_router
-from .reports import router as reports_router
-from .router import auth_router, directory_router, wellknown_router
-from .upstream import UpstreamRouter, Upstreams
+from .open311.router import router as open311_router
+from .reports.router import dashboard_router
+from .reports.router import router as reports_router
 
 DESCRIPTION = """\
 Doorstep (家门口): one entry for every client of the county's community services.

@@ -12,10 +12,10 @@ from doorstep_shared.clock import utcnow
 from doorstep_shared.errors import DoorstepError, Unauthorized
 from doorstep_shared.tokens import REFRESH, Principal, TokenSigner, TokenVerifier
 
+from ..clients.router import ip_allowed
+from ..models import RefreshToken, User, audit
+from ..passwords import verify_password
 from . import repository
-from .clients import ip_allowed
-from .models import RefreshToken, User, audit
-from .passwords import verify_password
 
 
 class InvalidGrant(DoorstepError):

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .models import ApiClient, Community, Grid, RefreshToken, User
+from ..models import ApiClient, Community, Grid, RefreshToken, User
 
 
 async def user_by_username(session: AsyncSession, username: str) -> User | None:

@@ -22,8 +22,8 @@ from doorstep_shared.permissions import CLIENT_SCOPES, Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from .models import ApiClient, audit
-from .passwords import hash_password
+from ..models import ApiClient, audit
+from ..passwords import hash_password
 
 PROBLEM = {"model": dict[str, Any], "content": {"application/problem+json": {}}}
 ScopeName = Annotated[str, Field(max_length=40)]
@@ -213,7 +213,7 @@ SERVICE_CLIENT_SCOPES = {"svc.proxy": ["catalog:read"]}
 
 async def ensure_service_clients(session: AsyncSession, secrets_by_id: dict[str, str]) -> None:
     """Create or re-key the services' own clients (e.g. the proxy reading the catalogue)."""
-    from .passwords import verify_password
+    from ..passwords import verify_password
 
     for client_id, secret in secrets_by_id.items():
         client = await session.get(ApiClient, client_id)

@@ -27,8 +27,8 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from .reports_html import dashboard_page, panel
-from .service_calls import ServiceCallFailed, catalog_view, get_json
+from ..forwarding.service_calls import ServiceCallFailed, catalog_view, get_json
+from .dashboard import dashboard_page, panel
 
 logger = logging.getLogger("doorstep.gateway.reports")
 

@@ -21,8 +21,8 @@ from starlette.datastructures import FormData
 from doorstep_shared import org
 from doorstep_shared.clock import SHANGHAI, utcnow
 
-from .open311_render import Open311Error
-from .service_calls import CatalogView, ServiceCallFailed, catalog_view
+from ..forwarding.service_calls import CatalogView, ServiceCallFailed, catalog_view
+from .render import Open311Error
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 WINDOW = dt.timedelta(days=90)

@@ -23,7 +23,8 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from .open311_mapping import (
+from ..forwarding.service_calls import CatalogView, ServiceCallFailed, call, catalog_view, get_json
+from .mapping import (
     ATTRIBUTE_VALUE_MAX,
     CASE_LOOKUPS,
     MAX_CODES,
@@ -52,8 +53,7 @@ from .open311_mapping import (
     service_out,
     services_of,
 )
-from .open311_render import ERRORS, Format, Open311Error, Open311Route, content, render
-from .service_calls import CatalogView, ServiceCallFailed, call, catalog_view, get_json
+from .render import ERRORS, Format, Open311Error, Open311Route, content, render
 
 router = APIRouter(
     prefix="/open311", tags=["open311"], route_class=Open311Route, dependencies=[Depends(current_principal)]

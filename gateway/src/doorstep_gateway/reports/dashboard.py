@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from doorstep_shared import org
 
 if TYPE_CHECKING:
-    from .reports import ReportSummary
+    from .router import ReportSummary
 
 LABELS = {
     "residents_received_at_window": "窗口接待群众",

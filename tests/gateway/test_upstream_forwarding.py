@@ -12,7 +12,8 @@ from aiohttp import web
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
-from doorstep_gateway.forwarding.upstream import UpstreamRouter, Upstreams
+from doorstep_gateway.forwarding.forwarder import UpstreamRouter
+from doorstep_gateway.forwarding.pool import Upstreams
 from doorstep_shared.tokens import TokenVerifier
 
 from ..support import AUDIENCE, ISSUER, Tokens

@@ -8,8 +8,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared import org
 
 from . import passwords
+from .clients.models import ApiClient
+from .clients.service import SERVICE_CLIENT_SCOPES
 from .config import DEFAULT_DEMO_PASSWORD, get_settings
-from .models import ApiClient, Community, Grid, User
+from .directory.models import Community, Grid
+from .identity.models import User
 from .passwords import hash_password
 
 # username, display name (invented), roles, community, grid
@@ -24,7 +27,9 @@ DEMO_USERS = [
 ]
 
 # The services' own machine identities (development: secret = the demo password).
-SERVICE_CLIENTS: list[tuple[str, str, list[str], list[str]]] = [("svc.proxy", "代办服务（内部）", ["catalog:read"], [])]
+SERVICE_CLIENTS: list[tuple[str, str, list[str], list[str]]] = [
+    ("svc.proxy", "代办服务（内部）", SERVICE_CLIENT_SCOPES["svc.proxy"], [])
+]
 
 DEMO_CLIENT = (
     "demo.platform",

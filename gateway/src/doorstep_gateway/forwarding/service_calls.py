@@ -9,11 +9,13 @@ catalog still checks the caller each time and an unchanged catalogue costs a 304
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from fastapi import Request
+
+from ..state import state_of
+from .schemas import CatalogView
 
 logger = logging.getLogger("doorstep.gateway.calls")
 
@@ -29,8 +31,7 @@ class ServiceCallFailed(Exception):
 
 
 def client(request: Request, service: str) -> httpx.AsyncClient:
-    clients: dict[str, httpx.AsyncClient] = request.app.state.upstreams.clients
-    return clients[service]
+    return state_of(request).upstreams.clients[service]
 
 
 def caller_headers(request: Request, *extra: str) -> dict[str, str]:
@@ -68,39 +69,31 @@ async def call(
 async def get_json(request: Request, service: str, path: str, params: dict[str, Any] | None = None) -> Any:
     response = await call(request, service, "GET", path, params=params)
     if response.status_code != 200:
-        raise ServiceCallFailed(service, response.status_code, _body(response))
+        raise ServiceCallFailed(service, response.status_code, json_or_none(response))
     try:
         return response.json()
     except ValueError as exc:
         raise ServiceCallFailed(service, response.status_code) from exc
 
 
-def _body(response: httpx.Response) -> Any:
+def json_or_none(response: httpx.Response) -> Any:
+    """The answer's JSON body, or None when it has none."""
     try:
         return response.json()
     except ValueError:
         return None
 
 
-@dataclass
-class CatalogView:
-    """The published catalogue as the export gives it: items by code, category names."""
-
-    etag: str | None = None
-    revision: int = 0
-    items: dict[str, dict[str, Any]] = field(default_factory=dict)
-    categories: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
 async def catalog_view(request: Request) -> CatalogView:
     """The published catalogue, read as the caller (401/403 of the catalog → ServiceCallFailed)."""
-    cached: CatalogView | None = getattr(request.app.state, "catalog_view", None)
+    state = state_of(request)
+    cached = state.catalog_view
     headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
     response = await call(request, "catalog", "GET", "/api/v1/catalog/export", headers=headers)
     if response.status_code == 304 and cached is not None:
         return cached
     if response.status_code != 200:
-        raise ServiceCallFailed("catalog", response.status_code, _body(response))
+        raise ServiceCallFailed("catalog", response.status_code, json_or_none(response))
     try:
         body = response.json()
         view = CatalogView(
@@ -111,5 +104,5 @@ async def catalog_view(request: Request) -> CatalogView:
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ServiceCallFailed("catalog", response.status_code) from exc
-    request.app.state.catalog_view = view
+    state.catalog_view = view
     return view

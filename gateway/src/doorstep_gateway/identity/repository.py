@@ -1,4 +1,4 @@
-"""Every gateway query."""
+"""Every identity query: users, login failures, refresh tokens."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..models import ApiClient, Community, Grid, RefreshToken, User
+from .models import RefreshToken, User
 
 
 async def user_by_username(session: AsyncSession, username: str) -> User | None:
@@ -56,18 +56,6 @@ async def revoke_family(session: AsyncSession, family: str, when: dt.datetime) -
         .where(col(RefreshToken.family) == family, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=when)
     )
-
-
-async def client_by_id(session: AsyncSession, client_id: str) -> ApiClient | None:
-    return await session.get(ApiClient, client_id)
-
-
-async def list_communities(session: AsyncSession) -> Sequence[Community]:
-    return (await session.exec(select(Community).order_by(col(Community.code)))).all()
-
-
-async def list_grids(session: AsyncSession) -> Sequence[Grid]:
-    return (await session.exec(select(Grid).order_by(col(Grid.community), col(Grid.number)))).all()
 
 
 async def list_users(session: AsyncSession, communities: frozenset[str] | None) -> Sequence[User]:

@@ -1,4 +1,4 @@
-"""Gateway routes: the OAuth2 token endpoint, JWKS, who-am-I and the org directory."""
+"""Identity routes: the OAuth2 token endpoint, revocation, who-am-I and the JWKS."""
 
 from __future__ import annotations
 
@@ -8,37 +8,20 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.errors import DoorstepError
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import authenticated, public, require
-from doorstep_shared.tokens import Principal, TokenSigner, TokenVerifier
+from doorstep_shared.security import authenticated, public
+from doorstep_shared.tokens import Principal
 
-from . import repository, service
-from .schemas import CommunityRead, GridRead, Me, TokenResponse, UserRead
-
-PROBLEM = {"model": dict[str, Any], "content": {"application/problem+json": {}}}
+from ..deps import Settings, Signer, Verifier
+from ..responses import PROBLEM
+from ..state import state_of
+from . import service
+from .errors import InvalidClient, InvalidGrant, UnsupportedGrant
+from .schemas import Me, TokenResponse
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-directory_router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
 wellknown_router = APIRouter(tags=["auth"], dependencies=[Depends(public)])
 
 _basic = HTTPBasic(auto_error=False)
-
-
-def _signer(request: Request) -> TokenSigner:
-    signer: TokenSigner = request.app.state.signer
-    return signer
-
-
-def _verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.verifier
-    return verifier
-
-
-class UnsupportedGrant(DoorstepError):
-    status = 400
-    code = "unsupported_grant_type"
-    title = "Unsupported grant type"
 
 
 @auth_router.post(
@@ -52,6 +35,9 @@ class UnsupportedGrant(DoorstepError):
 async def token(
     request: Request,
     session: DbSession,
+    settings: Settings,
+    signer: Signer,
+    verifier: Verifier,
     grant_type: Annotated[str, Form(max_length=40, description="password | refresh_token | client_credentials")],
     username: Annotated[str | None, Form(max_length=64)] = None,
     password: Annotated[str | None, Form(max_length=256)] = None,
@@ -61,11 +47,9 @@ async def token(
     scope: Annotated[str | None, Form(max_length=1000)] = None,
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)] = None,
 ) -> dict[str, object]:
-    settings = request.app.state.settings
-    signer = _signer(request)
     if grant_type == "password":
         if not username or password is None:
-            raise service.InvalidGrant("username and password are required.")
+            raise InvalidGrant("username and password are required.")
         return await service.password_grant(
             session,
             signer,
@@ -76,13 +60,13 @@ async def token(
         )
     if grant_type == "refresh_token":
         if not refresh_token:
-            raise service.InvalidGrant("refresh_token is required.")
-        return await service.refresh_grant(session, signer, _verifier(request), refresh_token)
+            raise InvalidGrant("refresh_token is required.")
+        return await service.refresh_grant(session, signer, verifier, refresh_token)
     if grant_type == "client_credentials":
         cid = basic.username if basic else client_id
         secret = basic.password if basic else client_secret
         if not cid or not secret:
-            raise service.InvalidClient()
+            raise InvalidClient()
         address = request.client.host if request.client else None
         return await service.client_credentials_grant(session, signer, cid, secret, scope, address=address)
     raise UnsupportedGrant(f"grant_type {grant_type!r} is not supported.", error="unsupported_grant_type")
@@ -96,12 +80,12 @@ async def token(
     responses={422: PROBLEM},
 )
 async def revoke(
-    request: Request,
     session: DbSession,
+    verifier: Verifier,
     token: Annotated[str, Form(max_length=4096)],
     token_type_hint: Annotated[str | None, Form(max_length=40)] = None,
 ) -> dict[str, str]:
-    await service.revoke(session, _verifier(request), token)
+    await service.revoke(session, verifier, token)
     return {"status": "revoked"}
 
 
@@ -123,36 +107,4 @@ async def me(principal: Annotated[Principal, Depends(authenticated)]) -> Me:
 
 @wellknown_router.get("/.well-known/jwks.json", summary="Public keys that verify Doorstep tokens (JWKS)")
 async def jwks(request: Request) -> dict[str, Any]:
-    document: dict[str, Any] = request.app.state.jwks
-    return document
-
-
-@directory_router.get(
-    "/communities",
-    response_model=list[CommunityRead],
-    summary="The county's communities and their grids",
-    responses={401: PROBLEM, 403: PROBLEM},
-)
-async def communities(
-    session: DbSession, _: Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
-) -> list[CommunityRead]:
-    grids = await repository.list_grids(session)
-    by_community: dict[str, list[GridRead]] = {}
-    for g in grids:
-        by_community.setdefault(g.community, []).append(GridRead.model_validate(g))
-    return [
-        CommunityRead(code=c.code, name=c.name, placeholder=c.placeholder, grids=by_community.get(c.code, []))
-        for c in await repository.list_communities(session)
-    ]
-
-
-@directory_router.get(
-    "/users",
-    response_model=list[UserRead],
-    summary="Staff users visible to the caller (own community; county roles see all)",
-    responses={401: PROBLEM, 403: PROBLEM},
-)
-async def users(
-    session: DbSession, principal: Annotated[Principal, Depends(require(Permission.USERS_READ))]
-) -> list[UserRead]:
-    return [UserRead.model_validate(u) for u in await repository.list_users(session, principal.visible_communities)]
+    return state_of(request).jwks

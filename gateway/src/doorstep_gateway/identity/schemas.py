@@ -1,8 +1,8 @@
-"""Gateway API shapes."""
+"""Identity API shapes: the token endpoint's answer and who-am-I."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 
 class TokenResponse(BaseModel):
@@ -24,29 +24,3 @@ class Me(BaseModel):
     grid: str | None
     communities: list[str]
     expires_at: float
-
-
-class GridRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    code: str
-    name: str
-    number: int
-
-
-class CommunityRead(BaseModel):
-    code: str
-    name: str
-    placeholder: bool
-    grids: list[GridRead]
-
-
-class UserRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    username: str
-    display_name: str
-    roles: list[str]
-    community: str | None
-    grid: str | None
-    active: bool

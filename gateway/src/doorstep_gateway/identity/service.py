@@ -1,48 +1,24 @@
-"""Identity rules: password, refresh and client-credentials grants, revocation."""
+"""Identity rules: password, refresh and client-credentials grants, revocation; staff lists."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
-from doorstep_shared.errors import DoorstepError, Unauthorized
+from doorstep_shared.errors import Unauthorized
 from doorstep_shared.tokens import REFRESH, Principal, TokenSigner, TokenVerifier
 
-from ..clients.router import ip_allowed
-from ..models import RefreshToken, User, audit
+from ..clients import service as client_registry
+from ..db import audit
 from ..passwords import verify_password
 from . import repository
-
-
-class InvalidGrant(DoorstepError):
-    """OAuth2 ``invalid_grant``: wrong credentials, locked account, bad or reused refresh token."""
-
-    status = 400
-    code = "invalid_grant"
-    title = "Invalid grant"
-    keep_changes = True  # failure counters and family revocations must persist
-
-    def __init__(self, detail: str = "Invalid credentials.") -> None:
-        super().__init__(detail, error="invalid_grant", error_description=detail)
-
-
-class InvalidClient(DoorstepError):
-    status = 401
-    code = "invalid_client"
-    title = "Invalid client"
-    keep_changes = True  # the failed attempt stays in the audit log
-
-    def __init__(self, detail: str = "Client authentication failed.") -> None:
-        super().__init__(
-            detail,
-            error="invalid_client",
-            error_description=detail,
-            headers={"WWW-Authenticate": "Basic"},
-        )
+from .errors import InvalidClient, InvalidGrant, InvalidScope, ReusedRefreshToken
+from .models import RefreshToken, User
 
 
 def _hash(jti: str) -> str:
@@ -143,11 +119,6 @@ async def refresh_grant(
     return await _issue_pair(session, signer, user, family=stored.family)
 
 
-class ReusedRefreshToken(InvalidGrant):
-    def __init__(self) -> None:
-        super().__init__("Refresh token was already used; every token of this login is now revoked.")
-
-
 async def revoke(session: AsyncSession, verifier: TokenVerifier, token: str) -> None:
     """RFC 7009: revoking ends the refresh token's whole login; unknown tokens are ignored."""
     try:
@@ -168,20 +139,12 @@ async def client_credentials_grant(
     *,
     address: str | None = None,
 ) -> dict[str, object]:
-    client = await repository.client_by_id(session, client_id)
-    ok = await verify_password(client_secret, client.secret_hash if client else None)
-    in_grace = (
-        client is not None
-        and client.previous_secret_expires_at is not None
-        and client.previous_secret_expires_at > utcnow()
-    )
-    if not ok and in_grace and client is not None and client.previous_secret_hash:  # rotation grace period
-        ok = await verify_password(client_secret, client.previous_secret_hash)
+    client = await client_registry.authenticate(session, client_id, client_secret)
     actor = Principal(subject=client_id[:64], kind="client", name=client_id[:64])
-    if client is None or not ok or not client.active:
+    if client is None:
         await audit.record(session, actor, "token.client", "api_client", client_id[:64], outcome="failure")
         raise InvalidClient()
-    if not ip_allowed(client, address):
+    if not client_registry.ip_allowed(client, address):
         await audit.record(
             session, actor, "token.client", "api_client", client_id, outcome="failure", reason="ip_not_allowed"
         )
@@ -190,11 +153,7 @@ async def client_credentials_grant(
     if requested_scope:
         requested = set(requested_scope.split())
         if not requested <= granted:
-            raise DoorstepError(
-                "Requested scope exceeds the client's grant.",
-                code="invalid_scope",
-                error="invalid_scope",
-            )
+            raise InvalidScope()
         granted = requested
     principal = Principal(
         subject=client.client_id,
@@ -212,3 +171,8 @@ async def client_credentials_grant(
         "expires_in": signer.access_ttl,
         "scope": " ".join(sorted(granted)),
     }
+
+
+async def staff(session: AsyncSession, communities: frozenset[str] | None) -> Sequence[User]:
+    """Staff users of these communities (None: every user), by username."""
+    return await repository.list_users(session, communities)

@@ -21,7 +21,9 @@ from starlette.datastructures import FormData
 from doorstep_shared import org
 from doorstep_shared.clock import SHANGHAI, utcnow
 
-from ..forwarding.service_calls import CatalogView, ServiceCallFailed, catalog_view
+from ..forwarding.schemas import CatalogView
+from ..forwarding.service_calls import ServiceCallFailed, catalog_view
+from ..state import state_of
 from .render import Open311Error
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -96,7 +98,7 @@ PROXY_FIELDS = {
 
 
 def check_jurisdiction(request: Request, given: str | None) -> None:
-    expected: str = request.app.state.settings.open311_jurisdiction_id
+    expected = state_of(request).settings.open311_jurisdiction_id
     if given and given.strip() and given.strip() != expected:
         raise Open311Error(404, f"jurisdiction_id {given.strip()!r} not found (this endpoint serves {expected!r}).")
 

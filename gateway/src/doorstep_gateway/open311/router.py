@@ -23,7 +23,8 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from ..forwarding.service_calls import CatalogView, ServiceCallFailed, call, catalog_view, get_json
+from ..forwarding.schemas import CatalogView
+from ..forwarding.service_calls import ServiceCallFailed, call, catalog_view, get_json, json_or_none
 from .mapping import (
     ATTRIBUTE_VALUE_MAX,
     CASE_LOOKUPS,
@@ -340,10 +341,7 @@ async def create_request(request: Request, fmt: FormatPath, _: DemandsWriter) ->
         )
     except ServiceCallFailed as exc:
         raise Open311Error(400, "General service error: requests cannot be taken right now; retry shortly.") from exc
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = json_or_none(response)
     if response.status_code in (200, 201) and isinstance(body, dict):
         created = {
             "service_request_id": str(body["id"]),

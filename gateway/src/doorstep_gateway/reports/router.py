@@ -28,12 +28,13 @@ from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
 from ..forwarding.service_calls import ServiceCallFailed, catalog_view, get_json
+from ..responses import PROBLEM
+from ..state import state_of
 from .dashboard import dashboard_page, panel
 
 logger = logging.getLogger("doorstep.gateway.reports")
 
 T = TypeVar("T")
-PROBLEM: dict[str, Any] = {"model": dict[str, Any], "content": {"application/problem+json": {}}}
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_SPAN_DAYS = 3660
 
@@ -168,7 +169,7 @@ async def summary_of(
     request: Request, principal: Principal, start: dt.date, end: dt.date, community: str | None
 ) -> ReportSummary:
     communities = scope_of(principal, community)
-    timeout: float = request.app.state.settings.reports_timeout
+    timeout = state_of(request).settings.reports_timeout
     proxy, stations, handbook = await asyncio.gather(
         _guarded("proxy", timeout, lambda: proxy_figures(request, communities, start, end)),
         _guarded("stations", timeout, lambda: station_figures(request, community, start, end)),

@@ -5,30 +5,26 @@ gateway's own routes. The bearer token is checked before forwarding (the rate li
 has usually verified it already, cached per token), so a bad one costs the service nothing; the
 service checks it again itself.
 
-The hot path talks to aiohttp directly: httpx's default transport (httpcore on anyio) cost
-~2,500 µs of CPU per proxied request here and grows with concurrency; aiohttp costs a small
-fraction of that (bench/README.md has the measurements). Other code keeps the httpx API:
-``Upstreams.clients`` holds one ``httpx.AsyncClient`` per service whose transport
-(``httpx_aiohttp.AiohttpTransport``) shares the same aiohttp session and connection pool.
+The hot path talks to the pool's aiohttp sessions directly, not through httpx (:mod:`.pool`
+says why).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import httpx
-from httpx_aiohttp import AiohttpTransport
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
 
 from doorstep_shared.errors import Unauthorized, problem_response
 from doorstep_shared.tokens import TokenVerifier
+
+from .pool import Upstreams
 
 logger = logging.getLogger("doorstep.gateway.upstream")
 
@@ -73,88 +69,6 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Answers up to this size (with a Content-Length) are read whole and sent in one ASGI message.
 _BUFFER_LIMIT = 256 * 1024
 _STREAM_CHUNK = 64 * 1024
-
-
-@dataclass
-class Breaker:
-    """Stops hammering a dead service: after ``threshold`` failed connects, fail fast for ``cooldown``."""
-
-    threshold: int = 5
-    cooldown: float = 5.0
-    failures: int = 0
-    open_until: float = 0.0
-
-    def allow(self) -> bool:
-        return self.open_until == 0.0 or time.monotonic() >= self.open_until
-
-    def success(self) -> None:
-        if self.failures:
-            self.failures = 0
-            self.open_until = 0.0
-
-    def failure(self) -> None:
-        self.failures += 1
-        if self.failures >= self.threshold:
-            self.open_until = time.monotonic() + self.cooldown
-
-
-@dataclass
-class Upstreams:
-    """The services' connection pools, opened in the gateway's lifespan (inside the event loop)."""
-
-    urls: dict[str, str]
-    connect_timeout: float = 1.0
-    read_timeout: float = 15.0
-    max_connections: int = 200
-    # Below uvicorn's 5 s keep-alive, so the pool rarely picks a connection the service is closing.
-    keepalive_timeout: float = 4.0
-    clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
-    sessions: dict[str, aiohttp.ClientSession] = field(default_factory=dict)
-    bases: dict[str, str] = field(default_factory=dict)
-    breakers: dict[str, Breaker] = field(default_factory=dict)
-
-    def open(self) -> None:
-        timeout = httpx.Timeout(self.read_timeout, connect=self.connect_timeout, pool=self.connect_timeout)
-        limits = httpx.Limits(
-            max_connections=self.max_connections,
-            max_keepalive_connections=self.max_connections,
-            keepalive_expiry=self.keepalive_timeout,
-        )
-        for name, url in self.urls.items():
-            session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=self.max_connections,
-                    keepalive_timeout=self.keepalive_timeout,
-                    ttl_dns_cache=60,
-                ),
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=self.connect_timeout,  # includes waiting for a free connection
-                    sock_connect=self.connect_timeout,
-                    sock_read=self.read_timeout,
-                ),
-                # Pass the client's headers and the service's bytes through untouched.
-                auto_decompress=False,
-                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
-                cookie_jar=aiohttp.DummyCookieJar(),
-            )
-            self.sessions[name] = session
-            self.bases[name] = url.rstrip("/")
-            self.clients[name] = httpx.AsyncClient(
-                base_url=url,
-                timeout=timeout,
-                follow_redirects=False,
-                transport=AiohttpTransport(limits=limits, client=session),
-            )
-            self.breakers[name] = Breaker()
-
-    async def close(self) -> None:
-        for client in self.clients.values():
-            await client.aclose()
-        for session in self.sessions.values():
-            await session.close()
-        self.clients.clear()
-        self.sessions.clear()
 
 
 class UpstreamRouter:

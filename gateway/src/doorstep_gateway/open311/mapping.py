@@ -1,6 +1,6 @@
 """Open311 ↔ Doorstep: items as services (attributes), a submission as a demand, a demand as a request.
 
-Pure translation (plus reading the catalogue and the submitted body): which items are services,
+Pure translation (plus parsing the submitted body): which items are services,
 the service definition's attributes, parsing and checking a POST, the demand text that carries
 the location and answers, the date window of GET requests, and the status mapping (demand and
 case states → open/closed with a Chinese note). docs/open311.md has the tables.
@@ -22,8 +22,6 @@ from doorstep_shared import org
 from doorstep_shared.clock import SHANGHAI, utcnow
 
 from ..forwarding.schemas import CatalogView
-from ..forwarding.service_calls import ServiceCallFailed, catalog_view
-from ..state import state_of
 from .render import Open311Error
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
@@ -97,12 +95,6 @@ PROXY_FIELDS = {
 # --- helpers --------------------------------------------------------------------------------
 
 
-def check_jurisdiction(request: Request, given: str | None) -> None:
-    expected = state_of(request).settings.open311_jurisdiction_id
-    if given and given.strip() and given.strip() != expected:
-        raise Open311Error(404, f"jurisdiction_id {given.strip()!r} not found (this endpoint serves {expected!r}).")
-
-
 def w3(moment: dt.datetime) -> str:
     """ISO 8601 with the offset, in the county's time (e.g. 2025-05-06T09:30:00+08:00)."""
     if moment.tzinfo is None:
@@ -113,15 +105,6 @@ def w3(moment: dt.datetime) -> str:
 def parse_instant(raw: Any) -> dt.datetime:
     value = dt.datetime.fromisoformat(str(raw))
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-async def load_catalog(request: Request) -> CatalogView:
-    try:
-        return await catalog_view(request)
-    except ServiceCallFailed as exc:
-        if exc.status in (401, 403):
-            raise Open311Error(403, "These credentials may not read the catalogue (scope catalog:read).") from exc
-        raise Open311Error(400, "General service error: the catalogue is not reachable; retry shortly.") from exc
 
 
 def is_service(item: Mapping[str, Any]) -> bool:

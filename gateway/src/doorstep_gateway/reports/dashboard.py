@@ -13,12 +13,11 @@ import base64
 import hashlib
 from functools import lru_cache
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from doorstep_shared import org
 
-if TYPE_CHECKING:
-    from .router import ReportSummary
+from .schemas import ReportSummary
 
 LABELS = {
     "residents_received_at_window": "窗口接待群众",

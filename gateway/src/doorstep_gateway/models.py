@@ -1,23 +1,22 @@
 """Every gateway table, on one ``metadata``: what migrations (``migrations/env.py``) and tests see.
 
-The tables live in their sub-domains; importing this module registers them all.
+The tables live in their sub-domains (and the audit log's in :mod:`.db`); importing this module
+registers them all.
 """
 
 from __future__ import annotations
 
 from .clients.models import ApiClient
-from .db import GatewayModel, audit, audit_head_table, audit_log_table, metadata
+from .db import audit_head_table, audit_log_table, metadata
 from .directory.models import Community, Grid
 from .identity.models import RefreshToken, User
 
 __all__ = [
     "ApiClient",
     "Community",
-    "GatewayModel",
     "Grid",
     "RefreshToken",
     "User",
-    "audit",
     "audit_head_table",
     "audit_log_table",
     "metadata",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import text
 
-from ..support import Tokens
+from ...support import Tokens
 
 
 async def client_token(gateway: httpx.AsyncClient, client_id: str, secret: str, **extra: str) -> httpx.Response:
@@ -141,7 +141,7 @@ async def test_service_clients_are_ensured_at_start_up(tokens: Tokens, tmp_path:
     from doorstep_gateway.main import create_app
     from doorstep_shared import migrations
 
-    from ..support import client_for, running
+    from ...support import client_for, running
 
     url = f"sqlite+aiosqlite:///{tmp_path}/svc.db"
     await asyncio.to_thread(migrations.upgrade, "doorstep_gateway", url)

@@ -5,7 +5,7 @@ import asyncio
 import httpx
 import pytest
 
-from ..support import Tokens
+from ...support import Tokens
 
 pytestmark = pytest.mark.dates
 

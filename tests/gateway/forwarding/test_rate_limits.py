@@ -15,7 +15,7 @@ from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.forwarding.ratelimit import LocalLimiter
 from doorstep_gateway.main import create_app
 
-from ..support import Tokens, client_for, running
+from ...support import Tokens, client_for, running
 
 REDIS_URL = os.environ.get("DOORSTEP_TEST_REDIS_URL", "")
 

@@ -16,7 +16,7 @@ from doorstep_gateway.forwarding.forwarder import UpstreamRouter
 from doorstep_gateway.forwarding.pool import Upstreams
 from doorstep_shared.tokens import TokenVerifier
 
-from ..support import AUDIENCE, ISSUER, Tokens
+from ...support import AUDIENCE, ISSUER, Tokens
 
 BIG = bytes(range(256)) * 4096  # 1 MiB: streamed, not buffered
 

@@ -4,7 +4,7 @@ import time
 
 import httpx
 
-from ..support import Tokens
+from ...support import Tokens
 
 
 async def test_a_down_service_answers_503_problem_promptly(gateway: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -10,7 +10,7 @@ from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.main import create_app
 from doorstep_shared.tokens import SigningKey, TokenSigner
 
-from ..support import AUDIENCE, ISSUER, Tokens, client_for, running
+from ...support import AUDIENCE, ISSUER, Tokens, client_for, running
 
 pytestmark = pytest.mark.dates
 

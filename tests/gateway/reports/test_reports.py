@@ -14,8 +14,8 @@ import pytest
 from doorstep_proxy.demo import make_id_number
 from doorstep_shared.clock import local_today
 
-from ..support import Tokens
-from .service_apps import Wired, service_apps_fixture, services_fixture  # noqa: F401 (fixtures)
+from ...support import Tokens
+from ..service_apps import Wired, service_apps_fixture, services_fixture  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.dates
 

@@ -1,4 +1,8 @@
-"""Demo directory and logins (idempotent). Staff names are invented."""
+"""Demo directory and logins (idempotent). Staff names are invented.
+
+It stays at the package's top: the launcher (``doorstep_shared.launcher``) and the fuzz harness
+find every app's demo data as ``<package>.seed``.
+"""
 
 from __future__ import annotations
 

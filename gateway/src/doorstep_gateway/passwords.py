@@ -1,4 +1,7 @@
-"""Password hashing (Argon2id via pwdlib) with a constant-time answer for unknown users."""
+"""Hashing of staff passwords and client secrets (Argon2id via pwdlib); unknown users cost the same.
+
+Identity (logins) and clients (client secrets) both use it, so it sits beside them, in neither.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Demo directory and logins (idempotent). Staff names are invented."""
+"""Demo directory and logins (idempotent). Staff names are invented.
+
+It stays at the package's top: the launcher (``doorstep_shared.launcher``) and the fuzz harness
+find every app's demo data as ``<package>.seed``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared import org
 
 from . import passwords
+from .clients.models import ApiClient
+from .clients.service import SERVICE_CLIENT_SCOPES
 from .config import DEFAULT_DEMO_PASSWORD, get_settings
-from .models import ApiClient, Community, Grid, User
+from .directory.models import Community, Grid
+from .identity.models import User
 from .passwords import hash_password
 
 # username, display name (invented), roles, community, grid
@@ -24,7 +31,9 @@ DEMO_USERS = [
 ]
 
 # The services' own machine identities (development: secret = the demo password).
-SERVICE_CLIENTS: list[tuple[str, str, list[str], list[str]]] = [("svc.proxy", "代办服务（内部）", ["catalog:read"], [])]
+SERVICE_CLIENTS: list[tuple[str, str, list[str], list[str]]] = [
+    ("svc.proxy", "代办服务（内部）", SERVICE_CLIENT_SCOPES["svc.proxy"], [])
+]
 
 DEMO_CLIENT = (
     "demo.platform",

@@ -1,0 +1,63 @@
+"""Machine client routes: registration, listing, secret rotation, revocation (client managers only)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.permissions import Permission
+from doorstep_shared.security import current_principal, require
+from doorstep_shared.tokens import Principal
+
+from ..responses import PROBLEM
+from . import service
+from .schemas import ClientCreate, ClientRead, ClientWithSecret, RotateSecret
+
+router = APIRouter(prefix="/api/v1/clients", tags=["clients"], dependencies=[Depends(current_principal)])
+Manager = Annotated[Principal, Depends(require(Permission.CLIENTS_MANAGE))]
+
+
+@router.post(
+    "",
+    response_model=ClientWithSecret,
+    status_code=201,
+    summary="Register a machine client (the secret is shown once)",
+    responses={409: PROBLEM, 422: PROBLEM},
+)
+async def create_client(body: ClientCreate, session: DbSession, principal: Manager) -> ClientWithSecret:
+    client, secret = await service.register(session, principal, body)
+    return ClientWithSecret.of(client, secret)
+
+
+@router.get("", response_model=list[ClientRead], summary="List machine clients")
+async def list_clients(session: DbSession, _: Manager) -> Sequence[ClientRead]:
+    return [ClientRead.model_validate(c) for c in await service.list_clients(session)]
+
+
+@router.get("/{client_id}", response_model=ClientRead, summary="Read one machine client", responses={404: PROBLEM})
+async def read_client(client_id: str, session: DbSession, _: Manager) -> ClientRead:
+    return ClientRead.model_validate(await service.get(session, client_id))
+
+
+@router.post(
+    "/{client_id}/rotate-secret",
+    response_model=ClientWithSecret,
+    summary="Issue a new secret; the old one works for a grace period",
+    responses={404: PROBLEM, 409: PROBLEM},
+)
+async def rotate_secret(client_id: str, body: RotateSecret, session: DbSession, principal: Manager) -> ClientWithSecret:
+    client, secret = await service.rotate_secret(session, principal, client_id, body.grace_seconds)
+    return ClientWithSecret.of(client, secret)
+
+
+@router.post(
+    "/{client_id}/revoke",
+    response_model=ClientRead,
+    summary="Revoke a client: no new tokens from now on",
+    responses={404: PROBLEM},
+)
+async def revoke_client(client_id: str, session: DbSession, principal: Manager) -> ClientRead:
+    return ClientRead.model_validate(await service.revoke(session, principal, client_id))

@@ -1,0 +1,154 @@
+"""Machine-client rules: registration, secret rotation, revocation, checking a client's secret."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+import secrets
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared.clock import utcnow
+from doorstep_shared.errors import Conflict, NotFound
+from doorstep_shared.tokens import Principal
+
+from ..db import audit
+from ..passwords import hash_password, verify_password
+from . import repository
+from .models import ApiClient
+from .schemas import ClientCreate
+
+# The services' own clients (created at start-up from settings, or by the demo seed).
+SERVICE_CLIENT_SCOPES = {"svc.proxy": ["catalog:read"]}
+
+
+def _slug(name: str) -> str:
+    ascii_part = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24]
+    return f"{ascii_part or 'client'}-{secrets.token_hex(4)}"
+
+
+def ip_allowed(client: ApiClient, address: str | None) -> bool:
+    if not client.ip_allowlist:
+        return True
+    if address is None:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in client.ip_allowlist)
+
+
+async def authenticate(session: AsyncSession, client_id: str, secret: str) -> ApiClient | None:
+    """The active client whose secret this is (or whose previous secret, during a rotation's grace
+    period); None otherwise. An unknown client costs a hash check too, so timing tells nothing."""
+    client = await repository.client_by_id(session, client_id)
+    ok = await verify_password(secret, client.secret_hash if client else None)
+    in_grace = (
+        client is not None
+        and client.previous_secret_expires_at is not None
+        and client.previous_secret_expires_at > utcnow()
+    )
+    if not ok and in_grace and client is not None and client.previous_secret_hash:
+        ok = await verify_password(secret, client.previous_secret_hash)
+    if client is None or not ok or not client.active:
+        return None
+    return client
+
+
+async def _locked(session: AsyncSession, client_id: str) -> ApiClient:
+    client = await repository.client_by_id(session, client_id, for_update=True)
+    if client is None:
+        raise NotFound(f"No client {client_id!r}.")
+    return client
+
+
+async def register(session: AsyncSession, principal: Principal, body: ClientCreate) -> tuple[ApiClient, str]:
+    """A new client and its secret (the secret is kept only as a hash)."""
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        client_id=_slug(body.name),
+        name=body.name,
+        secret_hash=hash_password(secret),
+        scopes=body.scopes,
+        communities=body.communities,
+        contact=body.contact,
+        ip_allowlist=[str(n) for n in body.ip_allowlist],
+        quota_per_minute=body.quota_per_minute,
+        created_by=principal.subject,
+    )
+    if await repository.client_by_id(session, client.client_id) is not None:
+        raise Conflict("Client id collision; retry.")
+    await repository.save(session, client)
+    await audit.record(
+        session,
+        principal,
+        "client.created",
+        "api_client",
+        client.client_id,
+        scopes=body.scopes,
+        communities=body.communities,
+    )
+    return client, secret
+
+
+async def list_clients(session: AsyncSession) -> Sequence[ApiClient]:
+    return await repository.list_clients(session)
+
+
+async def get(session: AsyncSession, client_id: str) -> ApiClient:
+    client = await repository.client_by_id(session, client_id)
+    if client is None:
+        raise NotFound(f"No client {client_id!r}.")
+    return client
+
+
+async def rotate_secret(
+    session: AsyncSession, principal: Principal, client_id: str, grace_seconds: int
+) -> tuple[ApiClient, str]:
+    """A new secret; the old one keeps working for ``grace_seconds``."""
+    client = await _locked(session, client_id)
+    if not client.active:
+        raise Conflict("A revoked client cannot get a new secret.")
+    secret = secrets.token_urlsafe(32)
+    client.previous_secret_hash = client.secret_hash if grace_seconds else None
+    client.previous_secret_expires_at = utcnow() + dt.timedelta(seconds=grace_seconds) if grace_seconds else None
+    client.secret_hash = hash_password(secret)
+    await repository.save(session, client)
+    await audit.record(
+        session, principal, "client.secret_rotated", "api_client", client_id, grace_seconds=grace_seconds
+    )
+    return client, secret
+
+
+async def revoke(session: AsyncSession, principal: Principal, client_id: str) -> ApiClient:
+    """No new tokens for this client from now on."""
+    client = await _locked(session, client_id)
+    client.active = False
+    client.revoked_at = client.revoked_at or utcnow()
+    client.previous_secret_hash = None
+    await repository.save(session, client)
+    await audit.record(session, principal, "client.revoked", "api_client", client_id)
+    return client
+
+
+async def ensure_service_clients(session: AsyncSession, secrets_by_id: dict[str, str]) -> None:
+    """Create or re-key the services' own clients (e.g. the proxy reading the catalogue)."""
+    for client_id, secret in secrets_by_id.items():
+        client = await repository.client_by_id(session, client_id)
+        if client is None:
+            client = ApiClient(
+                client_id=client_id,
+                name=f"{client_id}（内部服务）",
+                secret_hash=hash_password(secret),
+                scopes=SERVICE_CLIENT_SCOPES.get(client_id, ["catalog:read"]),
+                created_by="system",
+            )
+        elif not await verify_password(secret, client.secret_hash):
+            client.secret_hash = hash_password(secret)
+            client.active = True
+        else:
+            continue
+        await repository.save(session, client)

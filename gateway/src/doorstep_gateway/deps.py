@@ -1,0 +1,29 @@
+"""Dependencies of the gateway's routes: what they need from the app state, typed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from doorstep_shared.tokens import TokenSigner, TokenVerifier
+
+from .config import GatewaySettings
+from .state import state_of
+
+
+async def current_settings(request: Request) -> GatewaySettings:
+    return state_of(request).settings
+
+
+async def current_signer(request: Request) -> TokenSigner:
+    return state_of(request).signer
+
+
+async def current_verifier(request: Request) -> TokenVerifier:
+    return state_of(request).verifier
+
+
+Settings = Annotated[GatewaySettings, Depends(current_settings)]
+Signer = Annotated[TokenSigner, Depends(current_signer)]
+Verifier = Annotated[TokenVerifier, Depends(current_verifier)]

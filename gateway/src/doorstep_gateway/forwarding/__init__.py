@@ -1,0 +1,1 @@
+"""Forwarding to the services: the upstream pool, the forwarder, rate limits, and calls made as the caller."""

@@ -1,0 +1,16 @@
+"""Shapes the gateway reads from the services for its own endpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CatalogView:
+    """The published catalogue as the export gives it: items by code, category names."""
+
+    etag: str | None = None
+    revision: int = 0
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    categories: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -1,0 +1,108 @@
+"""Calls from the gateway's own endpoints (Open311, reports) to the services, as the caller.
+
+The services check the caller's bearer token themselves, so these calls carry the caller's own
+``Authorization`` header: the gateway never widens what a caller may see. The published
+catalogue is kept per gateway process and revalidated with ``If-None-Match`` on every use, so the
+catalog still checks the caller each time and an unchanged catalogue costs a 304.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from fastapi import Request
+
+from ..state import state_of
+from .schemas import CatalogView
+
+logger = logging.getLogger("doorstep.gateway.calls")
+
+
+class ServiceCallFailed(Exception):
+    """A service did not answer, or answered with an unexpected status."""
+
+    def __init__(self, service: str, status: int | None, body: Any = None) -> None:
+        super().__init__(f"{service} answered {status}")
+        self.service = service
+        self.status = status
+        self.body = body
+
+
+def client(request: Request, service: str) -> httpx.AsyncClient:
+    return state_of(request).upstreams.clients[service]
+
+
+def caller_headers(request: Request, *extra: str) -> dict[str, str]:
+    """The caller's Authorization (and request id, and any of ``extra`` headers it sent)."""
+    headers = {"Authorization": request.headers.get("authorization", "")}
+    request_id = request.scope.get("state", {}).get("request_id")
+    if request_id:
+        headers["X-Request-ID"] = str(request_id)
+    for name in extra:
+        value = request.headers.get(name)
+        if value is not None:
+            headers[name] = value
+    return headers
+
+
+async def call(
+    request: Request,
+    service: str,
+    method: str,
+    path: str,
+    *,
+    params: dict[str, Any] | None = None,
+    json: Any = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """One call; connection failures and timeouts become ``ServiceCallFailed(service, None)``."""
+    sent = {**caller_headers(request), **(headers or {})}
+    try:
+        return await client(request, service).request(method, path, params=params, json=json, headers=sent)
+    except (TimeoutError, httpx.HTTPError, OSError) as exc:
+        logger.warning("%s %s on %s failed: %s", method, path, service, type(exc).__name__)
+        raise ServiceCallFailed(service, None) from exc
+
+
+async def get_json(request: Request, service: str, path: str, params: dict[str, Any] | None = None) -> Any:
+    response = await call(request, service, "GET", path, params=params)
+    if response.status_code != 200:
+        raise ServiceCallFailed(service, response.status_code, json_or_none(response))
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ServiceCallFailed(service, response.status_code) from exc
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    """The answer's JSON body, or None when it has none."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+async def catalog_view(request: Request) -> CatalogView:
+    """The published catalogue, read as the caller (401/403 of the catalog → ServiceCallFailed)."""
+    state = state_of(request)
+    cached = state.catalog_view
+    headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
+    response = await call(request, "catalog", "GET", "/api/v1/catalog/export", headers=headers)
+    if response.status_code == 304 and cached is not None:
+        return cached
+    if response.status_code != 200:
+        raise ServiceCallFailed("catalog", response.status_code, json_or_none(response))
+    try:
+        body = response.json()
+        view = CatalogView(
+            etag=response.headers.get("etag"),
+            revision=int(body.get("revision", 0)),
+            items={str(i["code"]): i for i in body.get("items", []) if i.get("status") == "published"},
+            categories={str(c["code"]): c for c in body.get("categories", [])},
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ServiceCallFailed("catalog", response.status_code) from exc
+    state.catalog_view = view
+    return view

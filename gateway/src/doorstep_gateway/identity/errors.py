@@ -1,0 +1,50 @@
+"""The token endpoint's OAuth2 errors (RFC 6749 §5.2): problem+json that also carries ``error``."""
+
+from __future__ import annotations
+
+from doorstep_shared.errors import DoorstepError
+
+
+class InvalidGrant(DoorstepError):
+    """OAuth2 ``invalid_grant``: wrong credentials, locked account, bad or reused refresh token."""
+
+    status = 400
+    code = "invalid_grant"
+    title = "Invalid grant"
+    keep_changes = True  # failure counters and family revocations must persist
+
+    def __init__(self, detail: str = "Invalid credentials.") -> None:
+        super().__init__(detail, error="invalid_grant", error_description=detail)
+
+
+class ReusedRefreshToken(InvalidGrant):
+    def __init__(self) -> None:
+        super().__init__("Refresh token was already used; every token of this login is now revoked.")
+
+
+class InvalidClient(DoorstepError):
+    status = 401
+    code = "invalid_client"
+    title = "Invalid client"
+    keep_changes = True  # the failed attempt stays in the audit log
+
+    def __init__(self, detail: str = "Client authentication failed.") -> None:
+        super().__init__(
+            detail,
+            error="invalid_client",
+            error_description=detail,
+            headers={"WWW-Authenticate": "Basic"},
+        )
+
+
+class UnsupportedGrant(DoorstepError):
+    status = 400
+    code = "unsupported_grant_type"
+    title = "Unsupported grant type"
+
+
+class InvalidScope(DoorstepError):
+    code = "invalid_scope"  # status and title stay the base's (400, "Bad request")
+
+    def __init__(self) -> None:
+        super().__init__("Requested scope exceeds the client's grant.", error="invalid_scope")

@@ -1,0 +1,43 @@
+"""Identity tables: staff users and the refresh tokens issued to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column
+from sqlmodel import Field
+
+from doorstep_shared.clock import utcnow
+from doorstep_shared.db import JSONType, UTCDateTime
+
+from ..db import GatewayModel
+
+
+class User(GatewayModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=100)
+    password_hash: str = Field(max_length=255)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    community: str | None = Field(default=None, foreign_key="community.code", max_length=64)
+    grid: str | None = Field(default=None, foreign_key="grid.code", max_length=64)
+    active: bool = True
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RefreshToken(GatewayModel, table=True):
+    """One issued refresh token (by hashed jti); a family is one login's rotation chain."""
+
+    __tablename__ = "refresh_token"
+
+    jti_hash: str = Field(primary_key=True, max_length=64)
+    family: str = Field(max_length=64, index=True)
+    username: str = Field(max_length=64, index=True)
+    issued_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,110 @@
+"""Identity routes: the OAuth2 token endpoint, revocation, who-am-I and the JWKS."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.security import authenticated, public
+from doorstep_shared.tokens import Principal
+
+from ..deps import Settings, Signer, Verifier
+from ..responses import PROBLEM
+from ..state import state_of
+from . import service
+from .errors import InvalidClient, InvalidGrant, UnsupportedGrant
+from .schemas import Me, TokenResponse
+
+auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+wellknown_router = APIRouter(tags=["auth"], dependencies=[Depends(public)])
+
+_basic = HTTPBasic(auto_error=False)
+
+
+@auth_router.post(
+    "/token",
+    response_model=TokenResponse,
+    response_model_exclude_none=True,
+    summary="OAuth2 token endpoint (password, refresh_token, client_credentials)",
+    dependencies=[Depends(public)],
+    responses={400: PROBLEM, 401: PROBLEM, 422: PROBLEM},
+)
+async def token(
+    request: Request,
+    session: DbSession,
+    settings: Settings,
+    signer: Signer,
+    verifier: Verifier,
+    grant_type: Annotated[str, Form(max_length=40, description="password | refresh_token | client_credentials")],
+    username: Annotated[str | None, Form(max_length=64)] = None,
+    password: Annotated[str | None, Form(max_length=256)] = None,
+    refresh_token: Annotated[str | None, Form(max_length=4096)] = None,
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
+    scope: Annotated[str | None, Form(max_length=1000)] = None,
+    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)] = None,
+) -> dict[str, object]:
+    if grant_type == "password":
+        if not username or password is None:
+            raise InvalidGrant("username and password are required.")
+        return await service.password_grant(
+            session,
+            signer,
+            username,
+            password,
+            max_failures=settings.login_max_failures,
+            lockout_seconds=settings.login_lockout_seconds,
+        )
+    if grant_type == "refresh_token":
+        if not refresh_token:
+            raise InvalidGrant("refresh_token is required.")
+        return await service.refresh_grant(session, signer, verifier, refresh_token)
+    if grant_type == "client_credentials":
+        cid = basic.username if basic else client_id
+        secret = basic.password if basic else client_secret
+        if not cid or not secret:
+            raise InvalidClient()
+        address = request.client.host if request.client else None
+        return await service.client_credentials_grant(session, signer, cid, secret, scope, address=address)
+    raise UnsupportedGrant(f"grant_type {grant_type!r} is not supported.", error="unsupported_grant_type")
+
+
+@auth_router.post(
+    "/revoke",
+    status_code=200,
+    summary="Revoke a refresh token (RFC 7009): ends that login's token family",
+    dependencies=[Depends(public)],
+    responses={422: PROBLEM},
+)
+async def revoke(
+    session: DbSession,
+    verifier: Verifier,
+    token: Annotated[str, Form(max_length=4096)],
+    token_type_hint: Annotated[str | None, Form(max_length=40)] = None,
+) -> dict[str, str]:
+    await service.revoke(session, verifier, token)
+    return {"status": "revoked"}
+
+
+@auth_router.get("/me", response_model=Me, summary="Who the bearer token says you are", responses={401: PROBLEM})
+async def me(principal: Annotated[Principal, Depends(authenticated)]) -> Me:
+    return Me(
+        subject=principal.subject,
+        kind=principal.kind,
+        name=principal.name,
+        roles=sorted(principal.roles),
+        scopes=sorted(principal.scopes),
+        permissions=sorted(principal.permissions),
+        community=principal.community,
+        grid=principal.grid,
+        communities=sorted(principal.communities),
+        expires_at=principal.expires_at,
+    )
+
+
+@wellknown_router.get("/.well-known/jwks.json", summary="Public keys that verify Doorstep tokens (JWKS)")
+async def jwks(request: Request) -> dict[str, Any]:
+    return state_of(request).jwks

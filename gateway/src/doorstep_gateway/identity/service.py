@@ -1,0 +1,178 @@
+"""Identity rules: password, refresh and client-credentials grants, revocation; staff lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared.clock import utcnow
+from doorstep_shared.errors import Unauthorized
+from doorstep_shared.tokens import REFRESH, Principal, TokenSigner, TokenVerifier
+
+from ..clients import service as client_registry
+from ..db import audit
+from ..passwords import verify_password
+from . import repository
+from .errors import InvalidClient, InvalidGrant, InvalidScope, ReusedRefreshToken
+from .models import RefreshToken, User
+
+
+def _hash(jti: str) -> str:
+    return hashlib.sha256(jti.encode()).hexdigest()
+
+
+def user_principal(user: User) -> Principal:
+    return Principal(
+        subject=user.username,
+        kind="user",
+        name=user.display_name,
+        roles=frozenset(user.roles),
+        community=user.community,
+        grid=user.grid,
+    )
+
+
+async def _issue_pair(session: AsyncSession, signer: TokenSigner, user: User, family: str) -> dict[str, object]:
+    access, _claims = signer.access_token(user_principal(user))
+    jti = uuid.uuid4().hex
+    refresh, refresh_claims = signer.refresh_token(user.username, jti=jti, family=family)
+    await repository.add_refresh_token(
+        session,
+        RefreshToken(
+            jti_hash=_hash(jti),
+            family=family,
+            username=user.username,
+            expires_at=dt.datetime.fromtimestamp(refresh_claims["exp"], dt.UTC),
+        ),
+    )
+    return {
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": signer.access_ttl,
+        "refresh_token": refresh,
+    }
+
+
+async def password_grant(
+    session: AsyncSession,
+    signer: TokenSigner,
+    username: str,
+    password: str,
+    *,
+    max_failures: int,
+    lockout_seconds: int,
+) -> dict[str, object]:
+    user = await repository.user_by_username(session, username)
+    ok = await verify_password(password, user.password_hash if user else None)
+    now = utcnow()
+    if user is None:
+        await _audit_login(session, username, None, "failure", reason="unknown_user")
+        raise InvalidGrant()
+    if user.locked_until is not None and user.locked_until > now:
+        await _audit_login(session, username, user.community, "failure", reason="locked")
+        raise InvalidGrant("Invalid credentials, or the account is locked for a while after repeated failures.")
+    if not ok or not user.active:
+        await repository.record_login_failure(
+            session, user, max_failures=max_failures, lock_until=now + dt.timedelta(seconds=lockout_seconds)
+        )
+        await _audit_login(
+            session, username, user.community, "failure", reason="bad_password" if not ok else "inactive"
+        )
+        raise InvalidGrant()
+    await repository.record_login_success(session, user)
+    await _audit_login(session, username, user.community, "success")
+    return await _issue_pair(session, signer, user, family=uuid.uuid4().hex)
+
+
+async def _audit_login(
+    session: AsyncSession, username: str, community: str | None, outcome: str, **details: object
+) -> None:
+    principal = Principal(subject=username[:64], kind="user", name=username[:64])
+    await audit.record(
+        session, principal, "login", "user", username[:64], community=community, outcome=outcome, **details
+    )
+
+
+async def refresh_grant(
+    session: AsyncSession, signer: TokenSigner, verifier: TokenVerifier, token: str
+) -> dict[str, object]:
+    try:
+        claims = await verifier.decode(token, token_type=REFRESH)
+    except Unauthorized as exc:
+        raise InvalidGrant(f"Refresh token rejected: {exc.detail}") from exc
+    jti_hash = _hash(str(claims["jti"]))
+    stored = await repository.refresh_token_by_hash(session, jti_hash)
+    now = utcnow()
+    if stored is None or stored.revoked_at is not None:
+        raise InvalidGrant("Refresh token is revoked or unknown.")
+    if stored.used_at is not None or not await repository.mark_refresh_used(session, jti_hash, now):
+        # A used token came back: someone holds a copy. End the whole login.
+        await repository.revoke_family(session, stored.family, now)
+        raise ReusedRefreshToken()
+    user = await repository.user_by_username(session, stored.username)
+    if user is None or not user.active:
+        raise InvalidGrant("The account is no longer active.")
+    return await _issue_pair(session, signer, user, family=stored.family)
+
+
+async def revoke(session: AsyncSession, verifier: TokenVerifier, token: str) -> None:
+    """RFC 7009: revoking ends the refresh token's whole login; unknown tokens are ignored."""
+    try:
+        claims = await verifier.decode(token, token_type=REFRESH)
+    except Unauthorized:
+        return
+    stored = await repository.refresh_token_by_hash(session, _hash(str(claims["jti"])))
+    if stored is not None:
+        await repository.revoke_family(session, stored.family, utcnow())
+
+
+async def client_credentials_grant(
+    session: AsyncSession,
+    signer: TokenSigner,
+    client_id: str,
+    client_secret: str,
+    requested_scope: str | None,
+    *,
+    address: str | None = None,
+) -> dict[str, object]:
+    client = await client_registry.authenticate(session, client_id, client_secret)
+    actor = Principal(subject=client_id[:64], kind="client", name=client_id[:64])
+    if client is None:
+        await audit.record(session, actor, "token.client", "api_client", client_id[:64], outcome="failure")
+        raise InvalidClient()
+    if not client_registry.ip_allowed(client, address):
+        await audit.record(
+            session, actor, "token.client", "api_client", client_id, outcome="failure", reason="ip_not_allowed"
+        )
+        raise InvalidClient("Client authentication failed: address not allowed.")
+    granted = set(client.scopes)
+    if requested_scope:
+        requested = set(requested_scope.split())
+        if not requested <= granted:
+            raise InvalidScope()
+        granted = requested
+    principal = Principal(
+        subject=client.client_id,
+        kind="client",
+        name=client.name,
+        scopes=frozenset(granted),
+        communities=frozenset(client.communities),
+        quota_per_minute=client.quota_per_minute,
+    )
+    access, _ = signer.access_token(principal)
+    await audit.record(session, actor, "token.client", "api_client", client_id, scopes=sorted(granted))
+    return {
+        "access_token": access,
+        "token_type": "bearer",
+        "expires_in": signer.access_ttl,
+        "scope": " ".join(sorted(granted)),
+    }
+
+
+async def staff(session: AsyncSession, communities: frozenset[str] | None) -> Sequence[User]:
+    """Staff users of these communities (None: every user), by username."""
+    return await repository.list_users(session, communities)

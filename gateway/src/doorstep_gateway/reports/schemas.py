@@ -1,0 +1,48 @@
+"""Report shapes: one scope's figures, a community's, the handbook's, and the whole summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+
+class Figures(BaseModel):
+    """One scope's figures for the period; null when the service that counts it did not answer."""
+
+    residents_received_at_window: int | None = Field(
+        None, description="Consultations and requests logged at the community's service window"
+    )
+    items_accepted: int | None = Field(None, description="Cases (items) accepted, all channels")
+    items_accepted_at_window: int | None = Field(None, description="Cases accepted at the window")
+    consultations: int | None = Field(None, description="Consultations and requests logged, all channels")
+    doorstep_services: int | None = Field(None, description="Doorstep visits done")
+    cases_completed: int | None = Field(None, description="Cases decided (approved or rejected)")
+    residents_served: int | None = Field(None, description="Distinct residents with a case accepted")
+    people_served_by_stations: int | None = Field(
+        None, description="Seats attended at station sessions plus drop-offs collected"
+    )
+
+
+FIGURE_NAMES = list(Figures.model_fields)
+
+
+class CommunityFigures(Figures):
+    community: str
+    name: str
+
+
+class HandbookFigures(BaseModel):
+    items: int = Field(description="Published items in the handbook")
+    proxy_eligible: int = Field(description="Of which fit for doorstep proxy handling")
+
+
+class ReportSummary(BaseModel):
+    period_from: dt.date
+    period_to: dt.date
+    community: str | None = Field(description="The community asked for; null: every community you see")
+    generated_at: dt.datetime
+    unavailable: list[str] = Field(description="Services that did not answer: their figures are null")
+    county: Figures = Field(description="Totals over the communities below")
+    communities: list[CommunityFigures]
+    handbook: HandbookFigures | None

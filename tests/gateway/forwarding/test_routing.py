@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from ...support import Tokens
+
+
+async def test_a_down_service_answers_503_problem_promptly(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
+    started = time.monotonic()
+    resp = await gateway.get("/api/v1/catalog/categories", headers=tokens.headers())
+    assert resp.status_code == 503
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert resp.json()["code"] == "upstream_unavailable"
+    assert time.monotonic() - started < 3
+    assert resp.headers["x-request-id"]
+
+
+async def test_the_gateway_rejects_a_missing_or_bad_token_before_forwarding(
+    gateway: httpx.AsyncClient,
+) -> None:
+    missing = await gateway.get("/api/v1/proxy/compounds")
+    assert missing.status_code == 401 and missing.json()["code"] == "missing_token"
+    bad = await gateway.get("/api/v1/proxy/compounds", headers={"Authorization": "Bearer not.a.jwt"})
+    assert bad.status_code == 401 and bad.json()["code"] == "invalid_token"
+
+
+async def test_a_too_large_body_is_413(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
+    resp = await gateway.post("/api/v1/proxy/demands", headers=tokens.headers(), content=b"x" * (1024 * 1024 + 1))
+    assert resp.status_code == 413
+    assert resp.json()["code"] == "payload_too_large"
+
+
+async def test_request_id_is_echoed_when_given(gateway: httpx.AsyncClient) -> None:
+    resp = await gateway.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert resp.headers["x-request-id"] == "abc-123"
+
+
+async def test_unknown_paths_are_problem_json_404(gateway: httpx.AsyncClient) -> None:
+    resp = await gateway.get("/api/v1/nothing/here")
+    assert resp.status_code == 404
+    assert resp.headers["content-type"] == "application/problem+json"
+
+
+async def test_readiness_follows_the_migration_revision(gateway: httpx.AsyncClient) -> None:
+    from sqlalchemy import text
+
+    engine = gateway._transport.app.state.engine  # type: ignore[attr-defined]
+    assert (await gateway.get("/readyz")).status_code == 200
+    async with engine.begin() as conn:
+        head = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'newer0release'"))
+    try:
+        # A newer release migrated the database: this (older) pod keeps serving.
+        assert (await gateway.get("/readyz")).status_code == 200
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM alembic_version"))
+        not_ready = await gateway.get("/readyz")
+        assert not_ready.status_code == 503
+        assert not_ready.json()["code"] == "not_ready"
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text("DELETE FROM alembic_version"))
+            await conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head})

@@ -32,6 +32,9 @@ LAYERS = {
 
 
 def shim_lines() -> list[tuple[str, str]]:
+    """OLD NEW pairs of tools/shim_map.txt (none once the rewrite has removed the shims)."""
+    if not SHIM_MAP.exists():
+        return []
     lines = [line.split() for line in SHIM_MAP.read_text().splitlines() if line.strip() and not line.startswith("#")]
     return [(old, new) for old, new in lines]
 
@@ -81,7 +84,7 @@ def test_the_library_names_no_app_and_imports_nothing_from_the_toolshed() -> Non
     shims_into_tools = {
         PACKAGE / f"{old.split('.')[1]}.py" for old, new in shim_lines() if new.startswith("doorstep_tools")
     }
-    assert shims_into_tools == {PACKAGE / "launcher.py", PACKAGE / "migrations.py"}
+    assert shims_into_tools <= {PACKAGE / "launcher.py", PACKAGE / "migrations.py"}
     for name, path in modules():
         assert not APP_PACKAGES.search(path.read_text()), f"{name} names an app"
         if path in shims_into_tools:

@@ -19,17 +19,17 @@ $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-$(VENV)/.synced: uv.lock pyproject.toml shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml | $(UV)
+$(VENV)/.synced: uv.lock pyproject.toml shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml tools/pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
 venv: $(VENV)/.synced ## Create the virtual environment from the lock file
 
 migrate: venv ## Apply every service's migrations (SQLite under var/ unless configured)
-	$(PY) -m doorstep_shared.migrations upgrade
+	$(PY) -m doorstep_tools.migrate upgrade
 
 run: venv ## Set up, migrate, load demo data once and start gateway + 3 services
-	$(PY) -m doorstep_shared.launcher
+	$(PY) -m doorstep_tools.launcher
 
 test: venv ## Run the whole suite (SQLite; PostgreSQL too when DOORSTEP_TEST_DATABASE_URL is set)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -44,7 +44,7 @@ test-dates: venv ## The date-sensitive tests at every instant of the date matrix
 lint: venv ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared/src gateway/src services/catalog/src services/proxy/src services/stations/src
+	$(VENV)/bin/mypy shared/src tools/src gateway/src services/catalog/src services/proxy/src services/stations/src
 
 fmt: venv ## Format and auto-fix
 	$(VENV)/bin/ruff format .
@@ -60,7 +60,7 @@ fuzz: venv ## A long API-fuzzing run (schemathesis) against every app
 	DOORSTEP_FUZZ_EXAMPLES=$${DOORSTEP_FUZZ_EXAMPLES:-500} $(PY) -m pytest tests/fuzz -q
 
 docs: venv ## Regenerate the README's configuration table from the settings classes
-	$(PY) -m doorstep_shared.envdoc --write README.md
+	$(PY) -m doorstep_tools.envdoc --write README.md
 
 clean: ## Remove the environment and local data
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

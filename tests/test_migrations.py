@@ -10,8 +10,8 @@ from alembic import command
 from alembic.util.exc import CommandError
 from sqlalchemy import inspect
 
-from doorstep_shared import migrations
-from doorstep_shared.db import create_engine
+from doorstep_shared.db import migrations
+from doorstep_shared.db.engine import create_engine
 
 from .support import create_database, drop_database
 

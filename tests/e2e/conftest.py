@@ -117,7 +117,7 @@ def system(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     system = System(system_env(tmp, ports, db_backend), ports, tmp)
     try:  # from the seed on: a failed seed has already made this run's schemas
         seed = subprocess.run(
-            [sys.executable, "-m", "doorstep_shared.launcher", "--seed-only"],
+            [sys.executable, "-m", "doorstep_tools.launcher", "--seed-only"],
             env=system.env,
             capture_output=True,
             timeout=300,
@@ -144,7 +144,7 @@ def _drop_schemas(env: dict[str, str]) -> None:
 
     from sqlalchemy import text
 
-    from doorstep_shared.db import create_engine
+    from doorstep_shared.db.engine import create_engine
 
     async def drop() -> None:
         engine = create_engine(PG_URL, null_pool=True)

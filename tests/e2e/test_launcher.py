@@ -38,7 +38,7 @@ def counts(var: Path) -> dict[str, int]:
 
 def test_seeding_twice_duplicates_nothing(tmp_path: Path) -> None:
     env = launcher_env(tmp_path, {app: free_port() for app in APPS})
-    cmd = [sys.executable, "-m", "doorstep_shared.launcher", "--seed-only"]
+    cmd = [sys.executable, "-m", "doorstep_tools.launcher", "--seed-only"]
     first = subprocess.run(cmd, env=env, capture_output=True, timeout=300, check=False)  # noqa: S603
     assert first.returncode == 0, first.stderr.decode()[-2000:]
     before = counts(tmp_path)
@@ -52,7 +52,7 @@ def test_when_one_process_dies_the_launcher_stops_the_others_and_fails(tmp_path:
     ports = {app: free_port() for app in APPS}
     env = launcher_env(tmp_path, ports)
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "doorstep_shared.launcher"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "doorstep_tools.launcher"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
         deadline = time.monotonic() + 120

@@ -24,7 +24,8 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from doorstep_shared.clock import utcnow
-from doorstep_shared.db import create_engine, make_sessionmaker
+from doorstep_shared.db.engine import create_engine
+from doorstep_shared.db.session import make_sessionmaker
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import (
     DeliveryStatus,

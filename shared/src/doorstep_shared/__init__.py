@@ -1,0 +1,15 @@
+"""doorstep_shared: the library every Doorstep app builds on. It names no app.
+
+Layers (a part imports only those before it; tests/shared/test_library.py holds it to that):
+
+- leaves: ``clock`` (the one door to the wall clock), ``types``, ``pii``, ``textsearch``,
+  ``rules/``, ``org`` (the demo county's directory, until the directory issue replaces it)
+- ``http/``: the error hierarchy and its problem+json handlers, problem docs for OpenAPI,
+  ETags and ``check_if_match``, cursor pagination, request ids, logs and metrics
+- ``auth/``: tokens, the permission table, the route dependencies (``require``, ``public``)
+- ``db/``: engines, sessions (``DbSession``), the migrations runner, audit log, outbox, idempotency
+- ``config`` (settings and their mixins), ``background`` (an app's background tasks),
+  ``app`` (``create_service_app``: puts http, auth and db together), ``webhooks/``
+
+Modules at this level named in ``tools/shim_map.txt`` are shims for the paths before the move.
+"""

@@ -1,57 +1,36 @@
-"""The common shape of a Doorstep service app: lifespan, errors, health, metrics, auth."""
+"""The common shape of a Doorstep service app: lifespan, errors, health, metrics, auth.
+
+The composition root of the library: it builds on ``http/``, ``auth/`` and ``db/`` (which know
+nothing of it), so it sits beside them rather than inside ``http/``.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .auth.security import public
+from .auth.tokens import KeySet, TokenVerifier
 from .config import ServiceSettings
-from .db import create_engine, make_sessionmaker, mark_write_intent, ping, session_scope, write_intent
-from .errors import PROBLEM_JSON, install_error_handlers
-from .migrations import current_revision, head_revision, known_revisions
-from .observability import Metrics, RequestContextMiddleware, configure_logging
-from .security import public
-from .tokens import KeySet, TokenVerifier
+from .db.engine import create_engine, ping
+from .db.migrations import current_revision, head_revision, known_revisions
+
+# The request's session reads the sessionmaker the lifespan below sets: part of the app's surface.
+from .db.session import DbSession, WritesOnRead, make_sessionmaker, writes_on_read
+from .http.errors import install_error_handlers, problem_response
+from .http.observability import Metrics, RequestContextMiddleware, configure_logging
+from .http.problems import document_problems
 
 logger = logging.getLogger("doorstep.app")
 
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
-
-
-async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    # Restored afterwards: in-process callers (tests, ASGI transports) share one context.
-    token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
-    try:
-        async with session_scope(factory) as session:
-            yield session
-    finally:
-        try:
-            write_intent.reset(token)
-        except ValueError:  # exited in another context: fall back to the default
-            write_intent.set(True)
-
-
-# The request's session: committed when the handler returns, before the response is sent.
-DbSession = Annotated[AsyncSession, Depends(_request_session, scope="function")]
-
-
-async def writes_on_read(session: DbSession) -> None:
-    """For a GET that writes (e.g. a read-your-writes refresh): one transaction from the first
-    statement (PostgreSQL), the write lock taken up front (SQLite). Depends on the session so
-    that it runs after the session dependency's own default."""
-    mark_write_intent(True)
-
-
-WritesOnRead = Depends(writes_on_read)
 
 
 def get_engine(request: Request) -> AsyncEngine:
@@ -154,74 +133,19 @@ def create_service_app(
     app.include_router(ops)
     for router in routers:
         app.include_router(router)
-    _document_problems(app)
+    document_problems(app)
     return app
 
 
-_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-_COMMON_PROBLEMS = {
-    "401": "Missing, invalid or expired bearer token",
-    "403": "The caller lacks the permission this operation declares",
-    "422": "Invalid input; `errors` lists the offending fields",
-    "503": "A dependency (database, another service) is unavailable; retry later",
-}
-
-
-def _document_problems(app: FastAPI) -> None:
-    """Every API operation documents the problems every API operation can answer (401, 403,
-    422, 503) as ``application/problem+json``, which is what the error handlers send."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
-            "Problem",
-            {
-                "type": "object",
-                "title": "Problem",
-                "description": "RFC 9457 problem details with a stable `code`",
-                "properties": {
-                    "type": {"type": "string"},
-                    "title": {"type": "string"},
-                    "status": {"type": "integer"},
-                    "code": {"type": "string"},
-                    "detail": {"type": "string"},
-                    "instance": {"type": "string"},
-                    "errors": {"type": "array", "items": {"type": "object"}},
-                },
-                "required": ["type", "title", "status", "code"],
-                "additionalProperties": True,
-            },
-        )
-        for path, item in schema.get("paths", {}).items():
-            if not path.startswith("/api/"):
-                continue
-            for operation in item.values():
-                if not isinstance(operation, dict) or "responses" not in operation:
-                    continue
-                responses = operation["responses"]
-                for code, description in _COMMON_PROBLEMS.items():
-                    entry = responses.setdefault(code, {"description": description})
-                    content = entry.get("content") or {}
-                    if "application/json" in content and code == "422" and "application/problem+json" not in content:
-                        del content["application/json"]  # FastAPI's default; we answer problem+json
-                    if "application/problem+json" not in content:
-                        content.update(_PROBLEM_CONTENT)
-                    entry["content"] = content
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
 def _not_ready(detail: str) -> Response:
-    body = {
-        "type": "/problems/not_ready",
-        "title": "Service Unavailable",
-        "status": 503,
-        "code": "not_ready",
-        "detail": detail,
-    }
-    return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
+    return problem_response(503, "not_ready", detail)
+
+
+__all__ = [
+    "DbSession",
+    "Lifespan",
+    "WritesOnRead",
+    "create_service_app",
+    "get_engine",
+    "writes_on_read",
+]

@@ -1,4 +1,11 @@
-"""Typed settings shared by every app; each app subclasses with its own env prefix."""
+"""Typed settings shared by every app; each app subclasses with its own env prefix.
+
+``ServiceSettings`` is what every app has. The mixins add a group of fields that several apps
+share, under each app's own prefix (pydantic-settings applies a subclass's ``env_prefix`` to
+inherited fields): ``class ProxySettings(PiiSettings, WebhookSettings)`` reads
+``DOORSTEP_PROXY_PII_KEYS`` and ``DOORSTEP_PROXY_WEBHOOK_TIMEOUT``. ``WebhookSettings`` lives
+with the webhooks (``doorstep_shared.webhooks.settings``).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +15,15 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .pii import PiiCipher
+
 Environment = Literal["development", "test", "production"]
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_VAR_DIR = REPO_ROOT / "var"
+
+def default_var_dir() -> Path:
+    """``./var`` under the working directory when the settings are made (where ``make run``
+    and the image start the apps)."""
+    return Path.cwd() / "var"
 
 
 class ServiceSettings(BaseSettings):
@@ -25,7 +37,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…")
     database_schema: str | None = Field(None, description="PostgreSQL schema for this service's tables")
     database_pool_size: int = Field(10, description="PostgreSQL connection pool size")
-    var_dir: Path = Field(DEFAULT_VAR_DIR, description="Directory for local data (SQLite files, dev keys)")
+    var_dir: Path = Field(
+        default_factory=default_var_dir, description="Directory for local data (SQLite files, dev keys)"
+    )
     jwt_issuer: str = Field("doorstep-gateway", description="Expected `iss` of access tokens")
     jwt_audience: str = Field("doorstep", description="Expected `aud` of access tokens")
     jwks_url: str = Field(
@@ -40,6 +54,10 @@ class ServiceSettings(BaseSettings):
     service_name: str = "doorstep"
 
     @property
+    def env_prefix(self) -> str:
+        return str(self.model_config.get("env_prefix", ""))
+
+    @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
@@ -50,6 +68,41 @@ class ServiceSettings(BaseSettings):
     def _fill_database_url(self) -> ServiceSettings:
         if not self.database_url:
             if self.environment == "production":
-                raise ValueError(f"{self.model_config.get('env_prefix')}DATABASE_URL must be set in production")
+                raise ValueError(f"{self.env_prefix}DATABASE_URL must be set in production")
             self.database_url = self.default_sqlite_url()
         return self
+
+
+class PiiSettings(ServiceSettings):
+    """The keys for personal data at rest (a mixin: ``class ProxySettings(PiiSettings)``).
+
+    Production refuses to start without them; development and test fall back to keys kept
+    under ``var/keys`` (made on first use).
+    """
+
+    pii_keys: str | None = Field(
+        None,
+        repr=False,
+        description="AES-GCM keys for personal data: `kid1:base64key,kid2:base64key` (the first encrypts); "
+        "outside production, unset means development keys under var/keys",
+    )
+    pii_hash_key: str | None = Field(
+        None,
+        repr=False,
+        description="Base64 HMAC key for the lookup hashes of personal data (ID numbers, phones)",
+    )
+
+    @model_validator(mode="after")
+    def _require_pii_keys_in_production(self) -> PiiSettings:
+        if self.is_production and not (self.pii_keys and self.pii_hash_key):
+            prefix = self.env_prefix
+            raise ValueError(f"{prefix}PII_KEYS and {prefix}PII_HASH_KEY must be set in production")
+        return self
+
+    def pii_cipher(self) -> PiiCipher:
+        """The configured cipher; development and test fall back to keys kept under var/keys."""
+        if self.pii_keys and self.pii_hash_key:
+            return PiiCipher.from_config(self.pii_keys, self.pii_hash_key)
+        if self.is_production:  # unreachable through the validator; kept as a second lock
+            raise RuntimeError("personal-data keys are required in production")
+        return PiiCipher.dev(self.var_dir / "keys")

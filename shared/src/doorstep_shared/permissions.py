@@ -1,151 +1,21 @@
-"""Who may do what: the one table a security reviewer reads.
+"""Moved to doorstep_shared.auth.permissions; removed once every package imports the new path."""
 
-Users hold roles; each role grants permissions. Machine clients hold scopes, which are
-permissions of the same names granted one by one. Every route declares the permission it
-needs (``require(Permission.X)``); tenancy (which community's records) is separate and is
-enforced where queries are built.
-"""
-
-from __future__ import annotations
-
-from enum import StrEnum
-
-
-class Role(StrEnum):
-    COUNTY_ADMIN = "county_admin"
-    COMMUNITY_ADMIN = "community_admin"
-    SOCIAL_WORKER = "social_worker"
-    STATION_KEEPER = "station_keeper"
-    AUDITOR = "auditor"
-
-
-class Permission(StrEnum):
-    CATALOG_READ = "catalog:read"
-    CATALOG_WRITE = "catalog:write"
-    TIPS_WRITE = "tips:write"
-    BRIEFINGS_WRITE = "briefings:write"
-    COMPOUNDS_READ = "compounds:read"
-    COMPOUNDS_WRITE = "compounds:write"
-    RESIDENTS_READ = "residents:read"
-    RESIDENTS_WRITE = "residents:write"
-    RESIDENTS_REVEAL = "residents:reveal"
-    RESIDENTS_IMPORT = "residents:import"
-    WORKERS_READ = "workers:read"
-    WORKERS_WRITE = "workers:write"
-    DEMANDS_READ = "demands:read"
-    DEMANDS_WRITE = "demands:write"
-    CASES_READ = "cases:read"
-    CASES_WRITE = "cases:write"
-    LEADS_READ = "leads:read"
-    LEADS_WRITE = "leads:write"
-    DISCOVERY_RUN = "discovery:run"
-    STATIONS_READ = "stations:read"
-    STATIONS_MANAGE = "stations:manage"
-    BOOKINGS_READ = "bookings:read"
-    BOOKINGS_WRITE = "bookings:write"
-    TICKETS_READ = "tickets:read"
-    TICKETS_WRITE = "tickets:write"
-    FIGURES_READ = "figures:read"
-    USERS_READ = "users:read"
-    USERS_MANAGE = "users:manage"
-    CLIENTS_MANAGE = "clients:manage"
-    WEBHOOKS_MANAGE = "webhooks:manage"
-    AUDIT_READ = "audit:read"
-    SYNC_READ = "sync:read"
-
-
-P = Permission
-
-_STAFF_READ = {
-    P.CATALOG_READ,
-    P.STATIONS_READ,
-    P.COMPOUNDS_READ,
-    P.WORKERS_READ,
-    P.FIGURES_READ,
-}
-
-_WORKER = _STAFF_READ | {
-    P.TIPS_WRITE,
-    P.RESIDENTS_READ,
-    P.RESIDENTS_WRITE,
-    P.RESIDENTS_REVEAL,
-    P.DEMANDS_READ,
-    P.DEMANDS_WRITE,
-    P.CASES_READ,
-    P.CASES_WRITE,
-    P.LEADS_READ,
-    P.LEADS_WRITE,
-    P.SYNC_READ,
-    P.BOOKINGS_READ,
-    P.BOOKINGS_WRITE,
-    P.TICKETS_READ,
-}
-
-_KEEPER = _STAFF_READ | {
-    P.TIPS_WRITE,
-    P.STATIONS_MANAGE,
-    P.BOOKINGS_READ,
-    P.BOOKINGS_WRITE,
-    P.TICKETS_READ,
-    P.TICKETS_WRITE,
-}
-
-_COMMUNITY_ADMIN = (
-    _WORKER
-    | _KEEPER
-    | {
-        P.CATALOG_WRITE,
-        P.BRIEFINGS_WRITE,
-        P.COMPOUNDS_WRITE,
-        P.RESIDENTS_IMPORT,
-        P.WORKERS_WRITE,
-        P.DISCOVERY_RUN,
-        P.USERS_READ,
-    }
+from doorstep_shared.auth.permissions import (
+    CLIENT_SCOPES,
+    COUNTY_ROLES,
+    ROLE_PERMISSIONS,
+    P,
+    Permission,
+    Role,
+    permissions_for_roles,
 )
 
-_COUNTY_ADMIN = _COMMUNITY_ADMIN | {P.USERS_MANAGE, P.CLIENTS_MANAGE, P.WEBHOOKS_MANAGE}
-
-_AUDITOR = _STAFF_READ | {
-    P.RESIDENTS_READ,
-    P.DEMANDS_READ,
-    P.CASES_READ,
-    P.LEADS_READ,
-    P.BOOKINGS_READ,
-    P.TICKETS_READ,
-    P.USERS_READ,
-    P.AUDIT_READ,
-}
-
-ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.COUNTY_ADMIN: frozenset(_COUNTY_ADMIN),
-    Role.COMMUNITY_ADMIN: frozenset(_COMMUNITY_ADMIN),
-    Role.SOCIAL_WORKER: frozenset(_WORKER),
-    Role.STATION_KEEPER: frozenset(_KEEPER),
-    Role.AUDITOR: frozenset(_AUDITOR),
-}
-
-# Roles whose holders see every community (the county level).
-COUNTY_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDITOR})
-
-# Scopes a machine client may be granted (the narrow set third-party platforms need).
-CLIENT_SCOPES = frozenset(
-    {
-        P.CATALOG_READ,
-        P.STATIONS_READ,
-        P.DEMANDS_WRITE,
-        P.DEMANDS_READ,
-        P.CASES_READ,
-        P.FIGURES_READ,
-    }
-)
-
-
-def permissions_for_roles(roles: frozenset[str]) -> frozenset[str]:
-    granted: set[str] = set()
-    for role in roles:
-        try:
-            granted |= ROLE_PERMISSIONS[Role(role)]
-        except ValueError:
-            continue
-    return frozenset(granted)
+__all__ = [
+    "CLIENT_SCOPES",
+    "COUNTY_ROLES",
+    "ROLE_PERMISSIONS",
+    "P",
+    "Permission",
+    "Role",
+    "permissions_for_roles",
+]

@@ -1,108 +1,31 @@
-"""FastAPI dependencies for authentication and permissions, shared by every app."""
+"""Moved to doorstep_shared.auth.security; removed once every package imports the new path."""
 
-from __future__ import annotations
+from doorstep_shared.auth.security import (
+    TOKEN_URL,
+    CurrentPrincipal,
+    authenticated,
+    current_principal,
+    declared_permissions,
+    get_verifier,
+    iter_api_routes,
+    oauth2_scheme,
+    public,
+    require,
+    require_roles,
+    require_scopes,
+)
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
-
-from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
-
-from .errors import Forbidden, Unauthorized
-from .tokens import Principal, TokenVerifier
-
-TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
-
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, scheme_name="OAuth2", auto_error=False)
-
-
-async def get_verifier(request: Request) -> TokenVerifier:
-    verifier: TokenVerifier = request.app.state.verifier
-    return verifier
-
-
-async def current_principal(
-    request: Request,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    verifier: Annotated[TokenVerifier, Depends(get_verifier)],
-) -> Principal:
-    """The verified caller; 401 problem+json without a valid bearer token."""
-    if not token:
-        raise Unauthorized("A bearer token is required.", code="missing_token")
-    principal = await verifier.verify(token)
-    request.state.principal = principal
-    return principal
-
-
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
-def require(*permissions: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that lets the call through only if the caller holds every permission."""
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        missing = [p for p in permissions if not principal.has(p)]
-        if missing:
-            raise Forbidden(
-                f"Missing permission: {', '.join(missing)}.",
-                code="missing_permission",
-                missing=missing,
-            )
-        return principal
-
-    check.__doorstep_permissions__ = tuple(permissions)  # type: ignore[attr-defined]
-    check.__name__ = "require_" + "_".join(p.replace(":", "_") for p in permissions)
-    return check
-
-
-def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that needs one of the given roles (prefer ``require`` with a permission)."""
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if not principal.roles.intersection(roles):
-            raise Forbidden(f"One of these roles is required: {', '.join(roles)}.", code="missing_role")
-        return principal
-
-    check.__doorstep_permissions__ = tuple(f"role:{r}" for r in roles)  # type: ignore[attr-defined]
-    return check
-
-
-def require_scopes(*scopes: str) -> Callable[..., Awaitable[Principal]]:
-    """Same as ``require``: scopes of machine clients are permissions of the same names."""
-    return require(*scopes)
-
-
-async def authenticated(principal: CurrentPrincipal) -> Principal:
-    """Any signed-in caller, whatever their permissions (e.g. "who am I")."""
-    return principal
-
-
-authenticated.__doorstep_permissions__ = ("authenticated",)  # type: ignore[attr-defined]
-
-
-async def public() -> None:
-    """Marks a route as deliberately open (health, metrics, docs, token endpoint)."""
-
-
-public.__doorstep_permissions__ = ("public",)  # type: ignore[attr-defined]
-
-
-def declared_permissions(route: Any) -> set[str]:
-    """Permissions a route declares (through its dependencies, recursively)."""
-    found: set[str] = set()
-    stack = [getattr(route, "dependant", None)]
-    while stack:
-        dep = stack.pop()
-        if dep is None:
-            continue
-        call = getattr(dep, "call", None)
-        found.update(getattr(call, "__doorstep_permissions__", ()))
-        stack.extend(dep.dependencies)
-    return found
-
-
-def iter_api_routes(app: Any) -> list[Any]:
-    """Every APIRoute of an app, including those of included routers."""
-    from fastapi.routing import APIRoute, iter_route_contexts
-
-    return [rc.route for rc in iter_route_contexts(app.routes) if isinstance(rc.route, APIRoute)]
+__all__ = [
+    "TOKEN_URL",
+    "CurrentPrincipal",
+    "authenticated",
+    "current_principal",
+    "declared_permissions",
+    "get_verifier",
+    "iter_api_routes",
+    "oauth2_scheme",
+    "public",
+    "require",
+    "require_roles",
+    "require_scopes",
+]

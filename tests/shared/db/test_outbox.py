@@ -14,16 +14,17 @@ from sqlalchemy import MetaData, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from doorstep_shared.clock import utcnow
-from doorstep_shared.db import create_engine, make_sessionmaker
-from doorstep_shared.outbox import (
+from doorstep_shared.db.engine import create_engine
+from doorstep_shared.db.outbox import (
     OutboxMessage,
     OutboxWorker,
     backoff_delay,
     enqueue,
     make_outbox_table,
 )
+from doorstep_shared.db.session import make_sessionmaker
 
-from ..support import PG_URL
+from ...support import PG_URL
 
 pytestmark = pytest.mark.dates
 

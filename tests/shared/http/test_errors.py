@@ -8,10 +8,10 @@ import pytest
 from fastapi import FastAPI, HTTPException, UploadFile
 from sqlalchemy import text
 
-from doorstep_shared.db import create_engine
-from doorstep_shared.errors import PROBLEM_JSON, install_error_handlers
+from doorstep_shared.db.engine import create_engine
+from doorstep_shared.http.errors import PROBLEM_JSON, install_error_handlers
 
-from ..support import PG_URL
+from ...support import PG_URL
 
 
 def app_running(url: str, sql: str, params: dict[str, str]) -> FastAPI:

@@ -15,12 +15,13 @@ import pytest
 from fastapi import FastAPI, Request
 from sqlalchemy import MetaData, select, text, update
 
-from doorstep_shared.db import create_engine, make_sessionmaker
-from doorstep_shared.errors import Unauthorized
-from doorstep_shared.idempotency import IdempotencyMiddleware, fingerprint, idempotency_table, purge_expired
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.db.engine import create_engine
+from doorstep_shared.db.idempotency import IdempotencyMiddleware, fingerprint, idempotency_table, purge_expired
+from doorstep_shared.db.session import make_sessionmaker
+from doorstep_shared.http.errors import Unauthorized
 
-from ..support import PG_URL
+from ...support import PG_URL
 
 pytestmark = pytest.mark.dates
 

@@ -1,20 +1,20 @@
 """The configuration table of the README, generated from the apps' settings classes.
 
-``python -m doorstep_shared.envdoc`` prints it; ``--write README.md`` replaces the part between
+``python -m doorstep_tools.envdoc`` prints it; ``--write README.md`` replaces the part between
 ``<!-- env:start -->`` and ``<!-- env:end -->``. A test fails when the README is out of date.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from .config import ServiceSettings
-from .migrations import SERVICES
+from doorstep_shared.config import ServiceSettings
+
+from .apps import SERVICES, settings_of
 
 START, END = "<!-- env:start -->", "<!-- env:end -->"
 HIDDEN = {"service_name"}
@@ -48,7 +48,7 @@ def _row(env: str, default: str, description: str | None) -> str:
 
 def table() -> str:
     """Common settings once (``<APP>`` = GATEWAY, CATALOG, PROXY, STATIONS), then each app's own."""
-    classes = {app: type(importlib.import_module(f"{pkg}.config").get_settings()) for app, pkg in SERVICES.items()}
+    classes = {app: type(settings_of(app)) for app in SERVICES}
     common = ServiceSettings.model_fields
     ports = ", ".join(f"{app} {cls.model_fields['port'].default}" for app, cls in classes.items())
     lines = [

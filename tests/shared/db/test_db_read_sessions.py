@@ -17,11 +17,11 @@ from sqlalchemy import Column, Integer, MetaData, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.app import DbSession, writes_on_read
-from doorstep_shared.db import create_engine, make_sessionmaker
-from doorstep_shared.errors import install_error_handlers
+from doorstep_shared.db.engine import create_engine
+from doorstep_shared.db.session import DbSession, make_sessionmaker, writes_on_read
+from doorstep_shared.http.errors import install_error_handlers
 
-from ..support import PG_URL
+from ...support import PG_URL
 
 METADATA = MetaData()
 T = Table("read_session_t", METADATA, Column("n", Integer, nullable=False))

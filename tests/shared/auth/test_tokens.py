@@ -16,12 +16,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from fastapi import Depends, FastAPI
 
-from doorstep_shared.errors import install_error_handlers
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import CurrentPrincipal, require
-from doorstep_shared.tokens import KeySet, SigningKey, TokenSigner, TokenVerifier
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import CurrentPrincipal, require
+from doorstep_shared.auth.tokens import KeySet, SigningKey, TokenSigner, TokenVerifier
+from doorstep_shared.http.errors import install_error_handlers
 
-from ..support import AUDIENCE, ISSUER, Tokens, client_for
+from ...support import AUDIENCE, ISSUER, Tokens, client_for
 
 pytestmark = pytest.mark.dates
 

@@ -10,9 +10,9 @@ import httpx
 from fastapi import Depends, FastAPI
 from sqlalchemy import text
 
-from doorstep_shared.app import DbSession, writes_on_read
-from doorstep_shared.db import create_engine, make_sessionmaker, mark_write_intent
-from doorstep_shared.errors import install_error_handlers
+from doorstep_shared.db.engine import create_engine, mark_write_intent
+from doorstep_shared.db.session import DbSession, make_sessionmaker, writes_on_read
+from doorstep_shared.http.errors import install_error_handlers
 
 
 async def test_a_get_reads_while_a_writer_holds_the_lock_and_writers_queue(tmp_path: Path) -> None:

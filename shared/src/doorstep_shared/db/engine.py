@@ -1,0 +1,89 @@
+"""Engines for SQLite and PostgreSQL, and the write intent that decides how a transaction begins."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str, *, schema: str | None = None, pool_size: int = 10, null_pool: bool = False) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout, PostgreSQL a search path."""
+    kwargs: dict[str, Any] = {}
+    if is_sqlite(url):
+        kwargs["connect_args"] = {"timeout": 30}
+        if null_pool:
+            kwargs["poolclass"] = NullPool
+    else:
+        connect_args: dict[str, Any] = {}
+        if schema:
+            connect_args["server_settings"] = {"search_path": schema}
+        kwargs["connect_args"] = connect_args
+        if null_pool:
+            kwargs["poolclass"] = NullPool
+        else:
+            # No pool_pre_ping: on asyncpg it costs three round trips per checkout (BEGIN, ping,
+            # ROLLBACK; measured in bench/README.md). _drop_closed_on_checkout does its job for a
+            # database restart without a round trip; the PostgreSQL restart drill
+            # (tests/e2e/test_faults.py) holds us to recovering by ourselves.
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800, pool_timeout=10)
+    engine = create_async_engine(url, **kwargs)
+    if is_sqlite(url):
+        _configure_sqlite(engine)
+    elif not null_pool:
+        event.listen(engine.sync_engine, "checkout", _drop_closed_on_checkout)
+    return engine
+
+
+def _drop_closed_on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection whose socket the server closed (a restart terminates every backend)
+    is replaced before use: asyncpg notices the close while the connection idles in the pool,
+    so a local check catches it where pre-ping would spend round trips. A connection that dies
+    mid-request still fails that request (503) and SQLAlchemy then invalidates the pool."""
+    if dbapi_conn.driver_connection.is_closed():
+        raise DisconnectionError("pooled connection closed by the server")
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # aiosqlite's own transaction handling is disabled so that BEGIN IMMEDIATE below
+        # is ours: writers queue on the database lock instead of failing on upgrade.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+# Whether the work in this context may write. Requests that only read (GET/HEAD) clear it; a
+# GET that does write (read-your-writes refreshes) says so with ``mark_write_intent()`` (or the
+# ``writes_on_read`` dependency) before its first statement. Background work keeps the default.
+# SQLite: a writer takes the database lock when its transaction begins (BEGIN IMMEDIATE), so that
+# two writers queue instead of failing when one upgrades its lock; reads need no lock in WAL mode,
+# so a read-only request begins a plain deferred transaction and never waits behind a writer.
+# PostgreSQL: a read-only session runs its SELECTs on an AUTOCOMMIT connection (see ReadRoutingSession).
+write_intent: ContextVar[bool] = ContextVar("doorstep_write_intent", default=True)
+
+
+def mark_write_intent(writes: bool = True) -> None:
+    write_intent.set(writes)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

@@ -1,0 +1,112 @@
+"""HTTP building blocks every app shares; they know nothing of the database or of tokens.
+
+- ``errors``: the one error hierarchy (``NotFound``, ``Forbidden``, ``Conflict``, ``Invalid`` …)
+  and the handlers that render every error as RFC 9457 ``application/problem+json``
+- ``problems``: one way to document a route's problem responses in OpenAPI
+- ``conditional``: ETags, ``If-None-Match`` → 304, one ``check_if_match``
+- ``pagination``: opaque cursors and the capped ``limit``
+- ``observability``: request ids, JSON logs without personal data, Prometheus metrics
+
+``auth/`` and ``db/`` build on this package; ``doorstep_shared.app`` puts them together.
+"""
+
+from .conditional import IfMatch, check_if_match, etag_list, etag_of, not_modified, not_modified_response
+from .errors import (
+    PROBLEM_JSON,
+    BadRequest,
+    Conflict,
+    DoorstepError,
+    Forbidden,
+    GatewayTimeout,
+    Gone,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    install_error_handlers,
+    problem_response,
+    validation_errors,
+)
+from .observability import (
+    REQUEST_ID_HEADER,
+    SECURITY_HEADERS,
+    Metrics,
+    RedactingJsonFormatter,
+    RequestContextMiddleware,
+    RequestIdFilter,
+    configure_logging,
+    new_request_id,
+    redact,
+    request_id_of,
+    request_id_var,
+)
+from .pagination import DEFAULT_LIMIT, MAX_LIMIT, CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from .problems import (
+    COMMON_PROBLEMS,
+    DESCRIPTIONS,
+    NOT_MODIFIED,
+    PROBLEM_SCHEMA,
+    PROBLEM_SCHEMA_REF,
+    Responses,
+    document_problems,
+    problem_content,
+    problems,
+)
+
+__all__ = [
+    "COMMON_PROBLEMS",
+    "DEFAULT_LIMIT",
+    "DESCRIPTIONS",
+    "MAX_LIMIT",
+    "NOT_MODIFIED",
+    "PROBLEM_JSON",
+    "PROBLEM_SCHEMA",
+    "PROBLEM_SCHEMA_REF",
+    "REQUEST_ID_HEADER",
+    "SECURITY_HEADERS",
+    "BadRequest",
+    "Conflict",
+    "CursorParam",
+    "DoorstepError",
+    "Forbidden",
+    "GatewayTimeout",
+    "Gone",
+    "IfMatch",
+    "Invalid",
+    "LimitParam",
+    "Metrics",
+    "NotFound",
+    "Page",
+    "PayloadTooLarge",
+    "PreconditionFailed",
+    "PreconditionRequired",
+    "RedactingJsonFormatter",
+    "RequestContextMiddleware",
+    "RequestIdFilter",
+    "Responses",
+    "ServiceUnavailable",
+    "TooManyRequests",
+    "Unauthorized",
+    "check_if_match",
+    "configure_logging",
+    "decode_cursor",
+    "document_problems",
+    "encode_cursor",
+    "etag_list",
+    "etag_of",
+    "install_error_handlers",
+    "new_request_id",
+    "not_modified",
+    "not_modified_response",
+    "problem_content",
+    "problem_response",
+    "problems",
+    "redact",
+    "request_id_of",
+    "request_id_var",
+    "validation_errors",
+]

@@ -1,0 +1,53 @@
+"""One check_if_match: absent header (last write wins, or 428), a match, a stale ETag (412)."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.requests import Request
+
+from doorstep_shared.http.conditional import check_if_match, etag_list, etag_of
+from doorstep_shared.http.errors import PreconditionFailed, PreconditionRequired
+
+ETAG = etag_of("item", "gaoling", 3)
+
+
+def test_etags_are_strong_and_stable() -> None:
+    assert etag_of("item", "gaoling", 3) == ETAG
+    assert etag_of("item", "gaoling", 4) != ETAG
+    assert ETAG.startswith('"') and ETAG.endswith('"') and len(ETAG) == 34
+
+
+def test_an_absent_header_lets_the_write_through_unless_required() -> None:
+    check_if_match(None, ETAG)
+    with pytest.raises(PreconditionRequired) as caught:
+        check_if_match(None, ETAG, required=True, what="item")
+    assert caught.value.status == 428
+    assert caught.value.detail == "This update needs an If-Match header with the item's ETag."
+
+
+@pytest.mark.parametrize("header", [ETAG, f"W/{ETAG}", "*", f'"other", {ETAG}'])
+def test_a_header_naming_the_current_version_passes(header: str) -> None:
+    check_if_match(header, ETAG, required=True)
+
+
+def test_a_stale_etag_is_412_with_the_current_etag_and_what_the_caller_adds() -> None:
+    with pytest.raises(PreconditionFailed) as caught:
+        check_if_match('"stale"', ETAG, current_version=3)
+    problem = caught.value.to_problem()
+    assert problem["status"] == 412
+    assert problem["code"] == "stale_etag"
+    assert problem["detail"] == "The resource has changed since you read it; reload and retry."
+    assert problem["current_etag"] == ETAG
+    assert problem["current_version"] == 3
+
+
+def test_a_request_is_read_for_its_header_meanwhile() -> None:
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"if-match", b'"stale"')]}
+    with pytest.raises(PreconditionFailed):
+        check_if_match(Request(scope), ETAG)
+    check_if_match(Request({**scope, "headers": []}), ETAG)
+
+
+def test_etag_list_reads_weak_and_several_tags() -> None:
+    assert etag_list(None) == []
+    assert etag_list(' W/"a" , "b",') == ['"a"', '"b"']

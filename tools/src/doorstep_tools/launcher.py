@@ -1,0 +1,199 @@
+"""`make run`: migrate every database, load the demo data once, start the four apps, supervise.
+
+Ctrl-C stops all four; if one dies the others are stopped and the exit code is non-zero.
+Hosts and ports come from each app's settings (``DOORSTEP_<APP>_HOST`` / ``_PORT``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from doorstep_shared.db.engine import create_engine
+from doorstep_shared.db.session import make_sessionmaker
+
+from .apps import APPS, DEMO_LOGINS, SERVICES, settings_of
+from .migrate import upgrade_all
+
+# uvicorn's ``--http`` for every app: httptools with the response head and body in one send().
+HTTP_PROTOCOL = "doorstep_tools.launcher:CoalescingHttpToolsProtocol"
+_HOLD_AT_MOST = 16 * 1024  # bytes; larger writes go out at once, so flow control sees them
+
+
+class CoalescingTransport:
+    """Holds one small write until the next write or the end of this event-loop turn.
+
+    uvicorn writes a response's head and its body in two ``transport.write`` calls, so a small
+    answer costs two ``send()`` system calls and wakes the reader twice (on loopback the
+    reader's TCP work is charged to the writer). Joined, it is one. At most one small chunk is
+    held, never past the current turn of the loop, so nothing waits and buffering is bounded.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self._transport.write(held + data)
+        elif len(data) <= _HOLD_AT_MOST:
+            self._held = bytes(data)
+            self._loop.call_soon(self._flush)
+        else:
+            self._transport.write(data)
+
+    def writelines(self, chunks: Any) -> None:
+        self.write(b"".join(chunks))  # after anything held, never around it
+
+    def _flush(self) -> None:
+        held, self._held = self._held, None
+        if held is not None and not self._transport.is_closing():
+            self._transport.write(held)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class CoalescingHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol writing through a :class:`CoalescingTransport`."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+
+
+async def seed_all() -> None:
+    for app in APPS:
+        s = settings_of(app)
+        seed = importlib.import_module(f"{SERVICES[app]}.seed").seed
+        engine = create_engine(s.database_url, schema=s.database_schema)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                await seed(session)
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    gw = settings_of("gateway")
+    base = f"http://{gw.host}:{gw.port}"
+    for app in APPS[1:]:
+        s = settings_of(app)
+        env.setdefault(f"DOORSTEP_GATEWAY_{app.upper()}_URL", f"http://{s.host}:{s.port}")
+        env.setdefault(f"DOORSTEP_{app.upper()}_JWKS_URL", f"{base}/.well-known/jwks.json")
+    catalog = settings_of("catalog")
+    env.setdefault("DOORSTEP_PROXY_CATALOG_URL", f"http://{catalog.host}:{catalog.port}")
+    env.setdefault("DOORSTEP_PROXY_TOKEN_URL", f"{base}/api/v1/auth/token")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def start(app: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    s = settings_of(app)
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{SERVICES[app]}.main:create_app",
+        "--factory",
+        "--host",
+        s.host,
+        "--port",
+        str(s.port),
+        "--no-access-log",
+        "--no-server-header",
+        "--http",
+        HTTP_PROTOCOL,
+        "--timeout-graceful-shutdown",
+        "10",
+    ]
+    return subprocess.Popen(cmd, env=env)  # noqa: S603 (our own interpreter and module)
+
+
+def banner() -> None:
+    gw = settings_of("gateway")
+    base = f"http://{gw.host}:{gw.port}"
+    print("\nDoorstep is starting:")
+    for app in APPS:
+        s = settings_of(app)
+        print(f"  {app:9s} http://{s.host}:{s.port}   (docs: http://{s.host}:{s.port}/docs)")
+    print(
+        f"\nOpen {base}/docs and press Authorize. Demo logins (password: $DOORSTEP_DEMO_PASSWORD, default doorstep-demo):"
+    )
+    for username, what in DEMO_LOGINS:
+        print(f"  {username:17s} {what}")
+    print("Press Ctrl-C to stop.\n", flush=True)
+
+
+def supervise(procs: dict[str, subprocess.Popen[bytes]]) -> int:
+    stopping = False
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    failed: tuple[str, int] | None = None
+    while not stopping:
+        for name, proc in procs.items():
+            code = proc.poll()
+            if code is not None:
+                failed = (name, code)
+                stopping = True
+                break
+        time.sleep(0.2)
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    if failed is not None:
+        name, code = failed
+        print(f"\n{name} exited with code {code}; stopped the others.", file=sys.stderr)
+        return code or 1
+    print("\nDoorstep stopped.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m doorstep_tools.launcher")
+    parser.add_argument("--seed-only", action="store_true", help="migrate and load demo data, then exit")
+    parser.add_argument("--no-seed", action="store_true", help="do not load demo data")
+    args = parser.parse_args(argv)
+    print("Applying migrations …", flush=True)
+    upgrade_all(APPS)
+    if not args.no_seed:
+        print("Loading demo data (once; existing data is kept) …", flush=True)
+        asyncio.run(seed_all())
+    if args.seed_only:
+        return 0
+    env = _child_env()
+    procs = {app: start(app, env) for app in APPS}
+    banner()
+    return supervise(procs)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -89,7 +89,7 @@ def add_naive_route(app: FastAPI) -> None:
         session: DbSession,
         principal: Annotated[Principal, Depends(require(Permission.BOOKINGS_WRITE))],
     ) -> dict[str, str]:
-        cipher = app.state.cipher
+        cipher = app.state.pii
         s = await session.get(ServiceSession, session_id)
         assert s is not None
         seats = int(body.get("seats", 1))

@@ -237,7 +237,7 @@ async def test_phone_is_encrypted_at_rest(stations: httpx.AsyncClient, stations_
     async with stations_app.state.sessionmaker() as db:
         row = (await db.exec(select(Booking))).one()
     assert phone(5) not in row.phone_cipher and row.phone_cipher.startswith("v1.")
-    assert stations_app.state.cipher.decrypt(row.phone_cipher, context="phone") == phone(5)
+    assert stations_app.state.pii.decrypt(row.phone_cipher, context="phone") == phone(5)
 
 
 async def test_reminders_go_out_the_day_before_once(

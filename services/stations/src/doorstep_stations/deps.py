@@ -1,4 +1,4 @@
-"""Stations dependencies: the PII cipher, settings and the clock (overridable in tests)."""
+"""Stations dependencies: the app's state, the PII cipher, settings and the clock (overridable in tests)."""
 
 from __future__ import annotations
 
@@ -12,23 +12,22 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig
 
 from .config import StationsSettings
+from .state import state_of
 
 
-async def get_cipher(request: Request) -> PiiCipher:
-    cipher: PiiCipher = request.app.state.cipher
-    return cipher
+async def get_pii(request: Request) -> PiiCipher:
+    return state_of(request).pii
 
 
 async def get_stations_settings(request: Request) -> StationsSettings:
-    settings: StationsSettings = request.app.state.settings
-    return settings
+    return state_of(request).settings
 
 
 async def now() -> dt.datetime:
     return utcnow()
 
 
-Cipher = Annotated[PiiCipher, Depends(get_cipher)]
+Pii = Annotated[PiiCipher, Depends(get_pii)]
 Settings = Annotated[StationsSettings, Depends(get_stations_settings)]
 Now = Annotated[dt.datetime, Depends(now)]
 
@@ -63,5 +62,4 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 async def get_webhook_config(request: Request) -> WebhookConfig:
-    config: WebhookConfig = request.app.state.webhook_config
-    return config
+    return state_of(request).webhook_config

@@ -12,13 +12,14 @@ from doorstep_shared.tokens import KeySet
 from doorstep_shared.webhooks import WebhookDispatcher, webhooks_router
 
 from .config import StationsSettings, get_settings
-from .deps import get_cipher, get_webhook_config, now
+from .deps import get_pii, get_webhook_config, now
 from .jobs import StationsWorker, running_dispatcher, running_worker
 from .models import hooks
 from .notifications import LogNotifier
 from .router import router as stations_router
 from .router_bookings import router as bookings_router
 from .router_tickets import router as tickets_router
+from .state import StationsState
 
 TAGS = [
     {"name": "stations", "description": "Party-mass service stations (党群驿站), search"},
@@ -42,25 +43,22 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        cipher = settings.pii_cipher()
-        app.state.cipher = cipher
-        app.state.notifier = LogNotifier()
-        worker = StationsWorker(app.state.sessionmaker, app.state.notifier, cipher, interval=settings.worker_interval)
-        app.state.worker = worker
-        dispatcher = WebhookDispatcher(hooks, app.state.sessionmaker, cipher, app.state.webhook_config)
-        app.state.webhook_dispatcher = dispatcher
+        state.pii = settings.pii_cipher()
+        state.notifier = LogNotifier()
+        state.worker = StationsWorker(state.sessionmaker, state.notifier, state.pii, interval=settings.worker_interval)
+        state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
         async with (
-            running_worker(worker, settings.worker_enabled) as task,
-            running_dispatcher(dispatcher, settings.worker_enabled) as webhook_task,
+            running_worker(state.worker, settings.worker_enabled) as task,
+            running_dispatcher(state.webhook_dispatcher, settings.worker_enabled) as webhook_task,
         ):
-            app.state.worker_task = task
-            app.state.webhook_task = webhook_task
+            state.worker_task = task
+            state.webhook_task = webhook_task
             yield
 
     webhooks = webhooks_router(
         "/api/v1/stations/webhooks",
         hooks=hooks,
-        get_box=get_cipher,
+        get_box=get_pii,
         get_config=get_webhook_config,
         get_now=now,
     )
@@ -75,5 +73,6 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
         openapi_tags=TAGS,
         extra_lifespan=lifespan,
     )
-    app.state.webhook_config = settings.webhook_config()
+    state = StationsState.install(app)
+    state.webhook_config = settings.webhook_config()
     return app

@@ -15,7 +15,7 @@ from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
 from . import bookings
-from .deps import Cipher, Now, Settings, problems
+from .deps import Now, Pii, Settings, problems
 from .models import BookingStatus
 from .schemas import BookingCreate, BookingRead, SessionCancel, SessionCreate, SessionRead
 
@@ -128,7 +128,7 @@ async def cancel_session(
 async def book(
     session: DbSession,
     principal: BookingsWriter,
-    cipher: Cipher,
+    cipher: Pii,
     now: Now,
     session_id: Id,
     body: BookingCreate,
@@ -146,7 +146,7 @@ async def book(
 async def list_bookings(
     session: DbSession,
     principal: BookingsReader,
-    cipher: Cipher,
+    cipher: Pii,
     session_id: Id,
     status: Annotated[list[BookingStatus] | None, Query(max_length=5)] = None,
     cursor: CursorParam = None,
@@ -173,7 +173,7 @@ async def list_bookings(
     tags=["bookings"],
     responses=problems(403, 404),
 )
-async def get_booking(session: DbSession, principal: BookingsReader, cipher: Cipher, booking_id: Id) -> BookingRead:
+async def get_booking(session: DbSession, principal: BookingsReader, cipher: Pii, booking_id: Id) -> BookingRead:
     booking, station = await bookings.get_booking(session, cipher, principal, booking_id)
     return bookings.booking_read(booking, station.code)
 
@@ -186,7 +186,7 @@ async def get_booking(session: DbSession, principal: BookingsReader, cipher: Cip
     responses=problems(403, 404, 409, 422),
 )
 async def cancel_booking(
-    session: DbSession, principal: BookingsWriter, cipher: Cipher, now: Now, booking_id: Id
+    session: DbSession, principal: BookingsWriter, cipher: Pii, now: Now, booking_id: Id
 ) -> BookingRead:
     return await bookings.cancel_booking(session, cipher, principal, booking_id, now)
 
@@ -198,9 +198,7 @@ async def cancel_booking(
     tags=["bookings"],
     responses=problems(403, 404, 422),
 )
-async def check_in(
-    session: DbSession, principal: BookingsWriter, cipher: Cipher, now: Now, booking_id: Id
-) -> BookingRead:
+async def check_in(session: DbSession, principal: BookingsWriter, cipher: Pii, now: Now, booking_id: Id) -> BookingRead:
     return await bookings.check_in(session, cipher, principal, booking_id, now)
 
 
@@ -211,7 +209,5 @@ async def check_in(
     tags=["bookings"],
     responses=problems(403, 404, 422),
 )
-async def no_show(
-    session: DbSession, principal: BookingsWriter, cipher: Cipher, now: Now, booking_id: Id
-) -> BookingRead:
+async def no_show(session: DbSession, principal: BookingsWriter, cipher: Pii, now: Now, booking_id: Id) -> BookingRead:
     return await bookings.mark_no_show(session, cipher, principal, booking_id, now)

@@ -15,7 +15,7 @@ from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
 from . import tickets
-from .deps import Cipher, Now, Settings, problems
+from .deps import Now, Pii, Settings, problems
 from .models import TicketStatus
 from .repository import OPEN_TICKET_STATUSES
 from .schemas import TicketCollect, TicketCreate, TicketCreated, TicketRead, TicketStatusChange
@@ -38,7 +38,7 @@ Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER keys (PostgreSQL int4)
 async def create_ticket(
     session: DbSession,
     principal: TicketsWriter,
-    cipher: Cipher,
+    cipher: Pii,
     now: Now,
     code: Code,
     body: TicketCreate,
@@ -130,7 +130,7 @@ async def change_status(
 async def collect(
     session: DbSession,
     principal: TicketsWriter,
-    cipher: Cipher,
+    cipher: Pii,
     settings: Settings,
     now: Now,
     ticket_id: Id,

@@ -21,7 +21,6 @@ from doorstep_shared.tokens import Principal
 
 from . import repository as repo
 from . import webhooks
-from .access import ensure_manage, ensure_sees
 from .models import (
     Booking,
     BookingStatus,
@@ -34,6 +33,7 @@ from .models import (
 from .notifications import PHONE_CONTEXT, queue_booking
 from .schemas import BookingCreate, BookingRead, SessionCreate, SessionRead
 from .service import get_service, get_station
+from .tenancy import ensure_manage, ensure_sees
 
 CHECK_IN_EARLY = dt.timedelta(hours=1)
 

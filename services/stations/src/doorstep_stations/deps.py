@@ -1,14 +1,18 @@
-"""Stations dependencies: the app's state, the PII cipher, settings and the clock (overridable in tests)."""
+"""Stations dependencies: the PII cipher, settings and the clock (overridable in tests), who is
+calling with which permission, the path parameters the routers share, and the routers' shape."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 
 from doorstep_shared.clock import utcnow
+from doorstep_shared.permissions import Permission
 from doorstep_shared.pii import PiiCipher
+from doorstep_shared.security import current_principal, require
+from doorstep_shared.tokens import Principal
 from doorstep_shared.webhooks import WebhookConfig
 
 from .config import StationsSettings
@@ -32,34 +36,23 @@ Settings = Annotated[StationsSettings, Depends(get_stations_settings)]
 Now = Annotated[dt.datetime, Depends(now)]
 
 
-_DESCRIPTIONS = {
-    304: "Not modified (If-None-Match matched)",
-    400: "Bad request",
-    403: "Forbidden (missing permission, or not a manager of this station)",
-    404: "Not found (or another community's record)",
-    409: "Conflict (duplicate, or changed concurrently)",
-    412: "Stale If-Match",
-    422: "Invalid input, with the reason and the offending field",
-}
-
-
-def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses=`` for the problem+json errors a route can answer.
-
-    401 and 422 are always there: every route takes a token and parameters, and a bad path or
-    query parameter is a problem+json 422 too (FastAPI's own 422 entry would say application/json).
-    """
-    from .schemas import Problem
-
-    out: dict[int | str, dict[str, Any]] = {}
-    for code in sorted({401, 422, *codes}):
-        entry: dict[str, Any] = {"description": _DESCRIPTIONS.get(code, "Unauthorized")}
-        if code != 304:
-            entry["model"] = Problem
-            entry["content"] = {"application/problem+json": {}}
-        out[code] = entry
-    return out
-
-
 async def get_webhook_config(request: Request) -> WebhookConfig:
     return state_of(request).webhook_config
+
+
+def api_router(**options: Any) -> APIRouter:
+    """A router under ``/api/v1/stations``, authenticated by default (a route declares its
+    permission with one of the principals below)."""
+    return APIRouter(prefix="/api/v1/stations", dependencies=[Depends(current_principal)], **options)
+
+
+Reader = Annotated[Principal, Depends(require(Permission.STATIONS_READ))]
+Manager = Annotated[Principal, Depends(require(Permission.STATIONS_MANAGE))]
+BookingsReader = Annotated[Principal, Depends(require(Permission.BOOKINGS_READ))]
+BookingsWriter = Annotated[Principal, Depends(require(Permission.BOOKINGS_WRITE))]
+TicketsReader = Annotated[Principal, Depends(require(Permission.TICKETS_READ))]
+TicketsWriter = Annotated[Principal, Depends(require(Permission.TICKETS_WRITE))]
+FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
+
+Code = Annotated[str, Path(max_length=64)]
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER keys (PostgreSQL int4)

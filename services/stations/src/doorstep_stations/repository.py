@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, true, update
+from sqlalchemy import and_, delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,8 +23,7 @@ from .models import (
     StationService,
     TicketStatus,
 )
-
-Visible = Collection[str] | None
+from .tenancy import Visible, visible_to
 
 # --- stations and services ------------------------------------------------------------
 
@@ -271,10 +270,6 @@ async def sessions_with_free_seats_and_waitlist(session: AsyncSession) -> Sequen
 # --- bookings -------------------------------------------------------------------------
 
 
-def _visible(column: Any, visible: Visible) -> Any:
-    return true() if visible is None else column.in_(list(visible))
-
-
 async def live_booking_for_phone(session: AsyncSession, session_id: int, phone_hash: str) -> Booking | None:
     return (
         await session.exec(
@@ -291,7 +286,7 @@ async def booking_by_id(session: AsyncSession, booking_id: int, visible: Visible
     return (
         await session.exec(
             select(Booking)
-            .where(Booking.id == booking_id, _visible(col(Booking.community), visible))
+            .where(Booking.id == booking_id, visible_to(col(Booking.community), visible))
             .execution_options(populate_existing=True)
         )
     ).first()
@@ -317,7 +312,7 @@ async def bookings_of_session(
     after_id: int | None = None,
     limit: int | None = None,
 ) -> Sequence[Booking]:
-    query = select(Booking).where(Booking.session_id == session_id, _visible(col(Booking.community), visible))
+    query = select(Booking).where(Booking.session_id == session_id, visible_to(col(Booking.community), visible))
     if statuses:
         query = query.where(col(Booking.status).in_(list(statuses)))
     if after_id is not None:
@@ -376,7 +371,7 @@ async def ticket_by_id(session: AsyncSession, ticket_id: int, visible: Visible) 
     return (
         await session.exec(
             select(DropOffTicket)
-            .where(DropOffTicket.id == ticket_id, _visible(col(DropOffTicket.community), visible))
+            .where(DropOffTicket.id == ticket_id, visible_to(col(DropOffTicket.community), visible))
             .execution_options(populate_existing=True)
         )
     ).first()
@@ -391,7 +386,7 @@ async def ticket_for_reading(
         select(DropOffTicket, Station, StationService.code)
         .join(Station, col(Station.id) == col(DropOffTicket.station_id))
         .outerjoin(StationService, col(StationService.id) == col(DropOffTicket.service_id))
-        .where(DropOffTicket.id == ticket_id, _visible(col(DropOffTicket.community), visible))
+        .where(DropOffTicket.id == ticket_id, visible_to(col(DropOffTicket.community), visible))
     )
     row = (await session.exec(query)).first()
     return None if row is None else (row[0], row[1], row[2])
@@ -462,7 +457,7 @@ async def list_notifications(
     before_id: int | None,
     limit: int,
 ) -> Sequence[Notification]:
-    query = select(Notification).where(_visible(col(Notification.community), visible))
+    query = select(Notification).where(visible_to(col(Notification.community), visible))
     if station_id is not None:
         query = query.where(Notification.station_id == station_id)
     if before_id is not None:
@@ -482,7 +477,7 @@ async def session_figures(
     rows = (
         await session.exec(
             select(ServiceSession.station_id, ServiceSession.status, func.count())
-            .where(in_period, _visible(col(ServiceSession.community), visible))
+            .where(in_period, visible_to(col(ServiceSession.community), visible))
             .group_by(col(ServiceSession.station_id), col(ServiceSession.status))
         )
     ).all()
@@ -493,7 +488,7 @@ async def session_figures(
         await session.exec(
             select(Booking.station_id, Booking.status, func.coalesce(func.sum(Booking.seats), 0))
             .join(ServiceSession, col(ServiceSession.id) == col(Booking.session_id))
-            .where(in_period, _visible(col(Booking.community), visible))
+            .where(in_period, visible_to(col(Booking.community), visible))
             .group_by(col(Booking.station_id), col(Booking.status))
         )
     ).all()
@@ -516,7 +511,7 @@ async def tickets_in_period(
             select(DropOffTicket).where(
                 col(DropOffTicket.received_at) >= start,
                 col(DropOffTicket.received_at) < end,
-                _visible(col(DropOffTicket.community), visible),
+                visible_to(col(DropOffTicket.community), visible),
             )
         )
     ).all()

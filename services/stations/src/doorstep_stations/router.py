@@ -5,20 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.clock import local_today
 from doorstep_shared.errors import Invalid
-from doorstep_shared.http import check_if_match, etag_of, not_modified, not_modified_response
+from doorstep_shared.http import check_if_match, not_modified, not_modified_response
 from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import current_principal, require
-from doorstep_shared.tokens import Principal
 
 from . import repository as repo
 from . import service
-from .deps import Now, problems
+from .deps import BookingsReader, Code, FiguresReader, Id, Manager, Now, Reader, api_router
+from .http import problems, station_etag
 from .models import ServiceKind
 from .schemas import (
     MAX_YEAR,
@@ -39,19 +37,7 @@ from .schemas import (
     StationUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/stations", dependencies=[Depends(current_principal)])
-
-Reader = Annotated[Principal, Depends(require(Permission.STATIONS_READ))]
-Manager = Annotated[Principal, Depends(require(Permission.STATIONS_MANAGE))]
-BookingsReader = Annotated[Principal, Depends(require(Permission.BOOKINGS_READ))]
-FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
-
-Code = Annotated[str, Path(max_length=64)]
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER keys (PostgreSQL int4)
-
-
-def _station_etag(station: StationRead) -> str:
-    return etag_of("station", station.code, station.version, [s.version for s in station.services])
+router = api_router()
 
 
 @router.get(
@@ -105,7 +91,7 @@ async def create_station(
     session: DbSession, principal: Manager, body: StationCreate, response: Response
 ) -> StationRead:
     created = await service.create_station(session, principal, body)
-    response.headers["ETag"] = _station_etag(created)
+    response.headers["ETag"] = station_etag(created)
     return created
 
 
@@ -120,7 +106,7 @@ async def get_station(
     session: DbSession, _: Reader, request: Request, response: Response, code: Code
 ) -> StationRead | Response:
     station = await service.station_detail(session, code)
-    etag = _station_etag(station)
+    etag = station_etag(station)
     if not_modified(request, etag):
         return not_modified_response(etag)
     response.headers["ETag"] = etag
@@ -143,10 +129,10 @@ async def update_station(
     body: StationUpdate,
 ) -> StationRead:
     current = await service.station_detail(session, code)
-    check_if_match(request, _station_etag(current))
+    check_if_match(request, station_etag(current))
     station = await service.get_station(session, code)
     updated = await service.update_station(session, principal, station, body)
-    response.headers["ETag"] = _station_etag(updated)
+    response.headers["ETag"] = station_etag(updated)
     return updated
 
 
@@ -181,8 +167,7 @@ async def update_service(
     service_code: Code,
     body: ServiceUpdate,
 ) -> ServiceRead:
-    # The station's ETag covers its services (they are part of its representation).
-    check_if_match(request, _station_etag(await service.station_detail(session, code)))
+    check_if_match(request, station_etag(await service.station_detail(session, code)))
     station = await service.get_station(session, code)
     svc = await service.get_service(session, station, service_code)
     return await service.update_service(session, principal, station, svc, body)

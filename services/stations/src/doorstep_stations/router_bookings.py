@@ -5,28 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Query
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.errors import Invalid
 from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import current_principal, require
-from doorstep_shared.tokens import Principal
 
 from . import bookings
-from .deps import Now, Pii, Settings, problems
+from .deps import BookingsReader, BookingsWriter, Code, Id, Manager, Now, Pii, Reader, Settings, api_router
+from .http import problems
 from .models import BookingStatus
 from .schemas import BookingCreate, BookingRead, SessionCancel, SessionCreate, SessionRead
 
-router = APIRouter(prefix="/api/v1/stations", dependencies=[Depends(current_principal)])
-
-Reader = Annotated[Principal, Depends(require(Permission.STATIONS_READ))]
-Manager = Annotated[Principal, Depends(require(Permission.STATIONS_MANAGE))]
-BookingsReader = Annotated[Principal, Depends(require(Permission.BOOKINGS_READ))]
-BookingsWriter = Annotated[Principal, Depends(require(Permission.BOOKINGS_WRITE))]
-Code = Annotated[str, Path(max_length=64)]
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER keys (PostgreSQL int4)
+router = api_router()
 
 
 @router.get(

@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.errors import problem_response
-from doorstep_shared.http import check_if_match, etag_of
+from doorstep_shared.http import check_if_match
 from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import current_principal, require
-from doorstep_shared.tokens import Principal
 
 from . import tickets
-from .deps import Now, Pii, Settings, problems
+from .deps import Code, Id, Now, Pii, Settings, TicketsReader, TicketsWriter, api_router
+from .http import problems, ticket_etag
 from .models import TicketStatus
 from .repository import OPEN_TICKET_STATUSES
 from .schemas import TicketCollect, TicketCreate, TicketCreated, TicketRead, TicketStatusChange
 
-router = APIRouter(prefix="/api/v1/stations", tags=["tickets"], dependencies=[Depends(current_principal)])
-
-TicketsReader = Annotated[Principal, Depends(require(Permission.TICKETS_READ))]
-TicketsWriter = Annotated[Principal, Depends(require(Permission.TICKETS_WRITE))]
-Code = Annotated[str, Path(max_length=64)]
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER keys (PostgreSQL int4)
+router = api_router(tags=["tickets"])
 
 
 @router.post(
@@ -90,12 +83,8 @@ async def get_ticket(
     session: DbSession, principal: TicketsReader, now: Now, response: Response, ticket_id: Id
 ) -> TicketRead:
     ticket = await tickets.read_ticket(session, principal, ticket_id, now)
-    response.headers["ETag"] = _etag(ticket)
+    response.headers["ETag"] = ticket_etag(ticket)
     return ticket
-
-
-def _etag(ticket: TicketRead) -> str:
-    return etag_of("ticket", ticket.id, ticket.version)
 
 
 @router.post(
@@ -115,9 +104,9 @@ async def change_status(
 ) -> TicketRead:
     if request.headers.get("if-match") is not None:
         current = await tickets.read_ticket(session, principal, ticket_id, now)
-        check_if_match(request, _etag(current))
+        check_if_match(request, ticket_etag(current))
     ticket = await tickets.change_status(session, principal, ticket_id, body, now)
-    response.headers["ETag"] = _etag(ticket)
+    response.headers["ETag"] = ticket_etag(ticket)
     return ticket
 
 

@@ -339,15 +339,3 @@ class FiguresRead(BaseModel):
     to_date: dt.date
     stations: list[StationFigures]
     total_people_served: int
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, as every error is rendered."""
-
-    type: str
-    title: str
-    status: int
-    code: str
-    detail: str
-    instance: str | None = None
-    errors: list[dict[str, str]] | None = None

@@ -17,7 +17,6 @@ from doorstep_shared.tokens import Principal
 
 from . import hours as h
 from . import repository as repo
-from .access import ensure_manage
 from .models import (
     ExceptionKind,
     HoursException,
@@ -45,6 +44,7 @@ from .schemas import (
     StationUpdate,
     Window,
 )
+from .tenancy import ensure_manage
 from .textmatch import keyword_scores
 
 # --- reading --------------------------------------------------------------------------

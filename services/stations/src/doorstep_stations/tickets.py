@@ -22,12 +22,12 @@ from doorstep_shared.tokens import Principal
 
 from . import repository as repo
 from . import webhooks
-from .access import ensure_manage, ensure_sees
 from .bookings import validate_phone
 from .models import DropOffTicket, ServiceKind, Station, StationService, TicketStatus
 from .notifications import PHONE_CONTEXT, queue_ticket
 from .schemas import TicketCollect, TicketCreate, TicketCreated, TicketRead, TicketStatusChange
 from .service import get_service, get_station
+from .tenancy import ensure_manage, ensure_sees
 
 CLAIM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CLAIM_LENGTH = 6

@@ -1,12 +1,29 @@
-"""Who may manage a station: its keepers, its community's admins, county admins."""
+"""Who may see and manage what in stations: one public module for the tenancy rule.
+
+Staff see the records of the communities they see (``Principal.visible_communities``; None =
+all); another community's records answer 404, as if absent. A station is managed by its
+keepers, its community's admins and county admins.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import true
 
 from doorstep_shared.errors import Forbidden, NotFound
 from doorstep_shared.permissions import Permission, Role
 from doorstep_shared.tokens import Principal
 
 from .models import Station
+
+Visible = Collection[str] | None
+
+
+def visible_to(column: Any, visible: Visible) -> Any:
+    """The SQL condition that keeps rows of the visible communities (repositories apply it)."""
+    return true() if visible is None else column.in_(list(visible))
 
 
 def can_manage(principal: Principal, station: Station) -> bool:

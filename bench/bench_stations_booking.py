@@ -46,16 +46,10 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.pii import mask_phone
 from doorstep_shared.security import require
 from doorstep_shared.tokens import KeySet, Principal, SigningKey, TokenSigner
+from doorstep_stations.bookings.models import Booking, BookingStatus, ServiceSession
 from doorstep_stations.config import StationsSettings
 from doorstep_stations.main import create_app
-from doorstep_stations.models import (
-    Booking,
-    BookingStatus,
-    ServiceKind,
-    ServiceSession,
-    Station,
-    StationService,
-)
+from doorstep_stations.stations.models import ServiceKind, Station, StationService
 
 PACKAGE = "doorstep_stations"
 

@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from doorstep_shared.clock import local_today
-from doorstep_stations import bookings
-from doorstep_stations.models import Booking
+from doorstep_stations.bookings import service as bookings
+from doorstep_stations.bookings.models import Booking
 
 from ..support import Tokens
 from .helpers import freeze, keeper, make_session, phone, station_with_class, worker

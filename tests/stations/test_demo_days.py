@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlmodel import select
 
 from doorstep_shared.clock import SHANGHAI, utcnow
-from doorstep_stations.models import ServiceSession
+from doorstep_stations.bookings.models import ServiceSession
 
 from .helpers import seed_demo
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from doorstep_stations import hours as h
+from doorstep_stations.hours import schedule as h
 
 from ..support import Tokens
 from .helpers import keeper, local, seed_demo

@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
-from doorstep_stations import bookings
+from doorstep_stations.bookings import service as bookings
 
 from ..shared.test_webhooks import Receiver
 from ..support import Tokens

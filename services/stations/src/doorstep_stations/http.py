@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from doorstep_shared.http import etag_of
 
-from .schemas import StationRead, TicketRead
+from .stations.schemas import StationRead
+from .tickets.schemas import TicketRead
 
 
 class Problem(BaseModel):

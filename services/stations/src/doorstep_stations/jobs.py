@@ -19,13 +19,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
-from doorstep_shared.outbox import OutboxWorker
+from doorstep_shared.outbox import OutboxMessage, OutboxWorker
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookDispatcher
 
-from . import bookings
-from .models import outbox
-from .notifications import Notifier, make_handler
+from .bookings import service as bookings
+from .notifications.models import outbox
+from .notifications.service import Notifier, OutgoingMessage, make_handler
+from .tickets import service as tickets
 
 logger = logging.getLogger("doorstep.stations.worker")
 
@@ -49,7 +50,14 @@ class StationsWorker:
     ) -> None:
         self.sessionmaker = sessionmaker
         self.interval = interval
-        self.outbox = OutboxWorker(sessionmaker, outbox, make_handler(notifier, cipher), poll_interval=interval)
+        self.cipher = cipher
+        self.outbox = OutboxWorker(sessionmaker, outbox, make_handler(notifier, self.compose), poll_interval=interval)
+
+    async def compose(self, session: AsyncSession, message: OutboxMessage) -> OutgoingMessage | None:
+        """The message an outbox row stands for: each sub-domain writes its own."""
+        if message.topic.startswith("ticket."):
+            return await tickets.compose_notification(session, self.cipher, message)
+        return await bookings.compose_notification(session, self.cipher, message)
 
     async def run_jobs(self, now: dt.datetime | None = None) -> dict[str, Any]:
         """Each job in its own transaction, so one failing does not hold the others back."""

@@ -9,17 +9,21 @@ from fastapi import FastAPI
 
 from doorstep_shared.app import create_service_app
 from doorstep_shared.tokens import KeySet
-from doorstep_shared.webhooks import WebhookDispatcher, webhooks_router
+from doorstep_shared.webhooks import WebhookDispatcher
 
+from .bookings import router as bookings
 from .config import StationsSettings, get_settings
-from .deps import get_pii, get_webhook_config, now
+from .events import router as events
+from .events.models import hooks
+from .figures import router as figures
+from .hours import router as hours
 from .jobs import StationsWorker, running_dispatcher, running_worker
-from .models import hooks
-from .notifications import LogNotifier
-from .router import router as stations_router
-from .router_bookings import router as bookings_router
-from .router_tickets import router as tickets_router
+from .notifications import router as notifications
+from .notifications.service import LogNotifier
+from .search import router as search
 from .state import StationsState
+from .stations import router as stations
+from .tickets import router as tickets
 
 TAGS = [
     {"name": "stations", "description": "Party-mass service stations (党群驿站), search"},
@@ -55,20 +59,23 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
             state.webhook_task = webhook_task
             yield
 
-    webhooks = webhooks_router(
-        "/api/v1/stations/webhooks",
-        hooks=hooks,
-        get_box=get_pii,
-        get_config=get_webhook_config,
-        get_now=now,
-    )
     app = create_service_app(
         settings=settings,
         title="Doorstep stations",
         description="Party-mass service stations (党群驿站): featured services, opening hours, "
         "class bookings with waitlists, drop-off tickets and notifications.",
         package="doorstep_stations",
-        routers=[stations_router, bookings_router, tickets_router, webhooks],
+        # In this order, the OpenAPI document lists the paths as it always has.
+        routers=[
+            search.router,
+            stations.router,
+            hours.router,
+            notifications.router,
+            figures.router,
+            bookings.router,
+            tickets.router,
+            events.router,
+        ],
         key_set=key_set,
         openapi_tags=TAGS,
         extra_lifespan=lifespan,

@@ -16,7 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import doorstep_shared.org as org
 from doorstep_shared.clock import SHANGHAI, local_today
 
-from .models import HoursException, HoursRule, ServiceKind, ServiceSession, Station, StationService
+from .bookings.models import ServiceSession
+from .hours.models import HoursException, HoursRule
+from .stations.models import ServiceKind, Station, StationService
 
 CENTRE = (31.71, 118.36)
 

@@ -21,7 +21,7 @@ from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
 
 from .config import StationsSettings
 from .jobs import StationsWorker
-from .notifications import Notifier
+from .notifications.service import Notifier
 
 
 class StationsState(State):

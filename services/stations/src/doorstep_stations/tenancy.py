@@ -16,7 +16,7 @@ from doorstep_shared.errors import Forbidden, NotFound
 from doorstep_shared.permissions import Permission, Role
 from doorstep_shared.tokens import Principal
 
-from .models import Station
+from .stations.models import Station
 
 Visible = Collection[str] | None
 

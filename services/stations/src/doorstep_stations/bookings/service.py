@@ -15,25 +15,22 @@ import datetime as dt
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.clock import to_local
 from doorstep_shared.errors import Conflict, Invalid, NotFound
-from doorstep_shared.pii import PiiCipher, mask_name, mask_phone, normalize_phone, phone_ok
+from doorstep_shared.outbox import OutboxMessage
+from doorstep_shared.pii import PiiCipher, mask_name
 from doorstep_shared.tokens import Principal
 
+from ..events import service as events
+from ..notifications import service as notifications
+from ..notifications.service import OutgoingMessage
+from ..phones import read_phone, store_phone, validate_phone
+from ..stations import service as stations_service
+from ..stations.models import ServiceKind, Station, StationService
+from ..tenancy import ensure_manage, ensure_sees
 from . import repository as repo
-from . import webhooks
-from .models import (
-    Booking,
-    BookingStatus,
-    ServiceKind,
-    ServiceSession,
-    SessionStatus,
-    Station,
-    StationService,
-)
-from .notifications import PHONE_CONTEXT, queue_booking
+from .models import Booking, BookingStatus, ServiceSession, SessionStatus
 from .schemas import BookingCreate, BookingRead, SessionCreate, SessionRead
-from .service import get_service, get_station
-from .tenancy import ensure_manage, ensure_sees
 
 CHECK_IN_EARLY = dt.timedelta(hours=1)
 
@@ -81,19 +78,12 @@ def booking_read(b: Booking, station_code: str) -> BookingRead:
     )
 
 
-def validate_phone(phone: str, field: str = "body.phone") -> str:
-    normalised = normalize_phone(phone)
-    if not phone_ok(normalised):
-        raise Invalid.field(field, "not a valid mainland mobile or landline number")
-    return normalised
-
-
 async def _session_context(session: AsyncSession, session_id: int) -> tuple[ServiceSession, Station, StationService]:
     s = await repo.session_by_id(session, session_id)
     if s is None:
         raise NotFound("Session not found.", code="session_not_found")
-    station = await repo.station_by_id(session, s.station_id)
-    svc = (await repo.services_by_ids(session, [s.service_id])).get(s.service_id)
+    station = await stations_service.station_by_id(session, s.station_id)
+    svc = (await stations_service.services_by_ids(session, [s.service_id])).get(s.service_id)
     assert station is not None and svc is not None
     return s, station, svc
 
@@ -113,8 +103,8 @@ async def list_sessions(
     cursor: tuple[str, int] | None,
     limit: int,
 ) -> tuple[list[SessionRead], tuple[str, int] | None]:
-    station = await get_station(session, station_code)
-    svc = await get_service(session, station, service_code)
+    station = await stations_service.get_station(session, station_code)
+    svc = await stations_service.get_service(session, station, service_code)
     assert svc.id is not None
     rows = list(await repo.list_sessions(session, svc.id, after=after, before=before, cursor=cursor, limit=limit))
     more = len(rows) > limit
@@ -131,9 +121,9 @@ async def create_session(
     data: SessionCreate,
     cancel_cutoff: dt.timedelta,
 ) -> SessionRead:
-    station = await get_station(session, station_code)
+    station = await stations_service.get_station(session, station_code)
     ensure_manage(principal, station)
-    svc = await get_service(session, station, service_code)
+    svc = await stations_service.get_service(session, station, service_code)
     if svc.kind == ServiceKind.DROP_OFF:
         raise Invalid.field("path.service_code", "a drop-off service takes tickets, not sessions", code="wrong_kind")
     if data.ends_at <= data.starts_at:
@@ -180,9 +170,7 @@ async def book(
     now: dt.datetime,
 ) -> BookingRead:
     # Crypto first: on SQLite the first statement takes the write lock, so keep it short.
-    phone = validate_phone(data.phone)
-    phone_hash = cipher.lookup_hash(phone, kind="phone")
-    phone_cipher = cipher.encrypt(phone, context=PHONE_CONTEXT)
+    phone = store_phone(cipher, validate_phone(data.phone))
     s = await repo.session_by_id(session, session_id)
     if s is None:
         raise NotFound("Session not found.", code="session_not_found")
@@ -207,9 +195,9 @@ async def book(
             f"at most {s.max_seats_per_booking} seats per resident",
             code="over_resident_limit",
         )
-    if await repo.live_booking_for_phone(session, session_id, phone_hash) is not None:
+    if await repo.live_booking_for_phone(session, session_id, phone.hash) is not None:
         raise Conflict("This phone already holds a booking for the session.", code="duplicate_booking")
-    station = await repo.station_by_id(session, s.station_id)
+    station = await stations_service.station_by_id(session, s.station_id)
     assert station is not None
     # Seen full → straight to the waitlist without queueing on the session's row lock (a
     # seat freed meanwhile is handed out by the worker's promotion sweep). The booking row
@@ -223,9 +211,9 @@ async def book(
         station_id=s.station_id,
         community=s.community,
         name=data.name.strip(),
-        phone_cipher=phone_cipher,
-        phone_hash=phone_hash,
-        phone_masked=mask_phone(phone) or "",
+        phone_cipher=phone.cipher,
+        phone_hash=phone.hash,
+        phone_masked=phone.masked,
         resident_id=data.resident_id,
         seats=data.seats,
         status=BookingStatus.CONFIRMED if fits else BookingStatus.WAITLISTED,
@@ -243,20 +231,22 @@ async def book(
     return booking_read(booking, station.code)
 
 
-async def get_booking(
-    session: AsyncSession, cipher: PiiCipher, principal: Principal, booking_id: int
-) -> tuple[Booking, Station]:
+async def get_booking(session: AsyncSession, principal: Principal, booking_id: int) -> tuple[Booking, Station]:
     booking = await repo.booking_by_id(session, booking_id, principal.visible_communities)
     if booking is None:
         raise NotFound("Booking not found.", code="booking_not_found")
-    station = await repo.station_by_id(session, booking.station_id)
+    station = await stations_service.station_by_id(session, booking.station_id)
     assert station is not None
     return booking, station
 
 
+async def read_booking(session: AsyncSession, principal: Principal, booking_id: int) -> BookingRead:
+    booking, station = await get_booking(session, principal, booking_id)
+    return booking_read(booking, station.code)
+
+
 async def list_bookings(
     session: AsyncSession,
-    cipher: PiiCipher,
     principal: Principal,
     session_id: int,
     *,
@@ -307,19 +297,13 @@ async def promote_waitlist(session: AsyncSession, session_id: int, now: dt.datet
         assert b.id is not None
         fresh = await repo.booking_by_id(session, b.id, None)
         assert fresh is not None
-        await queue_booking(session, "booking.promoted", fresh)
-        await webhooks.booking_event(session, "booking.promoted", fresh, now)
+        await notifications.queue_booking(session, "booking.promoted", fresh)
+        await events.booking_event(session, "booking.promoted", fresh, s, now)
     return promoted
 
 
-async def cancel_booking(
-    session: AsyncSession,
-    cipher: PiiCipher,
-    principal: Principal,
-    booking_id: int,
-    now: dt.datetime,
-) -> BookingRead:
-    booking, station = await get_booking(session, cipher, principal, booking_id)
+async def cancel_booking(session: AsyncSession, principal: Principal, booking_id: int, now: dt.datetime) -> BookingRead:
+    booking, station = await get_booking(session, principal, booking_id)
     if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED):
         raise Invalid.field(
             "path.booking_id",
@@ -345,8 +329,8 @@ async def cancel_booking(
     refreshed = await repo.booking_by_id(session, booking.id, None)
     assert refreshed is not None
     booking = refreshed
-    await queue_booking(session, "booking.cancelled", booking)
-    await webhooks.booking_event(session, "booking.cancelled", booking, now, previous_status=previous_status)
+    await notifications.queue_booking(session, "booking.cancelled", booking)
+    await events.booking_event(session, "booking.cancelled", booking, s, now, previous_status=previous_status)
     if was_confirmed:
         await repo.release_seats(session, booking.session_id, booking.seats)
         await promote_waitlist(session, booking.session_id, now)
@@ -354,23 +338,17 @@ async def cancel_booking(
 
 
 async def _managed_booking(
-    session: AsyncSession, cipher: PiiCipher, principal: Principal, booking_id: int
+    session: AsyncSession, principal: Principal, booking_id: int
 ) -> tuple[Booking, Station, ServiceSession]:
-    booking, station = await get_booking(session, cipher, principal, booking_id)
+    booking, station = await get_booking(session, principal, booking_id)
     ensure_manage(principal, station)
     s = await repo.session_by_id(session, booking.session_id)
     assert s is not None
     return booking, station, s
 
 
-async def check_in(
-    session: AsyncSession,
-    cipher: PiiCipher,
-    principal: Principal,
-    booking_id: int,
-    now: dt.datetime,
-) -> BookingRead:
-    booking, station, s = await _managed_booking(session, cipher, principal, booking_id)
+async def check_in(session: AsyncSession, principal: Principal, booking_id: int, now: dt.datetime) -> BookingRead:
+    booking, station, s = await _managed_booking(session, principal, booking_id)
     if booking.status != BookingStatus.CONFIRMED:
         raise Invalid.field("path.booking_id", f"a {booking.status} booking cannot check in", code="not_confirmed")
     if s.status == SessionStatus.CANCELLED:
@@ -385,14 +363,8 @@ async def check_in(
     return booking_read(booking, station.code)
 
 
-async def mark_no_show(
-    session: AsyncSession,
-    cipher: PiiCipher,
-    principal: Principal,
-    booking_id: int,
-    now: dt.datetime,
-) -> BookingRead:
-    booking, station, s = await _managed_booking(session, cipher, principal, booking_id)
+async def mark_no_show(session: AsyncSession, principal: Principal, booking_id: int, now: dt.datetime) -> BookingRead:
+    booking, station, s = await _managed_booking(session, principal, booking_id)
     if booking.status != BookingStatus.CONFIRMED:
         raise Invalid.field(
             "path.booking_id",
@@ -418,8 +390,8 @@ async def _cancel_all(
     ids = [b.id for b in live if b.id is not None]
     await repo.set_booking_status(session, ids, BookingStatus.CANCELLED, now)
     for b in live:
-        await queue_booking(session, "session.cancelled", b)
-    await webhooks.session_cancelled(session, s, ids, now, reason=reason, below_minimum=below_minimum)
+        await notifications.queue_booking(session, "session.cancelled", b)
+    await events.session_cancelled(session, s, ids, now, reason=reason, below_minimum=below_minimum)
     return len(live)
 
 
@@ -455,7 +427,7 @@ async def send_reminders(session: AsyncSession, now: dt.datetime) -> int:
     count = 0
     for sid in await repo.claim_reminders(session, now, now + dt.timedelta(days=1), now):
         for b in await repo.bookings_of_session(session, sid, None, statuses=[BookingStatus.CONFIRMED]):
-            await queue_booking(session, "session.reminder", b)
+            await notifications.queue_booking(session, "session.reminder", b)
             count += 1
     return count
 
@@ -466,3 +438,45 @@ async def promote_sweep(session: AsyncSession, now: dt.datetime) -> int:
     for sid in await repo.sessions_with_free_seats_and_waitlist(session):
         total += len(await promote_waitlist(session, sid, now))
     return total
+
+
+# --- messages to residents ------------------------------------------------------------
+
+
+def _when(s: ServiceSession) -> str:
+    return to_local(s.starts_at).strftime("%m月%d日 %H:%M")
+
+
+async def compose_notification(
+    session: AsyncSession, cipher: PiiCipher, message: OutboxMessage
+) -> OutgoingMessage | None:
+    """The text of a ``booking.*`` / ``session.*`` message, to the booking's phone."""
+    station_name = await notifications.sender_name(session, message.payload)
+    booking = await repo.booking_by_id(session, int(message.payload["booking_id"]), None)
+    if booking is None:
+        return None
+    sess = await repo.session_by_id(session, booking.session_id)
+    if sess is None:
+        return None
+    phone = read_phone(cipher, booking.phone_cipher)
+    title = sess.title or "活动"
+    texts = {
+        "booking.promoted": f"【{station_name}】候补成功：{_when(sess)}「{title}」为您保留{booking.seats}个座位。",
+        "booking.cancelled": f"【{station_name}】您已取消{_when(sess)}「{title}」的预约。",
+        "session.cancelled": f"【{station_name}】很抱歉，{_when(sess)}「{title}」已取消"
+        + (f"（{sess.cancel_reason}）" if sess.cancel_reason else "")
+        + "。",
+        "session.reminder": f"【{station_name}】提醒：明天{_when(sess)}「{title}」，您预约了{booking.seats}个座位。",
+    }
+    if message.topic not in texts:
+        return None
+    text = texts[message.topic]
+    return OutgoingMessage(
+        message.id,
+        message.topic,
+        phone,
+        text,
+        booking.community,
+        booking.station_id,
+        {"booking_id": booking.id, "session_id": sess.id},
+    )

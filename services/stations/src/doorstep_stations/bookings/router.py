@@ -11,9 +11,10 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.errors import Invalid
 from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
-from . import bookings
-from .deps import BookingsReader, BookingsWriter, Code, Id, Manager, Now, Pii, Reader, Settings, api_router
-from .http import problems
+from ..deps import BookingsReader, BookingsWriter, Code, Id, Manager, Now, Pii, Reader, Settings, api_router
+from ..http import problems
+from ..inputs import check_year
+from . import service
 from .models import BookingStatus
 from .schemas import BookingCreate, BookingRead, SessionCancel, SessionCreate, SessionRead
 
@@ -40,8 +41,7 @@ async def list_sessions(
     for name, value in (("query.from", after), ("query.to", before)):
         if value is not None and value.tzinfo is None:
             raise Invalid.field(name, "needs a timezone offset")
-        if value is not None and not 2000 <= value.year <= 2100:
-            raise Invalid.field(name, "must be between 2000 and 2100")
+        check_year(name, value)
     values = decode_cursor(cursor, 2)
     position = None
     if values is not None:
@@ -52,7 +52,7 @@ async def list_sessions(
         except ValueError as exc:
             raise Invalid.field("query.cursor", "malformed cursor", code="invalid_cursor") from exc
         position = (values[0], values[1])
-    items, next_position = await bookings.list_sessions(
+    items, next_position = await service.list_sessions(
         session, code, service_code, after=after, before=before, cursor=position, limit=limit
     )
     return Page(items=items, next_cursor=encode_cursor(list(next_position)) if next_position else None)
@@ -74,7 +74,7 @@ async def create_session(
     service_code: Code,
     body: SessionCreate,
 ) -> SessionRead:
-    return await bookings.create_session(
+    return await service.create_session(
         session,
         principal,
         code,
@@ -92,7 +92,7 @@ async def create_session(
     responses=problems(403, 404),
 )
 async def get_session(session: DbSession, _: Reader, session_id: Id) -> SessionRead:
-    return await bookings.get_session(session, session_id)
+    return await service.get_session(session, session_id)
 
 
 @router.post(
@@ -105,7 +105,7 @@ async def get_session(session: DbSession, _: Reader, session_id: Id) -> SessionR
 async def cancel_session(
     session: DbSession, principal: Manager, now: Now, session_id: Id, body: SessionCancel
 ) -> SessionRead:
-    return await bookings.cancel_session(session, principal, session_id, body.reason, now)
+    return await service.cancel_session(session, principal, session_id, body.reason, now)
 
 
 @router.post(
@@ -124,7 +124,7 @@ async def book(
     session_id: Id,
     body: BookingCreate,
 ) -> BookingRead:
-    return await bookings.book(session, cipher, principal, session_id, body, now)
+    return await service.book(session, cipher, principal, session_id, body, now)
 
 
 @router.get(
@@ -137,7 +137,6 @@ async def book(
 async def list_bookings(
     session: DbSession,
     principal: BookingsReader,
-    cipher: Pii,
     session_id: Id,
     status: Annotated[list[BookingStatus] | None, Query(max_length=5)] = None,
     cursor: CursorParam = None,
@@ -145,9 +144,8 @@ async def list_bookings(
 ) -> Page[BookingRead]:
     values = decode_cursor(cursor, 1)
     after = int(values[0]) if values and isinstance(values[0], int) else None
-    items, last = await bookings.list_bookings(
+    items, last = await service.list_bookings(
         session,
-        cipher,
         principal,
         session_id,
         statuses=[s.value for s in status] if status else None,
@@ -164,9 +162,8 @@ async def list_bookings(
     tags=["bookings"],
     responses=problems(403, 404),
 )
-async def get_booking(session: DbSession, principal: BookingsReader, cipher: Pii, booking_id: Id) -> BookingRead:
-    booking, station = await bookings.get_booking(session, cipher, principal, booking_id)
-    return bookings.booking_read(booking, station.code)
+async def get_booking(session: DbSession, principal: BookingsReader, booking_id: Id) -> BookingRead:
+    return await service.read_booking(session, principal, booking_id)
 
 
 @router.post(
@@ -176,10 +173,8 @@ async def get_booking(session: DbSession, principal: BookingsReader, cipher: Pii
     tags=["bookings"],
     responses=problems(403, 404, 409, 422),
 )
-async def cancel_booking(
-    session: DbSession, principal: BookingsWriter, cipher: Pii, now: Now, booking_id: Id
-) -> BookingRead:
-    return await bookings.cancel_booking(session, cipher, principal, booking_id, now)
+async def cancel_booking(session: DbSession, principal: BookingsWriter, now: Now, booking_id: Id) -> BookingRead:
+    return await service.cancel_booking(session, principal, booking_id, now)
 
 
 @router.post(
@@ -189,8 +184,8 @@ async def cancel_booking(
     tags=["bookings"],
     responses=problems(403, 404, 422),
 )
-async def check_in(session: DbSession, principal: BookingsWriter, cipher: Pii, now: Now, booking_id: Id) -> BookingRead:
-    return await bookings.check_in(session, cipher, principal, booking_id, now)
+async def check_in(session: DbSession, principal: BookingsWriter, now: Now, booking_id: Id) -> BookingRead:
+    return await service.check_in(session, principal, booking_id, now)
 
 
 @router.post(
@@ -200,5 +195,5 @@ async def check_in(session: DbSession, principal: BookingsWriter, cipher: Pii, n
     tags=["bookings"],
     responses=problems(403, 404, 422),
 )
-async def no_show(session: DbSession, principal: BookingsWriter, cipher: Pii, now: Now, booking_id: Id) -> BookingRead:
-    return await bookings.mark_no_show(session, cipher, principal, booking_id, now)
+async def no_show(session: DbSession, principal: BookingsWriter, now: Now, booking_id: Id) -> BookingRead:
+    return await service.mark_no_show(session, principal, booking_id, now)

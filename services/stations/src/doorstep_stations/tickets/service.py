@@ -17,17 +17,20 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.errors import Conflict, Forbidden, Invalid, NotFound
-from doorstep_shared.pii import PiiCipher, mask_name, mask_phone
+from doorstep_shared.outbox import OutboxMessage
+from doorstep_shared.pii import PiiCipher, mask_name
 from doorstep_shared.tokens import Principal
 
+from ..events import service as events
+from ..notifications import service as notifications
+from ..notifications.service import OutgoingMessage
+from ..phones import read_phone, store_phone, validate_phone
+from ..stations import service as stations_service
+from ..stations.models import ServiceKind, Station, StationService
+from ..tenancy import ensure_manage, ensure_sees
 from . import repository as repo
-from . import webhooks
-from .bookings import validate_phone
-from .models import DropOffTicket, ServiceKind, Station, StationService, TicketStatus
-from .notifications import PHONE_CONTEXT, queue_ticket
+from .models import DropOffTicket, TicketStatus
 from .schemas import TicketCollect, TicketCreate, TicketCreated, TicketRead, TicketStatusChange
-from .service import get_service, get_station
-from .tenancy import ensure_manage, ensure_sees
 
 CLAIM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CLAIM_LENGTH = 6
@@ -76,13 +79,6 @@ def ticket_read(t: DropOffTicket, station: Station, service_code: str | None, no
     )
 
 
-async def _service_code(session: AsyncSession, t: DropOffTicket) -> str | None:
-    if t.service_id is None:
-        return None
-    svc = (await repo.services_by_ids(session, [t.service_id])).get(t.service_id)
-    return svc.code if svc else None
-
-
 async def create_ticket(
     session: AsyncSession,
     cipher: PiiCipher,
@@ -91,15 +87,15 @@ async def create_ticket(
     data: TicketCreate,
     now: dt.datetime,
 ) -> TicketCreated:
-    station = await get_station(session, station_code)
+    station = await stations_service.get_station(session, station_code)
     ensure_manage(principal, station)
     assert station.id is not None
     svc: StationService | None = None
     if data.service_code:
-        svc = await get_service(session, station, data.service_code)
+        svc = await stations_service.get_service(session, station, data.service_code)
         if svc.kind != ServiceKind.DROP_OFF:
             raise Invalid.field("body.service_code", "not a drop-off service", code="wrong_kind")
-    phone = validate_phone(data.phone)
+    phone = store_phone(cipher, validate_phone(data.phone))
     seq = await repo.next_ticket_seq(session, station.id)
     code = new_claim_code()
     ticket = DropOffTicket(
@@ -109,9 +105,9 @@ async def create_ticket(
         number=f"{ticket_prefix(station.code)}-{seq:03d}",
         claim_code_hash=claim_hash(cipher, code),
         name=data.name.strip(),
-        phone_cipher=cipher.encrypt(phone, context=PHONE_CONTEXT),
-        phone_hash=cipher.lookup_hash(phone, kind="phone"),
-        phone_masked=mask_phone(phone) or "",
+        phone_cipher=phone.cipher,
+        phone_hash=phone.hash,
+        phone_masked=phone.masked,
         item=data.item,
         request=data.request,
         received_by=principal.subject,
@@ -127,7 +123,7 @@ async def get_ticket(session: AsyncSession, principal: Principal, ticket_id: int
     ticket = await repo.ticket_by_id(session, ticket_id, principal.visible_communities)
     if ticket is None:
         raise NotFound("Ticket not found.", code="ticket_not_found")
-    station = await repo.station_by_id(session, ticket.station_id)
+    station = await stations_service.station_by_id(session, ticket.station_id)
     assert station is not None
     return ticket, station
 
@@ -150,13 +146,13 @@ async def list_tickets(
     limit: int,
     now: dt.datetime,
 ) -> tuple[list[TicketRead], int | None]:
-    station = await get_station(session, station_code)
+    station = await stations_service.get_station(session, station_code)
     ensure_sees(principal, station.community, "Station tickets")
     assert station.id is not None
     rows = list(await repo.list_tickets(session, station.id, statuses=statuses, after_id=after_id, limit=limit))
     more = len(rows) > limit
     rows = rows[:limit]
-    services = await repo.services_by_ids(session, {t.service_id for t in rows if t.service_id is not None})
+    services = await stations_service.services_by_ids(session, {t.service_id for t in rows if t.service_id is not None})
     items = [
         ticket_read(t, station, services[t.service_id].code if t.service_id in services else None, now) for t in rows
     ]
@@ -191,10 +187,10 @@ async def change_status(
         raise Conflict("The ticket changed meanwhile; reload it.", code="ticket_changed")
     ticket, station = await get_ticket(session, principal, ticket.id)
     if target in (TicketStatus.READY, TicketStatus.RETURNED):
-        await queue_ticket(session, f"ticket.{target}", ticket)
+        await notifications.queue_ticket(session, f"ticket.{target}", ticket)
     if target == TicketStatus.READY:
-        await webhooks.ticket_event(session, "ticket.ready", ticket, now)
-    return ticket_read(ticket, station, await _service_code(session, ticket), now)
+        await events.ticket_event(session, "ticket.ready", ticket, now)
+    return ticket_read(ticket, station, await stations_service.service_code(session, ticket.service_id), now)
 
 
 @dataclass(frozen=True)
@@ -227,7 +223,7 @@ async def collect(
     if proof.claim_code is not None:
         ok = hmac.compare_digest(claim_hash(cipher, proof.claim_code), ticket.claim_code_hash)
     else:
-        last4 = cipher.decrypt(ticket.phone_cipher, context=PHONE_CONTEXT)[-4:]
+        last4 = read_phone(cipher, ticket.phone_cipher)[-4:]
         ok = hmac.compare_digest(last4, proof.phone_last4 or "")
     if not ok:
         assert ticket.id is not None
@@ -242,8 +238,10 @@ async def collect(
     if not await repo.transition_ticket(session, ticket.id, TicketStatus.READY, TicketStatus.COLLECTED, closed_at=now):
         raise Conflict("The ticket changed meanwhile; reload it.", code="ticket_changed")
     ticket, station = await get_ticket(session, principal, ticket.id)
-    await webhooks.ticket_event(session, "ticket.collected", ticket, now)
-    return ClaimOutcome(ticket_read(ticket, station, await _service_code(session, ticket), now))
+    await events.ticket_event(session, "ticket.collected", ticket, now)
+    return ClaimOutcome(
+        ticket_read(ticket, station, await stations_service.service_code(session, ticket.service_id), now)
+    )
 
 
 async def unlock(session: AsyncSession, principal: Principal, ticket_id: int, now: dt.datetime) -> TicketRead:
@@ -254,4 +252,33 @@ async def unlock(session: AsyncSession, principal: Principal, ticket_id: int, no
     ticket.version += 1
     session.add(ticket)
     await session.flush()
-    return ticket_read(ticket, station, await _service_code(session, ticket), now)
+    return ticket_read(ticket, station, await stations_service.service_code(session, ticket.service_id), now)
+
+
+async def compose_notification(
+    session: AsyncSession, cipher: PiiCipher, message: OutboxMessage
+) -> OutgoingMessage | None:
+    """The text of a ``ticket.ready`` / ``ticket.returned`` message, to the ticket's phone."""
+    station_name = await notifications.sender_name(session, message.payload)
+    ticket = await repo.ticket_by_id(session, int(message.payload["ticket_id"]), None)
+    if ticket is None:
+        return None
+    phone = read_phone(cipher, ticket.phone_cipher)
+    if message.topic == "ticket.ready":
+        text = (
+            f"【{station_name}】您寄存的{ticket.item}已处理好（票号{ticket.number}），请凭取件码或手机尾号到驿站领取。"
+        )
+    else:
+        text = (
+            f"【{station_name}】您寄存的{ticket.item}（票号{ticket.number}）未能处理："
+            f"{ticket.return_reason or ''}，请到驿站取回。"
+        )
+    return OutgoingMessage(
+        message.id,
+        message.topic,
+        phone,
+        text,
+        ticket.community,
+        ticket.station_id,
+        {"ticket_id": ticket.id},
+    )

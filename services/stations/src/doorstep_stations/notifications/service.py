@@ -1,9 +1,9 @@
 """Notifications to residents: queued in the outbox with the change, sent by the worker.
 
-Topics (also the event types a webhook dispatcher can forward): ``ticket.ready``,
-``ticket.returned``, ``booking.promoted``, ``booking.cancelled``, ``session.cancelled``,
-``session.reminder``. Payloads carry ids and the community, never a phone or a name: the
-handler looks the recipient up (and decrypts the phone) only when it sends.
+Topics: ``ticket.ready``, ``ticket.returned`` (composed by ``tickets.service``),
+``booking.promoted``, ``booking.cancelled``, ``session.cancelled``, ``session.reminder``
+(composed by ``bookings.service``). Payloads carry ids and the community, never a phone or a
+name: the composer looks the recipient up (and decrypts the phone) only when it sends.
 
 A real SMS gateway is another :class:`Notifier` (see the README): ``send`` posts the message
 with ``message.outbox_id`` as the idempotency key and raises on failure, so the worker retries
@@ -13,22 +13,26 @@ with back-off.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.clock import to_local
-from doorstep_shared.outbox import OutboxMessage, enqueue
-from doorstep_shared.pii import PiiCipher, mask_phone
+from doorstep_shared.outbox import Handler, OutboxMessage, enqueue
+from doorstep_shared.pagination import decode_cursor
+from doorstep_shared.pii import mask_phone
+from doorstep_shared.tokens import Principal
 
+from ..bookings.models import Booking
+from ..stations import service as stations_service
+from ..tickets.models import DropOffTicket
 from . import repository as repo
-from .models import Booking, DropOffTicket, Notification, ServiceSession, outbox
+from .models import Notification, outbox
+from .schemas import NotificationRead
 
 logger = logging.getLogger("doorstep.stations.notify")
-
-PHONE_CONTEXT = "phone"
 
 
 @dataclass(frozen=True)
@@ -109,78 +113,64 @@ async def queue_ticket(session: AsyncSession, topic: str, ticket: DropOffTicket)
     )
 
 
-def _when(s: ServiceSession) -> str:
-    return to_local(s.starts_at).strftime("%m月%d日 %H:%M")
+async def sender_name(session: AsyncSession, payload: dict[str, Any]) -> str:
+    """Who a message is from: the station of the payload (a generic name if it is gone)."""
+    station = await stations_service.station_by_id(session, int(payload.get("station_id") or 0))
+    return station.name if station else "党群驿站"
 
 
-async def _compose(session: AsyncSession, cipher: PiiCipher, message: OutboxMessage) -> OutgoingMessage | None:
-    p = message.payload
-    station = await repo.station_by_id(session, int(p.get("station_id") or 0))
-    station_name = station.name if station else "党群驿站"
-    if message.topic.startswith("ticket."):
-        ticket = await repo.ticket_by_id(session, int(p["ticket_id"]), None)
-        if ticket is None:
-            return None
-        phone = cipher.decrypt(ticket.phone_cipher, context=PHONE_CONTEXT)
-        if message.topic == "ticket.ready":
-            text = (
-                f"【{station_name}】您寄存的{ticket.item}已处理好（票号{ticket.number}），"
-                "请凭取件码或手机尾号到驿站领取。"
-            )
-        else:
-            text = (
-                f"【{station_name}】您寄存的{ticket.item}（票号{ticket.number}）未能处理："
-                f"{ticket.return_reason or ''}，请到驿站取回。"
-            )
-        return OutgoingMessage(
-            message.id,
-            message.topic,
-            phone,
-            text,
-            ticket.community,
-            ticket.station_id,
-            {"ticket_id": ticket.id},
-        )
-    booking = await repo.booking_by_id(session, int(p["booking_id"]), None)
-    if booking is None:
-        return None
-    sess = await repo.session_by_id(session, booking.session_id)
-    if sess is None:
-        return None
-    phone = cipher.decrypt(booking.phone_cipher, context=PHONE_CONTEXT)
-    title = sess.title or "活动"
-    texts = {
-        "booking.promoted": f"【{station_name}】候补成功：{_when(sess)}「{title}」为您保留{booking.seats}个座位。",
-        "booking.cancelled": f"【{station_name}】您已取消{_when(sess)}「{title}」的预约。",
-        "session.cancelled": f"【{station_name}】很抱歉，{_when(sess)}「{title}」已取消"
-        + (f"（{sess.cancel_reason}）" if sess.cancel_reason else "")
-        + "。",
-        "session.reminder": f"【{station_name}】提醒：明天{_when(sess)}「{title}」，您预约了{booking.seats}个座位。",
-    }
-    if message.topic not in texts:
-        return None
-    text = texts[message.topic]
-    return OutgoingMessage(
-        message.id,
-        message.topic,
-        phone,
-        text,
-        booking.community,
-        booking.station_id,
-        {"booking_id": booking.id, "session_id": sess.id},
-    )
+# The message an outbox row stands for, or None when there is nothing to send.
+Composer = Callable[[AsyncSession, OutboxMessage], Awaitable[OutgoingMessage | None]]
 
 
-def make_handler(notifier: Notifier, cipher: PiiCipher) -> Any:
+def make_handler(notifier: Notifier, compose: Composer) -> Handler:
     """The outbox handler: compose the message for a topic and send it, at most once per row."""
 
     async def handle(session: SAAsyncSession, message: OutboxMessage) -> None:
         assert isinstance(session, AsyncSession)
         if await repo.notification_exists(session, message.id):
             return
-        outgoing = await _compose(session, cipher, message)
+        outgoing = await compose(session, message)
         if outgoing is None:
             return  # not a resident-facing topic, or the record is gone
         await notifier.send(session, outgoing)
 
     return handle
+
+
+async def list_notifications(
+    session: AsyncSession, principal: Principal, station_code: str | None, *, cursor: str | None, limit: int
+) -> tuple[list[NotificationRead], int | None]:
+    """Newest first, of the communities the caller sees; the last id when there is more."""
+    station_id = None
+    if station_code:
+        station_id = (await stations_service.get_station(session, station_code)).id
+    values = decode_cursor(cursor, 1)
+    before = int(values[0]) if values and isinstance(values[0], int) else None
+    rows = list(
+        await repo.list_notifications(
+            session,
+            principal.visible_communities,
+            station_id=station_id,
+            before_id=before,
+            limit=limit,
+        )
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    stations = await stations_service.stations_by_ids(session, {n.station_id for n in rows if n.station_id})
+    codes = {s.id: s.code for s in stations.values()}
+    items = [
+        NotificationRead(
+            id=n.id or 0,
+            station_code=codes.get(n.station_id),
+            community=n.community,
+            kind=n.kind,
+            channel=n.channel,
+            recipient=n.recipient_masked,
+            text=n.text,
+            created_at=n.created_at,
+        )
+        for n in rows
+    ]
+    return items, (rows[-1].id if more and rows else None)

@@ -11,11 +11,10 @@ from doorstep_shared.errors import problem_response
 from doorstep_shared.http import check_if_match
 from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
-from . import tickets
-from .deps import Code, Id, Now, Pii, Settings, TicketsReader, TicketsWriter, api_router
-from .http import problems, ticket_etag
-from .models import TicketStatus
-from .repository import OPEN_TICKET_STATUSES
+from ..deps import Code, Id, Now, Pii, Settings, TicketsReader, TicketsWriter, api_router
+from ..http import problems, ticket_etag
+from . import service
+from .models import OPEN_TICKET_STATUSES, TicketStatus
 from .schemas import TicketCollect, TicketCreate, TicketCreated, TicketRead, TicketStatusChange
 
 router = api_router(tags=["tickets"])
@@ -36,7 +35,7 @@ async def create_ticket(
     code: Code,
     body: TicketCreate,
 ) -> TicketCreated:
-    return await tickets.create_ticket(session, cipher, principal, code, body, now)
+    return await service.create_ticket(session, cipher, principal, code, body, now)
 
 
 @router.get(
@@ -67,7 +66,7 @@ async def list_tickets(
         statuses.extend(OPEN_TICKET_STATUSES if s == "open" else [s])
     values = decode_cursor(cursor, 1)
     after = int(values[0]) if values and isinstance(values[0], int) else None
-    items, last = await tickets.list_tickets(
+    items, last = await service.list_tickets(
         session, principal, code, statuses=statuses, after_id=after, limit=limit, now=now
     )
     return Page(items=items, next_cursor=encode_cursor([last]) if last else None)
@@ -82,7 +81,7 @@ async def list_tickets(
 async def get_ticket(
     session: DbSession, principal: TicketsReader, now: Now, response: Response, ticket_id: Id
 ) -> TicketRead:
-    ticket = await tickets.read_ticket(session, principal, ticket_id, now)
+    ticket = await service.read_ticket(session, principal, ticket_id, now)
     response.headers["ETag"] = ticket_etag(ticket)
     return ticket
 
@@ -103,9 +102,9 @@ async def change_status(
     body: TicketStatusChange,
 ) -> TicketRead:
     if request.headers.get("if-match") is not None:
-        current = await tickets.read_ticket(session, principal, ticket_id, now)
+        current = await service.read_ticket(session, principal, ticket_id, now)
         check_if_match(request, ticket_etag(current))
-    ticket = await tickets.change_status(session, principal, ticket_id, body, now)
+    ticket = await service.change_status(session, principal, ticket_id, body, now)
     response.headers["ETag"] = ticket_etag(ticket)
     return ticket
 
@@ -125,7 +124,7 @@ async def collect(
     ticket_id: Id,
     body: TicketCollect,
 ) -> TicketRead | Response:
-    outcome = await tickets.collect(session, cipher, principal, ticket_id, body, now, settings.claim_max_attempts)
+    outcome = await service.collect(session, cipher, principal, ticket_id, body, now, settings.claim_max_attempts)
     if outcome.ticket is None:
         # Returned, not raised: the request's session commits the attempt counter.
         return problem_response(
@@ -146,4 +145,4 @@ async def collect(
     responses=problems(403, 404),
 )
 async def unlock(session: DbSession, principal: TicketsWriter, now: Now, ticket_id: Id) -> TicketRead:
-    return await tickets.unlock(session, principal, ticket_id, now)
+    return await service.unlock(session, principal, ticket_id, now)

@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from . import repository as repo
-from .models import Booking, DropOffTicket, ServiceSession, hooks
+from ..bookings.models import Booking, ServiceSession
+from ..stations import service as stations_service
+from ..tickets.models import DropOffTicket
+from .models import hooks
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -22,7 +24,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 async def _station_code(session: AsyncSession, station_id: int) -> str | None:
-    station = await repo.station_by_id(session, station_id)
+    station = await stations_service.station_by_id(session, station_id)
     return station.code if station else None
 
 
@@ -46,12 +48,12 @@ async def booking_event(
     session: AsyncSession,
     event_type: str,
     booking: Booking,
+    s: ServiceSession,
     now: dt.datetime,
     *,
     previous_status: str | None = None,
 ) -> None:
-    """``booking.cancelled`` / ``booking.promoted``."""
-    s = await repo.session_by_id(session, booking.session_id)
+    """``booking.cancelled`` / ``booking.promoted`` (``s``: the booking's session)."""
     payload: dict[str, Any] = {
         "booking_id": booking.id,
         "session_id": booking.session_id,
@@ -59,7 +61,7 @@ async def booking_event(
         "community": booking.community,
         "seats": booking.seats,
         "status": booking.status,
-        "session_starts_at": _iso(s.starts_at) if s else None,
+        "session_starts_at": _iso(s.starts_at),
         "at": _iso(now),
     }
     if previous_status is not None:
@@ -77,11 +79,10 @@ async def session_cancelled(
     below_minimum: bool,
 ) -> None:
     """``session.cancelled``: one event for the session, listing the bookings it cancelled."""
-    service = (await repo.services_by_ids(session, [s.service_id])).get(s.service_id)
     payload: dict[str, Any] = {
         "session_id": s.id,
         "station": await _station_code(session, s.station_id),
-        "service": service.code if service else None,
+        "service": await stations_service.service_code(session, s.service_id),
         "community": s.community,
         "title": s.title,
         "starts_at": _iso(s.starts_at),

@@ -1,0 +1,1 @@
+"""Bookings: class sessions and appointment slots, bookings of their seats, the waitlist, check-in."""

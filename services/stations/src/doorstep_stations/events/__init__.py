@@ -1,0 +1,1 @@
+"""Events: what stations publishes to webhook subscribers, and the subscription routes."""

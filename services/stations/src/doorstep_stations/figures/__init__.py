@@ -1,0 +1,1 @@
+"""Figures: people served per station over a period."""

@@ -1,0 +1,42 @@
+"""Figures route: people served per station over a period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import Query
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.clock import local_today
+
+from ..deps import FiguresReader, Now, api_router
+from ..http import problems
+from ..inputs import check_year
+from . import service
+from .schemas import FiguresRead
+
+router = api_router()
+
+
+@router.get(
+    "/figures",
+    response_model=FiguresRead,
+    summary="People served per station: attended seats and collected drop-offs, turnaround",
+    tags=["figures"],
+    responses=problems(403, 404, 422),
+)
+async def figures(
+    session: DbSession,
+    principal: FiguresReader,
+    now: Now,
+    from_date: Annotated[dt.date | None, Query(alias="from")] = None,
+    to_date: Annotated[dt.date | None, Query(alias="to")] = None,
+    community: Annotated[str | None, Query(max_length=64)] = None,
+) -> FiguresRead:
+    check_year("query.from", from_date)
+    check_year("query.to", to_date)
+    today = local_today(now)
+    start = from_date or today.replace(day=1)
+    end = to_date or today
+    return await service.figures(session, principal, start, end, community)

@@ -1,0 +1,1 @@
+"""Opening hours: weekly rules with effective dates, dated exceptions, open now / next opening."""

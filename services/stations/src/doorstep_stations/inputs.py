@@ -1,0 +1,44 @@
+"""The building blocks of stations' request bodies: inputs forbid unknown fields; codes, names,
+instants and days are bounded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from doorstep_shared.errors import Invalid
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def _instant_in_range(value: dt.datetime) -> dt.datetime:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+def _day_in_range(value: dt.date) -> dt.date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range)]
+Day = Annotated[dt.date, AfterValidator(_day_in_range)]
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+Username = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Input(BaseModel):
+    """Every request body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def check_year(field: str, value: dt.date | None) -> None:
+    """The query-parameter twin of ``Instant``/``Day``: a 422 outside the years we accept."""
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise Invalid.field(field, f"must be between {MIN_YEAR} and {MAX_YEAR}")

@@ -1,0 +1,58 @@
+"""Search route: find stations near a point, open now, by kind of service or keyword."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.errors import Invalid
+from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+
+from ..deps import Now, Reader, api_router
+from ..http import problems
+from ..stations.models import ServiceKind
+from . import service
+from .schemas import StationHit
+
+router = api_router()
+
+
+@router.get(
+    "/stations",
+    response_model=Page[StationHit],
+    summary="Find stations: near a point, open now, by kind of service or keyword",
+    tags=["stations"],
+    responses=problems(403, 422),
+)
+async def search_stations(
+    session: DbSession,
+    _: Reader,
+    now: Now,
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="Latitude of the point")] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, description="Longitude")] = None,
+    radius_km: Annotated[float, Query(gt=0, le=100, description="Search radius")] = 5.0,
+    open_now: Annotated[bool | None, Query(description="Only open (true) / closed (false)")] = None,
+    kind: Annotated[ServiceKind | None, Query(description="Offers a service of this kind")] = None,
+    q: Annotated[str | None, Query(max_length=64, description="Keyword: 汉字, pinyin or initials")] = None,
+    community: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Page[StationHit]:
+    if (lat is None) != (lon is None):
+        raise Invalid.field("query.lon" if lon is None else "query.lat", "give both lat and lon")
+    offset = 0
+    if cursor:
+        values = decode_cursor(cursor, 1)
+        if not values or not isinstance(values[0], int) or values[0] < 0:
+            raise Invalid.field("query.cursor", "malformed cursor", code="invalid_cursor")
+        offset = values[0]
+    hits = await service.search_stations(
+        session,
+        service.StationQuery(lat, lon, radius_km, open_now, kind, q, community),
+        now,
+    )
+    page = hits[offset : offset + limit]
+    more = offset + limit < len(hits)
+    return Page(items=page, next_cursor=encode_cursor([offset + limit]) if more else None)

@@ -1,0 +1,109 @@
+"""Stations routes: a station with its featured services (read, create, update)."""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.http import check_if_match, not_modified, not_modified_response
+
+from ..deps import Code, Manager, Reader, api_router
+from ..http import problems, station_etag
+from . import service
+from .schemas import ServiceCreate, ServiceRead, ServiceUpdate, StationCreate, StationRead, StationUpdate
+
+router = api_router()
+
+
+@router.post(
+    "/stations",
+    response_model=StationRead,
+    status_code=201,
+    summary="Create a station (county admins; community admins in their community)",
+    tags=["stations"],
+    responses=problems(403, 409, 422),
+)
+async def create_station(
+    session: DbSession, principal: Manager, body: StationCreate, response: Response
+) -> StationRead:
+    created = await service.create_station(session, principal, body)
+    response.headers["ETag"] = station_etag(created)
+    return created
+
+
+@router.get(
+    "/stations/{code}",
+    response_model=StationRead,
+    summary="One station with its featured services",
+    tags=["stations"],
+    responses=problems(304, 403, 404),
+)
+async def get_station(
+    session: DbSession, _: Reader, request: Request, response: Response, code: Code
+) -> StationRead | Response:
+    station = await service.station_detail(session, code)
+    etag = station_etag(station)
+    if not_modified(request, etag):
+        return not_modified_response(etag)
+    response.headers["ETag"] = etag
+    return station
+
+
+@router.patch(
+    "/stations/{code}",
+    response_model=StationRead,
+    summary="Update a station (its keepers, community admins, county admins; If-Match)",
+    tags=["stations"],
+    responses=problems(403, 404, 412, 422),
+)
+async def update_station(
+    session: DbSession,
+    principal: Manager,
+    request: Request,
+    response: Response,
+    code: Code,
+    body: StationUpdate,
+) -> StationRead:
+    current = await service.station_detail(session, code)
+    check_if_match(request, station_etag(current))
+    station = await service.get_station(session, code)
+    updated = await service.update_station(session, principal, station, body)
+    response.headers["ETag"] = station_etag(updated)
+    return updated
+
+
+# --- services -------------------------------------------------------------------------
+
+
+@router.post(
+    "/stations/{code}/services",
+    response_model=ServiceRead,
+    status_code=201,
+    summary="Add a featured service to a station",
+    tags=["services"],
+    responses=problems(403, 404, 409, 422),
+)
+async def create_service(session: DbSession, principal: Manager, code: Code, body: ServiceCreate) -> ServiceRead:
+    station = await service.get_station(session, code)
+    return await service.create_service(session, principal, station, body)
+
+
+@router.patch(
+    "/stations/{code}/services/{service_code}",
+    response_model=ServiceRead,
+    summary="Update a station's service",
+    tags=["services"],
+    responses=problems(403, 404, 412, 422),
+)
+async def update_service(
+    session: DbSession,
+    principal: Manager,
+    request: Request,
+    code: Code,
+    service_code: Code,
+    body: ServiceUpdate,
+) -> ServiceRead:
+    check_if_match(request, station_etag(await service.station_detail(session, code)))
+    station = await service.get_station(session, code)
+    svc = await service.get_service(session, station, service_code)
+    return await service.update_service(session, principal, station, svc, body)

@@ -1,0 +1,181 @@
+"""Stations rules: stations and their featured services (reading, creating, updating).
+
+The lookups other sub-domains need (a station by code or id, its services) are here too: they
+call this module, never the stations repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import doorstep_shared.org as org
+from doorstep_shared.clock import utcnow
+from doorstep_shared.errors import Conflict, Forbidden, Invalid, NotFound
+from doorstep_shared.permissions import Role
+from doorstep_shared.tokens import Principal
+
+from ..tenancy import ensure_manage
+from . import repository as repo
+from .models import Station, StationService
+from .schemas import ServiceCreate, ServiceRead, ServiceUpdate, StationCreate, StationRead, StationUpdate
+
+# --- reading --------------------------------------------------------------------------
+
+
+def service_read(svc: StationService) -> ServiceRead:
+    return ServiceRead.model_validate(svc, from_attributes=True)
+
+
+def station_read(station: Station, services: Sequence[StationService]) -> StationRead:
+    return StationRead(
+        code=station.code,
+        name=station.name,
+        community=station.community,
+        compound=station.compound,
+        address=station.address,
+        latitude=station.latitude,
+        longitude=station.longitude,
+        keepers=list(station.keepers),
+        contact=station.contact,
+        description=station.description,
+        services=[service_read(s) for s in services],
+        version=station.version,
+    )
+
+
+async def get_station(session: AsyncSession, code: str) -> Station:
+    station = await repo.station_by_code(session, code)
+    if station is None:
+        raise NotFound(f"Station {code} not found.", code="station_not_found")
+    return station
+
+
+async def get_service(session: AsyncSession, station: Station, code: str) -> StationService:
+    assert station.id is not None
+    svc = await repo.service_by_code(session, station.id, code)
+    if svc is None:
+        raise NotFound(f"Service {code} not found at {station.code}.", code="service_not_found")
+    return svc
+
+
+async def station_detail(session: AsyncSession, code: str) -> StationRead:
+    station = await get_station(session, code)
+    assert station.id is not None
+    services = (await repo.services_of(session, [station.id]))[station.id]
+    return station_read(station, services)
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+async def create_station(session: AsyncSession, principal: Principal, data: StationCreate) -> StationRead:
+    if data.community not in org.COMMUNITY_BY_CODE:
+        raise Invalid.field("body.community", "unknown community")
+    allowed = Role.COUNTY_ADMIN in principal.roles or (
+        Role.COMMUNITY_ADMIN in principal.roles and principal.community == data.community
+    )
+    if not allowed:
+        raise Forbidden(
+            "Only county admins and the community's admins create stations.",
+            code="not_station_manager",
+        )
+    if await repo.station_by_code(session, data.code) is not None:
+        raise Conflict(f"Station {data.code} exists.", code="station_exists")
+    station = Station(**data.model_dump())
+    session.add(station)
+    await session.flush()
+    return station_read(station, [])
+
+
+async def update_station(
+    session: AsyncSession, principal: Principal, station: Station, data: StationUpdate
+) -> StationRead:
+    ensure_manage(principal, station)
+    changes = data.model_dump(exclude_unset=True)
+    if (
+        "keepers" in changes
+        and Role.STATION_KEEPER in principal.roles
+        and not (principal.roles & {Role.COMMUNITY_ADMIN, Role.COUNTY_ADMIN})
+    ):
+        raise Forbidden("Keepers cannot change who keeps a station.", code="keepers_admin_only")
+    for key, value in changes.items():
+        if value is None:
+            raise Invalid.field(f"body.{key}", "may not be null")
+        setattr(station, key, value)
+    station.version += 1
+    station.updated_at = utcnow()
+    session.add(station)
+    await session.flush()
+    return await station_detail(session, station.code)
+
+
+async def create_service(
+    session: AsyncSession, principal: Principal, station: Station, data: ServiceCreate
+) -> ServiceRead:
+    ensure_manage(principal, station)
+    assert station.id is not None
+    if await repo.service_by_code(session, station.id, data.code) is not None:
+        raise Conflict(f"Service {data.code} exists at {station.code}.", code="service_exists")
+    svc = StationService(station_id=station.id, **data.model_dump())
+    session.add(svc)
+    await session.flush()
+    return service_read(svc)
+
+
+async def update_service(
+    session: AsyncSession,
+    principal: Principal,
+    station: Station,
+    svc: StationService,
+    data: ServiceUpdate,
+) -> ServiceRead:
+    ensure_manage(principal, station)
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise Invalid.field(f"body.{key}", "may not be null")
+        setattr(svc, key, value)
+    svc.version += 1
+    svc.updated_at = utcnow()
+    session.add(svc)
+    await session.flush()
+    return service_read(svc)
+
+
+# --- lookups for the other sub-domains ------------------------------------------------
+
+
+async def station_by_id(session: AsyncSession, station_id: int) -> Station | None:
+    return await repo.station_by_id(session, station_id)
+
+
+async def stations_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, Station]:
+    return await repo.stations_by_ids(session, ids)
+
+
+async def find_stations(
+    session: AsyncSession,
+    *,
+    community: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> Sequence[Station]:
+    """Stations by code, of one community and/or inside a (lat, lat, lon, lon) box."""
+    return await repo.list_stations(session, community=community, bbox=bbox)
+
+
+async def services_of(session: AsyncSession, station_ids: Collection[int]) -> dict[int, list[StationService]]:
+    """Each station's services, by code."""
+    return await repo.services_of(session, station_ids)
+
+
+async def services_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, StationService]:
+    return await repo.services_by_ids(session, ids)
+
+
+async def service_code(session: AsyncSession, service_id: int | None) -> str | None:
+    """The code of a service (None for none, or one that is gone)."""
+    if service_id is None:
+        return None
+    svc = (await repo.services_by_ids(session, [service_id])).get(service_id)
+    return svc.code if svc else None

@@ -11,13 +11,13 @@ from doorstep_shared.app import create_service_app
 from doorstep_shared.tokens import KeySet
 from doorstep_shared.webhooks import WebhookDispatcher
 
+from .background import StationsWorker, running
 from .bookings import router as bookings
 from .config import StationsSettings, get_settings
 from .events import router as events
 from .events.models import hooks
 from .figures import router as figures
 from .hours import router as hours
-from .jobs import StationsWorker, running_dispatcher, running_worker
 from .notifications import router as notifications
 from .notifications.service import LogNotifier
 from .search import router as search
@@ -47,16 +47,13 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # ``state``: the StationsState installed below, before the lifespan ever runs.
         state.pii = settings.pii_cipher()
         state.notifier = LogNotifier()
         state.worker = StationsWorker(state.sessionmaker, state.notifier, state.pii, interval=settings.worker_interval)
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
-        async with (
-            running_worker(state.worker, settings.worker_enabled) as task,
-            running_dispatcher(state.webhook_dispatcher, settings.worker_enabled) as webhook_task,
-        ):
-            state.worker_task = task
-            state.webhook_task = webhook_task
+        async with running(state.worker, state.webhook_dispatcher, enabled=settings.worker_enabled) as tasks:
+            state.worker_task, state.webhook_task = tasks
             yield
 
     app = create_service_app(

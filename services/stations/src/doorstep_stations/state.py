@@ -19,8 +19,8 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import KeySet, TokenVerifier
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
 
+from .background import StationsWorker
 from .config import StationsSettings
-from .jobs import StationsWorker
 from .notifications.service import Notifier
 
 

@@ -1,9 +1,10 @@
-"""The stations background worker: timed rules (minimum-participant cancellations, reminders,
-waitlist sweep) and the outbox dispatcher that sends notifications; and the webhook dispatcher,
-which runs as a task of its own so that slow receivers never delay notifications.
+"""The stations app's background work, all of it: the worker (timed rules — minimum-participant
+cancellations, reminders, waitlist sweep — and the outbox dispatcher that sends notifications)
+and the webhook dispatcher, which runs as a task of its own so that slow receivers never delay
+notifications.
 
-It runs as a task in the app's lifespan (``DOORSTEP_STATIONS_WORKER_ENABLED``); every step is
-safe with several replicas running it at once.
+Both run as tasks of the app's lifespan (``running``; ``DOORSTEP_STATIONS_WORKER_ENABLED``);
+every step is safe with several replicas running it at once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -89,30 +90,29 @@ class StationsWorker:
 
 
 @contextlib.asynccontextmanager
-async def running_worker(worker: StationsWorker, enabled: bool) -> Any:
-    """Start the worker task; cancel it cleanly on shutdown."""
-    task = asyncio.create_task(worker.run_forever(), name="stations-worker") if enabled else None
-    try:
-        yield task
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            logger.info("stations worker stopped")
-
-
-@contextlib.asynccontextmanager
-async def running_dispatcher(dispatcher: WebhookDispatcher, enabled: bool) -> Any:
-    """Run the webhook dispatcher's poll loop; stop it and close its HTTP client on shutdown."""
+async def running(
+    worker: StationsWorker, dispatcher: WebhookDispatcher, *, enabled: bool
+) -> AsyncIterator[tuple[asyncio.Task[None] | None, asyncio.Task[None] | None]]:
+    """Run the worker and the webhook dispatcher's poll loop as tasks (when ``enabled``); on
+    shutdown stop the dispatcher, close its HTTP client, then cancel the worker cleanly."""
     stop = asyncio.Event()
-    task = asyncio.create_task(dispatcher.run_forever(stop), name="stations-webhooks") if enabled else None
+    worker_task = asyncio.create_task(worker.run_forever(), name="stations-worker") if enabled else None
+    webhook_task = asyncio.create_task(dispatcher.run_forever(stop), name="stations-webhooks") if enabled else None
     try:
-        yield task
+        yield worker_task, webhook_task
     finally:
-        if task is not None:
+        try:
             stop.set()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await dispatcher.aclose()
+            await _cancelled(webhook_task)
+            await dispatcher.aclose()
+        finally:
+            if worker_task is not None:
+                await _cancelled(worker_task)
+                logger.info("stations worker stopped")
+
+
+async def _cancelled(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

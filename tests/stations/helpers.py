@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from doorstep_shared.clock import SHANGHAI
 from doorstep_stations import deps
-from doorstep_stations.seed import seed
+from doorstep_stations.demo.service import seed
 
 from ..support import Tokens
 

@@ -16,9 +16,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from doorstep_stations.demo.service import seed
 from doorstep_stations.main import create_app
 from doorstep_stations.models import metadata
-from doorstep_stations.seed import seed
 
 from ..support import Tokens, client_for
 from ..tenancy_support import (

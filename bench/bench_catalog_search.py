@@ -18,8 +18,9 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-from doorstep_catalog.index import ITEM_FIELDS
-from doorstep_catalog.seed import ITEMS, _content
+from doorstep_catalog.demo.handbook import ITEMS
+from doorstep_catalog.demo.handbook import item_content as _content
+from doorstep_catalog.items.index import ITEM_FIELDS
 from doorstep_shared.textsearch import TextIndex
 
 QUERIES = [

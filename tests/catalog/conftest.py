@@ -38,7 +38,7 @@ async def catalog(catalog_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def seeded(catalog: httpx.AsyncClient, catalog_app: FastAPI) -> httpx.AsyncClient:
     """The catalog client with the demo handbook loaded."""
-    from doorstep_catalog.seed import seed
+    from doorstep_catalog.demo.service import seed
 
     async with catalog_app.state.sessionmaker() as session:
         await seed(session)

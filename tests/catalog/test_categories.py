@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from doorstep_catalog.seed import seed
+from doorstep_catalog.demo.service import seed
 
 from ..support import Tokens
 

@@ -34,7 +34,7 @@ async def test_duplicate_code_is_409(seeded: httpx.AsyncClient, admin: dict[str,
 async def test_concurrent_creates_of_one_code_make_exactly_one(
     catalog: httpx.AsyncClient, admin: dict[str, str], catalog_app: object
 ) -> None:
-    from doorstep_catalog.seed import seed
+    from doorstep_catalog.demo.service import seed
 
     async with catalog_app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         await seed(session)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from doorstep_catalog.index import CatalogIndex
+from doorstep_catalog.items.index import CatalogIndex
 from doorstep_shared.security import declared_permissions, iter_api_routes
 
 from .helpers import create_item
@@ -53,7 +53,7 @@ async def test_concurrent_first_writes_all_count_on_the_revision_counter(
 ) -> None:
     import asyncio
 
-    from doorstep_catalog import repository
+    from doorstep_catalog.items import repository
 
     results = await asyncio.gather(
         *(

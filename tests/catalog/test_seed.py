@@ -5,8 +5,10 @@ from fastapi import FastAPI
 from sqlalchemy import func
 from sqlmodel import select
 
-from doorstep_catalog.models import Item, ItemVersion, Tip
-from doorstep_catalog.seed import ITEMS, R, seed
+from doorstep_catalog.demo.handbook import ITEMS, R
+from doorstep_catalog.demo.service import seed
+from doorstep_catalog.items.models import Item, ItemVersion
+from doorstep_catalog.tips.models import Tip
 from doorstep_shared.rules import validate
 
 

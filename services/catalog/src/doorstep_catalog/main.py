@@ -8,10 +8,23 @@ from doorstep_shared.app import create_service_app
 from doorstep_shared.audit import audit_router
 from doorstep_shared.tokens import KeySet
 
+from .audit import audit_log
 from .config import CatalogSettings, get_settings
-from .index import CatalogIndex
-from .models import audit_log
-from .router import router
+from .eligibility import router as eligibility
+from .items import router as items
+from .items.index import CatalogIndex
+from .state import CatalogState
+from .tips import router as tips
+from .versions import router as versions
+
+TAGS = [
+    {"name": "items", "description": "Service items (办事指南) and categories"},
+    {"name": "versions", "description": "Published versions and the changes feed"},
+    {"name": "eligibility", "description": "Who qualifies for what, and why"},
+    {"name": "tips", "description": "Practical tips (实战窍门)"},
+    {"name": "briefings", "description": "Morning briefings (晨会)"},
+    {"name": "audit", "description": "The catalog's append-only audit log of admin edits"},
+]
 
 
 def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
@@ -20,17 +33,17 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
         title="Doorstep catalog",
         description="The generalist's handbook: service items, materials, procedures, rules and tips.",
         package="doorstep_catalog",
-        routers=[router, audit_router("/api/v1/catalog/audit", audit_log)],
-        key_set=key_set,
-        openapi_tags=[
-            {"name": "items", "description": "Service items (办事指南) and categories"},
-            {"name": "versions", "description": "Published versions and the changes feed"},
-            {"name": "eligibility", "description": "Who qualifies for what, and why"},
-            {"name": "tips", "description": "Practical tips (实战窍门)"},
-            {"name": "briefings", "description": "Morning briefings (晨会)"},
-            {"name": "audit", "description": "The catalog's append-only audit log of admin edits"},
+        routers=[
+            items.router,
+            versions.router,
+            eligibility.router,
+            tips.router,
+            audit_router("/api/v1/catalog/audit", audit_log),
         ],
+        key_set=key_set,
+        openapi_tags=TAGS,
     )
+    state = CatalogState.install(app)
     # In-memory search index and compiled rules; rebuilt when the catalogue's revision moves.
-    app.state.catalog_index = CatalogIndex()
+    state.catalog_index = CatalogIndex()
     return app

@@ -1,128 +1,15 @@
-"""Catalog tables: categories, items with their published versions, tips, morning briefings,
-and the append-only audit log of admin edits."""
+"""Every table of the catalog database, for whoever needs the whole schema (migrations, test
+fixtures): importing the sub-domains' models (and the audit log) registers their tables on
+``db.metadata``."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from . import audit
+from .db import metadata
+from .items import models as items
+from .tips import models as tips
 
-from sqlalchemy import Column, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+# The modules that declare tables: importing them is what registers their tables.
+TABLE_MODULES = (items, tips, audit)
 
-from doorstep_shared.audit import AuditLog, audit_tables
-from doorstep_shared.clock import utcnow
-from doorstep_shared.db import JSONType, UTCDateTime, new_registry
-
-
-class CatalogModel(SQLModel, registry=new_registry()):
-    """Base of this service's tables: its own MetaData, so services never share tables."""
-
-
-metadata = CatalogModel.metadata
-
-
-class Category(CatalogModel, table=True):
-    __tablename__ = "category"
-
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=64, unique=True)
-    name: str = Field(max_length=100)
-    description: str = Field(default="", max_length=1000)
-    position: int = Field(default=0)
-    version: int = Field(default=1)
-
-
-class Item(CatalogModel, table=True):
-    """One service item (事项). ``content`` holds every descriptive field (see ``ItemContent``);
-    the columns beside it are what queries filter on."""
-
-    __tablename__ = "item"
-
-    id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=64, unique=True)
-    name: str = Field(max_length=100)
-    category_id: int = Field(foreign_key="category.id", index=True)
-    status: str = Field(max_length=16, index=True)  # draft | published | retired
-    proxy_eligible: bool = Field(default=False)
-    channel_tags: str = Field(default="", max_length=100)  # ",window,doorstep," for LIKE filters
-    content: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
-    version: int = Field(default=1)  # bumps on every edit: the ETag / If-Match version
-    published_version: int = Field(default=0)  # number of the latest ItemVersion (0: never)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_by: str = Field(default="", max_length=100)
-
-
-class ItemVersion(CatalogModel, table=True):
-    """A published state of an item: who, when, why, the full snapshot and what changed."""
-
-    __tablename__ = "item_version"
-    __table_args__ = (UniqueConstraint("item_id", "number"),)
-
-    id: int | None = Field(default=None, primary_key=True)  # the changes feed's cursor
-    item_id: int = Field(foreign_key="item.id")
-    number: int
-    status: str = Field(max_length=16)
-    kind: str = Field(max_length=16)  # created | updated | retired | republished
-    reason: str = Field(default="", max_length=500)
-    changed_by: str = Field(max_length=100)
-    changed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
-    changed_fields: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
-    snapshot: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
-
-
-class CatalogState(CatalogModel, table=True):
-    """One row: a counter bumped by every catalogue write, so replicas know when to rebuild
-    their in-memory search index; ``epoch`` changes if the row is ever recreated."""
-
-    __tablename__ = "catalog_state"
-
-    id: int = Field(default=1, primary_key=True)
-    epoch: str = Field(max_length=32)
-    revision: int = Field(default=0)
-
-
-class Tip(CatalogModel, table=True):
-    """A practical tip (实战窍门) a staff member left on an item."""
-
-    __tablename__ = "tip"
-
-    id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(foreign_key="item.id", index=True)
-    body: str = Field(max_length=500)
-    author: str = Field(max_length=100)
-    community: str | None = Field(default=None, max_length=64)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    hidden: bool = Field(default=False)
-    hidden_by: str | None = Field(default=None, max_length=100)
-    hidden_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
-    hidden_reason: str | None = Field(default=None, max_length=200)
-
-
-class Briefing(CatalogModel, table=True):
-    """A morning briefing (晨会) of one community on one date."""
-
-    __tablename__ = "briefing"
-    __table_args__ = (Index("ix_briefing_community_held_at", "community", "held_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    community: str = Field(max_length=64)
-    held_on: dt.date
-    held_at: dt.datetime = Field(sa_type=UTCDateTime)
-    title: str = Field(default="", max_length=100)
-    agenda: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
-    tip_ids: list[int] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
-    created_by: str = Field(max_length=100)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class BriefingAttendee(CatalogModel, table=True):
-    __tablename__ = "briefing_attendee"
-
-    briefing_id: int = Field(foreign_key="briefing.id", primary_key=True)
-    username: str = Field(max_length=100, primary_key=True, index=True)
-
-
-# Append-only, hash-chained record of admin edits (who, what, which code, version, field names).
-audit_log_table, audit_head_table = audit_tables(metadata)
-audit_log = AuditLog(audit_log_table, audit_head_table)
+__all__ = ["TABLE_MODULES", "metadata"]

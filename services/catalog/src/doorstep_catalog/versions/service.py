@@ -1,9 +1,11 @@
-"""Versions of items and the changes feed."""
+"""Versions of items and the changes feed: the read side of the history ``items`` records on
+every published write."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -12,29 +14,35 @@ from doorstep_shared.errors import Invalid, NotFound
 from doorstep_shared.pagination import encode_cursor
 from doorstep_shared.tokens import Principal
 
+from ..cursors import int_cursor
+from ..items import service as items_service
+from ..items.models import ItemVersion
+from ..items.schemas import ItemRead
 from . import repository
-from .cursors import int_cursor
-from .models import ItemVersion
-from .schemas import ChangeRead, ChangesPage, FieldChange, ItemRead, VersionPage, VersionRead, VersionSummary
-from .service import readable_item
+from .schemas import ChangeRead, ChangesPage, FieldChange, VersionPage, VersionRead, VersionSummary
+
+
+def _history(v: ItemVersion) -> dict[str, Any]:
+    """What a version says about itself: the fields a version summary and a change share."""
+    return {
+        "number": v.number,
+        "status": v.status,
+        "kind": v.kind,
+        "reason": v.reason,
+        "changed_by": v.changed_by,
+        "changed_at": v.changed_at,
+        "changed_fields": [FieldChange.model_validate(c) for c in v.changed_fields],
+    }
 
 
 def _version_summary(v: ItemVersion) -> VersionSummary:
-    return VersionSummary(
-        number=v.number,
-        status=v.status,
-        kind=v.kind,
-        reason=v.reason,
-        changed_by=v.changed_by,
-        changed_at=v.changed_at,
-        changed_fields=[FieldChange.model_validate(c) for c in v.changed_fields],
-    )
+    return VersionSummary(**_history(v))
 
 
 async def list_versions(
     session: AsyncSession, principal: Principal, code: str, *, cursor: str | None, limit: int
 ) -> VersionPage:
-    item = await readable_item(session, principal, code)
+    item = await items_service.readable_item(session, principal, code)
     before = int_cursor(cursor, 1)
     rows = await repository.versions_of(session, item.id or 0, before=before[0] if before else None, limit=limit + 1)
     more = len(rows) > limit
@@ -46,7 +54,7 @@ async def list_versions(
 
 
 async def read_version(session: AsyncSession, principal: Principal, code: str, number: int) -> VersionRead:
-    item = await readable_item(session, principal, code)
+    item = await items_service.readable_item(session, principal, code)
     version = await repository.version_of(session, item.id or 0, number)
     if version is None:
         raise NotFound(f"Item {code!r} has no version {number}.")
@@ -79,18 +87,7 @@ def parse_since(since: str | None) -> tuple[int | None, dt.datetime | None]:
 
 def change_read(v: ItemVersion, code: str) -> ChangeRead:
     name = str(v.snapshot.get("name", code))
-    return ChangeRead(
-        cursor=encode_cursor([v.id]),
-        item_code=code,
-        item_name=name,
-        number=v.number,
-        status=v.status,
-        kind=v.kind,
-        reason=v.reason,
-        changed_by=v.changed_by,
-        changed_at=v.changed_at,
-        changed_fields=[FieldChange.model_validate(c) for c in v.changed_fields],
-    )
+    return ChangeRead(cursor=encode_cursor([v.id]), item_code=code, item_name=name, **_history(v))
 
 
 async def changes(session: AsyncSession, *, since: str | None, limit: int) -> ChangesPage:
@@ -106,3 +103,9 @@ async def changes(session: AsyncSession, *, since: str | None, limit: int) -> Ch
     else:
         next_cursor = encode_cursor([await repository.last_change_id(session)])
     return ChangesPage(items=items, next_cursor=next_cursor, has_more=more)
+
+
+async def changes_since(session: AsyncSession, since: dt.datetime | None, *, limit: int) -> list[ChangeRead]:
+    """The first ``limit`` changes at or after ``since`` (all of them without it), oldest first."""
+    rows = await repository.changes(session, after_id=None, since=since, limit=limit)
+    return [change_read(v, code) for v, code in rows]

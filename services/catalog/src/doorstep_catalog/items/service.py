@@ -1,40 +1,40 @@
-"""Catalog rules: categories and items (reads, search, writes); every published write records a version,
-every admin write an audit entry."""
+"""Items rules: categories and items (reads, search, writes). Every published write records a
+version of the item (read back by ``versions``), every admin write an audit entry; every write
+bumps the catalogue's revision, so each replica's index knows to rebuild."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
-from doorstep_shared.errors import Conflict, Invalid, NotFound, PreconditionFailed, PreconditionRequired
-from doorstep_shared.http import etag_of
+from doorstep_shared.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from doorstep_shared.pagination import encode_cursor
 from doorstep_shared.permissions import Permission
 from doorstep_shared.rules import validate as validate_rule
 from doorstep_shared.textsearch import MAX_QUERY_CHARS
 from doorstep_shared.tokens import Principal
 
+from .. import audit
+from ..cursors import int_cursor
+from ..http import category_etag, check_if_match, item_etag
+from ..versions.schemas import FieldChange
 from . import repository
-from .convert import item_read
-from .cursors import int_cursor
 from .index import CatalogIndex, Snapshot
-from .models import Category, Item, ItemVersion, audit_log
+from .models import Category, Item, ItemVersion
 from .schemas import (
     CONTENT_FIELDS,
     CategoryCreate,
     CategoryUpdate,
-    FieldChange,
     ItemCreate,
     ItemFields,
     ItemPage,
     ItemRead,
     ItemSummary,
     ItemUpdate,
+    item_read,
 )
 
 FIELD_LABELS = {
@@ -69,42 +69,8 @@ _TRANSITIONS = {
 }
 
 
-async def audit(
-    session: AsyncSession,
-    principal: Principal,
-    action: str,
-    subject_type: str,
-    subject_id: str,
-    *,
-    community: str | None = None,
-    **details: Any,
-) -> None:
-    """Append an entry to the catalog's hash-chained audit log, in the caller's transaction (so
-    the entry exists exactly when the edit does). ``details`` hold codes, versions and field
-    names only: never free text (reasons, tip bodies) nor personal data."""
-    await audit_log.record(session, principal, action, subject_type, subject_id, community=community, **details)
-
-
 def is_admin(principal: Principal) -> bool:
     return principal.has(Permission.CATALOG_WRITE)
-
-
-def item_etag(item: Item | ItemRead) -> str:
-    return etag_of("item", item.code, item.version)
-
-
-def _check_if_match(header: str | None, current: str, *, required: bool = True) -> None:
-    if header is None:
-        if required:
-            raise PreconditionRequired("This update needs an If-Match header with the item's ETag.")
-        return
-    tags = [t.strip().removeprefix("W/") for t in header.split(",") if t.strip()]
-    if "*" not in tags and current not in tags:
-        raise PreconditionFailed(
-            "The item has changed since you read it; reload and retry.",
-            code="stale_etag",
-            current_etag=current,
-        )
 
 
 # ---------------------------------------------------------------- categories
@@ -121,7 +87,7 @@ async def create_category(session: AsyncSession, principal: Principal, data: Cat
     session.add(category)
     await session.flush()
     await repository.bump_revision(session)
-    await audit(
+    await audit.record(
         session,
         principal,
         "category.create",
@@ -143,7 +109,7 @@ async def update_category(
     category = await repository.category_by_code(session, code)
     if category is None:
         raise NotFound(f"No category {code!r}.")
-    _check_if_match(if_match, category_etag(category))
+    check_if_match(if_match, category_etag(category))
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     changed = sorted(k for k, v in changes.items() if getattr(category, k) != v)
     for key, value in changes.items():
@@ -152,12 +118,10 @@ async def update_category(
     session.add(category)
     await session.flush()
     await repository.bump_revision(session)
-    await audit(session, principal, "category.update", "category", code, version=category.version, fields=changed)
+    await audit.record(
+        session, principal, "category.update", "category", code, version=category.version, fields=changed
+    )
     return category
-
-
-def category_etag(category: Category) -> str:
-    return etag_of("category", category.code, category.version)
 
 
 # ---------------------------------------------------------------- items: reads
@@ -356,7 +320,7 @@ async def create_item(session: AsyncSession, principal: Principal, data: ItemCre
     if data.status == "published":
         await _record_version(session, item, read, principal, "新建事项", "created")
     await repository.bump_revision(session)
-    await audit(
+    await audit.record(
         session,
         principal,
         "item.create",
@@ -399,7 +363,7 @@ async def update_item(
     item = await repository.item_by_code(session, code)
     if item is None:
         raise NotFound(f"No item {code!r}.")
-    _check_if_match(if_match, item_etag(item))
+    check_if_match(if_match, item_etag(item))
     changes = data.model_dump(mode="json", exclude_unset=True)
     reason = changes.pop("reason")
     for required in ("name", "category", "status"):
@@ -438,10 +402,8 @@ async def update_item(
         **_columns(content),
     }
     # Conditional on the version read: a concurrent editor that got there first wins, we 412.
-    result = await session.exec(
-        update(Item).where(col(Item.id) == item.id, col(Item.version) == item.version).values(**values)
-    )
-    if result.rowcount != 1:
+    assert item.id is not None
+    if not await repository.update_item_if_version(session, item.id, item.version, values):
         raise PreconditionFailed("The item has changed since you read it; reload and retry.", code="stale_etag")
     await session.refresh(item)
     read = item_read(item, category.code, category.name)
@@ -456,7 +418,7 @@ async def update_item(
             kind = "updated"
         await _record_version(session, item, read, principal, reason, kind)
     await repository.bump_revision(session)
-    await audit(
+    await audit.record(
         session,
         principal,
         _ITEM_ACTIONS.get((prior_status, status), "item.update"),
@@ -475,3 +437,13 @@ async def readable_item(session: AsyncSession, principal: Principal, code: str) 
     if item is None or (item.status == "draft" and not is_admin(principal)):
         raise NotFound(f"No item {code!r}.")
     return item
+
+
+async def item_names(session: AsyncSession, codes: Collection[str]) -> dict[str, str]:
+    """The names of the items with these codes (unknown codes are left out)."""
+    return await repository.item_names(session, codes)
+
+
+async def catalogue_changed(session: AsyncSession) -> None:
+    """Bump the catalogue's revision in the writer's transaction (every replica rebuilds its index)."""
+    await repository.bump_revision(session)

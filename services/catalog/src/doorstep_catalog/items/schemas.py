@@ -1,4 +1,6 @@
-"""Catalog API shapes: inputs forbid unknown fields and bound every string, number and list."""
+"""Items API shapes: categories; an item's content, its create/update/read forms and search
+results; the export document. Inputs forbid unknown fields and bound every string, number and
+list."""
 
 from __future__ import annotations
 
@@ -6,20 +8,11 @@ import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from doorstep_shared.rules.vocabulary import DISABILITY_TYPES, EMPLOYMENT_STATUSES, GENDERS
+from ..inputs import Code, Input, Name
+from .models import Item
 
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$", max_length=64)]
-Short = Annotated[str, StringConstraints(max_length=100)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
 Status = Literal["draft", "published", "retired"]
 Channel = Literal["window", "doorstep", "online"]
 MAX_RULE_JSON = 8000
@@ -27,35 +20,6 @@ MAX_RULE_JSON = 8000
 
 def _window_only() -> list[Channel]:
     return ["window"]
-
-
-_CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F)) - {"\n", "\r", "\t"}
-EARLIEST = dt.date(2000, 1, 1)
-LATEST = dt.date(2100, 12, 31)
-
-
-def _has_control(value: Any) -> bool:
-    if isinstance(value, str):
-        return not _CONTROL.isdisjoint(value)
-    if isinstance(value, list | tuple):
-        return any(_has_control(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_control(k) or _has_control(v) for k, v in value.items())
-    return False
-
-
-class Input(BaseModel):
-    """Every request body: unknown fields refused; no control characters (NUL and friends) in
-    any string, so nothing the database would reject gets that far."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _printable(cls, value: Any) -> Any:
-        if _has_control(value):
-            raise ValueError("control characters are not allowed")
-        return value
 
 
 # ---------------------------------------------------------------- categories
@@ -257,54 +221,6 @@ class ItemPage(BaseModel):
     next_cursor: str | None = None
 
 
-# ---------------------------------------------------------------- versions and changes
-
-
-class FieldChange(BaseModel):
-    field: str
-    label: str
-    before: Any = None
-    after: Any = None
-
-
-class VersionSummary(BaseModel):
-    number: int
-    status: Status
-    kind: str
-    reason: str
-    changed_by: str
-    changed_at: dt.datetime
-    changed_fields: list[FieldChange]
-
-
-class VersionRead(VersionSummary):
-    item: ItemRead
-
-
-class VersionPage(BaseModel):
-    items: list[VersionSummary]
-    next_cursor: str | None = None
-
-
-class ChangeRead(BaseModel):
-    cursor: str
-    item_code: str
-    item_name: str
-    number: int
-    status: Status
-    kind: str
-    reason: str
-    changed_by: str
-    changed_at: dt.datetime
-    changed_fields: list[FieldChange]
-
-
-class ChangesPage(BaseModel):
-    items: list[ChangeRead]
-    next_cursor: str | None = Field(description="Pass as `since` next time (also when nothing changed)")
-    has_more: bool
-
-
 # ---------------------------------------------------------------- export
 
 
@@ -315,148 +231,24 @@ class CatalogExport(BaseModel):
     items: list[ItemRead]
 
 
-# ---------------------------------------------------------------- eligibility
+# ---------------------------------------------------------------- rows → shapes
 
 
-class ResidentFacts(Input):
-    """Facts about one resident, named as in the rule vocabulary; leave out what is unknown."""
-
-    age: int | None = Field(default=None, ge=0, le=150)
-    birth_date: dt.date | None = Field(default=None, description="Used for age when age is absent")
-    gender: Literal[GENDERS] | None = None  # type: ignore[valid-type]
-    hukou_local: bool | None = None
-    disability_type: Literal[DISABILITY_TYPES] | None = Field(  # type: ignore[valid-type]
-        default=None, description="null: no disability (known, so the grade is none too); leave out if unknown"
+def item_read(item: Item, category_code: str, category_name: str) -> ItemRead:
+    """An item row as the API shows it (its content, plus the columns beside it)."""
+    return ItemRead.model_validate(
+        {
+            **item.content,
+            "code": item.code,
+            "name": item.name,
+            "category": category_code,
+            "category_name": category_name,
+            "status": item.status,
+            "version": item.version,
+            "published_version": item.published_version,
+            "updated_at": item.updated_at,
+            "updated_by": item.updated_by,
+            "proxy_eligible": item.proxy_eligible,
+            "channels": [c for c in item.channel_tags.split(",") if c],
+        }
     )
-    disability_grade: int | None = Field(default=None, ge=1, le=4)
-    serious_illness: bool | None = None
-    living_alone: bool | None = None
-    dibao: bool | None = None
-    employment_status: Literal[EMPLOYMENT_STATUSES] | None = None  # type: ignore[valid-type]
-    pension_insured: bool | None = None
-    children_count: int | None = Field(default=None, ge=0, le=20)
-    housing_difficulty: bool | None = None
-    benefits: list[Annotated[str, StringConstraints(max_length=64)]] | None = Field(default=None, max_length=100)
-
-
-class EligibilityRequest(Input):
-    facts: ResidentFacts
-    items: list[Code] | None = Field(
-        default=None, max_length=100, description="Only these items (default: all published)"
-    )
-
-
-class EligibilityResult(BaseModel):
-    code: str
-    name: str
-    status: Literal["eligible", "not_eligible", "unknown"]
-    reasons: list[str]
-    missing_facts: list[str]
-    missing_labels: list[str]
-
-
-class EligibilityResponse(BaseModel):
-    results: list[EligibilityResult]
-    without_rule: list[str] = Field(description="Items whose conditions are not expressed as a rule")
-
-
-# ---------------------------------------------------------------- tips and briefings
-
-
-class TipCreate(Input):
-    body: str = Field(min_length=1, max_length=500)
-
-
-class TipHide(Input):
-    reason: str = Field(default="", max_length=200)
-
-
-class TipRead(BaseModel):
-    id: int
-    item_code: str
-    body: str
-    author: str
-    community: str | None
-    created_at: dt.datetime
-    hidden: bool
-
-
-class TipPage(BaseModel):
-    items: list[TipRead]
-    next_cursor: str | None = None
-
-
-class AgendaPoint(Input):
-    item_code: Code | None = None
-    note: str = Field(min_length=1, max_length=500)
-
-
-class BriefingCreate(Input):
-    community: Code
-    held_on: dt.date
-    held_at: dt.datetime | None = Field(
-        default=None, description="When it took place (default: 08:30 Asia/Shanghai that day)"
-    )
-    title: str = Field(default="", max_length=100)
-    agenda: list[AgendaPoint] = Field(default_factory=list, max_length=30)
-    tip_ids: list[int] = Field(default_factory=list, max_length=30)
-    attendees: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=100
-    )
-
-    @field_validator("held_on")
-    @classmethod
-    def _plausible_day(cls, v: dt.date) -> dt.date:
-        if not EARLIEST <= v <= LATEST:
-            raise ValueError(f"must be between {EARLIEST} and {LATEST}")
-        return v
-
-    @field_validator("held_at")
-    @classmethod
-    def _plausible_instant(cls, v: dt.datetime | None) -> dt.datetime | None:
-        if v is not None and not EARLIEST <= v.date() <= LATEST:
-            raise ValueError(f"must be between {EARLIEST} and {LATEST}")
-        return v
-
-    @field_validator("tip_ids")
-    @classmethod
-    def _tip_ids(cls, v: list[int]) -> list[int]:
-        if any(i < 1 or i > 2**31 for i in v):
-            raise ValueError("tip ids are positive integers")
-        return list(dict.fromkeys(v))
-
-
-class AgendaPointRead(BaseModel):
-    item_code: str | None
-    item_name: str | None
-    note: str
-
-
-class BriefingRead(BaseModel):
-    id: int
-    community: str
-    held_on: dt.date
-    held_at: dt.datetime
-    title: str
-    agenda: list[AgendaPointRead]
-    tips: list[TipRead]
-    attendees: list[str]
-    created_by: str
-
-
-class BriefingPage(BaseModel):
-    items: list[BriefingRead]
-    next_cursor: str | None = None
-
-
-class ChangedItem(BaseModel):
-    item_code: str
-    item_name: str
-    status: Status
-    changes: list[ChangeRead]
-
-
-class SinceBriefing(BaseModel):
-    last_briefing: BriefingRead | None
-    since: dt.datetime | None
-    items: list[ChangedItem]

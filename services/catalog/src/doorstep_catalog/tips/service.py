@@ -13,9 +13,12 @@ from doorstep_shared.org import COMMUNITY_BY_CODE
 from doorstep_shared.pagination import decode_cursor, encode_cursor
 from doorstep_shared.tokens import Principal
 
+from .. import audit
+from ..cursors import cursor_int, instant_cursor, int_cursor
+from ..items import service as items_service
+from ..items.index import CatalogIndex
+from ..versions import service as versions_service
 from . import repository
-from .cursors import cursor_int, instant_cursor, int_cursor
-from .index import CatalogIndex
 from .models import Briefing, BriefingAttendee, Tip
 from .schemas import (
     AgendaPointRead,
@@ -27,8 +30,6 @@ from .schemas import (
     TipPage,
     TipRead,
 )
-from .service import audit, get_item, is_admin, readable_item
-from .service_versions import change_read
 from .sheet import render_sheet
 
 MAX_CHANGES_SINCE = 500
@@ -47,11 +48,11 @@ def tip_read(tip: Tip, item_code: str) -> TipRead:
 
 
 async def add_tip(session: AsyncSession, principal: Principal, code: str, body: str) -> TipRead:
-    item = await readable_item(session, principal, code)
+    item = await items_service.readable_item(session, principal, code)
     tip = Tip(item_id=item.id or 0, body=body, author=principal.subject, community=principal.community)
     session.add(tip)
     await session.flush()
-    await audit(session, principal, "tip.create", "tip", str(tip.id), community=tip.community, item=code)
+    await audit.record(session, principal, "tip.create", "tip", str(tip.id), community=tip.community, item=code)
     return tip_read(tip, code)
 
 
@@ -64,12 +65,12 @@ async def list_tips(
     cursor: str | None,
     limit: int,
 ) -> TipPage:
-    item = await readable_item(session, principal, code)
+    item = await items_service.readable_item(session, principal, code)
     after = int_cursor(cursor, 1)
     rows = await repository.tips_of(
         session,
         item.id or 0,
-        include_hidden=include_hidden and is_admin(principal),
+        include_hidden=include_hidden and items_service.is_admin(principal),
         after_id=after[0] if after else None,
         limit=limit + 1,
     )
@@ -94,8 +95,13 @@ async def hide_tip(session: AsyncSession, principal: Principal, tip_id: int, rea
         tip.hidden_reason = reason or None
         session.add(tip)
         await session.flush()
-        await audit(session, principal, "tip.hide", "tip", str(tip_id), community=tip.community, item=code)
+        await audit.record(session, principal, "tip.hide", "tip", str(tip_id), community=tip.community, item=code)
     return tip_read(tip, code)
+
+
+async def tip_exists(session: AsyncSession, item_id: int, body: str) -> bool:
+    """Whether the item already carries a tip with exactly this text."""
+    return await repository.tip_exists(session, item_id, body)
 
 
 # ---------------------------------------------------------------- briefings
@@ -107,7 +113,7 @@ async def _briefing_reads(session: AsyncSession, rows: Sequence[Briefing]) -> li
     tip_ids = {t for b in rows for t in b.tip_ids}
     tips = {t.id: tip_read(t, code) for t, code in await repository.tips_by_ids(session, tip_ids)}
     codes = {p.get("item_code") for b in rows for p in b.agenda if p.get("item_code")}
-    names = await repository.item_names(session, {str(c) for c in codes})
+    names = await items_service.item_names(session, {str(c) for c in codes})
     out = []
     for b in rows:
         out.append(
@@ -137,7 +143,7 @@ async def create_briefing(session: AsyncSession, principal: Principal, data: Bri
     if data.community not in COMMUNITY_BY_CODE or not principal.sees_community(data.community):
         raise Invalid.field("body.community", "not a community you may record briefings for")
     codes = {p.item_code for p in data.agenda if p.item_code}
-    names = await repository.item_names(session, codes)
+    names = await items_service.item_names(session, codes)
     missing = sorted(codes - set(names))
     if missing:
         raise Invalid.field("body.agenda", f"unknown items: {', '.join(missing[:5])}")
@@ -163,7 +169,7 @@ async def create_briefing(session: AsyncSession, principal: Principal, data: Bri
     for username in dict.fromkeys(data.attendees):
         session.add(BriefingAttendee(briefing_id=briefing.id or 0, username=username))
     await session.flush()
-    await audit(
+    await audit.record(
         session,
         principal,
         "briefing.create",
@@ -209,10 +215,9 @@ async def changes_since_my_last_briefing(session: AsyncSession, principal: Princ
     """Items whose published content changed after the last briefing the caller attended."""
     last = await repository.last_attended(session, principal.subject, principal.visible_communities)
     since = last.held_at if last else None
-    rows = await repository.changes(session, after_id=None, since=since, limit=MAX_CHANGES_SINCE)
     grouped: dict[str, ChangedItem] = {}
-    for version, code in rows:
-        change = change_read(version, code)
+    for change in await versions_service.changes_since(session, since, limit=MAX_CHANGES_SINCE):
+        code = change.item_code
         entry = grouped.get(code)
         if entry is None:
             entry = grouped[code] = ChangedItem(
@@ -228,6 +233,6 @@ async def changes_since_my_last_briefing(session: AsyncSession, principal: Princ
 
 
 async def item_sheet(session: AsyncSession, index: CatalogIndex, principal: Principal, code: str) -> str:
-    item = await get_item(session, index, principal, code)
+    item = await items_service.get_item(session, index, principal, code)
     tips = await list_tips(session, principal, code, include_hidden=False, cursor=None, limit=5)
     return render_sheet(item, tips.items)

@@ -11,7 +11,8 @@ from doorstep_shared.clock import local_today
 from doorstep_shared.errors import Invalid
 from doorstep_shared.rules.vocabulary import FACT_BY_NAME, with_none_on_record
 
-from .index import CatalogIndex
+from ..items import service as items_service
+from ..items.index import CatalogIndex
 from .schemas import EligibilityRequest, EligibilityResponse, EligibilityResult
 
 
@@ -20,7 +21,7 @@ def _age_on(birth: dt.date, today: dt.date) -> int:
 
 
 async def evaluate(session: AsyncSession, index: CatalogIndex, request: EligibilityRequest) -> EligibilityResponse:
-    snap = await index.current(session)
+    snap = await items_service.snapshot(session, index)
     # A fact left out is unknown; ``"disability_type": null`` says "no disability" (the
     # vocabulary's "null if none"), exactly as the proxy reads a resident without one on record.
     facts: dict[str, Any] = with_none_on_record(request.facts.model_dump(exclude_unset=True))

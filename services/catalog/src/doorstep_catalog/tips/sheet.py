@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from .schemas import ItemRead, TipRead
+from ..items.schemas import ItemRead
+from .schemas import TipRead
 
 _FORMS = {"original": "原件", "copy": "复印件", "electronic": "电子版"}
 _CHANNELS = {"window": "窗口办理", "doorstep": "上门代办", "online": "网上办理"}

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
-from doorstep_shared.http import etag_of
 from doorstep_shared.rules import CompiledRule, RuleError, compile_rule
 from doorstep_shared.textsearch import FieldSpec, TextIndex
 
+from ..http import export_etag
 from . import repository
-from .convert import item_read
-from .schemas import CatalogExport, CategoryRead, ItemRead
+from .schemas import CatalogExport, CategoryRead, ItemRead, item_read
 
 ITEM_FIELDS = (
     FieldSpec("name", 3.0, pinyin=True),
@@ -58,7 +57,7 @@ class Snapshot:
 
     @property
     def export_etag(self) -> str:
-        return etag_of("export", *self.key)
+        return export_etag(self.key)
 
     def export_body(self) -> bytes:
         if self._export is None:

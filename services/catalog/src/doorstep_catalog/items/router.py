@@ -1,0 +1,174 @@
+"""Items routes: categories, items (search, read, create, edit) and the whole-catalogue export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Query, Request, Response
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.http import not_modified, not_modified_response
+from doorstep_shared.pagination import CursorParam, LimitParam
+
+from ..deps import CatalogReader, CatalogWriter, IfMatch, Index, ItemCode, api_router
+from ..http import CACHE, R404, R_WRITE, category_etag, item_etag, json_response
+from . import service
+from .schemas import (
+    CatalogExport,
+    CategoryCreate,
+    CategoryRead,
+    CategoryUpdate,
+    ItemCreate,
+    ItemPage,
+    ItemRead,
+    ItemUpdate,
+)
+
+router = api_router()
+
+# ---------------------------------------------------------------- categories
+
+
+@router.get("/categories", response_model=list[CategoryRead], summary="List item categories", tags=["items"])
+async def list_categories(session: DbSession, _: CatalogReader) -> list[CategoryRead]:
+    return [CategoryRead.model_validate(c) for c in await service.categories(session)]
+
+
+@router.post(
+    "/categories",
+    response_model=CategoryRead,
+    status_code=201,
+    summary="Create a category",
+    tags=["items"],
+    responses={409: R_WRITE[409], 422: R_WRITE[422]},
+)
+async def create_category(
+    session: DbSession, principal: CatalogWriter, body: CategoryCreate, response: Response
+) -> CategoryRead:
+    category = await service.create_category(session, principal, body)
+    response.headers["ETag"] = category_etag(category)
+    return CategoryRead.model_validate(category)
+
+
+@router.patch(
+    "/categories/{code}",
+    response_model=CategoryRead,
+    summary="Rename or reorder a category (If-Match required)",
+    tags=["items"],
+    responses=R_WRITE,
+)
+async def update_category(
+    session: DbSession,
+    principal: CatalogWriter,
+    code: ItemCode,
+    body: CategoryUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CategoryRead:
+    category = await service.update_category(session, principal, code, body, if_match)
+    response.headers["ETag"] = category_etag(category)
+    return CategoryRead.model_validate(category)
+
+
+# ---------------------------------------------------------------- items
+
+
+@router.get(
+    "/items",
+    response_model=ItemPage,
+    summary="Search or browse items (Chinese, full pinyin, pinyin initials)",
+    tags=["items"],
+    responses={422: R_WRITE[422]},
+)
+async def list_items(
+    session: DbSession,
+    principal: CatalogReader,
+    index: Index,
+    limit: LimitParam = 20,
+    cursor: CursorParam = None,
+    q: Annotated[str | None, Query(max_length=1000, description="Characters, pinyin or initials")] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    proxy_eligible: bool | None = None,
+    channel: Literal["window", "doorstep", "online"] | None = None,
+    status: Literal["draft", "published", "retired"] | None = None,
+) -> ItemPage:
+    return await service.list_items(
+        session,
+        index,
+        principal,
+        q=q,
+        category=category,
+        proxy_eligible=proxy_eligible,
+        channel=channel,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.post(
+    "/items",
+    response_model=ItemRead,
+    status_code=201,
+    summary="Create an item (draft or published)",
+    tags=["items"],
+    responses={409: R_WRITE[409], 422: R_WRITE[422]},
+)
+async def create_item(session: DbSession, principal: CatalogWriter, body: ItemCreate, response: Response) -> ItemRead:
+    item = await service.create_item(session, principal, body)
+    response.headers["ETag"] = item_etag(item)
+    response.headers["Location"] = f"/api/v1/catalog/items/{item.code}"
+    return item
+
+
+@router.get(
+    "/items/{code}",
+    response_model=ItemRead,
+    summary="Read an item (ETag; If-None-Match → 304)",
+    tags=["items"],
+    responses={304: {"description": "Not modified"}, **R404},
+)
+async def get_item(request: Request, session: DbSession, principal: CatalogReader, index: Index, code: ItemCode) -> Any:
+    item = await service.get_item(session, index, principal, code)
+    etag = item_etag(item)
+    if not_modified(request, etag):
+        return not_modified_response(etag, CACHE)
+    return json_response(item.model_dump_json().encode(), etag)
+
+
+@router.patch(
+    "/items/{code}",
+    response_model=ItemRead,
+    summary="Edit an item (If-Match required; a published edit makes a new version)",
+    tags=["items"],
+    responses=R_WRITE,
+)
+async def update_item(
+    session: DbSession,
+    principal: CatalogWriter,
+    code: ItemCode,
+    body: ItemUpdate,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ItemRead:
+    item = await service.update_item(session, principal, code, body, if_match)
+    response.headers["ETag"] = item_etag(item)
+    return item
+
+
+@router.get(
+    "/export",
+    response_model=None,
+    summary="The whole published catalogue in one compact document (ETag; 304)",
+    tags=["items"],
+    responses={
+        200: {"model": CatalogExport, "description": "Every published item and the categories"},
+        304: {"description": "Not modified"},
+    },
+)
+async def export(request: Request, session: DbSession, _: CatalogReader, index: Index) -> Response:
+    snap = await service.snapshot(session, index)
+    etag = snap.export_etag
+    if not_modified(request, etag):
+        return not_modified_response(etag, CACHE)
+    return json_response(snap.export_body(), etag)

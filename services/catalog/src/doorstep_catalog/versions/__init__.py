@@ -1,0 +1,1 @@
+"""Versions: an item's published versions and the changes feed, field by field."""

@@ -4,7 +4,7 @@ import httpx
 
 from doorstep_catalog.demo.service import seed
 
-from ..support import Tokens
+from ...support import Tokens
 
 
 async def test_categories_need_a_token(catalog: httpx.AsyncClient) -> None:

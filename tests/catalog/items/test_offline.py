@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from ..support import Tokens
+from ...support import Tokens
 
 ITEMS = "/api/v1/catalog/items"
 EXPORT = "/api/v1/catalog/export"

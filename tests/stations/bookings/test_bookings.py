@@ -13,8 +13,8 @@ from doorstep_shared.clock import local_today
 from doorstep_stations.bookings import service as bookings
 from doorstep_stations.bookings.models import Booking
 
-from ..support import Tokens
-from .helpers import freeze, keeper, make_session, phone, station_with_class, worker
+from ...support import Tokens
+from ..helpers import freeze, keeper, make_session, phone, station_with_class, worker
 
 pytestmark = pytest.mark.dates
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from ..support import Tokens
-from .helpers import freeze, keeper, seed_demo, worker
+from ...support import Tokens
+from ..helpers import freeze, keeper, seed_demo, worker
 
 pytestmark = pytest.mark.dates
 

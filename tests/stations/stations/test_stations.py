@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from ..support import Tokens
-from .helpers import admin, county, keeper, seed_demo
+from ...support import Tokens
+from ..helpers import admin, county, keeper, seed_demo
 
 API = "/api/v1/stations"
 
@@ -71,7 +71,7 @@ async def test_search_by_kind_and_by_chinese_or_pinyin_keyword(
 async def test_open_now_filter_uses_shanghai_time(
     stations: httpx.AsyncClient, stations_app: FastAPI, tokens: Tokens
 ) -> None:
-    from .helpers import freeze, local
+    from ..helpers import freeze, local
 
     await seed_demo(stations_app)
     h = tokens.headers("social_worker")

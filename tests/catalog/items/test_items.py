@@ -4,8 +4,8 @@ import asyncio
 
 import httpx
 
-from ..support import Tokens
-from .helpers import create_item, item_body
+from ...support import Tokens
+from ..helpers import create_item, item_body
 
 ITEMS = "/api/v1/catalog/items"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .helpers import create_item
+from ..helpers import create_item
 
 pytestmark = pytest.mark.dates
 

@@ -14,9 +14,9 @@ from standardwebhooks import Webhook
 
 from doorstep_stations.bookings import service as bookings
 
-from ..shared.test_webhooks import Receiver
-from ..support import Tokens
-from .helpers import county, keeper, make_session, phone, seed_demo, station_with_class, worker
+from ...shared.test_webhooks import Receiver
+from ...support import Tokens
+from ..helpers import county, keeper, make_session, phone, seed_demo, station_with_class, worker
 
 pytestmark = pytest.mark.dates
 

@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from doorstep_stations.hours import schedule as h
 
-from ..support import Tokens
-from .helpers import keeper, local, seed_demo
+from ...support import Tokens
+from ..helpers import keeper, local, seed_demo
 
 pytestmark = pytest.mark.dates
 

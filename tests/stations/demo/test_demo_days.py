@@ -14,7 +14,7 @@ from sqlmodel import select
 from doorstep_shared.clock import SHANGHAI, utcnow
 from doorstep_stations.bookings.models import ServiceSession
 
-from .helpers import seed_demo
+from ..helpers import seed_demo
 
 pytestmark = pytest.mark.dates
 

@@ -7,7 +7,7 @@ import pytest
 
 from doorstep_shared.clock import local_today, utcnow
 
-from ..support import Tokens
+from ...support import Tokens
 
 pytestmark = pytest.mark.dates
 

@@ -8,7 +8,7 @@ import pytest
 
 from doorstep_shared.clock import local_today
 
-from .helpers import item_body
+from ..helpers import item_body
 
 pytestmark = pytest.mark.dates
 

@@ -21,8 +21,8 @@ from doorstep_shared.outbox import OutboxMessage
 from doorstep_shared.pii import PiiCipher, mask_name
 from doorstep_shared.tokens import Principal
 
-from ..events import service as events
-from ..notifications import service as notifications
+from ..events import service as events_service
+from ..notifications import service as notifications_service
 from ..notifications.service import OutgoingMessage
 from ..phones import read_phone, store_phone, validate_phone
 from ..stations import service as stations_service
@@ -297,8 +297,8 @@ async def promote_waitlist(session: AsyncSession, session_id: int, now: dt.datet
         assert b.id is not None
         fresh = await repo.booking_by_id(session, b.id, None)
         assert fresh is not None
-        await notifications.queue_booking(session, "booking.promoted", fresh)
-        await events.booking_event(session, "booking.promoted", fresh, s, now)
+        await notifications_service.queue_booking(session, "booking.promoted", fresh)
+        await events_service.booking_event(session, "booking.promoted", fresh, s, now)
     return promoted
 
 
@@ -329,8 +329,8 @@ async def cancel_booking(session: AsyncSession, principal: Principal, booking_id
     refreshed = await repo.booking_by_id(session, booking.id, None)
     assert refreshed is not None
     booking = refreshed
-    await notifications.queue_booking(session, "booking.cancelled", booking)
-    await events.booking_event(session, "booking.cancelled", booking, s, now, previous_status=previous_status)
+    await notifications_service.queue_booking(session, "booking.cancelled", booking)
+    await events_service.booking_event(session, "booking.cancelled", booking, s, now, previous_status=previous_status)
     if was_confirmed:
         await repo.release_seats(session, booking.session_id, booking.seats)
         await promote_waitlist(session, booking.session_id, now)
@@ -390,8 +390,8 @@ async def _cancel_all(
     ids = [b.id for b in live if b.id is not None]
     await repo.set_booking_status(session, ids, BookingStatus.CANCELLED, now)
     for b in live:
-        await notifications.queue_booking(session, "session.cancelled", b)
-    await events.session_cancelled(session, s, ids, now, reason=reason, below_minimum=below_minimum)
+        await notifications_service.queue_booking(session, "session.cancelled", b)
+    await events_service.session_cancelled(session, s, ids, now, reason=reason, below_minimum=below_minimum)
     return len(live)
 
 
@@ -427,7 +427,7 @@ async def send_reminders(session: AsyncSession, now: dt.datetime) -> int:
     count = 0
     for sid in await repo.claim_reminders(session, now, now + dt.timedelta(days=1), now):
         for b in await repo.bookings_of_session(session, sid, None, statuses=[BookingStatus.CONFIRMED]):
-            await notifications.queue_booking(session, "session.reminder", b)
+            await notifications_service.queue_booking(session, "session.reminder", b)
             count += 1
     return count
 
@@ -451,7 +451,7 @@ async def compose_notification(
     session: AsyncSession, cipher: PiiCipher, message: OutboxMessage
 ) -> OutgoingMessage | None:
     """The text of a ``booking.*`` / ``session.*`` message, to the booking's phone."""
-    station_name = await notifications.sender_name(session, message.payload)
+    station_name = await notifications_service.sender_name(session, message.payload)
     booking = await repo.booking_by_id(session, int(message.payload["booking_id"]), None)
     if booking is None:
         return None

@@ -21,8 +21,8 @@ from doorstep_shared.outbox import OutboxMessage
 from doorstep_shared.pii import PiiCipher, mask_name
 from doorstep_shared.tokens import Principal
 
-from ..events import service as events
-from ..notifications import service as notifications
+from ..events import service as events_service
+from ..notifications import service as notifications_service
 from ..notifications.service import OutgoingMessage
 from ..phones import read_phone, store_phone, validate_phone
 from ..stations import service as stations_service
@@ -187,9 +187,9 @@ async def change_status(
         raise Conflict("The ticket changed meanwhile; reload it.", code="ticket_changed")
     ticket, station = await get_ticket(session, principal, ticket.id)
     if target in (TicketStatus.READY, TicketStatus.RETURNED):
-        await notifications.queue_ticket(session, f"ticket.{target}", ticket)
+        await notifications_service.queue_ticket(session, f"ticket.{target}", ticket)
     if target == TicketStatus.READY:
-        await events.ticket_event(session, "ticket.ready", ticket, now)
+        await events_service.ticket_event(session, "ticket.ready", ticket, now)
     return ticket_read(ticket, station, await stations_service.service_code(session, ticket.service_id), now)
 
 
@@ -238,7 +238,7 @@ async def collect(
     if not await repo.transition_ticket(session, ticket.id, TicketStatus.READY, TicketStatus.COLLECTED, closed_at=now):
         raise Conflict("The ticket changed meanwhile; reload it.", code="ticket_changed")
     ticket, station = await get_ticket(session, principal, ticket.id)
-    await events.ticket_event(session, "ticket.collected", ticket, now)
+    await events_service.ticket_event(session, "ticket.collected", ticket, now)
     return ClaimOutcome(
         ticket_read(ticket, station, await stations_service.service_code(session, ticket.service_id), now)
     )
@@ -259,7 +259,7 @@ async def compose_notification(
     session: AsyncSession, cipher: PiiCipher, message: OutboxMessage
 ) -> OutgoingMessage | None:
     """The text of a ``ticket.ready`` / ``ticket.returned`` message, to the ticket's phone."""
-    station_name = await notifications.sender_name(session, message.payload)
+    station_name = await notifications_service.sender_name(session, message.payload)
     ticket = await repo.ticket_by_id(session, int(message.payload["ticket_id"]), None)
     if ticket is None:
         return None

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
-from doorstep_proxy.cases.models import IDEMPOTENCY
+from doorstep_proxy.db import IDEMPOTENCY
 from doorstep_proxy.models import hooks
 
 from ..shared.test_webhooks import Receiver

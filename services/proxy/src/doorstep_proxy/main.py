@@ -19,14 +19,15 @@ from doorstep_shared.tokens import KeySet
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher, webhooks_router
 
 from . import retention
+from .audit import audit_log
 from .cases.deadlines import configure_supplement, last_official_year, load_supplement
-from .cases.models import IDEMPOTENCY
 from .cases.router import router as cases_router
 from .catalog_client import CatalogClient, ServiceToken
 from .config import ProxySettings, get_settings
+from .db import IDEMPOTENCY
 from .deps import get_cipher
 from .discovery.router import router as discovery_router
-from .models import audit_log, hooks
+from .models import hooks
 from .router import router
 from .router_work import router as work_router
 

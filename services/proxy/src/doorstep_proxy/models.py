@@ -14,31 +14,17 @@ import uuid
 
 from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
 from sqlalchemy import Uuid as SaUuid
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from doorstep_shared.audit import AuditLog, audit_tables
-from doorstep_shared.db import JSONType, UTCDateTime, new_registry
+from doorstep_shared.db import JSONType, UTCDateTime
 from doorstep_shared.webhooks import Webhooks
 
+from .db import ProxyModel
+from .db import metadata as metadata  # with every table of the service: Alembic reads it here
 from .webhook_events import EVENT_TYPES
 
-
-class ProxyModel(SQLModel, registry=new_registry()):
-    """Base of this service's tables: its own MetaData, so services never share tables."""
-
-
-metadata = ProxyModel.metadata
 # Webhook subscriptions, deliveries and their outbox (docs/webhooks.md), in this MetaData.
 hooks = Webhooks(metadata, service="proxy", events=EVENT_TYPES)
-
-
-class ChangeSequence(ProxyModel, table=True):
-    """Per-service counters; ``changes`` stamps every write's ``row_version``."""
-
-    __tablename__ = "change_sequence"
-
-    name: str = Field(primary_key=True, max_length=32)
-    value: int = 0
 
 
 class Compound(ProxyModel, table=True):
@@ -245,8 +231,3 @@ class Demand(ProxyModel, table=True):
 # them here puts their tables into this MetaData (for Alembic and the app).
 from .cases import models as _cases_models  # noqa: E402,F401
 from .discovery import models as _discovery_models  # noqa: E402,F401
-
-# Append-only, hash-chained audit log (issue 8 part 5): reveals, imports, removals, erasures.
-# ``reveal_audit`` stays as the reveal trail; this log chains every entry to the previous one.
-audit_log_table, audit_head_table = audit_tables(metadata)
-audit_log = AuditLog(audit_log_table, audit_head_table)

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import ColumnElement, case, delete, func, select, tuple_, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,22 +18,10 @@ from doorstep_shared.clock import local_today
 from doorstep_shared.errors import Invalid
 from doorstep_shared.tokens import Principal
 
+from .db import chunks, dialect_insert
 from .groups import GROUPS
-from .models import ChangeSequence, Compound, Household, Resident, ResidentBenefit, RevealAudit
-
-CHUNK = 500  # IN-list size: well under SQLite's and asyncpg's bind limits
-
-
-def visible_filter(column: Any, principal: Principal) -> ColumnElement[bool] | None:
-    visible = principal.visible_communities
-    if visible is None:
-        return None
-    return col(column).in_(sorted(visible))
-
-
-def _scoped(stmt: Any, column: Any, principal: Principal) -> Any:
-    condition = visible_filter(column, principal)
-    return stmt if condition is None else stmt.where(condition)
+from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
+from .tenancy import scoped
 
 
 def cursor_uuid(value: Any) -> uuid.UUID:
@@ -43,34 +29,6 @@ def cursor_uuid(value: Any) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError:
         raise Invalid.field("query.cursor", "malformed cursor", code="invalid_cursor") from None
-
-
-def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-# --- change counter -------------------------------------------------------------------
-
-
-async def next_row_versions(session: AsyncSession, count: int = 1, name: str = "changes") -> int:
-    """Reserve ``count`` change numbers; returns the last one (the range ends there).
-
-    One UPDATE … RETURNING on a single row: writers queue on that row lock (PostgreSQL) or the
-    database lock (SQLite), so numbers follow commit order closely enough for a sync feed that
-    re-reads a short overlap.
-    """
-    stmt = (
-        update(ChangeSequence)
-        .where(col(ChangeSequence.name) == name)
-        .values(value=col(ChangeSequence.value) + count)
-        .returning(col(ChangeSequence.value))
-    )
-    value = (await session.execute(stmt)).scalar_one_or_none()
-    if value is None:
-        await session.execute(insert(ChangeSequence).values(name=name, value=count))
-        return count
-    return int(value)
 
 
 # --- compounds ------------------------------------------------------------------------
@@ -86,7 +44,7 @@ async def list_compounds(
     limit: int = 200,
 ) -> Sequence[Compound]:
     stmt = select(Compound).order_by(col(Compound.code)).limit(limit)
-    stmt = _scoped(stmt, Compound.community, principal)
+    stmt = scoped(stmt, Compound, principal)
     if community:
         stmt = stmt.where(col(Compound.community) == community)
     if grid:
@@ -99,14 +57,14 @@ async def list_compounds(
 async def get_compound(
     session: AsyncSession, principal: Principal, code: str, *, for_update: bool = False
 ) -> Compound | None:
-    stmt = _scoped(select(Compound).where(col(Compound.code) == code), Compound.community, principal)
+    stmt = scoped(select(Compound).where(col(Compound.code) == code), Compound, principal)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def compounds_by_code(session: AsyncSession, principal: Principal) -> dict[str, Compound]:
-    stmt = _scoped(select(Compound), Compound.community, principal)
+    stmt = scoped(select(Compound), Compound, principal)
     return {c.code: c for c in (await session.execute(stmt)).scalars().all()}
 
 
@@ -144,8 +102,9 @@ async def insert_households(session: AsyncSession, rows: list[dict[str, Any]]) -
         return
     conn = await session.connection()
     table = Household.__table__  # type: ignore[attr-defined]
-    ins = pg_insert(table) if conn.dialect.name == "postgresql" else sqlite_insert(table)
-    stmt = ins.on_conflict_do_nothing(index_elements=["compound_code", "building", "unit", "room"])
+    stmt = dialect_insert(session)(table).on_conflict_do_nothing(
+        index_elements=["compound_code", "building", "unit", "room"]
+    )
     for part in chunks(rows, 1000):
         await conn.execute(stmt, list(part))
 
@@ -174,7 +133,7 @@ async def list_households(
         col(Household.id),
     )
     stmt = select(Household, members).order_by(*order).limit(limit)
-    stmt = _scoped(stmt, Household.community, principal)
+    stmt = scoped(stmt, Household, principal)
     if compound:
         stmt = stmt.where(col(Household.compound_code) == compound)
     if grid:
@@ -187,7 +146,7 @@ async def list_households(
 
 
 async def get_household(session: AsyncSession, principal: Principal, household_id: uuid.UUID) -> Household | None:
-    stmt = _scoped(select(Household).where(col(Household.id) == household_id), Household.community, principal)
+    stmt = scoped(select(Household).where(col(Household.id) == household_id), Household, principal)
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -256,7 +215,7 @@ async def search_residents(
     limit: int,
 ) -> Sequence[Resident]:
     stmt = select(Resident).order_by(*RESIDENT_ORDER).limit(limit)
-    stmt = _scoped(stmt, Resident.community, principal)
+    stmt = scoped(stmt, Resident, principal)
     if query.statuses:
         stmt = stmt.where(col(Resident.status).in_(list(query.statuses)))
     if query.name:
@@ -297,7 +256,7 @@ async def search_residents(
 async def get_resident(
     session: AsyncSession, principal: Principal, resident_id: uuid.UUID, *, for_update: bool = False
 ) -> Resident | None:
-    stmt = _scoped(select(Resident).where(col(Resident.id) == resident_id), Resident.community, principal)
+    stmt = scoped(select(Resident).where(col(Resident.id) == resident_id), Resident, principal)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -403,7 +362,7 @@ async def list_reveals(
     limit: int,
 ) -> Sequence[RevealAudit]:
     stmt = select(RevealAudit).order_by(col(RevealAudit.id).desc()).limit(limit)
-    stmt = _scoped(stmt, RevealAudit.community, principal)
+    stmt = scoped(stmt, RevealAudit, principal)
     if resident_id:
         stmt = stmt.where(col(RevealAudit.resident_id) == resident_id)
     if actor:
@@ -414,15 +373,6 @@ async def list_reveals(
 
 
 # --- figures --------------------------------------------------------------------------
-
-
-def _scope_where(stmt: Any, model: Any, principal: Principal, community: str | None, grid: str | None) -> Any:
-    stmt = _scoped(stmt, model.community, principal)
-    if community:
-        stmt = stmt.where(col(model.community) == community)
-    if grid:
-        stmt = stmt.where(col(model.grid) == grid)
-    return stmt
 
 
 async def ledger_counts_by_grid(
@@ -442,13 +392,13 @@ async def ledger_counts_by_grid(
     stmt = select(col(Compound.community), col(Compound.grid), func.count()).group_by(
         col(Compound.community), col(Compound.grid)
     )
-    for c, g, n in (await session.execute(_scope_where(stmt, Compound, principal, community, grid))).all():
+    for c, g, n in (await session.execute(scoped(stmt, Compound, principal, community=community, grid=grid))).all():
         slot(c, g)["compounds"] = int(n)
 
     stmt = select(col(Household.community), col(Household.grid), func.count()).group_by(
         col(Household.community), col(Household.grid)
     )
-    for c, g, n in (await session.execute(_scope_where(stmt, Household, principal, community, grid))).all():
+    for c, g, n in (await session.execute(scoped(stmt, Household, principal, community=community, grid=grid))).all():
         slot(c, g)["households"] = int(n)
 
     sums = [func.sum(case((group_condition(gr, today), 1), else_=0)) for gr in GROUPS]
@@ -458,7 +408,7 @@ async def ledger_counts_by_grid(
         .group_by(col(Resident.community), col(Resident.grid))
     )
     for c, g, n, *groups in (
-        await session.execute(_scope_where(residents_stmt, Resident, principal, community, grid))
+        await session.execute(scoped(residents_stmt, Resident, principal, community=community, grid=grid))
     ).all():
         s = slot(c, g)
         s["residents"] = int(n)

@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.tokens import Principal
 
 from .models import Demand, WorkerGrid, WorkerProfile
-from .repository import _scoped
+from .tenancy import scoped
 
 # --- workers --------------------------------------------------------------------------
 
@@ -30,7 +30,7 @@ async def list_workers(
     limit: int,
 ) -> Sequence[WorkerProfile]:
     stmt = select(WorkerProfile).order_by(col(WorkerProfile.username)).limit(limit)
-    stmt = _scoped(stmt, WorkerProfile.community, principal)
+    stmt = scoped(stmt, WorkerProfile, principal)
     if community:
         stmt = stmt.where(col(WorkerProfile.community) == community)
     if status:
@@ -48,7 +48,7 @@ async def get_worker(
 ) -> WorkerProfile | None:
     stmt = select(WorkerProfile).where(col(WorkerProfile.username) == username)
     if principal is not None:
-        stmt = _scoped(stmt, WorkerProfile.community, principal)
+        stmt = scoped(stmt, WorkerProfile, principal)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -86,7 +86,7 @@ def _demand_scope(stmt: Any, principal: Principal) -> Any:
     """Staff see their communities' demands; a machine client only the ones it submitted."""
     if principal.kind == "client":
         return stmt.where(col(Demand.source_client) == principal.subject)
-    return _scoped(stmt, Demand.community, principal)
+    return scoped(stmt, Demand, principal)
 
 
 async def get_demand(
@@ -151,7 +151,7 @@ async def demand_counts(
         .where(col(Demand.created_at) < until)
         .group_by(col(Demand.channel), col(Demand.status))
     )
-    stmt = _scoped(stmt, Demand.community, principal)
+    stmt = scoped(stmt, Demand, principal)
     if principal.kind == "client":
         stmt = stmt.where(col(Demand.source_client) == principal.subject)
     if community:

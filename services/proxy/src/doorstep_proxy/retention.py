@@ -48,10 +48,11 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from . import repository as repo
+from .audit import audit_log
 from .deps import Cipher, problems
-from .models import Demand, Resident, RevealAudit, audit_log
+from .models import Demand, Resident, RevealAudit
 from .service import ID_CTX
+from .versions import next_row_versions
 
 logger = logging.getLogger("doorstep.proxy.retention")
 
@@ -133,7 +134,7 @@ async def purge(
         due = [d for d in await _due(session, cutoff, BATCH) if d[0] not in seen]
         if not due:
             break
-        last = await repo.next_row_versions(session, len(due))
+        last = await next_row_versions(session, len(due))
         for i, (resident_id, community, removed_at) in enumerate(due):
             seen.add(resident_id)
             if not await _erase(session, cipher, resident_id, last - len(due) + 1 + i, now):

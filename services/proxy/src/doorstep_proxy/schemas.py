@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from doorstep_shared.rules.vocabulary import DISABILITY_TYPES, EMPLOYMENT_STATUSES
 
+from .inputs import Code, Input
+
 Gender = Literal["male", "female"]
 DisabilityType = Literal[DISABILITY_TYPES]  # type: ignore[valid-type]
 EmploymentStatus = Literal[EMPLOYMENT_STATUSES]  # type: ignore[valid-type]
@@ -20,13 +22,8 @@ ResidentStatus = Literal["active", "moved_away", "deceased"]
 Group = Literal["elderly_80", "disabled", "serious_illness", "living_alone", "dibao"]
 RevealField = Literal["id_number", "phone", "disability_certificate_no"]
 
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64)]
 AddressPart = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- compounds ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from .schemas import Code, Input
+from .inputs import Code, Input
 
 # --- import -------------------------------------------------------------------------------
 

@@ -13,17 +13,18 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from doorstep_shared.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http import etag_of
 from doorstep_shared.observability import request_id_var
 from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone
 from doorstep_shared.tokens import Principal
 
 from . import repository as repo
+from .audit import audit_log
 from .discovery.hooks import residents_changed
 from .groups import GROUPS
 from .identity import age_on, check_id_number, check_phone
-from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit, audit_log
+from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
 from .schemas import (
     BenefitIn,
     BenefitRead,
@@ -37,6 +38,7 @@ from .schemas import (
     RevealRead,
     RevealRequest,
 )
+from .versions import check_if_match, next_row_versions
 
 # AES-GCM associated data per field: a ciphertext copied into another column will not decrypt.
 ID_CTX = "resident.id_number"
@@ -66,21 +68,6 @@ def resident_etag(resident: Resident) -> str:
 
 def compound_etag(compound: Compound) -> str:
     return etag_of("compound", compound.code, compound.version)
-
-
-def check_if_match(if_match: str | None, current_etag: str, current_version: int) -> None:
-    """412 when ``If-Match`` names an older version (absent header: last write wins)."""
-    if if_match is None:
-        return
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",") if t.strip()]
-    if "*" in tags or current_etag in tags:
-        return
-    raise PreconditionFailed(
-        "The resource has changed since you read it; reload and retry.",
-        code="stale_etag",
-        current_etag=current_etag,
-        current_version=current_version,
-    )
 
 
 # --- compounds ------------------------------------------------------------------------
@@ -121,7 +108,7 @@ async def update_compound(
             raise Invalid.field(f"body.{key}", "may not be null")
         setattr(found, key, value)
     found.version += 1
-    found.row_version = await repo.next_row_versions(session)
+    found.row_version = await next_row_versions(session)
     found.updated_at = utcnow()
     await repo.flush_add(session, found)
     return found
@@ -138,7 +125,7 @@ async def ensure_households(
     missing = [k for k in keys if k not in found]
     if missing:
         now = utcnow()
-        last = await repo.next_row_versions(session, len(missing))
+        last = await next_row_versions(session, len(missing))
         rows = [
             {
                 "id": uuid.uuid4(),
@@ -378,7 +365,7 @@ async def create_resident(
         gender=facts.gender,
         surveyed_at=now,
         surveyed_by=principal.subject,
-        row_version=await repo.next_row_versions(session),
+        row_version=await next_row_versions(session),
         created_at=now,
         created_by=principal.subject,
         updated_at=now,
@@ -450,7 +437,7 @@ async def update_resident(
         await repo.replace_benefits(session, [r.id], _benefit_rows(r.id, data.benefits))
     now = utcnow()
     r.version += 1
-    r.row_version = await repo.next_row_versions(session)
+    r.row_version = await next_row_versions(session)
     r.updated_at = r.surveyed_at = now
     r.updated_by = r.surveyed_by = principal.subject
     await repo.flush_add(session, r)
@@ -478,7 +465,7 @@ async def remove_resident(
     r.removed_at = now
     r.removed_by = principal.subject
     r.version += 1
-    r.row_version = await repo.next_row_versions(session)
+    r.row_version = await next_row_versions(session)
     r.updated_at = now
     r.updated_by = principal.subject
     await repo.flush_add(session, r)

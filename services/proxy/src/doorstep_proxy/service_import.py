@@ -21,11 +21,13 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
 from . import repository as repo
+from .audit import audit_log
 from .discovery.hooks import residents_changed
 from .importer import LABEL, ResidentRow, RowProblem, Sheet, validate_row
-from .models import Compound, audit_log
+from .models import Compound
 from .schemas_work import ImportReport, ImportRowResult, RowError
 from .service import CERT_CTX, FACT_FIELDS, ID_CTX, PHONE_CTX, ensure_households
+from .versions import next_row_versions
 
 ImportMode = Literal["all_or_nothing", "valid_rows"]
 
@@ -207,7 +209,7 @@ async def upsert_rows(
     }
     households = await ensure_households(session, keys) if keys else {}
     count = len(creates) + len(updates)
-    last = await repo.next_row_versions(session, count) if count else 0
+    last = await next_row_versions(session, count) if count else 0
     seq = iter(range(last - count + 1, last + 1))
     now = utcnow()
     actor = principal.subject

@@ -36,7 +36,7 @@ from .schemas_work import (
     WorkerRead,
     WorkerUpsert,
 )
-from .service import check_if_match
+from .versions import check_if_match, next_row_versions
 
 DEMAND_PHONE_CTX = "demand.contact_phone"
 
@@ -124,7 +124,7 @@ async def upsert_worker(
     found.status = data.status
     found.categories = sorted(set(data.categories))
     found.updated_at = now
-    found.row_version = await repo.next_row_versions(session)
+    found.row_version = await next_row_versions(session)
     await work_repo.save(session, found)
     await work_repo.set_grids(session, username, sorted(set(data.grids)))
     return found, created
@@ -215,7 +215,7 @@ async def create_demand(session: AsyncSession, principal: Principal, cipher: Pii
         logged_by=principal.subject,
         source_client=principal.subject if principal.kind == "client" else None,
         external_ref=data.external_ref,
-        row_version=await repo.next_row_versions(session),
+        row_version=await next_row_versions(session),
         created_at=now,
         updated_at=now,
     )
@@ -276,7 +276,7 @@ async def transition_demand(
         found.case_ref = data.case_ref
     found.status = target
     found.version += 1
-    found.row_version = await repo.next_row_versions(session)
+    found.row_version = await next_row_versions(session)
     found.updated_at = now
     await work_repo.save(session, found)
     if target == "answered":
@@ -298,7 +298,7 @@ async def _link_case(session: AsyncSession, principal: Principal, demand: Demand
     if case.demand_id is None:
         case.demand_id = demand.id
         case.version += 1
-        case.row_version = await repo.next_row_versions(session)
+        case.row_version = await next_row_versions(session)
         case.updated_at = utcnow()
         case.updated_by = principal.subject
         await work_repo.save(session, case)

@@ -18,9 +18,8 @@ from sqlalchemy import Uuid as SaUuid
 from sqlmodel import Field
 
 from doorstep_shared.db import JSONType, UTCDateTime
-from doorstep_shared.idempotency import idempotency_table
 
-from ..models import ProxyModel, metadata
+from ..db import ProxyModel
 
 CLOSED_STATUSES = ("approved", "rejected", "closed", "withdrawn")
 
@@ -167,6 +166,3 @@ class SyncTombstone(ProxyModel, table=True):
     community: str = Field(max_length=64, index=True)
     row_version: int = Field(index=True)
     deleted_at: dt.datetime = Field(sa_type=UTCDateTime)
-
-
-IDEMPOTENCY = idempotency_table(metadata)

@@ -11,14 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import delete, func, insert, or_, select, tuple_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.tokens import Principal
 
-from ..models import ChangeSequence, Demand, Household, Resident
-from ..repository import _scoped, visible_filter
+from ..models import Demand, Household, Resident
+from ..tenancy import scoped
+from ..versions import set_sequence_value
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial, SyncTombstone, Visit, VisitCase
 
 # --- cases ----------------------------------------------------------------------------
@@ -29,7 +30,7 @@ async def get_case(
 ) -> ProxyCase | None:
     stmt = select(ProxyCase).where(col(ProxyCase.id) == case_id)
     if principal is not None:
-        stmt = _scoped(stmt, ProxyCase.community, principal)
+        stmt = scoped(stmt, ProxyCase, principal)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -38,7 +39,7 @@ async def get_case(
 async def cases_by_ids(session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]) -> list[ProxyCase]:
     if not ids:
         return []
-    stmt = _scoped(select(ProxyCase).where(col(ProxyCase.id).in_(list(ids))), ProxyCase.community, principal)
+    stmt = scoped(select(ProxyCase).where(col(ProxyCase.id).in_(list(ids))), ProxyCase, principal)
     return list((await session.execute(stmt)).scalars().all())
 
 
@@ -84,7 +85,7 @@ async def list_cases(
 ) -> list[ProxyCase]:
     """Newest first by acceptance, ``id`` breaking ties (the cursor)."""
     order = (col(ProxyCase.accepted_at).desc(), col(ProxyCase.id).desc())
-    stmt = _scoped(select(ProxyCase).order_by(*order).limit(limit), ProxyCase.community, principal)
+    stmt = scoped(select(ProxyCase).order_by(*order).limit(limit), ProxyCase, principal)
     for column, value in (
         (ProxyCase.status, q.status),
         (ProxyCase.community, q.community),
@@ -182,7 +183,7 @@ async def get_visit(
 ) -> Visit | None:
     stmt = select(Visit).where(col(Visit.id) == visit_id)
     if principal is not None:
-        stmt = _scoped(stmt, Visit.community, principal)
+        stmt = scoped(stmt, Visit, principal)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -230,7 +231,7 @@ async def list_visits(
         )
         .limit(limit)
     )
-    stmt = _scoped(stmt, Visit.community, principal)
+    stmt = scoped(stmt, Visit, principal)
     if worker is not None:
         stmt = stmt.where(col(Visit.worker) == worker)
     return list((await session.execute(stmt)).scalars().all())
@@ -294,9 +295,7 @@ async def sync_rows(
     else:
         key: Any = int(cid) if entity == "tombstone" else _uuid_or_min(cid)
         stmt = stmt.where(or_(rv > version, (rv == version) & (id_col > key)))
-    condition = visible_filter(model.community, principal)
-    if condition is not None:
-        stmt = stmt.where(condition)
+    stmt = scoped(stmt, model, principal)
     return list((await session.execute(stmt)).scalars().all())
 
 
@@ -321,11 +320,6 @@ async def household_members(session: AsyncSession, ids: Sequence[uuid.UUID]) -> 
     return out
 
 
-async def sequence_value(session: AsyncSession, name: str) -> int:
-    stmt = select(col(ChangeSequence.value)).where(col(ChangeSequence.name) == name)
-    return int((await session.execute(stmt)).scalar_one_or_none() or 0)
-
-
 async def purge_tombstones(session: AsyncSession, before: dt.datetime) -> int:
     """Delete tombstones older than ``before``; raises the floor below which cursors expire."""
     top = (
@@ -336,25 +330,11 @@ async def purge_tombstones(session: AsyncSession, before: dt.datetime) -> int:
     if top is None:
         return 0
     result = await session.execute(delete(SyncTombstone).where(col(SyncTombstone.row_version) <= top))
-    floor = int(top) + 1
-    updated = await session.execute(
-        update(ChangeSequence).where(col(ChangeSequence.name) == "tombstone_floor").values(value=floor)
-    )
-    if not getattr(updated, "rowcount", 0):
-        await session.execute(insert(ChangeSequence).values(name="tombstone_floor", value=floor))
+    await set_sequence_value(session, "tombstone_floor", int(top) + 1)
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- figures --------------------------------------------------------------------------
-
-
-def _period_scope(stmt: Any, model: Any, principal: Principal, community: str | None, grid: str | None) -> Any:
-    stmt = _scoped(stmt, model.community, principal)
-    if community:
-        stmt = stmt.where(col(model.community) == community)
-    if grid:
-        stmt = stmt.where(col(model.grid) == grid)
-    return stmt
 
 
 async def cases_accepted_in(
@@ -374,7 +354,7 @@ async def cases_accepted_in(
         col(ProxyCase.grid),
         col(ProxyCase.resident_id),
     ).where(col(ProxyCase.accepted_at) >= since, col(ProxyCase.accepted_at) < until)
-    stmt = _period_scope(stmt, ProxyCase, principal, community, grid)
+    stmt = scoped(stmt, ProxyCase, principal, community=community, grid=grid)
     return [tuple(r) for r in (await session.execute(stmt)).all()]
 
 
@@ -390,7 +370,7 @@ async def cases_decided_in(
     stmt = select(
         col(ProxyCase.item_code), col(ProxyCase.channel), col(ProxyCase.accepted_by), col(ProxyCase.grid)
     ).where(col(ProxyCase.decided_at) >= since, col(ProxyCase.decided_at) < until)
-    stmt = _period_scope(stmt, ProxyCase, principal, community, grid)
+    stmt = scoped(stmt, ProxyCase, principal, community=community, grid=grid)
     return [tuple(r) for r in (await session.execute(stmt)).all()]
 
 
@@ -400,7 +380,7 @@ async def cases_overdue(
     stmt = select(
         col(ProxyCase.item_code), col(ProxyCase.channel), col(ProxyCase.accepted_by), col(ProxyCase.grid)
     ).where(col(ProxyCase.status).not_in(CLOSED_STATUSES), col(ProxyCase.due_date) < today)
-    stmt = _period_scope(stmt, ProxyCase, principal, community, grid)
+    stmt = scoped(stmt, ProxyCase, principal, community=community, grid=grid)
     return [tuple(r) for r in (await session.execute(stmt)).all()]
 
 
@@ -417,7 +397,7 @@ async def visits_done_in(
     stmt = select(col(Visit.worker), col(Visit.grid)).where(
         col(Visit.outcome) == "done", col(Visit.planned_date) >= date_from, col(Visit.planned_date) <= date_to
     )
-    stmt = _period_scope(stmt, Visit, principal, community, grid)
+    stmt = scoped(stmt, Visit, principal, community=community, grid=grid)
     return [tuple(r) for r in (await session.execute(stmt)).all()]
 
 
@@ -435,5 +415,5 @@ async def demands_in(
         .where(col(Demand.created_at) >= since, col(Demand.created_at) < until)
         .group_by(col(Demand.channel))
     )
-    stmt = _period_scope(stmt, Demand, principal, community, grid)
+    stmt = scoped(stmt, Demand, principal, community=community, grid=grid)
     return [(c, int(n)) for c, n in (await session.execute(stmt)).all()]

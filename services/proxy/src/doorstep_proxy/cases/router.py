@@ -16,7 +16,7 @@ from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
 from ..deps import Catalog, Cipher, FiguresQuery, FiguresReader, IfMatch, problems
-from ..schemas import Code
+from ..inputs import Code
 from ..schemas_work import Username
 from . import figures as case_figures
 from . import service, sync, visits

@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 
 from doorstep_shared.types import LocalTime
 
-from ..schemas import Code, HouseholdRead, Input, ResidentRead
+from ..inputs import Code, Input
+from ..schemas import HouseholdRead, ResidentRead
 from ..schemas_work import DemandRead, Username
 
 CaseChannel = Literal["window", "doorstep", "platform"]

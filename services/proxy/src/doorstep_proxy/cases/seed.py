@@ -22,8 +22,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today, utcnow
 
-from .. import repository as ledger_repo
 from ..models import Resident
+from ..versions import next_row_versions
 from . import deadlines
 from . import repository as repo
 from .models import ProxyCase, ProxyCaseEvent, Visit
@@ -148,7 +148,7 @@ async def _case(
         due_date=due.date,
         due_basis="promised",
         note="演示数据",
-        row_version=await ledger_repo.next_row_versions(session),
+        row_version=await next_row_versions(session),
         created_at=at,
         updated_at=at,
         updated_by=actor,
@@ -226,7 +226,7 @@ async def _visit(
         check_in_at=dt.datetime.combine(day, dt.time(1, 40), tzinfo=dt.UTC) if done else None,
         check_out_at=dt.datetime.combine(day, dt.time(2, 25), tzinfo=dt.UTC) if done else None,
         notes="演示数据",
-        row_version=await ledger_repo.next_row_versions(session),
+        row_version=await next_row_versions(session),
         created_at=now,
         created_by=worker,
         updated_at=now,

@@ -26,7 +26,8 @@ from .. import repository_work as work_repo
 from .. import webhooks
 from ..catalog_client import CatalogClient, CatalogItem
 from ..models import Resident
-from ..service import PHONE_CTX, check_if_match
+from ..service import PHONE_CTX
+from ..versions import check_if_match, next_row_versions
 from . import deadlines
 from . import repository as repo
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial
@@ -249,7 +250,7 @@ async def accept_case(
         raise Invalid.field("body.channel", "one of window, doorstep, platform")
     # Taking the change number first serialises writers (its row lock is held until commit), so
     # the duplicate checks below see any concurrent intake that committed before us.
-    row_version = await ledger_repo.next_row_versions(session)
+    row_version = await next_row_versions(session)
     if case_id is not None:
         existing = await repo.get_case(session, None, case_id)
         if existing is not None:
@@ -424,7 +425,7 @@ async def list_cases(
 
 async def _bump(session: AsyncSession, case: ProxyCase, actor: str, now: dt.datetime) -> None:
     case.version += 1
-    case.row_version = await ledger_repo.next_row_versions(session)
+    case.row_version = await next_row_versions(session)
     case.updated_at = now
     case.updated_by = actor
 

@@ -31,6 +31,7 @@ from ..models import Demand, Household, Resident
 from ..schemas import HouseholdRead
 from ..service import resident_read
 from ..service_work import demand_read
+from ..versions import sequence_value
 from . import repository as repo
 from .models import ProxyCase, SyncTombstone, Visit
 from .schemas import SyncPage, Tombstone
@@ -66,9 +67,9 @@ async def decode(session: AsyncSession, principal: Principal, since: str | None)
         raise Invalid.field("query.since", "malformed cursor", code="invalid_cursor")
     if scope != scope_key(principal):
         raise _resync("This cursor belongs to another scope.", "foreign_cursor")
-    if version < await repo.sequence_value(session, "tombstone_floor"):
+    if version < await sequence_value(session, "tombstone_floor"):
         raise _resync("This cursor is older than the deletions this server still remembers.", "expired_cursor")
-    if version > await repo.sequence_value(session, "changes"):
+    if version > await sequence_value(session, "changes"):
         raise _resync("This cursor comes from a newer copy of the data than this server's.", "unknown_cursor")
     return version, rank, last
 

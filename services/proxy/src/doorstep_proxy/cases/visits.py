@@ -15,7 +15,7 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
 from .. import repository as ledger_repo
-from ..service import check_if_match
+from ..versions import check_if_match, next_row_versions
 from . import repository as repo
 from .models import SyncTombstone, Visit
 from .schemas import DayPlan, VisitCaseRead, VisitCheckIn, VisitCheckOut, VisitCreate, VisitRead, VisitUpdate, WeekPlan
@@ -87,7 +87,7 @@ def _check_date(day: dt.date, field: str) -> None:
 async def create_visit(session: AsyncSession, principal: Principal, data: VisitCreate) -> tuple[Visit, bool]:
     """Plan a visit covering cases of one household; covered accepted cases become scheduled."""
     _check_date(data.planned_date, "body.planned_date")
-    row_version = await ledger_repo.next_row_versions(session)  # serialises writers: see create_case
+    row_version = await next_row_versions(session)  # serialises writers: see create_case
     if data.id is not None:
         existing = await repo.get_visit(session, None, data.id)
         if existing is not None:
@@ -170,7 +170,7 @@ async def _locked(session: AsyncSession, principal: Principal, visit_id: uuid.UU
 
 async def _bump(session: AsyncSession, visit: Visit) -> None:
     visit.version += 1
-    visit.row_version = await ledger_repo.next_row_versions(session)
+    visit.row_version = await next_row_versions(session)
     visit.updated_at = utcnow()
     await repo.save(session, visit)
 
@@ -261,7 +261,7 @@ async def delete_visit(session: AsyncSession, principal: Principal, visit_id: uu
             entity="visit",
             entity_id=str(visit.id),
             community=visit.community,
-            row_version=await ledger_repo.next_row_versions(session),
+            row_version=await next_row_versions(session),
             deleted_at=utcnow(),
         ),
     )

@@ -12,7 +12,7 @@ from sqlmodel import Field
 
 from doorstep_shared.db import JSONType, UTCDateTime
 
-from ..models import ProxyModel
+from ..db import ProxyModel
 
 LEAD_STATUSES = ("new", "contacted", "declined", "converted", "obsolete")
 OPEN_LEAD_STATUSES = ("new", "contacted")

@@ -31,8 +31,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import Uuid as SaUuid
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -42,8 +40,9 @@ from doorstep_shared.db import UTCDateTime
 from doorstep_shared.tokens import Principal
 
 from ..cases.models import CLOSED_STATUSES, ProxyCase
+from ..db import chunks, dialect_insert
 from ..models import WorkerGrid
-from ..repository import chunks, visible_filter
+from ..tenancy import scoped
 from .compile_sql import BENEFIT, RESIDENT, SqlRule
 from .models import (
     SWEPT_STATUSES,
@@ -79,11 +78,6 @@ LEAD_COLUMNS = (
     "confirmed_pass",
     "version",
 )
-
-
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 def receives(item_code: str) -> ColumnElement[bool]:
@@ -412,7 +406,7 @@ _CAND = Table(
 async def upsert_lead_rows(session: AsyncSession, rows: list[dict[str, Any]], *, keep_pass: bool) -> None:
     """The same upsert from rows computed in Python (fallback items, the incremental path)."""
     for part in chunks(rows, 500):
-        ins = _insert(session)(LEAD).values(list(part))
+        ins = dialect_insert(session)(LEAD).values(list(part))
         await session.execute(_on_conflict(ins, keep_pass=keep_pass))
 
 
@@ -568,15 +562,10 @@ class LeadState:
 # --- leads: reads -----------------------------------------------------------------------
 
 
-def _lead_scope(stmt: Any, principal: Principal) -> Any:
-    condition = visible_filter(DiscoveryLead.community, principal)
-    return stmt if condition is None else stmt.where(condition)
-
-
 async def get_lead(
     session: AsyncSession, principal: Principal, lead_id: int, *, for_update: bool = False
 ) -> DiscoveryLead | None:
-    stmt = _lead_scope(select(DiscoveryLead).where(DiscoveryLead.id == lead_id), principal)  # type: ignore[arg-type]
+    stmt = scoped(select(DiscoveryLead).where(DiscoveryLead.id == lead_id), DiscoveryLead, principal)  # type: ignore[arg-type]
     if for_update:
         stmt = stmt.with_for_update()
     result: DiscoveryLead | None = (await session.execute(stmt)).scalar_one_or_none()
@@ -609,7 +598,7 @@ async def list_leads(
     limit: int,
 ) -> Sequence[DiscoveryLead]:
     lead = DiscoveryLead
-    stmt = _lead_scope(select(lead).order_by(lead.id).limit(limit), principal)  # type: ignore[arg-type]
+    stmt = scoped(select(lead).order_by(lead.id).limit(limit), lead, principal)  # type: ignore[arg-type]
     if community is not None:
         stmt = stmt.where(lead.community == community)
     if grids is not None:
@@ -641,11 +630,7 @@ async def lead_figures(
     """(item, verdict, status, count) in scope."""
     t = LEAD
     stmt = select(t.c.item_code, t.c.verdict, t.c.status, func.count()).group_by(t.c.item_code, t.c.verdict, t.c.status)
-    visible = principal.visible_communities
-    if visible is not None:
-        stmt = stmt.where(t.c.community.in_(sorted(visible)))
-    if community is not None:
-        stmt = stmt.where(t.c.community == community)
+    stmt = scoped(stmt, t, principal, community=community)
     if grid is not None:
         stmt = stmt.where(in_grids([grid]))
     return [(i, v, s, int(n)) for i, v, s, n in (await session.execute(stmt)).all()]
@@ -663,19 +648,17 @@ async def missing_counts(
     if not bits:
         return {}
     where = [LEAD.c.verdict == "unknown", LEAD.c.status.in_(("new", "contacted"))]
-    visible = principal.visible_communities
-    if visible is not None:
-        where.append(LEAD.c.community.in_(sorted(visible)))
     if grids is not None:
         where.append(in_grids(grids))
     facts = sorted(bits.items(), key=lambda kv: kv[1])
     has = {fact: case((LEAD.c.missing_mask.op("&")(bit) != 0, 1), else_=0) for fact, bit in facts}
-    per_resident = (
+    per_resident = scoped(
         select(*(func.sum(has[fact]).label(f"n{i}") for i, (fact, _) in enumerate(facts)))
         .where(*where)
-        .group_by(LEAD.c.resident_id)
-        .subquery("per_resident")
-    )
+        .group_by(LEAD.c.resident_id),
+        LEAD,
+        principal,
+    ).subquery("per_resident")
     totals = select(
         *(
             agg
@@ -687,7 +670,11 @@ async def missing_counts(
         )
     )
     row = (await session.execute(totals)).one()
-    masks = select(LEAD.c.item_code, LEAD.c.missing_mask).where(*where).group_by(LEAD.c.item_code, LEAD.c.missing_mask)
+    masks = scoped(
+        select(LEAD.c.item_code, LEAD.c.missing_mask).where(*where).group_by(LEAD.c.item_code, LEAD.c.missing_mask),
+        LEAD,
+        principal,
+    )
     items: dict[str, set[str]] = {}
     for code, mask in (await session.execute(masks)).all():
         for fact, bit in facts:
@@ -719,9 +706,7 @@ async def coming_due_candidates(
         ~receives(item_code),
         ~has_open_case(item_code),
     )
-    visible = principal.visible_communities
-    if visible is not None:
-        stmt = stmt.where(RESIDENT.c.community.in_(sorted(visible)))
+    stmt = scoped(stmt, RESIDENT, principal)
     if grids is not None:
         stmt = stmt.where(RESIDENT.c.grid.in_(list(grids)))
     return (await session.execute(stmt.limit(2000))).all()
@@ -776,7 +761,7 @@ async def running_runs(session: AsyncSession) -> Sequence[DiscoveryRun]:
 async def lock_row(session: AsyncSession, name: str) -> Any | None:
     """The lease row, locked (PostgreSQL: FOR UPDATE; SQLite: the write lock is already ours)."""
     await session.execute(
-        _insert(session)(LOCK)
+        dialect_insert(session)(LOCK)
         .values(name=name, run_id=None, owner="", expires_at=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         .on_conflict_do_nothing(index_elements=[LOCK.c.name])
     )
@@ -815,7 +800,7 @@ async def save_item_states(
     if removed:
         await session.execute(delete(STATE).where(STATE.c.item_code.in_(list(removed))))
     if hashes:
-        ins = _insert(session)(STATE).values(
+        ins = dialect_insert(session)(STATE).values(
             [
                 {"item_code": c, "rule_hash": h, "catalog_revision": revision, "evaluated_at": now}
                 for c, h in hashes.items()
@@ -840,7 +825,7 @@ async def save_item_states(
 async def enqueue(session: AsyncSession, resident_ids: Sequence[uuid.UUID], now: dt.datetime) -> None:
     ids = list(dict.fromkeys(resident_ids))
     for part in chunks(ids, 500):
-        ins = _insert(session)(PENDING).values([{"resident_id": rid, "queued_at": now} for rid in part])
+        ins = dialect_insert(session)(PENDING).values([{"resident_id": rid, "queued_at": now} for rid in part])
         await session.execute(
             ins.on_conflict_do_update(
                 index_elements=[PENDING.c.resident_id], set_={"queued_at": ins.excluded.queued_at}

@@ -6,14 +6,12 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from ..inputs import Input
 
 LeadStatus = Literal["new", "contacted", "declined", "converted", "obsolete"]
 Verdict = Literal["eligible", "unknown"]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class MaterialRead(BaseModel):

@@ -21,7 +21,7 @@ from doorstep_shared.rules.vocabulary import FACT_BY_NAME
 from doorstep_shared.tokens import Principal
 
 from ..catalog_client import CatalogClient
-from ..service import check_if_match
+from ..versions import check_if_match
 from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
 from .models import SWEPT_STATUSES, DiscoveryLead, DiscoveryRun

@@ -49,7 +49,8 @@ from doorstep_proxy.catalog_client import CatalogItem, CatalogSnapshot
 from doorstep_proxy.discovery import runs
 from doorstep_proxy.discovery.models import DiscoveryItemState, DiscoveryLead, DiscoveryRun
 from doorstep_proxy.discovery.rulebook import rulebook
-from doorstep_proxy.models import Compound, Resident, ResidentBenefit, metadata
+from doorstep_proxy.ledger.models import Compound, Resident, ResidentBenefit
+from doorstep_proxy.models import metadata
 from doorstep_shared import org
 from doorstep_shared.db import create_engine, make_sessionmaker
 from doorstep_shared.rules.vocabulary import DISABILITY_TYPES

@@ -29,10 +29,10 @@ from sqlalchemy import select, text
 from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.demo import generate
 from doorstep_proxy.importer import FIELDS, read_sheet, validate_row
+from doorstep_proxy.ledger.models import Household, Resident, ResidentBenefit
+from doorstep_proxy.ledger.service import CERT_CTX, ID_CTX, PHONE_CTX
 from doorstep_proxy.main import create_app
-from doorstep_proxy.models import Household, Resident, ResidentBenefit
 from doorstep_proxy.seed import seed_compounds
-from doorstep_proxy.service import CERT_CTX, ID_CTX, PHONE_CTX
 from doorstep_shared import migrations
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db import create_engine
@@ -190,7 +190,7 @@ async def naive_import(t: Target, data: bytes, cipher: PiiCipher) -> float:
         await session.commit()
     started = time.perf_counter()
     sheet = read_sheet(data, "sheet.csv", max_rows=10**6)
-    from doorstep_proxy.models import Compound
+    from doorstep_proxy.ledger.models import Compound
 
     async with maker() as session:
         compounds = {c.code: c for c in (await session.execute(select(Compound))).scalars()}

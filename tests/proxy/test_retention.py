@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 
 from doorstep_proxy import retention
 from doorstep_proxy.config import ProxySettings
-from doorstep_proxy.models import Demand, Resident, RevealAudit
+from doorstep_proxy.demands.models import Demand
+from doorstep_proxy.ledger.models import Resident, RevealAudit
 from doorstep_shared.clock import utcnow
 
 from ..support import Tokens

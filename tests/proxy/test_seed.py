@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from doorstep_proxy.demo import generate
-from doorstep_proxy.models import Resident
+from doorstep_proxy.ledger.models import Resident
 from doorstep_proxy.seed import seed
 from doorstep_shared.pii import id_number_checksum_ok
 

@@ -18,10 +18,11 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from doorstep_proxy.discovery.models import DiscoveryLead, DiscoveryRun
+from doorstep_proxy.ledger.models import Resident
+from doorstep_proxy.ledger.service import ID_CTX
 from doorstep_proxy.main import create_app
-from doorstep_proxy.models import Resident, metadata
+from doorstep_proxy.models import metadata
 from doorstep_proxy.seed import seed
-from doorstep_proxy.service import ID_CTX
 from doorstep_shared.clock import local_today, utcnow
 
 from ..support import Tokens, client_for

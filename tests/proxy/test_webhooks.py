@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from doorstep_proxy.db import IDEMPOTENCY
-from doorstep_proxy.models import hooks
+from doorstep_proxy.events.webhooks import hooks
 
 from ..shared.test_webhooks import Receiver
 from ..support import Tokens

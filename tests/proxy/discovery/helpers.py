@@ -11,7 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from doorstep_proxy.catalog_client import CatalogSnapshot
-from doorstep_proxy.models import Resident, ResidentBenefit
+from doorstep_proxy.ledger.models import Resident, ResidentBenefit
 
 from ...support import Tokens
 from ..helpers import BASE, app_of

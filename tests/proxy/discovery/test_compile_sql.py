@@ -70,7 +70,7 @@ def db(proxy_app: FastAPI) -> Iterator[Db]:
         engine = create_engine(settings.database_url, schema=settings.database_schema, null_pool=False, pool_size=2)
         async with engine.begin() as conn:
             compound = proxy_app.state.engine  # noqa: F841  (the app's engine stays untouched)
-            from doorstep_proxy.models import Compound
+            from doorstep_proxy.ledger.models import Compound
 
             table = Compound.__table__  # type: ignore[attr-defined]
             found = (await conn.execute(select(table.c.code).where(table.c.code == "t-compound"))).first()

@@ -24,7 +24,7 @@ from doorstep_shared.rules.vocabulary import (
     EMPLOYMENT_STATUSES,
 )
 
-from .identity import IdProblem, parse_id_number
+from .ledger.idnumbers import IdProblem, parse_id_number
 
 # Column headers (Chinese first; English field names also accepted) → field.
 HEADERS: dict[str, str] = {

@@ -27,8 +27,8 @@ from .config import ProxySettings, get_settings
 from .db import IDEMPOTENCY
 from .deps import get_cipher
 from .discovery.router import router as discovery_router
-from .models import hooks
-from .router import router
+from .events.webhooks import hooks
+from .ledger.router import router
 from .router_work import router as work_router
 
 TAGS = [

@@ -13,8 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.tokens import Principal
 
-from .models import Demand, WorkerGrid, WorkerProfile
+from .demands.models import Demand
 from .tenancy import scoped
+from .workers.models import WorkerGrid, WorkerProfile
 
 # --- workers --------------------------------------------------------------------------
 

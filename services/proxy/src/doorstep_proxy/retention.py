@@ -49,9 +49,10 @@ from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
 from .audit import audit_log
+from .demands.models import Demand
 from .deps import Cipher, problems
-from .models import Demand, Resident, RevealAudit
-from .service import ID_CTX
+from .ledger.models import Resident, RevealAudit
+from .ledger.service import ID_CTX
 from .versions import next_row_versions
 
 logger = logging.getLogger("doorstep.proxy.retention")

@@ -21,12 +21,13 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
 from . import demo
-from . import repository as repo
 from . import repository_work as work_repo
 from .cases.seed import seed_cases
 from .importer import FIELDS, ResidentRow
-from .models import Compound, Resident, WorkerGrid, WorkerProfile
+from .ledger import repository as repo
+from .ledger.models import Compound, Resident
 from .service_import import Outcome, upsert_rows
+from .workers.models import WorkerGrid, WorkerProfile
 
 SEED_ACTOR = "seed"
 RESIDENTS = 3000

@@ -20,13 +20,13 @@ from doorstep_shared.errors import Invalid
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
-from . import repository as repo
 from .audit import audit_log
 from .discovery.hooks import residents_changed
 from .importer import LABEL, ResidentRow, RowProblem, Sheet, validate_row
-from .models import Compound
+from .ledger import repository as repo
+from .ledger.models import Compound
+from .ledger.service import CERT_CTX, FACT_FIELDS, ID_CTX, PHONE_CTX, ensure_households
 from .schemas_work import ImportReport, ImportRowResult, RowError
-from .service import CERT_CTX, FACT_FIELDS, ID_CTX, PHONE_CTX, ensure_households
 from .versions import next_row_versions
 
 ImportMode = Literal["all_or_nothing", "valid_rows"]

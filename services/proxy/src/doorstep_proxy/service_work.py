@@ -17,11 +17,11 @@ from doorstep_shared.observability import redact
 from doorstep_shared.pii import PiiCipher, mask_phone
 from doorstep_shared.tokens import Principal
 
-from . import repository as repo
 from . import repository_work as work_repo
-from . import webhooks
-from .identity import check_phone
-from .models import Demand, WorkerProfile
+from .demands.models import Demand
+from .events import webhooks
+from .ledger import repository as repo
+from .ledger.idnumbers import check_phone
 from .schemas_work import (
     DemandAnswer,
     DemandClose,
@@ -37,6 +37,7 @@ from .schemas_work import (
     WorkerUpsert,
 )
 from .versions import check_if_match, next_row_versions
+from .workers.models import WorkerProfile
 
 DEMAND_PHONE_CTX = "demand.contact_phone"
 

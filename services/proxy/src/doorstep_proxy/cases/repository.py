@@ -17,7 +17,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.tokens import Principal
 
-from ..models import Demand, Household, Resident
+from ..demands.models import Demand
+from ..ledger.models import Household, Resident
 from ..tenancy import scoped
 from ..versions import set_sequence_value
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial, SyncTombstone, Visit, VisitCase
@@ -169,7 +170,7 @@ async def residents_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> d
 
 
 async def worker_communities(session: AsyncSession, username: str) -> str | None:
-    from ..models import WorkerProfile
+    from ..workers.models import WorkerProfile
 
     stmt = select(col(WorkerProfile.community)).where(col(WorkerProfile.username) == username)
     return (await session.execute(stmt)).scalar_one_or_none()

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 from doorstep_shared.types import LocalTime
 
 from ..inputs import Code, Input
-from ..schemas import HouseholdRead, ResidentRead
+from ..ledger.schemas import HouseholdRead, ResidentRead
 from ..schemas_work import DemandRead, Username
 
 CaseChannel = Literal["window", "doorstep", "platform"]

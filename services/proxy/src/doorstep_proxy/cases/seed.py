@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today, utcnow
 
-from ..models import Resident
+from ..ledger.models import Resident
 from ..versions import next_row_versions
 from . import deadlines
 from . import repository as repo

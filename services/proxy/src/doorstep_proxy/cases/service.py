@@ -21,12 +21,12 @@ from doorstep_shared.permissions import Role
 from doorstep_shared.pii import PiiCipher, mask_name, mask_phone
 from doorstep_shared.tokens import Principal
 
-from .. import repository as ledger_repo
 from .. import repository_work as work_repo
-from .. import webhooks
 from ..catalog_client import CatalogClient, CatalogItem
-from ..models import Resident
-from ..service import PHONE_CTX
+from ..events import webhooks
+from ..ledger import repository as ledger_repo
+from ..ledger.models import Resident
+from ..ledger.service import PHONE_CTX
 from ..versions import check_if_match, next_row_versions
 from . import deadlines
 from . import repository as repo

@@ -26,10 +26,11 @@ from doorstep_shared.pagination import decode_cursor, encode_cursor
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
-from .. import repository as ledger_repo
-from ..models import Demand, Household, Resident
-from ..schemas import HouseholdRead
-from ..service import resident_read
+from ..demands.models import Demand
+from ..ledger import repository as ledger_repo
+from ..ledger.models import Household, Resident
+from ..ledger.schemas import HouseholdRead
+from ..ledger.service import resident_read
 from ..service_work import demand_read
 from ..versions import sequence_value
 from . import repository as repo

@@ -14,7 +14,7 @@ from doorstep_shared.http import etag_of
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
-from .. import repository as ledger_repo
+from ..ledger import repository as ledger_repo
 from ..versions import check_if_match, next_row_versions
 from . import repository as repo
 from .models import SyncTombstone, Visit

@@ -54,7 +54,7 @@ from doorstep_shared.rules.vocabulary import (
     with_none_on_record,
 )
 
-from ..models import Resident, ResidentBenefit
+from ..ledger.models import Resident, ResidentBenefit
 
 RESIDENT: Table = Resident.__table__  # type: ignore[attr-defined]
 BENEFIT: Table = ResidentBenefit.__table__  # type: ignore[attr-defined]

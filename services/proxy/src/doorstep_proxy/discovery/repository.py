@@ -41,8 +41,8 @@ from doorstep_shared.tokens import Principal
 
 from ..cases.models import CLOSED_STATUSES, ProxyCase
 from ..db import chunks, dialect_insert
-from ..models import WorkerGrid
 from ..tenancy import scoped
+from ..workers.models import WorkerGrid
 from .compile_sql import BENEFIT, RESIDENT, SqlRule
 from .models import (
     SWEPT_STATUSES,

@@ -311,7 +311,7 @@ async def eligibility(
     on: dt.date | None = None,
 ) -> EligibilityRead:
     """Every published item: eligible / not eligible / unknown and why, from the stored facts."""
-    from ..repository import get_resident
+    from ..ledger.repository import get_resident
 
     if await get_resident(session, principal, resident_id) is None:
         raise NotFound("No such resident.", code="resident_not_found")

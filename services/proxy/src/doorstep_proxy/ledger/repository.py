@@ -18,10 +18,10 @@ from doorstep_shared.clock import local_today
 from doorstep_shared.errors import Invalid
 from doorstep_shared.tokens import Principal
 
-from .db import chunks, dialect_insert
+from ..db import chunks, dialect_insert
+from ..tenancy import scoped
 from .groups import GROUPS
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
-from .tenancy import scoped
 
 
 def cursor_uuid(value: Any) -> uuid.UUID:

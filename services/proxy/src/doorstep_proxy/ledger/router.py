@@ -20,9 +20,9 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
+from ..deps import Cipher, IfMatch, problems
 from . import repository as repo
 from . import service
-from .deps import Cipher, IfMatch, problems
 from .schemas import (
     CompoundRead,
     CompoundUpdate,

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from doorstep_shared.rules.vocabulary import DISABILITY_TYPES, EMPLOYMENT_STATUSES
 
-from .inputs import Code, Input
+from ..inputs import Code, Input
 
 Gender = Literal["male", "female"]
 DisabilityType = Literal[DISABILITY_TYPES]  # type: ignore[valid-type]

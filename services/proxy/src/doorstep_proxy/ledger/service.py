@@ -19,11 +19,12 @@ from doorstep_shared.observability import request_id_var
 from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone
 from doorstep_shared.tokens import Principal
 
+from ..audit import audit_log
+from ..discovery.hooks import residents_changed
+from ..versions import check_if_match, next_row_versions
 from . import repository as repo
-from .audit import audit_log
-from .discovery.hooks import residents_changed
 from .groups import GROUPS
-from .identity import age_on, check_id_number, check_phone
+from .idnumbers import age_on, check_id_number, check_phone
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
 from .schemas import (
     BenefitIn,
@@ -38,7 +39,6 @@ from .schemas import (
     RevealRead,
     RevealRequest,
 )
-from .versions import check_if_match, next_row_versions
 
 # AES-GCM associated data per field: a ciphertext copied into another column will not decrypt.
 ID_CTX = "resident.id_number"

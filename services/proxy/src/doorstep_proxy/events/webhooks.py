@@ -1,4 +1,5 @@
-"""Publishing proxy events to webhook subscribers, in the transaction of the change.
+"""The proxy's webhook store (subscriptions, deliveries, their outbox: docs/webhooks.md) and the
+publishing of its events, in the transaction of the change.
 
 Each helper builds a payload of ids, codes, statuses and times (never a name, a phone or the
 demand's text or answer) and calls ``hooks.publish``, which queues one delivery per matching
@@ -9,16 +10,20 @@ app's lifespan) sends them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
+from doorstep_shared.webhooks import Webhooks
 
-from .models import Demand, hooks
+from ..cases.models import ProxyCase
+from ..db import metadata
+from ..demands.models import Demand
+from .types import EVENT_TYPES
 
-if TYPE_CHECKING:
-    from .cases.models import ProxyCase
+# Webhook subscriptions, deliveries and their outbox, in the proxy's MetaData.
+hooks = Webhooks(metadata, service="proxy", events=EVENT_TYPES)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -1,0 +1,1 @@
+"""What the proxy tells others: webhook events to machine clients, and "residents changed" in-process."""

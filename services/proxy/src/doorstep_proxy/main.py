@@ -27,6 +27,8 @@ from .config import ProxySettings, get_settings
 from .db import IDEMPOTENCY
 from .deps import get_cipher
 from .discovery.router import router as discovery_router
+from .discovery.runs import queue_changed_residents
+from .events.residents import residents_changed
 from .events.webhooks import hooks
 from .ledger.router import router
 from .router_work import router as work_router
@@ -109,6 +111,8 @@ def load_holiday_calendar(settings: ProxySettings) -> None:
 
 def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
     settings = settings or get_settings()
+    # Ledger writes announce "residents changed"; discovery re-evaluates their leads.
+    residents_changed.subscribe(queue_changed_residents)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -23,6 +23,8 @@ from doorstep_shared.tokens import Principal
 from . import demo
 from . import repository_work as work_repo
 from .cases.seed import seed_cases
+from .discovery.runs import queue_changed_residents
+from .events.residents import residents_changed
 from .importer import FIELDS, ResidentRow
 from .ledger import repository as repo
 from .ledger.models import Compound, Resident
@@ -227,6 +229,8 @@ async def seed(session: AsyncSession, cipher: PiiCipher | None = None) -> None:
         from .config import get_settings
 
         cipher = get_settings().pii_cipher()
+    # As in create_app (the launcher seeds without an app): seeded residents are queued for discovery.
+    residents_changed.subscribe(queue_changed_residents)
     await seed_compounds(session)
     await seed_workers(session)
     await seed_residents(session, cipher)

@@ -21,7 +21,7 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
 from .audit import audit_log
-from .discovery.hooks import residents_changed
+from .events.residents import residents_changed
 from .importer import LABEL, ResidentRow, RowProblem, Sheet, validate_row
 from .ledger import repository as repo
 from .ledger.models import Compound
@@ -306,7 +306,7 @@ async def upsert_rows(
     await repo.insert_residents(session, insert_rows)
     await repo.update_residents(session, update_rows)
     await repo.replace_benefits(session, replaced, benefit_rows)
-    await residents_changed(session, [r["id"] for r in insert_rows] + [r["id"] for r in update_rows])
+    await residents_changed.publish(session, [r["id"] for r in insert_rows] + [r["id"] for r in update_rows])
     if len(insert_rows) >= 1000:
         await repo.refresh_statistics(session)
     return outcome

@@ -126,8 +126,16 @@ def _same(old: Any, new: dict[str, Any]) -> bool:
     )
 
 
+async def queue_changed_residents(session: AsyncSession, resident_ids: Sequence[uuid.UUID]) -> None:
+    """The subscriber to the ledger's "residents changed" (``events.residents``): the residents are
+    queued in the same transaction and re-evaluated shortly after — by the background pass, or by
+    the next lead read (read your writes: :func:`drain_pending`)."""
+    if resident_ids:
+        await repo.enqueue(session, resident_ids, utcnow())
+
+
 async def drain_pending(session: AsyncSession, snapshot: CatalogSnapshot, limit: int = 200) -> int:
-    """Re-evaluate residents whose facts changed (queued by the ledger's hooks)."""
+    """Re-evaluate residents whose facts changed (queued by :func:`queue_changed_residents`)."""
     queued = await repo.pending(session, limit)
     if not queued:
         return 0

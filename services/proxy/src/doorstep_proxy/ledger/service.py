@@ -20,7 +20,7 @@ from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone
 from doorstep_shared.tokens import Principal
 
 from ..audit import audit_log
-from ..discovery.hooks import residents_changed
+from ..events.residents import residents_changed
 from ..versions import check_if_match, next_row_versions
 from . import repository as repo
 from .groups import GROUPS
@@ -375,7 +375,7 @@ async def create_resident(
     await repo.flush_add(session, resident_row)
     if data.benefits:
         await repo.replace_benefits(session, [resident_row.id], _benefit_rows(resident_row.id, data.benefits))
-    await residents_changed(session, [resident_row.id])  # discovery re-evaluates the leads
+    await residents_changed.publish(session, [resident_row.id])  # subscribers (discovery) catch up
     return resident_row
 
 
@@ -441,7 +441,7 @@ async def update_resident(
     r.updated_at = r.surveyed_at = now
     r.updated_by = r.surveyed_by = principal.subject
     await repo.flush_add(session, r)
-    await residents_changed(session, [r.id])
+    await residents_changed.publish(session, [r.id])
     return r
 
 
@@ -469,7 +469,7 @@ async def remove_resident(
     r.updated_at = now
     r.updated_by = principal.subject
     await repo.flush_add(session, r)
-    await residents_changed(session, [r.id])
+    await residents_changed.publish(session, [r.id])
     await audit_log.record(
         session,
         principal,

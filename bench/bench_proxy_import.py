@@ -30,7 +30,7 @@ from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.demo import generate
 from doorstep_proxy.importer import FIELDS, read_sheet, validate_row
 from doorstep_proxy.ledger.models import Household, Resident, ResidentBenefit
-from doorstep_proxy.ledger.service import CERT_CTX, ID_CTX, PHONE_CTX
+from doorstep_proxy.ledger.personal_data import CERT_CTX, ID_CTX, PHONE_CTX
 from doorstep_proxy.main import create_app
 from doorstep_proxy.seed import seed_compounds
 from doorstep_shared import migrations

@@ -29,7 +29,7 @@ from sqlalchemy import insert, text, update
 from doorstep_proxy.cases.models import ProxyCase
 from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.ledger.models import Household, Resident
-from doorstep_proxy.ledger.service import ID_CTX, PHONE_CTX
+from doorstep_proxy.ledger.personal_data import ID_CTX, PHONE_CTX
 from doorstep_proxy.main import create_app
 from doorstep_proxy.seed import seed_compounds
 from doorstep_proxy.versions import ChangeSequence

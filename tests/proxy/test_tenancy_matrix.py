@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from doorstep_proxy.discovery.models import DiscoveryLead, DiscoveryRun
 from doorstep_proxy.ledger.models import Resident
-from doorstep_proxy.ledger.service import ID_CTX
+from doorstep_proxy.ledger.personal_data import ID_CTX
 from doorstep_proxy.main import create_app
 from doorstep_proxy.models import metadata
 from doorstep_proxy.seed import seed

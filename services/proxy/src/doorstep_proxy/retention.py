@@ -52,7 +52,7 @@ from .audit import audit_log
 from .demands.models import Demand
 from .deps import Cipher, problems
 from .ledger.models import Resident, RevealAudit
-from .ledger.service import ID_CTX
+from .ledger.personal_data import certificate_columns, id_number_columns, phone_columns
 from .versions import next_row_versions
 
 logger = logging.getLogger("doorstep.proxy.retention")
@@ -98,12 +98,10 @@ async def _erase(
         .where(col(Resident.id) == resident_id, col(Resident.id_number_hash).not_like(f"{ERASED}%"))
         .values(
             name=PLACEHOLDER,
-            id_number_enc=cipher.encrypt("", context=ID_CTX),
-            id_number_hash=f"{ERASED}{resident_id.hex}",
-            id_last4="",
-            phone_enc=None,
-            phone_hash=None,
-            disability_cert_enc=None,
+            # the empty ID number (readers keep decrypting it), an unmistakable unique hash
+            **id_number_columns(cipher, "", f"{ERASED}{resident_id.hex}"),
+            **phone_columns(cipher, None),
+            **certificate_columns(cipher, None),
             pii_kid=cipher.active_kid,
             removed_reason=None,
             version=col(Resident.version) + 1,

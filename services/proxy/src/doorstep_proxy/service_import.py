@@ -25,7 +25,15 @@ from .events.residents import residents_changed
 from .importer import LABEL, ResidentRow, RowProblem, Sheet, validate_row
 from .ledger import repository as repo
 from .ledger.models import Compound
-from .ledger.service import CERT_CTX, FACT_FIELDS, ID_CTX, PHONE_CTX, ensure_households
+from .ledger.personal_data import (
+    certificate_columns,
+    id_number_columns,
+    id_number_hash,
+    phone_columns,
+    phone_hash,
+    plain_certificate,
+)
+from .ledger.service import FACT_FIELDS, ensure_households
 from .schemas_work import ImportReport, ImportRowResult, RowError
 from .versions import next_row_versions
 
@@ -134,7 +142,7 @@ def _differs(
     r: Any,
     row: ResidentRow,
     present: set[str],
-    phone_hash: str | None,
+    new_phone_hash: str | None,
     cert: str | None,
     cipher: PiiCipher,
 ) -> bool:
@@ -142,16 +150,12 @@ def _differs(
         return True
     if (r.building, r.unit, r.room) != (row.building, row.unit, row.room):
         return True
-    if "phone" in present and r.phone_hash != phone_hash:
+    if "phone" in present and r.phone_hash != new_phone_hash:
         return True
     for fact, value in row.facts.items():
         if getattr(r, fact) != value:
             return True
-    if "disability_certificate_no" in present:
-        old = cipher.decrypt(r.disability_cert_enc, context=CERT_CTX) if r.disability_cert_enc else None
-        if old != cert:
-            return True
-    return False
+    return "disability_certificate_no" in present and plain_certificate(cipher, r) != cert
 
 
 async def upsert_rows(
@@ -171,7 +175,7 @@ async def upsert_rows(
     first_row: dict[str, int] = {}
     accepted: list[ResidentRow] = []
     for row in rows:
-        h = cipher.lookup_hash(row.id_number, kind="id_number")
+        h = id_number_hash(cipher, row.id_number)
         if h in first_row:
             outcome.rejected[row.number] = [RowProblem(LABEL["id_number"], f"same person as row {first_row[h]}")]
             continue
@@ -191,11 +195,11 @@ async def upsert_rows(
         if not principal.sees_community(found.community):
             outcome.rejected[row.number] = [RowProblem(LABEL["id_number"], "already registered in another community")]
             continue
-        phone_hash = cipher.lookup_hash(row.phone, kind="phone") if row.phone else None
+        new_phone_hash = phone_hash(cipher, row.phone)
         same_benefits = (
             "benefits" not in present or {b.item_code: b.since for b in benefits.get(found.id, [])} == row.benefits
         )
-        if same_benefits and not _differs(found, row, present, phone_hash, row.disability_certificate_no, cipher):
+        if same_benefits and not _differs(found, row, present, new_phone_hash, row.disability_certificate_no, cipher):
             outcome.unchanged.append((row.number, found.id))
         else:
             updates.append((row, found))
@@ -231,16 +235,9 @@ async def upsert_rows(
             unit=row.unit,
             room=row.room,
             name=row.name,
-            id_number_enc=cipher.encrypt(row.id_number, context=ID_CTX),
-            id_number_hash=hashes[row.number],
-            id_last4=row.id_number[-4:],
-            phone_enc=cipher.encrypt(row.phone, context=PHONE_CTX) if row.phone else None,
-            phone_hash=cipher.lookup_hash(row.phone, kind="phone") if row.phone else None,
-            disability_cert_enc=(
-                cipher.encrypt(row.disability_certificate_no, context=CERT_CTX)
-                if row.disability_certificate_no
-                else None
-            ),
+            **id_number_columns(cipher, row.id_number, hashes[row.number]),
+            **phone_columns(cipher, row.phone),
+            **certificate_columns(cipher, row.disability_certificate_no),
             pii_kid=cipher.active_kid,
             birth_date=row.birth_date,
             gender=row.gender,
@@ -290,11 +287,9 @@ async def upsert_rows(
             updated_by=actor,
         )
         if "phone" in present:
-            values["phone_enc"] = cipher.encrypt(row.phone, context=PHONE_CTX) if row.phone else None
-            values["phone_hash"] = cipher.lookup_hash(row.phone, kind="phone") if row.phone else None
+            values.update(phone_columns(cipher, row.phone))
         if "disability_certificate_no" in present:
-            cert = row.disability_certificate_no
-            values["disability_cert_enc"] = cipher.encrypt(cert, context=CERT_CTX) if cert else None
+            values.update(certificate_columns(cipher, row.disability_certificate_no))
         update_rows.append(values)
         if "benefits" in present:
             replaced.append(found.id)

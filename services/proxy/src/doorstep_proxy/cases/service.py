@@ -26,7 +26,7 @@ from ..catalog_client import CatalogClient, CatalogItem
 from ..events import webhooks
 from ..ledger import repository as ledger_repo
 from ..ledger.models import Resident
-from ..ledger.service import PHONE_CTX
+from ..ledger.personal_data import plain_phone
 from ..versions import check_if_match, next_row_versions
 from . import deadlines
 from . import repository as repo
@@ -80,7 +80,7 @@ def case_etag(c: ProxyCase) -> str:
 
 
 def resident_brief(r: Resident, cipher: PiiCipher) -> ResidentBrief:
-    phone = cipher.decrypt(r.phone_enc, context=PHONE_CTX) if r.phone_enc else None
+    phone = plain_phone(cipher, r)
     return ResidentBrief(
         id=r.id,
         name_masked=mask_name(r.name) or "",

@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, select, tuple_, update
+from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,8 +19,9 @@ from doorstep_shared.tokens import Principal
 
 from ..db import chunks, dialect_insert
 from ..tenancy import scoped
-from .groups import GROUPS
+from .groups import GROUPS, group_condition
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
+from .schemas import ResidentQuery
 
 
 def cursor_uuid(value: Any) -> uuid.UUID:
@@ -153,27 +153,6 @@ async def get_household(session: AsyncSession, principal: Principal, household_i
 # --- residents ------------------------------------------------------------------------
 
 
-@dataclass
-class ResidentQuery:
-    name: str | None = None
-    id_last4: str | None = None
-    phone_hash: str | None = None
-    id_number_hash: str | None = None
-    community: str | None = None
-    grid: str | None = None
-    compound: str | None = None
-    building: str | None = None
-    unit: str | None = None
-    room: str | None = None
-    household_id: uuid.UUID | None = None
-    groups: Sequence[str] = ()
-    disability_type: str | None = None
-    disability_grade: int | None = None
-    without_benefit: str | None = None
-    statuses: Sequence[str] = ("active",)
-    today: dt.date | None = None
-
-
 RESIDENT_ORDER = (
     col(Resident.compound_code),
     col(Resident.building),
@@ -182,28 +161,6 @@ RESIDENT_ORDER = (
     col(Resident.name),
     col(Resident.id),
 )
-
-
-def born_on_or_before(today: dt.date, years: int) -> dt.date:
-    """The latest birth date of someone at least ``years`` old on ``today``."""
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February → 28 February
-        return today.replace(year=today.year - years, day=28)
-
-
-def group_condition(group: str, today: dt.date) -> ColumnElement[bool]:
-    if group == "elderly_80":
-        return col(Resident.birth_date) <= born_on_or_before(today, 80)
-    if group == "disabled":
-        return col(Resident.disability_type).is_not(None)
-    if group == "serious_illness":
-        return col(Resident.serious_illness).is_(True)
-    if group == "living_alone":
-        return col(Resident.living_alone).is_(True)
-    if group == "dibao":
-        return col(Resident.dibao).is_(True)
-    raise ValueError(group)
 
 
 async def search_residents(

@@ -21,17 +21,17 @@ from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
 from ..deps import Cipher, IfMatch, problems
-from . import repository as repo
 from . import service
+from .groups import Group
 from .schemas import (
     CompoundRead,
     CompoundUpdate,
     DisabilityType,
-    Group,
     HouseholdDetail,
     HouseholdRead,
     ResidentCreate,
     ResidentLookup,
+    ResidentQuery,
     ResidentRead,
     ResidentRemove,
     ResidentStatus,
@@ -185,7 +185,7 @@ async def get_household(
         session,
         principal,
         cipher,
-        repo.ResidentQuery(household_id=found.id),
+        ResidentQuery(household_id=found.id),
         phone=None,
         after=None,
         limit=200,
@@ -225,7 +225,7 @@ async def search_residents(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[ResidentRead]:
-    query = repo.ResidentQuery(
+    query = ResidentQuery(
         name=q.strip() or None if q else None,
         id_last4=id_last4.upper() if id_last4 else None,
         community=community,

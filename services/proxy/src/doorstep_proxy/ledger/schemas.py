@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -14,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from doorstep_shared.rules.vocabulary import DISABILITY_TYPES, EMPLOYMENT_STATUSES
 
 from ..inputs import Code, Input
+from .groups import Group
 
 Gender = Literal["male", "female"]
 DisabilityType = Literal[DISABILITY_TYPES]  # type: ignore[valid-type]
 EmploymentStatus = Literal[EMPLOYMENT_STATUSES]  # type: ignore[valid-type]
 ResidentStatus = Literal["active", "moved_away", "deceased"]
-Group = Literal["elderly_80", "disabled", "serious_illness", "living_alone", "dibao"]
 RevealField = Literal["id_number", "phone", "disability_certificate_no"]
 
 AddressPart = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
@@ -150,6 +152,29 @@ class ResidentRead(BaseModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+@dataclass
+class ResidentQuery:
+    """What a resident search asks for (built by the router, read by the repository)."""
+
+    name: str | None = None
+    id_last4: str | None = None
+    phone_hash: str | None = None
+    id_number_hash: str | None = None
+    community: str | None = None
+    grid: str | None = None
+    compound: str | None = None
+    building: str | None = None
+    unit: str | None = None
+    room: str | None = None
+    household_id: uuid.UUID | None = None
+    groups: Sequence[str] = ()
+    disability_type: str | None = None
+    disability_grade: int | None = None
+    without_benefit: str | None = None
+    statuses: Sequence[str] = ("active",)
+    today: dt.date | None = None
 
 
 class ResidentLookup(Input):

@@ -23,9 +23,19 @@ from ..audit import audit_log
 from ..events.residents import residents_changed
 from ..versions import check_if_match, next_row_versions
 from . import repository as repo
-from .groups import GROUPS
+from .groups import groups_of
 from .idnumbers import age_on, check_id_number, check_phone
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
+from .personal_data import (
+    certificate_columns,
+    id_number_columns,
+    id_number_hash,
+    phone_columns,
+    phone_hash,
+    plain_certificate,
+    plain_id_number,
+    plain_phone,
+)
 from .schemas import (
     BenefitIn,
     BenefitRead,
@@ -33,17 +43,13 @@ from .schemas import (
     HouseholdRead,
     ResidentCreate,
     ResidentLookup,
+    ResidentQuery,
     ResidentRead,
     ResidentRemove,
     ResidentUpdate,
     RevealRead,
     RevealRequest,
 )
-
-# AES-GCM associated data per field: a ciphertext copied into another column will not decrypt.
-ID_CTX = "resident.id_number"
-PHONE_CTX = "resident.phone"
-CERT_CTX = "resident.disability_cert"
 
 FACT_FIELDS = (
     "hukou_local",
@@ -191,25 +197,11 @@ async def household(session: AsyncSession, principal: Principal, household_id: u
 # --- residents: reading ---------------------------------------------------------------
 
 
-def groups_of(r: Resident, today: dt.date) -> list[str]:
-    out = []
-    for group in GROUPS:
-        if group == "elderly_80":
-            hit = age_on(r.birth_date, today) >= 80
-        elif group == "disabled":
-            hit = r.disability_type is not None
-        else:
-            hit = getattr(r, group) is True
-        if hit:
-            out.append(group)
-    return out
-
-
 def resident_read(r: Resident, benefits: Sequence[ResidentBenefit], cipher: PiiCipher, today: dt.date) -> ResidentRead:
     """The masked view: decrypts only to mask (the plain value never leaves this function)."""
-    id_masked = mask_id_number(cipher.decrypt(r.id_number_enc, context=ID_CTX)) or ""
-    phone = cipher.decrypt(r.phone_enc, context=PHONE_CTX) if r.phone_enc else None
-    cert = cipher.decrypt(r.disability_cert_enc, context=CERT_CTX) if r.disability_cert_enc else None
+    id_masked = mask_id_number(plain_id_number(cipher, r)) or ""
+    phone = plain_phone(cipher, r)
+    cert = plain_certificate(cipher, r)
     return ResidentRead(
         id=r.id,
         name=r.name,
@@ -257,7 +249,7 @@ async def search(
     session: AsyncSession,
     principal: Principal,
     cipher: PiiCipher,
-    query: repo.ResidentQuery,
+    query: ResidentQuery,
     *,
     phone: str | None,
     after: Sequence[Any] | None,
@@ -266,7 +258,7 @@ async def search(
 ) -> tuple[list[ResidentRead], Resident | None]:
     """Residents matching the query, a page at a time; the last row seeds the next cursor."""
     if phone is not None:
-        query.phone_hash = cipher.lookup_hash(check_phone(phone, field=phone_field), kind="phone")
+        query.phone_hash = phone_hash(cipher, check_phone(phone, field=phone_field))
     query.today = local_today()
     rows = await repo.search_residents(session, principal, query, after=after, limit=limit + 1)
     more = len(rows) > limit
@@ -278,10 +270,10 @@ async def lookup(
     session: AsyncSession, principal: Principal, cipher: PiiCipher, data: ResidentLookup
 ) -> list[ResidentRead]:
     """Residents with exactly this ID number and/or phone (any status), via the lookup hashes."""
-    query = repo.ResidentQuery(statuses=())
+    query = ResidentQuery(statuses=())
     if data.id_number:
         number = check_id_number(data.id_number, field="body.id_number").number
-        query.id_number_hash = cipher.lookup_hash(number, kind="id_number")
+        query.id_number_hash = id_number_hash(cipher, number)
     phone = data.phone or None
     items, _ = await search(
         session, principal, cipher, query, phone=phone, after=None, limit=50, phone_field="body.phone"
@@ -311,7 +303,7 @@ def duplicate_conflict(existing: Resident, principal: Principal, cipher: PiiCiph
             code="duplicate_resident",
             existing=None,
         )
-    plain = cipher.decrypt(existing.id_number_enc, context=ID_CTX)
+    plain = plain_id_number(cipher, existing)
     return Conflict(
         "This person is already registered.",
         code="duplicate_resident",
@@ -336,7 +328,7 @@ async def create_resident(
     facts = check_id_number(data.id_number, field="body.id_number", birth_date=data.birth_date, gender=data.gender)
     phone = check_phone(data.phone, field="body.phone") if data.phone else None
     compound_row = await _visible_compound(session, principal, data.compound, "body.compound")
-    id_hash = cipher.lookup_hash(facts.number, kind="id_number")
+    id_hash = id_number_hash(cipher, facts.number)
     existing = await repo.resident_by_id_hash(session, id_hash)
     if existing is not None:
         raise duplicate_conflict(existing, principal, cipher)
@@ -352,14 +344,9 @@ async def create_resident(
         unit=data.unit,
         room=data.room,
         name=data.name,
-        id_number_enc=cipher.encrypt(facts.number, context=ID_CTX),
-        id_number_hash=id_hash,
-        id_last4=facts.number[-4:],
-        phone_enc=cipher.encrypt(phone, context=PHONE_CTX) if phone else None,
-        phone_hash=cipher.lookup_hash(phone, kind="phone") if phone else None,
-        disability_cert_enc=(
-            cipher.encrypt(data.disability_certificate_no, context=CERT_CTX) if data.disability_certificate_no else None
-        ),
+        **id_number_columns(cipher, facts.number, id_hash),
+        **phone_columns(cipher, phone),
+        **certificate_columns(cipher, data.disability_certificate_no),
         pii_kid=cipher.active_kid,
         birth_date=facts.birth_date,
         gender=facts.gender,
@@ -395,25 +382,24 @@ async def update_resident(
     for required in ("name", "compound", "building", "unit", "room", "id_number"):
         if required in sent and getattr(data, required) is None:
             raise Invalid.field(f"body.{required}", "may not be null")
+    changes: dict[str, Any] = {}
     if data.id_number is not None:
         facts = check_id_number(data.id_number, field="body.id_number")
-        id_hash = cipher.lookup_hash(facts.number, kind="id_number")
+        id_hash = id_number_hash(cipher, facts.number)
         if id_hash != r.id_number_hash:
             existing = await repo.resident_by_id_hash(session, id_hash)
             if existing is not None:
                 raise duplicate_conflict(existing, principal, cipher)
-            r.id_number_enc = cipher.encrypt(facts.number, context=ID_CTX)
-            r.id_number_hash = id_hash
-            r.id_last4 = facts.number[-4:]
-            r.birth_date = facts.birth_date
-            r.gender = facts.gender
+            changes.update(
+                id_number_columns(cipher, facts.number, id_hash), birth_date=facts.birth_date, gender=facts.gender
+            )
     if "phone" in sent:
         phone = check_phone(data.phone, field="body.phone") if data.phone else None
-        r.phone_enc = cipher.encrypt(phone, context=PHONE_CTX) if phone else None
-        r.phone_hash = cipher.lookup_hash(phone, kind="phone") if phone else None
+        changes.update(phone_columns(cipher, phone))
     if "disability_certificate_no" in sent:
-        cert = data.disability_certificate_no
-        r.disability_cert_enc = cipher.encrypt(cert, context=CERT_CTX) if cert else None
+        changes.update(certificate_columns(cipher, data.disability_certificate_no))
+    for column, value in changes.items():
+        setattr(r, column, value)
     if data.name is not None:
         r.name = data.name
     for fact in FACT_FIELDS:
@@ -526,11 +512,11 @@ async def reveal(
     )
     out = RevealRead(resident_id=r.id, audit_id=record.id)
     if "id_number" in fields:
-        out.id_number = cipher.decrypt(r.id_number_enc, context=ID_CTX)
-    if "phone" in fields and r.phone_enc:
-        out.phone = cipher.decrypt(r.phone_enc, context=PHONE_CTX)
-    if "disability_certificate_no" in fields and r.disability_cert_enc:
-        out.disability_certificate_no = cipher.decrypt(r.disability_cert_enc, context=CERT_CTX)
+        out.id_number = plain_id_number(cipher, r)
+    if "phone" in fields:
+        out.phone = plain_phone(cipher, r)
+    if "disability_certificate_no" in fields:
+        out.disability_certificate_no = plain_certificate(cipher, r)
     return out
 
 

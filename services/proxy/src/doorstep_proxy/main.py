@@ -25,13 +25,16 @@ from .cases.router import router as cases_router
 from .catalog_client import CatalogClient, ServiceToken
 from .config import ProxySettings, get_settings
 from .db import IDEMPOTENCY
+from .demands.router import router as demands_router
 from .deps import get_cipher
 from .discovery.router import router as discovery_router
 from .discovery.runs import queue_changed_residents
 from .events.residents import residents_changed
 from .events.webhooks import hooks
-from .ledger.router import router
-from .router_work import router as work_router
+from .figures.router import router as figures_router
+from .ledger.router import router as ledger_router
+from .survey_import.router import router as import_router
+from .workers.router import router as workers_router
 
 TAGS = [
     {"name": "compounds", "description": "Compounds (小区底数清)"},
@@ -137,8 +140,11 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         description="Doorstep proxy service (朝阳代办): the four-clears ledger, cases, visits and leads.",
         package="doorstep_proxy",
         routers=[
-            router,
-            work_router,
+            ledger_router,
+            import_router,
+            workers_router,
+            demands_router,
+            figures_router,
             cases_router,
             discovery_router,
             webhooks,

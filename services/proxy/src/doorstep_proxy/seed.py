@@ -21,8 +21,8 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
 from . import demo
-from . import repository_work as work_repo
 from .cases.seed import seed_cases
+from .demands import repository as work_repo
 from .discovery.runs import queue_changed_residents
 from .events.residents import residents_changed
 from .importer import FIELDS, ResidentRow

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,10 +34,8 @@ from .ledger.personal_data import (
     plain_certificate,
 )
 from .ledger.service import FACT_FIELDS, ensure_households
-from .schemas_work import ImportReport, ImportRowResult, RowError
+from .survey_import.schemas import ImportMode, ImportReport, ImportRowResult, RowError
 from .versions import next_row_versions
-
-ImportMode = Literal["all_or_nothing", "valid_rows"]
 
 
 @dataclass

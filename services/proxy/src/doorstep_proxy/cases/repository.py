@@ -169,13 +169,6 @@ async def residents_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> d
     return out
 
 
-async def worker_communities(session: AsyncSession, username: str) -> str | None:
-    from ..workers.models import WorkerProfile
-
-    stmt = select(col(WorkerProfile.community)).where(col(WorkerProfile.username) == username)
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 # --- visits ---------------------------------------------------------------------------
 
 
@@ -333,88 +326,3 @@ async def purge_tombstones(session: AsyncSession, before: dt.datetime) -> int:
     result = await session.execute(delete(SyncTombstone).where(col(SyncTombstone.row_version) <= top))
     await set_sequence_value(session, "tombstone_floor", int(top) + 1)
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-# --- figures --------------------------------------------------------------------------
-
-
-async def cases_accepted_in(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    community: str | None,
-    grid: str | None,
-    since: dt.datetime,
-    until: dt.datetime,
-) -> list[tuple[str, str, str, str, uuid.UUID]]:
-    """(item_code, channel, accepted_by, grid, resident_id) of cases accepted in [since, until)."""
-    stmt = select(
-        col(ProxyCase.item_code),
-        col(ProxyCase.channel),
-        col(ProxyCase.accepted_by),
-        col(ProxyCase.grid),
-        col(ProxyCase.resident_id),
-    ).where(col(ProxyCase.accepted_at) >= since, col(ProxyCase.accepted_at) < until)
-    stmt = scoped(stmt, ProxyCase, principal, community=community, grid=grid)
-    return [tuple(r) for r in (await session.execute(stmt)).all()]
-
-
-async def cases_decided_in(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    community: str | None,
-    grid: str | None,
-    since: dt.datetime,
-    until: dt.datetime,
-) -> list[tuple[str, str, str, str]]:
-    stmt = select(
-        col(ProxyCase.item_code), col(ProxyCase.channel), col(ProxyCase.accepted_by), col(ProxyCase.grid)
-    ).where(col(ProxyCase.decided_at) >= since, col(ProxyCase.decided_at) < until)
-    stmt = scoped(stmt, ProxyCase, principal, community=community, grid=grid)
-    return [tuple(r) for r in (await session.execute(stmt)).all()]
-
-
-async def cases_overdue(
-    session: AsyncSession, principal: Principal, *, community: str | None, grid: str | None, today: dt.date
-) -> list[tuple[str, str, str, str]]:
-    stmt = select(
-        col(ProxyCase.item_code), col(ProxyCase.channel), col(ProxyCase.accepted_by), col(ProxyCase.grid)
-    ).where(col(ProxyCase.status).not_in(CLOSED_STATUSES), col(ProxyCase.due_date) < today)
-    stmt = scoped(stmt, ProxyCase, principal, community=community, grid=grid)
-    return [tuple(r) for r in (await session.execute(stmt)).all()]
-
-
-async def visits_done_in(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    community: str | None,
-    grid: str | None,
-    date_from: dt.date,
-    date_to: dt.date,
-) -> list[tuple[str, str]]:
-    """(worker, grid) of visits done on days in [date_from, date_to]."""
-    stmt = select(col(Visit.worker), col(Visit.grid)).where(
-        col(Visit.outcome) == "done", col(Visit.planned_date) >= date_from, col(Visit.planned_date) <= date_to
-    )
-    stmt = scoped(stmt, Visit, principal, community=community, grid=grid)
-    return [tuple(r) for r in (await session.execute(stmt)).all()]
-
-
-async def demands_in(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    community: str | None,
-    grid: str | None,
-    since: dt.datetime,
-    until: dt.datetime,
-) -> list[tuple[str, int]]:
-    stmt = (
-        select(col(Demand.channel), func.count())
-        .where(col(Demand.created_at) >= since, col(Demand.created_at) < until)
-        .group_by(col(Demand.channel))
-    )
-    stmt = scoped(stmt, Demand, principal, community=community, grid=grid)
-    return [(c, int(n)) for c, n in (await session.execute(stmt)).all()]

@@ -1,4 +1,4 @@
-"""HTTP routes for cases, materials, visits, "my day", the sync feed and case figures (thin)."""
+"""HTTP routes for cases, materials, visits, "my day" and the sync feed (thin: parse, call, return)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from ..deps import Catalog, Cipher, FiguresQuery, FiguresReader, IfMatch, problems
+from ..deps import Catalog, Cipher, IfMatch, problems
 from ..inputs import Code
-from ..schemas_work import Username
-from . import figures as case_figures
+from ..workers.schemas import Username
 from . import service, sync, visits
 from .models import ProxyCase, Visit
 from .repository import CaseQuery
@@ -28,7 +27,6 @@ from .schemas import (
     CaseCreate,
     CaseDueOverride,
     CaseEventRead,
-    CaseFigures,
     CaseRead,
     CaseStatus,
     CaseTransition,
@@ -414,7 +412,7 @@ async def my_week(
     return await visits.week_plan(session, principal, cipher, day=date, worker=worker)
 
 
-# --- sync and figures ---------------------------------------------------------------------
+# --- sync ---------------------------------------------------------------------
 
 
 @router.get(
@@ -432,25 +430,3 @@ async def get_sync(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> SyncPage:
     return await sync.changes(session, principal, cipher, since=since, limit=limit)
-
-
-@router.get(
-    "/case-figures",
-    response_model=CaseFigures,
-    tags=["figures"],
-    summary="Consultations, doorstep services and cases (accepted, completed, overdue) for a period",
-    responses=problems(422),
-)
-async def get_case_figures(
-    session: DbSession,
-    principal: FiguresReader,
-    scope: FiguresQuery,
-) -> CaseFigures:
-    return await case_figures.figures(
-        session,
-        principal,
-        community=scope.community,
-        grid=scope.grid,
-        period_from=scope.period_from,
-        period_to=scope.period_to,
-    )

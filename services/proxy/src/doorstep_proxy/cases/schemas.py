@@ -1,4 +1,4 @@
-"""API shapes for cases, materials, visits, "my day", sync and case figures."""
+"""API shapes for cases, materials, visits, "my day" and sync."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_v
 
 from doorstep_shared.types import LocalTime
 
+from ..demands.schemas import DemandRead
 from ..inputs import Code, Input
 from ..ledger.schemas import HouseholdRead, ResidentRead
-from ..schemas_work import DemandRead, Username
+from ..workers.schemas import Username
 
 CaseChannel = Literal["window", "doorstep", "platform"]
 CaseStatus = Literal[
@@ -271,24 +272,3 @@ class SyncPage(BaseModel):
     visits: list[VisitRead] = Field(default_factory=list)
     demands: list[DemandRead] = Field(default_factory=list)
     tombstones: list[Tombstone] = Field(default_factory=list)
-
-
-# --- figures ------------------------------------------------------------------------------
-
-
-class CaseFigures(BaseModel):
-    community: str | None
-    grid: str | None
-    period_from: dt.date
-    period_to: dt.date
-    consultations: int = Field(description="Demands logged in the period (all channels and kinds)")
-    consultations_by_channel: dict[str, int]
-    doorstep_services: int = Field(description="Visits done in the period")
-    cases_accepted: int
-    cases_completed: int = Field(description="Cases approved or rejected in the period")
-    cases_overdue: int = Field(description="Open cases past their due date today")
-    residents_served: int = Field(description="Distinct residents with a case accepted in the period")
-    by_item: dict[str, dict[str, int]]
-    by_channel: dict[str, dict[str, int]]
-    by_worker: dict[str, dict[str, int]]
-    by_grid: dict[str, dict[str, int]]

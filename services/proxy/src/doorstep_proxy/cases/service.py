@@ -21,13 +21,16 @@ from doorstep_shared.permissions import Role
 from doorstep_shared.pii import PiiCipher, mask_name, mask_phone
 from doorstep_shared.tokens import Principal
 
-from .. import repository_work as work_repo
 from ..catalog_client import CatalogClient, CatalogItem
+from ..demands import service as demands
+from ..demands.models import Demand
+from ..demands.schemas import DemandConvert
 from ..events import webhooks
-from ..ledger import repository as ledger_repo
+from ..ledger import service as ledger
 from ..ledger.models import Resident
 from ..ledger.personal_data import plain_phone
 from ..versions import check_if_match, next_row_versions
+from ..workers import service as workers
 from . import deadlines
 from . import repository as repo
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial
@@ -261,7 +264,7 @@ async def accept_case(
             ):
                 return existing, False
             raise Conflict("This case id is already taken; generate a new UUID.", code="case_id_taken")
-    resident = await ledger_repo.get_resident(session, principal, resident_id)
+    resident = await ledger.visible_resident(session, principal, resident_id)
     if resident is None:
         raise Invalid.field("body.resident_id", "unknown resident", code="unknown_resident")
     if resident.status != "active":
@@ -305,7 +308,17 @@ async def accept_case(
         updated_by=principal.subject,
     )
     if demand_id is not None:
-        await _convert_demand(session, principal, demand_id, case, row_version, now)
+        demand = await demands.convert_into_case(
+            session,
+            principal,
+            demand_id,
+            case_id=case.id,
+            community=case.community,
+            resident_id=case.resident_id,
+            row_version=row_version,
+            now=now,
+        )
+        case.demand_id = demand.id
     await repo.save(session, case)
     await repo.insert_materials(
         session,
@@ -341,29 +354,32 @@ async def accept_case(
     return case, True
 
 
-async def _convert_demand(
-    session: AsyncSession,
-    principal: Principal,
-    demand_id: uuid.UUID,
-    case: ProxyCase,
-    row_version: int,
-    now: dt.datetime,
-) -> None:
-    demand = await work_repo.get_demand(session, principal, demand_id, for_update=True)
-    if demand is None or demand.community != case.community:
-        raise Invalid.field("body.demand_id", "unknown demand", code="unknown_demand")
-    if demand.status not in ("open", "answered"):
-        raise Conflict(f"The demand is {demand.status}; it cannot become a case.", code="demand_not_convertible")
-    if demand.resident_id is not None and demand.resident_id != case.resident_id:
-        raise Invalid.field("body.demand_id", "the demand is about another resident")
-    demand.status = "converted"
-    demand.case_ref = str(case.id)
-    demand.resident_id = demand.resident_id or case.resident_id
-    demand.version += 1
-    demand.row_version = row_version
-    demand.updated_at = now
-    case.demand_id = demand.id
-    await repo.save(session, demand)
+async def link_demand(session: AsyncSession, principal: Principal, demand: Demand, case_ref: str) -> None:
+    """The case a demand is converted into must exist (a case of the same community); it gets
+    the link. Passed to the demands sub-domain as its ``link_case``."""
+    try:
+        case_id = uuid.UUID(case_ref)
+    except ValueError:
+        raise Invalid.field("body.case_ref", "not a case id (create the case first)", code="unknown_case") from None
+    case = await repo.get_case(session, principal, case_id, for_update=True)
+    if case is None or case.community != demand.community:
+        raise Invalid.field("body.case_ref", "unknown case", code="unknown_case")
+    if case.demand_id is None:
+        case.demand_id = demand.id
+        case.version += 1
+        case.row_version = await next_row_versions(session)
+        case.updated_at = utcnow()
+        case.updated_by = principal.subject
+        await repo.save(session, case)
+
+
+async def convert_demand(
+    session: AsyncSession, principal: Principal, demand_id: uuid.UUID, data: DemandConvert, if_match: str | None
+) -> Demand:
+    """A demand marked as converted into an existing case (``POST /demands/{id}/conversion``)."""
+    return await demands.transition_demand(
+        session, principal, demand_id, "convert", data, if_match, link_case=link_demand
+    )
 
 
 # --- reading --------------------------------------------------------------------------
@@ -513,7 +529,7 @@ async def assign(
     if info is None or info.community != case.community:
         raise Invalid.field("body.assigned_grid", "not a grid of the case's community")
     if data.assigned_to is not None:
-        community = await repo.worker_communities(session, data.assigned_to)
+        community = await workers.community_of(session, data.assigned_to)
         if community != case.community:
             raise Invalid.field("body.assigned_to", "not a worker of the case's community", code="unknown_worker")
     now = utcnow()

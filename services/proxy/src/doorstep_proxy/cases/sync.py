@@ -27,11 +27,11 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
 from ..demands.models import Demand
+from ..demands.service import demand_read
 from ..ledger import repository as ledger_repo
 from ..ledger.models import Household, Resident
 from ..ledger.schemas import HouseholdRead
 from ..ledger.service import resident_read
-from ..service_work import demand_read
 from ..versions import sequence_value
 from . import repository as repo
 from .models import ProxyCase, SyncTombstone, Visit

@@ -14,8 +14,9 @@ from doorstep_shared.http import etag_of
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.tokens import Principal
 
-from ..ledger import repository as ledger_repo
+from ..ledger import service as ledger
 from ..versions import check_if_match, next_row_versions
+from ..workers import service as workers
 from . import repository as repo
 from .models import SyncTombstone, Visit
 from .schemas import DayPlan, VisitCaseRead, VisitCheckIn, VisitCheckOut, VisitCreate, VisitRead, VisitUpdate, WeekPlan
@@ -75,7 +76,7 @@ async def visit_reads(session: AsyncSession, visits: Sequence[Visit], cipher: Pi
 
 
 async def _check_worker(session: AsyncSession, username: str, community: str, field: str) -> None:
-    if await repo.worker_communities(session, username) != community:
+    if await workers.community_of(session, username) != community:
         raise Invalid.field(field, "not a worker of the community", code="unknown_worker")
 
 
@@ -112,7 +113,7 @@ async def create_visit(session: AsyncSession, principal: Principal, data: VisitC
     worker = data.worker or principal.subject
     if worker != principal.subject:
         await _check_worker(session, worker, first.community, "body.worker")
-    resident = await ledger_repo.get_resident(session, principal, first.resident_id)
+    resident = await ledger.visible_resident(session, principal, first.resident_id)
     if resident is None:  # pragma: no cover - cases keep their resident (FK)
         raise Invalid.field("body.case_ids", "unknown resident")
     now = utcnow()

@@ -4,12 +4,11 @@ a record of a community the caller does not see is absent — 404 on read, missi
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, tuple_, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +18,7 @@ from doorstep_shared.tokens import Principal
 
 from ..db import chunks, dialect_insert
 from ..tenancy import scoped
-from .groups import GROUPS, group_condition
+from .groups import group_condition
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
 from .schemas import ResidentQuery
 
@@ -327,48 +326,3 @@ async def list_reveals(
     if after is not None:
         stmt = stmt.where(col(RevealAudit.id) < after)
     return (await session.execute(stmt)).scalars().all()
-
-
-# --- figures --------------------------------------------------------------------------
-
-
-async def ledger_counts_by_grid(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    community: str | None,
-    grid: str | None,
-    today: dt.date,
-) -> dict[tuple[str, str], dict[str, int]]:
-    """Per (community, grid): compounds, households, residents and each special group."""
-    out: dict[tuple[str, str], dict[str, int]] = {}
-
-    def slot(c: str, g: str) -> dict[str, int]:
-        return out.setdefault((c, g), {})
-
-    stmt = select(col(Compound.community), col(Compound.grid), func.count()).group_by(
-        col(Compound.community), col(Compound.grid)
-    )
-    for c, g, n in (await session.execute(scoped(stmt, Compound, principal, community=community, grid=grid))).all():
-        slot(c, g)["compounds"] = int(n)
-
-    stmt = select(col(Household.community), col(Household.grid), func.count()).group_by(
-        col(Household.community), col(Household.grid)
-    )
-    for c, g, n in (await session.execute(scoped(stmt, Household, principal, community=community, grid=grid))).all():
-        slot(c, g)["households"] = int(n)
-
-    sums = [func.sum(case((group_condition(gr, today), 1), else_=0)) for gr in GROUPS]
-    residents_stmt: Any = (
-        select(col(Resident.community), col(Resident.grid), func.count(), *sums)
-        .where(col(Resident.status) == "active")
-        .group_by(col(Resident.community), col(Resident.grid))
-    )
-    for c, g, n, *groups in (
-        await session.execute(scoped(residents_stmt, Resident, principal, community=community, grid=grid))
-    ).all():
-        s = slot(c, g)
-        s["residents"] = int(n)
-        for gr, v in zip(GROUPS, groups, strict=True):
-            s[gr] = int(v or 0)
-    return out

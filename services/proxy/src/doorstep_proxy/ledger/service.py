@@ -239,10 +239,15 @@ async def reads(session: AsyncSession, residents: Sequence[Resident], cipher: Pi
 
 
 async def resident(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Resident:
-    found = await repo.get_resident(session, principal, resident_id)
+    found = await visible_resident(session, principal, resident_id)
     if found is None:
         raise NotFound("No such resident.", code="resident_not_found")
     return found
+
+
+async def visible_resident(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Resident | None:
+    """The resident, if the caller sees them (other sub-domains decide what "absent" means)."""
+    return await repo.get_resident(session, principal, resident_id)
 
 
 async def search(

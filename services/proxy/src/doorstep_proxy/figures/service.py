@@ -1,5 +1,6 @@
-"""Case figures for a period and a community or grid: consultations, doorstep services,
-cases accepted / completed / overdue, by item, channel, worker and grid."""
+"""The figures a community reads: the ledger (compounds, households, residents, special groups)
+and demands per grid, and for a period the cases: consultations, doorstep services, cases
+accepted / completed / overdue, by item, channel, worker and grid."""
 
 from __future__ import annotations
 
@@ -9,17 +10,11 @@ from collections import defaultdict
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today
-from doorstep_shared.errors import Invalid
 from doorstep_shared.tokens import Principal
 
-from ..service_work import day_after, day_start
+from ..periods import period
 from . import repository as repo
-from .schemas import CaseFigures
-
-
-def _tally(table: dict[str, dict[str, int]], key: str, measure: str) -> None:
-    row = table.setdefault(key, {"accepted": 0, "completed": 0, "overdue": 0})
-    row[measure] = row.get(measure, 0) + 1
+from .schemas import CaseFigures, DemandFigures, Figures, GridFigures, LedgerFigures
 
 
 async def figures(
@@ -30,18 +25,56 @@ async def figures(
     grid: str | None,
     period_from: dt.date | None,
     period_to: dt.date | None,
+) -> Figures:
+    today = local_today()
+    days = period(period_from, period_to, today)
+    by_grid = await repo.ledger_counts_by_grid(session, principal, community=community, grid=grid, today=today)
+    grids = [GridFigures(community=c, grid=g, **vals) for (c, g), vals in sorted(by_grid.items())]
+    total = LedgerFigures()
+    for g in grids:
+        for name in LedgerFigures.model_fields:
+            setattr(total, name, getattr(total, name) + getattr(g, name))
+    counts = await repo.demand_counts(
+        session, principal, community=community, grid=grid, since=days.since, until=days.until
+    )
+    by_channel: dict[str, int] = {}
+    by_status: dict[str, int] = {}
+    for channel, status, n in counts:
+        by_channel[channel] = by_channel.get(channel, 0) + n
+        by_status[status] = by_status.get(status, 0) + n
+    return Figures(
+        community=community,
+        grid=grid,
+        period_from=days.start,
+        period_to=days.end,
+        ledger=total,
+        by_grid=grids,
+        demands=DemandFigures(total=sum(by_channel.values()), by_channel=by_channel, by_status=by_status),
+    )
+
+
+def _tally(table: dict[str, dict[str, int]], key: str, measure: str) -> None:
+    row = table.setdefault(key, {"accepted": 0, "completed": 0, "overdue": 0})
+    row[measure] = row.get(measure, 0) + 1
+
+
+async def case_figures(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    community: str | None,
+    grid: str | None,
+    period_from: dt.date | None,
+    period_to: dt.date | None,
 ) -> CaseFigures:
     today = local_today()
-    start = period_from or today.replace(day=1)
-    end = period_to or today
-    if end < start:
-        raise Invalid.field("query.to", "the period ends before it starts")
-    since, until = day_start(start), day_start(day_after(end), "query.to")
+    days = period(period_from, period_to, today)
+    since, until = days.since, days.until
     scope = {"community": community, "grid": grid}
     accepted = await repo.cases_accepted_in(session, principal, since=since, until=until, **scope)
     decided = await repo.cases_decided_in(session, principal, since=since, until=until, **scope)
     overdue = await repo.cases_overdue(session, principal, today=today, **scope)
-    visits = await repo.visits_done_in(session, principal, date_from=start, date_to=end, **scope)
+    visits = await repo.visits_done_in(session, principal, date_from=days.start, date_to=days.end, **scope)
     demands = await repo.demands_in(session, principal, since=since, until=until, **scope)
 
     by_item: dict[str, dict[str, int]] = {}
@@ -65,8 +98,8 @@ async def figures(
     return CaseFigures(
         community=community,
         grid=grid,
-        period_from=start,
-        period_to=end,
+        period_from=days.start,
+        period_to=days.end,
         consultations=sum(n for _, n in demands),
         consultations_by_channel=dict(sorted(demands)),
         doorstep_services=len(visits),

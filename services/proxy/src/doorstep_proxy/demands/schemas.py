@@ -1,0 +1,68 @@
+"""API shapes for demands (consultations and requests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from ..inputs import Code, Input
+
+Channel = Literal["window", "phone", "doorstep", "hotline", "platform"]
+DemandKind = Literal["consultation", "request"]
+DemandStatus = Literal["open", "answered", "converted", "closed"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class DemandCreate(Input):
+    community: Code | None = Field(None, description="Default: the caller's community")
+    grid: Code | None = None
+    resident_id: uuid.UUID | None = Field(None, description="Optional: callers may stay anonymous")
+    channel: Channel
+    kind: DemandKind = "request"
+    item_code: Code | None = None
+    text: Text
+    contact_name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+    contact_phone: Annotated[str, StringConstraints(max_length=20)] | None = None
+    external_ref: Annotated[str, StringConstraints(max_length=64)] | None = Field(
+        None, description="The platform's own reference (e.g. the 12345 ticket number)"
+    )
+    answer: Text | None = Field(None, description="Answered on the spot: the answer given")
+
+
+class DemandAnswer(Input):
+    answer: Text
+
+
+class DemandConvert(Input):
+    case_ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class DemandClose(Input):
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class DemandRead(BaseModel):
+    id: uuid.UUID
+    community: str
+    grid: str | None
+    resident_id: uuid.UUID | None
+    channel: Channel
+    kind: DemandKind
+    item_code: str | None
+    text: str
+    contact_name: str | None
+    contact_phone_masked: str | None
+    status: DemandStatus
+    answer: str | None
+    answered_at: dt.datetime | None
+    answered_by: str | None
+    case_ref: str | None
+    logged_by: str
+    source_client: str | None
+    external_ref: str | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime

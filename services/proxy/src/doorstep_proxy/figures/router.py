@@ -1,0 +1,58 @@
+"""HTTP routes for the figures (thin: parse, call, return)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.security import current_principal
+
+from ..deps import FiguresQuery, FiguresReader, problems
+from . import service
+from .schemas import CaseFigures, Figures
+
+router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
+
+
+@router.get(
+    "/figures",
+    response_model=Figures,
+    tags=["figures"],
+    summary="Ledger and demand figures for a community or grid, per grid",
+    responses=problems(422),
+)
+async def get_figures(
+    session: DbSession,
+    principal: FiguresReader,
+    scope: FiguresQuery,
+) -> Figures:
+    return await service.figures(
+        session,
+        principal,
+        community=scope.community,
+        grid=scope.grid,
+        period_from=scope.period_from,
+        period_to=scope.period_to,
+    )
+
+
+@router.get(
+    "/case-figures",
+    response_model=CaseFigures,
+    tags=["figures"],
+    summary="Consultations, doorstep services and cases (accepted, completed, overdue) for a period",
+    responses=problems(422),
+)
+async def get_case_figures(
+    session: DbSession,
+    principal: FiguresReader,
+    scope: FiguresQuery,
+) -> CaseFigures:
+    return await service.case_figures(
+        session,
+        principal,
+        community=scope.community,
+        grid=scope.grid,
+        period_from=scope.period_from,
+        period_to=scope.period_to,
+    )

@@ -1,0 +1,51 @@
+"""The survey import route: ``POST /residents/import`` (thin: read the upload, call the service)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.errors import PayloadTooLarge
+from doorstep_shared.permissions import Permission
+from doorstep_shared.security import current_principal, require
+from doorstep_shared.tokens import Principal
+
+from .. import service_import as service
+from ..deps import Cipher, problems
+from ..importer import read_sheet
+from .schemas import ImportMode, ImportReport
+
+router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
+
+Importer = Annotated[Principal, Depends(require(Permission.RESIDENTS_IMPORT))]
+
+
+@router.post(
+    "/residents/import",
+    response_model=ImportReport,
+    tags=["import"],
+    summary="Import a survey sheet (.xlsx or .csv in UTF-8/GBK), upserting by ID number",
+    responses=problems(413, 422),
+)
+async def import_residents(
+    request: Request,
+    session: DbSession,
+    principal: Importer,
+    cipher: Cipher,
+    file: Annotated[UploadFile, File(description="The survey sheet (摸排表)")],
+    mode: Annotated[
+        ImportMode,
+        Query(description="all_or_nothing: any rejected row → nothing written"),
+    ] = "all_or_nothing",
+) -> ImportReport:
+    settings = request.app.state.settings
+    data = await file.read(settings.import_max_bytes + 1)
+    if len(data) > settings.import_max_bytes:
+        raise PayloadTooLarge(
+            f"The sheet is larger than {settings.import_max_bytes} bytes; split it.",
+            code="sheet_too_large",
+        )
+    sheet = read_sheet(data, file.filename or "", max_rows=settings.import_max_rows)
+    return await service.import_sheet(session, principal, cipher, sheet, mode, file_name=file.filename or "")

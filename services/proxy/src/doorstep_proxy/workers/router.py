@@ -1,0 +1,104 @@
+"""HTTP routes for workers' field profiles and grid teams (thin: parse, call, return)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.permissions import Permission
+from doorstep_shared.security import current_principal, require
+from doorstep_shared.tokens import Principal
+
+from ..deps import IfMatch, problems
+from . import service
+from .schemas import GridTeam, WorkerRead, WorkerStatus, WorkerUpsert
+
+router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
+
+WorkersReader = Annotated[Principal, Depends(require(Permission.WORKERS_READ))]
+WorkersWriter = Annotated[Principal, Depends(require(Permission.WORKERS_WRITE))]
+Code = Annotated[str, Query(max_length=64)]
+UsernamePath = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+
+
+@router.get(
+    "/workers",
+    response_model=Page[WorkerRead],
+    tags=["workers"],
+    summary="List proxy workers' field profiles",
+    responses=problems(422),
+)
+async def list_workers(
+    session: DbSession,
+    principal: WorkersReader,
+    community: Code | None = None,
+    grid: Code | None = None,
+    status: WorkerStatus | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 50,
+) -> Page[WorkerRead]:
+    after = decode_cursor(cursor, 1)
+    rows = await service.workers(
+        session,
+        principal,
+        community=community,
+        grid=grid,
+        status=status,
+        after=str(after[0]) if after else None,
+        limit=limit + 1,
+    )
+    items = await service.worker_reads(session, rows[:limit])
+    nxt = encode_cursor([items[-1].username]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=nxt)
+
+
+@router.get(
+    "/workers/{username}",
+    response_model=WorkerRead,
+    tags=["workers"],
+    summary="One worker's field profile",
+    responses=problems(404, 422),
+)
+async def get_worker(
+    username: UsernamePath, session: DbSession, principal: WorkersReader, response: Response
+) -> WorkerRead:
+    found = await service.worker(session, principal, username)
+    response.headers["ETag"] = service.worker_etag(found)
+    return (await service.worker_reads(session, [found]))[0]
+
+
+@router.put(
+    "/workers/{username}",
+    response_model=WorkerRead,
+    tags=["workers"],
+    summary="Create or replace a worker's field profile (grids, categories, availability)",
+    responses={**problems(409, 412, 422), 201: {"model": WorkerRead}},
+)
+async def put_worker(
+    username: UsernamePath,
+    data: WorkerUpsert,
+    session: DbSession,
+    principal: WorkersWriter,
+    response: Response,
+    if_match: IfMatch = None,
+) -> WorkerRead:
+    found, created = await service.upsert_worker(session, principal, username, data, if_match)
+    response.status_code = 201 if created else 200
+    response.headers["ETag"] = service.worker_etag(found)
+    return (await service.worker_reads(session, [found]))[0]
+
+
+@router.get(
+    "/grids/{grid}/team",
+    response_model=GridTeam,
+    tags=["workers"],
+    summary="The proxy team of a grid",
+    responses=problems(404, 422),
+)
+async def get_grid_team(
+    grid: Annotated[str, Path(max_length=64)], session: DbSession, principal: WorkersReader
+) -> GridTeam:
+    return await service.grid_team(session, principal, grid)

@@ -28,11 +28,12 @@ from sqlalchemy import select, text
 
 from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.demo import generate
-from doorstep_proxy.importer import FIELDS, read_sheet, validate_row
 from doorstep_proxy.ledger.models import Household, Resident, ResidentBenefit
 from doorstep_proxy.ledger.personal_data import CERT_CTX, ID_CTX, PHONE_CTX
 from doorstep_proxy.main import create_app
 from doorstep_proxy.seed import seed_compounds
+from doorstep_proxy.survey_import.columns import validate_row
+from doorstep_proxy.survey_import.sheet import FIELDS, read_sheet
 from doorstep_shared import migrations
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db import create_engine

@@ -25,10 +25,11 @@ from .cases.seed import seed_cases
 from .demands import repository as work_repo
 from .discovery.runs import queue_changed_residents
 from .events.residents import residents_changed
-from .importer import FIELDS, ResidentRow
 from .ledger import repository as repo
+from .ledger.bulk import upsert_residents
 from .ledger.models import Compound, Resident
-from .service_import import Outcome, upsert_rows
+from .ledger.schemas import ResidentRow
+from .survey_import.sheet import FIELDS
 from .workers.models import WorkerGrid, WorkerProfile
 
 SEED_ACTOR = "seed"
@@ -170,7 +171,7 @@ async def seed_residents(session: AsyncSession, cipher: PiiCipher, count: int = 
     seeder = Principal(subject=SEED_ACTOR, kind="user", name="demo seed", roles=frozenset({"county_admin"}))
     compounds = await repo.compounds_by_code(session, seeder)
     people = [p for p in demo.generate(count) if p.compound in compounds]
-    await upsert_rows(session, seeder, cipher, _rows(people), compounds, set(FIELDS), Outcome())
+    await upsert_residents(session, seeder, cipher, _rows(people), compounds, set(FIELDS))
 
 
 async def seed_demands(session: AsyncSession, count: int = 300) -> None:

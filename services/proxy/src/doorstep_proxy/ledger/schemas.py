@@ -8,8 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -175,6 +175,25 @@ class ResidentQuery:
     without_benefit: str | None = None
     statuses: Sequence[str] = ("active",)
     today: dt.date | None = None
+
+
+@dataclass
+class ResidentRow:
+    """A resident as a bulk upsert takes it (a checked survey row, a demo resident)."""
+
+    number: int  # the row (a sheet's line), for the caller's report
+    name: str
+    id_number: str
+    birth_date: dt.date
+    gender: str
+    phone: str | None
+    compound: str
+    building: str
+    unit: str
+    room: str
+    facts: dict[str, Any]
+    disability_certificate_no: str | None
+    benefits: dict[str, dt.date | None] = field(default_factory=dict)
 
 
 class ResidentLookup(Input):

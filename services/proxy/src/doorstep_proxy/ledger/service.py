@@ -91,6 +91,11 @@ async def compounds(
     return await repo.list_compounds(session, principal, community=community, grid=grid, after=after, limit=limit)
 
 
+async def compounds_by_code(session: AsyncSession, principal: Principal) -> dict[str, Compound]:
+    """Every compound the caller sees, by code."""
+    return await repo.compounds_by_code(session, principal)
+
+
 async def compound(session: AsyncSession, principal: Principal, code: str) -> Compound:
     found = await repo.get_compound(session, principal, code)
     if found is None:

@@ -12,10 +12,10 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from .. import service_import as service
 from ..deps import Cipher, problems
-from ..importer import read_sheet
+from . import service
 from .schemas import ImportMode, ImportReport
+from .sheet import read_sheet
 
 router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
 

@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from doorstep_proxy import retention
 from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.demands.models import Demand
 from doorstep_proxy.ledger.models import Resident, RevealAudit
+from doorstep_proxy.retention import service as retention
 from doorstep_shared.clock import utcnow
 
 from ..support import Tokens

@@ -13,8 +13,11 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.security import require
 from doorstep_shared.tokens import Principal
+from doorstep_shared.webhooks import WebhookConfig
 
 from .catalog_client import CatalogClient
+from .config import ProxySettings
+from .state import state_of
 
 
 class Problem(BaseModel):
@@ -36,9 +39,15 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return dict.fromkeys((401, 403, *statuses), PROBLEM)
 
 
+async def app_settings(request: Request) -> ProxySettings:
+    return state_of(request).settings
+
+
+AppSettings = Annotated[ProxySettings, Depends(app_settings)]
+
+
 async def get_cipher(request: Request) -> PiiCipher:
-    cipher: PiiCipher = request.app.state.pii
-    return cipher
+    return state_of(request).pii
 
 
 Cipher = Annotated[PiiCipher, Depends(get_cipher)]
@@ -46,19 +55,20 @@ Cipher = Annotated[PiiCipher, Depends(get_cipher)]
 
 async def get_catalog(request: Request) -> CatalogClient:
     """The app's one catalogue client (its copy of the catalogue lives there)."""
-    catalog: CatalogClient = request.app.state.catalog
-    return catalog
+    return state_of(request).catalog
 
 
 Catalog = Annotated[CatalogClient, Depends(get_catalog)]
+
+
+async def get_webhook_config(request: Request) -> WebhookConfig:
+    return state_of(request).webhook_config
+
+
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="The ETag you read; stale → 412"),
 ]
-
-
-def permission(name: str) -> Any:
-    return Annotated[Principal, Depends(require(name))]
 
 
 FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]

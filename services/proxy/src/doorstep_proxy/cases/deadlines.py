@@ -14,10 +14,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import chinese_calendar
+
+from doorstep_shared.clock import local_today
+
+logger = logging.getLogger("doorstep.proxy")
 
 DUE_SOON_DAYS = 3  # working days
 
@@ -57,6 +62,22 @@ def last_official_year() -> int:
     """The last year the library or the supplement covers; later due dates are provisional."""
     library: dt.date = max(chinese_calendar.constants.holidays)
     return max([library.year, *(d.year for d in _supplement)])
+
+
+def load_holiday_calendar(holidays_file: Path | None) -> None:
+    """At start-up: the operator's holiday notice, if any; say when due dates are about to become
+    provisional."""
+    configure_supplement({})
+    if holidays_file is not None:
+        days = load_supplement(holidays_file)
+        logger.info("holiday notice loaded", extra={"file": str(holidays_file), "days": days})
+    known = last_official_year()
+    if local_today() >= dt.date(known, 11, 1):  # the next year's notice is usually out by then
+        logger.warning(
+            "the holiday calendar ends with %d: due dates after it count Monday to Friday (provisional) "
+            "until chinese-calendar is upgraded or DOORSTEP_PROXY_HOLIDAYS_FILE lists the next notice",
+            known,
+        )
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,16 +1,13 @@
 """Discovery routes: leads (lists, actions, figures, coming due, needs survey), explanations per
-resident, and runs. The router's lifespan starts the background pass (not in tests)."""
+resident, and runs (a started run works in the background: ``background.py``)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from enum import Enum
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Path, Query, Request, Response, status
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response, status
 
 from doorstep_shared.app import DbSession, WritesOnRead
 from doorstep_shared.http import etag_of
@@ -19,7 +16,9 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
+from ..background import start_discovery_run_later
 from ..deps import Catalog, IfMatch, problems
+from ..state import state_of
 from . import runs
 from . import service as svc
 from .schemas import (
@@ -37,26 +36,7 @@ from .schemas import (
     RunRead,
 )
 
-
-@contextlib.asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """A discovery pass shortly after start-up and then periodically (a lease in the database
-    keeps replicas from running it twice). Tests drive :func:`runs.tick` themselves."""
-    task = None
-    if getattr(app.state.settings, "environment", "test") != "test":
-        task = asyncio.create_task(runs.background(app))
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        for pending in list(app.state.__dict__.get("discovery_tasks", ())):
-            pending.cancel()
-
-
-router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)], lifespan=lifespan)
+router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
 
 
 LeadReader = Annotated[Principal, Depends(require(Permission.LEADS_READ))]
@@ -288,7 +268,7 @@ async def start_run(
     await session.flush()
     if started:
         # after the request's transaction commits (BackgroundTasks run once the response is out)
-        background.add_task(runs.spawn_later, request.app, snapshot, run.id or 0, owner)
+        background.add_task(start_discovery_run_later, state_of(request), snapshot, run.id or 0, owner)
     else:
         response.status_code = status.HTTP_200_OK
     return svc.run_read(run, joined=not started)

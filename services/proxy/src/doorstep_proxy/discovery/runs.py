@@ -24,6 +24,7 @@ from doorstep_shared.clock import local_today, utcnow
 from doorstep_shared.errors import Conflict
 
 from ..catalog_client import CatalogSnapshot
+from ..state import state_of
 from . import repository as repo
 from .compile_sql import mask_of, python_facts, python_fingerprint
 from .models import DiscoveryRun
@@ -386,30 +387,11 @@ async def plan_automatic(
     return None
 
 
-def spawn(app: FastAPI, snapshot: CatalogSnapshot, run_id: int, owner: str) -> asyncio.Task[Any]:
-    tasks: set[asyncio.Task[Any]] = app.state.__dict__.setdefault("discovery_tasks", set())
-    task = asyncio.create_task(_quiet(execute(app.state.sessionmaker, snapshot, run_id, owner)))
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
-    return task
-
-
-async def spawn_later(app: FastAPI, snapshot: CatalogSnapshot, run_id: int, owner: str) -> None:
-    """For ``BackgroundTasks`` (after the request committed): start the run, do not wait."""
-    spawn(app, snapshot, run_id, owner)
-
-
-async def _quiet(coro: Any) -> Any:
-    try:
-        return await coro
-    except Exception:  # already logged and recorded on the run
-        return None
-
-
 async def tick(app: FastAPI) -> None:
     """One background pass: drain the change queue, resume a crashed run, start what is due."""
-    snapshot = await app.state.catalog.snapshot()
-    sessionmaker = app.state.sessionmaker
+    state = state_of(app)
+    snapshot = await state.catalog.snapshot()
+    sessionmaker = state.sessionmaker
     async with sessionmaker() as session:
         await drain_pending(session, snapshot, limit=500)
         await session.commit()
@@ -436,16 +418,3 @@ async def tick(app: FastAPI) -> None:
         run_id = run.id or 0
         await session.commit()
     await execute(sessionmaker, snapshot, run_id, owner)
-
-
-async def background(app: FastAPI, *, delay: float = 5.0, interval: float = 30.0) -> None:
-    """Runs in every replica; the lease in the database makes sure only one works at a time."""
-    await asyncio.sleep(delay)
-    while True:
-        try:
-            await tick(app)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # catalogue not reachable yet, database busy: try again later
-            logger.info("discovery background pass skipped: %s", type(exc).__name__)
-        await asyncio.sleep(interval)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.errors import PayloadTooLarge
@@ -12,7 +12,7 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from ..deps import Cipher, problems
+from ..deps import AppSettings, Cipher, problems
 from . import service
 from .schemas import ImportMode, ImportReport
 from .sheet import read_sheet
@@ -30,7 +30,7 @@ Importer = Annotated[Principal, Depends(require(Permission.RESIDENTS_IMPORT))]
     responses=problems(413, 422),
 )
 async def import_residents(
-    request: Request,
+    settings: AppSettings,
     session: DbSession,
     principal: Importer,
     cipher: Cipher,
@@ -40,7 +40,6 @@ async def import_residents(
         Query(description="all_or_nothing: any rejected row → nothing written"),
     ] = "all_or_nothing",
 ) -> ImportReport:
-    settings = request.app.state.settings
     data = await file.read(settings.import_max_bytes + 1)
     if len(data) > settings.import_max_bytes:
         raise PayloadTooLarge(

@@ -1,0 +1,17 @@
+"""API shapes of the retention purge."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel
+
+
+class PurgeResult(BaseModel):
+    """What one purge run did."""
+
+    retention_days: int
+    cutoff: dt.datetime
+    erased: int
+    demands_cleared: int
+    ran_at: dt.datetime

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, tuple_
@@ -22,6 +21,7 @@ from ..ledger.models import Household, Resident
 from ..tenancy import scoped
 from ..versions import set_sequence_value
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial, SyncTombstone, Visit, VisitCase
+from .schemas import CaseQuery
 
 # --- cases ----------------------------------------------------------------------------
 
@@ -63,22 +63,6 @@ async def open_case_for(session: AsyncSession, resident_id: uuid.UUID, item_code
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-@dataclass
-class CaseQuery:
-    status: str | None = None
-    open_only: bool = False
-    community: str | None = None
-    grid: str | None = None
-    assigned_to: str | None = None
-    accepted_by: str | None = None
-    item_code: str | None = None
-    channel: str | None = None
-    resident_id: uuid.UUID | None = None
-    due_before: dt.date | None = None  # overdue: due_date < this
-    due_until: dt.date | None = None  # due soon: due_date <= this (and not overdue)
-    due_from: dt.date | None = None
 
 
 async def list_cases(
@@ -158,15 +142,6 @@ async def get_material(session: AsyncSession, case_id: uuid.UUID, position: int)
         col(ProxyCaseMaterial.case_id) == case_id, col(ProxyCaseMaterial.position) == position
     )
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def residents_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Resident]:
-    out: dict[uuid.UUID, Resident] = {}
-    unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), 500):
-        stmt = select(Resident).where(col(Resident.id).in_(unique[start : start + 500]))
-        out.update({r.id: r for r in (await session.execute(stmt)).scalars().all()})
-    return out
 
 
 # --- visits ---------------------------------------------------------------------------
@@ -298,20 +273,6 @@ def _uuid_or_min(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         return uuid.UUID(int=0)
-
-
-async def household_members(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    out: dict[uuid.UUID, int] = {}
-    unique = list(ids)
-    for start in range(0, len(unique), 500):
-        stmt = (
-            select(col(Resident.household_id), func.count())
-            .where(col(Resident.household_id).in_(unique[start : start + 500]))
-            .where(col(Resident.status) == "active")
-            .group_by(col(Resident.household_id))
-        )
-        out.update({hid: int(n) for hid, n in (await session.execute(stmt)).all()})
-    return out
 
 
 async def purge_tombstones(session: AsyncSession, before: dt.datetime) -> int:

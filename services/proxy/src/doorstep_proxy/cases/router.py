@@ -18,15 +18,15 @@ from doorstep_shared.tokens import Principal
 from ..deps import Catalog, Cipher, IfMatch, problems
 from ..inputs import Code
 from ..workers.schemas import Username
-from . import service, sync, visits
+from . import intake, service, sync, visits
 from .models import ProxyCase, Visit
-from .repository import CaseQuery
 from .schemas import (
     CaseAssign,
     CaseChannel,
     CaseCreate,
     CaseDueOverride,
     CaseEventRead,
+    CaseQuery,
     CaseRead,
     CaseStatus,
     CaseTransition,
@@ -73,7 +73,7 @@ async def create_case(
     catalog: Catalog,
     response: Response,
 ) -> CaseRead:
-    case, created = await service.accept_case(
+    case, created = await intake.accept_case(
         session,
         principal,
         catalog,

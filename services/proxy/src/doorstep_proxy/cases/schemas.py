@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
@@ -12,7 +13,7 @@ from doorstep_shared.types import LocalTime
 
 from ..demands.schemas import DemandRead
 from ..inputs import Code, Input
-from ..ledger.schemas import HouseholdRead, ResidentRead
+from ..ledger.schemas import HouseholdRead, ResidentBrief, ResidentRead
 from ..workers.schemas import Username
 
 CaseChannel = Literal["window", "doorstep", "platform"]
@@ -109,18 +110,6 @@ class ItemSnapshot(BaseModel):
     contact: str = ""
 
 
-class ResidentBrief(BaseModel):
-    """A resident as a case or visit shows them: masked name and phone, the address."""
-
-    id: uuid.UUID
-    name_masked: str
-    phone_masked: str | None
-    compound: str
-    building: str
-    unit: str
-    room: str
-
-
 class CaseRead(BaseModel):
     id: uuid.UUID
     resident_id: uuid.UUID
@@ -168,6 +157,24 @@ class CaseEventRead(BaseModel):
     to_status: str | None
     note: str | None
     details: dict[str, Any]
+
+
+@dataclass
+class CaseQuery:
+    """What a case list asks for (built by the router and the service, read by the repository)."""
+
+    status: str | None = None
+    open_only: bool = False
+    community: str | None = None
+    grid: str | None = None
+    assigned_to: str | None = None
+    accepted_by: str | None = None
+    item_code: str | None = None
+    channel: str | None = None
+    resident_id: uuid.UUID | None = None
+    due_before: dt.date | None = None  # overdue: due_date < this
+    due_until: dt.date | None = None  # due soon: due_date <= this (and not overdue)
+    due_from: dt.date | None = None
 
 
 # --- visits -------------------------------------------------------------------------------

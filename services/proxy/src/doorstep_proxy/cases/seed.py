@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today, utcnow
 
+from ..ledger import service as ledger
 from ..ledger.models import Resident
 from ..versions import next_row_versions
 from . import deadlines
@@ -255,7 +256,7 @@ async def seed_todays_visits(session: AsyncSession) -> None:
         visits = await repo.list_visits_of_case(session, case.id, date_from=today)
         if visits:
             continue
-        resident = (await repo.residents_by_ids(session, [case.resident_id])).get(case.resident_id)
+        resident = (await ledger.residents_by_ids(session, [case.resident_id])).get(case.resident_id)
         if resident is None:
             continue
         await _visit(

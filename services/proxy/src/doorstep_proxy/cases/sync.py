@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.clock import utcnow
 from doorstep_shared.errors import Gone, Invalid
 from doorstep_shared.pagination import decode_cursor, encode_cursor
 from doorstep_shared.pii import PiiCipher
@@ -28,10 +28,8 @@ from doorstep_shared.tokens import Principal
 
 from ..demands.models import Demand
 from ..demands.service import demand_read
-from ..ledger import repository as ledger_repo
+from ..ledger import service as ledger
 from ..ledger.models import Household, Resident
-from ..ledger.schemas import HouseholdRead
-from ..ledger.service import resident_read
 from ..versions import sequence_value
 from . import repository as repo
 from .models import ProxyCase, SyncTombstone, Visit
@@ -109,13 +107,10 @@ async def changes(
     live = [r for r in residents if isinstance(r, Resident) and r.status == "active"]
     gone = [r for r in residents if r.status != "active"]
     if live:
-        benefits = await ledger_repo.benefits_of(session, [r.id for r in live])
-        today = local_today()
-        out.residents = [resident_read(r, benefits.get(r.id, []), cipher, today) for r in live]
+        out.residents = await ledger.reads(session, live, cipher)
     out.tombstones = [Tombstone(entity="resident", id=str(r.id), row_version=r.row_version) for r in gone]
     if households:
-        members = await repo.household_members(session, [h.id for h in households])
-        out.households = [_household(h, members.get(h.id, 0)) for h in households]
+        out.households = await ledger.household_reads(session, [h for h in households if isinstance(h, Household)])
     if cases:
         out.cases = await case_reads(session, [c for c in cases if isinstance(c, ProxyCase)], cipher)
     if visits:
@@ -127,19 +122,6 @@ async def changes(
         if isinstance(s, SyncTombstone)
     ]
     return out
-
-
-def _household(h: Household, members: int) -> HouseholdRead:
-    return HouseholdRead(
-        id=h.id,
-        community=h.community,
-        grid=h.grid,
-        compound=h.compound_code,
-        building=h.building,
-        unit=h.unit,
-        room=h.room,
-        members=members,
-    )
 
 
 async def purge_tombstones(session: AsyncSession, *, older_than: dt.timedelta = TOMBSTONE_TTL) -> int:

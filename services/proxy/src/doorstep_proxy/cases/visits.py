@@ -20,7 +20,7 @@ from ..workers import service as workers
 from . import repository as repo
 from .models import SyncTombstone, Visit
 from .schemas import DayPlan, VisitCaseRead, VisitCheckIn, VisitCheckOut, VisitCreate, VisitRead, VisitUpdate, WeekPlan
-from .service import is_open, missing_of, move, resident_brief
+from .service import is_open, missing_of, move
 
 CLOCK_SLACK = dt.timedelta(hours=12)  # a phone clock this far in the future is refused
 
@@ -34,7 +34,7 @@ async def visit_reads(session: AsyncSession, visits: Sequence[Visit], cipher: Pi
     all_case_ids = list(dict.fromkeys(cid for ids in links.values() for cid in ids))
     cases = await repo.cases_map(session, all_case_ids)
     materials = await repo.materials_of(session, all_case_ids)
-    residents = await repo.residents_by_ids(session, [v.resident_id for v in visits])
+    briefs = await ledger.resident_briefs(session, [v.resident_id for v in visits], cipher)
     out = []
     for v in visits:
         covered = [cases[cid] for cid in links.get(v.id, []) if cid in cases]
@@ -43,7 +43,7 @@ async def visit_reads(session: AsyncSession, visits: Sequence[Visit], cipher: Pi
                 id=v.id,
                 community=v.community,
                 grid=v.grid,
-                resident=resident_brief(residents[v.resident_id], cipher),
+                resident=briefs[v.resident_id],
                 household_id=v.household_id,
                 worker=v.worker,
                 planned_date=v.planned_date,

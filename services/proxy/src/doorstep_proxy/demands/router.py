@@ -15,7 +15,7 @@ from doorstep_shared.permissions import Permission
 from doorstep_shared.security import current_principal, require
 from doorstep_shared.tokens import Principal
 
-from ..cases import service as cases_service
+from ..cases import intake
 from ..deps import Cipher, IfMatch, problems
 from . import service
 from .models import Demand
@@ -169,7 +169,7 @@ async def convert_demand(
     response: Response,
     if_match: IfMatch = None,
 ) -> DemandRead:
-    d = await cases_service.convert_demand(session, principal, demand_id, data, if_match)  # the case gets the link
+    d = await intake.convert_demand(session, principal, demand_id, data, if_match)  # the case gets the link
     return _demand_out(d, cipher, response)
 
 

@@ -20,7 +20,9 @@ from doorstep_shared.http import etag_of
 from doorstep_shared.rules.vocabulary import FACT_BY_NAME
 from doorstep_shared.tokens import Principal
 
+from ..cases import intake  # the cases sub-domain owns intake rules
 from ..catalog_client import CatalogClient
+from ..ledger import service as ledger
 from ..versions import check_if_match
 from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
@@ -246,14 +248,12 @@ async def convert(
     if_match: str | None,
 ) -> ConversionRead:
     """One call: the lead becomes a doorstep (or window) case with the item's materials."""
-    from ..cases.service import create_case  # the cases sub-domain owns intake rules
-
     lead = await _lead(session, principal, lead_id, for_update=True)
     check_if_match(if_match, lead_etag(lead), lead.version)
     if lead.status == "converted" and lead.case_id is not None:
         raise Conflict("This lead is already a case.", code="lead_converted", case_id=str(lead.case_id))
     _transition(lead, ("new", "contacted"), "converted", principal.subject)
-    case = await create_case(
+    case = await intake.create_case(
         session,
         principal,
         catalog,
@@ -311,9 +311,7 @@ async def eligibility(
     on: dt.date | None = None,
 ) -> EligibilityRead:
     """Every published item: eligible / not eligible / unknown and why, from the stored facts."""
-    from ..ledger.repository import get_resident
-
-    if await get_resident(session, principal, resident_id) is None:
+    if await ledger.visible_resident(session, principal, resident_id) is None:
         raise NotFound("No such resident.", code="resident_not_found")
     snapshot = await catalog.snapshot()
     book = rulebook(snapshot)

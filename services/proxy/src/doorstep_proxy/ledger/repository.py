@@ -144,6 +144,20 @@ async def list_households(
     return [(h, int(n)) for h, n in (await session.execute(stmt)).all()]
 
 
+async def household_members(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    out: dict[uuid.UUID, int] = {}
+    unique = list(ids)
+    for start in range(0, len(unique), 500):
+        stmt = (
+            select(col(Resident.household_id), func.count())
+            .where(col(Resident.household_id).in_(unique[start : start + 500]))
+            .where(col(Resident.status) == "active")
+            .group_by(col(Resident.household_id))
+        )
+        out.update({hid: int(n) for hid, n in (await session.execute(stmt)).all()})
+    return out
+
+
 async def get_household(session: AsyncSession, principal: Principal, household_id: uuid.UUID) -> Household | None:
     stmt = scoped(select(Household).where(col(Household.id) == household_id), Household, principal)
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -216,6 +230,15 @@ async def get_resident(
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def residents_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Resident]:
+    out: dict[uuid.UUID, Resident] = {}
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), 500):
+        stmt = select(Resident).where(col(Resident.id).in_(unique[start : start + 500]))
+        out.update({r.id: r for r in (await session.execute(stmt)).scalars().all()})
+    return out
 
 
 async def resident_by_id_hash(session: AsyncSession, id_hash: str) -> Resident | None:

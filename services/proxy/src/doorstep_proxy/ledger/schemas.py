@@ -196,6 +196,18 @@ class ResidentRow:
     benefits: dict[str, dt.date | None] = field(default_factory=dict)
 
 
+class ResidentBrief(BaseModel):
+    """A resident as a case or visit shows them: masked name and phone, the address."""
+
+    id: uuid.UUID
+    name_masked: str
+    phone_masked: str | None
+    compound: str
+    building: str
+    unit: str
+    room: str
+
+
 class ResidentLookup(Input):
     """Exact lookup by a full ID number or phone, kept out of URLs (and so out of access logs)."""
 

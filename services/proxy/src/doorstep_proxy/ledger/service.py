@@ -41,6 +41,7 @@ from .schemas import (
     BenefitRead,
     CompoundUpdate,
     HouseholdRead,
+    ResidentBrief,
     ResidentCreate,
     ResidentLookup,
     ResidentQuery,
@@ -192,6 +193,12 @@ def household_read(h: Household, members: int) -> HouseholdRead:
     )
 
 
+async def household_reads(session: AsyncSession, households: Sequence[Household]) -> list[HouseholdRead]:
+    """Households with their active members counted (the sync feed's view)."""
+    members = await repo.household_members(session, [h.id for h in households])
+    return [household_read(h, members.get(h.id, 0)) for h in households]
+
+
 async def household(session: AsyncSession, principal: Principal, household_id: uuid.UUID) -> Household:
     found = await repo.get_household(session, principal, household_id)
     if found is None:
@@ -241,6 +248,31 @@ async def reads(session: AsyncSession, residents: Sequence[Resident], cipher: Pi
     benefits = await repo.benefits_of(session, [r.id for r in residents])
     today = local_today()
     return [resident_read(r, benefits.get(r.id, []), cipher, today) for r in residents]
+
+
+def resident_brief(r: Resident, cipher: PiiCipher) -> ResidentBrief:
+    """A resident as a case or visit shows them: name and phone masked, the address."""
+    phone = plain_phone(cipher, r)
+    return ResidentBrief(
+        id=r.id,
+        name_masked=mask_name(r.name) or "",
+        phone_masked=mask_phone(phone),
+        compound=r.compound_code,
+        building=r.building,
+        unit=r.unit,
+        room=r.room,
+    )
+
+
+async def residents_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Resident]:
+    """Residents by id, whoever asks: for ids taken from records the caller already sees."""
+    return await repo.residents_by_ids(session, ids)
+
+
+async def resident_briefs(
+    session: AsyncSession, ids: Sequence[uuid.UUID], cipher: PiiCipher
+) -> dict[uuid.UUID, ResidentBrief]:
+    return {rid: resident_brief(r, cipher) for rid, r in (await repo.residents_by_ids(session, ids)).items()}
 
 
 async def resident(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Resident:

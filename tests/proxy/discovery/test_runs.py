@@ -343,7 +343,7 @@ async def test_a_run_that_races_an_incremental_lead_evaluates_the_item_again(
 async def test_a_run_that_inserted_many_leads_refreshes_the_planner_statistics_and_a_rerun_does_not(
     proxy: httpx.AsyncClient, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from doorstep_proxy.discovery import repository as repo
+    from doorstep_proxy.discovery import lead_writes as repo
 
     await with_compounds(proxy)
     app = prime(proxy, snapshot_with({"elderly": ELDERLY}))

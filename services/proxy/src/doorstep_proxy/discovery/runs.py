@@ -25,6 +25,7 @@ from doorstep_shared.errors import Conflict
 
 from ..catalog_client import CatalogSnapshot
 from ..state import state_of
+from . import lead_writes as writes
 from . import repository as repo
 from .compile_sql import mask_of, python_facts, python_fingerprint
 from .models import DiscoveryRun
@@ -93,7 +94,7 @@ async def reevaluate_resident(
     row = await repo.resident_row(session, resident_id)
     benefits, open_cases, existing = await repo.resident_context(session, resident_id, list(book.snapshot.items))
     if row is None or row.status != "active":
-        await repo.obsolete_leads(session, resident_id, list(existing), now)
+        await writes.obsolete_leads(session, resident_id, list(existing), now)
         return 0
     facts = python_facts(row, benefits, on)
     rows = []
@@ -112,8 +113,8 @@ async def reevaluate_resident(
     # a lead whose item left the catalogue, is now a case, or no longer holds: obsolete
     gone = [code for code in existing if code not in held]
     if rows:
-        await repo.upsert_lead_rows(session, rows, keep_pass=True)
-    await repo.obsolete_leads(session, resident_id, gone, now)
+        await writes.upsert_lead_rows(session, rows, keep_pass=True)
+    await writes.obsolete_leads(session, resident_id, gone, now)
     return len(held)
 
 
@@ -311,12 +312,12 @@ async def run_item(
     if rule is not None:
         sql = rule.sql(on)
         if sql is not None:
-            inserted, _, _ = await repo.sync_item_leads(session, sql, code, scope, pass_id, now)
+            inserted, _, _ = await writes.sync_item_leads(session, sql, code, scope, pass_id, now)
             return False, inserted
         await _run_item_in_python(session, rule, scope, pass_id, on, now)
-        await repo.sweep_item(session, code, scope, pass_id, now)
+        await writes.sweep_item(session, code, scope, pass_id, now)
         return True, 0
-    await repo.sweep_item(session, code, scope, pass_id, now)  # a removed item: every lead goes
+    await writes.sweep_item(session, code, scope, pass_id, now)  # a removed item: every lead goes
     return False, 0
 
 
@@ -339,14 +340,14 @@ async def _run_item_in_python(
             lead = lead_row(rule, r, benefits[r.id], on, now, pass_id)
             if lead is not None:
                 rows.append(lead)
-        await repo.upsert_lead_rows(session, rows, keep_pass=False)
+        await writes.upsert_lead_rows(session, rows, keep_pass=False)
         after = batch[-1].id
 
 
 async def _finish(
     session: AsyncSession, book: RuleBook, run: DiscoveryRun, owner: str, now: dt.datetime, *, analyze: bool = False
 ) -> None:
-    counts = await repo.run_counts(session, run.items, run.scope)
+    counts = await writes.run_counts(session, run.items, run.scope)
     run.eligible, run.unknown = counts.get("eligible", 0), counts.get("unknown", 0)
     run.status, run.finished_at, run.heartbeat_at = "completed", now, now
     session.add(run)
@@ -358,7 +359,7 @@ async def _finish(
             await repo.forget_pending_before(session, run.started_at)
     await repo.release_lock(session, LOCK_NAME, owner)
     if analyze:
-        await repo.refresh_lead_statistics(session)
+        await writes.refresh_lead_statistics(session)
 
 
 # --- what to run without being asked ---------------------------------------------------------

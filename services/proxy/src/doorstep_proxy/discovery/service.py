@@ -24,6 +24,7 @@ from ..cases import intake  # the cases sub-domain owns intake rules
 from ..catalog_client import CatalogClient
 from ..ledger import service as ledger
 from ..versions import check_if_match
+from ..workers import service as workers
 from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
 from .models import SWEPT_STATUSES, DiscoveryLead, DiscoveryRun
@@ -141,7 +142,7 @@ async def grids_for(
     if worker is None:
         return [grid] if grid is not None else None
     username = principal.subject if worker == "me" else worker
-    grids = await repo.worker_grids(session, username)
+    grids = await workers.grids_of_worker(session, username)
     if not grids and username == principal.subject and principal.grid:
         grids = [principal.grid]
     if grid is not None:

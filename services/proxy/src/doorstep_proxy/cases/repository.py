@@ -206,17 +206,6 @@ async def list_visits(
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def list_visits_of_case(session: AsyncSession, case_id: uuid.UUID, *, date_from: dt.date) -> list[Visit]:
-    """A case's visits planned on or after ``date_from`` (no tenancy: the seed and jobs use it)."""
-    stmt = (
-        select(Visit)
-        .join(VisitCase, col(VisitCase.visit_id) == col(Visit.id))
-        .where(col(VisitCase.case_id) == case_id, col(Visit.planned_date) >= date_from)
-        .order_by(col(Visit.planned_date), col(Visit.id))
-    )
-    return list((await session.execute(stmt)).scalars().all())
-
-
 async def delete_visit(session: AsyncSession, visit: Visit) -> None:
     await session.execute(delete(VisitCase).where(col(VisitCase.visit_id) == visit.id))
     await session.execute(delete(Visit).where(col(Visit.id) == visit.id))

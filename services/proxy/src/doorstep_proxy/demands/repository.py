@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -74,13 +74,3 @@ async def list_demands(
 async def save(session: AsyncSession, demand: Demand) -> None:
     session.add(demand)
     await session.flush()
-
-
-async def insert_demands(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(Demand), rows)
-
-
-async def count_demands_logged_by(session: AsyncSession, logged_by: str) -> int:
-    stmt = select(func.count()).select_from(Demand).where(col(Demand.logged_by) == logged_by)
-    return int((await session.execute(stmt)).scalar_one())

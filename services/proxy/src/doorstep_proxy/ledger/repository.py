@@ -67,10 +67,6 @@ async def compounds_by_code(session: AsyncSession, principal: Principal) -> dict
     return {c.code: c for c in (await session.execute(stmt)).scalars().all()}
 
 
-async def existing_compound_codes(session: AsyncSession) -> set[str]:
-    return set((await session.execute(select(col(Compound.code)))).scalars().all())
-
-
 # --- households -----------------------------------------------------------------------
 
 AddressKey = tuple[str, str, str, str]  # compound, building, unit, room

@@ -16,18 +16,18 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today, utcnow
 
+from ..cases import deadlines
+from ..cases.models import ProxyCase, ProxyCaseEvent, Visit
 from ..ledger import service as ledger
 from ..ledger.models import Resident
 from ..versions import next_row_versions
-from . import deadlines
 from . import repository as repo
-from .models import ProxyCase, ProxyCaseEvent, Visit
+from .four_clears import SEED_ACTOR
 
 NAMESPACE = uuid.UUID("6f1d2c9e-0c5a-4d1e-9a57-5ca5e5000001")
 WINDOW_WORKER = "chaoyang.g7.worker"
@@ -103,13 +103,7 @@ def _snapshot(code: str) -> dict[str, Any]:
 
 
 async def _pick(session: AsyncSession, *conditions: Any, skip: set[uuid.UUID]) -> Resident | None:
-    stmt = (
-        select(Resident)
-        .where(col(Resident.created_by) == "seed", col(Resident.status) == "active", *conditions)
-        .order_by(col(Resident.id_number_hash))
-        .limit(len(skip) + 1)
-    )
-    found: list[Resident] = list((await session.execute(stmt)).scalars().all())
+    found = await repo.seeded_residents(session, SEED_ACTOR, *conditions, limit=len(skip) + 1)
     return next((r for r in found if r.id not in skip), None)
 
 
@@ -179,7 +173,7 @@ async def _case(
         previous = to
     case.status = status
     case.updated_at = step_at
-    await repo.save(session, case)
+    await repo.add(session, case)
     await repo.insert_materials(
         session,
         [
@@ -200,7 +194,7 @@ async def _case(
         ],
     )
     for e in events:
-        await repo.add_event(session, e)
+        await repo.add(session, e)
     return case
 
 
@@ -232,12 +226,12 @@ async def _visit(
         created_by=worker,
         updated_at=now,
     )
-    await repo.save(session, visit)
-    await repo.link_cases(session, visit.id, [case.id])
+    await repo.add(session, visit)
+    await repo.link_visit(session, visit.id, [case.id])
 
 
 async def seed_cases(session: AsyncSession) -> None:
-    if await repo.get_case(session, None, _id("window-cross-grid")) is None:
+    if await repo.case_by_id(session, _id("window-cross-grid")) is None:
         await _seed_cases_once(session)
     await seed_todays_visits(session)
 
@@ -250,10 +244,10 @@ async def seed_todays_visits(session: AsyncSession) -> None:
     """
     today = local_today()
     for n in range(len(SPREAD)):
-        case = await repo.get_case(session, None, _id(f"spread-{n}"))
+        case = await repo.case_by_id(session, _id(f"spread-{n}"))
         if case is None or case.status != "scheduled":
             continue
-        visits = await repo.list_visits_of_case(session, case.id, date_from=today)
+        visits = await repo.visits_of_case(session, case.id, date_from=today)
         if visits:
             continue
         resident = (await ledger.residents_by_ids(session, [case.resident_id])).get(case.resident_id)
@@ -266,10 +260,7 @@ async def seed_todays_visits(session: AsyncSession) -> None:
 
 async def _seed_cases_once(session: AsyncSession) -> None:
     used: set[uuid.UUID] = set()
-    story = select(col(Resident.id)).where(
-        col(Resident.compound_code) == "binjiang", col(Resident.building) == "6", col(Resident.room) == "502"
-    )
-    used.update((await session.execute(story)).scalars().all())
+    used.update(await repo.residents_at(session, "binjiang", "6", "502"))  # the story resident stays a lead
     grid2 = await _pick(session, col(Resident.grid) == "chaoyang-g2", skip=used)
     if grid2 is None:
         return  # no demo residents yet

@@ -1,0 +1,209 @@
+"""Demo data of the four clears (idempotent; bulk statements, a second or two): compounds from
+the org directory, worker profiles for every grid of 朝阳 and 镇淮, a few thousand invented
+residents (``residents.py``) and a few hundred demands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+import doorstep_shared.org as org
+from doorstep_shared.clock import utcnow
+from doorstep_shared.pii import PiiCipher
+from doorstep_shared.tokens import Principal
+
+from ..demands.models import Demand
+from ..ledger import service as ledger
+from ..ledger.bulk import upsert_residents
+from ..ledger.models import Compound
+from ..ledger.schemas import ResidentRow
+from ..survey_import.sheet import FIELDS
+from . import repository as repo
+from .residents import DemoResident, generate
+
+SEED_ACTOR = "seed"
+RESIDENTS = 3000
+
+# Field profiles: the two demo logins, then invented colleagues (names are made up).
+WORKERS: list[tuple[str, str, str, list[str], list[str], str]] = [
+    (
+        "chaoyang.worker",
+        "汪晓雯",
+        "chaoyang",
+        ["chaoyang-g6"],
+        ["social_assistance", "disability", "elderly"],
+        "active",
+    ),
+    (
+        "zhenhuai.worker",
+        "鲁振东",
+        "zhenhuai",
+        ["zhenhuai-g7"],
+        ["social_security", "elderly"],
+        "active",
+    ),
+]
+_INVENTED = (
+    "邢佳宁 柏文涛 祁雨桐 诸葛明 甘晓燕 褚俊 经晨曦 车立新 米兰芳 左宏伟 桂书瑶 翟志刚 栾雪 巫海鹏 滕晓丽 包子健"
+)
+_CATEGORY_POOL = [
+    "party_league",
+    "family",
+    "social_security",
+    "disability",
+    "elderly",
+    "social_assistance",
+]
+
+DEMAND_TEXTS = [
+    ("consultation", "elderly-allowance", "咨询高龄补贴申领条件和所需材料"),
+    ("request", "severe-disability-care-subsidy", "家中老人肢体残疾，希望上门帮助办理残疾人补贴"),
+    ("consultation", "pension_claim", "快到退休年龄了，想了解养老金怎么申领"),
+    ("request", None, "楼道灯坏了，请社区协调物业维修"),
+    ("consultation", "pension_check", "养老金资格认证手机刷脸总是失败"),
+    ("request", "disability_certificate", "想办理残疾证，行动不便，希望上门评估"),
+    ("consultation", "birth_registration", "咨询生育登记需要带什么材料"),
+    ("consultation", "employment_4050", "咨询4050灵活就业社保补贴"),
+    ("request", "low_rent_housing", "咨询廉租房申请，家里住房困难"),
+    ("consultation", "party_transfer", "党组织关系转接到本社区怎么办"),
+]
+CHANNELS = ["window", "window", "phone", "doorstep", "doorstep", "hotline", "platform"]
+
+
+async def seed_compounds(session: AsyncSession) -> None:
+    existing = await repo.compound_codes(session)
+    rows = [
+        {
+            "code": c.code,
+            "name": c.name,
+            "community": c.community,
+            "grid": c.grid,
+            "address": f"和县{org.COMMUNITY_BY_CODE[c.community].name}{c.name}",
+            "buildings": c.buildings,
+            "households": c.households,
+            "version": 1,
+            "row_version": 0,
+        }
+        for c in org.COMPOUNDS
+        if c.code not in existing
+    ]
+    await repo.insert_rows(session, Compound, rows)
+
+
+async def seed_workers(session: AsyncSession) -> None:
+    have = await repo.worker_usernames(session)
+    profiles = list(WORKERS)
+    names = iter(_INVENTED.split())
+    rng = random.Random(7)
+    for community in ("chaoyang", "zhenhuai"):
+        for grid in org.COMMUNITY_BY_CODE[community].grids:
+            if any(grid.code in p[3] for p in profiles):
+                continue
+            username = f"{community}.g{grid.number}.worker"
+            cats = sorted(rng.sample(_CATEGORY_POOL, 2))
+            status = "on_leave" if grid.number == 5 else "active"
+            profiles.append((username, next(names), community, [grid.code], cats, status))
+    now = utcnow()
+    new = [p for p in profiles if p[0] not in have]
+    if not new:
+        return
+    await repo.insert_workers(
+        session,
+        [
+            {
+                "username": u,
+                "display_name": n,
+                "community": c,
+                "status": s,
+                "categories": cats,
+                "version": 1,
+                "row_version": 0,
+                "updated_at": now,
+            }
+            for u, n, c, _, cats, s in new
+        ],
+        [{"username": u, "grid": g} for u, _, _, grids, _, _ in new for g in grids],
+    )
+
+
+def _rows(people: list[DemoResident]) -> list[ResidentRow]:
+    return [
+        ResidentRow(
+            number=i + 2,
+            name=p.name,
+            id_number=p.id_number,
+            birth_date=p.birth_date,
+            gender=p.gender,
+            phone=p.phone,
+            compound=p.compound,
+            building=p.building,
+            unit=p.unit,
+            room=p.room,
+            facts=dict(p.facts),
+            disability_certificate_no=p.disability_certificate_no,
+            benefits=dict(p.benefits),
+        )
+        for i, p in enumerate(people)
+    ]
+
+
+async def seed_residents(session: AsyncSession, cipher: PiiCipher, count: int = RESIDENTS) -> None:
+    """Once: skipped when the demo residents are already there (the run is not re-applied, so
+    the resident turning 80 keeps the birth date of the day the demo was first loaded)."""
+    if await repo.residents_created_by(session, SEED_ACTOR):
+        return
+    seeder = Principal(subject=SEED_ACTOR, kind="user", name="demo seed", roles=frozenset({"county_admin"}))
+    compounds = await ledger.compounds_by_code(session, seeder)
+    people = [p for p in generate(count) if p.compound in compounds]
+    # as a survey sheet with every column
+    await upsert_residents(session, seeder, cipher, _rows(people), compounds, set(FIELDS))
+
+
+async def seed_demands(session: AsyncSession, count: int = 300) -> None:
+    if await repo.demands_logged_by(session, SEED_ACTOR):
+        return
+    rng = random.Random(11)
+    residents = await repo.resident_places(session, SEED_ACTOR, 400)
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for i in range(count):
+        kind, item, text = DEMAND_TEXTS[i % len(DEMAND_TEXTS)]
+        channel = rng.choice(CHANNELS)
+        at = now - dt.timedelta(days=rng.randrange(0, 120), minutes=rng.randrange(0, 600))
+        resident = rng.choice(residents) if residents and rng.random() < 0.7 else None
+        community = resident[1] if resident else rng.choice(("chaoyang", "zhenhuai"))
+        status = rng.choice(("answered", "answered", "closed", "converted", "open"))
+        if kind == "consultation" and status == "converted":
+            status = "answered"
+        rows.append(
+            {
+                "id": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "community": community,
+                "grid": resident[2] if resident else None,
+                "resident_id": resident[0] if resident else None,
+                "channel": channel,
+                "kind": kind,
+                "item_code": item,
+                "text": text,
+                "contact_name": None,
+                "contact_phone_enc": None,
+                "status": status,
+                "answer": "已当场解答，告知所需材料" if status in ("answered", "closed") else None,
+                "answered_at": at if status in ("answered", "closed") else None,
+                "answered_by": SEED_ACTOR if status in ("answered", "closed") else None,
+                "case_ref": f"demo-case-{i}" if status == "converted" else None,
+                "logged_by": SEED_ACTOR,
+                "source_client": "hotline-12345" if channel in ("hotline", "platform") else None,
+                "external_ref": None,
+                "version": 1,
+                "row_version": 0,
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+    await repo.insert_rows(session, Demand, rows)

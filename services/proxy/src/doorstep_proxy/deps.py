@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
@@ -17,6 +16,7 @@ from doorstep_shared.webhooks import WebhookConfig
 
 from .catalog_client import CatalogClient
 from .config import ProxySettings
+from .figures.schemas import FiguresScope
 from .state import state_of
 
 
@@ -72,16 +72,6 @@ IfMatch = Annotated[
 
 
 FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
-
-
-@dataclass(frozen=True)
-class FiguresScope:
-    """Which community or grid, and which period, a figures request asks about."""
-
-    community: str | None
-    grid: str | None
-    period_from: dt.date | None
-    period_to: dt.date | None
 
 
 async def figures_scope(

@@ -25,8 +25,9 @@ from ..ledger import service as ledger
 from ..versions import next_row_versions
 from . import deadlines
 from . import repository as repo
-from .models import ProxyCase, ProxyCaseEvent
+from .models import ProxyCase
 from .schemas import ItemSnapshot
+from .service import record_event
 
 SNAPSHOT_FIELDS = (
     "code",
@@ -208,17 +209,8 @@ async def accept_case(
         details.update(due_date=due.date.isoformat(), due_basis=basis, due_official=due.official)
     if demand_id is not None:
         details["demand_id"] = str(demand_id)
-    await repo.add_event(
-        session,
-        ProxyCaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=principal.subject,
-            kind="transition",
-            to_status="accepted",
-            note=note,
-            details=details,
-        ),
+    await record_event(
+        session, case, "transition", principal.subject, now, to_status="accepted", note=note, details=details
     )
     return case, True
 

@@ -195,6 +195,34 @@ async def list_cases(
 # --- changes --------------------------------------------------------------------------
 
 
+async def record_event(
+    session: AsyncSession,
+    case: ProxyCase,
+    kind: str,
+    actor: str,
+    at: dt.datetime,
+    *,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    note: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Stamp the case's timeline (kind: transition, assignment, deadline or material)."""
+    await repo.add_event(
+        session,
+        ProxyCaseEvent(
+            case_id=case.id,
+            at=at,
+            actor=actor,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            details=details if details is not None else {},
+        ),
+    )
+
+
 async def _bump(session: AsyncSession, case: ProxyCase, actor: str, now: dt.datetime) -> None:
     case.version += 1
     case.row_version = await next_row_versions(session)
@@ -258,18 +286,8 @@ async def move(
     extra = dict(details or {})
     if department_ref and to == "filed":
         extra["department_ref"] = department_ref
-    await repo.add_event(
-        session,
-        ProxyCaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=actor,
-            kind="transition",
-            from_status=previous,
-            to_status=to,
-            note=note,
-            details=extra,
-        ),
+    await record_event(
+        session, case, "transition", actor, now, from_status=previous, to_status=to, note=note, details=extra
     )
     await webhooks.case_moved(session, case, previous, to, now)
 
@@ -294,16 +312,14 @@ async def assign(
     case.assigned_to = data.assigned_to
     await _bump(session, case, principal.subject, now)
     await repo.save(session, case)
-    await repo.add_event(
+    await record_event(
         session,
-        ProxyCaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=principal.subject,
-            kind="assignment",
-            note=data.reason,
-            details={"from": before, "to": {"assigned_grid": grid, "assigned_to": data.assigned_to}},
-        ),
+        case,
+        "assignment",
+        principal.subject,
+        now,
+        note=data.reason,
+        details={"from": before, "to": {"assigned_grid": grid, "assigned_to": data.assigned_to}},
     )
     return case
 
@@ -325,16 +341,14 @@ async def override_due(
     case.due_override_reason = data.reason
     await _bump(session, case, principal.subject, now)
     await repo.save(session, case)
-    await repo.add_event(
+    await record_event(
         session,
-        ProxyCaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=principal.subject,
-            kind="deadline",
-            note=data.reason,
-            details={"from": before, "to": data.due_date.isoformat()},
-        ),
+        case,
+        "deadline",
+        principal.subject,
+        now,
+        note=data.reason,
+        details={"from": before, "to": data.due_date.isoformat()},
     )
     return case
 
@@ -366,14 +380,12 @@ async def mark_material(
     material.collected_at = now if data.collected else None
     await _bump(session, case, principal.subject, now)
     await repo.save(session, material, case)
-    await repo.add_event(
+    await record_event(
         session,
-        ProxyCaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=principal.subject,
-            kind="material",
-            details={"position": position, "name": material.name, "collected": data.collected},
-        ),
+        case,
+        "material",
+        principal.subject,
+        now,
+        details={"position": position, "name": material.name, "collected": data.collected},
     )
     return case

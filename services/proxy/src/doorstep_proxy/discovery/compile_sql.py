@@ -45,6 +45,7 @@ from sqlalchemy import (
     true,
 )
 
+from doorstep_shared.rules import facts_of
 from doorstep_shared.rules.nodes import And, Compare, Const, Contains, InValues, Node, Not, Or, Truthy
 from doorstep_shared.rules.vocabulary import (
     FACT_BY_NAME,
@@ -184,8 +185,6 @@ def members_of(node: Node) -> tuple[str, ...]:
 
 
 def pushable(node: Node, columns: Iterable[str] = COLUMN_FACTS) -> bool:
-    from doorstep_shared.rules import facts_of
-
     allowed = set(columns) | DERIVED_FACTS
     return facts_of(node) <= allowed
 
@@ -309,8 +308,6 @@ def compile_sql(
     columns: Iterable[str] = COLUMN_FACTS,
 ) -> SqlRule:
     """SQL for one rule on the evaluation date ``on``; ``NotPushable`` when it cannot be."""
-    from doorstep_shared.rules import facts_of
-
     tri = _Compiler(on, resident, benefit, frozenset(columns)).compile(node)
     return SqlRule(
         node=node,

@@ -26,14 +26,7 @@ async def get_figures(
     principal: FiguresReader,
     scope: FiguresQuery,
 ) -> Figures:
-    return await service.figures(
-        session,
-        principal,
-        community=scope.community,
-        grid=scope.grid,
-        period_from=scope.period_from,
-        period_to=scope.period_to,
-    )
+    return await service.figures(session, principal, scope)
 
 
 @router.get(
@@ -48,11 +41,4 @@ async def get_case_figures(
     principal: FiguresReader,
     scope: FiguresQuery,
 ) -> CaseFigures:
-    return await service.case_figures(
-        session,
-        principal,
-        community=scope.community,
-        grid=scope.grid,
-        period_from=scope.period_from,
-        period_to=scope.period_to,
-    )
+    return await service.case_figures(session, principal, scope)

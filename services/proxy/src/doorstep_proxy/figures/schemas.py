@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class FiguresScope:
+    """Which community or grid, and which period, a figures request asks about."""
+
+    community: str | None
+    grid: str | None
+    period_from: dt.date | None
+    period_to: dt.date | None
 
 
 class LedgerFigures(BaseModel):

@@ -12,22 +12,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.clock import local_today
 from doorstep_shared.tokens import Principal
 
-from ..periods import period
+from ..periods import Period, period
 from . import repository as repo
-from .schemas import CaseFigures, DemandFigures, Figures, GridFigures, LedgerFigures
+from .schemas import CaseFigures, DemandFigures, Figures, FiguresScope, GridFigures, LedgerFigures
 
 
-async def figures(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    community: str | None,
-    grid: str | None,
-    period_from: dt.date | None,
-    period_to: dt.date | None,
-) -> Figures:
+def _period(scope: FiguresScope) -> tuple[dt.date, Period]:
+    """Today (Asia/Shanghai) and the period asked for (default: this month)."""
     today = local_today()
-    days = period(period_from, period_to, today)
+    return today, period(scope.period_from, scope.period_to, today)
+
+
+async def figures(session: AsyncSession, principal: Principal, scope: FiguresScope) -> Figures:
+    today, days = _period(scope)
+    community, grid = scope.community, scope.grid
     by_grid = await repo.ledger_counts_by_grid(session, principal, community=community, grid=grid, today=today)
     grids = [GridFigures(community=c, grid=g, **vals) for (c, g), vals in sorted(by_grid.items())]
     total = LedgerFigures()
@@ -58,24 +56,15 @@ def _tally(table: dict[str, dict[str, int]], key: str, measure: str) -> None:
     row[measure] = row.get(measure, 0) + 1
 
 
-async def case_figures(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    community: str | None,
-    grid: str | None,
-    period_from: dt.date | None,
-    period_to: dt.date | None,
-) -> CaseFigures:
-    today = local_today()
-    days = period(period_from, period_to, today)
+async def case_figures(session: AsyncSession, principal: Principal, scope: FiguresScope) -> CaseFigures:
+    today, days = _period(scope)
     since, until = days.since, days.until
-    scope = {"community": community, "grid": grid}
-    accepted = await repo.cases_accepted_in(session, principal, since=since, until=until, **scope)
-    decided = await repo.cases_decided_in(session, principal, since=since, until=until, **scope)
-    overdue = await repo.cases_overdue(session, principal, today=today, **scope)
-    visits = await repo.visits_done_in(session, principal, date_from=days.start, date_to=days.end, **scope)
-    demands = await repo.demands_in(session, principal, since=since, until=until, **scope)
+    where = {"community": scope.community, "grid": scope.grid}
+    accepted = await repo.cases_accepted_in(session, principal, since=since, until=until, **where)
+    decided = await repo.cases_decided_in(session, principal, since=since, until=until, **where)
+    overdue = await repo.cases_overdue(session, principal, today=today, **where)
+    visits = await repo.visits_done_in(session, principal, date_from=days.start, date_to=days.end, **where)
+    demands = await repo.demands_in(session, principal, since=since, until=until, **where)
 
     by_item: dict[str, dict[str, int]] = {}
     by_channel: dict[str, dict[str, int]] = {}
@@ -96,8 +85,8 @@ async def case_figures(
     for worker, n in services.items():
         by_worker.setdefault(worker, {"accepted": 0, "completed": 0, "overdue": 0})["doorstep_services"] = n
     return CaseFigures(
-        community=community,
-        grid=grid,
+        community=scope.community,
+        grid=scope.grid,
         period_from=days.start,
         period_to=days.end,
         consultations=sum(n for _, n in demands),

@@ -23,18 +23,11 @@ from doorstep_shared.tokens import Principal
 
 from ..events.residents import residents_changed
 from ..versions import next_row_versions
+from . import personal_data
 from . import repository as repo
 from .models import Compound
-from .personal_data import (
-    certificate_columns,
-    id_number_columns,
-    id_number_hash,
-    phone_columns,
-    phone_hash,
-    plain_certificate,
-)
-from .schemas import ResidentRow
-from .service import FACT_FIELDS, ensure_households
+from .schemas import FACT_FIELDS, ResidentRow
+from .service import ensure_households
 
 Written = list[tuple[int, uuid.UUID]]  # (row number, resident id)
 
@@ -67,7 +60,24 @@ def _differs(
     for fact, value in row.facts.items():
         if getattr(r, fact) != value:
             return True
-    return "disability_certificate_no" in present and plain_certificate(cipher, r) != cert
+    return "disability_certificate_no" in present and personal_data.plain_certificate(cipher, r) != cert
+
+
+def _placement(
+    row: ResidentRow, compounds: dict[str, Compound], households: dict[repo.AddressKey, uuid.UUID]
+) -> dict[str, Any]:
+    """Where a row's resident lives (community and grid from the compound), and their name."""
+    c = compounds[row.compound]
+    return {
+        "community": c.community,
+        "grid": c.grid,
+        "compound_code": c.code,
+        "household_id": households[(row.compound, row.building, row.unit, row.room)],
+        "building": row.building,
+        "unit": row.unit,
+        "room": row.room,
+        "name": row.name,
+    }
 
 
 async def plan_upsert(
@@ -83,7 +93,7 @@ async def plan_upsert(
     first_row: dict[str, int] = {}
     accepted: list[ResidentRow] = []
     for row in rows:
-        h = id_number_hash(cipher, row.id_number)
+        h = personal_data.id_number_hash(cipher, row.id_number)
         if h in first_row:
             plan.rejected[row.number] = f"same person as row {first_row[h]}"
             continue
@@ -100,7 +110,7 @@ async def plan_upsert(
         if not principal.sees_community(found.community):
             plan.rejected[row.number] = "already registered in another community"
             continue
-        new_phone_hash = phone_hash(cipher, row.phone)
+        new_phone_hash = personal_data.phone_hash(cipher, row.phone)
         same_benefits = (
             "benefits" not in present or {b.item_code: b.since for b in benefits.get(found.id, [])} == row.benefits
         )
@@ -138,22 +148,14 @@ async def apply_upsert(
     benefit_rows: list[dict[str, Any]] = []
     for row in creates:
         rid = uuid.uuid4()
-        c = compounds[row.compound]
         values: dict[str, Any] = dict.fromkeys(FACT_FIELDS)
         values.update(row.facts)
         values.update(
             id=rid,
-            community=c.community,
-            grid=c.grid,
-            compound_code=c.code,
-            household_id=households[(row.compound, row.building, row.unit, row.room)],
-            building=row.building,
-            unit=row.unit,
-            room=row.room,
-            name=row.name,
-            **id_number_columns(cipher, row.id_number, hashes[row.number]),
-            **phone_columns(cipher, row.phone),
-            **certificate_columns(cipher, row.disability_certificate_no),
+            **_placement(row, compounds, households),
+            **personal_data.id_number_columns(cipher, row.id_number, hashes[row.number]),
+            **personal_data.phone_columns(cipher, row.phone),
+            **personal_data.certificate_columns(cipher, row.disability_certificate_no),
             pii_kid=cipher.active_kid,
             birth_date=row.birth_date,
             gender=row.gender,
@@ -179,18 +181,10 @@ async def apply_upsert(
     update_rows: list[dict[str, Any]] = []
     replaced: list[uuid.UUID] = []
     for row, found in updates:
-        c = compounds[row.compound]
         values = dict(row.facts)
         values.update(
             id=found.id,
-            community=c.community,
-            grid=c.grid,
-            compound_code=c.code,
-            household_id=households[(row.compound, row.building, row.unit, row.room)],
-            building=row.building,
-            unit=row.unit,
-            room=row.room,
-            name=row.name,
+            **_placement(row, compounds, households),
             status="active",
             removed_at=None,
             removed_reason=None,
@@ -203,9 +197,9 @@ async def apply_upsert(
             updated_by=actor,
         )
         if "phone" in present:
-            values.update(phone_columns(cipher, row.phone))
+            values.update(personal_data.phone_columns(cipher, row.phone))
         if "disability_certificate_no" in present:
-            values.update(certificate_columns(cipher, row.disability_certificate_no))
+            values.update(personal_data.certificate_columns(cipher, row.disability_certificate_no))
         update_rows.append(values)
         if "benefits" in present:
             replaced.append(found.id)

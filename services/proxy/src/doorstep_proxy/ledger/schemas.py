@@ -84,6 +84,10 @@ class ResidentFacts(Input):
     housing_difficulty: bool | None = None
 
 
+# The facts stored as plain columns (the certificate number is personal data: encrypted).
+FACT_FIELDS: tuple[str, ...] = tuple(f for f in ResidentFacts.model_fields if f != "disability_certificate_no")
+
+
 class ResidentCreate(ResidentFacts):
     name: PersonName
     id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]

@@ -37,6 +37,7 @@ from .personal_data import (
     plain_phone,
 )
 from .schemas import (
+    FACT_FIELDS,
     BenefitIn,
     BenefitRead,
     CompoundUpdate,
@@ -51,20 +52,6 @@ from .schemas import (
     RevealRead,
     RevealRequest,
 )
-
-FACT_FIELDS = (
-    "hukou_local",
-    "disability_type",
-    "disability_grade",
-    "serious_illness",
-    "living_alone",
-    "dibao",
-    "employment_status",
-    "pension_insured",
-    "children_count",
-    "housing_difficulty",
-)
-
 
 # --- versions and ETags ---------------------------------------------------------------
 
@@ -408,6 +395,17 @@ async def create_resident(
     return resident_row
 
 
+async def _locked_resident(
+    session: AsyncSession, principal: Principal, resident_id: uuid.UUID, if_match: str | None
+) -> Resident:
+    """The resident, locked for the write; 404 when not visible, 412 when If-Match is stale."""
+    r = await repo.get_resident(session, principal, resident_id, for_update=True)
+    if r is None:
+        raise NotFound("No such resident.", code="resident_not_found")
+    check_if_match(if_match, resident_etag(r), r.version)
+    return r
+
+
 async def update_resident(
     session: AsyncSession,
     principal: Principal,
@@ -416,10 +414,7 @@ async def update_resident(
     data: ResidentUpdate,
     if_match: str | None,
 ) -> Resident:
-    r = await repo.get_resident(session, principal, resident_id, for_update=True)
-    if r is None:
-        raise NotFound("No such resident.", code="resident_not_found")
-    check_if_match(if_match, resident_etag(r), r.version)
+    r = await _locked_resident(session, principal, resident_id, if_match)
     sent = data.model_fields_set
     for required in ("name", "compound", "building", "unit", "room", "id_number"):
         if required in sent and getattr(data, required) is None:
@@ -481,10 +476,7 @@ async def remove_resident(
     if_match: str | None,
 ) -> Resident:
     """Soft delete: the record stays (history, sync tombstone) with the reason it left."""
-    r = await repo.get_resident(session, principal, resident_id, for_update=True)
-    if r is None:
-        raise NotFound("No such resident.", code="resident_not_found")
-    check_if_match(if_match, resident_etag(r), r.version)
+    r = await _locked_resident(session, principal, resident_id, if_match)
     if r.status != "active":
         raise Conflict("The resident is already off the register.", code="already_removed")
     now = utcnow()

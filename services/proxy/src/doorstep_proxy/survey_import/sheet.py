@@ -16,6 +16,8 @@ from typing import Any
 
 from doorstep_shared.errors import Invalid
 
+from ..ledger.schemas import ResidentFacts
+
 # Column headers (Chinese first; English field names also accepted) → field.
 HEADERS: dict[str, str] = {
     "姓名": "name",
@@ -57,17 +59,7 @@ FIELDS = (
     "building",
     "unit",
     "room",
-    "hukou_local",
-    "disability_type",
-    "disability_grade",
-    "disability_certificate_no",
-    "serious_illness",
-    "living_alone",
-    "dibao",
-    "employment_status",
-    "pension_insured",
-    "children_count",
-    "housing_difficulty",
+    *ResidentFacts.model_fields,  # the eligibility facts and the disability certificate number
     "benefits",
 )
 REQUIRED = ("name", "id_number", "compound")

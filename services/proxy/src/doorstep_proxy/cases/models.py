@@ -1,8 +1,7 @@
-"""Tables for proxy cases (代办件), their timeline and materials, visits, sync tombstones and
-the idempotency store of the field-app protocol.
+"""Tables for proxy cases (代办件), their timeline and materials, visits and sync tombstones.
 
-Cases and visits carry ``version`` (ETag / If-Match) and ``row_version`` from the ledger's
-``change_sequence`` (the sync feed's cursor). The discovery helper relies on ``proxy_case``
+Cases and visits carry ``version`` (ETag / If-Match) and ``row_version`` from the change counter
+(``versions.py``; the sync feed's cursor). The discovery helper relies on ``proxy_case``
 having ``id``, ``resident_id``, ``item_code``, ``status``, ``community`` and ``grid``, and on
 "open" meaning ``status NOT IN ('approved', 'rejected', 'closed', 'withdrawn')``.
 """

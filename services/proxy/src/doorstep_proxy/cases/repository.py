@@ -1,6 +1,6 @@
-"""Every query for cases, materials, timelines, visits, sync and case figures.
+"""Every query for cases, materials, timelines, visits and the sync feed.
 
-Tenancy as in the ledger: a case or visit of a community the caller does not see is absent.
+Tenancy (``tenancy.scoped``): a case or visit of a community the caller does not see is absent.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-""" "Residents changed": the ledger announces residents whose facts, address or status changed,
-in the transaction of the change, and whoever subscribed acts in that same transaction.
+"""The "residents changed" notification: the ledger announces residents whose facts, address or
+status changed, in the transaction of the change, and whoever subscribed acts in that same
+transaction.
 
 The ledger publishes without knowing who listens. Discovery subscribes where the service is
 assembled (``main.create_app``, and ``seed.seed`` for the launcher's demo load, which runs

@@ -1,5 +1,6 @@
-"""Every ledger query (compounds, households, residents, reveals). Tenancy is applied here:
-a record of a community the caller does not see is absent — 404 on read, missing from lists.
+"""Every ledger query (compounds, households, residents, benefits, reveals). Tenancy is applied
+here (``tenancy.scoped``): a record of a community the caller does not see is absent — 404 on
+read, missing from lists.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from .db import IDEMPOTENCY
 from .demands.router import router as demands_router
 from .discovery.router import router as discovery_router
 from .discovery.runs import queue_changed_residents
-from .events import router as webhooks
+from .events import router as webhook_routes
 from .events.residents import residents_changed
 from .events.webhooks import hooks
 from .figures.router import router as figures_router
@@ -86,7 +86,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
             figures_router,
             cases_router,
             discovery_router,
-            webhooks.router,
+            webhook_routes.router,
             retention_router,
             audit.router,
         ],
@@ -98,7 +98,11 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         extra_middleware=[
             (
                 IdempotencyMiddleware,
-                {"table": IDEMPOTENCY, "path_prefix": "/api/v1/proxy/", "exclude_prefixes": (webhooks.PREFIX + "/",)},
+                {
+                    "table": IDEMPOTENCY,
+                    "path_prefix": "/api/v1/proxy/",
+                    "exclude_prefixes": (webhook_routes.PREFIX + "/",),
+                },
             )
         ],
     )

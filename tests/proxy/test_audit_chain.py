@@ -11,8 +11,8 @@ from sqlalchemy import text
 
 from ..support import Tokens
 from .helpers import BASE, auditor, create, id_number, with_compounds, worker
-from .test_import import sheet_rows, to_csv, upload
-from .test_retention import PURGE, _removed, county_admin
+from .retention.test_retention import PURGE, _removed, county_admin
+from .survey_import.test_import import sheet_rows, to_csv, upload
 
 AUDIT = f"{BASE}/audit"
 REASON = "为居民江明远(13812345678)填写残疾人补贴申请表"

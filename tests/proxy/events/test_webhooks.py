@@ -14,10 +14,10 @@ from standardwebhooks import Webhook
 from doorstep_proxy.db import IDEMPOTENCY
 from doorstep_proxy.events.webhooks import hooks
 
-from ..shared.test_webhooks import Receiver
-from ..support import Tokens
-from .cases.conftest import catalogue
-from .helpers import BASE, app_of, create, with_compounds, worker
+from ...shared.test_webhooks import Receiver
+from ...support import Tokens
+from ..cases.conftest import catalogue
+from ..helpers import BASE, app_of, create, with_compounds, worker
 
 HOOKS = f"{BASE}/webhooks"
 ALL_EVENTS = ["demand.created", "demand.answered", "case.status_changed", "case.completed"]

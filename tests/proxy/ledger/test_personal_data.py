@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from ..support import Tokens
-from .helpers import BASE, app_of, auditor, create, id_number, resident_body, with_compounds, worker
+from ...support import Tokens
+from ..helpers import BASE, app_of, auditor, create, id_number, resident_body, with_compounds, worker
 
 
 async def test_worker_reveals_with_a_reason_and_the_reveal_is_on_record(
@@ -141,7 +141,7 @@ async def test_the_reveal_trail_refuses_updates(proxy: httpx.AsyncClient, tokens
 async def test_migrations_downgrade_and_upgrade_cleanly(db_backend: str, tmp_path: Path) -> None:
     from doorstep_shared import migrations
 
-    from ..support import create_database, drop_database
+    from ...support import create_database, drop_database
 
     db = await create_database("doorstep_proxy", db_backend, tmp_path)
     try:

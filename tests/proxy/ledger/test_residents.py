@@ -6,8 +6,8 @@ import datetime as dt
 import httpx
 import pytest
 
-from ..support import Tokens
-from .helpers import BASE, create, id_number, resident_body, with_compounds, worker
+from ...support import Tokens
+from ..helpers import BASE, create, id_number, resident_body, with_compounds, worker
 
 pytestmark = pytest.mark.dates
 

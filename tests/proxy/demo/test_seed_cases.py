@@ -12,8 +12,8 @@ from doorstep_proxy.seed import seed
 from doorstep_shared.clock import SHANGHAI
 
 from ...support import Tokens
+from ..cases.helpers import BASE
 from ..helpers import app_of, worker
-from .helpers import BASE
 
 pytestmark = pytest.mark.dates
 

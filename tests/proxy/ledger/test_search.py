@@ -5,8 +5,8 @@ import datetime as dt
 import httpx
 import pytest
 
-from ..support import Tokens
-from .helpers import BASE, create, id_number, with_compounds, worker
+from ...support import Tokens
+from ..helpers import BASE, create, id_number, with_compounds, worker
 
 pytestmark = pytest.mark.dates
 

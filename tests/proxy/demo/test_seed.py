@@ -12,8 +12,8 @@ from doorstep_proxy.ledger.models import Resident
 from doorstep_proxy.seed import seed
 from doorstep_shared.pii import id_number_checksum_ok
 
-from ..support import Tokens
-from .helpers import BASE, app_of, worker
+from ...support import Tokens
+from ..helpers import BASE, app_of, worker
 
 pytestmark = pytest.mark.dates
 

@@ -19,8 +19,8 @@ from doorstep_proxy.ledger.models import Resident, RevealAudit
 from doorstep_proxy.retention import service as retention
 from doorstep_shared.clock import utcnow
 
-from ..support import Tokens
-from .helpers import BASE, admin, create, with_compounds, worker
+from ...support import Tokens
+from ..helpers import BASE, admin, create, with_compounds, worker
 
 pytestmark = pytest.mark.dates
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from openpyxl import Workbook
 
-from ..support import Tokens
-from .helpers import BASE, admin, id_number, with_compounds, worker
+from ...support import Tokens
+from ..helpers import BASE, admin, id_number, with_compounds, worker
 
 pytestmark = pytest.mark.dates
 

@@ -1,4 +1,4 @@
-"""The demo data the launcher loads (``doorstep_shared.launcher`` calls ``<package>.seed.seed``):
+"""The demo data the launcher loads (``doorstep_tools.launcher`` calls ``<package>.seed.seed``):
 the steps of ``demo/`` in order. Idempotent: a second seed adds only what is missing (and today's
 visits of the demo's scheduled cases)."""
 

@@ -507,8 +507,8 @@ async def lead_reads(url: str, schema: str | None, repeat: int = 5) -> dict[str,
     from doorstep_proxy.discovery import repository as repo
     from doorstep_proxy.discovery import service
     from doorstep_proxy.discovery.compile_sql import FACT_BITS
-    from doorstep_shared.permissions import Role
-    from doorstep_shared.tokens import Principal
+    from doorstep_shared.auth.permissions import Role
+    from doorstep_shared.auth.tokens import Principal
 
     engine = create_engine(url, schema=schema)
     maker = make_sessionmaker(engine)

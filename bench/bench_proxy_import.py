@@ -34,11 +34,10 @@ from doorstep_proxy.main import create_app
 from doorstep_proxy.seed import seed_compounds
 from doorstep_proxy.survey_import.columns import validate_row
 from doorstep_proxy.survey_import.sheet import FIELDS, read_sheet
-from doorstep_shared import migrations
+from doorstep_shared.auth.tokens import KeySet, Principal, SigningKey, TokenSigner
 from doorstep_shared.clock import utcnow
-from doorstep_shared.db import create_engine
+from doorstep_shared.db import create_engine, migrations
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.tokens import KeySet, Principal, SigningKey, TokenSigner
 
 HEADER = [
     "姓名",

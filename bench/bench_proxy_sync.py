@@ -33,10 +33,9 @@ from doorstep_proxy.ledger.personal_data import ID_CTX, PHONE_CTX
 from doorstep_proxy.main import create_app
 from doorstep_proxy.seed import seed_compounds
 from doorstep_proxy.versions import ChangeSequence
-from doorstep_shared import migrations
+from doorstep_shared.auth.tokens import KeySet, Principal, SigningKey, TokenSigner
 from doorstep_shared.clock import utcnow
-from doorstep_shared.db import create_engine
-from doorstep_shared.tokens import KeySet, Principal, SigningKey, TokenSigner
+from doorstep_shared.db import create_engine, migrations
 
 COMPOUNDS = ["binjiang", "jingdu", "shuxiang", "zhongyang", "anliang", "chaoyangxincun", "jinchengyuan"]
 GRIDS = {

@@ -37,15 +37,14 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import func, text
 from sqlmodel import col, select
 
-from doorstep_shared import migrations
 from doorstep_shared.app import DbSession
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import require
+from doorstep_shared.auth.tokens import KeySet, Principal, SigningKey, TokenSigner
 from doorstep_shared.clock import utcnow
-from doorstep_shared.db import create_engine
-from doorstep_shared.errors import Conflict
-from doorstep_shared.permissions import Permission
+from doorstep_shared.db import create_engine, migrations
+from doorstep_shared.http.errors import Conflict
 from doorstep_shared.pii import mask_phone
-from doorstep_shared.security import require
-from doorstep_shared.tokens import KeySet, Principal, SigningKey, TokenSigner
 from doorstep_stations.bookings.models import Booking, BookingStatus, ServiceSession
 from doorstep_stations.config import StationsSettings
 from doorstep_stations.main import create_app

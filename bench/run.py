@@ -68,7 +68,7 @@ class Plan:
 
 class Context:
     def __init__(self, plan: Plan, tmp: Path, force_loadgen: bool) -> None:
-        from doorstep_shared.tokens import Principal, SigningKey, TokenSigner, jwks_document
+        from doorstep_shared.auth.tokens import Principal, SigningKey, TokenSigner, jwks_document
 
         self.plan = plan
         self.tmp = tmp
@@ -194,8 +194,8 @@ def app_env(ctx: Context, upstreams: dict[str, str] | None = None) -> dict[str, 
 
 
 def launcher_options() -> list[str]:
-    """The uvicorn options ``make run`` gives every app (doorstep_shared.launcher)."""
-    from doorstep_shared.launcher import HTTP_PROTOCOL
+    """The uvicorn options ``make run`` gives every app (doorstep_tools.launcher)."""
+    from doorstep_tools.launcher import HTTP_PROTOCOL
 
     return ["--no-server-header", "--http", HTTP_PROTOCOL]
 
@@ -378,7 +378,7 @@ def section_resources(ctx: Context) -> dict[str, Any]:
     """Start-up time and RSS of the four apps; the real catalog endpoint direct and via gateway."""
     env = app_env(ctx)
     seed = subprocess.run(
-        [common.PYTHON, "-m", "doorstep_shared.launcher", "--seed-only"],
+        [common.PYTHON, "-m", "doorstep_tools.launcher", "--seed-only"],
         env=env,
         cwd=common.REPO_ROOT,
         capture_output=True,

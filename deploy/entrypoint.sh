@@ -53,7 +53,7 @@ serve() {
     exec uvicorn "$module" --factory \
         --host 0.0.0.0 --port "$port" \
         --no-access-log --no-server-header \
-        --http doorstep_shared.launcher:CoalescingHttpToolsProtocol \
+        --http doorstep_tools.launcher:CoalescingHttpToolsProtocol \
         --timeout-graceful-shutdown 20 \
         "$@"
 }
@@ -142,7 +142,7 @@ case "$app" in
     catalog) serve doorstep_catalog.main:create_app DOORSTEP_CATALOG_ 8001 "$@" ;;
     proxy) serve doorstep_proxy.main:create_app DOORSTEP_PROXY_ 8002 "$@" ;;
     stations) serve doorstep_stations.main:create_app DOORSTEP_STATIONS_ 8003 "$@" ;;
-    migrate) exec python -m doorstep_shared.migrations upgrade "$@" ;;
-    seed) exec python -m doorstep_shared.launcher --seed-only "$@" ;;
+    migrate) exec python -m doorstep_tools.migrate upgrade "$@" ;;
+    seed) exec python -m doorstep_tools.launcher --seed-only "$@" ;;
     *) usage ;;
 esac

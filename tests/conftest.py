@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from doorstep_shared.tokens import SigningKey
+from doorstep_shared.auth.tokens import SigningKey
 
 from .support import BACKENDS, Tokens
 from .travel import children_follow_faketime, parse_instant, travel_everything

@@ -16,9 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy import MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from doorstep_shared import migrations
-from doorstep_shared.db import create_engine
-from doorstep_shared.tokens import KeySet, Principal, SigningKey, TokenSigner
+from doorstep_shared.auth.tokens import KeySet, Principal, SigningKey, TokenSigner
+from doorstep_shared.db import create_engine, migrations
 
 PG_URL = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("DOORSTEP_TEST_REQUIRE_POSTGRES", "") == "1"

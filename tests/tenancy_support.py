@@ -24,8 +24,8 @@ from fastapi.routing import APIRoute
 from sqlalchemy import MetaData, text
 from sqlalchemy import inspect as sa_inspect
 
+from doorstep_shared.auth.security import iter_api_routes
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.security import iter_api_routes
 
 from .support import Tokens, truncate_all
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fastapi.dependencies.models import Dependant
 
-from doorstep_shared.migrations import SERVICES
-from doorstep_shared.security import iter_api_routes
+from doorstep_shared.auth.security import iter_api_routes
+from doorstep_tools.apps import SERVICES
 
 
 def _is_async(call: Any) -> bool:

@@ -17,8 +17,8 @@ from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.main import create_app as gateway_app
 from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.main import create_app as proxy_app
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import declared_permissions, iter_api_routes
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import declared_permissions, iter_api_routes
 from doorstep_stations.config import StationsSettings
 from doorstep_stations.main import create_app as stations_app
 

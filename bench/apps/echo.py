@@ -1,7 +1,7 @@
 """A tiny stand-alone service for the hop and read-path benchmarks, built like our services.
 
 Same middleware (request id + Prometheus metrics), error handlers and token check
-(``doorstep_shared.security.current_principal`` with the shared, caching ``TokenVerifier``)
+(``doorstep_shared.auth.security.current_principal`` with the shared, caching ``TokenVerifier``)
 as every Doorstep service. Its routes live under ``/api/v1/catalog/bench/`` so that the
 gateway forwards them when its catalog upstream points here.
 
@@ -44,11 +44,11 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.app import DbSession, WritesOnRead
+from doorstep_shared.auth.security import CurrentPrincipal
+from doorstep_shared.auth.tokens import KeySet, TokenVerifier
 from doorstep_shared.db import UTCDateTime, create_engine, is_sqlite, make_sessionmaker, new_registry
-from doorstep_shared.errors import NotFound, install_error_handlers
-from doorstep_shared.observability import Metrics, RequestContextMiddleware
-from doorstep_shared.security import CurrentPrincipal
-from doorstep_shared.tokens import KeySet, TokenVerifier
+from doorstep_shared.http.errors import NotFound, install_error_handlers
+from doorstep_shared.http.observability import Metrics, RequestContextMiddleware
 
 ISSUER = "doorstep-gateway"
 AUDIENCE = "doorstep"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from doorstep_shared.pagination import encode_cursor
+from doorstep_shared.http.pagination import encode_cursor
 
 from .helpers import item_body
 

@@ -4,7 +4,7 @@ import httpx
 from fastapi import FastAPI
 
 from doorstep_catalog.items.index import CatalogIndex
-from doorstep_shared.security import declared_permissions, iter_api_routes
+from doorstep_shared.auth.security import declared_permissions, iter_api_routes
 
 from .helpers import create_item
 

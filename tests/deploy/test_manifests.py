@@ -25,10 +25,10 @@ import kubernetes_validate.utils
 import pytest
 import yaml
 
+from doorstep_shared.auth.tokens import SigningKey
 from doorstep_shared.config import ServiceSettings
-from doorstep_shared.migrations import SERVICES
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.tokens import SigningKey
+from doorstep_tools.apps import SERVICES
 
 from .kustomize import build, containers_of, load_documents, pod_spec
 
@@ -148,7 +148,7 @@ def test_compose_runs_the_four_make_run_apps_on_their_ports() -> None:
 def test_make_run_starts_the_same_apps_and_factories_as_the_image(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    launcher = importlib.import_module("doorstep_shared.launcher")
+    launcher = importlib.import_module("doorstep_tools.launcher")
     assert tuple(launcher.APPS) == APPS
     started: list[list[str]] = []
 
@@ -570,7 +570,7 @@ def test_entrypoint_serves_each_app_with_its_factory_on_its_own_port(stub_bin: P
         "--no-access-log",
         "--no-server-header",
         "--http",
-        "doorstep_shared.launcher:CoalescingHttpToolsProtocol",  # as `make run` starts them
+        "doorstep_tools.launcher:CoalescingHttpToolsProtocol",  # as `make run` starts them
         "--timeout-graceful-shutdown",
         "20",
     ]
@@ -593,13 +593,13 @@ def test_entrypoint_runs_migrations_and_seed_as_one_shots(stub_bin: Path) -> Non
     assert migrate.stdout.splitlines() == [
         "python",
         "-m",
-        "doorstep_shared.migrations",
+        "doorstep_tools.migrate",
         "upgrade",
         "catalog",
     ]
     seed = run_entrypoint(stub_bin, env={"DOORSTEP_APP": "seed"})
-    assert seed.stdout.splitlines() == ["python", "-m", "doorstep_shared.launcher", "--seed-only"]
-    assert callable(importlib.import_module("doorstep_shared.migrations").main)
+    assert seed.stdout.splitlines() == ["python", "-m", "doorstep_tools.launcher", "--seed-only"]
+    assert callable(importlib.import_module("doorstep_tools.migrate").main)
 
 
 def test_entrypoint_refuses_an_unknown_app_and_a_bad_port(stub_bin: Path) -> None:

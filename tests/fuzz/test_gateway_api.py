@@ -12,7 +12,7 @@ import pytest
 
 from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.main import create_app
-from doorstep_shared.tokens import SigningKey
+from doorstep_shared.auth.tokens import SigningKey
 
 from ..support import Tokens
 from . import harness

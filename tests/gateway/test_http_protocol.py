@@ -11,7 +11,7 @@ import httpx
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from doorstep_shared.launcher import CoalescingHttpToolsProtocol, _CoalescingTransport
+from doorstep_tools.launcher import CoalescingHttpToolsProtocol, CoalescingTransport
 
 
 class FakeTransport:
@@ -34,7 +34,7 @@ class FakeTransport:
 
 async def test_a_small_head_and_body_leave_in_one_write() -> None:
     fake = FakeTransport()
-    transport = _CoalescingTransport(fake, asyncio.get_running_loop())  # type: ignore[arg-type]
+    transport = CoalescingTransport(fake, asyncio.get_running_loop())  # type: ignore[arg-type]
     transport.write(b"HTTP/1.1 200 OK\r\n\r\n")
     transport.write(b"{}")
     assert fake.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
@@ -45,7 +45,7 @@ async def test_a_small_head_and_body_leave_in_one_write() -> None:
 
 async def test_a_lone_write_goes_out_at_the_end_of_the_loop_turn_and_before_close() -> None:
     fake = FakeTransport()
-    transport = _CoalescingTransport(fake, asyncio.get_running_loop())  # type: ignore[arg-type]
+    transport = CoalescingTransport(fake, asyncio.get_running_loop())  # type: ignore[arg-type]
     transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     assert fake.writes == []
     await asyncio.sleep(0)
@@ -57,7 +57,7 @@ async def test_a_lone_write_goes_out_at_the_end_of_the_loop_turn_and_before_clos
 
 async def test_large_writes_are_not_held() -> None:
     fake = FakeTransport()
-    transport = _CoalescingTransport(fake, asyncio.get_running_loop())  # type: ignore[arg-type]
+    transport = CoalescingTransport(fake, asyncio.get_running_loop())  # type: ignore[arg-type]
     big = b"x" * (64 * 1024)
     transport.write(big)
     assert fake.writes == [big]

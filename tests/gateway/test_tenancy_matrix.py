@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from doorstep_gateway.main import create_app
-from doorstep_shared.security import iter_api_routes
+from doorstep_shared.auth.security import iter_api_routes
 
 from ..support import Tokens
 from ..tenancy_support import HOME, OTHER

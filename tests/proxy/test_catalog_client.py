@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from doorstep_proxy.catalog_client import CatalogClient, ServiceToken
-from doorstep_shared.errors import ServiceUnavailable
+from doorstep_shared.http.errors import ServiceUnavailable
 
 EXPORT = {
     "revision": 7,

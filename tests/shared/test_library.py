@@ -1,5 +1,5 @@
 """The library's shape: it names no app, its packages are layered, every module imports on its
-own, none is oversized, and the shims at the old paths re-export what moved (tools/shim_map.txt)."""
+own, none is oversized."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SRC = REPO / "shared" / "src"
 PACKAGE = SRC / "doorstep_shared"
-SHIM_MAP = REPO / "tools" / "shim_map.txt"
 APP_PACKAGES = re.compile(r"\bdoorstep_(gateway|catalog|proxy|stations)\b")
 MAX_LINES = 600
 
@@ -29,23 +28,6 @@ LAYERS = {
     "app": {"http", "auth", "db", "config"},
     "webhooks": {"http", "auth", "db", "config"},
 }
-
-
-def shim_lines() -> list[tuple[str, str]]:
-    """OLD NEW pairs of tools/shim_map.txt (none once the rewrite has removed the shims)."""
-    if not SHIM_MAP.exists():
-        return []
-    lines = [line.split() for line in SHIM_MAP.read_text().splitlines() if line.strip() and not line.startswith("#")]
-    return [(old, new) for old, new in lines]
-
-
-def moved_modules() -> dict[str, str]:
-    """Old module → new module, for the lines that move a whole module."""
-    return {old: new for old, new in shim_lines() if (PACKAGE / f"{old.rsplit('.', 1)[1]}.py").exists()}
-
-
-def shim_files() -> set[Path]:
-    return {PACKAGE / f"{old.rsplit('.', 1)[1]}.py" for old in moved_modules()}
 
 
 def modules() -> list[tuple[str, Path]]:
@@ -81,29 +63,19 @@ def part_of(module: str) -> str | None:
 
 
 def test_the_library_names_no_app_and_imports_nothing_from_the_toolshed() -> None:
-    shims_into_tools = {
-        PACKAGE / f"{old.split('.')[1]}.py" for old, new in shim_lines() if new.startswith("doorstep_tools")
-    }
-    assert shims_into_tools <= {PACKAGE / "launcher.py", PACKAGE / "migrations.py"}
     for name, path in modules():
         assert not APP_PACKAGES.search(path.read_text()), f"{name} names an app"
-        if path in shims_into_tools:
-            continue
         for imported in imported_modules(path, name):
             assert not imported.startswith("doorstep_tools"), f"{name} imports {imported}"
 
 
 def test_each_part_imports_only_the_parts_below_it() -> None:
-    shims = {".".join(p.relative_to(SRC).with_suffix("").parts) for p in shim_files()}
     packages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
     for name, path in modules():
-        if path in shim_files():
-            continue
         own = part_of(name)
         for imported in imported_modules(path, name):
             if not imported.startswith("doorstep_shared."):
                 continue
-            assert imported not in shims, f"{name} imports the shim {imported}"
             target = part_of(imported)
             # A package's __init__ imports everything under it: import the module that defines a name.
             assert target not in packages or imported.count(".") >= 2 or target == own, (
@@ -147,35 +119,3 @@ def test_every_package_states_its_public_surface() -> None:
         module = importlib.import_module(name)
         assert module.__all__, name
         assert all(hasattr(module, attr) for attr in module.__all__), name
-
-
-# Shim names that are not the same name at the new path.
-RENAMED = {
-    ("doorstep_shared.launcher", "_CoalescingTransport"): "doorstep_tools.launcher.CoalescingTransport",
-    ("doorstep_shared.launcher", "migrate_all"): "doorstep_tools.migrate.upgrade_all",
-}
-
-
-def resolve(dotted: str) -> object:
-    module, _, attr = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), attr)
-
-
-@pytest.mark.parametrize(("old", "new"), sorted(moved_modules().items()))
-def test_each_shim_re_exports_what_moved(old: str, new: str) -> None:
-    shim = importlib.import_module(old)
-    assert (shim.__doc__ or "").startswith("Moved"), old
-    assert new in (shim.__doc__ or ""), old
-    by_name = {o.rsplit(".", 1)[1]: n for o, n in shim_lines() if o.startswith(old + ".")}
-    for attr in shim.__all__:
-        target = RENAMED.get((old, attr)) or by_name.get(attr)
-        if target is None:
-            owner = importlib.import_module(new)
-            target = f"{new}.{attr}" if hasattr(owner, attr) else f"doorstep_tools.apps.{attr}"
-        assert getattr(shim, attr) is resolve(target), f"{old}.{attr} is not {target}"
-
-
-def test_every_shim_is_in_the_map() -> None:
-    for path in PACKAGE.glob("*.py"):
-        if (ast.get_docstring(ast.parse(path.read_text())) or "").startswith("Moved"):
-            assert path in shim_files(), path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from doorstep_shared.security import declared_permissions, iter_api_routes
+from doorstep_shared.auth.security import declared_permissions, iter_api_routes
 
 
 async def test_every_route_declares_a_permission_and_has_a_summary(stations_app: FastAPI) -> None:

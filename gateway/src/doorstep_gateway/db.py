@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from doorstep_shared.audit import AuditLog, audit_tables
 from doorstep_shared.db import new_registry
+from doorstep_shared.db.audit import AuditLog, audit_tables
 
 
 class GatewayModel(SQLModel, registry=new_registry()):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from doorstep_shared.tokens import TokenSigner, TokenVerifier
+from doorstep_shared.auth.tokens import TokenSigner, TokenVerifier
 
 from .config import GatewaySettings
 from .state import state_of

@@ -11,8 +11,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from doorstep_shared.app import create_service_app
-from doorstep_shared.audit import audit_router
-from doorstep_shared.tokens import SigningKey
+from doorstep_shared.auth.tokens import SigningKey
+from doorstep_shared.db.audit import audit_router
 
 from . import passwords
 from .clients.router import router as clients_router

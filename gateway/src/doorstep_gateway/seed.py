@@ -1,6 +1,6 @@
 """Demo directory and logins (idempotent). Staff names are invented.
 
-It stays at the package's top: the launcher (``doorstep_shared.launcher``) and the fuzz harness
+It stays at the package's top: the launcher (``doorstep_tools.launcher``) and the fuzz harness
 find every app's demo data as ``<package>.seed``.
 """
 

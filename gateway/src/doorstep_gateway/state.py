@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import State
 
-from doorstep_shared.observability import Metrics
-from doorstep_shared.tokens import KeySet, TokenSigner, TokenVerifier
+from doorstep_shared.auth.tokens import KeySet, TokenSigner, TokenVerifier
+from doorstep_shared.http.observability import Metrics
 
 from .config import GatewaySettings
 from .docs.merge import MergedOpenAPI

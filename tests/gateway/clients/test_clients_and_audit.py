@@ -139,7 +139,7 @@ async def test_service_clients_are_ensured_at_start_up(tokens: Tokens, tmp_path:
 
     from doorstep_gateway.config import GatewaySettings
     from doorstep_gateway.main import create_app
-    from doorstep_shared import migrations
+    from doorstep_shared.db import migrations
 
     from ...support import client_for, running
 

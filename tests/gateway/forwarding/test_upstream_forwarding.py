@@ -14,7 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from doorstep_gateway.forwarding.forwarder import UpstreamRouter
 from doorstep_gateway.forwarding.pool import Upstreams
-from doorstep_shared.tokens import TokenVerifier
+from doorstep_shared.auth.tokens import TokenVerifier
 
 from ...support import AUDIENCE, ISSUER, Tokens
 
@@ -133,7 +133,7 @@ async def test_path_query_headers_and_body_reach_the_service_unchanged(
 async def test_the_gateway_request_id_goes_upstream_and_is_not_overridden_by_the_service(
     gateway: httpx.AsyncClient, tokens: Tokens
 ) -> None:
-    from doorstep_shared.observability import RequestContextMiddleware
+    from doorstep_shared.http.observability import RequestContextMiddleware
 
     app = RequestContextMiddleware(gateway._transport.app)  # type: ignore[attr-defined]
     transport = httpx.ASGITransport(app=app)

@@ -8,7 +8,7 @@ import pytest
 
 from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.main import create_app
-from doorstep_shared.tokens import SigningKey, TokenSigner
+from doorstep_shared.auth.tokens import SigningKey, TokenSigner
 
 from ...support import AUDIENCE, ISSUER, Tokens, client_for, running
 

@@ -139,7 +139,7 @@ async def test_the_reveal_trail_refuses_updates(proxy: httpx.AsyncClient, tokens
 
 
 async def test_migrations_downgrade_and_upgrade_cleanly(db_backend: str, tmp_path: Path) -> None:
-    from doorstep_shared import migrations
+    from doorstep_shared.db import migrations
 
     from ...support import create_database, drop_database
 

@@ -156,7 +156,7 @@ async def test_compounds_are_listed_per_grid_and_scoped(proxy: httpx.AsyncClient
 
 
 async def test_forged_cursors_are_422_not_500(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
-    from doorstep_shared.pagination import encode_cursor
+    from doorstep_shared.http.pagination import encode_cursor
 
     await with_compounds(proxy)
     await create(proxy, worker(tokens))

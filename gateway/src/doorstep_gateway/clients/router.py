@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import current_principal, require
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.tokens import Principal
 
 from ..responses import PROBLEM
 from . import service

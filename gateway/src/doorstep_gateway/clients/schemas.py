@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator
 
 from doorstep_shared import org
-from doorstep_shared.permissions import CLIENT_SCOPES
+from doorstep_shared.auth.permissions import CLIENT_SCOPES
 
 from .models import ApiClient
 

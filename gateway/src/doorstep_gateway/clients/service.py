@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.errors import Conflict, NotFound
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.errors import Conflict, NotFound
 
 from ..db import audit
 from ..passwords import hash_password, verify_password

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.tokens import Principal
 
 from ..identity import service as identity
 from . import repository

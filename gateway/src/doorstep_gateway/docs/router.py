@@ -10,7 +10,7 @@ from fastapi.openapi.docs import (
 )
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from doorstep_shared.security import public
+from doorstep_shared.auth.security import public
 
 from ..state import state_of
 

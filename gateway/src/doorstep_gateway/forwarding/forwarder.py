@@ -21,8 +21,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yarl import URL
 
-from doorstep_shared.errors import Unauthorized, problem_response
-from doorstep_shared.tokens import TokenVerifier
+from doorstep_shared.auth.tokens import TokenVerifier
+from doorstep_shared.http.errors import Unauthorized, problem_response
 
 from .pool import Upstreams
 

@@ -27,9 +27,9 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from doorstep_shared.auth.tokens import TokenVerifier
 from doorstep_shared.clock import epoch_seconds
-from doorstep_shared.errors import Unauthorized, problem_response
-from doorstep_shared.tokens import TokenVerifier
+from doorstep_shared.http.errors import Unauthorized, problem_response
 
 logger = logging.getLogger("doorstep.gateway.ratelimit")
 

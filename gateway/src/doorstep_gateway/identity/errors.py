@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from doorstep_shared.errors import DoorstepError
+from doorstep_shared.http.errors import DoorstepError
 
 
 class InvalidGrant(DoorstepError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from doorstep_shared.tokens import (
+from doorstep_shared.auth.tokens import (
     KeySet,
     SigningKey,
     TokenSigner,

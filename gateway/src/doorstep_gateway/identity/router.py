@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.security import authenticated, public
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.security import authenticated, public
+from doorstep_shared.auth.tokens import Principal
 
 from ..deps import Settings, Signer, Verifier
 from ..responses import PROBLEM

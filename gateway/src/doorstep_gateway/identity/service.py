@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import REFRESH, Principal, TokenSigner, TokenVerifier
 from doorstep_shared.clock import utcnow
-from doorstep_shared.errors import Unauthorized
-from doorstep_shared.tokens import REFRESH, Principal, TokenSigner, TokenVerifier
+from doorstep_shared.http.errors import Unauthorized
 
 from ..clients import service as client_registry
 from ..db import audit

@@ -1,4 +1,4 @@
 from doorstep_gateway.models import metadata
-from doorstep_shared.migrations import run_env
+from doorstep_shared.db.migrations import run_env
 
 run_env(metadata)

@@ -22,7 +22,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from doorstep_shared.errors import DoorstepError, Forbidden, Unauthorized
+from doorstep_shared.http.errors import DoorstepError, Forbidden, Unauthorized
 
 logger = logging.getLogger("doorstep.gateway.open311")
 

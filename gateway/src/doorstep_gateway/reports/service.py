@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 from fastapi import Request
 
 from doorstep_shared import org
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.errors import Invalid, NotFound
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.errors import Invalid, NotFound
 
 from ..forwarding.service_calls import ServiceCallFailed, catalog_view, get_json
 from ..state import state_of

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.audit import AuditLog, audit_tables
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.db.audit import AuditLog, audit_tables
 
 from .db import metadata
 

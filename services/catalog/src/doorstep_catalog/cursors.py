@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from doorstep_shared.errors import Invalid
-from doorstep_shared.pagination import decode_cursor
+from doorstep_shared.http.errors import Invalid
+from doorstep_shared.http.pagination import decode_cursor
 
 MAX_CURSOR_INT = 2**53
 

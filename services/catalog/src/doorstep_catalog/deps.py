@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import current_principal, require
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.tokens import Principal
 
 from .http import ROUTER_RESPONSES
 from .items.index import CatalogIndex

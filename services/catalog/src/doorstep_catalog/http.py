@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import Response
 
-from doorstep_shared.errors import PreconditionFailed, PreconditionRequired
 from doorstep_shared.http import etag_of
+from doorstep_shared.http.errors import PreconditionFailed, PreconditionRequired
 
 from .items.models import Category, Item
 from .items.schemas import ItemRead

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from doorstep_shared.app import create_service_app
-from doorstep_shared.audit import audit_router
-from doorstep_shared.tokens import KeySet
+from doorstep_shared.auth.tokens import KeySet
+from doorstep_shared.db.audit import audit_router
 
 from .audit import audit_log
 from .config import CatalogSettings, get_settings

@@ -1,5 +1,5 @@
 """The demo-data entry point the launcher and the test harnesses call (``<package>.seed.seed``,
-see ``doorstep_shared.launcher``); the handbook and how it is loaded are in ``demo/``.
+see ``doorstep_tools.launcher``); the handbook and how it is loaded are in ``demo/``.
 
 ``ITEMS``, ``R`` and ``_content`` (``demo.handbook.item_content``) are re-exported for code
 outside this package that still reads the handbook from here (``tests/proxy/discovery``,

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import State
 
-from doorstep_shared.observability import Metrics
-from doorstep_shared.tokens import KeySet, TokenVerifier
+from doorstep_shared.auth.tokens import KeySet, TokenVerifier
+from doorstep_shared.http.observability import Metrics
 
 from .config import CatalogSettings
 from .items.index import CatalogIndex

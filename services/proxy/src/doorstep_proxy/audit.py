@@ -4,7 +4,7 @@ reveal trail; this log chains every entry to the one before it."""
 
 from __future__ import annotations
 
-from doorstep_shared.audit import AuditLog, audit_router, audit_tables
+from doorstep_shared.db.audit import AuditLog, audit_router, audit_tables
 
 from .db import metadata
 

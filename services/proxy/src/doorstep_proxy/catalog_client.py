@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from doorstep_shared.errors import ServiceUnavailable
+from doorstep_shared.http.errors import ServiceUnavailable
 
 logger = logging.getLogger("doorstep.proxy.catalog")
 

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.db import new_registry
-from doorstep_shared.idempotency import idempotency_table
+from doorstep_shared.db.idempotency import idempotency_table
 
 
 class ProxyModel(SQLModel, registry=new_registry()):

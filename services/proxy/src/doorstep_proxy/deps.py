@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict
 
-from doorstep_shared.permissions import Permission
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import require
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.security import require
-from doorstep_shared.tokens import Principal
 from doorstep_shared.webhooks import WebhookConfig
 
 from .catalog_client import CatalogClient

@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 
 from doorstep_shared.app import create_service_app
-from doorstep_shared.idempotency import IdempotencyMiddleware
-from doorstep_shared.tokens import KeySet
+from doorstep_shared.auth.tokens import KeySet
+from doorstep_shared.db.idempotency import IdempotencyMiddleware
 from doorstep_shared.webhooks import WebhookDispatcher
 
 from . import audit, background

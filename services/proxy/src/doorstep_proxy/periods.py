@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from doorstep_shared.clock import SHANGHAI
-from doorstep_shared.errors import Invalid
+from doorstep_shared.http.errors import Invalid
 
 
 def day_after(day: dt.date) -> dt.date:

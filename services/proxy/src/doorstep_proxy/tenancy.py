@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import FromClause
 from sqlmodel import col
 
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.tokens import Principal
 
 
 def _column(model: Any, name: str) -> Any:

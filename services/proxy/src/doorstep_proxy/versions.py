@@ -8,7 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Field, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.errors import PreconditionFailed
+from doorstep_shared.http.errors import PreconditionFailed
 
 from .db import ProxyModel
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
-from doorstep_shared.outbox import OutboxMessage, OutboxWorker
+from doorstep_shared.db.outbox import OutboxMessage, OutboxWorker
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookDispatcher
 

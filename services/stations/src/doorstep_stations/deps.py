@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.permissions import Permission
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.security import current_principal, require
-from doorstep_shared.tokens import Principal
 from doorstep_shared.webhooks import WebhookConfig
 
 from .config import StationsSettings

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from doorstep_shared.errors import Invalid
+from doorstep_shared.http.errors import Invalid
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
 

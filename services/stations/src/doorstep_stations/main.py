@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from doorstep_shared.app import create_service_app
-from doorstep_shared.tokens import KeySet
+from doorstep_shared.auth.tokens import KeySet
 from doorstep_shared.webhooks import WebhookDispatcher
 
 from .background import StationsWorker, running

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from doorstep_shared.errors import Invalid
+from doorstep_shared.http.errors import Invalid
 from doorstep_shared.pii import PiiCipher, mask_phone, normalize_phone, phone_ok
 
 # The associated data of every stored phone ciphertext: decrypting needs the same.

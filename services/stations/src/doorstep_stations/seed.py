@@ -1,5 +1,5 @@
 """The demo-data entry point the launcher and the test harnesses call (``<package>.seed.seed``,
-see ``doorstep_shared.launcher``); the data and how it is laid down are in ``demo/``."""
+see ``doorstep_tools.launcher``); the data and how it is laid down are in ``demo/``."""
 
 from __future__ import annotations
 

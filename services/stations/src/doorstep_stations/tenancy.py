@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import true
 
-from doorstep_shared.errors import Forbidden, NotFound
-from doorstep_shared.permissions import Permission, Role
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.permissions import Permission, Role
+from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http.errors import Forbidden, NotFound
 
 from .stations.models import Station
 

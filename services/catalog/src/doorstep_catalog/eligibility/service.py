@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today
-from doorstep_shared.errors import Invalid
+from doorstep_shared.http.errors import Invalid
 from doorstep_shared.rules.vocabulary import FACT_BY_NAME, with_none_on_record
 
 from ..items import service as items_service

@@ -8,7 +8,7 @@ from fastapi import Query, Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import not_modified, not_modified_response
-from doorstep_shared.pagination import CursorParam, LimitParam
+from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import CatalogReader, CatalogWriter, IfMatch, Index, ItemCode, api_router
 from ..http import CACHE, R404, R_WRITE, category_etag, item_etag, json_response

@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.errors import Conflict, Invalid, NotFound, PreconditionFailed
-from doorstep_shared.pagination import encode_cursor
-from doorstep_shared.permissions import Permission
+from doorstep_shared.http.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from doorstep_shared.http.pagination import encode_cursor
 from doorstep_shared.rules import validate as validate_rule
 from doorstep_shared.textsearch import MAX_QUERY_CHARS
-from doorstep_shared.tokens import Principal
 
 from .. import audit
 from ..cursors import int_cursor

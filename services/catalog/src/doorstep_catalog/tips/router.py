@@ -8,7 +8,7 @@ from fastapi import Body, Path, Query
 from fastapi.responses import HTMLResponse
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.pagination import CursorParam, LimitParam
+from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import BriefingWriter, CatalogReader, CatalogWriter, Index, ItemCode, TipWriter, api_router
 from ..http import CACHE, R404, R_WRITE

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import SHANGHAI, utcnow
-from doorstep_shared.errors import Invalid, NotFound
+from doorstep_shared.http.errors import Invalid, NotFound
+from doorstep_shared.http.pagination import decode_cursor, encode_cursor
 from doorstep_shared.org import COMMUNITY_BY_CODE
-from doorstep_shared.pagination import decode_cursor, encode_cursor
-from doorstep_shared.tokens import Principal
 
 from .. import audit
 from ..cursors import cursor_int, instant_cursor, int_cursor

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Path, Query
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.pagination import CursorParam, LimitParam
+from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import CatalogReader, ItemCode, api_router
 from ..http import R404, R_WRITE

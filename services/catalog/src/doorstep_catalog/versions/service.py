@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import SHANGHAI
-from doorstep_shared.errors import Invalid, NotFound
-from doorstep_shared.pagination import encode_cursor
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.errors import Invalid, NotFound
+from doorstep_shared.http.pagination import encode_cursor
 
 from ..cursors import int_cursor
 from ..items import service as items_service

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.errors import Conflict, Invalid
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.errors import Conflict, Invalid
 
 from ..catalog_client import CatalogClient, CatalogItem
 from ..demands import service as demands

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, insert, or_, select, tuple_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.tokens import Principal
 
 from ..demands.models import Demand
 from ..ledger.models import Household, Resident

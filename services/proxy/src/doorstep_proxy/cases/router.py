@@ -9,11 +9,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from doorstep_shared.app import DbSession
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import not_modified, not_modified_response
-from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import current_principal, require
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
 from ..deps import Catalog, Cipher, IfMatch, problems
 from ..inputs import Code

@@ -13,12 +13,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import doorstep_shared.org as org
+from doorstep_shared.auth.permissions import Role
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.http import etag_of
-from doorstep_shared.permissions import Role
+from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.tokens import Principal
 
 from ..events import webhooks
 from ..ledger import service as ledger

@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.errors import Gone, Invalid
-from doorstep_shared.pagination import decode_cursor, encode_cursor
+from doorstep_shared.http.errors import Gone, Invalid
+from doorstep_shared.http.pagination import decode_cursor, encode_cursor
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.tokens import Principal
 
 from ..demands.models import Demand
 from ..demands.service import demand_read

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http import etag_of
+from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.tokens import Principal
 
 from ..ledger import service as ledger
 from ..versions import check_if_match, next_row_versions

@@ -12,7 +12,7 @@ from sqlalchemy import select, tuple_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.tokens import Principal
 
 from ..tenancy import scoped
 from .models import Demand

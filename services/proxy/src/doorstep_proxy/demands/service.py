@@ -14,12 +14,12 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import doorstep_shared.org as org
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http import etag_of
-from doorstep_shared.observability import redact
+from doorstep_shared.http.errors import Conflict, Invalid, NotFound
+from doorstep_shared.http.observability import redact
 from doorstep_shared.pii import PiiCipher, mask_phone
-from doorstep_shared.tokens import Principal
 
 from ..events import webhooks
 from ..ledger import service as ledger

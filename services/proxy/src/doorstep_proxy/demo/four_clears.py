@@ -13,9 +13,9 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import doorstep_shared.org as org
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.tokens import Principal
 
 from ..demands.models import Demand
 from ..ledger import service as ledger

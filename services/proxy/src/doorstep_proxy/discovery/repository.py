@@ -30,7 +30,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared import org
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.tokens import Principal
 
 from ..cases.models import CLOSED_STATUSES, ProxyCase
 from ..db import chunks, dialect_insert

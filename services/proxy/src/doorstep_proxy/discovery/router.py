@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response, status
 
 from doorstep_shared.app import DbSession, WritesOnRead
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import etag_of
-from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import current_principal, require
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
 from ..background import start_discovery_run_later
 from ..deps import Catalog, IfMatch, problems

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.errors import Conflict
+from doorstep_shared.http.errors import Conflict
 
 from ..catalog_client import CatalogSnapshot
 from ..state import state_of

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import doorstep_shared.org as org
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.http import etag_of
+from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.rules.vocabulary import FACT_BY_NAME
-from doorstep_shared.tokens import Principal
 
 from ..cases import intake  # the cases sub-domain owns intake rules
 from ..catalog_client import CatalogClient

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from doorstep_shared.permissions import Permission
+from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.webhooks import EventType
 
 DEMANDS = (Permission.DEMANDS_READ.value, Permission.CASES_READ.value)

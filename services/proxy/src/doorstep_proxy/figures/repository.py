@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.tokens import Principal
 
 from ..cases.models import CLOSED_STATUSES, ProxyCase, Visit
 from ..demands.models import Demand

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.security import current_principal
+from doorstep_shared.auth.security import current_principal
 
 from ..deps import FiguresQuery, FiguresReader, problems
 from . import service

@@ -9,8 +9,8 @@ from collections import defaultdict
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
-from doorstep_shared.tokens import Principal
 
 from ..periods import Period, period
 from . import repository as repo

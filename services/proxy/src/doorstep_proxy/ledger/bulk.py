@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.tokens import Principal
 
 from ..events.residents import residents_changed
 from ..versions import next_row_versions

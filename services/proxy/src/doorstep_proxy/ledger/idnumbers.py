@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from doorstep_shared.clock import local_today
-from doorstep_shared.errors import Invalid
+from doorstep_shared.http.errors import Invalid
 from doorstep_shared.pii import (
     id_number_checksum_ok,
     normalize_id_number,

@@ -13,9 +13,9 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
-from doorstep_shared.errors import Invalid
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.errors import Invalid
 
 from ..db import chunks, dialect_insert
 from ..tenancy import scoped

@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http import etag_of
-from doorstep_shared.observability import request_id_var
+from doorstep_shared.http.errors import Conflict, Invalid, NotFound
+from doorstep_shared.http.observability import request_id_var
 from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone
-from doorstep_shared.tokens import Principal
 
 from ..audit import audit_log
 from ..events.residents import residents_changed

@@ -12,11 +12,11 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.audit import AuditEvent
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.observability import request_id_var
+from doorstep_shared.db.audit import AuditEvent
+from doorstep_shared.http.observability import request_id_var
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.tokens import Principal
 
 from ..audit import audit_log
 from ..cases.sync import purge_tombstones

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Query, UploadFile
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.errors import PayloadTooLarge
-from doorstep_shared.permissions import Permission
-from doorstep_shared.security import current_principal, require
-from doorstep_shared.tokens import Principal
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http.errors import PayloadTooLarge
 
 from ..deps import AppSettings, Cipher, problems
 from . import service

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.errors import Invalid
+from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http.errors import Invalid
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.tokens import Principal
 
 from ..audit import audit_log
 from ..ledger import bulk

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from doorstep_shared.errors import Invalid
+from doorstep_shared.http.errors import Invalid
 
 from ..ledger.schemas import ResidentFacts
 

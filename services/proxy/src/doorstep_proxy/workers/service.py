@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import doorstep_shared.org as org
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http import etag_of
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 
 from ..versions import check_if_match, next_row_versions
 from . import repository as repo

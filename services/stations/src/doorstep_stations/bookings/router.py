@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Query
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.errors import Invalid
-from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.http.errors import Invalid
+from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
 from ..deps import BookingsReader, BookingsWriter, Code, Id, Manager, Now, Pii, Reader, Settings, api_router
 from ..http import problems

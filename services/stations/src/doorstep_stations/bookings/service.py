@@ -15,11 +15,11 @@ import datetime as dt
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import to_local
-from doorstep_shared.errors import Conflict, Invalid, NotFound
-from doorstep_shared.outbox import OutboxMessage
+from doorstep_shared.db.outbox import OutboxMessage
+from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.pii import PiiCipher, mask_name
-from doorstep_shared.tokens import Principal
 
 from ..events import service as events_service
 from ..notifications import service as notifications_service

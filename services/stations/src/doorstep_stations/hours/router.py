@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query, Response
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.errors import Invalid
+from doorstep_shared.http.errors import Invalid
 
 from ..deps import Code, Id, Manager, Now, Reader, api_router
 from ..http import problems

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import SHANGHAI
-from doorstep_shared.errors import Invalid, NotFound
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.errors import Invalid, NotFound
 
 from ..stations import service as stations_service
 from ..tenancy import ensure_manage

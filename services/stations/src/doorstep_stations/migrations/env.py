@@ -1,4 +1,4 @@
-from doorstep_shared.migrations import run_env
+from doorstep_shared.db.migrations import run_env
 from doorstep_stations.models import metadata
 
 run_env(metadata)

@@ -10,7 +10,7 @@ from sqlmodel import Field
 
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db import JSONType, UTCDateTime
-from doorstep_shared.outbox import make_outbox_table
+from doorstep_shared.db.outbox import make_outbox_table
 
 from ..db import StationsModel, metadata
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Query
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.pagination import CursorParam, LimitParam, Page, encode_cursor
+from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, encode_cursor
 
 from ..deps import BookingsReader, api_router
 from ..http import problems

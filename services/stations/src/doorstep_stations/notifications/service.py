@@ -20,10 +20,10 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.outbox import Handler, OutboxMessage, enqueue
-from doorstep_shared.pagination import decode_cursor
+from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.db.outbox import Handler, OutboxMessage, enqueue
+from doorstep_shared.http.pagination import decode_cursor
 from doorstep_shared.pii import mask_phone
-from doorstep_shared.tokens import Principal
 
 from ..bookings.models import Booking
 from ..stations import service as stations_service

@@ -11,10 +11,10 @@ from collections.abc import Collection, Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import doorstep_shared.org as org
+from doorstep_shared.auth.permissions import Role
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.errors import Conflict, Forbidden, Invalid, NotFound
-from doorstep_shared.permissions import Role
-from doorstep_shared.tokens import Principal
+from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 
 from ..tenancy import ensure_manage
 from . import repository as repo

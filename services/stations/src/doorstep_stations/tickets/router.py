@@ -7,9 +7,9 @@ from typing import Annotated, Literal
 from fastapi import Query, Request, Response
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.errors import problem_response
 from doorstep_shared.http import check_if_match
-from doorstep_shared.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.http.errors import problem_response
+from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
 from ..deps import Code, Id, Now, Pii, Settings, TicketsReader, TicketsWriter, api_router
 from ..http import problems, ticket_etag

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared.errors import Conflict, Forbidden, Invalid, NotFound
-from doorstep_shared.outbox import OutboxMessage
+from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.db.outbox import OutboxMessage
+from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.pii import PiiCipher, mask_name
-from doorstep_shared.tokens import Principal
 
 from ..events import service as events_service
 from ..notifications import service as notifications_service

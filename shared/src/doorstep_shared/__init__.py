@@ -10,6 +10,4 @@ Layers (a part imports only those before it; tests/shared/test_library.py holds 
 - ``db/``: engines, sessions (``DbSession``), the migrations runner, audit log, outbox, idempotency
 - ``config`` (settings and their mixins), ``background`` (an app's background tasks),
   ``app`` (``create_service_app``: puts http, auth and db together), ``webhooks/``
-
-Modules at this level named in ``tools/shim_map.txt`` are shims for the paths before the move.
 """

@@ -51,8 +51,6 @@ from ..tenancy_support import (
 )
 from .discovery.catalog import seed_snapshot
 
-pytestmark = pytest.mark.dates
-
 _APP = create_app()
 ID_ROUTES = route_cases(_APP, with_params=True)
 LIST_ROUTES = [c for c in route_cases(_APP, with_params=False) if c.method == "GET"]

@@ -39,8 +39,6 @@ from doorstep_shared.webhooks import (
 
 from ..support import PG_URL
 
-pytestmark = pytest.mark.dates
-
 metadata = MetaData()
 hooks = Webhooks(
     metadata,

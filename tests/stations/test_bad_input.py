@@ -9,8 +9,6 @@ from fastapi import FastAPI
 from ..support import Tokens
 from .helpers import county, make_session, seed_demo, station_with_class
 
-pytestmark = pytest.mark.dates
-
 API = "/api/v1/stations"
 
 

@@ -42,8 +42,6 @@ from ..tenancy_support import (
     subscribe_to_other,
 )
 
-pytestmark = pytest.mark.dates
-
 _APP = create_app()
 ID_ROUTES = route_cases(_APP, with_params=True)
 LIST_ROUTES = [c for c in route_cases(_APP, with_params=False) if c.method == "GET"]

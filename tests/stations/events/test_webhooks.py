@@ -18,8 +18,6 @@ from ...shared.test_webhooks import Receiver
 from ...support import Tokens
 from ..helpers import county, keeper, make_session, phone, seed_demo, station_with_class, worker
 
-pytestmark = pytest.mark.dates
-
 API = "/api/v1/stations"
 HOOKS = f"{API}/webhooks"
 ALL_EVENTS = ["ticket.ready", "ticket.collected", "booking.cancelled", "booking.promoted", "session.cancelled"]

@@ -3,6 +3,7 @@
 ``python -m tests.travel.matrix`` (``make test-dates``; ``.ci/run`` calls it after the whole suite).
 Each instant is a separate pytest process started with ``--at``: the test process and every server
 it starts live at that instant, with the clock ticking on from there. Extra arguments go to pytest.
+Instants run in parallel lanes (one per core) and each one's output is printed when it ends.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 
 # Local times (Asia/Shanghai). Together they cover every weekday, local midnight ± 10 minutes
@@ -30,26 +32,69 @@ MATRIX: list[tuple[str, str, bool]] = [  # (instant, why, with the end-to-end st
 # of the date-sensitive tests run at every instant.
 
 
+def _run(instant: str, why: str, stories: bool, argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-m", "dates", "-p", "no:cacheprovider", f"--at={instant}"]
+    if not stories:
+        cmd.append("--ignore=tests/e2e")
+    cmd.extend(argv)
+    started = time.monotonic()
+    done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
+    # Output is printed whole when an instant ends, so two lanes never interleave their lines.
+    report = f"\n=== {instant}  {why}\n{done.stdout}=== {instant}: exit {done.returncode} in {time.monotonic() - started:.0f} s"
+    return done.returncode, report
+
+
 def main(argv: list[str]) -> int:
     env = {
         k: v for k, v in os.environ.items() if k not in ("DOORSTEP_TEST_DATABASE_URL", "DOORSTEP_TEST_REQUIRE_POSTGRES")
     }
-    failed: list[str] = []
-    for instant, why, stories in MATRIX:
-        print(f"\n=== {instant}  {why}", flush=True)
-        started = time.monotonic()
-        cmd = [sys.executable, "-m", "pytest", "-q", "-m", "dates", "-p", "no:cacheprovider", f"--at={instant}"]
-        if not stories:
-            cmd.append("--ignore=tests/e2e")
-        cmd.extend(argv)
-        code = subprocess.call(cmd, env=env)  # noqa: S603 (our own interpreter and pytest)
-        print(f"=== {instant}: exit {code} in {time.monotonic() - started:.0f} s", flush=True)
-        if code != 0:
-            failed.append(instant)
+    # The instants are independent processes on their own temporary SQLite files, and each is
+    # CPU-bound: one lane per core (DOORSTEP_DATES_JOBS overrides). Two runs with the end-to-end
+    # stories never overlap: each starts four servers, and two sets at once on a small machine
+    # turn the stories' timeouts into load tests.
+    jobs = int(os.environ.get("DOORSTEP_DATES_JOBS", "0")) or max(1, min(len(MATRIX), os.cpu_count() or 1))
+    pending = list(MATRIX)
+    results: list[tuple[str, int]] = []
+    state = threading.Condition()
+    stories_running = False
+
+    def take() -> tuple[str, str, bool] | None:
+        nonlocal stories_running
+        with state:
+            while pending:
+                # A story run whenever none is running (they are the long ones), else the rest.
+                for entry in sorted(pending, key=lambda e: not e[2]):
+                    if not (entry[2] and stories_running):
+                        pending.remove(entry)
+                        stories_running = stories_running or entry[2]
+                        return entry
+                state.wait()  # only story runs are left and one is running
+            return None
+
+    def lane() -> None:
+        nonlocal stories_running
+        while (entry := take()) is not None:
+            instant, why, stories = entry
+            code, report = _run(instant, why, stories, argv, env)
+            print(report, flush=True)
+            with state:
+                results.append((instant, code))
+                if stories:
+                    stories_running = False
+                state.notify_all()
+
+    started = time.monotonic()
+    lanes = [threading.Thread(target=lane) for _ in range(jobs)]
+    for thread in lanes:
+        thread.start()
+    for thread in lanes:
+        thread.join()
+    failed = [instant for instant, code in results if code != 0]
+    elapsed = time.monotonic() - started
     if failed:
-        print(f"\nthe date-sensitive tests failed at: {', '.join(failed)}", file=sys.stderr)
+        print(f"\nthe date-sensitive tests failed at: {', '.join(failed)} ({elapsed:.0f} s)", file=sys.stderr)
         return 1
-    print(f"\nthe date-sensitive tests passed at all {len(MATRIX)} instants")
+    print(f"\nthe date-sensitive tests passed at all {len(MATRIX)} instants ({jobs} lanes, {elapsed:.0f} s)")
     return 0
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from starlette.requests import Request
 
-from doorstep_shared.http.conditional import check_if_match, etag_list, etag_of
+from doorstep_shared.http.conditional import check_if_match, etag_of
 from doorstep_shared.http.errors import PreconditionFailed, PreconditionRequired
 
 ETAG = etag_of("item", "gaoling", 3)
@@ -39,15 +38,3 @@ def test_a_stale_etag_is_412_with_the_current_etag_and_what_the_caller_adds() ->
     assert problem["detail"] == "The resource has changed since you read it; reload and retry."
     assert problem["current_etag"] == ETAG
     assert problem["current_version"] == 3
-
-
-def test_a_request_is_read_for_its_header_meanwhile() -> None:
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"if-match", b'"stale"')]}
-    with pytest.raises(PreconditionFailed):
-        check_if_match(Request(scope), ETAG)
-    check_if_match(Request({**scope, "headers": []}), ETAG)
-
-
-def test_etag_list_reads_weak_and_several_tags() -> None:
-    assert etag_list(None) == []
-    assert etag_list(' W/"a" , "b",') == ['"a"', '"b"']

@@ -46,7 +46,7 @@ def not_modified_response(etag: str, cache_control: str = "private, no-cache") -
 
 
 def check_if_match(
-    if_match: str | Request | None,
+    if_match: str | None,
     etag: str,
     *,
     required: bool = False,
@@ -60,15 +60,13 @@ def check_if_match(
     - No header: the write goes on (last write wins), or 428 when ``required``.
     ``what`` names the resource in the messages ("The item has changed …").
 
-    ``if_match`` is the header's value. Transitional: a ``Request`` is read for its header, for
-    the routers that still pass the request (stations); remove once they pass the value.
+    ``if_match`` is the header's value.
     """
-    header = if_match.headers.get("if-match") if isinstance(if_match, Request) else if_match
-    if header is None:
+    if if_match is None:
         if required:
             raise PreconditionRequired(f"This update needs an If-Match header with the {what}'s ETag.")
         return
-    tags = etag_list(header)
+    tags = etag_list(if_match)
     if "*" in tags or etag in tags:
         return
     raise PreconditionFailed(

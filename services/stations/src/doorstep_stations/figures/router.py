@@ -9,9 +9,9 @@ from fastapi import Query
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.clock import local_today
+from doorstep_shared.http import problems
 
 from ..deps import FiguresReader, Now, api_router
-from ..http import problems
 from ..inputs import check_year
 from . import service
 from .schemas import FiguresRead

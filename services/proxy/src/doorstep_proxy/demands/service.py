@@ -19,12 +19,13 @@ from doorstep_shared.clock import utcnow
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import redact
+from doorstep_shared.periods import day_after, day_start
 from doorstep_shared.pii import PiiCipher, mask_phone
 
 from ..events import webhooks
+from ..inputs import YEARS
 from ..ledger import service as ledger
 from ..ledger.idnumbers import check_phone
-from ..periods import day_after, day_start
 from ..versions import next_row_versions
 from . import repository as repo
 from .models import Demand
@@ -140,8 +141,8 @@ async def demands(
     **filters: Any,
 ) -> Sequence[Demand]:
     """Demands newest first; ``day_from``/``day_to`` are local days (both included)."""
-    since = day_start(day_from) if day_from else None
-    until = day_start(day_after(day_to), "query.to") if day_to else None
+    since = day_start(day_from, years=YEARS) if day_from else None
+    until = day_start(day_after(day_to), "query.to", years=YEARS) if day_to else None
     return await repo.list_demands(session, principal, since=since, until=until, after=after, limit=limit, **filters)
 
 

@@ -70,7 +70,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         token = ServiceToken(state.http, settings.token_url, settings.service_client_id, settings.service_client_secret)
         state.catalog = CatalogClient(state.http, settings.catalog_url, token, ttl=settings.catalog_cache_seconds)
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
-        async with background.running(app):
+        async with background.background_work(app).running():
             yield
 
     app = create_service_app(

@@ -11,7 +11,7 @@ from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
 from doorstep_shared.webhooks import WebhookDispatcher
 
-from .background import StationsWorker, running
+from .background import StationsWorker, background_work
 from .bookings import router as bookings
 from .config import StationsSettings, get_settings
 from .events import router as events
@@ -52,8 +52,8 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
         state.notifier = LogNotifier()
         state.worker = StationsWorker(state.sessionmaker, state.notifier, state.pii, interval=settings.worker_interval)
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
-        async with running(state.worker, state.webhook_dispatcher, enabled=settings.worker_enabled) as tasks:
-            state.worker_task, state.webhook_task = tasks
+        async with background_work(state).running() as work:
+            state.worker_task, state.webhook_task = work.tasks.get("worker"), work.tasks.get("webhooks")
             yield
 
     app = create_service_app(

@@ -73,6 +73,8 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         async with background.background_work(app).running():
             yield
 
+    state = ProxyState()
+    state.webhook_config = settings.webhook_config()
     app = create_service_app(
         settings=settings,
         title="Doorstep proxy",
@@ -105,9 +107,9 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
                 },
             )
         ],
+        state=state,
     )
-    app.state = state = ProxyState.adopt(app.state)
-    state.webhook_config = settings.webhook_config()
+    # The metrics registry is made with the app: the counter joins it once it exists.
     state.retention_erased = Counter(
         "doorstep_proxy_retention_erased_total",
         "Residents whose personal data the retention purge erased",

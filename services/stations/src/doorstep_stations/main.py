@@ -44,10 +44,11 @@ TAGS = [
 
 def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
     settings = settings or get_settings()
+    state = StationsState()
+    state.webhook_config = settings.webhook_config()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # ``state``: the StationsState installed below, before the lifespan ever runs.
         state.pii = settings.pii_cipher()
         state.notifier = LogNotifier()
         state.worker = StationsWorker(state.sessionmaker, state.notifier, state.pii, interval=settings.worker_interval)
@@ -56,7 +57,7 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
             state.worker_task, state.webhook_task = work.tasks.get("worker"), work.tasks.get("webhooks")
             yield
 
-    app = create_service_app(
+    return create_service_app(
         settings=settings,
         title="Doorstep stations",
         description="Party-mass service stations (党群驿站): featured services, opening hours, "
@@ -76,7 +77,5 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
         key_set=key_set,
         openapi_tags=TAGS,
         extra_lifespan=lifespan,
+        state=state,
     )
-    state = StationsState.install(app)
-    state.webhook_config = settings.webhook_config()
-    return app

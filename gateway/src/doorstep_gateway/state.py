@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 
 from doorstep_shared.app import AppState
 from doorstep_shared.auth.tokens import TokenSigner
+from doorstep_shared.http.conditional import Copy
 
 from .config import GatewaySettings
 from .docs.merge import MergedOpenAPI
@@ -31,7 +32,7 @@ class GatewayState(AppState):
     upstreams: Upstreams
     openapi_docs: MergedOpenAPI
     # The published catalogue as last read (Open311, reports); revalidated by ETag on every use.
-    catalog_view: CatalogView | None
+    catalog_view: Copy[CatalogView] | None
 
     def __init__(self, *, signer: TokenSigner, jwks: dict[str, Any], upstreams: Upstreams) -> None:
         super().__init__()

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from doorstep_shared.http.conditional import Copy, if_none_match, revalidated
 from doorstep_shared.http.errors import ServiceUnavailable
 
 logger = logging.getLogger("doorstep.proxy.catalog")
@@ -69,6 +70,12 @@ class CatalogSnapshot(BaseModel):
     revision: int
     items: dict[str, CatalogItem]
 
+    @classmethod
+    def of_export(cls, body: Any) -> CatalogSnapshot:
+        """The snapshot of an export document (``GET /api/v1/catalog/export``)."""
+        items = {raw["code"]: CatalogItem.model_validate(raw) for raw in body["items"]}
+        return cls(revision=int(body.get("revision", 0)), items=items)
+
 
 class ServiceToken:
     """A machine token from the gateway (client credentials), renewed a minute before expiry."""
@@ -109,14 +116,18 @@ class CatalogClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.ttl = ttl
-        self._snapshot: CatalogSnapshot | None = None
-        self._etag: str | None = None
+        self._export: Copy[CatalogSnapshot] | None = None
         self._checked = 0.0
         self._lock = asyncio.Lock()
 
+    @property
+    def _snapshot(self) -> CatalogSnapshot | None:
+        """The copy in hand, if any."""
+        return self._export.value if self._export is not None else None
+
     def prime(self, snapshot: CatalogSnapshot) -> None:
         """Install a known catalogue (tests, or a warm start)."""
-        self._snapshot = snapshot
+        self._export = Copy(snapshot, None)
         self._checked = time.monotonic()
 
     async def snapshot(self) -> CatalogSnapshot:
@@ -139,21 +150,17 @@ class CatalogClient:
 
     async def _refresh(self) -> None:
         for attempt in range(2):
-            headers = {"Authorization": f"Bearer {await self.token.get()}"}
-            if self._etag and self._snapshot is not None:
-                headers["If-None-Match"] = self._etag
+            headers = {"Authorization": f"Bearer {await self.token.get()}", **if_none_match(self._export)}
             resp = await self.http.get(f"{self.base_url}/api/v1/catalog/export", headers=headers)
             if resp.status_code == 401 and attempt == 0:
                 self.token.forget()
                 continue
-            if resp.status_code == 304:
-                self._checked = time.monotonic()
-                return
-            resp.raise_for_status()
-            body = resp.json()
-            items = {raw["code"]: CatalogItem.model_validate(raw) for raw in body["items"]}
-            self._snapshot = CatalogSnapshot(revision=int(body.get("revision", 0)), items=items)
-            self._etag = resp.headers.get("etag")
+            fresh = revalidated(resp, self._export, CatalogSnapshot.of_export)
+            if fresh is None:
+                raise httpx.HTTPStatusError(
+                    f"the catalogue export answered {resp.status_code}", request=resp.request, response=resp
+                )
+            self._export = fresh
             self._checked = time.monotonic()
             return
 

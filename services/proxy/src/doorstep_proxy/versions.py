@@ -1,6 +1,6 @@
 """The two numbers every mutable row carries: ``version`` (its ETag; an ``If-Match`` naming an
-older one gets 412 through ``doorstep_shared.http.check_if_match``) and ``row_version`` (from the change counter; the offline sync feed follows
-it, never the wall clock)."""
+older one gets 412 through ``doorstep_shared.http.check_if_match``) and ``row_version`` (from the
+change counter; the offline sync feed follows it, never the wall clock)."""
 
 from __future__ import annotations
 

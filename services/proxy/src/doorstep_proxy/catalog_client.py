@@ -116,18 +116,14 @@ class CatalogClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.ttl = ttl
-        self._export: Copy[CatalogSnapshot] | None = None
+        self._snapshot: CatalogSnapshot | None = None
+        self._etag: str | None = None
         self._checked = 0.0
         self._lock = asyncio.Lock()
 
-    @property
-    def _snapshot(self) -> CatalogSnapshot | None:
-        """The copy in hand, if any."""
-        return self._export.value if self._export is not None else None
-
     def prime(self, snapshot: CatalogSnapshot) -> None:
         """Install a known catalogue (tests, or a warm start)."""
-        self._export = Copy(snapshot, None)
+        self._snapshot = snapshot
         self._checked = time.monotonic()
 
     async def snapshot(self) -> CatalogSnapshot:
@@ -150,17 +146,18 @@ class CatalogClient:
 
     async def _refresh(self) -> None:
         for attempt in range(2):
-            headers = {"Authorization": f"Bearer {await self.token.get()}", **if_none_match(self._export)}
+            held = Copy(self._snapshot, self._etag) if self._snapshot is not None else None
+            headers = {"Authorization": f"Bearer {await self.token.get()}", **if_none_match(held)}
             resp = await self.http.get(f"{self.base_url}/api/v1/catalog/export", headers=headers)
             if resp.status_code == 401 and attempt == 0:
                 self.token.forget()
                 continue
-            fresh = revalidated(resp, self._export, CatalogSnapshot.of_export)
+            fresh = revalidated(resp, held, CatalogSnapshot.of_export)
             if fresh is None:
                 raise httpx.HTTPStatusError(
                     f"the catalogue export answered {resp.status_code}", request=resp.request, response=resp
                 )
-            self._export = fresh
+            self._snapshot, self._etag = fresh.value, fresh.etag
             self._checked = time.monotonic()
             return
 

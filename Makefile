@@ -41,10 +41,11 @@ test-pg: venv ## Run the suite on SQLite and on the local PostgreSQL
 test-dates: venv ## The date-sensitive tests at every instant of the date matrix (SQLite; see tests/travel/matrix.py)
 	$(PY) -m tests.travel.matrix $(PYTEST_ARGS)
 
-lint: venv ## ruff (lint + format check) and mypy
+lint: venv ## ruff (lint + format check), mypy and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared/src tools/src gateway/src services/catalog/src services/proxy/src services/stations/src
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: venv ## Format and auto-fix
 	$(VENV)/bin/ruff format .

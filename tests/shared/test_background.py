@@ -134,3 +134,24 @@ async def test_a_custom_logger_gets_the_start_and_stop_lines(caplog: pytest.LogC
             await asyncio.sleep(0)
     assert "stations worker started (every 5.0s)" in caplog.text
     assert "stations worker stopped" in caplog.text
+
+
+async def test_a_task_may_keep_its_own_switch_and_fail_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    passes: list[int] = []
+
+    async def unreachable() -> None:
+        passes.append(1)
+        raise ConnectionError("the other service is still starting")
+
+    async def never() -> None:
+        raise AssertionError("a disabled task never runs")
+
+    work = BackgroundWork("demo", enabled=False)
+    work.every("discovery", unreachable, interval=0.01, enabled=True, quiet=True)
+    work.every("retention", never, interval=0.01)
+    with caplog.at_level(logging.INFO, logger="doorstep.demo.background"):
+        async with work.running():
+            await until(lambda: len(passes) >= 2)
+    assert set(work.tasks) == {"discovery"}
+    assert "demo discovery pass skipped: ConnectionError" in caplog.text
+    assert "Traceback" not in caplog.text

@@ -25,6 +25,7 @@ LAYERS = {
     "db": {"http", "auth"},
     "config": set(),
     "background": set(),
+    "periods": {"http"},
     "app": {"http", "auth", "db", "config"},
     "webhooks": {"http", "auth", "db", "config"},
 }

@@ -70,8 +70,8 @@ def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningK
         extra_middleware=middleware(settings, state),
         serve_docs=False,  # the gateway serves its own: one document merged from every service
         openapi_tags=TAGS,
+        state=state,
     )
-    state.install(app)
     return app
 
 

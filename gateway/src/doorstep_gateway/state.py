@@ -1,23 +1,21 @@
 """The gateway's ``app.state`` as one typed object, and how routes reach it.
 
-``create_service_app`` (doorstep_shared) fills part of it: the settings and metrics when it
-builds the app, the database, the token verifier and the plain HTTP client in its lifespan. The
-gateway adds what it makes before the app exists: the token signer and JWKS, the upstream pools,
-the merged-docs cache and the catalogue cache.
+``create_service_app`` (doorstep_shared) fills what every app has (:class:`AppState`): the
+settings and metrics when it builds the app, the database, the token verifier and the plain HTTP
+client in its lifespan. The gateway adds what it makes before the app exists: the token signer
+and JWKS, the upstream pools, the merged-docs cache and the catalogue cache.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import httpx
-from fastapi import FastAPI, Request
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.datastructures import State
+from fastapi import FastAPI
+from starlette.requests import HTTPConnection
 
-from doorstep_shared.auth.tokens import KeySet, TokenSigner, TokenVerifier
-from doorstep_shared.http.observability import Metrics
+from doorstep_shared.app import AppState
+from doorstep_shared.auth.tokens import TokenSigner
+from doorstep_shared.http.conditional import Copy
 
 from .config import GatewaySettings
 from .docs.merge import MergedOpenAPI
@@ -25,26 +23,16 @@ from .forwarding.pool import Upstreams
 from .forwarding.schemas import CatalogView
 
 
-class GatewayState(State):
-    """``app.state`` of the gateway. Attributes are annotated, never given class-level values:
-    ``State`` keeps them in its own dict, which a class attribute would shadow."""
+class GatewayState(AppState):
+    """``app.state`` of the gateway, made before the app (its middleware holds it)."""
 
-    # Put here by create_service_app.
     settings: GatewaySettings
-    metrics: Metrics
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-    http: httpx.AsyncClient
-    key_set: KeySet
-    verifier: TokenVerifier
-
-    # The gateway's own.
     signer: TokenSigner
     jwks: dict[str, Any]
     upstreams: Upstreams
     openapi_docs: MergedOpenAPI
     # The published catalogue as last read (Open311, reports); revalidated by ETag on every use.
-    catalog_view: CatalogView | None
+    catalog_view: Copy[CatalogView] | None
 
     def __init__(self, *, signer: TokenSigner, jwks: dict[str, Any], upstreams: Upstreams) -> None:
         super().__init__()
@@ -54,20 +42,7 @@ class GatewayState(State):
         self.openapi_docs = MergedOpenAPI()
         self.catalog_view = None
 
-    def install(self, app: FastAPI) -> None:
-        """Become ``app.state``, keeping what create_service_app already put on the plain one."""
-        for name in app.state:
-            self[name] = app.state[name]
-        app.state = self
 
-    @staticmethod
-    def of(app: FastAPI) -> GatewayState:
-        state = app.state
-        assert isinstance(state, GatewayState), "create_app installs the gateway's state"
-        return state
-
-
-def state_of(request: Request) -> GatewayState:
-    """The gateway's state, from a request to it."""
-    state: GatewayState = request.app.state
-    return state
+def state_of(holder: HTTPConnection | FastAPI) -> GatewayState:
+    """The gateway's state, from a request to it (or from the app)."""
+    return GatewayState.of(holder)

@@ -8,6 +8,7 @@ Layers (a part imports only those before it; tests/shared/test_library.py holds 
   ETags and ``check_if_match``, cursor pagination, request ids, logs and metrics
 - ``auth/``: tokens, the permission table, the route dependencies (``require``, ``public``)
 - ``db/``: engines, sessions (``DbSession``), the migrations runner, audit log, outbox, idempotency
-- ``config`` (settings and their mixins), ``background`` (an app's background tasks),
+- ``periods`` (what a ``from``/``to`` query of days means), ``config`` (settings and their
+  mixins), ``background`` (an app's background tasks),
   ``app`` (``create_service_app``: puts http, auth and db together), ``webhooks/``
 """

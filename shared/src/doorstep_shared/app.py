@@ -9,12 +9,15 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.datastructures import State
+from starlette.requests import HTTPConnection
 
 from .auth.security import public
 from .auth.tokens import KeySet, TokenVerifier
@@ -31,6 +34,35 @@ from .http.problems import document_problems
 logger = logging.getLogger("doorstep.app")
 
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
+
+
+class AppState(State):
+    """An app's ``app.state`` as one typed object. ``create_service_app`` installs it (an app
+    passes its subclass) and fills these; a subclass adds the app's own and each app reaches
+    it through ``<App>State.of(request)``, never through an untyped attribute bag.
+
+    Annotations only, never class-level defaults: ``State`` keeps values in a dict, and a class
+    attribute would shadow what is set on the instance.
+    """
+
+    # When the app is built.
+    settings: ServiceSettings
+    metrics: Metrics
+    # In the lifespan.
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    key_set: KeySet
+    verifier: TokenVerifier
+
+    @classmethod
+    def of(cls, holder: HTTPConnection | FastAPI) -> Self:
+        """The state of a request's app (or of the app itself)."""
+        app = holder.app if isinstance(holder, HTTPConnection) else holder
+        state = app.state
+        if not isinstance(state, cls):
+            raise TypeError(f"the app's state is not a {cls.__name__}: create_app installs it")
+        return state
 
 
 def get_engine(request: Request) -> AsyncEngine:
@@ -51,8 +83,10 @@ def create_service_app(
     extra_lifespan: Lifespan | None = None,
     extra_middleware: Sequence[tuple[Any, dict[str, Any]]] = (),
     serve_docs: bool = True,
+    state: AppState | None = None,
 ) -> FastAPI:
-    """Build a service app. ``package`` names the Python package holding ``migrations/``."""
+    """Build a service app. ``package`` names the Python package holding ``migrations/``;
+    ``state`` becomes ``app.state`` (an app's own :class:`AppState` subclass)."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     metrics = Metrics(settings.service_name)
     expected_head = head_revision(package)
@@ -97,6 +131,7 @@ def create_service_app(
         # collects them; we export our own Prometheus metrics and JSON logs instead.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
+    app.state = state if state is not None else AppState()
     app.state.settings = settings
     app.state.metrics = metrics
     install_error_handlers(app)
@@ -142,6 +177,7 @@ def _not_ready(detail: str) -> Response:
 
 
 __all__ = [
+    "AppState",
     "DbSession",
     "Lifespan",
     "WritesOnRead",

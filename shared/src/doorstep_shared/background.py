@@ -5,6 +5,7 @@ The one way an app runs work beside its requests (an outbox dispatcher, a period
     work = BackgroundWork("proxy", enabled=settings.background_enabled)
     work.loop("webhooks", dispatcher.run_forever)          # a poll loop that takes a stop event
     work.every("retention", purge_pass, interval=3600.0, delay=30.0)   # one pass, now and then
+    work.every("discovery", tick, interval=30.0, enabled=not testing, quiet=True)  # its own switch
     work.on_shutdown(dispatcher.aclose)                    # runs on shutdown, enabled or not
     async with work.running():
         yield                                              # the app serves requests
@@ -12,7 +13,9 @@ The one way an app runs work beside its requests (an outbox dispatcher, a period
 Each task is named ``<app>-<name>`` (``work.tasks[name]``). A pass of ``every`` that raises is
 logged and the next one runs on time; a ``loop`` that raises or returns while the app runs is
 logged and started again after a back-off (1 s, doubling up to a minute), so a bug never ends
-background work silently; ``work.crashes[name]`` counts those. On shutdown the stop event is
+background work silently; ``work.crashes[name]`` counts those. A ``quiet`` pass that fails
+(one that fails in the ordinary course, e.g. while another service is still starting) is one
+info line, not a traceback. On shutdown the stop event is
 set, every task is cancelled and awaited, then the shutdown callbacks run, last added first.
 
 Nothing important may depend on a task alone (a process can die at any time): work that must
@@ -42,6 +45,7 @@ class _Job:
     name: str
     body: Callable[[asyncio.Event], Coroutine[Any, Any, None]]
     started: str  # the log line when it starts
+    enabled: bool | None  # None: as the BackgroundWork is
 
 
 class BackgroundWork:
@@ -57,16 +61,28 @@ class BackgroundWork:
         self._closers: list[Closer] = []
         self._stop = asyncio.Event()
 
-    def loop(self, name: str, run: Loop) -> None:
-        """Run ``run(stop)`` for the app's lifetime; it should return soon after ``stop`` is set."""
+    def loop(self, name: str, run: Loop, *, enabled: bool | None = None) -> None:
+        """Run ``run(stop)`` for the app's lifetime; it should return soon after ``stop`` is set.
+        ``enabled`` overrides the BackgroundWork's switch for this task."""
 
         async def body(stop: asyncio.Event) -> None:
             await self._restarting(name, run, stop)
 
-        self._jobs.append(_Job(name, body, "started"))
+        self._jobs.append(_Job(name, body, "started", enabled))
 
-    def every(self, name: str, step: Step, *, interval: float, delay: float = 0.0) -> None:
-        """Run ``step()`` after ``delay`` seconds, then every ``interval`` seconds after each pass."""
+    def every(
+        self,
+        name: str,
+        step: Step,
+        *,
+        interval: float,
+        delay: float = 0.0,
+        enabled: bool | None = None,
+        quiet: bool = False,
+    ) -> None:
+        """Run ``step()`` after ``delay`` seconds, then every ``interval`` seconds after each pass.
+        ``enabled`` overrides the BackgroundWork's switch for this task; ``quiet`` logs a failed
+        pass as one info line."""
 
         async def body(stop: asyncio.Event) -> None:
             if await _stopped_within(stop, delay):
@@ -76,13 +92,16 @@ class BackgroundWork:
                     await step()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as exc:
                     self.crashes[name] += 1
-                    self.logger.exception("%s %s pass failed", self.app, name)
+                    if quiet:
+                        self.logger.info("%s %s pass skipped: %s", self.app, name, type(exc).__name__)
+                    else:
+                        self.logger.exception("%s %s pass failed", self.app, name)
                 if await _stopped_within(stop, interval):
                     return
 
-        self._jobs.append(_Job(name, body, f"started (every {interval:.1f}s)"))
+        self._jobs.append(_Job(name, body, f"started (every {interval:.1f}s)", enabled))
 
     def on_shutdown(self, close: Closer) -> None:
         """Call ``close()`` on shutdown, after the tasks stopped (e.g. to close an HTTP client)."""
@@ -92,8 +111,8 @@ class BackgroundWork:
     async def running(self) -> AsyncIterator[BackgroundWork]:
         """Start the tasks (when enabled) for the body of the ``async with``; stop them after."""
         self._stop = asyncio.Event()
-        if self.enabled:
-            for job in self._jobs:
+        for job in self._jobs:
+            if self.enabled if job.enabled is None else job.enabled:
                 self.tasks[job.name] = asyncio.create_task(job.body(self._stop), name=f"{self.app}-{job.name}")
                 self.logger.info("%s %s %s", self.app, job.name, job.started)
         try:

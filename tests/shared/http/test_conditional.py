@@ -1,11 +1,12 @@
-"""One check_if_match: absent header (last write wins, or 428), a match, a stale ETag (412)."""
+"""One check_if_match: absent header (last write wins, or 428), a match, a stale ETag (412); a
+copy of another service's document kept with its ETag."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from starlette.requests import Request
 
-from doorstep_shared.http.conditional import check_if_match, etag_list, etag_of
+from doorstep_shared.http.conditional import Copy, check_if_match, etag_of, if_none_match, revalidated
 from doorstep_shared.http.errors import PreconditionFailed, PreconditionRequired
 
 ETAG = etag_of("item", "gaoling", 3)
@@ -41,13 +42,17 @@ def test_a_stale_etag_is_412_with_the_current_etag_and_what_the_caller_adds() ->
     assert problem["current_version"] == 3
 
 
-def test_a_request_is_read_for_its_header_meanwhile() -> None:
-    scope = {"type": "http", "method": "POST", "path": "/", "headers": [(b"if-match", b'"stale"')]}
-    with pytest.raises(PreconditionFailed):
-        check_if_match(Request(scope), ETAG)
-    check_if_match(Request({**scope, "headers": []}), ETAG)
+def test_a_copy_is_asked_for_again_only_if_changed_and_parsed_once_per_version() -> None:
+    parsed: list[dict[str, int]] = []
 
+    def parse(body: dict[str, int]) -> int:
+        parsed.append(body)
+        return body["revision"]
 
-def test_etag_list_reads_weak_and_several_tags() -> None:
-    assert etag_list(None) == []
-    assert etag_list(' W/"a" , "b",') == ['"a"', '"b"']
+    assert if_none_match(None) == {}
+    first = revalidated(httpx.Response(200, json={"revision": 7}, headers={"ETag": '"r7"'}), None, parse)
+    assert first == Copy(7, '"r7"')
+    assert if_none_match(first) == {"If-None-Match": '"r7"'}
+    assert revalidated(httpx.Response(304), first, parse) is first
+    assert revalidated(httpx.Response(503), first, parse) is None  # the caller's error to raise
+    assert parsed == [{"revision": 7}]

@@ -11,8 +11,8 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http import problems
 
-from ..responses import PROBLEM
 from . import service
 from .schemas import ClientCreate, ClientRead, ClientWithSecret, RotateSecret
 
@@ -25,7 +25,7 @@ Manager = Annotated[Principal, Depends(require(Permission.CLIENTS_MANAGE))]
     response_model=ClientWithSecret,
     status_code=201,
     summary="Register a machine client (the secret is shown once)",
-    responses={409: PROBLEM, 422: PROBLEM},
+    responses=problems(409, 422),
 )
 async def create_client(body: ClientCreate, session: DbSession, principal: Manager) -> ClientWithSecret:
     client, secret = await service.register(session, principal, body)
@@ -37,7 +37,7 @@ async def list_clients(session: DbSession, _: Manager) -> Sequence[ClientRead]:
     return [ClientRead.model_validate(c) for c in await service.list_clients(session)]
 
 
-@router.get("/{client_id}", response_model=ClientRead, summary="Read one machine client", responses={404: PROBLEM})
+@router.get("/{client_id}", response_model=ClientRead, summary="Read one machine client", responses=problems(404))
 async def read_client(client_id: str, session: DbSession, _: Manager) -> ClientRead:
     return ClientRead.model_validate(await service.get(session, client_id))
 
@@ -46,7 +46,7 @@ async def read_client(client_id: str, session: DbSession, _: Manager) -> ClientR
     "/{client_id}/rotate-secret",
     response_model=ClientWithSecret,
     summary="Issue a new secret; the old one works for a grace period",
-    responses={404: PROBLEM, 409: PROBLEM},
+    responses=problems(404, 409),
 )
 async def rotate_secret(client_id: str, body: RotateSecret, session: DbSession, principal: Manager) -> ClientWithSecret:
     client, secret = await service.rotate_secret(session, principal, client_id, body.grace_seconds)
@@ -57,7 +57,7 @@ async def rotate_secret(client_id: str, body: RotateSecret, session: DbSession, 
     "/{client_id}/revoke",
     response_model=ClientRead,
     summary="Revoke a client: no new tokens from now on",
-    responses={404: PROBLEM},
+    responses=problems(404),
 )
 async def revoke_client(client_id: str, session: DbSession, principal: Manager) -> ClientRead:
     return ClientRead.model_validate(await service.revoke(session, principal, client_id))

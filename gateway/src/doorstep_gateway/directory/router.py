@@ -10,8 +10,8 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http import problems
 
-from ..responses import PROBLEM
 from . import service
 from .schemas import CommunityRead, UserRead
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
     "/communities",
     response_model=list[CommunityRead],
     summary="The county's communities and their grids",
-    responses={401: PROBLEM, 403: PROBLEM},
+    responses=problems(401, 403),
 )
 async def communities(
     session: DbSession, _: Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
@@ -34,7 +34,7 @@ async def communities(
     "/users",
     response_model=list[UserRead],
     summary="Staff users visible to the caller (own community; county roles see all)",
-    responses={401: PROBLEM, 403: PROBLEM},
+    responses=problems(401, 403),
 )
 async def users(
     session: DbSession, principal: Annotated[Principal, Depends(require(Permission.USERS_READ))]

@@ -10,7 +10,15 @@ from typing import Any
 class CatalogView:
     """The published catalogue as the export gives it: items by code, category names."""
 
-    etag: str | None = None
     revision: int = 0
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of_export(cls, body: Any) -> CatalogView:
+        """The view of an export document: its published items, its categories."""
+        return cls(
+            revision=int(body.get("revision", 0)),
+            items={str(i["code"]): i for i in body.get("items", []) if i.get("status") == "published"},
+            categories={str(c["code"]): c for c in body.get("categories", [])},
+        )

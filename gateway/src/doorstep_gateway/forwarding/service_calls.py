@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 from fastapi import Request
 
+from doorstep_shared.http.conditional import if_none_match, revalidated
+
 from ..state import state_of
 from .schemas import CatalogView
 
@@ -88,21 +90,12 @@ async def catalog_view(request: Request) -> CatalogView:
     """The published catalogue, read as the caller (401/403 of the catalog → ServiceCallFailed)."""
     state = state_of(request)
     cached = state.catalog_view
-    headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
-    response = await call(request, "catalog", "GET", "/api/v1/catalog/export", headers=headers)
-    if response.status_code == 304 and cached is not None:
-        return cached
-    if response.status_code != 200:
-        raise ServiceCallFailed("catalog", response.status_code, json_or_none(response))
+    response = await call(request, "catalog", "GET", "/api/v1/catalog/export", headers=if_none_match(cached))
     try:
-        body = response.json()
-        view = CatalogView(
-            etag=response.headers.get("etag"),
-            revision=int(body.get("revision", 0)),
-            items={str(i["code"]): i for i in body.get("items", []) if i.get("status") == "published"},
-            categories={str(c["code"]): c for c in body.get("categories", [])},
-        )
+        fresh = revalidated(response, cached, CatalogView.of_export)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ServiceCallFailed("catalog", response.status_code) from exc
-    state.catalog_view = view
-    return view
+    if fresh is None:
+        raise ServiceCallFailed("catalog", response.status_code, json_or_none(response))
+    state.catalog_view = fresh
+    return fresh.value

@@ -10,9 +10,9 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.security import authenticated, public
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http import problems
 
 from ..deps import Settings, Signer, Verifier
-from ..responses import PROBLEM
 from ..state import state_of
 from . import service
 from .errors import InvalidClient, InvalidGrant, UnsupportedGrant
@@ -30,7 +30,7 @@ _basic = HTTPBasic(auto_error=False)
     response_model_exclude_none=True,
     summary="OAuth2 token endpoint (password, refresh_token, client_credentials)",
     dependencies=[Depends(public)],
-    responses={400: PROBLEM, 401: PROBLEM, 422: PROBLEM},
+    responses=problems(400, 401, 422),
 )
 async def token(
     request: Request,
@@ -77,7 +77,7 @@ async def token(
     status_code=200,
     summary="Revoke a refresh token (RFC 7009): ends that login's token family",
     dependencies=[Depends(public)],
-    responses={422: PROBLEM},
+    responses=problems(422),
 )
 async def revoke(
     session: DbSession,
@@ -89,7 +89,7 @@ async def revoke(
     return {"status": "revoked"}
 
 
-@auth_router.get("/me", response_model=Me, summary="Who the bearer token says you are", responses={401: PROBLEM})
+@auth_router.get("/me", response_model=Me, summary="Who the bearer token says you are", responses=problems(401))
 async def me(principal: Annotated[Principal, Depends(authenticated)]) -> Me:
     return Me(
         subject=principal.subject,

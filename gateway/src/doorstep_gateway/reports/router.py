@@ -11,8 +11,8 @@ from doorstep_shared import org
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http import problems
 
-from ..responses import PROBLEM
 from . import service
 from .dashboard import dashboard_page, panel
 from .schemas import ReportSummary
@@ -34,8 +34,7 @@ FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
             },
             "description": "The figures (format=csv or Accept: text/csv → CSV; format=html → the dashboard panel)",
         },
-        404: PROBLEM,
-        422: PROBLEM,
+        **problems(404, 422),
     },
 )
 async def summary(

@@ -21,6 +21,7 @@ from doorstep_shared import org
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
 from doorstep_shared.http.errors import Invalid, NotFound
+from doorstep_shared.periods import report_period
 
 from ..forwarding.service_calls import ServiceCallFailed, catalog_view, get_json
 from ..state import state_of
@@ -29,8 +30,6 @@ from .schemas import FIGURE_NAMES, CommunityFigures, Figures, HandbookFigures, R
 logger = logging.getLogger("doorstep.gateway.reports")
 
 T = TypeVar("T")
-MIN_YEAR, MAX_YEAR = 2000, 2100
-MAX_SPAN_DAYS = 3660
 
 
 async def _guarded(name: str, seconds: float, make: Callable[[], Awaitable[T]]) -> T | None:
@@ -98,17 +97,10 @@ def scope_of(principal: Principal, community: str | None) -> list[str]:
 
 
 def check_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The days a report covers: by default this year up to today, at most ten years."""
     today = local_today()
-    start = start or today.replace(month=1, day=1)
-    end = end or today
-    for name, value in (("query.from", start), ("query.to", end)):
-        if not MIN_YEAR <= value.year <= MAX_YEAR:
-            raise Invalid.field(name, f"must be between {MIN_YEAR} and {MAX_YEAR}")
-    if end < start:
-        raise Invalid.field("query.to", "the period ends before it starts")
-    if (end - start).days > MAX_SPAN_DAYS:
-        raise Invalid.field("query.to", "a period spans at most ten years")
-    return start, end
+    period = report_period(start, end, today=today, default_from=today.replace(month=1, day=1), max_years=10)
+    return period.start, period.end
 
 
 async def summary_of(

@@ -11,7 +11,6 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 
-from .http import ROUTER_RESPONSES
 from .items.index import CatalogIndex
 from .state import state_of
 
@@ -19,7 +18,7 @@ from .state import state_of
 def api_router() -> APIRouter:
     """A router under ``/api/v1/catalog``, authenticated by default (a route declares its
     permission with one of the principals below)."""
-    return APIRouter(prefix="/api/v1/catalog", dependencies=[Depends(current_principal)], responses=ROUTER_RESPONSES)
+    return APIRouter(prefix="/api/v1/catalog", dependencies=[Depends(current_principal)])
 
 
 async def get_index(request: Request) -> CatalogIndex:

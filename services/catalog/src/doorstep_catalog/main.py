@@ -28,7 +28,10 @@ TAGS = [
 
 
 def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
-    app = create_service_app(
+    state = CatalogState()
+    # In-memory search index and compiled rules; rebuilt when the catalogue's revision moves.
+    state.catalog_index = CatalogIndex()
+    return create_service_app(
         settings=settings or get_settings(),
         title="Doorstep catalog",
         description="The generalist's handbook: service items, materials, procedures, rules and tips.",
@@ -42,8 +45,5 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
         ],
         key_set=key_set,
         openapi_tags=TAGS,
+        state=state,
     )
-    state = CatalogState.install(app)
-    # In-memory search index and compiled rules; rebuilt when the catalogue's revision moves.
-    state.catalog_index = CatalogIndex()
-    return app

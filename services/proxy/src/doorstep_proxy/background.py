@@ -8,72 +8,60 @@
   one replica work at a time.
 - Discovery runs started by ``POST /discovery/runs``, once the request has committed.
 
-A failed pass is reported and tried again after the loop's interval. Tests drive each step
+The first two are ``doorstep_shared.background.BackgroundWork`` tasks (a failed pass is reported
+and tried again after the interval, a crashed loop restarted); a run started by a request is a
+task of its own, kept in ``state.discovery_tasks`` and cancelled at shutdown. Tests drive each step
 themselves (``retention.service.run_once``, ``discovery.runs.tick``, the dispatcher).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable
 from typing import Any
 
 from fastapi import FastAPI
+
+from doorstep_shared.background import BackgroundWork
 
 from .catalog_client import CatalogSnapshot
 from .discovery import runs
 from .retention import service as retention
 from .state import ProxyState, state_of
 
-logger = logging.getLogger("doorstep.proxy")
-retention_logger = logging.getLogger("doorstep.proxy.retention")
-discovery_logger = logging.getLogger("doorstep.proxy.discovery")
-
 RETENTION_DELAY = 30.0  # seconds after start-up before the first pass
 DISCOVERY_DELAY = 5.0
 DISCOVERY_INTERVAL = 30.0
 
 
-async def repeat(
-    step: Callable[[], Awaitable[Any]], *, delay: float, interval: float, failed: Callable[[Exception], None]
-) -> None:
-    """``step`` after ``delay`` seconds and then every ``interval``; ``failed`` reports a pass that
-    raised (called inside the ``except``, so it may log the traceback)."""
-    await asyncio.sleep(delay)
-    while True:
-        try:
-            await step()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failed(exc)
-        await asyncio.sleep(interval)
-
-
-def _retention_failed(exc: Exception) -> None:
-    retention_logger.exception("retention purge pass failed")
-
-
-def _discovery_failed(exc: Exception) -> None:  # catalogue not reachable yet, database busy
-    discovery_logger.info("discovery background pass skipped: %s", type(exc).__name__)
-
-
-async def retention_loop(state: ProxyState) -> None:
+def background_work(app: FastAPI) -> BackgroundWork:
+    """The proxy's tasks; the lifespan runs them (``async with background_work(app).running()``)."""
+    state = state_of(app)
     settings = state.settings
-    await repeat(
+    dispatcher = state.webhook_dispatcher
+    work = BackgroundWork("proxy", enabled=settings.background_enabled)
+    work.loop("webhooks", dispatcher.run_forever)
+    work.every(
+        "retention",
         lambda: retention.background_pass(
             state.sessionmaker, state.pii, settings.retention_days, state.retention_erased
         ),
-        delay=RETENTION_DELAY,
         interval=settings.retention_interval,
-        failed=_retention_failed,
+        delay=RETENTION_DELAY,
     )
-
-
-async def discovery_loop(app: FastAPI) -> None:
-    await repeat(lambda: runs.tick(app), delay=DISCOVERY_DELAY, interval=DISCOVERY_INTERVAL, failed=_discovery_failed)
+    # The discovery pass keeps its own switch: every environment but test. A skipped pass
+    # (catalogue not reachable yet, database busy) is ordinary, so it is quiet.
+    work.every(
+        "discovery",
+        lambda: runs.tick(app),
+        interval=DISCOVERY_INTERVAL,
+        delay=DISCOVERY_DELAY,
+        enabled=settings.environment != "test",
+        quiet=True,
+    )
+    work.on_shutdown(dispatcher.aclose)
+    work.on_shutdown(lambda: _cancel_discovery_runs(state))
+    return work
 
 
 async def _quiet(work: Awaitable[Any]) -> Any:
@@ -96,38 +84,7 @@ async def start_discovery_run_later(state: ProxyState, snapshot: CatalogSnapshot
     start_discovery_run(state, snapshot, run_id, owner)
 
 
-async def _stop(task: asyncio.Task[Any]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-@contextlib.asynccontextmanager
-async def running(app: FastAPI) -> AsyncIterator[None]:
-    """The app's background work from start-up to shutdown (the lifespan enters it last)."""
-    state = state_of(app)
-    settings = state.settings
-    dispatcher = state.webhook_dispatcher
-    stop = asyncio.Event()
-    tasks: list[asyncio.Task[Any]] = []
-    if settings.background_enabled:
-        tasks.append(asyncio.create_task(dispatcher.run_forever(stop), name="proxy-webhooks"))
-        tasks.append(asyncio.create_task(retention_loop(state), name="proxy-retention"))
-    # The discovery pass keeps its own switch, as before: every environment but test.
-    discovery = asyncio.create_task(discovery_loop(app)) if settings.environment != "test" else None
-    try:
-        yield
-    finally:
-        if discovery is not None:
-            await _stop(discovery)
-        for pending in list(state.discovery_tasks):
-            pending.cancel()
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await dispatcher.aclose()
-        if tasks:
-            logger.info("proxy background tasks stopped")
+async def _cancel_discovery_runs(state: ProxyState) -> None:
+    """A run cut short is resumed by the next discovery pass (its progress is in the database)."""
+    for pending in list(state.discovery_tasks):
+        pending.cancel()

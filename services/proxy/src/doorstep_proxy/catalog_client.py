@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from doorstep_shared.http.conditional import Copy, if_none_match, revalidated
 from doorstep_shared.http.errors import ServiceUnavailable
 
 logger = logging.getLogger("doorstep.proxy.catalog")
@@ -68,6 +69,12 @@ class CatalogItem(BaseModel):
 class CatalogSnapshot(BaseModel):
     revision: int
     items: dict[str, CatalogItem]
+
+    @classmethod
+    def of_export(cls, body: Any) -> CatalogSnapshot:
+        """The snapshot of an export document (``GET /api/v1/catalog/export``)."""
+        items = {raw["code"]: CatalogItem.model_validate(raw) for raw in body["items"]}
+        return cls(revision=int(body.get("revision", 0)), items=items)
 
 
 class ServiceToken:
@@ -139,21 +146,18 @@ class CatalogClient:
 
     async def _refresh(self) -> None:
         for attempt in range(2):
-            headers = {"Authorization": f"Bearer {await self.token.get()}"}
-            if self._etag and self._snapshot is not None:
-                headers["If-None-Match"] = self._etag
+            held = Copy(self._snapshot, self._etag) if self._snapshot is not None else None
+            headers = {"Authorization": f"Bearer {await self.token.get()}", **if_none_match(held)}
             resp = await self.http.get(f"{self.base_url}/api/v1/catalog/export", headers=headers)
             if resp.status_code == 401 and attempt == 0:
                 self.token.forget()
                 continue
-            if resp.status_code == 304:
-                self._checked = time.monotonic()
-                return
-            resp.raise_for_status()
-            body = resp.json()
-            items = {raw["code"]: CatalogItem.model_validate(raw) for raw in body["items"]}
-            self._snapshot = CatalogSnapshot(revision=int(body.get("revision", 0)), items=items)
-            self._etag = resp.headers.get("etag")
+            fresh = revalidated(resp, held, CatalogSnapshot.of_export)
+            if fresh is None:
+                raise httpx.HTTPStatusError(
+                    f"the catalogue export answered {resp.status_code}", request=resp.request, response=resp
+                )
+            self._snapshot, self._etag = fresh.value, fresh.etag
             self._checked = time.monotonic()
             return
 

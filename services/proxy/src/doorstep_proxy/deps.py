@@ -1,12 +1,11 @@
-"""Route dependencies and OpenAPI helpers shared by the proxy routers."""
+"""Route dependencies shared by the proxy routers."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
-from pydantic import BaseModel, ConfigDict
 
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import require
@@ -18,25 +17,6 @@ from .catalog_client import CatalogClient
 from .config import ProxySettings
 from .figures.schemas import FiguresScope
 from .state import state_of
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details (extra members such as ``errors`` or ``existing`` may follow)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    title: str
-    status: int
-    code: str
-    detail: str
-
-
-PROBLEM: dict[str, Any] = {"model": Problem, "content": {"application/problem+json": {}}}
-
-
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return dict.fromkeys((401, 403, *statuses), PROBLEM)
 
 
 async def app_settings(request: Request) -> ProxySettings:

@@ -70,9 +70,11 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         token = ServiceToken(state.http, settings.token_url, settings.service_client_id, settings.service_client_secret)
         state.catalog = CatalogClient(state.http, settings.catalog_url, token, ttl=settings.catalog_cache_seconds)
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
-        async with background.running(app):
+        async with background.background_work(app).running():
             yield
 
+    state = ProxyState()
+    state.webhook_config = settings.webhook_config()
     app = create_service_app(
         settings=settings,
         title="Doorstep proxy",
@@ -105,9 +107,9 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
                 },
             )
         ],
+        state=state,
     )
-    app.state = state = ProxyState.adopt(app.state)
-    state.webhook_config = settings.webhook_config()
+    # The metrics registry is made with the app: the counter joins it once it exists.
     state.retention_erased = Counter(
         "doorstep_proxy_retention_erased_total",
         "Residents whose personal data the retention purge erased",

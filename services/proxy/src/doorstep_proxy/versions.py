@@ -1,14 +1,12 @@
 """The two numbers every mutable row carries: ``version`` (its ETag; an ``If-Match`` naming an
-older one gets 412) and ``row_version`` (from the change counter; the offline sync feed follows
-it, never the wall clock)."""
+older one gets 412 through ``doorstep_shared.http.check_if_match``) and ``row_version`` (from the
+change counter; the offline sync feed follows it, never the wall clock)."""
 
 from __future__ import annotations
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Field, col
 from sqlmodel.ext.asyncio.session import AsyncSession
-
-from doorstep_shared.http.errors import PreconditionFailed
 
 from .db import ProxyModel
 
@@ -51,18 +49,3 @@ async def set_sequence_value(session: AsyncSession, name: str, value: int) -> No
     updated = await session.execute(update(ChangeSequence).where(col(ChangeSequence.name) == name).values(value=value))
     if not getattr(updated, "rowcount", 0):
         await session.execute(insert(ChangeSequence).values(name=name, value=value))
-
-
-def check_if_match(if_match: str | None, current_etag: str, current_version: int) -> None:
-    """412 when ``If-Match`` names an older version (absent header: last write wins)."""
-    if if_match is None:
-        return
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",") if t.strip()]
-    if "*" in tags or current_etag in tags:
-        return
-    raise PreconditionFailed(
-        "The resource has changed since you read it; reload and retry.",
-        code="stale_etag",
-        current_etag=current_etag,
-        current_version=current_version,
-    )

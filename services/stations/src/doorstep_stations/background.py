@@ -3,31 +3,33 @@ cancellations, reminders, waitlist sweep — and the outbox dispatcher that send
 and the webhook dispatcher, which runs as a task of its own so that slow receivers never delay
 notifications.
 
-Both run as tasks of the app's lifespan (``running``; ``DOORSTEP_STATIONS_WORKER_ENABLED``);
-every step is safe with several replicas running it at once.
+Both run as ``doorstep_shared.background.BackgroundWork`` tasks of the app's lifespan
+(``background_work``; ``DOORSTEP_STATIONS_WORKER_ENABLED``); every step is safe with several
+replicas running it at once.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.background import BackgroundWork
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db.outbox import OutboxMessage, OutboxWorker
 from doorstep_shared.pii import PiiCipher
-from doorstep_shared.webhooks import WebhookDispatcher
 
 from .bookings import service as bookings
 from .notifications.models import outbox
 from .notifications.service import Notifier, OutgoingMessage, make_handler
 from .tickets import service as tickets
+
+if TYPE_CHECKING:  # the state names the worker's class, so it imports this module
+    from .state import StationsState
 
 logger = logging.getLogger("doorstep.stations.worker")
 
@@ -77,42 +79,12 @@ class StationsWorker:
         await self.run_jobs(now)
         return await self.outbox.run_until_idle(now)
 
-    async def run_forever(self) -> None:
-        logger.info("stations worker started (every %.1fs)", self.interval)
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("stations worker pass failed")
-            await asyncio.sleep(self.interval)
 
-
-@contextlib.asynccontextmanager
-async def running(
-    worker: StationsWorker, dispatcher: WebhookDispatcher, *, enabled: bool
-) -> AsyncIterator[tuple[asyncio.Task[None] | None, asyncio.Task[None] | None]]:
-    """Run the worker and the webhook dispatcher's poll loop as tasks (when ``enabled``); on
-    shutdown stop the dispatcher, close its HTTP client, then cancel the worker cleanly."""
-    stop = asyncio.Event()
-    worker_task = asyncio.create_task(worker.run_forever(), name="stations-worker") if enabled else None
-    webhook_task = asyncio.create_task(dispatcher.run_forever(stop), name="stations-webhooks") if enabled else None
-    try:
-        yield worker_task, webhook_task
-    finally:
-        try:
-            stop.set()
-            await _cancelled(webhook_task)
-            await dispatcher.aclose()
-        finally:
-            if worker_task is not None:
-                await _cancelled(worker_task)
-                logger.info("stations worker stopped")
-
-
-async def _cancelled(task: asyncio.Task[None] | None) -> None:
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def background_work(state: StationsState) -> BackgroundWork:
+    """The worker and the webhook dispatcher's poll loop (when ``worker_enabled``); on shutdown
+    both stop, then the dispatcher's HTTP client is closed."""
+    work = BackgroundWork("stations", enabled=state.settings.worker_enabled, logger=logger)
+    work.every("worker", state.worker.tick, interval=state.worker.interval)
+    work.loop("webhooks", state.webhook_dispatcher.run_forever)
+    work.on_shutdown(state.webhook_dispatcher.aclose)
+    return work

@@ -8,9 +8,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
-from doorstep_shared.http.errors import Invalid
+from doorstep_shared.periods import YEARS
 
-MIN_YEAR, MAX_YEAR = 2000, 2100
+MIN_YEAR, MAX_YEAR = YEARS
 
 
 def _instant_in_range(value: dt.datetime) -> dt.datetime:
@@ -36,9 +36,3 @@ class Input(BaseModel):
     """Every request body: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")
-
-
-def check_year(field: str, value: dt.date | None) -> None:
-    """The query-parameter twin of ``Instant``/``Day``: a 422 outside the years we accept."""
-    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-        raise Invalid.field(field, f"must be between {MIN_YEAR} and {MAX_YEAR}")

@@ -11,7 +11,7 @@ from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
 from doorstep_shared.webhooks import WebhookDispatcher
 
-from .background import StationsWorker, running
+from .background import StationsWorker, background_work
 from .bookings import router as bookings
 from .config import StationsSettings, get_settings
 from .events import router as events
@@ -44,19 +44,20 @@ TAGS = [
 
 def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
     settings = settings or get_settings()
+    state = StationsState()
+    state.webhook_config = settings.webhook_config()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # ``state``: the StationsState installed below, before the lifespan ever runs.
         state.pii = settings.pii_cipher()
         state.notifier = LogNotifier()
         state.worker = StationsWorker(state.sessionmaker, state.notifier, state.pii, interval=settings.worker_interval)
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
-        async with running(state.worker, state.webhook_dispatcher, enabled=settings.worker_enabled) as tasks:
-            state.worker_task, state.webhook_task = tasks
+        async with background_work(state).running() as work:
+            state.worker_task, state.webhook_task = work.tasks.get("worker"), work.tasks.get("webhooks")
             yield
 
-    app = create_service_app(
+    return create_service_app(
         settings=settings,
         title="Doorstep stations",
         description="Party-mass service stations (党群驿站): featured services, opening hours, "
@@ -76,7 +77,5 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
         key_set=key_set,
         openapi_tags=TAGS,
         extra_lifespan=lifespan,
+        state=state,
     )
-    state = StationsState.install(app)
-    state.webhook_config = settings.webhook_config()
-    return app

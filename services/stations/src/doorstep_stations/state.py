@@ -1,21 +1,16 @@
-"""The stations app's state, typed: every attribute ``app.state`` carries, in one place.
-
-``create_app`` installs a :class:`StationsState` as ``app.state``; handlers reach it through
-:func:`state_of` (``deps.py``), the lifespan through the object ``install`` returns.
+"""The stations app's state, typed: what ``app.state`` carries beyond every app's
+(:class:`doorstep_shared.app.AppState`). ``create_app`` hands it to ``create_service_app``;
+handlers reach it through :func:`state_of` (``deps.py``), the lifespan through the object itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-import httpx
-from fastapi import FastAPI, Request
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlmodel.ext.asyncio.session import AsyncSession
-from starlette.datastructures import State
+from fastapi import FastAPI
+from starlette.requests import HTTPConnection
 
-from doorstep_shared.auth.tokens import KeySet, TokenVerifier
-from doorstep_shared.http.observability import Metrics
+from doorstep_shared.app import AppState
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
 
@@ -24,19 +19,8 @@ from .config import StationsSettings
 from .notifications.service import Notifier
 
 
-class StationsState(State):
-    """Annotations only, never class-level defaults: ``State`` keeps values in a dict, and a class
-    attribute would shadow what is set on the instance."""
-
-    # Set by doorstep_shared.app.create_service_app (the first two at build time, the rest in
-    # its lifespan).
+class StationsState(AppState):
     settings: StationsSettings
-    metrics: Metrics
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-    http: httpx.AsyncClient
-    key_set: KeySet
-    verifier: TokenVerifier
     # Set by create_app (webhook_config at build time, so tests can swap it) and its lifespan.
     webhook_config: WebhookConfig
     pii: PiiCipher
@@ -46,15 +30,6 @@ class StationsState(State):
     webhook_dispatcher: WebhookDispatcher
     webhook_task: asyncio.Task[None] | None
 
-    @classmethod
-    def install(cls, app: FastAPI) -> StationsState:
-        """Become ``app.state``, keeping what the app already holds."""
-        state = cls({key: app.state[key] for key in app.state})
-        app.state = state
-        return state
 
-
-def state_of(request: Request) -> StationsState:
-    state = request.app.state
-    assert isinstance(state, StationsState), "create_app installs StationsState"
-    return state
+def state_of(holder: HTTPConnection | FastAPI) -> StationsState:
+    return StationsState.of(holder)

@@ -28,6 +28,7 @@ from ..auth.tokens import Principal
 from ..clock import utcnow
 from ..http.observability import request_id_var
 from ..http.pagination import Page, decode_cursor, encode_cursor
+from ..http.problems import problems
 from .columns import BigIntId, UTCDateTime
 from .session import DbSession
 
@@ -270,13 +271,10 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
     """``GET {prefix}`` (query) and ``GET {prefix}/verify`` (check the chain), for auditors."""
     router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(current_principal)])
 
-    problems: dict[int | str, dict[str, Any]] = {
-        code: {"description": text, "content": {"application/problem+json": {}}}
-        for code, text in ((401, "Not signed in"), (403, "Missing audit:read"), (422, "Invalid query"))
-    }
+    responses = problems(described={401: "Not signed in", 403: "Missing audit:read", 422: "Invalid query"})
 
     @router.get(
-        "", response_model=Page[AuditEntryRead], summary="Query the audit log (newest first)", responses=problems
+        "", response_model=Page[AuditEntryRead], summary="Query the audit log (newest first)", responses=responses
     )
     async def list_audit(
         session: DbSession,
@@ -307,7 +305,7 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
         next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
         return Page[AuditEntryRead](items=items, next_cursor=next_cursor)
 
-    @router.get("/verify", response_model=VerifyResult, summary="Check the audit log's hash chain", responses=problems)
+    @router.get("/verify", response_model=VerifyResult, summary="Check the audit log's hash chain", responses=responses)
     async def verify_audit(session: DbSession, _: Auditor) -> VerifyResult:
         return await audit.verify(session)
 

@@ -3,14 +3,25 @@
 - ``errors``: the one error hierarchy (``NotFound``, ``Forbidden``, ``Conflict``, ``Invalid`` …)
   and the handlers that render every error as RFC 9457 ``application/problem+json``
 - ``problems``: one way to document a route's problem responses in OpenAPI
-- ``conditional``: ETags, ``If-None-Match`` → 304, one ``check_if_match``
+- ``conditional``: ETags, ``If-None-Match`` → 304, one ``check_if_match``; as a client, a
+  document kept with its ETag (``Copy``, ``if_none_match``, ``revalidated``)
 - ``pagination``: opaque cursors and the capped ``limit``
 - ``observability``: request ids, JSON logs without personal data, Prometheus metrics
 
 ``auth/`` and ``db/`` build on this package; ``doorstep_shared.app`` puts them together.
 """
 
-from .conditional import IfMatch, check_if_match, etag_list, etag_of, not_modified, not_modified_response
+from .conditional import (
+    Copy,
+    IfMatch,
+    check_if_match,
+    etag_list,
+    etag_of,
+    if_none_match,
+    not_modified,
+    not_modified_response,
+    revalidated,
+)
 from .errors import (
     PROBLEM_JSON,
     BadRequest,
@@ -70,6 +81,7 @@ __all__ = [
     "SECURITY_HEADERS",
     "BadRequest",
     "Conflict",
+    "Copy",
     "CursorParam",
     "DoorstepError",
     "Forbidden",
@@ -98,6 +110,7 @@ __all__ = [
     "encode_cursor",
     "etag_list",
     "etag_of",
+    "if_none_match",
     "install_error_handlers",
     "new_request_id",
     "not_modified",
@@ -108,5 +121,6 @@ __all__ = [
     "redact",
     "request_id_of",
     "request_id_var",
+    "revalidated",
     "validation_errors",
 ]

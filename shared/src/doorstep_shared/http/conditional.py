@@ -1,4 +1,5 @@
-"""HTTP conditionals: strong ETags, If-None-Match → 304, If-Match → 412 (or 428 when required).
+"""HTTP conditionals: strong ETags, If-None-Match → 304, If-Match → 412 (or 428 when required);
+and, as a client, a document kept with its ETag and asked for again with If-None-Match.
 
 One ``check_if_match`` for every app; a service layer can call it with the header's value::
 
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Annotated, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
 
+import httpx
 from fastapi import Header, Request, Response
 
 from .errors import PreconditionFailed, PreconditionRequired
@@ -46,7 +50,7 @@ def not_modified_response(etag: str, cache_control: str = "private, no-cache") -
 
 
 def check_if_match(
-    if_match: str | Request | None,
+    if_match: str | None,
     etag: str,
     *,
     required: bool = False,
@@ -60,15 +64,13 @@ def check_if_match(
     - No header: the write goes on (last write wins), or 428 when ``required``.
     ``what`` names the resource in the messages ("The item has changed …").
 
-    ``if_match`` is the header's value. Transitional: a ``Request`` is read for its header, for
-    the routers that still pass the request (stations); remove once they pass the value.
+    ``if_match`` is the header's value.
     """
-    header = if_match.headers.get("if-match") if isinstance(if_match, Request) else if_match
-    if header is None:
+    if if_match is None:
         if required:
             raise PreconditionRequired(f"This update needs an If-Match header with the {what}'s ETag.")
         return
-    tags = etag_list(header)
+    tags = etag_list(if_match)
     if "*" in tags or etag in tags:
         return
     raise PreconditionFailed(
@@ -77,3 +79,30 @@ def check_if_match(
         current_etag=etag,
         **current,
     )
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Copy(Generic[T]):
+    """A document read from another service (parsed), with the ETag it came with."""
+
+    value: T
+    etag: str | None
+
+
+def if_none_match(copy: Copy[Any] | None) -> dict[str, str]:
+    """The headers that ask for the document only if it changed since ``copy``."""
+    return {"If-None-Match": copy.etag} if copy is not None and copy.etag else {}
+
+
+def revalidated(response: httpx.Response, copy: Copy[T] | None, parse: Callable[[Any], T]) -> Copy[T] | None:
+    """The copy to use after a GET sent with :func:`if_none_match`: ``copy`` on a 304, the body
+    parsed (once per version) with its ETag on a 200, None on any other answer (the caller's
+    error). ``parse`` and the body's JSON may raise on a malformed document."""
+    if response.status_code == 304 and copy is not None:
+        return copy
+    if response.status_code != 200:
+        return None
+    return Copy(parse(response.json()), response.headers.get("etag"))

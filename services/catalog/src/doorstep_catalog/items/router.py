@@ -7,11 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import Query, Request, Response
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.http import not_modified, not_modified_response
+from doorstep_shared.http import NOT_MODIFIED, not_modified, not_modified_response, problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import CatalogReader, CatalogWriter, IfMatch, Index, ItemCode, api_router
-from ..http import CACHE, R404, R_WRITE, category_etag, item_etag, json_response
+from ..http import CACHE, category_etag, item_etag, json_response
 from . import service
 from .schemas import (
     CatalogExport,
@@ -40,7 +40,7 @@ async def list_categories(session: DbSession, _: CatalogReader) -> list[Category
     status_code=201,
     summary="Create a category",
     tags=["items"],
-    responses={409: R_WRITE[409], 422: R_WRITE[422]},
+    responses=problems(409, 422),
 )
 async def create_category(
     session: DbSession, principal: CatalogWriter, body: CategoryCreate, response: Response
@@ -55,7 +55,7 @@ async def create_category(
     response_model=CategoryRead,
     summary="Rename or reorder a category (If-Match required)",
     tags=["items"],
-    responses=R_WRITE,
+    responses=problems(404, 409, 412, 422, 428),
 )
 async def update_category(
     session: DbSession,
@@ -78,7 +78,7 @@ async def update_category(
     response_model=ItemPage,
     summary="Search or browse items (Chinese, full pinyin, pinyin initials)",
     tags=["items"],
-    responses={422: R_WRITE[422]},
+    responses=problems(422),
 )
 async def list_items(
     session: DbSession,
@@ -112,7 +112,7 @@ async def list_items(
     status_code=201,
     summary="Create an item (draft or published)",
     tags=["items"],
-    responses={409: R_WRITE[409], 422: R_WRITE[422]},
+    responses=problems(409, 422),
 )
 async def create_item(session: DbSession, principal: CatalogWriter, body: ItemCreate, response: Response) -> ItemRead:
     item = await service.create_item(session, principal, body)
@@ -126,7 +126,7 @@ async def create_item(session: DbSession, principal: CatalogWriter, body: ItemCr
     response_model=ItemRead,
     summary="Read an item (ETag; If-None-Match → 304)",
     tags=["items"],
-    responses={304: {"description": "Not modified"}, **R404},
+    responses={**NOT_MODIFIED, **problems(404)},
 )
 async def get_item(request: Request, session: DbSession, principal: CatalogReader, index: Index, code: ItemCode) -> Any:
     item = await service.get_item(session, index, principal, code)
@@ -141,7 +141,7 @@ async def get_item(request: Request, session: DbSession, principal: CatalogReade
     response_model=ItemRead,
     summary="Edit an item (If-Match required; a published edit makes a new version)",
     tags=["items"],
-    responses=R_WRITE,
+    responses=problems(404, 409, 412, 422, 428),
 )
 async def update_item(
     session: DbSession,
@@ -163,7 +163,7 @@ async def update_item(
     tags=["items"],
     responses={
         200: {"model": CatalogExport, "description": "Every published item and the categories"},
-        304: {"description": "Not modified"},
+        **NOT_MODIFIED,
     },
 )
 async def export(request: Request, session: DbSession, _: CatalogReader, index: Index) -> Response:

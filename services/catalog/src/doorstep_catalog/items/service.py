@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
+from doorstep_shared.http import check_if_match
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from doorstep_shared.http.pagination import encode_cursor
 from doorstep_shared.rules import validate as validate_rule
@@ -19,7 +20,7 @@ from doorstep_shared.textsearch import MAX_QUERY_CHARS
 
 from .. import audit
 from ..cursors import int_cursor
-from ..http import category_etag, check_if_match, item_etag
+from ..http import category_etag, item_etag
 from ..versions.schemas import FieldChange
 from . import repository
 from .index import CatalogIndex, Snapshot
@@ -109,7 +110,7 @@ async def update_category(
     category = await repository.category_by_code(session, code)
     if category is None:
         raise NotFound(f"No category {code!r}.")
-    check_if_match(if_match, category_etag(category))
+    check_if_match(if_match, category_etag(category), required=True, what="item")
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     changed = sorted(k for k, v in changes.items() if getattr(category, k) != v)
     for key, value in changes.items():
@@ -363,7 +364,7 @@ async def update_item(
     item = await repository.item_by_code(session, code)
     if item is None:
         raise NotFound(f"No item {code!r}.")
-    check_if_match(if_match, item_etag(item))
+    check_if_match(if_match, item_etag(item), required=True, what="item")
     changes = data.model_dump(mode="json", exclude_unset=True)
     reason = changes.pop("reason")
     for required in ("name", "category", "status"):

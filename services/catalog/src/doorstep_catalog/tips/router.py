@@ -8,10 +8,11 @@ from fastapi import Body, Path, Query
 from fastapi.responses import HTMLResponse
 
 from doorstep_shared.app import DbSession
+from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import BriefingWriter, CatalogReader, CatalogWriter, Index, ItemCode, TipWriter, api_router
-from ..http import CACHE, R404, R_WRITE
+from ..http import CACHE
 from . import service
 from .schemas import BriefingCreate, BriefingPage, BriefingRead, SinceBriefing, TipCreate, TipHide, TipPage, TipRead
 
@@ -23,7 +24,7 @@ router = api_router()
     response_class=HTMLResponse,
     summary="Printable one-page explainer (政策明白纸), HTML",
     tags=["items"],
-    responses=R404,
+    responses=problems(404),
 )
 async def sheet(session: DbSession, principal: CatalogReader, index: Index, code: ItemCode) -> HTMLResponse:
     html = await service.item_sheet(session, index, principal, code)
@@ -38,7 +39,7 @@ async def sheet(session: DbSession, principal: CatalogReader, index: Index, code
     response_model=TipPage,
     summary="Tips colleagues left on an item",
     tags=["tips"],
-    responses=R404,
+    responses=problems(404),
 )
 async def list_tips(
     session: DbSession,
@@ -57,7 +58,7 @@ async def list_tips(
     status_code=201,
     summary="Leave a tip (实战窍门) on an item",
     tags=["tips"],
-    responses={404: R404[404], 422: R_WRITE[422]},
+    responses=problems(404, 422),
 )
 async def add_tip(session: DbSession, principal: TipWriter, code: ItemCode, body: TipCreate) -> TipRead:
     return await service.add_tip(session, principal, code, body.body)
@@ -68,7 +69,7 @@ async def add_tip(session: DbSession, principal: TipWriter, code: ItemCode, body
     response_model=TipRead,
     summary="Hide a tip (community admins, their community's tips)",
     tags=["tips"],
-    responses={404: R404[404], 422: R_WRITE[422]},
+    responses=problems(404, 422),
 )
 async def hide_tip(
     session: DbSession,
@@ -88,7 +89,7 @@ async def hide_tip(
     status_code=201,
     summary="Record a morning briefing (晨会)",
     tags=["briefings"],
-    responses={422: R_WRITE[422]},
+    responses=problems(422),
 )
 async def create_briefing(session: DbSession, principal: BriefingWriter, body: BriefingCreate) -> BriefingRead:
     return await service.create_briefing(session, principal, body)
@@ -99,7 +100,7 @@ async def create_briefing(session: DbSession, principal: BriefingWriter, body: B
     response_model=BriefingPage,
     summary="Recent briefings of the communities you see, newest first",
     tags=["briefings"],
-    responses={422: R_WRITE[422]},
+    responses=problems(422),
 )
 async def list_briefings(
     session: DbSession,
@@ -126,7 +127,7 @@ async def since_my_last(session: DbSession, principal: CatalogReader) -> SinceBr
     response_model=BriefingRead,
     summary="Read a briefing",
     tags=["briefings"],
-    responses=R404,
+    responses=problems(404),
 )
 async def get_briefing(
     session: DbSession,

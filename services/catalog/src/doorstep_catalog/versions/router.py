@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Path, Query
 
 from doorstep_shared.app import DbSession
+from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import CatalogReader, ItemCode, api_router
-from ..http import R404, R_WRITE
 from . import service
 from .schemas import ChangesPage, VersionPage, VersionRead
 
@@ -22,7 +22,7 @@ router = api_router()
     response_model=VersionPage,
     summary="An item's published versions, newest first",
     tags=["versions"],
-    responses=R404,
+    responses=problems(404),
 )
 async def list_versions(
     session: DbSession,
@@ -39,7 +39,7 @@ async def list_versions(
     response_model=VersionRead,
     summary="Read one published version of an item",
     tags=["versions"],
-    responses=R404,
+    responses=problems(404),
 )
 async def read_version(
     session: DbSession,
@@ -55,7 +55,7 @@ async def read_version(
     response_model=ChangesPage,
     summary="What changed since a cursor or an ISO date, field by field",
     tags=["versions"],
-    responses={422: R_WRITE[422]},
+    responses=problems(422),
 )
 async def changes(
     session: DbSession,

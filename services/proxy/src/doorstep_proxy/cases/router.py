@@ -12,10 +12,10 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.http import not_modified, not_modified_response
+from doorstep_shared.http import not_modified, not_modified_response, problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
-from ..deps import Catalog, Cipher, IfMatch, problems
+from ..deps import Catalog, Cipher, IfMatch
 from ..inputs import Code
 from ..workers.schemas import Username
 from . import intake, service, sync, visits

@@ -16,14 +16,14 @@ import doorstep_shared.org as org
 from doorstep_shared.auth.permissions import Role
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.http import etag_of
+from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.pii import PiiCipher
 
 from ..events import webhooks
 from ..ledger import service as ledger
 from ..ledger.schemas import ResidentBrief
-from ..versions import check_if_match, next_row_versions
+from ..versions import next_row_versions
 from ..workers import service as workers
 from . import deadlines
 from . import repository as repo
@@ -152,7 +152,7 @@ async def _locked(session: AsyncSession, principal: Principal, case_id: uuid.UUI
     found = await repo.get_case(session, principal, case_id, for_update=True)
     if found is None:
         raise NotFound("No such case.", code="case_not_found")
-    check_if_match(if_match, case_etag(found), found.version)
+    check_if_match(if_match, case_etag(found), current_version=found.version)
     return found
 
 

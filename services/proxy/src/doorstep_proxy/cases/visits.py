@@ -10,12 +10,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.http import etag_of
+from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.pii import PiiCipher
 
 from ..ledger import service as ledger
-from ..versions import check_if_match, next_row_versions
+from ..versions import next_row_versions
 from ..workers import service as workers
 from . import repository as repo
 from .models import SyncTombstone, Visit
@@ -165,7 +165,7 @@ async def _locked(session: AsyncSession, principal: Principal, visit_id: uuid.UU
     found = await repo.get_visit(session, principal, visit_id, for_update=True)
     if found is None:
         raise NotFound("No such visit.", code="visit_not_found")
-    check_if_match(if_match, visit_etag(found), found.version)
+    check_if_match(if_match, visit_etag(found), current_version=found.version)
     return found
 
 

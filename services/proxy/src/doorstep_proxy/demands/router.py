@@ -12,11 +12,11 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.http import not_modified, not_modified_response
+from doorstep_shared.http import not_modified, not_modified_response, problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
 from ..cases import intake
-from ..deps import Cipher, IfMatch, problems
+from ..deps import Cipher, IfMatch
 from . import service
 from .models import Demand
 from .schemas import (

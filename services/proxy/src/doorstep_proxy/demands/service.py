@@ -16,16 +16,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import doorstep_shared.org as org
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.http import etag_of
+from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import redact
+from doorstep_shared.periods import day_after, day_start
 from doorstep_shared.pii import PiiCipher, mask_phone
 
 from ..events import webhooks
+from ..inputs import YEARS
 from ..ledger import service as ledger
 from ..ledger.idnumbers import check_phone
-from ..periods import day_after, day_start
-from ..versions import check_if_match, next_row_versions
+from ..versions import next_row_versions
 from . import repository as repo
 from .models import Demand
 from .schemas import DemandAnswer, DemandClose, DemandConvert, DemandCreate, DemandRead
@@ -140,8 +141,8 @@ async def demands(
     **filters: Any,
 ) -> Sequence[Demand]:
     """Demands newest first; ``day_from``/``day_to`` are local days (both included)."""
-    since = day_start(day_from) if day_from else None
-    until = day_start(day_after(day_to), "query.to") if day_to else None
+    since = day_start(day_from, years=YEARS) if day_from else None
+    until = day_start(day_after(day_to), "query.to", years=YEARS) if day_to else None
     return await repo.list_demands(session, principal, since=since, until=until, after=after, limit=limit, **filters)
 
 
@@ -166,7 +167,7 @@ async def transition_demand(
     found = await repo.get_demand(session, principal, demand_id, for_update=True)
     if found is None:
         raise NotFound("No such demand.", code="demand_not_found")
-    check_if_match(if_match, demand_etag(found), found.version)
+    check_if_match(if_match, demand_etag(found), current_version=found.version)
     allowed_from, target = TRANSITIONS[action]
     if found.status not in allowed_from:
         raise Conflict(

@@ -13,11 +13,11 @@ from doorstep_shared.app import DbSession, WritesOnRead
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.http import etag_of
+from doorstep_shared.http import etag_of, problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
 from ..background import start_discovery_run_later
-from ..deps import Catalog, IfMatch, problems
+from ..deps import Catalog, IfMatch
 from ..state import state_of
 from . import runs
 from . import service as svc

@@ -16,14 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import doorstep_shared.org as org
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.http import etag_of
+from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.rules.vocabulary import FACT_BY_NAME
 
 from ..cases import intake  # the cases sub-domain owns intake rules
 from ..catalog_client import CatalogClient
 from ..ledger import service as ledger
-from ..versions import check_if_match
 from ..workers import service as workers
 from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
@@ -218,7 +217,7 @@ async def mark_contacted(
     session: AsyncSession, principal: Principal, catalog: CatalogClient, lead_id: int, if_match: str | None
 ) -> LeadRead:
     lead = await _lead(session, principal, lead_id, for_update=True)
-    check_if_match(if_match, lead_etag(lead), lead.version)
+    check_if_match(if_match, lead_etag(lead), current_version=lead.version)
     _transition(lead, ("new", "contacted"), "contacted", principal.subject)
     session.add(lead)
     await session.flush()
@@ -229,7 +228,7 @@ async def decline(
     session: AsyncSession, principal: Principal, catalog: CatalogClient, lead_id: int, reason: str, if_match: str | None
 ) -> LeadRead:
     lead = await _lead(session, principal, lead_id, for_update=True)
-    check_if_match(if_match, lead_etag(lead), lead.version)
+    check_if_match(if_match, lead_etag(lead), current_version=lead.version)
     _transition(lead, ("new", "contacted"), "declined", principal.subject)
     lead.declined_reason = reason
     session.add(lead)
@@ -250,7 +249,7 @@ async def convert(
 ) -> ConversionRead:
     """One call: the lead becomes a doorstep (or window) case with the item's materials."""
     lead = await _lead(session, principal, lead_id, for_update=True)
-    check_if_match(if_match, lead_etag(lead), lead.version)
+    check_if_match(if_match, lead_etag(lead), current_version=lead.version)
     if lead.status == "converted" and lead.case_id is not None:
         raise Conflict("This lead is already a case.", code="lead_converted", case_id=str(lead.case_id))
     _transition(lead, ("new", "contacted"), "converted", principal.subject)

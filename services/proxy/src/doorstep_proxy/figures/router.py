@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.security import current_principal
+from doorstep_shared.http import problems
 
-from ..deps import FiguresQuery, FiguresReader, problems
+from ..deps import FiguresQuery, FiguresReader
 from . import service
 from .schemas import CaseFigures, Figures
 

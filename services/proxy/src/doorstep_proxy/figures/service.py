@@ -11,8 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
+from doorstep_shared.periods import Period, report_period
 
-from ..periods import Period, period
+from ..inputs import YEARS
 from . import repository as repo
 from .schemas import CaseFigures, DemandFigures, Figures, FiguresScope, GridFigures, LedgerFigures
 
@@ -20,7 +21,7 @@ from .schemas import CaseFigures, DemandFigures, Figures, FiguresScope, GridFigu
 def _period(scope: FiguresScope) -> tuple[dt.date, Period]:
     """Today (Asia/Shanghai) and the period asked for (default: this month)."""
     today = local_today()
-    return today, period(scope.period_from, scope.period_to, today)
+    return today, report_period(scope.period_from, scope.period_to, today=today, years=YEARS)
 
 
 async def figures(session: AsyncSession, principal: Principal, scope: FiguresScope) -> Figures:

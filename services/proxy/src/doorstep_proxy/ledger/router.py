@@ -11,7 +11,7 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.http import not_modified, not_modified_response
+from doorstep_shared.http import not_modified, not_modified_response, problems
 from doorstep_shared.http.pagination import (
     CursorParam,
     LimitParam,
@@ -20,7 +20,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
 )
 
-from ..deps import Cipher, IfMatch, problems
+from ..deps import Cipher, IfMatch
 from . import service
 from .groups import Group
 from .schemas import (

@@ -14,14 +14,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.http import etag_of
+from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import request_id_var
 from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone
 
 from ..audit import audit_log
 from ..events.residents import residents_changed
-from ..versions import check_if_match, next_row_versions
+from ..versions import next_row_versions
 from . import repository as repo
 from .groups import groups_of
 from .idnumbers import age_on, check_id_number, check_phone
@@ -101,7 +101,7 @@ async def update_compound(
     found = await repo.get_compound(session, principal, code, for_update=True)
     if found is None:
         raise NotFound("No such compound.", code="compound_not_found")
-    check_if_match(if_match, compound_etag(found), found.version)
+    check_if_match(if_match, compound_etag(found), current_version=found.version)
     for key, value in data.model_dump(exclude_unset=True).items():
         if key in ("name", "address", "buildings", "households") and value is None:
             raise Invalid.field(f"body.{key}", "may not be null")
@@ -402,7 +402,7 @@ async def _locked_resident(
     r = await repo.get_resident(session, principal, resident_id, for_update=True)
     if r is None:
         raise NotFound("No such resident.", code="resident_not_found")
-    check_if_match(if_match, resident_etag(r), r.version)
+    check_if_match(if_match, resident_etag(r), current_version=r.version)
     return r
 
 

@@ -10,8 +10,9 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http import problems
 
-from ..deps import Cipher, problems
+from ..deps import Cipher
 from ..state import state_of
 from . import service
 from .schemas import PurgeResult

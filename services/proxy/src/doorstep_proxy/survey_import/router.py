@@ -10,9 +10,10 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http import problems
 from doorstep_shared.http.errors import PayloadTooLarge
 
-from ..deps import AppSettings, Cipher, problems
+from ..deps import AppSettings, Cipher
 from . import service
 from .schemas import ImportMode, ImportReport
 from .sheet import read_sheet

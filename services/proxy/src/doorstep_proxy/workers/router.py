@@ -10,9 +10,10 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
-from ..deps import IfMatch, problems
+from ..deps import IfMatch
 from . import service
 from .schemas import GridTeam, WorkerRead, WorkerStatus, WorkerUpsert
 

@@ -9,10 +9,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import doorstep_shared.org as org
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.http import etag_of
+from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 
-from ..versions import check_if_match, next_row_versions
+from ..versions import next_row_versions
 from . import repository as repo
 from .models import WorkerProfile
 from .schemas import GridTeam, WorkerRead, WorkerUpsert
@@ -92,7 +92,7 @@ async def upsert_worker(
     if found is None:
         found = WorkerProfile(username=username, display_name=data.display_name, community=community, updated_at=now)
     else:
-        check_if_match(if_match, worker_etag(found), found.version)
+        check_if_match(if_match, worker_etag(found), current_version=found.version)
         found.version += 1
     found.display_name = data.display_name
     found.community = community

@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Query
 
 from doorstep_shared.app import DbSession
+from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.periods import check_year
 
 from ..deps import BookingsReader, BookingsWriter, Code, Id, Manager, Now, Pii, Reader, Settings, api_router
-from ..http import problems
-from ..inputs import check_year
 from . import service
 from .models import BookingStatus
 from .schemas import BookingCreate, BookingRead, SessionCancel, SessionCreate, SessionRead

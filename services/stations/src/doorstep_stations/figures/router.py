@@ -9,10 +9,10 @@ from fastapi import Query
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.clock import local_today
+from doorstep_shared.http import problems
+from doorstep_shared.periods import report_period
 
 from ..deps import FiguresReader, Now, api_router
-from ..http import problems
-from ..inputs import check_year
 from . import service
 from .schemas import FiguresRead
 
@@ -34,9 +34,5 @@ async def figures(
     to_date: Annotated[dt.date | None, Query(alias="to")] = None,
     community: Annotated[str | None, Query(max_length=64)] = None,
 ) -> FiguresRead:
-    check_year("query.from", from_date)
-    check_year("query.to", to_date)
-    today = local_today(now)
-    start = from_date or today.replace(day=1)
-    end = to_date or today
-    return await service.figures(session, principal, start, end, community)
+    period = report_period(from_date, to_date, today=local_today(now), max_years=10)
+    return await service.figures(session, principal, period, community)

@@ -3,13 +3,11 @@ sessions held and cancelled, ticket turnaround."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.clock import SHANGHAI
-from doorstep_shared.http.errors import Invalid, NotFound
+from doorstep_shared.http.errors import NotFound
+from doorstep_shared.periods import Period
 
 from ..stations import service as stations_service
 from ..tickets.models import TicketStatus
@@ -20,23 +18,16 @@ from .schemas import FiguresRead, StationFigures
 async def figures(
     session: AsyncSession,
     principal: Principal,
-    from_date: dt.date,
-    to_date: dt.date,
+    period: Period,
     community: str | None,
 ) -> FiguresRead:
-    if to_date < from_date:
-        raise Invalid.field("query.to", "must not be before from")
-    if (to_date - from_date).days > 3660:
-        raise Invalid.field("query.to", "a period spans at most ten years")
     visible = principal.visible_communities
     if community is not None:
         if visible is not None and community not in visible:
             raise NotFound("Community not found.")
         visible = frozenset({community})
-    start = dt.datetime.combine(from_date, dt.time(0), tzinfo=SHANGHAI)
-    end = dt.datetime.combine(to_date + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI)
-    per_station = await repo.session_figures(session, start, end, visible)
-    tickets = await repo.tickets_in_period(session, start, end, visible)
+    per_station = await repo.session_figures(session, period.since, period.until, visible)
+    tickets = await repo.tickets_in_period(session, period.since, period.until, visible)
     ticket_figs: dict[int, dict[str, float]] = {}
     for t in tickets:
         f = ticket_figs.setdefault(t.station_id, {})
@@ -73,8 +64,8 @@ async def figures(
             )
         )
     return FiguresRead(
-        from_date=from_date,
-        to_date=to_date,
+        from_date=period.start,
+        to_date=period.end,
         stations=rows,
         total_people_served=sum(r.people_served for r in rows),
     )

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Query, Response
 
 from doorstep_shared.app import DbSession
+from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
+from doorstep_shared.periods import check_year
 
 from ..deps import Code, Id, Manager, Now, Reader, api_router
-from ..http import problems
-from ..inputs import check_year
 from . import service
 from .schemas import HoursExceptionCreate, HoursExceptionRead, HoursRead, HoursRuleCreate, HoursRuleRead
 

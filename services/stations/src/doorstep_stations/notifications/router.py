@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Query
 
 from doorstep_shared.app import DbSession
+from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, encode_cursor
 
 from ..deps import BookingsReader, api_router
-from ..http import problems
 from . import service
 from .schemas import NotificationRead
 

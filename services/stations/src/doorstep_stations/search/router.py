@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Query
 
 from doorstep_shared.app import DbSession
+from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
 from ..deps import Now, Reader, api_router
-from ..http import problems
 from ..stations.models import ServiceKind
 from . import service
 from .schemas import StationHit

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.http import check_if_match, not_modified, not_modified_response
+from doorstep_shared.http import NOT_MODIFIED, check_if_match, not_modified, not_modified_response, problems
 
 from ..deps import Code, Manager, Reader, api_router
-from ..http import problems, station_etag
+from ..http import station_etag
 from . import service
 from .schemas import ServiceCreate, ServiceRead, ServiceUpdate, StationCreate, StationRead, StationUpdate
 
@@ -36,7 +36,7 @@ async def create_station(
     response_model=StationRead,
     summary="One station with its featured services",
     tags=["stations"],
-    responses=problems(304, 403, 404),
+    responses={**NOT_MODIFIED, **problems(403, 404)},
 )
 async def get_station(
     session: DbSession, _: Reader, request: Request, response: Response, code: Code
@@ -65,7 +65,7 @@ async def update_station(
     body: StationUpdate,
 ) -> StationRead:
     current = await service.station_detail(session, code)
-    check_if_match(request, station_etag(current))
+    check_if_match(request.headers.get("if-match"), station_etag(current))
     station = await service.get_station(session, code)
     updated = await service.update_station(session, principal, station, body)
     response.headers["ETag"] = station_etag(updated)
@@ -103,7 +103,7 @@ async def update_service(
     service_code: Code,
     body: ServiceUpdate,
 ) -> ServiceRead:
-    check_if_match(request, station_etag(await service.station_detail(session, code)))
+    check_if_match(request.headers.get("if-match"), station_etag(await service.station_detail(session, code)))
     station = await service.get_station(session, code)
     svc = await service.get_service(session, station, service_code)
     return await service.update_service(session, principal, station, svc, body)

@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 from fastapi import Query, Request, Response
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.http import check_if_match
+from doorstep_shared.http import check_if_match, problems
 from doorstep_shared.http.errors import problem_response
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
 
 from ..deps import Code, Id, Now, Pii, Settings, TicketsReader, TicketsWriter, api_router
-from ..http import problems, ticket_etag
+from ..http import ticket_etag
 from . import service
 from .models import OPEN_TICKET_STATUSES, TicketStatus
 from .schemas import TicketCollect, TicketCreate, TicketCreated, TicketRead, TicketStatusChange
@@ -103,7 +103,7 @@ async def change_status(
 ) -> TicketRead:
     if request.headers.get("if-match") is not None:
         current = await service.read_ticket(session, principal, ticket_id, now)
-        check_if_match(request, ticket_etag(current))
+        check_if_match(request.headers.get("if-match"), ticket_etag(current))
     ticket = await service.change_status(session, principal, ticket_id, body, now)
     response.headers["ETag"] = ticket_etag(ticket)
     return ticket

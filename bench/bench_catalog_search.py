@@ -20,8 +20,7 @@ from collections.abc import Callable, Sequence
 
 from doorstep_catalog.demo.handbook import ITEMS
 from doorstep_catalog.demo.handbook import item_content as _content
-from doorstep_catalog.items.index import ITEM_FIELDS
-from doorstep_shared.textsearch import TextIndex
+from doorstep_catalog.items.index import new_search_index
 
 QUERIES = [
     "gl",
@@ -53,7 +52,7 @@ def _generated(n: int, rng: random.Random) -> list[tuple[str, dict[str, str | li
         name = "".join(rng.sample(WORDS, rng.randint(2, 4)))
         aliases = ["".join(rng.sample(WORDS, 2)) for _ in range(rng.randint(0, 3))]
         text = "，".join("".join(rng.sample(WORDS, 3)) for _ in range(rng.randint(3, 8)))
-        docs.append((f"gen-{i}", {"name": name, "alias": aliases, "text": [text]}))
+        docs.append((f"gen-{i}", {"name": name, "alias": aliases, "summary": text}))
     return docs
 
 
@@ -92,9 +91,9 @@ def _p99(values: Sequence[float]) -> float:
 
 def run(size: int, docs: list[tuple[str, dict[str, str | list[str]]]], repeat: int) -> list[tuple[str, ...]]:
     start = time.perf_counter()
-    index = TextIndex(ITEM_FIELDS)
+    index = new_search_index()
     for key, values in docs:
-        index.add(key, values)
+        index.upsert(key, values)
     build_ms = (time.perf_counter() - start) * 1000
     gc.freeze()  # as the catalog service does after a build
 

@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .phonetics import FuzzyPinyin, context_readings, is_han, readings
+from .phonetics import FuzzyPinyin, is_han, readings
 from .query import FILLERS, SEP, Term, Vocabulary, analyse
 from .text import BREAK, canonical, units
 
 EXACT_BONUS = 0.6
+COVERAGE_POWER = 2.0
 POPULARITY_WEIGHT = 1e-4  # enough to order ties, never enough to beat a better match
 MEMO_SIZE = 512
+MAX_CANDIDATES = 200
 _K1, _B = 1.2, 0.6
-
-_Post = Callable[..., None]  # records a key (and the units it covers) for one text
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,12 @@ class _Doc(NamedTuple):
     order: int
     keys: tuple[str, ...]
     words: tuple[tuple[str, ...], ...]
-    # per highlightable text (pinyin fields): its units and each unit's posting keys
-    texts: tuple[tuple[str, tuple[str, ...], tuple[frozenset[str], ...]], ...]
+    texts: tuple[tuple[str, tuple[str, ...]], ...]  # (field, units) of pinyin fields, to highlight
     popularity: float
+
+    @property
+    def tie_break(self) -> float:
+        return POPULARITY_WEIGHT * math.log1p(self.popularity)
 
 
 def _length_factor(length: int, typical: int) -> float:
@@ -87,6 +90,7 @@ class SearchIndex:
         self._docs: dict[str, _Doc] = {}
         self._next = 0
         self._memo: OrderedDict[str, list[Hit]] = OrderedDict()
+        self._sound_cache: dict[str, tuple[str, ...]] = {}
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -110,7 +114,7 @@ class SearchIndex:
             self._next += 1
         grams: dict[str, tuple[float, str]] = {}
         words: list[tuple[str, ...]] = []
-        texts: list[tuple[str, tuple[str, ...], tuple[frozenset[str], ...]]] = []
+        texts: list[tuple[str, tuple[str, ...]]] = []
         for name, raw in values.items():
             spec = self.fields.get(name)
             if spec is None:
@@ -120,13 +124,22 @@ class SearchIndex:
                 if not us:
                     continue
                 weight = spec.weight * _length_factor(sum(u != BREAK for u in us), spec.typical_length)
-                per_unit = self._text_keys(spec, us, grams, weight)
+                entry = (weight, spec.name)
+                for g in self._text_keys(spec, us):
+                    known = grams.get(g)
+                    if known is None or known[0] < weight:
+                        grams[g] = entry
                 if spec.words:
                     words.append(tuple(u for u in us if u != BREAK))
                 if spec.pinyin:
-                    texts.append((name, tuple(us), per_unit))
+                    texts.append((name, tuple(us)))
+        postings = self._postings
         for g, scored in grams.items():
-            self._postings.setdefault(g, {})[key] = scored
+            posting = postings.get(g)
+            if posting is None:
+                postings[g] = {key: scored}
+            else:
+                posting[key] = scored
         for w in words:
             self.vocabulary.words[w] += 1
         self._docs[key] = _Doc(order, tuple(grams), tuple(words), tuple(texts), popularity)
@@ -156,67 +169,62 @@ class SearchIndex:
             if self.vocabulary.words[w] <= 0:
                 del self.vocabulary.words[w]
 
-    def _text_keys(
-        self, spec: Field, us: list[str], grams: dict[str, tuple[float, str]], weight: float
-    ) -> tuple[frozenset[str], ...]:
-        """Post one text's keys (keeping each key's best weight); the keys each unit takes
-        part in, for highlighting."""
-        found: list[set[str]] = [set() for _ in us]
-        sounds: list[tuple[str, ...]] = []
-        for u in us:
-            if spec.pinyin and u != BREAK and is_han(u):
-                sounds.append(tuple(dict.fromkeys(self.fuzzy.fold(r) for r in readings(u) or (u,))))
+    def _sounds(self, unit: str) -> tuple[str, ...]:
+        found = self._sound_cache.get(unit)
+        if found is None:
+            if is_han(unit):
+                found = tuple(dict.fromkeys(self.fuzzy.fold(r) for r in readings(unit) or (unit,)))
             else:
-                sounds.append((u,) if u != BREAK else ())
+                found = (unit,) if unit != BREAK else ()
+            self._sound_cache[unit] = found
+        return found
 
-        def post(g: str, *at: int) -> None:
-            known = grams.get(g)
-            if known is None or known[0] < weight:
-                grams[g] = (weight, spec.name)
-            for i in at:
-                found[i].add(g)
-
+    def _unit_keys(self, spec: Field, us: Sequence[str]) -> Iterator[tuple[str, int, int]]:
+        """(key, first unit, last unit) of every character and pair key of one text."""
+        sounds = [self._sounds(u) for u in us] if spec.pinyin else []
+        last = len(us) - 1
         for i, u in enumerate(us):
             if u == BREAK:
                 continue
-            post("c" + u, i)
+            yield "c" + u, i, i
+            paired = i < last and us[i + 1] != BREAK
+            if paired:
+                yield "c" + u + SEP + us[i + 1], i, i + 1
             if spec.pinyin:
-                for s in sounds[i]:
-                    post("p" + s, i)
-            if i + 1 < len(us) and us[i + 1] != BREAK:
-                post("c" + u + SEP + us[i + 1], i, i + 1)
-                if spec.pinyin:
-                    for a in sounds[i]:
+                for a in sounds[i]:
+                    yield "p" + a, i, i
+                    if paired:
                         for b in sounds[i + 1]:
-                            post("p" + a + SEP + b, i, i + 1)
+                            yield "p" + a + SEP + b, i, i + 1
+
+    def _text_keys(self, spec: Field, us: list[str]) -> set[str]:
+        keys = {g for g, _, _ in self._unit_keys(spec, us)}
         if spec.initials:
-            self._whole_keys(spec, us, post)
-        return tuple(frozenset(f) for f in found)
+            keys.update(self._whole_keys(us))
+        return keys
 
-    def _whole_keys(self, spec: Field, us: list[str], post: _Post) -> None:
+    def _whole_keys(self, us: list[str]) -> Iterator[str]:
+        """The whole text (characters, syllables, initials) and its initials' n-grams. The
+        most common reading of each character: pypinyin's phrase lookup would cost ~100x."""
         plain = [u for u in us if u != BREAK]
-        joined = "".join(plain)
-        context = context_readings(joined) if len(joined) == len(plain) else ()
-        sounds = [self.fuzzy.fold(r) for r in context] if context else [self.fuzzy.fold(u) for u in plain]
-        post("x" + joined)
-        post("y" + SEP.join(sounds))
-        initials = ""
-        for u, r in zip(plain, context or plain, strict=False):
-            if is_han(u):
-                initials += r[0]
-            elif initials:
-                self._post_initials(initials, post)
-                initials = ""
-        self._post_initials(initials, post)
-        han = "".join(r[0] for u, r in zip(plain, context or plain, strict=False) if is_han(u))
+        yield "x" + "".join(plain)
+        yield "y" + SEP.join(self._sounds(u)[0] if self._sounds(u) else u for u in plain)
+        han = ""
+        run = ""
+        for u in [*plain, ""]:
+            if u and is_han(u):
+                first = readings(u)
+                run += first[0][0] if first else u
+                continue
+            if run:
+                yield "i" + run[0]  # one letter: a run's first only (b → 补贴, not every b)
+            for n in (2, 3):
+                for k in range(len(run) - n + 1):
+                    yield "i" + run[k : k + n]
+            han += run
+            run = ""
         if han:
-            post("z" + han)
-
-    @staticmethod
-    def _post_initials(initials: str, post: _Post) -> None:
-        for n in (1, 2, 3):
-            for i in range(len(initials) - n + 1):
-                post("i" + initials[i : i + n])
+            yield "z" + han
 
     # ------------------------------------------------------------------ queries
 
@@ -228,7 +236,8 @@ class SearchIndex:
         memo_key = query[:256]
         hits = self._memo.get(memo_key) if memo else None
         if hits is None:
-            hits = self._search(self.analyse(query))
+            plans = self.analyse(query)
+            hits = self._search(plans, self._candidates(plans))
             if not memo:
                 return hits[:limit] if limit is not None else hits
             self._memo[memo_key] = hits
@@ -238,57 +247,93 @@ class SearchIndex:
             self._memo.move_to_end(memo_key)
         return hits[:limit] if limit is not None else list(hits)
 
-    def _search(self, plans: list[list[Term]]) -> list[Hit]:
+    def _candidates(self, plans: list[list[Term]]) -> set[str] | None:
+        """The documents worth scoring, or None for all that match: when the query's postings
+        are long, those of its rarest keys, up to ``MAX_CANDIDATES`` (a document matching
+        only common keys would rank low anyway). Keeps a query's cost bounded at thousands
+        of documents, like Typesense's candidate limit."""
+        postings = [
+            p
+            for g in {g for terms in plans for t in terms for r in t.readings for sl in r.slots for g, _ in sl.keys}
+            if (p := self._postings.get(g))
+        ]
+        if sum(len(p) for p in postings) <= MAX_CANDIDATES * 4:
+            return None
+        postings.sort(key=len)
+        found: set[str] = set()
+        for p in postings:
+            if found and len(found) + len(p) > MAX_CANDIDATES:
+                break
+            found.update(p)
+        return found
+
+    def _search(self, plans: list[list[Term]], candidates: set[str] | None) -> list[Hit]:
         best: dict[str, float] = {}
         fields: dict[str, tuple[float, str]] = {}
         for terms in plans:
             total: dict[str, float] = {}
+            covered: dict[str, float] = {}
             for term in terms:
-                for key, score in self._term_scores(term, fields).items():
+                for key, (score, fraction) in self._term_scores(term, fields, candidates).items():
                     total[key] = total.get(key, 0.0) + score
+                    covered[key] = covered.get(key, 0.0) + term.share * fraction
             for key, score in total.items():
+                # Coverage: a document matching all of the query beats one matching a rare part
+                # of it very well (the words-first rule of Meilisearch and Typesense, softened).
+                score *= min(covered[key], 1.0) ** COVERAGE_POWER
                 if score > best.get(key, 0.0):
                     best[key] = score
         docs = self._docs
-        ranked = sorted(
-            best.items(),
-            key=lambda e: (-(e[1] + POPULARITY_WEIGHT * math.log1p(docs[e[0]].popularity)), docs[e[0]].order),
-        )
+        ranked = sorted(best.items(), key=lambda e: (-(e[1] + docs[e[0]].tie_break), docs[e[0]].order))
         return [Hit(k, s, fields[k][1]) for k, s in ranked]
 
     def _idf(self, df: int) -> float:
         n = len(self._docs)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def _term_scores(self, term: Term, fields: dict[str, tuple[float, str]]) -> dict[str, float]:
+    def _term_scores(
+        self, term: Term, fields: dict[str, tuple[float, str]], candidates: set[str] | None = None
+    ) -> dict[str, tuple[float, float]]:
+        """Per document: the term's score (best reading) and the part of its slots matched."""
         postings = self._postings
-        out: dict[str, float] = {}
+        out: dict[str, tuple[float, float]] = {}
         for reading in term.readings:
             scores: dict[str, float] = {}
+            hits: dict[str, int] = {}
             for slot in reading.slots:
-                slot_best: dict[str, float] = {}
+                slot_best: dict[str, tuple[float, str]] = {}
                 for g, factor in slot.keys:
                     posting = postings.get(g)
                     if not posting:
                         continue
                     idf = self._idf(len(posting)) * factor
-                    for key, (weight, field_name) in posting.items():
+                    if candidates is None:
+                        entries: Iterable[tuple[str, tuple[float, str]]] = posting.items()
+                    elif len(posting) > len(candidates):
+                        entries = [(k, posting[k]) for k in candidates if k in posting]
+                    else:
+                        entries = [(k, e) for k, e in posting.items() if k in candidates]
+                    for key, (weight, field_name) in entries:
                         value = idf * weight
-                        if value > slot_best.get(key, 0.0):
-                            slot_best[key] = value
-                            known = fields.get(key)
-                            if known is None or known[0] < weight:
-                                fields[key] = (weight, field_name)
-                for key, value in slot_best.items():
+                        known = slot_best.get(key)
+                        if known is None or value > known[0]:
+                            slot_best[key] = (value, field_name)
+                for key, (value, field_name) in slot_best.items():
                     scores[key] = scores.get(key, 0.0) + value
-            for g in reading.whole:
-                for key in postings.get(g, ()):
-                    if key in scores:
-                        scores[key] *= 1 + EXACT_BONUS
+                    hits[key] = hits.get(key, 0) + 1
+                    seen = fields.get(key)
+                    if seen is None or seen[0] < value:
+                        fields[key] = (value, field_name)
+            # A term equal to a whole name or alias earns the bonus once, in proportion to how
+            # much of the query it is (a fragment equal to a short alias must not win alone).
+            exact = {key for g in reading.whole for key in postings.get(g, ()) if key in scores}
+            for key in exact:
+                scores[key] *= 1 + EXACT_BONUS * term.share
+            slots = len(reading.slots) or 1
             for key, value in scores.items():
                 value *= reading.factor
-                if value > out.get(key, 0.0):
-                    out[key] = value
+                if value > out.get(key, (0.0, 0.0))[0]:
+                    out[key] = (value, hits[key] / slots)
         return out
 
     def matched(self, key: str, query: str) -> list[str]:
@@ -301,16 +346,18 @@ class SearchIndex:
             g for terms in self.analyse(query) for t in terms for r in t.readings for s in r.slots for g, _ in s.keys
         }
         words: dict[str, None] = {}
-        for _, us, per_unit in doc.texts:
+        for name, us in doc.texts:
+            lit = [False] * len(us)
+            for g, first, last in self._unit_keys(self.fields[name], us):
+                if g in wanted:
+                    lit[first] = lit[last] = True
             run = ""
-            for u, keys in zip(us, per_unit, strict=False):
-                if u != BREAK and keys & wanted:
+            for u, on in zip([*us, BREAK], [*lit, False], strict=True):
+                if on and u != BREAK:
                     run += u
                     continue
                 if run:
                     words[run] = None
                 run = ""
-            if run:
-                words[run] = None
         ordered = sorted(words, key=lambda w: -len(w))
         return [w for i, w in enumerate(ordered) if not any(w in longer for longer in ordered[:i])]

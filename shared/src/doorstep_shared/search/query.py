@@ -14,13 +14,15 @@ posting keys that may satisfy it: the characters themselves, or their (fuzzy) pi
 
 from __future__ import annotations
 
+import functools
 import itertools
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .phonetics import FuzzyPinyin, is_han, readings, split_syllables
+from .phonetics import SYLLABLES, FuzzyPinyin, is_han, readings, split_syllables
 from .text import BREAK, canonical, units
 
 MAX_QUERY_CHARS = 64
@@ -31,6 +33,7 @@ SEP = "\x1f"
 PINYIN_FACTOR = 0.8
 SYNONYM_FACTOR = 0.8
 INITIALS_FACTOR = 0.7
+UNIGRAM_FACTOR = 0.3
 
 # Words that ask rather than name: dropped from a query (when something else is left).
 FILLERS = (  # noqa: SIM905 (words, one readable line each)
@@ -63,6 +66,7 @@ class Reading(NamedTuple):
 class Term(NamedTuple):
     text: str
     readings: tuple[Reading, ...]
+    share: float = 1.0  # the part of the query it stands for (units), for the exact bonus
 
 
 @dataclass
@@ -116,7 +120,8 @@ def _segment(surfaces: Sequence[str], vocab: Vocabulary) -> list[tuple[int, int,
     return final[1] if final else []
 
 
-def _query_units(q: str, fuzzy: FuzzyPinyin) -> list[Unit | str]:
+@functools.lru_cache(maxsize=4096)
+def _query_units(q: str, fuzzy: FuzzyPinyin) -> tuple[Unit | str, ...]:
     """Units of a query; a Latin run that is not pinyin stays a str (initials)."""
     out: list[Unit | str] = []
     for u in units(q, join_spaces=True):
@@ -130,10 +135,26 @@ def _query_units(q: str, fuzzy: FuzzyPinyin) -> list[Unit | str]:
         else:
             syllables = split_syllables(u)
             if syllables is None:
-                out.append(u)
+                out.append(_partial_initials(u) or u)
             else:
                 out.extend(Unit("", (fuzzy.fold(s),), s[0]) for s in syllables)
-    return out
+    return tuple(out)
+
+
+def _partial_initials(letters: str) -> str | None:
+    """Pinyin still being typed (``gaol``: gao + the start of a syllable) as initials (``gl``)."""
+    for cut in range(len(letters) - 1, max(len(letters) - 6, 0), -1):
+        head, tail = letters[:cut], letters[cut:]
+        syllables = split_syllables(head)
+        if syllables and any(s.startswith(tail) for s in SYLLABLES):
+            return "".join(s[0] for s in syllables) + tail[0]
+    return None
+
+
+def _characters(run: Sequence[Unit]) -> tuple[Slot, ...]:
+    """Single characters of a run no word covers, worth little: a slip of one character of two
+    (残废证 for 残疾证) still finds the rest."""
+    return tuple(Slot((("c" + u.surface, UNIGRAM_FACTOR),)) for u in run if u.surface)
 
 
 def _slots(run: Sequence[Unit]) -> tuple[Slot, ...]:
@@ -168,21 +189,33 @@ def _term(run: Sequence[Unit], vocab: Vocabulary, fuzzy: FuzzyPinyin) -> Term:
     found = [Reading(_slots(run), _whole(run), 1.0)]
     key = tuple(u.surface for u in run)
     for other in vocab.synonyms.get(key, ()):
-        alt = [u for u in _query_units("".join(other), fuzzy) if isinstance(u, Unit)]
-        if alt:
-            found.append(Reading(_slots(alt), _whole(alt), SYNONYM_FACTOR))
+        reading = _synonym_reading("".join(other), fuzzy)
+        if reading is not None:
+            found.append(reading)
     return Term(text, tuple(found))
+
+
+@functools.lru_cache(maxsize=4096)
+def _synonym_reading(word: str, fuzzy: FuzzyPinyin) -> Reading | None:
+    alt = [u for u in _query_units(word, fuzzy) if isinstance(u, Unit)]
+    return Reading(_slots(alt), _whole(alt), SYNONYM_FACTOR) if alt else None
 
 
 def _initials_term(letters: str) -> Term:
     return Term(letters, (Reading(initials_slots(letters), ("z" + letters,), 1.0),))
 
 
+_CHINESE_DIGITS = re.compile("[零〇一二三四五六七八九]{3,}")
+_DIGIT_OF = str.maketrans("零〇一二三四五六七八九", "00123456789")
+
+
 def analyse(query: str, vocab: Vocabulary, fuzzy: FuzzyPinyin) -> list[list[Term]]:
     """The query's readings as term lists (scored separately, best kept per document): as
     typed, and, when it mixes initials with characters or pinyin (``gl补贴``), all initials."""
     q = canonical(query[: MAX_QUERY_CHARS * 4])[: MAX_QUERY_CHARS * 2]
-    parts = _query_units(q, fuzzy)[:MAX_QUERY_CHARS]
+    # A number read out digit by digit (四零五零 → 4050); two characters (一级) stay words.
+    q = _CHINESE_DIGITS.sub(lambda m: m.group().translate(_DIGIT_OF), q)
+    parts = list(_query_units(q, fuzzy)[:MAX_QUERY_CHARS])
     if not parts:
         return []
     kept = _without_fillers(parts, vocab)
@@ -191,7 +224,11 @@ def analyse(query: str, vocab: Vocabulary, fuzzy: FuzzyPinyin) -> list[list[Term
 
     def flush() -> None:
         if run:
-            terms.append(_term(run, vocab, fuzzy))
+            term = _term(run, vocab, fuzzy)
+            if len(run) > 1:
+                main = term.readings[0]
+                term = term._replace(readings=(main._replace(slots=main.slots + _characters(run)), *term.readings[1:]))
+            terms.append(term)
             run.clear()
 
     chunk: list[Unit] = []
@@ -217,6 +254,8 @@ def analyse(query: str, vocab: Vocabulary, fuzzy: FuzzyPinyin) -> list[list[Term
         chunk = []
         if part:
             terms.append(_initials_term(part))
+    size = sum(len(t.text) for t in terms) or 1
+    terms = [t._replace(share=len(t.text) / size) for t in terms]
     plans = [terms]
     if any(isinstance(p, str) for p in kept) and any(isinstance(p, Unit) for p in kept):
         letters = "".join(p if isinstance(p, str) else p.initial for p in kept)

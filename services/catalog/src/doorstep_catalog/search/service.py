@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
+from doorstep_shared.db.engine import mark_write_intent
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import redact
 from doorstep_shared.search import canonical
@@ -47,6 +48,11 @@ async def search_items(
 ) -> ItemPage:
     """Browse or search; a search's first page is recorded (redacted) and gets a search id the
     client reports an open with."""
+    records = q is not None and bool(q.strip()) and cursor is None
+    if records:
+        # This GET writes: one transaction from its first read (on PostgreSQL reads otherwise
+        # go to a second, autocommit connection).
+        mark_write_intent(True)
     page = await items_service.list_items(
         session,
         index,
@@ -59,7 +65,7 @@ async def search_items(
         cursor=cursor,
         limit=limit,
     )
-    if q is None or not q.strip() or cursor is not None:
+    if not records or q is None:
         return page
     key = normalised(q)
     if not key:

@@ -301,6 +301,9 @@ class SearchIndex:
             scores: dict[str, float] = {}
             hits: dict[str, int] = {}
             for slot in reading.slots:
+                if len(slot.keys) == 1:  # one key (initials, a digit run): no best-of to keep
+                    self._add_slot(slot.keys[0], scores, hits, fields, candidates)
+                    continue
                 slot_best: dict[str, tuple[float, str]] = {}
                 for g, factor in slot.keys:
                     posting = postings.get(g)
@@ -335,6 +338,28 @@ class SearchIndex:
                 if value > out.get(key, (0.0, 0.0))[0]:
                     out[key] = (value, hits[key] / slots)
         return out
+
+    def _add_slot(
+        self,
+        keyed: tuple[str, float],
+        scores: dict[str, float],
+        hits: dict[str, int],
+        fields: dict[str, tuple[float, str]],
+        candidates: set[str] | None,
+    ) -> None:
+        posting = self._postings.get(keyed[0])
+        if not posting:
+            return
+        idf = self._idf(len(posting)) * keyed[1]
+        for key, (weight, field_name) in posting.items():
+            if candidates is not None and key not in candidates:
+                continue
+            value = idf * weight
+            scores[key] = scores.get(key, 0.0) + value
+            hits[key] = hits.get(key, 0) + 1
+            seen = fields.get(key)
+            if seen is None or seen[0] < value:
+                fields[key] = (value, field_name)
 
     def matched(self, key: str, query: str) -> list[str]:
         """The words of a document's pinyin fields that the query matched, longest runs first

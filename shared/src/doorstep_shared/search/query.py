@@ -34,13 +34,14 @@ PINYIN_FACTOR = 0.8
 SYNONYM_FACTOR = 0.8
 INITIALS_FACTOR = 0.7
 UNIGRAM_FACTOR = 0.3
+BRIDGE_FACTOR = 0.5  # a pair across a word boundary (or a dropped filler) may be chance
 
 # Words that ask rather than name: dropped from a query (when something else is left).
 FILLERS = (  # noqa: SIM905 (words, one readable line each)
     "怎么 怎样 如何 怎么办 怎么弄 咋办 咋 什么 有什么 有哪些 哪些 哪里 在哪 "
     "在哪里 去哪 去哪里 哪儿 可以 能不能 能否 是否 需要 要 想 我 我想 我要 我家 "
     "请问 一下 问下 问一下 办理 办 申请 手续 流程 了 的 吗 呢 啊 吧 呀 么 给 "
-    "帮 帮忙 谁 多少 多久 条件 去 到 能 可 该 应该 "
+    "帮 帮忙 谁 多少 多久 条件 去 到 能 可 该 应该 有 有没有 会不会 行不行 "
 ).split()
 
 
@@ -207,6 +208,13 @@ def _initials_term(letters: str) -> Term:
 
 _CHINESE_DIGITS = re.compile("[零〇一二三四五六七八九]{3,}")
 _DIGIT_OF = str.maketrans("零〇一二三四五六七八九", "00123456789")
+_CHINESE_TENS = re.compile("一百|([一二三四五六七八九])十([一二三四五六七八九])?")
+
+
+def _tens(m: re.Match[str]) -> str:
+    if m.group() == "一百":
+        return "100"
+    return str(int(m.group(1).translate(_DIGIT_OF)) * 10 + int((m.group(2) or "0").translate(_DIGIT_OF)))
 
 
 def analyse(query: str, vocab: Vocabulary, fuzzy: FuzzyPinyin) -> list[list[Term]]:
@@ -215,6 +223,8 @@ def analyse(query: str, vocab: Vocabulary, fuzzy: FuzzyPinyin) -> list[list[Term
     q = canonical(query[: MAX_QUERY_CHARS * 4])[: MAX_QUERY_CHARS * 2]
     # A number read out digit by digit (四零五零 → 4050); two characters (一级) stay words.
     q = _CHINESE_DIGITS.sub(lambda m: m.group().translate(_DIGIT_OF), q)
+    # A number said with tens and hundreds (八十 → 80, 五十五 → 55, 一百 → 100): ages mostly.
+    q = _CHINESE_TENS.sub(_tens, q)
     parts = list(_query_units(q, fuzzy)[:MAX_QUERY_CHARS])
     if not parts:
         return []
@@ -250,7 +260,7 @@ def analyse(query: str, vocab: Vocabulary, fuzzy: FuzzyPinyin) -> list[list[Term
             after_word = known
         flush()
         if bridges:
-            terms.append(Term("", (Reading(tuple(bridges), (), 1.0),)))
+            terms.append(Term("", (Reading(tuple(bridges), (), BRIDGE_FACTOR),)))
         chunk = []
         if part:
             terms.append(_initials_term(part))

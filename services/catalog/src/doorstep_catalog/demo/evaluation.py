@@ -18,8 +18,8 @@ from .handbook import CATEGORIES, ITEMS, SYNONYMS, TIPS, item_content
 EVAL_FILE = Path(__file__).with_name("search_eval.tsv")
 # The figures last recorded on the set: ``make test`` fails below them (raise them when a change
 # improves the set; never lower them to let a change through).
-RECORDED_TOP1 = 0.986  # 285 of 289
-RECORDED_TOP3 = 1.0  # 289 of 289
+RECORDED_TOP1 = 0.991  # 345 of 348
+RECORDED_TOP3 = 0.997  # 347 of 348
 _EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # a fixed stamp: these items are never stored
 
 

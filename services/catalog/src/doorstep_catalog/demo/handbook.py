@@ -452,13 +452,13 @@ def item_content(row: ItemRow) -> tuple[str, str, str, dict[str, Any]]:
 # the same thing. A query word in a group also searches the group's other words, ranked a
 # little below the word as typed. Data, like the items: a county edits its own.
 SYNONYMS = [
-    "老人 老年人 高龄 老年 老人家",
+    "老人 老年人 高龄 老年 老人家 老头 老头子 老太太 老大爷",
     "退休金 养老金 退休工资 养老钱",
     "退休 到龄 退休待遇",
     "丢了 丢失 遗失 补办 补领 掉了 弄丢",
     "坏了 损坏 换领 换证",
-    "过期 到期 换证",
-    "没工作 失业 下岗 没活干 待业",
+    "过期 到期 换证 年审",
+    "没工作 失业 下岗 没活干 待业 辞退 被辞退 裁员",
     "找工作 就业 求职 岗位推荐",
     "残疾 残障 伤残",
     "残疾人 残障人士 残疾人士",

@@ -98,6 +98,10 @@ async def test_bad_search_inputs_are_problems_naming_the_field(
         "/api/v1/catalog/search/misses/alias", json={"query": "13912345678", "item": "dibao"}, headers=admin
     )
     assert masked.status_code == 422 and "body.query" in masked.text
+    punctuation = await seeded.post(
+        "/api/v1/catalog/search/misses/alias", json={"query": "！！", "item": "dibao"}, headers=admin
+    )
+    assert punctuation.status_code == 422
     missing = await seeded.post(
         "/api/v1/catalog/search/misses/alias", json={"query": "夕阳红", "item": "no-such-item"}, headers=admin
     )

@@ -103,8 +103,8 @@ async def alias_from_miss(
     session: AsyncSession, index: CatalogIndex, principal: Principal, data: AliasFromMiss
 ) -> AliasAdded:
     alias = normalised(data.query)
-    if not alias or "*" in alias:
-        raise Invalid.field("body.query", "nothing to keep as an alias (empty, or a masked personal number)")
+    if "*" in alias or not any(ch.isalnum() for ch in alias):
+        raise Invalid.field("body.query", "nothing to keep as an alias (no word, or a masked personal number)")
     item = await items_service.get_item(session, index, principal, data.item)
     if alias in {normalised(a) for a in item.aliases} or alias == normalised(item.name):
         resolved = await repository.resolve(session, alias, principal.visible_communities, utcnow())

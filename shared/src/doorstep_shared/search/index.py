@@ -257,7 +257,7 @@ class SearchIndex:
             for g in {g for terms in plans for t in terms for r in t.readings for sl in r.slots for g, _ in sl.keys}
             if (p := self._postings.get(g))
         ]
-        if sum(len(p) for p in postings) <= MAX_CANDIDATES * 4:
+        if sum(len(p) for p in postings) <= MAX_CANDIDATES * 2:
             return None
         postings.sort(key=len)
         found: set[str] = set()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from doorstep_shared.config import ServiceSettings
+from doorstep_shared.search import FUZZY_PAIRS
 
 
 class CatalogSettings(ServiceSettings):
@@ -14,6 +16,10 @@ class CatalogSettings(ServiceSettings):
 
     port: int = 8001
     service_name: str = "catalog"
+    search_fuzzy_pinyin: tuple[str, ...] = Field(
+        default=FUZZY_PAIRS,
+        description="Pinyin pairs search treats as one sound (of n-l zh-z ch-c sh-s an-ang en-eng in-ing); [] for none",
+    )
 
 
 @lru_cache

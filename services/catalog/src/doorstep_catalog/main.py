@@ -7,18 +7,22 @@ from fastapi import FastAPI
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
 from doorstep_shared.db.audit import audit_router
+from doorstep_shared.search import FuzzyPinyin
 
 from .audit import audit_log
 from .config import CatalogSettings, get_settings
 from .eligibility import router as eligibility
 from .items import router as items
 from .items.index import CatalogIndex
+from .search import router as search
+from .search.service import SearchSources
 from .state import CatalogState
 from .tips import router as tips
 from .versions import router as versions
 
 TAGS = [
     {"name": "items", "description": "Service items (办事指南) and categories"},
+    {"name": "search", "description": "What searches missed, and turning a miss into an alias"},
     {"name": "versions", "description": "Published versions and the changes feed"},
     {"name": "eligibility", "description": "Who qualifies for what, and why"},
     {"name": "tips", "description": "Practical tips (实战窍门)"},
@@ -28,15 +32,17 @@ TAGS = [
 
 
 def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | None = None) -> FastAPI:
+    settings = settings or get_settings()
     state = CatalogState()
     # In-memory search index and compiled rules; rebuilt when the catalogue's revision moves.
-    state.catalog_index = CatalogIndex()
+    state.catalog_index = CatalogIndex(SearchSources(), FuzzyPinyin(tuple(settings.search_fuzzy_pinyin)))
     return create_service_app(
-        settings=settings or get_settings(),
+        settings=settings,
         title="Doorstep catalog",
         description="The generalist's handbook: service items, materials, procedures, rules and tips.",
         package="doorstep_catalog",
         routers=[
+            search.router,
             items.router,
             versions.router,
             eligibility.router,

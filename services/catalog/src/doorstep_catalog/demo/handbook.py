@@ -446,3 +446,54 @@ def item_content(row: ItemRow) -> tuple[str, str, str, dict[str, Any]]:
         }
     )
     return code, name, category, fields.model_dump(mode="json")
+
+
+# Synonym groups for search (table ``search_synonym``): words residents and workers use for
+# the same thing. A query word in a group also searches the group's other words, ranked a
+# little below the word as typed. Data, like the items: a county edits its own.
+SYNONYMS = [
+    "老人 老年人 高龄 老年 老人家 老头 老头子 老太太 老大爷",
+    "退休金 养老金 退休工资 养老钱",
+    "退休 到龄 退休待遇",
+    "丢了 丢失 遗失 补办 补领 掉了 弄丢",
+    "坏了 损坏 换领 换证",
+    "过期 到期 换证 年审",
+    "没工作 失业 下岗 没活干 待业 辞退 被辞退 裁员",
+    "找工作 就业 求职 岗位推荐",
+    "残疾 残障 伤残",
+    "残疾人 残障人士 残疾人士",
+    "生孩子 生育 生小孩 怀孕 二胎 二孩 三孩",
+    "小孩 孩子 儿童 子女 婴儿 宝宝",
+    "新生儿 刚出生 宝宝",
+    "上户口 落户 报户口",
+    "钱 补贴 津贴 补助 救助金",
+    "补贴 补助 津贴",
+    "房子 住房 房屋",
+    "租房 租赁",
+    "医保 医疗保险",
+    "社保 社会保险",
+    "社保卡 社会保障卡",
+    "刷脸 人脸识别 认证 生存认证",
+    "看病 医疗 住院",
+    "穷 困难 贫困 低收入",
+    "低保 最低生活保障 低保户",
+    "五保 特困 五保户",
+    "去世 死亡 过世 走了",
+    "丧葬 殡葬 火化",
+    "轮椅 辅具 辅助器具",
+    "党员 党组织 党关系",
+    "义工 志愿者 志愿服务",
+    "团员 团组织 团关系",
+    "转 转接 转移",
+    "证明 开证明",
+    "一个人住 独居 空巢",
+    "吃饭 助餐 老年食堂",
+    "装修 改造 适老化",
+    "当兵 退役军人 退伍军人",
+    "借钱 贷款",
+    "学习 培训 技能培训 学技术 学手艺",
+    "农村 城乡 乡下 农民",
+    "着火 火灾 失火 车祸 交通事故",
+    "打疫苗 接种 预防接种",
+    "补贴申请 申领",
+]

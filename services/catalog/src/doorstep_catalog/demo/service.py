@@ -10,10 +10,11 @@ from doorstep_shared.clock import utcnow
 from ..items import service as items_service
 from ..items.models import Category, Item, ItemVersion
 from ..items.schemas import item_read
+from ..search import service as search_service
 from ..tips import service as tips_service
 from ..tips.models import Tip
 from . import repository as repo
-from .handbook import CATEGORIES, ITEMS, TIPS, item_content
+from .handbook import CATEGORIES, ITEMS, SYNONYMS, TIPS, item_content
 
 SEED_USER = "seed"
 
@@ -80,6 +81,8 @@ async def seed(session: AsyncSession) -> None:
                 created_at=now,
             )
         )
+    if await search_service.seed_synonyms(session, [g.split() for g in SYNONYMS]):
+        changed = True
     if changed:
         await items_service.catalogue_changed(session)
     await session.flush()

@@ -1,7 +1,8 @@
 """The catalogue as this replica holds it in memory: search index, compiled rules, export body.
 
-Rebuilt from the database whenever the catalogue's revision counter (one cheap row read per
-request) differs from the one it was built at, so several replicas stay correct.
+Refreshed from the database whenever the catalogue's revision counter (one cheap row read per
+request) differs from the one it was built at, so several replicas stay correct. The search
+index is updated in place: only items whose version, category or tips changed are re-indexed.
 """
 
 from __future__ import annotations
@@ -9,46 +10,85 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
 from doorstep_shared.rules import CompiledRule, RuleError, compile_rule
-from doorstep_shared.textsearch import FieldSpec, TextIndex
+from doorstep_shared.search import Field, FuzzyPinyin, SearchIndex
 
 from ..http import export_etag
 from . import repository
 from .schemas import CatalogExport, CategoryRead, ItemRead, item_read
 
+# Field weights: name > alias > summary > materials > tips > the rest. Names, aliases and
+# material names are also the words query segmentation knows.
 ITEM_FIELDS = (
-    FieldSpec("name", 3.0, pinyin=True),
-    FieldSpec("alias", 2.0, pinyin=True),
-    FieldSpec("text", 1.0),
+    Field("name", 5.0, typical_length=6, pinyin=True, initials=True, words=True),
+    Field("alias", 4.0, typical_length=5, pinyin=True, initials=True, words=True),
+    Field("summary", 1.5, typical_length=40, pinyin=True),
+    Field("materials", 1.0, typical_length=8, pinyin=True, words=True),
+    Field("tips", 0.8, typical_length=60),
+    Field("text", 0.6, typical_length=30),
 )
 
 
-def item_document(item: ItemRead) -> dict[str, str | list[str]]:
-    """The searchable text of an item: name > aliases > everything else a worker might type."""
+def item_document(item: ItemRead, tips: Sequence[str] = ()) -> dict[str, str | list[str]]:
+    """The searchable text of an item, by field."""
     other = [
         item.code,
-        item.summary,
         item.audience,
         item.conditions,
         item.department,
-        *(m.name for m in item.materials),
-        *(f"{p.title} {p.number}" for p in item.policy_basis),
+        *(f"{p.title} {p.number or ''}" for p in item.policy_basis),
     ]
-    return {"name": item.name, "alias": item.aliases, "text": [t for t in other if t]}
+    return {
+        "name": item.name,
+        "alias": item.aliases,
+        "summary": item.summary,
+        "materials": [m.name for m in item.materials],
+        "tips": list(tips),
+        "text": [t for t in other if t],
+    }
+
+
+def new_search_index(fuzzy: FuzzyPinyin | None = None, synonyms: Sequence[Sequence[str]] = ()) -> SearchIndex:
+    return SearchIndex(ITEM_FIELDS, fuzzy=fuzzy, synonyms=synonyms)
+
+
+class IndexSources(Protocol):
+    """What the index needs from outside the items (wired in ``main.py``): visible tips per
+    item code, synonym groups, and how often each item is handled (ties in ranking)."""
+
+    async def tips(self, session: AsyncSession) -> Mapping[str, Sequence[str]]: ...
+
+    async def synonyms(self, session: AsyncSession) -> Sequence[Sequence[str]]: ...
+
+    async def popularity(self, session: AsyncSession) -> Mapping[str, float]: ...
+
+
+class NoSources:
+    async def tips(self, session: AsyncSession) -> Mapping[str, Sequence[str]]:
+        return {}
+
+    async def synonyms(self, session: AsyncSession) -> Sequence[Sequence[str]]:
+        return []
+
+    async def popularity(self, session: AsyncSession) -> Mapping[str, float]:
+        return {}
 
 
 @dataclass
 class Snapshot:
     key: tuple[str, int]
-    index: TextIndex
+    index: SearchIndex  # shared with the snapshots before and after it (updated in place)
     items: dict[str, ItemRead]  # every item, in catalogue order
     rules: dict[str, CompiledRule]  # published items that carry a valid rule
     categories: list[CategoryRead]
+    fingerprints: dict[str, tuple[object, ...]] = field(default_factory=dict, repr=False)
     _export: bytes | None = field(default=None, repr=False)
 
     @property
@@ -75,10 +115,13 @@ class Snapshot:
 class CatalogIndex:
     """Per-app holder of the current snapshot (one per replica)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sources: IndexSources | None = None, fuzzy: FuzzyPinyin | None = None) -> None:
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
+        self._sources: IndexSources = sources or NoSources()
+        self._fuzzy = fuzzy
         self.builds = 0
+        self.reindexed = 0  # items (re)indexed since start: a refresh touches only changed ones
 
     async def current(self, session: AsyncSession) -> Snapshot:
         key = await repository.catalog_revision(session)
@@ -89,7 +132,7 @@ class CatalogIndex:
             snap = self._snapshot
             if snap is not None and snap.key == key:
                 return snap
-            snap = await build_snapshot(session, key)
+            snap = await self._refresh(session, key, snap)
             self._snapshot = snap
             self.builds += 1
             # The index is millions of long-lived, acyclic objects: keep them out of the cyclic
@@ -98,16 +141,39 @@ class CatalogIndex:
             gc.freeze()
             return snap
 
+    async def _refresh(self, session: AsyncSession, key: tuple[str, int], old: Snapshot | None) -> Snapshot:
+        rows = await repository.all_items(session)
+        categories = [CategoryRead.model_validate(c) for c in await repository.list_categories(session)]
+        tips = await self._sources.tips(session)
+        popularity = await self._sources.popularity(session)
+        synonyms = await self._sources.synonyms(session)
+        if old is not None and old.key[0] != key[0]:
+            old = None  # another epoch (a restored or recreated database): start afresh
+        index = old.index if old is not None else new_search_index(self._fuzzy, synonyms)
+        if old is not None:
+            index.set_synonyms(synonyms)
+        known = old.fingerprints if old is not None else {}
+        items: dict[str, ItemRead] = {}
+        fingerprints: dict[str, tuple[object, ...]] = {}
+        for item, category_code, category_name in rows:
+            item_tips = tuple(tips.get(item.code, ()))
+            fingerprint = (item.id, item.version, item.updated_at, category_code, category_name, item_tips)
+            previous = old.items.get(item.code) if old is not None else None
+            if previous is not None and known.get(item.code) == fingerprint:
+                read = previous
+            else:
+                read = item_read(item, category_code, category_name)
+                index.upsert(read.code, item_document(read, item_tips), popularity=popularity.get(read.code, 0.0))
+                self.reindexed += 1
+            index.set_popularity(read.code, popularity.get(read.code, 0.0))
+            items[read.code] = read
+            fingerprints[read.code] = fingerprint
+        for gone in set(known) - set(items):
+            index.remove(gone)
+        return Snapshot(key, index, items, _compile_rules(items), categories, fingerprints)
 
-async def build_snapshot(session: AsyncSession, key: tuple[str, int]) -> Snapshot:
-    rows = await repository.all_items(session)
-    categories = [CategoryRead.model_validate(c) for c in await repository.list_categories(session)]
-    items: dict[str, ItemRead] = {}
-    index = TextIndex(ITEM_FIELDS)
-    for item, category_code, category_name in rows:
-        read = item_read(item, category_code, category_name)
-        items[read.code] = read
-        index.add(read.code, item_document(read))
+
+def _compile_rules(items: dict[str, ItemRead]) -> dict[str, CompiledRule]:
     labels = {code: i.name for code, i in items.items()}
     rules: dict[str, CompiledRule] = {}
     for code, read in items.items():
@@ -116,4 +182,4 @@ async def build_snapshot(session: AsyncSession, key: tuple[str, int]) -> Snapsho
                 rules[code] = compile_rule(read.eligibility_rule, member_labels=labels)
             except RuleError:  # validated on save; a bad stored rule is skipped, not fatal
                 continue
-    return Snapshot(key, index, items, rules, categories)
+    return rules

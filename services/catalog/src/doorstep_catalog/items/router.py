@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import Query, Request, Response
+from fastapi import Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import NOT_MODIFIED, not_modified, not_modified_response, problems
-from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import CatalogReader, CatalogWriter, IfMatch, Index, ItemCode, api_router
 from ..http import CACHE, category_etag, item_etag, json_response
@@ -19,7 +18,6 @@ from .schemas import (
     CategoryRead,
     CategoryUpdate,
     ItemCreate,
-    ItemPage,
     ItemRead,
     ItemUpdate,
 )
@@ -71,39 +69,6 @@ async def update_category(
 
 
 # ---------------------------------------------------------------- items
-
-
-@router.get(
-    "/items",
-    response_model=ItemPage,
-    summary="Search or browse items (Chinese, full pinyin, pinyin initials)",
-    tags=["items"],
-    responses=problems(422),
-)
-async def list_items(
-    session: DbSession,
-    principal: CatalogReader,
-    index: Index,
-    limit: LimitParam = 20,
-    cursor: CursorParam = None,
-    q: Annotated[str | None, Query(max_length=1000, description="Characters, pinyin or initials")] = None,
-    category: Annotated[str | None, Query(max_length=64)] = None,
-    proxy_eligible: bool | None = None,
-    channel: Literal["window", "doorstep", "online"] | None = None,
-    status: Literal["draft", "published", "retired"] | None = None,
-) -> ItemPage:
-    return await service.list_items(
-        session,
-        index,
-        principal,
-        q=q,
-        category=category,
-        proxy_eligible=proxy_eligible,
-        channel=channel,
-        status=status,
-        cursor=cursor,
-        limit=limit,
-    )
 
 
 @router.post(

@@ -213,12 +213,20 @@ class ItemSummary(BaseModel):
     channels: list[str]
     version: int
     score: float | None = Field(default=None, description="Search rank (with q)")
-    matched_field: str | None = None
+    matched_field: str | None = Field(
+        default=None, description="The best field the query matched: name, alias, summary, materials, tips or text"
+    )
+    matched: list[str] | None = Field(
+        default=None, description="Words of the name, aliases, summary or materials the query matched (highlighting)"
+    )
 
 
 class ItemPage(BaseModel):
     items: list[ItemSummary]
     next_cursor: str | None = None
+    search_id: str | None = Field(
+        default=None, description="With q, on the first page: report the item opened with POST /search/opened"
+    )
 
 
 # ---------------------------------------------------------------- export

@@ -16,7 +16,7 @@ from doorstep_shared.http import check_if_match
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound, PreconditionFailed
 from doorstep_shared.http.pagination import encode_cursor
 from doorstep_shared.rules import validate as validate_rule
-from doorstep_shared.textsearch import MAX_QUERY_CHARS
+from doorstep_shared.search import MAX_QUERY_CHARS
 
 from .. import audit
 from ..cursors import int_cursor
@@ -160,9 +160,10 @@ async def list_items(
     snap = await index.current(session)
     scores: dict[str, tuple[float, str]] = {}
     if q is not None and q.strip():
-        hits = snap.index.search(q[: MAX_QUERY_CHARS * 2])
+        hits = snap.index.search(q[: MAX_QUERY_CHARS * 4])
         scores = {h.key: (h.score, h.field) for h in hits}
-        codes: list[str] = [h.key for h in hits]
+        # The index is updated in place: skip a code this (older) snapshot does not hold yet.
+        codes: list[str] = [h.key for h in hits if h.key in snap.items]
     else:
         codes = sorted(snap.items)
     selected = []
@@ -196,6 +197,7 @@ async def list_items(
                 version=i.version,
                 score=round(scores[i.code][0], 3) if i.code in scores else None,
                 matched_field=scores[i.code][1] if i.code in scores else None,
+                matched=snap.index.matched(i.code, q) if q is not None and i.code in scores else None,
             )
             for i in page
         ],

@@ -1,0 +1,92 @@
+"""Search routes: ranked item search (``GET /items``), open reports, misses, alias-from-miss."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import Query, Response
+
+from doorstep_shared.app import DbSession
+from doorstep_shared.http.pagination import CursorParam, LimitParam
+
+from ..deps import CatalogReader, CatalogWriter, Index, api_router
+from ..http import R404, R_WRITE
+from ..items.schemas import ItemPage
+from . import service
+from .schemas import AliasAdded, AliasFromMiss, MissPage, SearchOpened
+
+router = api_router()
+
+
+@router.get(
+    "/items",
+    response_model=ItemPage,
+    summary="Search or browse items (phrases, pinyin, initials, slips, traditional characters)",
+    tags=["items"],
+    responses={422: R_WRITE[422]},
+)
+async def list_items(
+    session: DbSession,
+    principal: CatalogReader,
+    index: Index,
+    limit: LimitParam = 20,
+    cursor: CursorParam = None,
+    q: Annotated[str | None, Query(max_length=1000, description="Words, pinyin or initials, as people type")] = None,
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    proxy_eligible: bool | None = None,
+    channel: Literal["window", "doorstep", "online"] | None = None,
+    status: Literal["draft", "published", "retired"] | None = None,
+) -> ItemPage:
+    return await service.search_items(
+        session,
+        index,
+        principal,
+        q=q,
+        category=category,
+        proxy_eligible=proxy_eligible,
+        channel=channel,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.post(
+    "/search/opened",
+    status_code=204,
+    summary="Report that an item was opened from a search's results (its search_id)",
+    tags=["search"],
+    responses={**R404, 422: R_WRITE[422]},
+)
+async def report_open(session: DbSession, _: CatalogReader, body: SearchOpened) -> Response:
+    await service.report_open(session, body)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/search/misses",
+    response_model=MissPage,
+    summary="Top searches that found nothing or whose results were not opened (admins)",
+    tags=["search"],
+    responses={422: R_WRITE[422]},
+)
+async def misses(
+    session: DbSession,
+    principal: CatalogWriter,
+    days: Annotated[int, Query(ge=1, le=365)] = 7,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> MissPage:
+    return await service.misses(session, principal, days=days, limit=limit)
+
+
+@router.post(
+    "/search/misses/alias",
+    response_model=AliasAdded,
+    summary="Make a missed query an alias of an item, in one call (admins)",
+    tags=["search"],
+    responses={**R404, 409: R_WRITE[409], 422: R_WRITE[422]},
+)
+async def alias_from_miss(
+    session: DbSession, principal: CatalogWriter, index: Index, body: AliasFromMiss
+) -> AliasAdded:
+    return await service.alias_from_miss(session, index, principal, body)

@@ -1,0 +1,45 @@
+"""Search API shapes: open reports, misses, alias-from-miss."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from ..inputs import Code, Input
+
+
+class SearchOpened(Input):
+    """The client says which item a worker opened from a search's results."""
+
+    search_id: str = Field(min_length=32, max_length=32, pattern=r"^[0-9a-f]{32}$")
+    code: Code
+
+
+class Miss(BaseModel):
+    query: str = Field(description="The query as searched (canonical form, personal numbers masked)")
+    searches: int
+    found_nothing: int
+    not_opened: int = Field(description="Searches that found something but nothing was opened from them")
+    last_at: dt.datetime
+
+
+class MissPage(BaseModel):
+    since: dt.datetime
+    misses: list[Miss]
+
+
+class AliasFromMiss(Input):
+    """Make a missed query an alias of an item (and take it off the misses list)."""
+
+    query: str = Field(min_length=1, max_length=50)
+    item: Code
+    reason: str = Field(default="搜索未命中，加为别名", min_length=1, max_length=500)
+
+
+class AliasAdded(BaseModel):
+    item: str
+    alias: str
+    aliases: list[str]
+    version: int
+    resolved: int = Field(description="Missed searches marked resolved")

@@ -671,6 +671,9 @@ def test_the_entrypoint_and_the_settings_agree_on_what_prod_manifests_pass(
         "proxy-pii-hash-key": "B" * 43,
         "stations-pii-keys": "s1:" + "C" * 43,
         "stations-pii-hash-key": "D" * 43,
+        "gateway-audit-keys": "g1:" + "F" * 43,
+        "catalog-audit-keys": "c1:" + "G" * 43,
+        "proxy-audit-keys": "p1:" + "H" * 43,
         "proxy-service-client-secret": "E" * 43,
         "gateway-service-client-secrets": '{"svc.proxy": "' + "E" * 43 + '"}',
     }

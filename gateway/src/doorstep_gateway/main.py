@@ -70,6 +70,7 @@ def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningK
         extra_middleware=middleware(settings, state),
         serve_docs=False,  # the gateway serves its own: one document merged from every service
         openapi_tags=TAGS,
+        audit_log=audit,
     )
     state.install(app)
     return app

@@ -6,10 +6,10 @@ from functools import lru_cache
 
 from pydantic_settings import SettingsConfigDict
 
-from doorstep_shared.config import ServiceSettings
+from doorstep_shared.config import AuditSettings
 
 
-class CatalogSettings(ServiceSettings):
+class CatalogSettings(AuditSettings):
     model_config = SettingsConfigDict(env_prefix="DOORSTEP_CATALOG_", extra="ignore")
 
     port: int = 8001

@@ -42,6 +42,7 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
         ],
         key_set=key_set,
         openapi_tags=TAGS,
+        audit_log=audit_log,
     )
     state = CatalogState.install(app)
     # In-memory search index and compiled rules; rebuilt when the catalogue's revision moves.

@@ -9,12 +9,12 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from doorstep_shared.config import ServiceSettings
+from doorstep_shared.config import AuditSettings
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig
 
 
-class ProxySettings(ServiceSettings):
+class ProxySettings(AuditSettings):
     model_config = SettingsConfigDict(env_prefix="DOORSTEP_PROXY_", extra="ignore", populate_by_name=True)
 
     port: int = 8002

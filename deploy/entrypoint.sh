@@ -49,10 +49,12 @@ serve() {
             ;;
     esac
     # One process, no --workers: metrics and shutdown stay simple; scale by replicas.
+    # --no-proxy-headers: uvicorn trusts no proxy; the gateway trusts only
+    # DOORSTEP_GATEWAY_FORWARDED_ALLOW_IPS (its own setting), so a client cannot name its address.
     # On SIGTERM uvicorn stops accepting, finishes in-flight requests (up to 20 s), then exits.
     exec uvicorn "$module" --factory \
         --host 0.0.0.0 --port "$port" \
-        --no-access-log --no-server-header \
+        --no-access-log --no-server-header --no-proxy-headers \
         --http doorstep_tools.launcher:CoalescingHttpToolsProtocol \
         --timeout-graceful-shutdown 20 \
         "$@"

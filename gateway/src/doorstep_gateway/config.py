@@ -55,6 +55,11 @@ class GatewaySettings(AuditSettings):
         description='The services\' own machine clients, ensured at start-up: JSON {"svc.proxy": "<secret>"} '
         "(scope catalog:read; the proxy is configured with the same secret)",
     )
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Proxies trusted to set X-Forwarded-For/-Proto: comma-separated addresses or networks "
+        "(e.g. the ingress controller's range); empty trusts none, so the peer's own address counts",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins (closed when empty)")
     redis_url: str | None = Field(None, description="Redis URL for shared rate-limit counters (memory when unset)")
     rate_limit_token: str = Field("30/minute", description="Token endpoint requests per client IP")

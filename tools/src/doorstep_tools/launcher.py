@@ -121,6 +121,9 @@ def start(app: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         str(s.port),
         "--no-access-log",
         "--no-server-header",
+        # uvicorn would trust X-Forwarded-For from 127.0.0.1, where every local client connects:
+        # the gateway trusts only DOORSTEP_GATEWAY_FORWARDED_ALLOW_IPS itself.
+        "--no-proxy-headers",
         "--http",
         HTTP_PROTOCOL,
         "--timeout-graceful-shutdown",

@@ -32,6 +32,7 @@ async def gateway_app(
         proxy_url=DEAD_UPSTREAM,
         stations_url=DEAD_UPSTREAM,
         login_max_failures=3,
+        login_account_ceiling=8,
         rate_limit_token="100000/minute",
         rate_limit_user="100000/minute",
         rate_limit_anonymous="100000/minute",

@@ -44,8 +44,22 @@ class GatewaySettings(AuditSettings):
     )
     access_token_ttl: int = Field(900, description="Access token lifetime in seconds")
     refresh_token_ttl: int = Field(14 * 24 * 3600, description="Refresh token lifetime in seconds")
-    login_max_failures: int = Field(5, description="Failed logins before the account is locked for a while")
-    login_lockout_seconds: int = Field(300, description="How long a locked account stays locked")
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Wrong passwords for one account from one address before each further attempt from "
+        "there waits (1 s, doubling)",
+    )
+    login_lockout_seconds: int = Field(
+        300, ge=1, description="The longest wait one address earns for one account (seconds)"
+    )
+    login_account_ceiling: int = Field(
+        100,
+        ge=1,
+        description="Wrong passwords for one account from all addresses within the window after which only "
+        "addresses it signed in from before may try (nobody else can lock a user out)",
+    )
+    login_ceiling_window_seconds: int = Field(3600, ge=1, description="The window of the account-wide ceiling")
     argon2_time_cost: int = Field(3, ge=1, description="Argon2id iterations for password and client-secret hashes")
     argon2_memory_kib: int = Field(65536, ge=1024, description="Argon2id memory per hash (KiB)")
 

@@ -159,7 +159,10 @@ async def _audit_checkpoints(
         async with app.state.sessionmaker() as session:
             await audit_log.checkpoint(session)
 
-    await checkpoint()
+    try:
+        await checkpoint()
+    except Exception as exc:  # the database may be down or not migrated yet: /readyz says so
+        logger.warning("audit checkpoint at start-up failed (%s); the periodic one will retry", type(exc).__name__)
     work = BackgroundWork(settings.service_name, enabled=settings.audit_checkpoint_seconds > 0, logger=logger)
     interval = settings.audit_checkpoint_seconds or 1.0
     work.every("audit-checkpoint", checkpoint, interval=interval, delay=interval)

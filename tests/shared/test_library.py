@@ -18,14 +18,14 @@ APP_PACKAGES = re.compile(r"\bdoorstep_(gateway|catalog|proxy|stations)\b")
 MAX_LINES = 600
 
 # Which parts of the library a part may import (besides itself and the leaf modules).
-LEAVES = {"clock", "types", "pii", "textsearch", "org", "rules"}
+LEAVES = {"clock", "types", "pii", "audit_anchor", "textsearch", "org", "rules"}
 LAYERS = {
     "http": set(),
     "auth": {"http"},
     "db": {"http", "auth"},
     "config": set(),
     "background": set(),
-    "app": {"http", "auth", "db", "config"},
+    "app": {"http", "auth", "db", "config", "background"},
     "webhooks": {"http", "auth", "db", "config"},
 }
 

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .db.audit_anchor import AuditKeys, AuditTrust, FileAnchor, anchor_path
+from .audit_anchor import AuditKeys, AuditTrust, FileAnchor, anchor_path
 from .pii import PiiCipher
 
 Environment = Literal["development", "test", "production"]

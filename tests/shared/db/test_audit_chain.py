@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import MetaData, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from doorstep_shared.audit_anchor import AuditKeys, AuditTrust, FileAnchor
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db.audit import GENESIS, AuditEvent, AuditLog, _canonical, audit_tables
-from doorstep_shared.db.audit_anchor import AuditKeys, AuditTrust, FileAnchor
 from doorstep_shared.db.session import make_sessionmaker
 
 from ...support import engine_with

@@ -3,7 +3,7 @@
 Entries are written in the same transaction as the change they record. Each entry stores the
 HMAC (under a key from configuration, ``key_id`` names it) of its own canonical content plus
 the previous entry's MAC, so editing a row, or re-linking the chain after one, needs a key the
-database does not hold. Signed checkpoints kept outside the database (:mod:`.audit_anchor`)
+database does not hold. Signed checkpoints kept outside the database (:mod:`doorstep_shared.audit_anchor`)
 pin the chain's length and head, so deleting the newest rows or emptying the table shows too:
 :meth:`AuditLog.verify` reports the first bad position. No API updates or deletes entries.
 Appends are serialised by a lock on the single ``audit_head`` row (SQLite serialises writers
@@ -42,13 +42,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..audit_anchor import AUDIT_TRUST, AuditTrust, Checkpoint
 from ..auth.permissions import Permission
 from ..auth.security import current_principal, require
 from ..auth.tokens import Principal
 from ..clock import utcnow
 from ..http.observability import request_id_var
 from ..http.pagination import Page, decode_cursor, encode_cursor
-from .audit_anchor import AUDIT_TRUST, AuditTrust, Checkpoint
 from .columns import BigIntId, UTCDateTime
 from .session import DbSession
 

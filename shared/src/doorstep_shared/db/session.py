@@ -17,8 +17,8 @@ from sqlalchemy.sql.selectable import GenerativeSelect
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..audit_anchor import AUDIT_TRUST, AuditTrust
 from ..http.errors import DoorstepError
-from .audit_anchor import AUDIT_TRUST, AuditTrust
 from .engine import mark_write_intent, write_intent
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..clock import utcnow
+from .clock import utcnow
 
 # The key under which a session's ``info`` carries the app's :class:`AuditTrust`.
 AUDIT_TRUST = "doorstep.audit_trust"

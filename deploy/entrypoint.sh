@@ -49,10 +49,12 @@ serve() {
             ;;
     esac
     # One process, no --workers: metrics and shutdown stay simple; scale by replicas.
+    # --no-proxy-headers: uvicorn trusts no proxy; the gateway trusts only
+    # DOORSTEP_GATEWAY_FORWARDED_ALLOW_IPS (its own setting), so a client cannot name its address.
     # On SIGTERM uvicorn stops accepting, finishes in-flight requests (up to 20 s), then exits.
     exec uvicorn "$module" --factory \
         --host 0.0.0.0 --port "$port" \
-        --no-access-log --no-server-header \
+        --no-access-log --no-server-header --no-proxy-headers \
         --http doorstep_tools.launcher:CoalescingHttpToolsProtocol \
         --timeout-graceful-shutdown 20 \
         "$@"
@@ -61,7 +63,7 @@ serve() {
 make_dev_keys() {
     umask 077
     exec python - <<'PY'
-"""Development keys for compose: an RSA signing key (kid = file name) and PII keys."""
+"""Development keys for compose: an RSA signing key (kid = file name), PII and audit keys."""
 import base64
 import os
 import pathlib
@@ -90,13 +92,20 @@ if not pem.exists():
     )
     print(f"keys: wrote signing key {pem}")
 env = directory / "pii.env"
-if not env.exists():
-    lines = []
-    for service in ("PROXY", "STATIONS"):
-        lines.append(f"DOORSTEP_{service}_PII_KEYS={service.lower()}-dev1:{b64(32)}")
-        lines.append(f"DOORSTEP_{service}_PII_HASH_KEY={b64(32)}")
-    env.write_text("\n".join(lines) + "\n")
-    print(f"keys: wrote PII keys {env}")
+wanted = {}
+for service in ("PROXY", "STATIONS"):
+    wanted[f"DOORSTEP_{service}_PII_KEYS"] = lambda s=service: f"{s.lower()}-dev1:{b64(32)}"
+    wanted[f"DOORSTEP_{service}_PII_HASH_KEY"] = lambda: b64(32)
+for service in ("GATEWAY", "CATALOG", "PROXY"):
+    wanted[f"DOORSTEP_{service}_AUDIT_KEYS"] = lambda s=service: f"{s.lower()}-dev1:{b64(32)}"
+# Keys already there are kept (data depends on them); only missing ones are added, so an
+# older volume gains the audit keys without losing its PII keys.
+have = {line.split("=", 1)[0] for line in env.read_text().split()} if env.exists() else set()
+missing = [f"{name}={make()}" for name, make in wanted.items() if name not in have]
+if missing:
+    with env.open("a") as fh:
+        fh.write("\n".join(missing) + "\n")
+    print(f"keys: wrote {len(missing)} PII and audit keys to {env}")
 print("keys: ready (development only; never use these keys anywhere else)")
 PY
 }

@@ -57,6 +57,29 @@ async def drop_database(db: Database) -> None:
             await engine.dispose()
 
 
+@asynccontextmanager
+async def engine_with(metadata: MetaData, backend: str, directory: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fresh SQLite file or PostgreSQL schema holding ``metadata``'s tables."""
+    schema = None
+    if backend == "sqlite":
+        engine = create_engine(f"sqlite+aiosqlite:///{directory / ('t-' + uuid.uuid4().hex[:6] + '.db')}")
+    else:
+        schema = f"t_{uuid.uuid4().hex[:10]}"
+        setup = create_engine(PG_URL, null_pool=True)
+        async with setup.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        await setup.dispose()
+        engine = create_engine(PG_URL, schema=schema)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+        if schema:
+            await drop_database(Database(backend, PG_URL, schema))
+
+
 async def truncate_all(engine: AsyncEngine, metadata: MetaData) -> None:
     """Empty every table of a service between tests (fast, and real concurrency keeps working)."""
     tables = list(reversed(metadata.sorted_tables))
@@ -67,6 +90,19 @@ async def truncate_all(engine: AsyncEngine, metadata: MetaData) -> None:
         else:
             for t in tables:
                 await conn.execute(t.delete())
+
+
+async def truncate_app(app: FastAPI, metadata: MetaData) -> None:
+    """Empty an app's tables and forget its audit checkpoints (they vouch for what was emptied)."""
+    await truncate_all(app.state.engine, metadata)
+    forget_audit_checkpoints(app)
+
+
+def forget_audit_checkpoints(app: FastAPI) -> None:
+    trust = getattr(app.state, "audit_trust", None)
+    if trust is not None:
+        trust.anchor.path.unlink(missing_ok=True)
+        trust.last_state = None
 
 
 class Tokens:
@@ -113,8 +149,11 @@ class Tokens:
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
     """Run an app's lifespan (httpx's ASGITransport does not)."""
-    async with app.router.lifespan_context(app):
-        yield app
+    try:
+        async with app.router.lifespan_context(app):
+            yield app
+    finally:
+        forget_audit_checkpoints(app)  # a test database's anchor goes with it
 
 
 def client_for(app: FastAPI, base_url: str = "http://testserver") -> httpx.AsyncClient:

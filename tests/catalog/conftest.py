@@ -12,7 +12,7 @@ from doorstep_catalog.config import CatalogSettings
 from doorstep_catalog.main import create_app
 from doorstep_catalog.models import metadata
 
-from ..support import Tokens, client_for, create_database, drop_database, running, truncate_all
+from ..support import Tokens, client_for, create_database, drop_database, running, truncate_app
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,7 @@ async def catalog_app(
 
 @pytest.fixture
 async def catalog(catalog_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    await truncate_all(catalog_app.state.engine, metadata)
+    await truncate_app(catalog_app, metadata)
     async with client_for(catalog_app) as client:
         yield client
 

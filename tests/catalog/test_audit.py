@@ -111,7 +111,7 @@ async def test_the_chain_verifies_and_a_row_edited_in_the_database_breaks_it(
         await create_item(seeded, county_admin, f"audit-item-{n}")
     auditor = tokens.headers("auditor", community=None)
     verify = (await seeded.get(f"{AUDIT}/verify", headers=auditor)).json()
-    assert verify == {"ok": True, "checked": 3, "broken_at": None, "reason": None}
+    assert verify == {"ok": True, "checked": 3, "broken_at": None, "position": None, "reason": None}
 
     async with catalog_app.state.engine.begin() as conn:
         second = (await conn.execute(text("SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET 1"))).scalar_one()

@@ -46,7 +46,6 @@ ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - inside a container that is the point
 CRD_GROUPS = {"postgresql.cnpg.io", "barmancloud.cnpg.io"}
 # Variables the manifests may pass that are not fields of an app's settings class.
 NON_SETTINGS_VARS = {
-    "FORWARDED_ALLOW_IPS",  # read by uvicorn itself (trusted proxy addresses)
     "DOORSTEP_ENV_FILE",  # read by deploy/entrypoint.sh (compose's generated PII keys)
 }
 # Settings read under an alias rather than the app's prefix.
@@ -569,6 +568,7 @@ def test_entrypoint_serves_each_app_with_its_factory_on_its_own_port(stub_bin: P
         port,
         "--no-access-log",
         "--no-server-header",
+        "--no-proxy-headers",
         "--http",
         "doorstep_tools.launcher:CoalescingHttpToolsProtocol",  # as `make run` starts them
         "--timeout-graceful-shutdown",
@@ -671,6 +671,9 @@ def test_the_entrypoint_and_the_settings_agree_on_what_prod_manifests_pass(
         "proxy-pii-hash-key": "B" * 43,
         "stations-pii-keys": "s1:" + "C" * 43,
         "stations-pii-hash-key": "D" * 43,
+        "gateway-audit-keys": "g1:" + "F" * 43,
+        "catalog-audit-keys": "c1:" + "G" * 43,
+        "proxy-audit-keys": "p1:" + "H" * 43,
         "proxy-service-client-secret": "E" * 43,
         "gateway-service-client-secrets": '{"svc.proxy": "' + "E" * 43 + '"}',
     }

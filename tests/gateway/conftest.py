@@ -13,7 +13,7 @@ from doorstep_gateway.main import create_app
 from doorstep_gateway.models import metadata
 from doorstep_gateway.seed import seed
 
-from ..support import Tokens, client_for, create_database, drop_database, running, truncate_all
+from ..support import Tokens, client_for, create_database, drop_database, running, truncate_app
 
 DEAD_UPSTREAM = "http://127.0.0.1:9"  # discard port: nothing listens
 
@@ -32,6 +32,7 @@ async def gateway_app(
         proxy_url=DEAD_UPSTREAM,
         stations_url=DEAD_UPSTREAM,
         login_max_failures=3,
+        login_account_ceiling=8,
         rate_limit_token="100000/minute",
         rate_limit_user="100000/minute",
         rate_limit_anonymous="100000/minute",
@@ -48,7 +49,7 @@ async def gateway_app(
 
 @pytest.fixture
 async def gateway(gateway_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    await truncate_all(gateway_app.state.engine, metadata)
+    await truncate_app(gateway_app, metadata)
     async with gateway_app.state.sessionmaker() as session:
         await seed(session)
         await session.commit()

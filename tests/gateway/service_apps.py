@@ -30,7 +30,7 @@ from doorstep_stations.main import create_app as create_stations
 from doorstep_stations.models import metadata as stations_metadata
 from doorstep_stations.seed import seed as seed_stations
 
-from ..support import Tokens, client_for, create_database, drop_database, running, truncate_all
+from ..support import Tokens, client_for, create_database, drop_database, running, truncate_all, truncate_app
 
 SERVICES = ("catalog", "proxy", "stations")
 
@@ -130,7 +130,7 @@ async def services_fixture(gateway_app: FastAPI, service_apps: ServiceApps) -> A
     The gateway's own tables are left as they are (these endpoints only verify tokens); a test
     that signs in at the token endpoint asks for the ``gateway`` fixture as well (demo logins).
     """
-    await truncate_all(service_apps.proxy.state.engine, proxy_metadata)
+    await truncate_app(service_apps.proxy, proxy_metadata)
     async with service_apps.proxy.state.sessionmaker() as session:
         await seed_compounds(session)
         await session.commit()

@@ -12,7 +12,7 @@ from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.main import create_app
 from doorstep_proxy.models import metadata
 
-from ..support import Tokens, client_for, create_database, drop_database, running, truncate_all
+from ..support import Tokens, client_for, create_database, drop_database, running, truncate_app
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +30,6 @@ async def proxy_app(
 
 @pytest.fixture
 async def proxy(proxy_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    await truncate_all(proxy_app.state.engine, metadata)
+    await truncate_app(proxy_app, metadata)
     async with client_for(proxy_app) as client:
         yield client

@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from ..audit_attacks import ATTACKS
 from ..support import Tokens
 from .helpers import BASE, auditor, create, id_number, with_compounds, worker
 from .retention.test_retention import PURGE, _removed, county_admin
@@ -30,6 +32,16 @@ async def verify(client: httpx.AsyncClient, tokens: Tokens) -> dict[str, Any]:
     assert resp.status_code == 200, resp.text
     body: dict[str, Any] = resp.json()
     return body
+
+
+async def three_reveals(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    await with_compounds(proxy)
+    r = await create(proxy, worker(tokens))
+    for _ in range(3):
+        resp = await proxy.post(
+            f"{BASE}/residents/{r['id']}/reveal", json={"reason": "核对补贴申请信息"}, headers=worker(tokens)
+        )
+        assert resp.status_code == 200, resp.text
 
 
 async def test_a_reveal_and_an_import_are_chained_entries_without_personal_data(
@@ -75,7 +87,13 @@ async def test_a_reveal_and_an_import_are_chained_entries_without_personal_data(
     # The legacy reveal trail still answers as before.
     assert (await proxy.get(f"{BASE}/reveals", headers=auditor(tokens))).json()["items"][0]["id"] == reveal_audit_id
 
-    assert await verify(proxy, tokens) == {"ok": True, "checked": 2, "broken_at": None, "reason": None}
+    assert await verify(proxy, tokens) == {
+        "ok": True,
+        "checked": 2,
+        "broken_at": None,
+        "position": None,
+        "reason": None,
+    }
     assert [e["action"] for e in await entries(proxy, tokens, action="resident.reveal")] == ["resident.reveal"]
 
 
@@ -101,13 +119,7 @@ async def test_removals_and_retention_erasures_are_chained_entries(
 async def test_a_row_edited_in_the_database_breaks_the_chain(
     proxy: httpx.AsyncClient, proxy_app: FastAPI, tokens: Tokens
 ) -> None:
-    await with_compounds(proxy)
-    r = await create(proxy, worker(tokens))
-    for _ in range(3):
-        resp = await proxy.post(
-            f"{BASE}/residents/{r['id']}/reveal", json={"reason": "核对补贴申请信息"}, headers=worker(tokens)
-        )
-        assert resp.status_code == 200, resp.text
+    await three_reveals(proxy, tokens)
     assert (await verify(proxy, tokens))["ok"] is True
 
     async with proxy_app.state.engine.begin() as conn:
@@ -124,3 +136,18 @@ async def test_only_auditors_read_the_audit_log(proxy: httpx.AsyncClient, tokens
         assert (await proxy.get(path, headers=worker(tokens))).status_code == 403
         assert (await proxy.get(path)).status_code == 401
         assert (await proxy.get(path, headers=tokens.headers("auditor", community=None))).status_code == 200
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+async def test_truncating_rewriting_or_emptying_the_log_fails_verification(
+    proxy: httpx.AsyncClient, proxy_app: FastAPI, tokens: Tokens, attack: str
+) -> None:
+    assert (await verify(proxy, tokens))["ok"] is True  # what the start-up checkpoint pins
+    await three_reveals(proxy, tokens)
+    assert (await verify(proxy, tokens))["checked"] == 3
+    tamper, position, words = ATTACKS[attack]
+    await tamper(proxy_app.state.engine)
+    broken = await verify(proxy, tokens)
+    assert broken["ok"] is False, broken
+    assert broken["position"] == position
+    assert words in broken["reason"]

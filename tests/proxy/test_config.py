@@ -9,10 +9,12 @@ from pydantic import ValidationError
 
 from doorstep_proxy.config import ProxySettings
 
+AUDIT_KEYS = "a1:" + base64.urlsafe_b64encode(bytes(32)).decode()
+
 
 def test_production_refuses_to_start_without_personal_data_keys() -> None:
     with pytest.raises(ValidationError, match="PII_KEYS"):
-        ProxySettings(environment="production", database_url="postgresql+asyncpg://x/y")
+        ProxySettings(environment="production", database_url="postgresql+asyncpg://x/y", audit_keys=AUDIT_KEYS)
 
 
 def test_configured_keys_encrypt_and_old_keys_still_decrypt(tmp_path: Path) -> None:
@@ -20,6 +22,7 @@ def test_configured_keys_encrypt_and_old_keys_still_decrypt(tmp_path: Path) -> N
     before = ProxySettings(
         environment="production",
         database_url="postgresql+asyncpg://x/y",
+        audit_keys=AUDIT_KEYS,
         pii_keys=f"old:{old}",
         pii_hash_key=mac,
         service_client_secret="s3cret",
@@ -28,6 +31,7 @@ def test_configured_keys_encrypt_and_old_keys_still_decrypt(tmp_path: Path) -> N
     after = ProxySettings(
         environment="production",
         database_url="postgresql+asyncpg://x/y",
+        audit_keys=AUDIT_KEYS,
         pii_keys=f"k2:{new},old:{old}",
         pii_hash_key=mac,
         service_client_secret="s3cret",
@@ -49,5 +53,9 @@ def test_production_refuses_the_demo_service_secret(tmp_path: Path) -> None:
     key, mac = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
     with pytest.raises(ValueError, match="SERVICE_CLIENT_SECRET"):
         ProxySettings(
-            environment="production", database_url="postgresql+asyncpg://x/y", pii_keys=f"k:{key}", pii_hash_key=mac
+            environment="production",
+            database_url="postgresql+asyncpg://x/y",
+            pii_keys=f"k:{key}",
+            pii_hash_key=mac,
+            audit_keys=AUDIT_KEYS,
         )

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic_settings import SettingsConfigDict
 
+from doorstep_catalog.config import CatalogSettings
+from doorstep_gateway.config import GatewaySettings
 from doorstep_proxy.config import ProxySettings
-from doorstep_shared.config import PiiSettings, ServiceSettings
+from doorstep_shared.config import AuditSettings, PiiSettings, ServiceSettings
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks.settings import WebhookSettings
 from doorstep_stations.config import StationsSettings
@@ -109,3 +111,18 @@ def test_pii_cipher_uses_the_configured_keys_else_development_keys_under_var(tmp
 def test_keys_stay_out_of_the_settings_repr() -> None:
     settings = ProxyLike(environment="test", pii_keys=KEY, pii_hash_key=HASH_KEY)
     assert KEY not in repr(settings) and HASH_KEY not in repr(settings)
+
+
+@pytest.mark.parametrize("cls", [GatewaySettings, CatalogSettings, ProxySettings])
+def test_production_refuses_to_start_without_audit_keys_and_development_makes_them(
+    cls: type[AuditSettings], tmp_path: Path
+) -> None:
+    with pytest.raises(ValueError, match="AUDIT_KEYS must be set in production"):
+        cls(environment="production", database_url="postgresql+asyncpg://x/y", pii_keys=KEY, pii_hash_key=HASH_KEY)
+    first = cls(environment="development", var_dir=tmp_path).audit_trust()
+    second = cls(environment="development", var_dir=tmp_path).audit_trust()
+    assert (tmp_path / "keys" / "audit.keys").exists()
+    assert first.keys.mac(first.keys.active_kid, "entry", b"x") == second.keys.mac(
+        second.keys.active_kid, "entry", b"x"
+    )
+    assert "A" * 43 not in repr(cls(environment="test", var_dir=tmp_path, audit_keys="k:" + "A" * 43))

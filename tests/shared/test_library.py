@@ -18,7 +18,7 @@ APP_PACKAGES = re.compile(r"\bdoorstep_(gateway|catalog|proxy|stations)\b")
 MAX_LINES = 600
 
 # Which parts of the library a part may import (besides itself and the leaf modules).
-LEAVES = {"clock", "types", "pii", "textsearch", "search", "org", "rules"}
+LEAVES = {"clock", "types", "pii", "audit_anchor", "textsearch", "search", "org", "rules"}
 LAYERS = {
     "http": set(),
     "auth": {"http"},
@@ -26,7 +26,7 @@ LAYERS = {
     "config": set(),
     "background": set(),
     "periods": {"http"},
-    "app": {"http", "auth", "db", "config"},
+    "app": {"http", "auth", "db", "config", "background"},
     "webhooks": {"http", "auth", "db", "config"},
 }
 

@@ -8,12 +8,12 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from doorstep_shared.config import ServiceSettings
+from doorstep_shared.config import AuditSettings
 
 DEFAULT_DEMO_PASSWORD = "doorstep-demo"  # noqa: S105 (local demo only; refused in production)
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(AuditSettings):
     model_config = SettingsConfigDict(env_prefix="DOORSTEP_GATEWAY_", extra="ignore")
 
     port: int = 8000
@@ -44,8 +44,22 @@ class GatewaySettings(ServiceSettings):
     )
     access_token_ttl: int = Field(900, description="Access token lifetime in seconds")
     refresh_token_ttl: int = Field(14 * 24 * 3600, description="Refresh token lifetime in seconds")
-    login_max_failures: int = Field(5, description="Failed logins before the account is locked for a while")
-    login_lockout_seconds: int = Field(300, description="How long a locked account stays locked")
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Wrong passwords for one account from one address before each further attempt from "
+        "there waits (1 s, doubling)",
+    )
+    login_lockout_seconds: int = Field(
+        300, ge=1, description="The longest wait one address earns for one account (seconds)"
+    )
+    login_account_ceiling: int = Field(
+        100,
+        ge=1,
+        description="Wrong passwords for one account from all addresses within the window after which only "
+        "addresses it signed in from before may try (nobody else can lock a user out)",
+    )
+    login_ceiling_window_seconds: int = Field(3600, ge=1, description="The window of the account-wide ceiling")
     argon2_time_cost: int = Field(3, ge=1, description="Argon2id iterations for password and client-secret hashes")
     argon2_memory_kib: int = Field(65536, ge=1024, description="Argon2id memory per hash (KiB)")
 
@@ -54,6 +68,11 @@ class GatewaySettings(ServiceSettings):
         repr=False,
         description='The services\' own machine clients, ensured at start-up: JSON {"svc.proxy": "<secret>"} '
         "(scope catalog:read; the proxy is configured with the same secret)",
+    )
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Proxies trusted to set X-Forwarded-For/-Proto: comma-separated addresses or networks "
+        "(e.g. the ingress controller's range); empty trusts none, so the peer's own address counts",
     )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins (closed when empty)")
     redis_url: str | None = Field(None, description="Redis URL for shared rate-limit counters (memory when unset)")

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import SigningKey
@@ -71,6 +72,7 @@ def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningK
         serve_docs=False,  # the gateway serves its own: one document merged from every service
         openapi_tags=TAGS,
         state=state,
+        audit_log=audit,
     )
     return app
 
@@ -116,6 +118,11 @@ def middleware(settings: GatewaySettings, state: GatewayState) -> list[tuple[Any
             },
         ),
     ]
+    if settings.forwarded_allow_ips.strip():
+        # Outermost of these: the rate limiter and the client allow-lists see the address it
+        # sets. uvicorn itself trusts no proxy (the launcher and the image pass --no-proxy-headers),
+        # so an X-Forwarded-For counts only from the proxies named here.
+        stack.append((ProxyHeadersMiddleware, {"trusted_hosts": settings.forwarded_allow_ips}))
     if settings.cors_origins:
         cors = {
             "allow_origins": settings.cors_origins,

@@ -9,12 +9,13 @@ from __future__ import annotations
 from .clients.models import ApiClient
 from .db import audit_head_table, audit_log_table, metadata
 from .directory.models import Community, Grid
-from .identity.models import RefreshToken, User
+from .identity.models import LoginThrottle, RefreshToken, User
 
 __all__ = [
     "ApiClient",
     "Community",
     "Grid",
+    "LoginThrottle",
     "RefreshToken",
     "User",
     "audit_head_table",

@@ -21,7 +21,9 @@ from starlette.requests import HTTPConnection
 
 from .auth.security import public
 from .auth.tokens import KeySet, TokenVerifier
-from .config import ServiceSettings
+from .background import BackgroundWork
+from .config import AuditSettings, ServiceSettings
+from .db.audit import AuditLog
 from .db.engine import create_engine, ping
 from .db.migrations import current_revision, head_revision, known_revisions
 
@@ -84,9 +86,12 @@ def create_service_app(
     extra_middleware: Sequence[tuple[Any, dict[str, Any]]] = (),
     serve_docs: bool = True,
     state: AppState | None = None,
+    audit_log: AuditLog | None = None,
 ) -> FastAPI:
     """Build a service app. ``package`` names the Python package holding ``migrations/``;
-    ``state`` becomes ``app.state`` (an app's own :class:`AppState` subclass)."""
+    ``state`` becomes ``app.state`` (an app's own :class:`AppState` subclass). With an
+    ``audit_log`` (and :class:`AuditSettings`), its sessions carry the chain's keys and the chain
+    is checkpointed to its anchor at start-up and every ``audit_checkpoint_seconds``."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     metrics = Metrics(settings.service_name)
     expected_head = head_revision(package)
@@ -100,18 +105,19 @@ def create_service_app(
             pool_size=settings.database_pool_size,
         )
         app.state.engine = engine
-        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.sessionmaker = make_sessionmaker(engine, audit=app.state.audit_trust)
         http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0), follow_redirects=False)
         app.state.http = http
         keys = key_set or KeySet(url=settings.jwks_url, file=settings.jwks_file, http=http)
         app.state.key_set = keys
         app.state.verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
         try:
-            if extra_lifespan is not None:
-                async with extra_lifespan(app):
+            async with _audit_checkpoints(app, settings, audit_log):
+                if extra_lifespan is not None:
+                    async with extra_lifespan(app):
+                        yield
+                else:
                     yield
-            else:
-                yield
         finally:
             await http.aclose()
             await engine.dispose()
@@ -134,6 +140,7 @@ def create_service_app(
     app.state = state if state is not None else AppState()
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.audit_trust = settings.audit_trust() if isinstance(settings, AuditSettings) else None
     install_error_handlers(app)
     for middleware_class, options in extra_middleware:
         app.add_middleware(middleware_class, **options)
@@ -170,6 +177,32 @@ def create_service_app(
         app.include_router(router)
     document_problems(app)
     return app
+
+
+@contextlib.asynccontextmanager
+async def _audit_checkpoints(
+    app: FastAPI, settings: ServiceSettings, audit_log: AuditLog | None
+) -> AsyncIterator[None]:
+    """Checkpoint the audit chain at start-up (which also pins where unkeyed entries from before
+    the keys end), then every ``audit_checkpoint_seconds``: the window in which the newest
+    entries could be deleted unseen is that long."""
+    if audit_log is None or app.state.audit_trust is None or not isinstance(settings, AuditSettings):
+        yield
+        return
+
+    async def checkpoint() -> None:
+        async with app.state.sessionmaker() as session:
+            await audit_log.checkpoint(session)
+
+    try:
+        await checkpoint()
+    except Exception as exc:  # the database may be down or not migrated yet: /readyz says so
+        logger.warning("audit checkpoint at start-up failed (%s); the periodic one will retry", type(exc).__name__)
+    work = BackgroundWork(settings.service_name, enabled=settings.audit_checkpoint_seconds > 0, logger=logger)
+    interval = settings.audit_checkpoint_seconds or 1.0
+    work.every("audit-checkpoint", checkpoint, interval=interval, delay=interval)
+    async with work.running():
+        yield
 
 
 def _not_ready(detail: str) -> Response:

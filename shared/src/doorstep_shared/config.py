@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .audit_anchor import AuditKeys, AuditTrust, FileAnchor, anchor_path
 from .pii import PiiCipher
 
 Environment = Literal["development", "test", "production"]
@@ -106,3 +107,44 @@ class PiiSettings(ServiceSettings):
         if self.is_production:  # unreachable through the validator; kept as a second lock
             raise RuntimeError("personal-data keys are required in production")
         return PiiCipher.dev(self.var_dir / "keys")
+
+
+class AuditSettings(ServiceSettings):
+    """The audit chain's keys and anchor (a mixin for the apps that keep an audit log).
+
+    Production refuses to start without keys; development and test fall back to keys kept
+    under ``var/keys`` (made on first use), like the PII keys.
+    """
+
+    audit_keys: str | None = Field(
+        None,
+        repr=False,
+        description="HMAC keys of the audit chain and its checkpoints: `kid1:base64key,kid2:base64key` "
+        "(the first MACs new entries); outside production, unset means development keys under var/keys",
+    )
+    audit_anchor_dir: Path | None = Field(
+        None,
+        description="Directory of the append-only checkpoint files that pin the audit chain "
+        "(default var/audit); in production, storage the database's operators cannot rewrite",
+    )
+    audit_checkpoint_seconds: float = Field(
+        300.0, ge=0, description="Seconds between audit checkpoints (0: only at start-up and on verify)"
+    )
+
+    @model_validator(mode="after")
+    def _require_audit_keys_in_production(self) -> AuditSettings:
+        if self.is_production and not self.audit_keys:
+            raise ValueError(f"{self.env_prefix}AUDIT_KEYS must be set in production")
+        return self
+
+    def audit_trust(self) -> AuditTrust:
+        """The chain's keys (configured, or development keys under var/keys) and its file anchor."""
+        if self.audit_keys:
+            keys = AuditKeys.from_config(self.audit_keys)
+        elif self.is_production:  # unreachable through the validator; kept as a second lock
+            raise RuntimeError("audit keys are required in production")
+        else:
+            keys = AuditKeys.dev(self.var_dir / "keys")
+        directory = self.audit_anchor_dir or self.var_dir / "audit"
+        path = anchor_path(directory, self.service_name, self.database_url, self.database_schema)
+        return AuditTrust(keys, FileAnchor(path))

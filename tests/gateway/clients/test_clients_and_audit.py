@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 
+from ...audit_attacks import ATTACKS
 from ...support import Tokens
 
 
@@ -160,3 +163,23 @@ async def test_service_clients_are_ensured_at_start_up(tokens: Tokens, tmp_path:
             assert ok.json()["scope"] == "catalog:read"
     async with running(create_app(settings, signing_key=tokens.key)) as app, client_for(app) as client:
         assert (await client_token(client, "svc.proxy", "first-secret")).status_code == 401
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+async def test_truncating_rewriting_or_emptying_the_log_fails_verification(
+    gateway: httpx.AsyncClient, gateway_app: FastAPI, tokens: Tokens, attack: str
+) -> None:
+    auditor = tokens.headers("auditor", community=None)
+    assert (await gateway.get("/api/v1/audit/verify", headers=auditor)).json()["ok"]  # the start-up checkpoint
+    for _ in range(3):
+        await gateway.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": "county.admin", "password": "doorstep-demo"},
+        )
+    assert (await gateway.get("/api/v1/audit/verify", headers=auditor)).json()["checked"] == 3
+    tamper, position, words = ATTACKS[attack]
+    await tamper(gateway_app.state.engine)
+    verify = (await gateway.get("/api/v1/audit/verify", headers=auditor)).json()
+    assert verify["ok"] is False, verify
+    assert verify["position"] == position
+    assert words in verify["reason"]

@@ -18,6 +18,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from doorstep_shared.config import AuditSettings
 from doorstep_shared.db.engine import create_engine
 from doorstep_shared.db.session import make_sessionmaker
 
@@ -83,7 +84,8 @@ async def seed_all() -> None:
         seed = importlib.import_module(f"{SERVICES[app]}.seed").seed
         engine = create_engine(s.database_url, schema=s.database_schema)
         try:
-            async with make_sessionmaker(engine)() as session:
+            trust = s.audit_trust() if isinstance(s, AuditSettings) else None
+            async with make_sessionmaker(engine, audit=trust)() as session:
                 await seed(session)
                 await session.commit()
         finally:
@@ -119,6 +121,9 @@ def start(app: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         str(s.port),
         "--no-access-log",
         "--no-server-header",
+        # uvicorn would trust X-Forwarded-For from 127.0.0.1, where every local client connects:
+        # the gateway trusts only DOORSTEP_GATEWAY_FORWARDED_ALLOW_IPS itself.
+        "--no-proxy-headers",
         "--http",
         HTTP_PROTOCOL,
         "--timeout-graceful-shutdown",

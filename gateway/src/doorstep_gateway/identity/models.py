@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column
+from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field
 
 from doorstep_shared.clock import utcnow
@@ -24,9 +24,28 @@ class User(GatewayModel, table=True):
     community: str | None = Field(default=None, foreign_key="community.code", max_length=64)
     grid: str | None = Field(default=None, foreign_key="grid.code", max_length=64)
     active: bool = True
+    # Unused since sign-in is throttled per (account, address) in LoginThrottle; dropped later
+    # (expand/contract: an older release still running during an upgrade writes them).
     failed_logins: int = 0
     locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LoginThrottle(GatewayModel, table=True):
+    """Sign-in attempts for one username from one address (whether or not the account exists,
+    so that unknown names behave exactly like real ones): failures since the last success, the
+    growing wait they earned, and when this address last signed in (the user's usual address)."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("username", "address", name="uq_login_throttle_username_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64)
+    failures: int = 0
+    last_failure_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    blocked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_success_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class RefreshToken(GatewayModel, table=True):

@@ -1,34 +1,52 @@
-"""Every identity query: users, login failures, refresh tokens."""
+"""Every identity query: users, sign-in throttling, refresh tokens."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import update
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .models import RefreshToken, User
+from .models import LoginThrottle, RefreshToken, User
 
 
 async def user_by_username(session: AsyncSession, username: str) -> User | None:
     return (await session.exec(select(User).where(User.username == username))).first()
 
 
-async def record_login_failure(
-    session: AsyncSession, user: User, *, max_failures: int, lock_until: dt.datetime
-) -> None:
-    failures = user.failed_logins + 1
-    values: dict[str, object] = {"failed_logins": failures}
-    if failures >= max_failures:
-        values.update(failed_logins=0, locked_until=lock_until)
-    await session.execute(update(User).where(col(User.id) == user.id).values(**values))
+async def throttle_row(session: AsyncSession, username: str, address: str) -> LoginThrottle:
+    """The (username, address) row, made if missing (concurrent first attempts make one row)
+    and locked for this sign-in attempt."""
+    dialect = (await session.connection()).dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(LoginThrottle)
+        .values(username=username, address=address, failures=0)
+        .on_conflict_do_nothing(index_elements=["username", "address"])
+    )
+    stmt = (
+        select(LoginThrottle)
+        .where(LoginThrottle.username == username, LoginThrottle.address == address)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(stmt)).one()
 
 
-async def record_login_success(session: AsyncSession, user: User) -> None:
-    if user.failed_logins or user.locked_until:
-        await session.execute(update(User).where(col(User.id) == user.id).values(failed_logins=0, locked_until=None))
+async def recent_failures(session: AsyncSession, username: str, since: dt.datetime) -> int:
+    """Failures for this username from every address, counting rows that failed since ``since``."""
+    stmt = select(func.coalesce(func.sum(LoginThrottle.failures), 0)).where(
+        LoginThrottle.username == username, col(LoginThrottle.last_failure_at) >= since
+    )
+    return int((await session.exec(stmt)).one())
+
+
+async def save_throttle(session: AsyncSession, row: LoginThrottle, **values: object) -> None:
+    await session.execute(update(LoginThrottle).where(col(LoginThrottle.id) == row.id).values(**values))
 
 
 async def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:

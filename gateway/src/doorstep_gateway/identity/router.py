@@ -17,6 +17,7 @@ from ..state import state_of
 from . import service
 from .errors import InvalidClient, InvalidGrant, UnsupportedGrant
 from .schemas import Me, TokenResponse
+from .throttle import LoginPolicy
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 wellknown_router = APIRouter(tags=["auth"], dependencies=[Depends(public)])
@@ -55,8 +56,8 @@ async def token(
             signer,
             username,
             password,
-            max_failures=settings.login_max_failures,
-            lockout_seconds=settings.login_lockout_seconds,
+            address=request.client.host if request.client else None,
+            policy=LoginPolicy.of(settings),
         )
     if grant_type == "refresh_token":
         if not refresh_token:

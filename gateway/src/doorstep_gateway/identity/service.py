@@ -16,7 +16,7 @@ from doorstep_shared.http.errors import Unauthorized
 from ..clients import service as client_registry
 from ..db import audit
 from ..passwords import verify_password
-from . import repository
+from . import repository, throttle
 from .errors import InvalidClient, InvalidGrant, InvalidScope, ReusedRefreshToken
 from .models import RefreshToken, User
 
@@ -63,28 +63,28 @@ async def password_grant(
     username: str,
     password: str,
     *,
-    max_failures: int,
-    lockout_seconds: int,
+    address: str | None,
+    policy: throttle.LoginPolicy,
 ) -> dict[str, object]:
-    user = await repository.user_by_username(session, username)
-    ok = await verify_password(password, user.password_hash if user else None)
+    """Sign in; throttled per (username, address) the same way whether or not the account exists
+    (see :mod:`.throttle`), and every refusal answers the same."""
     now = utcnow()
-    if user is None:
-        await _audit_login(session, username, None, "failure", reason="unknown_user")
-        raise InvalidGrant()
-    if user.locked_until is not None and user.locked_until > now:
-        await _audit_login(session, username, user.community, "failure", reason="locked")
-        raise InvalidGrant("Invalid credentials, or the account is locked for a while after repeated failures.")
-    if not ok or not user.active:
-        await repository.record_login_failure(
-            session, user, max_failures=max_failures, lock_until=now + dt.timedelta(seconds=lockout_seconds)
-        )
-        await _audit_login(
-            session, username, user.community, "failure", reason="bad_password" if not ok else "inactive"
-        )
-        raise InvalidGrant()
-    await repository.record_login_success(session, user)
-    await _audit_login(session, username, user.community, "success")
+    name = username[:64]
+    row = await repository.throttle_row(session, name, (address or "unknown")[:64])
+    refused = await throttle.refusal(session, row, name, policy, now)
+    if refused is not None:
+        await _audit_login(session, name, None, "failure", reason=refused)
+        raise InvalidGrant(throttle.SIGN_IN_REFUSED)
+    user = await repository.user_by_username(session, username)
+    # Hashed for unknown users too (against a dummy), so both cost the same.
+    ok = await verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or not user.active:
+        await throttle.record_failure(session, row, policy, now)
+        reason = "unknown_user" if user is None else "bad_password" if not ok else "inactive"
+        await _audit_login(session, name, user.community if user else None, "failure", reason=reason)
+        raise InvalidGrant(throttle.SIGN_IN_REFUSED)
+    await throttle.record_success(session, row, now)
+    await _audit_login(session, name, user.community, "success")
     return await _issue_pair(session, signer, user, family=uuid.uuid4().hex)
 
 

@@ -52,4 +52,5 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
         key_set=key_set,
         openapi_tags=TAGS,
         state=state,
+        audit_log=audit_log,
     )

@@ -9,11 +9,11 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from doorstep_shared.config import PiiSettings
+from doorstep_shared.config import AuditSettings, PiiSettings
 from doorstep_shared.webhooks import WebhookSettings
 
 
-class ProxySettings(PiiSettings, WebhookSettings):
+class ProxySettings(PiiSettings, WebhookSettings, AuditSettings):
     model_config = SettingsConfigDict(env_prefix="DOORSTEP_PROXY_", extra="ignore", populate_by_name=True)
 
     port: int = 8002

@@ -95,6 +95,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         key_set=key_set,
         openapi_tags=TAGS,
         extra_lifespan=lifespan,
+        audit_log=audit.audit_log,
         # Every POST of the proxy honours Idempotency-Key (offline phones retry): see CASES.md.
         # Webhook routes are excluded: their answers carry signing secrets, never to be stored.
         extra_middleware=[

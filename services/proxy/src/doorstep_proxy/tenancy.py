@@ -1,22 +1,49 @@
 """The one scoping rule: a caller sees the rows of the communities their token names (county
 roles: every community). Every query of a tenant's records goes through :func:`scoped`, so a
 record of another community is simply absent — 404 on read, missing from lists and counts.
+
+A machine client sees less: only the rows that came from its own requests (its demands, which
+include its Open311 requests, the cases made from them and the visits covering those cases),
+unless a county admin granted it ``cases:read:all`` (``Principal.sees_only_its_own``). Any
+other table is invisible to it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import FromClause
+from sqlalchemy import FromClause, false, select
 from sqlmodel import col
 
 from doorstep_shared.auth.tokens import Principal
+
+from .cases.models import ProxyCase, Visit, VisitCase
+from .demands.models import Demand
 
 
 def _column(model: Any, name: str) -> Any:
     if isinstance(model, FromClause):  # a Core table or subquery
         return model.c[name]
     return col(getattr(model, name))
+
+
+def _table_name(model: Any) -> str:
+    return str(getattr(model, "name", "") if isinstance(model, FromClause) else model.__tablename__)
+
+
+def _from_own_requests(model: Any, client_id: str) -> Any:
+    """Rows of ``model`` that came from this client's own demands; nothing of other tables."""
+    own_demands = select(col(Demand.id)).where(col(Demand.source_client) == client_id)
+    own_cases = select(col(ProxyCase.id)).where(col(ProxyCase.demand_id).in_(own_demands))
+    name = _table_name(model)
+    if name == Demand.__tablename__:
+        return _column(model, "source_client") == client_id
+    if name == ProxyCase.__tablename__:
+        return _column(model, "demand_id").in_(own_demands)
+    if name == Visit.__tablename__:
+        covering = select(col(VisitCase.visit_id)).where(col(VisitCase.case_id).in_(own_cases))
+        return _column(model, "id").in_(covering)
+    return false()
 
 
 def scoped(
@@ -26,6 +53,8 @@ def scoped(
     ``grid`` when they are given. ``model`` is a table class or a Core table with a ``community``
     (and, for ``grid``, a ``grid``) column."""
     visible = principal.visible_communities
+    if principal.sees_only_its_own:
+        stmt = stmt.where(_from_own_requests(model, principal.subject))
     if visible is not None:
         stmt = stmt.where(_column(model, "community").in_(sorted(visible)))
     if community:

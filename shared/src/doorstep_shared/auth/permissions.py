@@ -36,6 +36,9 @@ class Permission(StrEnum):
     DEMANDS_WRITE = "demands:write"
     CASES_READ = "cases:read"
     CASES_WRITE = "cases:write"
+    # A machine client's explicit grant to read every case, visit and demand of its communities,
+    # not only those that came from its own demands (granted by a county admin, audited).
+    CASES_READ_ALL = "cases:read:all"
     LEADS_READ = "leads:read"
     LEADS_WRITE = "leads:write"
     DISCOVERY_RUN = "discovery:run"
@@ -136,6 +139,7 @@ CLIENT_SCOPES = frozenset(
         P.DEMANDS_WRITE,
         P.DEMANDS_READ,
         P.CASES_READ,
+        P.CASES_READ_ALL,
         P.FIGURES_READ,
     }
 )

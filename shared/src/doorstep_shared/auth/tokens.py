@@ -21,7 +21,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from ..clock import epoch_seconds, utcnow
 from ..http.errors import Unauthorized
-from .permissions import COUNTY_ROLES, permissions_for_roles
+from .permissions import COUNTY_ROLES, Permission, permissions_for_roles
 
 ALGORITHM = "RS256"  # pinned: the verifier accepts nothing else
 ACCESS = "access"
@@ -56,6 +56,12 @@ class Principal:
 
     def has(self, permission: str) -> bool:
         return permission in self.permissions
+
+    @property
+    def sees_only_its_own(self) -> bool:
+        """A machine client sees only records that came from its own requests (demands, Open311),
+        unless a county admin granted it ``cases:read:all``; each service's tenancy applies it."""
+        return self.kind == "client" and Permission.CASES_READ_ALL not in self.scopes
 
     @property
     def visible_communities(self) -> frozenset[str] | None:

@@ -1,16 +1,23 @@
-"""An append-only, hash-chained audit log each app keeps in its own database.
+"""An append-only, keyed hash chain each app keeps in its own database as its audit log.
 
 Entries are written in the same transaction as the change they record. Each entry stores the
-SHA-256 of its own canonical content plus the previous entry's hash, so editing or deleting a
-row directly in the database breaks the chain, and :func:`verify` finds where. No API updates
-or deletes entries. Appends are serialised by a lock on the single ``audit_head`` row (SQLite
-serialises writers anyway), which is what makes the chain linear under concurrency.
+HMAC (under a key from configuration, ``key_id`` names it) of its own canonical content plus
+the previous entry's MAC, so editing a row, or re-linking the chain after one, needs a key the
+database does not hold. Signed checkpoints kept outside the database (:mod:`doorstep_shared.audit_anchor`)
+pin the chain's length and head, so deleting the newest rows or emptying the table shows too:
+:meth:`AuditLog.verify` reports the first bad position. No API updates or deletes entries.
+Appends are serialised by a lock on the single ``audit_head`` row (SQLite serialises writers
+anyway), which is what makes the chain linear under concurrency.
+
+Entries written before the chain was keyed (``key_id`` NULL, plain SHA-256) still verify; the
+first keyed entry pins them, and no unkeyed entry may follow a keyed one or a checkpoint.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,10 +25,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, insert, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..audit_anchor import AUDIT_TRUST, AuditTrust, Checkpoint
 from ..auth.permissions import Permission
 from ..auth.security import current_principal, require
 from ..auth.tokens import Principal
@@ -55,6 +76,7 @@ def audit_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("request_id", String(128), nullable=True),
         Column("prev_hash", String(64), nullable=False),
         Column("hash", String(64), nullable=False),
+        Column("key_id", String(16), nullable=True),
     )
     head = Table(
         "audit_head",
@@ -79,6 +101,14 @@ class AuditEvent:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def trust_of(session: Session) -> AuditTrust:
+    """The app's audit keys and anchor, which its sessionmaker puts on every session."""
+    trust = session.info.get(AUDIT_TRUST)
+    if not isinstance(trust, AuditTrust):
+        raise RuntimeError("this session carries no audit keys: make it with make_sessionmaker(engine, audit=...)")
+    return trust
+
+
 def _canonical(entry: dict[str, Any]) -> bytes:
     at = entry["at"]
     if isinstance(at, dt.datetime):
@@ -99,11 +129,19 @@ def _canonical(entry: dict[str, Any]) -> bytes:
         )
     }
     body["at"] = at
+    if entry.get("key_id"):
+        body["key_id"] = entry["key_id"]
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
 
 
-def entry_hash(entry: dict[str, Any]) -> str:
-    return hashlib.sha256(_canonical(entry)).hexdigest()
+def entry_hash(entry: dict[str, Any], trust: AuditTrust | None = None) -> str:
+    """The entry's MAC under its ``key_id``; the plain SHA-256 of an entry from before keys."""
+    kid = entry.get("key_id")
+    if not kid:
+        return hashlib.sha256(_canonical(entry)).hexdigest()
+    if trust is None or not trust.keys.knows(kid):
+        raise KeyError(kid)
+    return trust.keys.mac(kid, "entry", _canonical(entry))
 
 
 class AuditLog:
@@ -113,6 +151,7 @@ class AuditLog:
 
     async def append(self, session: Session, event: AuditEvent) -> int:
         """Append one entry in the caller's transaction; returns its id."""
+        trust = trust_of(session)
         head = (await session.execute(select(self.head).where(self.head.c.id == 1).with_for_update())).first()
         if head is None:
             await session.execute(insert(self.head).values(id=1, last_id=0, last_hash=GENESIS, updated_at=utcnow()))
@@ -131,8 +170,9 @@ class AuditLog:
             "details": event.details,
             "request_id": request_id_var.get(),
             "prev_hash": prev_hash,
+            "key_id": trust.keys.active_kid,
         }
-        entry["hash"] = entry_hash(entry)
+        entry["hash"] = entry_hash(entry, trust)
         result = await session.execute(insert(self.log).values(**entry).returning(self.log.c.id))
         new_id = int(result.scalar_one())
         await session.execute(
@@ -202,11 +242,22 @@ class AuditLog:
             stmt = stmt.where(c.id < after_id)
         return (await session.execute(stmt)).all()
 
-    async def verify(self, session: Session, batch: int = 5000) -> VerifyResult:
-        """Walk the chain in id order, streaming in batches; report the first broken entry."""
-        prev = GENESIS
-        checked = 0
-        last_id = 0
+    async def verify(self, session: Session, batch: int = 5000, *, anchor: bool = True) -> VerifyResult:
+        """Walk the chain in id order (streaming in batches) against the anchor's checkpoints;
+        report the first bad position. A sound chain is then checkpointed (``anchor``)."""
+        trust = trust_of(session)
+        checkpoints, forged = trust.checkpoints()
+        if forged:
+            return VerifyResult.broken(0, None, 1, f"{forged} checkpoint(s) in the anchor carry no valid signature")
+        pinned: dict[int, list[Checkpoint]] = {}
+        for cp in checkpoints:
+            pinned.setdefault(cp.last_id, []).append(cp)
+        # Entries are MACed since the first checkpoint at the latest (it is written at start-up):
+        # an unkeyed entry after it was re-hashed by someone without the key.
+        keyed_after = min((cp.last_id for cp in checkpoints), default=None)
+        matched: set[int] = set()
+        keyed_seen = False
+        prev, checked, last_id = GENESIS, 0, 0
         while True:
             rows = (
                 await session.execute(
@@ -217,36 +268,84 @@ class AuditLog:
                 break
             for row in rows:
                 entry = row._asdict()
-                if entry["prev_hash"] != prev:
-                    return VerifyResult(
-                        ok=False,
-                        checked=checked,
-                        broken_at=entry["id"],
-                        reason="previous hash does not match (an entry was removed or reordered)",
-                    )
-                if entry_hash(entry) != entry["hash"]:
-                    return VerifyResult(
-                        ok=False,
-                        checked=checked,
-                        broken_at=entry["id"],
-                        reason="entry content does not match its hash (it was edited)",
-                    )
+                problem = self._entry_problem(entry, prev, trust, keyed_seen, keyed_after)
+                if problem is None:
+                    for cp in pinned.get(entry["id"], ()):
+                        if cp.count != checked + 1 or not hmac.compare_digest(cp.head, entry["hash"]):
+                            problem = f"the chain was rewritten: it differs from the checkpoint of {cp.at}"
+                            break
+                if problem is not None:
+                    return VerifyResult.broken(checked, entry["id"], checked + 1, problem)
+                matched.add(entry["id"])
+                keyed_seen = keyed_seen or bool(entry["key_id"])
                 prev = entry["hash"]
                 checked += 1
                 last_id = entry["id"]
+        missing = sorted((cp for cp in checkpoints if cp.count and cp.last_id not in matched), key=lambda c: c.count)
+        if missing:
+            cp = missing[-1]
+            if not checked:
+                reason = f"the log was emptied: the checkpoint of {cp.at} vouches for {cp.count} entries"
+            else:
+                reason = (
+                    f"the newest entries were removed: the checkpoint of {cp.at} vouches for {cp.count} entries "
+                    f"up to id {cp.last_id}, the log holds {checked} up to id {last_id}"
+                )
+            return VerifyResult.broken(checked, None, min(checked + 1, missing[0].count), reason)
         head = (await session.execute(select(self.head).where(self.head.c.id == 1))).first()
         if head is not None and (head.last_id != last_id or head.last_hash != prev):
-            return VerifyResult(
-                ok=False, checked=checked, broken_at=last_id or None, reason="the newest entries were removed"
+            return VerifyResult.broken(checked, None, checked + 1, "the newest entries were removed")
+        if anchor and not any(cp.count == checked and cp.head == prev for cp in checkpoints[-1:]):
+            trust.write(trust.sign(checked, last_id, prev))
+        return VerifyResult(ok=True, checked=checked, broken_at=None, position=None, reason=None)
+
+    @staticmethod
+    def _entry_problem(
+        entry: dict[str, Any], prev: str, trust: AuditTrust, keyed_seen: bool, keyed_after: int | None
+    ) -> str | None:
+        if entry["prev_hash"] != prev:
+            return "previous hash does not match (an entry was removed or reordered)"
+        kid = entry["key_id"]
+        if kid and not trust.keys.knows(kid):
+            return f"entry is MACed under an unknown key id {kid!r}"
+        if not kid and (keyed_seen or (keyed_after is not None and entry["id"] > keyed_after)):
+            return "an unkeyed entry where only keyed ones may be (the chain was re-hashed without the key)"
+        if not hmac.compare_digest(entry_hash(entry, trust), entry["hash"]):
+            return "entry content does not match its hash (it was edited)"
+        return None
+
+    async def checkpoint(self, session: Session) -> Checkpoint | None:
+        """Write the chain's committed state (count, newest id, head) to the anchor, unless the
+        last checkpoint this process wrote says the same. Runs now and then and at start-up."""
+        trust = trust_of(session)
+        counted = select(func.count()).select_from(self.log).where(self.log.c.id <= self.head.c.last_id)
+        row = (
+            await session.execute(
+                select(self.head.c.last_id, self.head.c.last_hash, counted.scalar_subquery()).where(self.head.c.id == 1)
             )
-        return VerifyResult(ok=True, checked=checked, broken_at=None, reason=None)
+        ).first()
+        state = (0, 0, GENESIS) if row is None else (int(row[2]), int(row[0]), str(row[1]))
+        if trust.last_state == state:
+            return None
+        cp = trust.sign(*state)
+        trust.write(cp)
+        trust.last_state = state
+        return cp
 
 
 class VerifyResult(BaseModel):
+    """``position``: 1-based place in the chain of the first bad or missing entry;
+    ``broken_at``: that entry's id when it is still there."""
+
     ok: bool
     checked: int
     broken_at: int | None
+    position: int | None
     reason: str | None
+
+    @classmethod
+    def broken(cls, checked: int, broken_at: int | None, position: int, reason: str) -> VerifyResult:
+        return cls(ok=False, checked=checked, broken_at=broken_at, position=position, reason=reason)
 
 
 class AuditEntryRead(BaseModel):
@@ -305,7 +404,12 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
         next_cursor = encode_cursor([items[-1].id]) if len(rows) > limit else None
         return Page[AuditEntryRead](items=items, next_cursor=next_cursor)
 
-    @router.get("/verify", response_model=VerifyResult, summary="Check the audit log's hash chain", responses=responses)
+    @router.get(
+        "/verify",
+        response_model=VerifyResult,
+        summary="Check the audit log's keyed chain against its checkpoints",
+        responses=responses,
+    )
     async def verify_audit(session: DbSession, _: Auditor) -> VerifyResult:
         return await audit.verify(session)
 

@@ -17,6 +17,7 @@ from sqlalchemy.sql.selectable import GenerativeSelect
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from ..audit_anchor import AUDIT_TRUST, AuditTrust
 from ..http.errors import DoorstepError
 from .engine import mark_write_intent, write_intent
 
@@ -63,9 +64,10 @@ class ReadRoutingSession(Session):
         return not (self._wrote or self.new or self.dirty or self.deleted)
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def make_sessionmaker(engine: AsyncEngine, *, audit: AuditTrust | None = None) -> async_sessionmaker[AsyncSession]:
     """Sessions for ``engine``; on PostgreSQL they read on AUTOCOMMIT connections when the
-    context has no write intent (see ``ReadRoutingSession``)."""
+    context has no write intent (see ``ReadRoutingSession``). ``audit``: the app's audit keys
+    and anchor, carried in every session's ``info`` for the audit log (never in the database)."""
     reader = None if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
     return async_sessionmaker(
         engine,
@@ -74,6 +76,7 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         reader=reader.sync_engine if reader is not None else None,
         expire_on_commit=False,
         autoflush=False,
+        info={AUDIT_TRUST: audit} if audit is not None else None,
     )
 
 

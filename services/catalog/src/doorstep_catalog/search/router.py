@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from fastapi import Query, Response
 
 from doorstep_shared.app import DbSession
+from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import CatalogReader, CatalogWriter, Index, api_router
-from ..http import R404, R_WRITE
 from ..items.schemas import ItemPage
 from . import service
 from .schemas import AliasAdded, AliasFromMiss, MissPage, SearchOpened
@@ -23,7 +23,7 @@ router = api_router()
     response_model=ItemPage,
     summary="Search or browse items (phrases, pinyin, initials, slips, traditional characters)",
     tags=["items"],
-    responses={422: R_WRITE[422]},
+    responses=problems(422),
 )
 async def list_items(
     session: DbSession,
@@ -56,7 +56,7 @@ async def list_items(
     status_code=204,
     summary="Report that an item was opened from a search's results (its search_id)",
     tags=["search"],
-    responses={**R404, 422: R_WRITE[422]},
+    responses=problems(404, 422),
 )
 async def report_open(session: DbSession, _: CatalogReader, body: SearchOpened) -> Response:
     await service.report_open(session, body)
@@ -68,7 +68,7 @@ async def report_open(session: DbSession, _: CatalogReader, body: SearchOpened) 
     response_model=MissPage,
     summary="Top searches that found nothing or whose results were not opened (admins)",
     tags=["search"],
-    responses={422: R_WRITE[422]},
+    responses=problems(422),
 )
 async def misses(
     session: DbSession,
@@ -84,7 +84,7 @@ async def misses(
     response_model=AliasAdded,
     summary="Make a missed query an alias of an item, in one call (admins)",
     tags=["search"],
-    responses={**R404, 409: R_WRITE[409], 422: R_WRITE[422]},
+    responses=problems(404, 409, 422),
 )
 async def alias_from_miss(
     session: DbSession, principal: CatalogWriter, index: Index, body: AliasFromMiss

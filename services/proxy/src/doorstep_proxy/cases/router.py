@@ -260,9 +260,11 @@ async def mark_material(
 # --- visits -----------------------------------------------------------------------------
 
 
-async def _visit_out(session: DbSession, visit: Visit, cipher: Cipher, response: Response) -> VisitRead:
+async def _visit_out(
+    session: DbSession, visit: Visit, cipher: Cipher, response: Response, principal: Principal | None = None
+) -> VisitRead:
     response.headers["ETag"] = visits.visit_etag(visit)
-    return (await visits.visit_reads(session, [visit], cipher))[0]
+    return (await visits.visit_reads(session, [visit], cipher, principal))[0]
 
 
 @router.post(
@@ -301,7 +303,7 @@ async def get_visit(
     etag = visits.visit_etag(visit)
     if not_modified(request, etag):
         return not_modified_response(etag)
-    return await _visit_out(session, visit, cipher, response)
+    return await _visit_out(session, visit, cipher, response, principal)
 
 
 @router.patch(

@@ -29,10 +29,17 @@ def visit_etag(v: Visit) -> str:
     return etag_of("visit", str(v.id), v.version)
 
 
-async def visit_reads(session: AsyncSession, visits: Sequence[Visit], cipher: PiiCipher) -> list[VisitRead]:
+async def visit_reads(
+    session: AsyncSession, visits: Sequence[Visit], cipher: PiiCipher, principal: Principal | None = None
+) -> list[VisitRead]:
+    """Visits with the cases they cover; for a machine client, only the covered cases it sees
+    (a visit may cover other cases of the household that did not come from it)."""
     links = await repo.case_ids_of_visits(session, [v.id for v in visits])
     all_case_ids = list(dict.fromkeys(cid for ids in links.values() for cid in ids))
-    cases = await repo.cases_map(session, all_case_ids)
+    if principal is not None and principal.sees_only_its_own:
+        cases = {c.id: c for c in await repo.cases_by_ids(session, principal, all_case_ids)}
+    else:
+        cases = await repo.cases_map(session, all_case_ids)
     materials = await repo.materials_of(session, all_case_ids)
     briefs = await ledger.resident_briefs(session, [v.resident_id for v in visits], cipher)
     out = []

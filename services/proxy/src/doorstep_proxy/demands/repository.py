@@ -19,9 +19,8 @@ from .models import Demand
 
 
 def _demand_scope(stmt: Any, principal: Principal) -> Any:
-    """Staff see their communities' demands; a machine client only the ones it submitted."""
-    if principal.kind == "client":
-        return stmt.where(col(Demand.source_client) == principal.subject)
+    """Staff see their communities' demands; a machine client only the ones it submitted
+    (tenancy's rule), unless granted cases:read:all."""
     return scoped(stmt, Demand, principal)
 
 

@@ -80,9 +80,7 @@ async def demand_counts(
         .where(col(Demand.created_at) < until)
         .group_by(col(Demand.channel), col(Demand.status))
     )
-    stmt = scoped(stmt, Demand, principal)
-    if principal.kind == "client":
-        stmt = stmt.where(col(Demand.source_client) == principal.subject)
+    stmt = scoped(stmt, Demand, principal)  # a machine client: its own demands only
     if community:
         stmt = stmt.where(col(Demand.community) == community)
     if grid:

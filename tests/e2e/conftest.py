@@ -103,7 +103,6 @@ def system_env(tmp: Path, ports: dict[str, int], backend: str) -> dict[str, str]
         if app != "gateway":
             env[f"DOORSTEP_GATEWAY_{app.upper()}_URL"] = f"http://127.0.0.1:{ports[app]}"
     env["DOORSTEP_PROXY_CATALOG_URL"] = f"http://127.0.0.1:{ports['catalog']}"
-    env["DOORSTEP_PROXY_TOKEN_URL"] = f"{gateway}/api/v1/auth/token"
     env["DOORSTEP_GATEWAY_UPSTREAM_READ_TIMEOUT"] = "5"
     env["DOORSTEP_GATEWAY_ARGON2_TIME_COST"] = "1"
     env["DOORSTEP_GATEWAY_ARGON2_MEMORY_KIB"] = "1024"

@@ -8,11 +8,23 @@ import pytest
 from pydantic import ValidationError
 
 from doorstep_proxy.config import ProxySettings
+from doorstep_shared.auth.service_keys import ServiceKey
 
 
 def test_production_refuses_to_start_without_personal_data_keys() -> None:
     with pytest.raises(ValidationError, match="PII_KEYS"):
         ProxySettings(environment="production", database_url="postgresql+asyncpg://x/y")
+
+
+SERVICE_KEY = ServiceKey.generate("proxy").to_config()
+
+
+def test_production_refuses_to_start_without_the_service_key() -> None:
+    mac = base64.b64encode(os.urandom(32)).decode()
+    with pytest.raises(ValidationError, match="SERVICE_KEY"):
+        ProxySettings(
+            environment="production", database_url="postgresql+asyncpg://x/y", pii_keys=f"k:{mac}", pii_hash_key=mac
+        )
 
 
 def test_configured_keys_encrypt_and_old_keys_still_decrypt(tmp_path: Path) -> None:
@@ -22,7 +34,7 @@ def test_configured_keys_encrypt_and_old_keys_still_decrypt(tmp_path: Path) -> N
         database_url="postgresql+asyncpg://x/y",
         pii_keys=f"old:{old}",
         pii_hash_key=mac,
-        service_client_secret="s3cret",
+        service_key=SERVICE_KEY,
     ).pii_cipher()
     token = before.encrypt("13812345678", context="resident.phone")
     after = ProxySettings(
@@ -30,7 +42,7 @@ def test_configured_keys_encrypt_and_old_keys_still_decrypt(tmp_path: Path) -> N
         database_url="postgresql+asyncpg://x/y",
         pii_keys=f"k2:{new},old:{old}",
         pii_hash_key=mac,
-        service_client_secret="s3cret",
+        service_key=SERVICE_KEY,
     ).pii_cipher()
     assert after.active_kid == "k2"
     assert after.decrypt(token, context="resident.phone") == "13812345678"
@@ -43,11 +55,3 @@ def test_development_falls_back_to_keys_under_var(tmp_path: Path) -> None:
     first, second = settings.pii_cipher(), settings.pii_cipher()
     assert (tmp_path / "keys" / "pii.keys").exists()
     assert first.lookup_hash("x", kind="id_number") == second.lookup_hash("x", kind="id_number")
-
-
-def test_production_refuses_the_demo_service_secret(tmp_path: Path) -> None:
-    key, mac = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
-    with pytest.raises(ValueError, match="SERVICE_CLIENT_SECRET"):
-        ProxySettings(
-            environment="production", database_url="postgresql+asyncpg://x/y", pii_keys=f"k:{key}", pii_hash_key=mac
-        )

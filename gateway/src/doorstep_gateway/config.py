@@ -49,12 +49,6 @@ class GatewaySettings(ServiceSettings):
     argon2_time_cost: int = Field(3, ge=1, description="Argon2id iterations for password and client-secret hashes")
     argon2_memory_kib: int = Field(65536, ge=1024, description="Argon2id memory per hash (KiB)")
 
-    service_client_secrets: dict[str, str] = Field(
-        default_factory=dict,
-        repr=False,
-        description='The services\' own machine clients, ensured at start-up: JSON {"svc.proxy": "<secret>"} '
-        "(scope catalog:read; the proxy is configured with the same secret)",
-    )
     cors_origins: list[str] = Field(default_factory=list, description="Allowed CORS origins (closed when empty)")
     redis_url: str | None = Field(None, description="Redis URL for shared rate-limit counters (memory when unset)")
     rate_limit_token: str = Field("30/minute", description="Token endpoint requests per client IP")

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import State
 
 from doorstep_shared.auth.tokens import KeySet, TokenSigner, TokenVerifier
+from doorstep_shared.http.health import Dependencies
 from doorstep_shared.http.observability import Metrics
 
 from .config import GatewaySettings
@@ -32,6 +33,7 @@ class GatewayState(State):
     # Put here by create_service_app.
     settings: GatewaySettings
     metrics: Metrics
+    dependencies: Dependencies
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .auth.security import public
+from .auth.service_keys import service_trust
 from .auth.tokens import KeySet, TokenVerifier
 from .config import ServiceSettings
 from .db.engine import create_engine, ping
@@ -25,6 +26,7 @@ from .db.migrations import current_revision, head_revision, known_revisions
 # The request's session reads the sessionmaker the lifespan below sets: part of the app's surface.
 from .db.session import DbSession, WritesOnRead, make_sessionmaker, writes_on_read
 from .http.errors import install_error_handlers, problem_response
+from .http.health import Dependencies, DependencyState
 from .http.observability import Metrics, RequestContextMiddleware, configure_logging
 from .http.problems import document_problems
 
@@ -71,7 +73,17 @@ def create_service_app(
         app.state.http = http
         keys = key_set or KeySet(url=settings.jwks_url, file=settings.jwks_file, http=http)
         app.state.key_set = keys
-        app.state.verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        app.state.verifier = TokenVerifier(
+            keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            services=service_trust(
+                settings.service_name,
+                settings.trusted_service_keys,
+                production=settings.is_production,
+                directory=settings.service_keys_dir,
+            ),
+        )
         try:
             if extra_lifespan is not None:
                 async with extra_lifespan(app):
@@ -99,6 +111,7 @@ def create_service_app(
     )
     app.state.settings = settings
     app.state.metrics = metrics
+    app.state.dependencies = dependencies = Dependencies(settings.service_name, metrics.registry)
     install_error_handlers(app)
     for middleware_class, options in extra_middleware:
         app.add_middleware(middleware_class, **options)
@@ -111,7 +124,10 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @ops.get("/readyz", summary="Readiness: database reachable and migrations at head")
+    @ops.get(
+        "/readyz",
+        summary="Readiness: database reachable and migrations at head (dependencies reported, never fatal)",
+    )
     async def readyz(request: Request) -> Response:
         engine = request.app.state.engine
         try:
@@ -124,10 +140,15 @@ def create_service_app(
         # compatible), so old pods stay ready during a rolling upgrade; an older one is not.
         if revision != expected_head and (revision is None or revision in known):
             return _not_ready(f"migrations not at head ({revision} != {expected_head})")
-        return JSONResponse({"status": "ready", "revision": revision})
+        # A neighbour being down degrades this app, it does not make it unready (200 either way):
+        # see doorstep_shared.http.health.
+        await dependencies.probe()
+        status = "ready" if dependencies.worst is DependencyState.OK else "degraded"
+        return JSONResponse({"status": status, "revision": revision, "dependencies": dependencies.read()})
 
     @ops.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
+        await dependencies.probe()
         return metrics.render()
 
     app.include_router(ops)

@@ -6,9 +6,10 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from doorstep_shared.auth.service_keys import ServiceCredentials, ServiceKey, dev_service_key
 from doorstep_shared.config import ServiceSettings
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig
@@ -33,16 +34,12 @@ class ProxySettings(ServiceSettings):
     )
     import_max_rows: int = Field(20_000, ge=1, description="Most data rows accepted in one survey sheet")
     catalog_url: str = Field("http://127.0.0.1:8001", description="Catalog service base URL")
-    token_url: str = Field(
-        "http://127.0.0.1:8000/api/v1/auth/token",
-        description="Gateway token endpoint for the proxy's own machine token",
-    )
-    service_client_id: str = Field("svc.proxy", description="The proxy's machine client id (scope catalog:read)")
-    service_client_secret: str = Field(
-        "doorstep-demo",
+    service_key: str | None = Field(
+        None,
         repr=False,
-        validation_alias=AliasChoices("DOORSTEP_PROXY_SERVICE_CLIENT_SECRET", "DOORSTEP_DEMO_PASSWORD"),
-        description="The proxy's machine client secret (development default: the demo password)",
+        description="The proxy's own Ed25519 key for its calls to the catalog: `kid:base64url-seed` "
+        "(`python -m doorstep_tools.service_keys new proxy`; the catalog trusts its public half); "
+        "outside production, unset means a development key under var/keys/services",
     )
     holidays_file: Path | None = Field(
         None,
@@ -85,8 +82,8 @@ class ProxySettings(ServiceSettings):
     def _pii_keys_in_production(self) -> ProxySettings:
         if self.is_production and not (self.pii_keys and self.pii_hash_key):
             raise ValueError("DOORSTEP_PROXY_PII_KEYS and DOORSTEP_PROXY_PII_HASH_KEY must be set in production")
-        if self.is_production and self.service_client_secret == "doorstep-demo":  # noqa: S105
-            raise ValueError("DOORSTEP_PROXY_SERVICE_CLIENT_SECRET must be set in production (not the demo password)")
+        if self.is_production and not self.service_key:
+            raise ValueError("DOORSTEP_PROXY_SERVICE_KEY must be set in production")
         return self
 
     @property
@@ -106,6 +103,12 @@ class ProxySettings(ServiceSettings):
             retry_window=dt.timedelta(hours=self.webhook_retry_hours),
             poll_interval=self.webhook_interval,
         )
+
+    def service_credentials(self) -> ServiceCredentials:
+        """The proxy's own identity towards the catalog (configured, or the development key)."""
+        if self.service_key:
+            return ServiceCredentials(ServiceKey.from_config(self.service_name, self.service_key))
+        return ServiceCredentials(dev_service_key(self.service_keys_dir, self.service_name))
 
     def pii_cipher(self) -> PiiCipher:
         """The configured cipher; development and test fall back to keys kept under var/keys."""

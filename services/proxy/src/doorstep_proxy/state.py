@@ -16,6 +16,7 @@ from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 
 from doorstep_shared.auth.tokens import KeySet, TokenVerifier
+from doorstep_shared.http.health import Dependencies
 from doorstep_shared.http.observability import Metrics
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
@@ -30,6 +31,7 @@ class ProxyState(State):
     # create_service_app (doorstep_shared.app): at creation, then in its lifespan
     settings: ProxySettings
     metrics: Metrics
+    dependencies: Dependencies
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient

@@ -61,7 +61,7 @@ serve() {
 make_dev_keys() {
     umask 077
     exec python - <<'PY'
-"""Development keys for compose: an RSA signing key (kid = file name) and PII keys."""
+"""Development keys for compose: an RSA signing key (kid = file name), PII keys, service keys."""
 import base64
 import os
 import pathlib
@@ -97,6 +97,16 @@ if not env.exists():
         lines.append(f"DOORSTEP_{service}_PII_HASH_KEY={b64(32)}")
     env.write_text("\n".join(lines) + "\n")
     print(f"keys: wrote PII keys {env}")
+if "DOORSTEP_PROXY_SERVICE_KEY=" not in env.read_text():
+    # The proxy's own key for its calls to the catalog, and the public half the catalog trusts
+    # (added to the same file, so a volume made by an older release gets them too).
+    from doorstep_shared.auth.service_keys import ServiceKey
+
+    service = ServiceKey.generate("proxy", "proxy-dev1")
+    with env.open("a") as out:
+        out.write(f"DOORSTEP_PROXY_SERVICE_KEY={service.to_config()}\n")
+        out.write(f"DOORSTEP_CATALOG_TRUSTED_SERVICE_KEYS={service.public_config()}\n")
+    print(f"keys: wrote service keys {env}")
 print("keys: ready (development only; never use these keys anywhere else)")
 PY
 }

@@ -56,4 +56,4 @@ def watch_upstreams(dependencies: Dependencies, upstreams: Upstreams, *, timeout
 
     for name in upstreams.urls:
         dependencies.register(name)
-    dependencies.add_probe(probe)
+    dependencies.add_probe("upstreams", probe)

@@ -67,7 +67,7 @@ class Dependencies:
         self.service = service
         self.probe_interval = probe_interval
         self._deps: dict[str, Dependency] = {}
-        self._probes: list[Probe] = []
+        self._probes: dict[str, Probe] = {}
         self._probed = 0.0
         self._lock = asyncio.Lock()
         self._up = Gauge(
@@ -88,11 +88,12 @@ class Dependencies:
         self._up.labels(name).set(1)
         self._stale.labels(name).set_function(lambda: self._stale_seconds(dep))
         if probe is not None:
-            self.add_probe(probe)
+            self.add_probe(name, probe)
         return dep
 
-    def add_probe(self, probe: Probe) -> None:
-        self._probes.append(probe)
+    def add_probe(self, key: str, probe: Probe) -> None:
+        """One probe per key: a lifespan that runs again replaces its probe, never adds one."""
+        self._probes[key] = probe
 
     @staticmethod
     def _stale_seconds(dep: Dependency) -> float:
@@ -146,7 +147,7 @@ class Dependencies:
                 return
             self._probed = time.monotonic()
             results = await asyncio.gather(
-                *(asyncio.wait_for(p(), within) for p in self._probes), return_exceptions=True
+                *(asyncio.wait_for(p(), within) for p in self._probes.values()), return_exceptions=True
             )
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, Exception):

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import SigningKey
 from doorstep_shared.db.audit import audit_router
+from doorstep_shared.http.health import ResponseMarkerMiddleware
 
 from . import passwords
 from .clients.router import router as clients_router
@@ -97,6 +98,7 @@ def middleware(settings: GatewaySettings, state: GatewayState) -> list[tuple[Any
     from the state when a request comes (the same object becomes ``app.state``).
     """
     stack: list[tuple[Any, dict[str, Any]]] = [
+        (ResponseMarkerMiddleware, {}),  # the stale-catalogue header of Open311 and reports
         (
             UpstreamRouter,
             {

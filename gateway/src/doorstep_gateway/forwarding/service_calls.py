@@ -3,7 +3,9 @@
 The services check the caller's bearer token themselves, so these calls carry the caller's own
 ``Authorization`` header: the gateway never widens what a caller may see. The published
 catalogue is kept per gateway process and revalidated with ``If-None-Match`` on every use, so the
-catalog still checks the caller each time and an unchanged catalogue costs a 304.
+catalog still checks the caller each time and an unchanged catalogue costs a 304. While the
+catalog cannot be reached, a caller the gateway has verified as holding ``catalog:read`` gets
+the kept copy, marked ``Doorstep-Catalogue-Stale-Since`` (degrade, don't fail).
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ from typing import Any
 import httpx
 from fastapi import Request
 
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.clock import utcnow
+from doorstep_shared.http.health import mark_response
+
 from ..state import state_of
 from .schemas import CatalogView
 
 logger = logging.getLogger("doorstep.gateway.calls")
+STALE_HEADER = "Doorstep-Catalogue-Stale-Since"  # as the proxy's (doorstep_proxy.catalog_client)
 
 
 class ServiceCallFailed(Exception):
@@ -89,8 +96,17 @@ async def catalog_view(request: Request) -> CatalogView:
     state = state_of(request)
     cached = state.catalog_view
     headers = {"If-None-Match": cached.etag} if cached is not None and cached.etag else {}
-    response = await call(request, "catalog", "GET", "/api/v1/catalog/export", headers=headers)
+    try:
+        response = await call(request, "catalog", "GET", "/api/v1/catalog/export", headers=headers)
+    except ServiceCallFailed:
+        principal = getattr(request.state, "principal", None)
+        if cached is None or principal is None or not principal.has(Permission.CATALOG_READ):
+            raise
+        if cached.confirmed_at is not None:
+            mark_response(STALE_HEADER, cached.confirmed_at.isoformat())
+        return cached
     if response.status_code == 304 and cached is not None:
+        cached.confirmed_at = utcnow()
         return cached
     if response.status_code != 200:
         raise ServiceCallFailed("catalog", response.status_code, json_or_none(response))
@@ -101,6 +117,7 @@ async def catalog_view(request: Request) -> CatalogView:
             revision=int(body.get("revision", 0)),
             items={str(i["code"]): i for i in body.get("items", []) if i.get("status") == "published"},
             categories={str(c["code"]): c for c in body.get("categories", [])},
+            confirmed_at=utcnow(),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ServiceCallFailed("catalog", response.status_code) from exc

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from .conftest import System, login
+from .test_stories import run_discovery
 
 pytestmark = pytest.mark.e2e
 
@@ -21,9 +22,11 @@ STALE = "doorstep-catalogue-stale-since"
 CHANGE = "dependency catalog: ok -> degraded"
 
 
-def worker(system: System) -> httpx.Client:
-    token = login(system, "chaoyang.worker")
-    return httpx.Client(base_url=system.url(), headers={"Authorization": f"Bearer {token}"}, timeout=30)
+def at_proxy(system: System, username: str) -> httpx.Client:
+    """Straight to the proxy (its degraded answers are the subject; a proxy busy with the
+    discovery pass it starts after a restart may take longer than the gateway's 5 s)."""
+    token = login(system, username)
+    return httpx.Client(base_url=system.url("proxy"), headers={"Authorization": f"Bearer {token}"}, timeout=120)
 
 
 def leads(client: httpx.Client) -> httpx.Response:
@@ -32,7 +35,7 @@ def leads(client: httpx.Client) -> httpx.Response:
     return response
 
 
-def until(check: object, within: float = 20.0) -> None:
+def until(check: object, within: float = 60.0) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if check():  # type: ignore[operator]
@@ -56,7 +59,7 @@ def test_a_stopped_catalog_leaves_leads_and_intake_working_stale_and_recovery_ne
     proxy = system.url("proxy")
     log = system.log_dir / "proxy.log"
     seen = log.stat().st_size
-    with worker(system) as client:
+    with at_proxy(system, "chaoyang.worker") as client:
         assert STALE not in leads(client).headers
         try:
             system.stop("catalog")
@@ -66,13 +69,18 @@ def test_a_stopped_catalog_leaves_leads_and_intake_working_stale_and_recovery_ne
             case = intake_known_item(client)
             assert case.status_code == 201, case.text
             assert STALE in case.headers
-            ready = httpx.get(f"{proxy}/readyz", timeout=10)
+            ready = httpx.get(f"{proxy}/readyz", timeout=30)
             assert ready.status_code == 200 and ready.json()["status"] == "degraded"
-            assert 'doorstep_dependency_up{dependency="catalog"} 0.0' in httpx.get(f"{proxy}/metrics").text
-            gateway = httpx.get(f"{system.url()}/readyz", timeout=10).json()
+            assert 'doorstep_dependency_up{dependency="catalog"} 0.0' in httpx.get(f"{proxy}/metrics", timeout=30).text
+            gateway = httpx.get(f"{system.url()}/readyz", timeout=30).json()
             assert gateway["status"] == "degraded"
             assert gateway["dependencies"]["catalog"]["state"] == "unavailable"
-            until(lambda: httpx.get(f"{system.url()}/readyz").json()["dependencies"]["proxy"]["state"] == "degraded")
+            until(
+                lambda: (
+                    httpx.get(f"{system.url()}/readyz", timeout=30).json()["dependencies"]["proxy"]["state"]
+                    == "degraded"
+                )
+            )
 
             # The proxy restarts during the outage: it still has the copy (from its database).
             system.stop("proxy")
@@ -82,7 +90,10 @@ def test_a_stopped_catalog_leaves_leads_and_intake_working_stale_and_recovery_ne
             if "catalog" not in system.procs:
                 system.start("catalog")
         until(lambda: STALE not in leads(client).headers)
-        until(lambda: httpx.get(f"{proxy}/readyz").json()["status"] == "ready")
+        until(lambda: httpx.get(f"{proxy}/readyz", timeout=30).json()["status"] == "ready")
+    with at_proxy(system, "county.admin") as admin:
+        admin.base_url = httpx.URL(f"{proxy}/api/v1/proxy")
+        run_discovery(admin)  # the restarted proxy's own first pass, done: the system as we found it
     with log.open("rb") as fh:
         fh.seek(seen)
         proxy_log = fh.read().decode(errors="replace")

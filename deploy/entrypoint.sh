@@ -63,7 +63,7 @@ serve() {
 make_dev_keys() {
     umask 077
     exec python - <<'PY'
-"""Development keys for compose: an RSA signing key (kid = file name), PII and audit keys."""
+"""Development keys for compose: an RSA signing key (kid = file name), PII, audit and service keys."""
 import base64
 import os
 import pathlib
@@ -106,6 +106,16 @@ if missing:
     with env.open("a") as fh:
         fh.write("\n".join(missing) + "\n")
     print(f"keys: wrote {len(missing)} PII and audit keys to {env}")
+if "DOORSTEP_PROXY_SERVICE_KEY=" not in env.read_text():
+    # The proxy's own key for its calls to the catalog, and the public half the catalog trusts
+    # (added to the same file, so a volume made by an older release gets them too).
+    from doorstep_shared.auth.service_keys import ServiceKey
+
+    service = ServiceKey.generate("proxy", "proxy-dev1")
+    with env.open("a") as out:
+        out.write(f"DOORSTEP_PROXY_SERVICE_KEY={service.to_config()}\n")
+        out.write(f"DOORSTEP_CATALOG_TRUSTED_SERVICE_KEYS={service.public_config()}\n")
+    print(f"keys: wrote service keys {env}")
 print("keys: ready (development only; never use these keys anywhere else)")
 PY
 }

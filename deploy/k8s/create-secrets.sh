@@ -48,11 +48,8 @@ if ! exists doorstep-secrets; then
             echo "created doorstep-db-app (CloudNativePG bootstrap credentials)"
         fi
     fi
-    service_secret="$(b64url 32)"   # the proxy's own client (reads the catalogue)
     kubectl -n "$namespace" create secret generic doorstep-secrets \
         --from-literal=database-url="$database_url" \
-        --from-literal=proxy-service-client-secret="$service_secret" \
-        --from-literal=gateway-service-client-secrets="{\"svc.proxy\": \"$service_secret\"}" \
         --from-literal=redis-url="$redis_url" \
         --from-literal=proxy-pii-keys="p$(date +%Y%m)a:$(b64url 32)" \
         --from-literal=proxy-pii-hash-key="$(b64url 32)" \
@@ -63,5 +60,20 @@ if ! exists doorstep-secrets; then
         --from-literal=proxy-audit-keys="p$(date +%Y%m)a:$(b64url 32)" \
         "$@"
     echo "created doorstep-secrets"
+fi
+if ! exists doorstep-service-keys; then
+    # The proxy's own Ed25519 key (its calls to the catalog) and the public half the catalog
+    # trusts; the last 32 bytes of the DER forms are the raw seed and the raw public key.
+    kid="proxy-$(date +%Y%m%d)-$(openssl rand -hex 4)"
+    pem="$(mktemp)"
+    trap 'rm -f "$pem"' EXIT
+    openssl genpkey -algorithm ed25519 -out "$pem" 2>/dev/null
+    seed="$(openssl pkey -in "$pem" -outform DER | tail -c 32 | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
+    public="$(openssl pkey -in "$pem" -pubout -outform DER | tail -c 32 | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
+    rm -f "$pem"
+    kubectl -n "$namespace" create secret generic doorstep-service-keys \
+        --from-literal=proxy-service-key="$kid:$seed" \
+        --from-literal=trusted-service-keys="proxy:$kid:$public"
+    echo "created doorstep-service-keys (proxy kid $kid)"
 fi
 echo "secrets ready in namespace $namespace"

@@ -25,6 +25,7 @@ import kubernetes_validate.utils
 import pytest
 import yaml
 
+from doorstep_shared.auth.service_keys import ServiceKey
 from doorstep_shared.auth.tokens import SigningKey
 from doorstep_shared.config import ServiceSettings
 from doorstep_shared.pii import PiiCipher
@@ -36,6 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 ENTRYPOINT = DEPLOY / "entrypoint.sh"
 OVERLAYS = ("dev", "prod")
+SERVICE_KEY = ServiceKey.generate("proxy", "proxy-test")
 APPS = tuple(SERVICES)  # gateway, catalog, proxy, stations: the four `make run` processes
 # What `make run` binds (issue 2; each app's settings default agrees, checked below).
 MAKE_RUN_PORTS = {"gateway": 8000, "catalog": 8001, "proxy": 8002, "stations": 8003}
@@ -643,6 +645,9 @@ def test_entrypoint_makes_usable_development_keys_once(tmp_path: Path) -> None:
             values[f"DOORSTEP_{service}_PII_KEYS"], values[f"DOORSTEP_{service}_PII_HASH_KEY"]
         )
         assert cipher.decrypt(cipher.encrypt("13800000000")) == "13800000000"
+    # The proxy's service key, and the catalog trusting its public half.
+    service = ServiceKey.from_config("proxy", values["DOORSTEP_PROXY_SERVICE_KEY"])
+    assert values["DOORSTEP_CATALOG_TRUSTED_SERVICE_KEYS"] == service.public_config()
     before = {p.name: p.read_bytes() for p in keys.iterdir()}
     again = subprocess.run(  # noqa: S603
         ["/bin/sh", str(ENTRYPOINT), "keys"], env=env, capture_output=True, text=True, check=False
@@ -674,8 +679,8 @@ def test_the_entrypoint_and_the_settings_agree_on_what_prod_manifests_pass(
         "gateway-audit-keys": "g1:" + "F" * 43,
         "catalog-audit-keys": "c1:" + "G" * 43,
         "proxy-audit-keys": "p1:" + "H" * 43,
-        "proxy-service-client-secret": "E" * 43,
-        "gateway-service-client-secrets": '{"svc.proxy": "' + "E" * 43 + '"}',
+        "proxy-service-key": SERVICE_KEY.to_config(),
+        "trusted-service-keys": SERVICE_KEY.public_config(),
     }
     for item in container.get("env", []):
         if "value" in item:

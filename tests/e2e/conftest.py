@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -103,18 +104,18 @@ def system_env(tmp: Path, ports: dict[str, int], backend: str) -> dict[str, str]
         if app != "gateway":
             env[f"DOORSTEP_GATEWAY_{app.upper()}_URL"] = f"http://127.0.0.1:{ports[app]}"
     env["DOORSTEP_PROXY_CATALOG_URL"] = f"http://127.0.0.1:{ports['catalog']}"
-    env["DOORSTEP_PROXY_TOKEN_URL"] = f"{gateway}/api/v1/auth/token"
     env["DOORSTEP_GATEWAY_UPSTREAM_READ_TIMEOUT"] = "5"
+    env["DOORSTEP_PROXY_CATALOG_CACHE_SECONDS"] = "2"  # the outage drill sees a failed revalidation soon
     env["DOORSTEP_GATEWAY_ARGON2_TIME_COST"] = "1"
     env["DOORSTEP_GATEWAY_ARGON2_MEMORY_KIB"] = "1024"
     return env
 
 
-@pytest.fixture(scope="session")
-def system(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    tmp = tmp_path_factory.mktemp(f"e2e-{db_backend}")
+@contextlib.contextmanager
+def running_system(db_backend: str, tmp: Path, **extra_env: str) -> Iterator[System]:
+    """The four apps on free ports, migrated and seeded; stopped (and their schemas dropped) after."""
     ports = {app: free_port() for app in APPS}
-    system = System(system_env(tmp, ports, db_backend), ports, tmp)
+    system = System({**system_env(tmp, ports, db_backend), **extra_env}, ports, tmp)
     try:  # from the seed on: a failed seed has already made this run's schemas
         seed = subprocess.run(
             [sys.executable, "-m", "doorstep_tools.launcher", "--seed-only"],
@@ -136,6 +137,12 @@ def system(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 proc.kill()  # stop() has already forgotten it
         if db_backend == "postgresql":
             _drop_schemas(system.env)
+
+
+@pytest.fixture(scope="session")
+def system(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    with running_system(db_backend, tmp_path_factory.mktemp(f"e2e-{db_backend}")) as system:
+        yield system
 
 
 def _drop_schemas(env: dict[str, str]) -> None:

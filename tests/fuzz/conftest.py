@@ -108,9 +108,7 @@ def fuzz_world(db_backend: str, tokens: Tokens, tmp_path_factory: pytest.TempPat
         return {**common, "database_url": dbs[name].url, "database_schema": dbs[name].schema}
 
     # No background workers anywhere: fuzzed webhook subscriptions must never be delivered.
-    proxy_settings = ProxySettings(
-        **conf("proxy"), catalog_url=DEAD, token_url=DEAD, catalog_cache_seconds=86400, worker_enabled=False
-    )
+    proxy_settings = ProxySettings(**conf("proxy"), catalog_url=DEAD, catalog_cache_seconds=86400, worker_enabled=False)
     in_thread(partial(_seed, "doorstep_catalog", dbs["catalog"]))
     in_thread(partial(_seed, "doorstep_proxy", dbs["proxy"], cipher=proxy_settings.pii_cipher()))
     in_thread(partial(_seed, "doorstep_stations", dbs["stations"]))

@@ -1,12 +1,22 @@
-"""The proxy reads the catalogue over HTTP with its own machine token, caching with ETags."""
+"""The proxy reads the catalogue over HTTP with its own service token, caching with ETags, and
+keeps serving its last good copy (with a stale marker) while the catalog is unreachable."""
 
 from __future__ import annotations
 
-import httpx
-import pytest
+import datetime as dt
+import logging
 
-from doorstep_proxy.catalog_client import CatalogClient, ServiceToken
+import httpx
+import jwt
+import pytest
+import time_machine
+
+from doorstep_proxy.catalog_client import CatalogClient
+from doorstep_shared.auth.service_keys import ServiceCredentials, ServiceKey
+from doorstep_shared.clock import utcnow
 from doorstep_shared.http.errors import ServiceUnavailable
+from doorstep_shared.http.health import Dependencies, DependencyState
+from doorstep_shared.http.observability import Metrics
 
 EXPORT = {
     "revision": 7,
@@ -20,17 +30,17 @@ EXPORT = {
         }
     ],
 }
+KEY = ServiceKey.generate("proxy", "proxy-k1")
 
 
 def fake_catalog(calls: list[str], *, down: bool = False) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(f"{request.method} {request.url.path} {request.headers.get('if-none-match', '')}")
-        if request.url.path.endswith("/token"):
-            assert request.headers["authorization"].startswith("Basic ")
-            return httpx.Response(200, json={"access_token": "svc-token", "expires_in": 900})
         if down:
             raise httpx.ConnectError("down")
-        assert request.headers["authorization"] == "Bearer svc-token"
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        claims = jwt.decode(token, KEY.private_key.public_key(), algorithms=["EdDSA"], audience="catalog")
+        assert claims["sub"] == "svc.proxy"
         if request.headers.get("if-none-match") == '"r7"':
             return httpx.Response(304)
         return httpx.Response(200, json=EXPORT, headers={"ETag": '"r7"'})
@@ -38,34 +48,57 @@ def fake_catalog(calls: list[str], *, down: bool = False) -> httpx.MockTransport
     return httpx.MockTransport(handler)
 
 
-async def test_client_fetches_once_then_revalidates_with_etag() -> None:
-    calls: list[str] = []
-    async with httpx.AsyncClient(transport=fake_catalog(calls)) as http:
-        client = CatalogClient(
-            http, "http://catalog", ServiceToken(http, "http://gw/api/v1/auth/token", "svc.proxy", "s"), ttl=0
-        )
-        item = await client.item("elderly-allowance")
-        assert item is not None
-        assert item.materials[0].name == "身份证复印件"
-        assert await client.item("nope") is None
-    assert calls == [
-        "POST /api/v1/auth/token ",
-        "GET /api/v1/catalog/export ",
-        'GET /api/v1/catalog/export "r7"',
-    ]
+def changes(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "doorstep.dependencies"]
 
 
-async def test_a_down_catalog_serves_the_last_copy_or_a_503_without_one() -> None:
+def client_on(transport: httpx.MockTransport, **kwargs: object) -> CatalogClient:
+    http = httpx.AsyncClient(transport=transport)
+    return CatalogClient(http, "http://catalog", ServiceCredentials(KEY), **kwargs)  # type: ignore[arg-type]
+
+
+async def test_client_fetches_once_with_its_own_token_then_revalidates_with_etag() -> None:
     calls: list[str] = []
-    async with httpx.AsyncClient(transport=fake_catalog(calls, down=True)) as http:
-        client = CatalogClient(http, "http://catalog", ServiceToken(http, "http://gw/token", "svc.proxy", "s"), ttl=0)
-        with pytest.raises(ServiceUnavailable):
-            await client.snapshot()
-    calls = []
-    async with httpx.AsyncClient(transport=fake_catalog(calls)) as http:
-        client = CatalogClient(http, "http://catalog", ServiceToken(http, "http://gw/token", "svc.proxy", "s"), ttl=0)
+    client = client_on(fake_catalog(calls), ttl=0)
+    item = await client.item("elderly-allowance")
+    assert item is not None
+    assert item.materials[0].name == "身份证复印件"
+    assert await client.item("nope") is None  # fresh copy: unknown means unknown
+    assert calls == ["GET /api/v1/catalog/export ", 'GET /api/v1/catalog/export "r7"']
+    await client.http.aclose()
+
+
+async def test_without_a_copy_a_down_catalog_is_a_503_and_the_dependency_unavailable() -> None:
+    deps = Dependencies("proxy", Metrics("proxy").registry)
+    client = client_on(fake_catalog([], down=True), ttl=0, dependencies=deps)
+    with pytest.raises(ServiceUnavailable):
         await client.snapshot()
-        client.http = httpx.AsyncClient(transport=fake_catalog(calls, down=True))
-        snapshot = await client.snapshot()
-        assert snapshot.revision == 7
-        await client.http.aclose()
+    assert deps.get("catalog").state is DependencyState.UNAVAILABLE
+    await client.http.aclose()
+
+
+async def test_a_down_catalog_serves_the_last_copy_marks_it_stale_logs_once_and_recovers_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[str] = []
+    deps = Dependencies("proxy", Metrics("proxy").registry)
+    client = client_on(fake_catalog(calls), ttl=30, dependencies=deps)
+    await client.snapshot()
+    confirmed = client._confirmed
+    client.http = httpx.AsyncClient(transport=fake_catalog(calls, down=True))
+    with caplog.at_level(logging.ERROR, logger="doorstep.dependencies"):
+        with time_machine.travel(utcnow() + dt.timedelta(minutes=10), tick=True):
+            for _ in range(5):
+                assert (await client.item("elderly-allowance")) is not None
+            assert client.stale_since == confirmed
+            assert deps.get("catalog").state is DependencyState.DEGRADED
+            with pytest.raises(ServiceUnavailable):  # may have been added since: cannot tell
+                await client.item("added-during-the-outage")
+        assert len(changes(caplog)) == 1
+        client.http = httpx.AsyncClient(transport=fake_catalog(calls))
+        with time_machine.travel(utcnow() + dt.timedelta(minutes=11), tick=True):
+            await client.snapshot()
+    assert client.stale_since is None
+    assert deps.get("catalog").state is DependencyState.OK
+    assert [r.levelname for r in changes(caplog)] == ["ERROR", "ERROR"]  # down, and back
+    assert len(calls) == 3  # the first fetch, one failed try per ttl (not per request), the recovery

@@ -63,12 +63,6 @@ class GatewaySettings(AuditSettings):
     argon2_time_cost: int = Field(3, ge=1, description="Argon2id iterations for password and client-secret hashes")
     argon2_memory_kib: int = Field(65536, ge=1024, description="Argon2id memory per hash (KiB)")
 
-    service_client_secrets: dict[str, str] = Field(
-        default_factory=dict,
-        repr=False,
-        description='The services\' own machine clients, ensured at start-up: JSON {"svc.proxy": "<secret>"} '
-        "(scope catalog:read; the proxy is configured with the same secret)",
-    )
     forwarded_allow_ips: str = Field(
         "",
         description="Proxies trusted to set X-Forwarded-For/-Proto: comma-separated addresses or networks "

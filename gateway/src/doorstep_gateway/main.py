@@ -14,15 +14,16 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import SigningKey
 from doorstep_shared.db.audit import audit_router
+from doorstep_shared.http.health import ResponseMarkerMiddleware
 
 from . import passwords
 from .clients.router import router as clients_router
-from .clients.service import ensure_service_clients
 from .config import GatewaySettings, get_settings
 from .db import audit
 from .directory.router import router as directory_router
 from .docs.router import router as docs_router
 from .forwarding.forwarder import UpstreamRouter
+from .forwarding.health import watch_upstreams
 from .forwarding.pool import Upstreams
 from .forwarding.ratelimit import RateLimitMiddleware, make_limiter
 from .identity.keys import load_keys
@@ -52,7 +53,7 @@ TAGS = [
 ]
 
 CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"]
-CORS_EXPOSED = ["ETag", "X-Request-ID", "Retry-After"]
+CORS_EXPOSED = ["ETag", "X-Request-ID", "Retry-After", "Doorstep-Catalogue-Stale-Since"]
 
 
 def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningKey | None = None) -> FastAPI:
@@ -99,6 +100,7 @@ def middleware(settings: GatewaySettings, state: GatewayState) -> list[tuple[Any
     from the state when a request comes (the same object becomes ``app.state``).
     """
     stack: list[tuple[Any, dict[str, Any]]] = [
+        (ResponseMarkerMiddleware, {}),  # the stale-catalogue header of Open311 and reports
         (
             UpstreamRouter,
             {
@@ -136,14 +138,10 @@ def middleware(settings: GatewaySettings, state: GatewayState) -> list[tuple[Any
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Inside create_service_app's lifespan (the database is open): ensure the services' own
-    clients, then open the upstream pools for the app's life."""
+    """Inside create_service_app's lifespan: open the upstream pools for the app's life."""
     state = GatewayState.of(app)
-    if state.settings.service_client_secrets:
-        async with state.sessionmaker() as session:
-            await ensure_service_clients(session, state.settings.service_client_secrets)
-            await session.commit()
     state.upstreams.open()
+    watch_upstreams(state.dependencies, state.upstreams, timeout=state.settings.reports_timeout)
     try:
         yield
     finally:

@@ -13,7 +13,6 @@ from doorstep_shared import org
 
 from . import passwords
 from .clients.models import ApiClient
-from .clients.service import SERVICE_CLIENT_SCOPES
 from .config import DEFAULT_DEMO_PASSWORD, get_settings
 from .directory.models import Community, Grid
 from .identity.models import User
@@ -28,11 +27,6 @@ DEMO_USERS = [
     ("chaoyang.worker", "陈雨欣", ["social_worker"], "chaoyang", "chaoyang-g6"),
     ("shuxiang.keeper", "周慧芳", ["station_keeper"], "chaoyang", "chaoyang-g3"),
     ("county.auditor", "县级审计员", ["auditor"], None, None),
-]
-
-# The services' own machine identities (development: secret = the demo password).
-SERVICE_CLIENTS: list[tuple[str, str, list[str], list[str]]] = [
-    ("svc.proxy", "代办服务（内部）", SERVICE_CLIENT_SCOPES["svc.proxy"], [])
 ]
 
 DEMO_CLIENT = (
@@ -75,7 +69,9 @@ async def seed(session: AsyncSession) -> None:
                 grid=grid,
             )
         )
-    for client_id, name, scopes, communities in (DEMO_CLIENT, *SERVICE_CLIENTS):
+    # The services' own identities are not clients: they are keys from the deployment
+    # (doorstep_shared.auth.service_keys), so the demo seeds none.
+    for client_id, name, scopes, communities in (DEMO_CLIENT,):
         if await session.get(ApiClient, client_id) is not None:
             continue
         session.add(

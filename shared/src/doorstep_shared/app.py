@@ -19,7 +19,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 
+from .audit_anchor import AuditTrust
 from .auth.security import public
+from .auth.service_keys import service_trust
 from .auth.tokens import KeySet, TokenVerifier
 from .background import BackgroundWork
 from .config import AuditSettings, ServiceSettings
@@ -30,6 +32,7 @@ from .db.migrations import current_revision, head_revision, known_revisions
 # The request's session reads the sessionmaker the lifespan below sets: part of the app's surface.
 from .db.session import DbSession, WritesOnRead, make_sessionmaker, writes_on_read
 from .http.errors import install_error_handlers, problem_response
+from .http.health import Dependencies, DependencyState
 from .http.observability import Metrics, RequestContextMiddleware, configure_logging
 from .http.problems import document_problems
 
@@ -50,6 +53,8 @@ class AppState(State):
     # When the app is built.
     settings: ServiceSettings
     metrics: Metrics
+    dependencies: Dependencies  # the other services this one calls, and how they answer
+    audit_trust: AuditTrust | None  # the audit chain's keys and anchor (None: the app keeps none)
     # In the lifespan.
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -110,7 +115,17 @@ def create_service_app(
         app.state.http = http
         keys = key_set or KeySet(url=settings.jwks_url, file=settings.jwks_file, http=http)
         app.state.key_set = keys
-        app.state.verifier = TokenVerifier(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        app.state.verifier = TokenVerifier(
+            keys,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            services=service_trust(
+                settings.service_name,
+                settings.trusted_service_keys,
+                production=settings.is_production,
+                directory=settings.service_keys_dir,
+            ),
+        )
         try:
             async with _audit_checkpoints(app, settings, audit_log):
                 if extra_lifespan is not None:
@@ -141,6 +156,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.audit_trust = settings.audit_trust() if isinstance(settings, AuditSettings) else None
+    app.state.dependencies = dependencies = Dependencies(settings.service_name, metrics.registry)
     install_error_handlers(app)
     for middleware_class, options in extra_middleware:
         app.add_middleware(middleware_class, **options)
@@ -153,7 +169,10 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @ops.get("/readyz", summary="Readiness: database reachable and migrations at head")
+    @ops.get(
+        "/readyz",
+        summary="Readiness: database reachable and migrations at head (dependencies reported, never fatal)",
+    )
     async def readyz(request: Request) -> Response:
         engine = request.app.state.engine
         try:
@@ -166,10 +185,15 @@ def create_service_app(
         # compatible), so old pods stay ready during a rolling upgrade; an older one is not.
         if revision != expected_head and (revision is None or revision in known):
             return _not_ready(f"migrations not at head ({revision} != {expected_head})")
-        return JSONResponse({"status": "ready", "revision": revision})
+        # A neighbour being down degrades this app, it does not make it unready (200 either way):
+        # see doorstep_shared.http.health.
+        await dependencies.probe()
+        status = "ready" if dependencies.worst is DependencyState.OK else "degraded"
+        return JSONResponse({"status": status, "revision": revision, "dependencies": dependencies.read()})
 
     @ops.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics_endpoint() -> Response:
+        await dependencies.probe()
         return metrics.render()
 
     app.include_router(ops)

@@ -48,6 +48,12 @@ class ServiceSettings(BaseSettings):
         description="Where to fetch the gateway's public keys (JWKS)",
     )
     jwks_file: Path | None = Field(None, description="A JWKS JSON file to read public keys from instead of the URL")
+    trusted_service_keys: str | None = Field(
+        None,
+        description="Public keys of the services that may call this one with their own tokens: "
+        "`service:kid:base64url-key,…` (old and new during a rotation; deploy/README.md); "
+        "outside production, unset means the development keys under var/keys/services",
+    )
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(True, description="JSON-lines logs")
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json")
@@ -61,6 +67,11 @@ class ServiceSettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def service_keys_dir(self) -> Path:
+        """Development and test: where services keep their own keys (var/keys/services)."""
+        return self.var_dir / "keys" / "services"
 
     def default_sqlite_url(self) -> str:
         return f"sqlite+aiosqlite:///{self.var_dir / (self.service_name + '.db')}"

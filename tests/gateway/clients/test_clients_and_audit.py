@@ -137,34 +137,6 @@ async def test_deleting_the_newest_entry_is_detected(gateway: httpx.AsyncClient,
     assert verify["ok"] is False
 
 
-async def test_service_clients_are_ensured_at_start_up(tokens: Tokens, tmp_path: object) -> None:
-    import asyncio
-
-    from doorstep_gateway.config import GatewaySettings
-    from doorstep_gateway.main import create_app
-    from doorstep_shared.db import migrations
-
-    from ...support import client_for, running
-
-    url = f"sqlite+aiosqlite:///{tmp_path}/svc.db"
-    await asyncio.to_thread(migrations.upgrade, "doorstep_gateway", url)
-    for secret in ("first-secret", "second-secret"):  # a changed secret re-keys the client
-        settings = GatewaySettings(
-            environment="test",
-            database_url=url,
-            log_json=False,
-            argon2_time_cost=1,
-            argon2_memory_kib=1024,
-            service_client_secrets={"svc.proxy": secret},
-        )
-        async with running(create_app(settings, signing_key=tokens.key)) as app, client_for(app) as client:
-            ok = await client_token(client, "svc.proxy", secret)
-            assert ok.status_code == 200
-            assert ok.json()["scope"] == "catalog:read"
-    async with running(create_app(settings, signing_key=tokens.key)) as app, client_for(app) as client:
-        assert (await client_token(client, "svc.proxy", "first-secret")).status_code == 401
-
-
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 async def test_truncating_rewriting_or_emptying_the_log_fails_verification(
     gateway: httpx.AsyncClient, gateway_app: FastAPI, tokens: Tokens, attack: str

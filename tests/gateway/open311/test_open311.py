@@ -365,6 +365,18 @@ async def test_a_service_that_is_down_is_a_general_service_error(services: Wired
     assert listing.status_code == 400 and xml_of(listing).tag == "errors"
 
 
+async def test_with_the_catalog_down_the_kept_catalogue_serves_marked_stale(services: Wired, tokens: Tokens) -> None:
+    fresh = await services.gateway.get(f"{V2}/services.json", headers=platform(tokens))
+    assert fresh.status_code == 200 and "doorstep-catalogue-stale-since" not in fresh.headers
+    services.down("catalog")
+    kept = await services.gateway.get(f"{V2}/services.json", headers=platform(tokens))
+    assert kept.status_code == 200 and kept.json() == fresh.json()
+    assert kept.headers["doorstep-catalogue-stale-since"]
+    # The catalog can no longer check the caller: the gateway does (no catalog:read, no copy).
+    blind = await services.gateway.get(f"{V2}/services.json", headers=platform(tokens, scopes=("demands:write",)))
+    assert blind.status_code in (400, 403)
+
+
 async def test_discovery_points_at_the_v2_endpoint(services: Wired, tokens: Tokens) -> None:
     resp = await services.gateway.get("/open311/discovery.json", headers=platform(tokens))
     assert resp.status_code == 200

@@ -18,6 +18,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from doorstep_shared.auth.service_keys import ensure_dev_service_keys
 from doorstep_shared.config import AuditSettings
 from doorstep_shared.db.engine import create_engine
 from doorstep_shared.db.session import make_sessionmaker
@@ -102,7 +103,6 @@ def _child_env() -> dict[str, str]:
         env.setdefault(f"DOORSTEP_{app.upper()}_JWKS_URL", f"{base}/.well-known/jwks.json")
     catalog = settings_of("catalog")
     env.setdefault("DOORSTEP_PROXY_CATALOG_URL", f"http://{catalog.host}:{catalog.port}")
-    env.setdefault("DOORSTEP_PROXY_TOKEN_URL", f"{base}/api/v1/auth/token")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_seed:
         print("Loading demo data (once; existing data is kept) …", flush=True)
         asyncio.run(seed_all())
+    # The services' own keys (development): made once, before any app starts, so every app
+    # trusts the same public halves from the first request (production: deploy/README.md).
+    ensure_dev_service_keys(settings_of("proxy").service_keys_dir)
     if args.seed_only:
         return 0
     env = _child_env()

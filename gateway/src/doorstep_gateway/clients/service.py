@@ -21,9 +21,6 @@ from . import repository
 from .models import ApiClient
 from .schemas import ClientCreate
 
-# The services' own clients (created at start-up from settings, or by the demo seed).
-SERVICE_CLIENT_SCOPES = {"svc.proxy": ["catalog:read"]}
-
 
 def _slug(name: str) -> str:
     ascii_part = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:24]
@@ -135,23 +132,3 @@ async def revoke(session: AsyncSession, principal: Principal, client_id: str) ->
     await repository.save(session, client)
     await audit.record(session, principal, "client.revoked", "api_client", client_id)
     return client
-
-
-async def ensure_service_clients(session: AsyncSession, secrets_by_id: dict[str, str]) -> None:
-    """Create or re-key the services' own clients (e.g. the proxy reading the catalogue)."""
-    for client_id, secret in secrets_by_id.items():
-        client = await repository.client_by_id(session, client_id)
-        if client is None:
-            client = ApiClient(
-                client_id=client_id,
-                name=f"{client_id}（内部服务）",
-                secret_hash=hash_password(secret),
-                scopes=SERVICE_CLIENT_SCOPES.get(client_id, ["catalog:read"]),
-                created_by="system",
-            )
-        elif not await verify_password(secret, client.secret_hash):
-            client.secret_hash = hash_password(secret)
-            client.active = True
-        else:
-            continue
-        await repository.save(session, client)

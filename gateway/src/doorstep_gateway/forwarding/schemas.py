@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,7 @@ class CatalogView:
     revision: int = 0
     items: dict[str, dict[str, Any]] = field(default_factory=dict)
     categories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    confirmed_at: dt.datetime | None = None  # the catalog's last 200 or 304 for it
 
     @classmethod
     def of_export(cls, body: Any) -> CatalogView:

@@ -3,7 +3,9 @@
 The services check the caller's bearer token themselves, so these calls carry the caller's own
 ``Authorization`` header: the gateway never widens what a caller may see. The published
 catalogue is kept per gateway process and revalidated with ``If-None-Match`` on every use, so the
-catalog still checks the caller each time and an unchanged catalogue costs a 304.
+catalog still checks the caller each time and an unchanged catalogue costs a 304. While the
+catalog cannot be reached, a caller the gateway has verified as holding ``catalog:read`` gets
+the kept copy, marked ``Doorstep-Catalogue-Stale-Since`` (degrade, don't fail).
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from typing import Any
 import httpx
 from fastapi import Request
 
+from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.clock import utcnow
 from doorstep_shared.http.conditional import if_none_match, revalidated
+from doorstep_shared.http.health import mark_response
 
 from ..state import state_of
 from .schemas import CatalogView
 
 logger = logging.getLogger("doorstep.gateway.calls")
+STALE_HEADER = "Doorstep-Catalogue-Stale-Since"  # as the proxy's (doorstep_proxy.catalog_client)
 
 
 class ServiceCallFailed(Exception):
@@ -90,12 +96,21 @@ async def catalog_view(request: Request) -> CatalogView:
     """The published catalogue, read as the caller (401/403 of the catalog → ServiceCallFailed)."""
     state = state_of(request)
     cached = state.catalog_view
-    response = await call(request, "catalog", "GET", "/api/v1/catalog/export", headers=if_none_match(cached))
+    try:
+        response = await call(request, "catalog", "GET", "/api/v1/catalog/export", headers=if_none_match(cached))
+    except ServiceCallFailed:
+        principal = getattr(request.state, "principal", None)
+        if cached is None or principal is None or not principal.has(Permission.CATALOG_READ):
+            raise
+        if cached.value.confirmed_at is not None:
+            mark_response(STALE_HEADER, cached.value.confirmed_at.isoformat())
+        return cached.value
     try:
         fresh = revalidated(response, cached, CatalogView.of_export)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ServiceCallFailed("catalog", response.status_code) from exc
     if fresh is None:
         raise ServiceCallFailed("catalog", response.status_code, json_or_none(response))
+    fresh.value.confirmed_at = utcnow()  # a 200 or a 304: the catalog vouched for it just now
     state.catalog_view = fresh
     return fresh.value

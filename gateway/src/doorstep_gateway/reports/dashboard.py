@@ -83,6 +83,14 @@ def panel(summary: ReportSummary) -> str:
     if summary.unavailable:
         names = "、".join(SERVICE_NAMES.get(s, s) for s in summary.unavailable)
         out.append(f'<p class="warn">以下服务暂时没有应答，相关数字暂缺：{_e(names)}</p>')
+    if summary.degraded:
+        out.append('<ul class="warn" id="services-down">')
+        for d in summary.degraded:
+            state = "降级运行" if d.state == "degraded" else "无法访问"
+            copy = f"，使用 {d.stale_since:%Y-%m-%d %H:%M} (UTC) 的副本" if d.stale_since else ""
+            what = f"（{d.detail}）" if d.detail else ""
+            out.append(f"<li>{_e(SERVICE_NAMES.get(d.service, d.service))}：{_e(state)}{_e(what)}{_e(copy)}</li>")
+        out.append("</ul>")
     out.append('<div class="cards">')
     for name, label in LABELS.items():
         out.append(

@@ -37,12 +37,24 @@ class HandbookFigures(BaseModel):
     proxy_eligible: int = Field(description="Of which fit for doorstep proxy handling")
 
 
+class DegradedService(BaseModel):
+    service: str
+    state: str = Field(description="degraded (serving from a last good copy) or unavailable")
+    since: dt.datetime | None = Field(None, description="When it entered this state (as the gateway saw it)")
+    stale_since: dt.datetime | None = Field(None, description="Degraded: how old the copy it serves from is")
+    detail: str = Field("", description="Which of its own dependencies is behind, e.g. `catalog degraded`")
+
+
 class ReportSummary(BaseModel):
     period_from: dt.date
     period_to: dt.date
     community: str | None = Field(description="The community asked for; null: every community you see")
     generated_at: dt.datetime
     unavailable: list[str] = Field(description="Services that did not answer: their figures are null")
+    degraded: list[DegradedService] = Field(
+        default_factory=list,
+        description="Services that are down or serving degraded (e.g. the proxy from a stale catalogue copy)",
+    )
     county: Figures = Field(description="Totals over the communities below")
     communities: list[CommunityFigures]
     handbook: HandbookFigures | None

@@ -25,7 +25,7 @@ from doorstep_shared.periods import report_period
 
 from ..forwarding.service_calls import ServiceCallFailed, catalog_view, get_json
 from ..state import state_of
-from .schemas import FIGURE_NAMES, CommunityFigures, Figures, HandbookFigures, ReportSummary
+from .schemas import FIGURE_NAMES, CommunityFigures, DegradedService, Figures, HandbookFigures, ReportSummary
 
 logger = logging.getLogger("doorstep.gateway.reports")
 
@@ -108,10 +108,12 @@ async def summary_of(
 ) -> ReportSummary:
     communities = scope_of(principal, community)
     timeout = state_of(request).settings.reports_timeout
-    proxy, stations, handbook = await asyncio.gather(
+    dependencies = state_of(request).dependencies
+    proxy, stations, handbook, _ = await asyncio.gather(
         _guarded("proxy", timeout, lambda: proxy_figures(request, communities, start, end)),
         _guarded("stations", timeout, lambda: station_figures(request, community, start, end)),
         _guarded("catalog", timeout, lambda: handbook_figures(request)),
+        dependencies.probe(within=timeout),
     )
     unavailable = [
         name for name, got in (("catalog", handbook), ("proxy", proxy), ("stations", stations)) if got is None
@@ -134,6 +136,12 @@ async def summary_of(
         community=community,
         generated_at=utcnow(),
         unavailable=unavailable,
+        degraded=[
+            DegradedService(
+                service=d.name, state=d.state.value, since=d.since, stale_since=d.stale_since, detail=d.detail
+            )
+            for d in dependencies.not_ok()
+        ],
         county=Figures(**county),
         communities=rows,
         handbook=handbook,

@@ -1,26 +1,41 @@
 """The proxy's view of the catalogue: items, materials, time limits and rules, read over HTTP.
 
 The proxy never imports the catalog service. It reads the published catalogue through
-``GET /api/v1/catalog/export`` with its own machine credentials (OAuth2 client credentials at
-the gateway's token endpoint), keeps the last copy in memory and asks again with
-``If-None-Match`` at most every ``ttl`` seconds, so a catalogue edit reaches every replica
-within ``ttl`` and an unchanged catalogue costs a 304. If the catalog is down, the last good
-copy keeps serving; with no copy at all, callers get a 503 problem.
+``GET /api/v1/catalog/export`` with its own service token (signed with its own key, verified by
+the catalog: no token endpoint in between, see ``doorstep_shared.auth.service_keys``), keeps the
+last copy in memory and in its database, and asks again with ``If-None-Match`` at most every
+``ttl`` seconds, so a catalogue edit reaches every replica within ``ttl`` and an unchanged
+catalogue costs a 304.
+
+Degrade, don't fail: while the catalog cannot be reached (or refuses the proxy's token), the
+last good copy keeps serving and every response that used it carries
+``Doorstep-Catalogue-Stale-Since`` (when the catalog last confirmed the copy); the dependency
+``catalog`` is ``degraded`` on /readyz and in the metrics, and recovers by itself at the next
+successful refresh. With no copy at all (a first start during an outage), what needs the
+catalogue answers 503 ``catalog_unavailable``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import json
 import logging
-import time
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared.auth.service_keys import ServiceCredentials
+from doorstep_shared.clock import utcnow
 from doorstep_shared.http.conditional import Copy, if_none_match, revalidated
 from doorstep_shared.http.errors import ServiceUnavailable
+from doorstep_shared.http.health import Dependencies, DependencyState, mark_response
+
+from . import catalog_copy
 
 logger = logging.getLogger("doorstep.proxy.catalog")
 
@@ -77,89 +92,150 @@ class CatalogSnapshot(BaseModel):
         return cls(revision=int(body.get("revision", 0)), items=items)
 
 
-class ServiceToken:
-    """A machine token from the gateway (client credentials), renewed a minute before expiry."""
-
-    def __init__(self, http: httpx.AsyncClient, token_url: str, client_id: str, client_secret: str) -> None:
-        self.http = http
-        self.token_url = token_url
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self._token: str | None = None
-        self._expires = 0.0
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> str:
-        if self._token and time.monotonic() < self._expires:
-            return self._token
-        async with self._lock:
-            if self._token and time.monotonic() < self._expires:
-                return self._token
-            resp = await self.http.post(
-                self.token_url,
-                data={"grant_type": "client_credentials", "scope": "catalog:read"},
-                auth=(self.client_id, self.client_secret),
-            )
-            resp.raise_for_status()
-            body = resp.json()
-            self._token = str(body["access_token"])
-            self._expires = time.monotonic() + max(30, int(body.get("expires_in", 300)) - 60)
-            return self._token
-
-    def forget(self) -> None:
-        self._token = None
+STALE_HEADER = "Doorstep-Catalogue-Stale-Since"
+DEPENDENCY = "catalog"
+AUDIENCE = "catalog"  # the catalog's service name: its tokens are good there only
+CONFIRM_EVERY = dt.timedelta(minutes=5)  # a 304 is written down at most this often per replica
 
 
 class CatalogClient:
-    def __init__(self, http: httpx.AsyncClient, base_url: str, token: ServiceToken, ttl: float = 30.0) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        credentials: ServiceCredentials | None,
+        ttl: float = 30.0,
+        *,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+        dependencies: Dependencies | None = None,
+        wait: float = 2.0,
+    ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
-        self.token = token
-        self.ttl = ttl
+        self.credentials = credentials
+        self.ttl = dt.timedelta(seconds=ttl)
+        self.wait = wait  # longest a request waits for a refresh while a copy could serve it
+        self.sessionmaker = sessionmaker
+        self.dependencies = dependencies
         self._snapshot: CatalogSnapshot | None = None
         self._etag: str | None = None
-        self._checked = 0.0
-        self._lock = asyncio.Lock()
+        self._checked: dt.datetime | None = None  # last refresh attempt (success or not)
+        self._confirmed: dt.datetime | None = None  # last time the catalog confirmed the copy
+        self._stored: dt.datetime | None = None  # last confirmation written to the database
+        self.stale_since: dt.datetime | None = None  # set while the copy could not be confirmed
+        self._refreshing: asyncio.Task[None] | None = None
+        if dependencies is not None:
+            dependencies.register(DEPENDENCY, self.probe)
 
     def prime(self, snapshot: CatalogSnapshot) -> None:
         """Install a known catalogue (tests, or a warm start)."""
         self._snapshot = snapshot
-        self._checked = time.monotonic()
+        self._checked = self._confirmed = utcnow()
+        self.stale_since = None
+
+    async def load_copy(self) -> None:
+        """Start from the copy in the database (it is revalidated at first use)."""
+        if self.sessionmaker is None or self._snapshot is not None:
+            return
+        try:
+            async with self.sessionmaker() as session:
+                row = await catalog_copy.load(session)
+        except Exception as exc:  # the app starts anyway: the first use fetches
+            logger.warning("could not read the stored catalogue: %s", type(exc).__name__)
+            return
+        if row is not None:
+            self._snapshot = CatalogSnapshot.of_export(json.loads(row.body))
+            self._etag, self._confirmed, self._stored = row.etag, row.confirmed_at, row.confirmed_at
+
+    def _due(self) -> bool:
+        return self._checked is None or utcnow() - self._checked >= self.ttl
 
     async def snapshot(self) -> CatalogSnapshot:
-        if self._snapshot is not None and time.monotonic() - self._checked < self.ttl:
-            return self._snapshot
-        async with self._lock:
-            if self._snapshot is not None and time.monotonic() - self._checked < self.ttl:
-                return self._snapshot
+        if self._snapshot is None or self._due():
+            task = self._refreshing
+            if task is None or task.done():
+                task = self._refreshing = asyncio.create_task(self._refresh_guarded())
             try:
-                await self._refresh()
-            except (httpx.HTTPError, ValueError, KeyError) as exc:
-                logger.warning("catalogue refresh failed: %s", type(exc).__name__)
-                if self._snapshot is None:
-                    raise ServiceUnavailable(
-                        "The catalogue is not reachable; retry shortly.", code="catalog_unavailable"
-                    ) from exc
-                self._checked = time.monotonic()  # serve the last good copy; retry after ttl
-            assert self._snapshot is not None
-            return self._snapshot
+                # Shielded: a caller that stops waiting leaves the refresh running for the others.
+                await asyncio.wait_for(asyncio.shield(task), None if self._snapshot is None else self.wait)
+            except TimeoutError:
+                self._mark_stale("the catalog is slow to answer")
+        if self._snapshot is None:
+            raise ServiceUnavailable("The catalogue is not reachable; retry shortly.", code="catalog_unavailable")
+        if self.stale_since is not None:
+            mark_response(STALE_HEADER, self.stale_since.isoformat())
+        return self._snapshot
+
+    async def probe(self) -> None:
+        """/readyz and /metrics: revalidate if due, so the state is current without traffic."""
+        if self._snapshot is None or self._due():
+            with contextlib.suppress(ServiceUnavailable):  # already marked unavailable
+                await self.snapshot()
+
+    async def _refresh_guarded(self) -> None:
+        try:
+            await self._refresh()
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            logger.debug("catalogue refresh failed: %s", type(exc).__name__)
+            self._checked = utcnow()  # serve the last good copy; try again after ttl
+            self._mark_stale(f"refresh failed: {type(exc).__name__}")
+
+    def _mark_stale(self, detail: str) -> None:
+        if self._snapshot is None:
+            if self.dependencies is not None:
+                self.dependencies.mark(DEPENDENCY, DependencyState.UNAVAILABLE, detail=f"no copy; {detail}")
+            return
+        self.stale_since = self._confirmed or self.stale_since or utcnow()
+        if self.dependencies is not None:
+            self.dependencies.mark(DEPENDENCY, DependencyState.DEGRADED, stale_since=self.stale_since, detail=detail)
+
+    def _mark_fresh(self) -> None:
+        self.stale_since = None
+        if self.dependencies is not None:
+            self.dependencies.mark(DEPENDENCY, DependencyState.OK)
 
     async def _refresh(self) -> None:
-        for attempt in range(2):
-            held = Copy(self._snapshot, self._etag) if self._snapshot is not None else None
-            headers = {"Authorization": f"Bearer {await self.token.get()}", **if_none_match(held)}
-            resp = await self.http.get(f"{self.base_url}/api/v1/catalog/export", headers=headers)
-            if resp.status_code == 401 and attempt == 0:
-                self.token.forget()
-                continue
-            fresh = revalidated(resp, held, CatalogSnapshot.of_export)
-            if fresh is None:
-                raise httpx.HTTPStatusError(
-                    f"the catalogue export answered {resp.status_code}", request=resp.request, response=resp
-                )
-            self._snapshot, self._etag = fresh.value, fresh.etag
-            self._checked = time.monotonic()
+        held = Copy(self._snapshot, self._etag) if self._snapshot is not None else None
+        headers = if_none_match(held)
+        if self.credentials:
+            headers["Authorization"] = f"Bearer {self.credentials.token(AUDIENCE)}"
+        resp = await self.http.get(f"{self.base_url}/api/v1/catalog/export", headers=headers)
+        fresh = revalidated(resp, held, CatalogSnapshot.of_export)
+        if fresh is None:
+            raise httpx.HTTPStatusError(
+                f"the catalogue export answered {resp.status_code}", request=resp.request, response=resp
+            )
+        now = utcnow()
+        self._checked = self._confirmed = now
+        self._mark_fresh()
+        if fresh is held:  # a 304: the copy is confirmed; written down at most every CONFIRM_EVERY
+            if self._stored is None or now - self._stored >= CONFIRM_EVERY:
+                await self._store(None, now)
             return
+        self._snapshot, self._etag = fresh.value, fresh.etag
+        await self._store(resp.text, now)
+
+    async def _store(self, body: str | None, now: dt.datetime) -> None:
+        """Write the copy (or its confirmation) down; a failure costs only the warm restart."""
+        if self.sessionmaker is None or self._snapshot is None:
+            return
+        try:
+            async with self.sessionmaker() as session:
+                await catalog_copy.save(
+                    session, revision=self._snapshot.revision, etag=self._etag, body=body, confirmed_at=now
+                )
+                await session.commit()
+            self._stored = now
+        except Exception as exc:
+            logger.warning("could not store the catalogue copy: %s", type(exc).__name__)
 
     async def item(self, code: str) -> CatalogItem | None:
-        return (await self.snapshot()).items.get(code)
+        snapshot = await self.snapshot()
+        found = snapshot.items.get(code)
+        if found is None and self.stale_since is not None:
+            # The item may have been added since the copy: say we cannot tell, not that it is unknown.
+            raise ServiceUnavailable(
+                "The catalogue is not reachable and this item is not in the last copy; retry shortly.",
+                code="catalog_unavailable",
+            )
+        return found

@@ -6,9 +6,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from doorstep_shared.auth.service_keys import ServiceCredentials, ServiceKey, dev_service_key
 from doorstep_shared.config import AuditSettings, PiiSettings
 from doorstep_shared.webhooks import WebhookSettings
 
@@ -24,16 +25,12 @@ class ProxySettings(PiiSettings, WebhookSettings, AuditSettings):
     )
     import_max_rows: int = Field(20_000, ge=1, description="Most data rows accepted in one survey sheet")
     catalog_url: str = Field("http://127.0.0.1:8001", description="Catalog service base URL")
-    token_url: str = Field(
-        "http://127.0.0.1:8000/api/v1/auth/token",
-        description="Gateway token endpoint for the proxy's own machine token",
-    )
-    service_client_id: str = Field("svc.proxy", description="The proxy's machine client id (scope catalog:read)")
-    service_client_secret: str = Field(
-        "doorstep-demo",
+    service_key: str | None = Field(
+        None,
         repr=False,
-        validation_alias=AliasChoices("DOORSTEP_PROXY_SERVICE_CLIENT_SECRET", "DOORSTEP_DEMO_PASSWORD"),
-        description="The proxy's machine client secret (development default: the demo password)",
+        description="The proxy's own Ed25519 key for its calls to the catalog: `kid:base64url-seed` "
+        "(`python -m doorstep_tools.service_keys new proxy`; the catalog trusts its public half); "
+        "outside production, unset means a development key under var/keys/services",
     )
     holidays_file: Path | None = Field(
         None,
@@ -61,9 +58,9 @@ class ProxySettings(PiiSettings, WebhookSettings, AuditSettings):
     )
 
     @model_validator(mode="after")
-    def _service_secret_in_production(self) -> ProxySettings:
-        if self.is_production and self.service_client_secret == "doorstep-demo":  # noqa: S105
-            raise ValueError("DOORSTEP_PROXY_SERVICE_CLIENT_SECRET must be set in production (not the demo password)")
+    def _service_key_in_production(self) -> ProxySettings:
+        if self.is_production and not self.service_key:
+            raise ValueError("DOORSTEP_PROXY_SERVICE_KEY must be set in production")
         return self
 
     @property
@@ -72,6 +69,12 @@ class ProxySettings(PiiSettings, WebhookSettings, AuditSettings):
         if self.worker_enabled is None:
             return self.environment != "test"
         return self.worker_enabled
+
+    def service_credentials(self) -> ServiceCredentials:
+        """The proxy's own identity towards the catalog (configured, or the development key)."""
+        if self.service_key:
+            return ServiceCredentials(ServiceKey.from_config(self.service_name, self.service_key))
+        return ServiceCredentials(dev_service_key(self.service_keys_dir, self.service_name))
 
 
 @lru_cache

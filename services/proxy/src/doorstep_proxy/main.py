@@ -11,12 +11,13 @@ from prometheus_client import Counter
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
 from doorstep_shared.db.idempotency import IdempotencyMiddleware
+from doorstep_shared.http.health import ResponseMarkerMiddleware
 from doorstep_shared.webhooks import WebhookDispatcher
 
 from . import audit, background
 from .cases.deadlines import load_holiday_calendar
 from .cases.router import router as cases_router
-from .catalog_client import CatalogClient, ServiceToken
+from .catalog_client import CatalogClient
 from .config import ProxySettings, get_settings
 from .db import IDEMPOTENCY
 from .demands.router import router as demands_router
@@ -67,8 +68,15 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         load_holiday_calendar(settings.holidays_file)
         state = state_of(app)
         state.pii = settings.pii_cipher()
-        token = ServiceToken(state.http, settings.token_url, settings.service_client_id, settings.service_client_secret)
-        state.catalog = CatalogClient(state.http, settings.catalog_url, token, ttl=settings.catalog_cache_seconds)
+        state.catalog = CatalogClient(
+            state.http,
+            settings.catalog_url,
+            settings.service_credentials(),
+            ttl=settings.catalog_cache_seconds,
+            sessionmaker=state.sessionmaker,
+            dependencies=state.dependencies,
+        )
+        await state.catalog.load_copy()
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
         async with background.background_work(app).running():
             yield
@@ -98,6 +106,8 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         audit_log=audit.audit_log,
         # Every POST of the proxy honours Idempotency-Key (offline phones retry): see CASES.md.
         # Webhook routes are excluded: their answers carry signing secrets, never to be stored.
+        # The stale-catalogue header rides outside the idempotency store: a replay says how old
+        # the copy is now, not when the first answer was made.
         extra_middleware=[
             (
                 IdempotencyMiddleware,
@@ -106,7 +116,8 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
                     "path_prefix": "/api/v1/proxy/",
                     "exclude_prefixes": (webhook_routes.PREFIX + "/",),
                 },
-            )
+            ),
+            (ResponseMarkerMiddleware, {}),
         ],
         state=state,
     )

@@ -7,7 +7,7 @@ every table. Nothing in the app imports it: sub-domains import the models they u
 
 from __future__ import annotations
 
-from . import audit, db, versions
+from . import audit, catalog_copy, db, versions
 from .cases import models as cases
 from .demands import models as demands
 from .discovery import models as discovery
@@ -19,4 +19,4 @@ metadata = db.metadata
 
 # The modules whose tables make up ``metadata`` (the audit log, idempotency keys and webhook
 # tables are declared by their stores; the change counter by ``versions``).
-TABLE_MODULES = (ledger, workers, demands, cases, discovery, versions, audit, db, webhooks)
+TABLE_MODULES = (ledger, workers, demands, cases, discovery, versions, audit, db, webhooks, catalog_copy)

@@ -11,7 +11,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 import jwt
@@ -295,6 +295,35 @@ class KeySet:
                 logger.warning("could not load JWKS: %s", type(exc).__name__)
 
 
+def decode_pinned(
+    token: str, key: Any, algorithm: str, *, audience: str, issuer: str, leeway: int, require: list[str]
+) -> dict[str, Any]:
+    """The verified claims (one algorithm, signature, time, issuer, audience); a 401 problem otherwise."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
+            leeway=leeway,
+            options={"require": require},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("Token has expired.", code="token_expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"Token rejected: {type(exc).__name__}.", code="invalid_token") from exc
+    return claims
+
+
+class ServiceTokens(Protocol):
+    """Other services' own tokens (``service_keys.ServiceTrust``): their algorithm and keys."""
+
+    algorithm: str
+
+    async def verify(self, token: str, header: Mapping[str, Any]) -> Principal: ...
+
+
 class TokenVerifier:
     """Verifies access tokens: pinned algorithm, signature, time, issuer, audience, type.
 
@@ -302,8 +331,18 @@ class TokenVerifier:
     times is checked cryptographically once per process.
     """
 
-    def __init__(self, keys: KeySet, *, issuer: str, audience: str, leeway: int = 5, cache_size: int = 10_000) -> None:
+    def __init__(
+        self,
+        keys: KeySet,
+        *,
+        issuer: str,
+        audience: str,
+        leeway: int = 5,
+        cache_size: int = 10_000,
+        services: ServiceTokens | None = None,
+    ) -> None:
         self.keys = keys
+        self.services = services  # other services' own tokens (their keys and algorithm, never the gateway's)
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
@@ -316,13 +355,26 @@ class TokenVerifier:
             if cached.expires_at + self.leeway > epoch_seconds():
                 return cached
             self._cache.pop(token, None)
-        claims = await self.decode(token, token_type=token_type)
-        principal = Principal.from_claims(claims)
+        principal = await self._service_principal(token) if token_type == ACCESS else None
+        if principal is None:
+            principal = Principal.from_claims(await self.decode(token, token_type=token_type))
         if token_type == ACCESS:
             self._cache[token] = principal
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return principal
+
+    async def _service_principal(self, token: str) -> Principal | None:
+        """A service's own token (its algorithm, its key set, its grants); None for anything else."""
+        if self.services is None:
+            return None
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Malformed token.", code="invalid_token") from exc
+        if header.get("alg") != self.services.algorithm:
+            return None
+        return await self.services.verify(token, header)
 
     async def decode(self, token: str, *, token_type: str = ACCESS) -> dict[str, Any]:
         try:
@@ -339,20 +391,15 @@ class TokenVerifier:
         key = self.keys.get_cached(kid) or await self.keys.get(kid)
         if key is None:
             raise Unauthorized("Token signed by an unknown key.", code="invalid_token")
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                leeway=self.leeway,
-                options={"require": REQUIRED_CLAIMS},
-            )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("Token has expired.", code="token_expired") from exc
-        except jwt.PyJWTError as exc:
-            raise Unauthorized(f"Token rejected: {type(exc).__name__}.", code="invalid_token") from exc
+        claims = decode_pinned(
+            token,
+            key,
+            ALGORITHM,
+            audience=self.audience,
+            issuer=self.issuer,
+            leeway=self.leeway,
+            require=REQUIRED_CLAIMS,
+        )
         if claims.get("token_type") != token_type:
             raise Unauthorized(f"A {token_type} token is required.", code="wrong_token_type")
         return claims

@@ -71,6 +71,8 @@ async def list_tips(
         session,
         item.id or 0,
         include_hidden=include_hidden and items_service.is_admin(principal),
+        # A community admin moderates their own community's tips, not another's (#17 §6).
+        hidden_of=principal.visible_communities,
         after_id=after[0] if after else None,
         limit=limit + 1,
     )

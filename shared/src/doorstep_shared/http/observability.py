@@ -24,23 +24,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..pii import redact_text
 from .pagination import cursor_key_var
 
 REQUEST_ID_HEADER = "x-request-id"
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# 18-digit resident ID numbers and 11-digit mainland mobile numbers never reach a log line.
-_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def redact(text: str) -> str:
-    text = _ID_NUMBER.sub(r"\1********\2", text)
-    return _MOBILE.sub(r"\1****\2", text)
+    """Phone and ID numbers masked, however they are spelled (``doorstep_shared.pii.redact_text``)."""
+    return redact_text(text)
 
 
 class RedactingJsonFormatter(JsonFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class RedactingFormatter(logging.Formatter):
+    """The plain-text log format (``log_json=false``) masks the same numbers the JSON one does."""
+
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 
@@ -63,7 +68,7 @@ def configure_logging(service: str, level: str = "INFO", json_lines: bool = True
         )
     else:
         handler.setFormatter(
-            logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s [%(request_id)s] %(message)s")
+            RedactingFormatter(f"%(asctime)s {service} %(levelname)s %(name)s [%(request_id)s] %(message)s")
         )
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()

@@ -81,16 +81,12 @@ def summary() -> list[str]:
 
 
 def identities(tokens: Tokens) -> dict[str, Callable[[], dict[str, str]]]:
-    """Who the fuzzer acts as: minted per operation so a long run never outlives a token. The
-    county admin (webhooks) and the auditor (the audit log) are there so that every operation has
-    someone allowed to reach its handler."""
+    """Who the fuzzer acts as: minted per operation so a long run never outlives a token."""
     return {
         "admin": lambda: tokens.headers("community_admin", community="chaoyang", subject="chaoyang.admin"),
         "worker": lambda: tokens.headers(
             "social_worker", community="chaoyang", grid="chaoyang-g6", subject="chaoyang.worker"
         ),
-        "county": lambda: tokens.headers("county_admin", community=None, subject="county.admin"),
-        "auditor": lambda: tokens.headers("auditor", community=None, subject="county.auditor"),
     }
 
 

@@ -143,3 +143,14 @@ def fuzz_world(db_backend: str, tokens: Tokens, tmp_path_factory: pytest.TempPat
         asgi.shutdown_lifespans()
         for db in dbs.values():
             in_thread(partial(drop_database, db))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many operations the fuzzer got past authentication, the limiter and parsing."""
+    from . import harness
+
+    lines = harness.summary()
+    if lines:
+        terminalreporter.write_sep("-", "fuzzing reached")
+        for line in lines:
+            terminalreporter.write_line(line)

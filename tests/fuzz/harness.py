@@ -6,13 +6,19 @@ runs in schemathesis' event-loop thread), authenticated with real RS256 tokens a
 admin and as a social worker of 朝阳社区. Every response must pass the checks below.
 
 ``DOORSTEP_FUZZ_EXAMPLES`` sets the examples per operation (default: the bounded CI run).
+
+A fuzz run proves something only about requests that got past the doors in front of the logic,
+so every run tallies which responses came from a handler (:func:`reached_handler`) and the
+session prints, per app, how many operations the fuzzer reached (``-s`` shows it). Rate limits
+are lifted for these runs (tests/fuzz/conftest.py, tests/e2e/conftest.py): a 429 fails a run.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +44,40 @@ LONG_RUN = EXAMPLES > DEFAULT_EXAMPLES
 MERGED_EXAMPLES = EXAMPLES if LONG_RUN else 3
 # Operations outside the business API (liveness/readiness answer 503 by design when the DB is down).
 SKIP_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+# Responses that never reached an operation's handler: no or a weak token, the rate limiter, a
+# request FastAPI refused while parsing it (``validation_failed``).
+DOORS = frozenset({401, 403, 405, 429})
+
+
+def reached_handler(status: int, body: Any) -> bool:
+    if status in DOORS:
+        return False
+    return not (status == 422 and isinstance(body, dict) and body.get("code") == "validation_failed")
+
+
+@dataclass
+class Tally:
+    """What one operation's run got back."""
+
+    statuses: Counter[int] = field(default_factory=Counter)
+    reached: int = 0  # responses that came from the handler
+
+
+# (app, operation label) → tally, for the session summary (tests/fuzz/conftest.py).
+TALLIES: dict[tuple[str, str], Tally] = {}
+
+
+def summary() -> list[str]:
+    by_app: dict[str, list[Tally]] = {}
+    for (app, _), tally in TALLIES.items():
+        by_app.setdefault(app, []).append(tally)
+    return [
+        f"fuzz {app}: {sum(t.reached > 0 for t in tallies)} of {len(tallies)} operations reached their handler; "
+        f"{sum(t.statuses[429] for t in tallies)} responses were 429"
+        for app, tallies in sorted(by_app.items())
+    ]
 
 
 def identities(tokens: Tokens) -> dict[str, Callable[[], dict[str, str]]]:
@@ -103,8 +143,10 @@ def fuzz(
     headers_of: dict[str, Callable[[], dict[str, str]]],
     examples: int = EXAMPLES,
     timeout: float = 10.0,
-) -> None:
-    """Fuzz one operation: positive and negative cases, each as every identity; all checks must pass."""
+    app_name: str = "",
+) -> Tally:
+    """Fuzz one operation: positive and negative cases, each as every identity; all checks must pass.
+    Never a 429: the limiter is lifted for fuzzing, so one means the logic went untested."""
     operation = schema[op.path][op.method]
     strategies = [operation.as_strategy(GenerationMode.POSITIVE)]
     try:
@@ -114,6 +156,7 @@ def fuzz(
     if negative is not None:
         strategies.append(negative)
     headers = {who: make() for who, make in headers_of.items()}
+    tally = TALLIES.setdefault((app_name, op.label), Tally())
     call_kwargs: dict[str, Any] = {"timeout": timeout}
     if app is not None:
         call_kwargs["app"] = app
@@ -131,6 +174,14 @@ def fuzz(
     def run(case: schemathesis.Case[Any], who: str) -> None:
         sent = headers[who]
         response = case.call(base_url=base_url, headers=sent, **call_kwargs)
+        tally.statuses[response.status_code] += 1
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        tally.reached += reached_handler(response.status_code, body)
+        assert response.status_code != 429, f"{op.label}: rate-limited while fuzzing"
         case.validate_response(response, checks=CHECKS, headers=sent)
 
     run()
+    return tally

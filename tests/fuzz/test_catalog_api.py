@@ -20,4 +20,4 @@ KNOWN_FAILURES: dict[str, str] = {}
 
 @pytest.mark.parametrize("op", harness.params(harness.operations(DOC), KNOWN_FAILURES))
 def test_catalog_operation_survives_fuzzing(op: harness.Operation, fuzz_apps: FuzzApps, tokens: Tokens) -> None:
-    harness.fuzz(SCHEMA, op, app=fuzz_apps.catalog, headers_of=harness.identities(tokens))
+    harness.fuzz(SCHEMA, op, app=fuzz_apps.catalog, app_name="catalog", headers_of=harness.identities(tokens))

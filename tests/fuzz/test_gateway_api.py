@@ -35,4 +35,4 @@ def gateway_identities(tokens: Tokens) -> dict[str, Any]:
 
 @pytest.mark.parametrize("op", harness.params(harness.operations(DOC), KNOWN_FAILURES))
 def test_gateway_operation_survives_fuzzing(op: harness.Operation, fuzz_apps: FuzzApps, tokens: Tokens) -> None:
-    harness.fuzz(SCHEMA, op, app=fuzz_apps.gateway, headers_of=gateway_identities(tokens))
+    harness.fuzz(SCHEMA, op, app=fuzz_apps.gateway, app_name="gateway", headers_of=gateway_identities(tokens))

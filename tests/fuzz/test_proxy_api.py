@@ -20,4 +20,4 @@ KNOWN_FAILURES: dict[str, str] = {}
 
 @pytest.mark.parametrize("op", harness.params(harness.operations(DOC), KNOWN_FAILURES))
 def test_proxy_operation_survives_fuzzing(op: harness.Operation, fuzz_apps: FuzzApps, tokens: Tokens) -> None:
-    harness.fuzz(SCHEMA, op, app=fuzz_apps.proxy, headers_of=harness.identities(tokens))
+    harness.fuzz(SCHEMA, op, app=fuzz_apps.proxy, app_name="proxy", headers_of=harness.identities(tokens))

@@ -19,4 +19,4 @@ KNOWN_FAILURES: dict[str, str] = {}
 
 @pytest.mark.parametrize("op", harness.params(harness.operations(DOC), KNOWN_FAILURES))
 def test_stations_operation_survives_fuzzing(op: harness.Operation, fuzz_apps: FuzzApps, tokens: Tokens) -> None:
-    harness.fuzz(SCHEMA, op, app=fuzz_apps.stations, headers_of=harness.identities(tokens))
+    harness.fuzz(SCHEMA, op, app=fuzz_apps.stations, app_name="stations", headers_of=harness.identities(tokens))

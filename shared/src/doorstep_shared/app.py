@@ -7,6 +7,7 @@ nothing of it), so it sits beside them rather than inside ``http/``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, Self
@@ -161,7 +162,10 @@ def create_service_app(
     for middleware_class, options in extra_middleware:
         app.add_middleware(middleware_class, **options)
     # Outermost: request ids, metrics and security headers for every response.
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, hsts=settings.is_production)
+    # Read on the first request, not here: building an app (for its OpenAPI document) touches no disk.
+    cursor_key = functools.cache(settings.cursor_key)
+    app.state.cursor_key = cursor_key
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, hsts=settings.is_production, cursor_key=cursor_key)
 
     ops = APIRouter(tags=["operations"], dependencies=[Depends(public)])
 

@@ -9,6 +9,10 @@ with the webhooks (``doorstep_shared.webhooks.settings``).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -57,6 +61,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(True, description="JSON-lines logs")
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json")
+    cursor_secret: str | None = Field(
+        None,
+        repr=False,
+        description="Key that signs page cursors; unset: derived from the app's PII hash key, else a key "
+        "kept under var/keys (set it when several replicas serve one app)",
+    )
 
     service_name: str = "doorstep"
 
@@ -72,6 +82,19 @@ class ServiceSettings(BaseSettings):
     def service_keys_dir(self) -> Path:
         """Development and test: where services keep their own keys (var/keys/services)."""
         return self.var_dir / "keys" / "services"
+
+    def cursor_key(self) -> bytes:
+        """The key page cursors are signed with: from the configured secrets, so every replica of
+        an app agrees without a new must-set variable; lacking any, one kept under var/keys."""
+        secret = self.cursor_secret or getattr(self, "pii_hash_key", None)
+        if secret:
+            return hmac.new(secret.encode(), f"doorstep.cursor.{self.service_name}".encode(), hashlib.sha256).digest()
+        path = self.var_dir / "keys" / f"{self.service_name}.cursor.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(base64.urlsafe_b64encode(os.urandom(32)).decode())
+            path.chmod(0o600)
+        return base64.urlsafe_b64decode(path.read_text().strip())
 
     def default_sqlite_url(self) -> str:
         return f"sqlite+aiosqlite:///{self.var_dir / (self.service_name + '.db')}"

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -150,3 +151,58 @@ def normalize_phone(value: str) -> str:
 
 def phone_ok(value: str) -> bool:
     return bool(_MOBILE_RE.match(value) or _LANDLINE_RE.match(value))
+
+
+# --- personal numbers in free text ------------------------------------------------------
+
+# Full-width digits (０-９, typed by Chinese input methods) and letters match like ASCII ones;
+# the translation is one character for one, so a match's position is the same in the original.
+_FULL_WIDTH = str.maketrans({chr(0xFF10 + i): str(i) for i in range(10)} | {"Ｘ": "X", "ｘ": "x", "＋": "+"})
+_GAP = r"[ \t\u3000.\-‐-―－]?"  # what people put between digit groups: spaces, dots, dashes
+# A mainland mobile, with or without +86 / 0086 / 86 in front and gaps between the digits.
+_FREE_MOBILE = re.compile(
+    rf"(?<![\dA-Za-z])(?:(?:\+|00)?86{_GAP}|\(\+?86\){_GAP})?(1{_GAP}[3-9](?:{_GAP}\d){{9}})(?![\d])"
+)
+# A resident ID number: 18 characters (17 digits and a digit or X) or the old 15 digits.
+_FREE_ID = re.compile(rf"(?<![\dA-Za-z])(\d(?:{_GAP}\d){{16}}{_GAP}[\dXx]|\d(?:{_GAP}\d){{14}})(?![\dA-Za-z])")
+_NOT_DIGIT = re.compile(r"[^\dXx]")
+
+
+def redact_text(text: str) -> str:
+    """Mask every phone and ID number in free text, however it is spelled: ``138 1234 5678``,
+    ``+86-138-1234-5678``, full-width ``１３８…``, 18- and 15-digit ID numbers (``340523********1234``).
+
+    The one function every way out applies (responses, exports, webhooks, logs). Idempotent: a
+    masked number no longer matches."""
+    if not text:
+        return text
+    plain = text.translate(_FULL_WIDTH)
+    # Mobiles first: ``0086 138…`` is a phone with its prefix, not a 15-digit ID number.
+    spans: list[tuple[int, int, str]] = []
+    for found in _FREE_MOBILE.finditer(plain):
+        spans.append((found.start(), found.end(), mask_phone(_NOT_DIGIT.sub("", found.group(1))) or ""))
+    for found in _FREE_ID.finditer(plain):
+        if any(start < found.end() and found.start() < end for start, end, _ in spans):
+            continue
+        digits = _NOT_DIGIT.sub("", found.group(1)).upper()
+        spans.append((found.start(), found.end(), mask_id_number(digits) or ""))
+    if not spans:
+        return text
+    out, last = [], 0
+    for start, end, masked in sorted(spans):
+        out.append(text[last:start])
+        out.append(masked)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def redact_json(value: Any) -> Any:
+    """Every string in a JSON-like value through :func:`redact_text` (webhook payloads)."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {key: redact_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_json(item) for item in value]
+    return value

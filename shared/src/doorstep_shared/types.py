@@ -6,7 +6,11 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler, PlainSerializer, WithJsonSchema
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from .pii import redact_text
 
 _LOCAL_TIME = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
 _LOCAL_TIME_RE = re.compile(_LOCAL_TIME)
@@ -48,3 +52,18 @@ LocalTime = Annotated[
         }
     ),
 ]
+
+
+class _MarkedRedacted:
+    """Says in the OpenAPI document that a field is masked on the way out (tests check every
+    free-text field of every response carries it, or is listed as not free text)."""
+
+    def __get_pydantic_json_schema__(self, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core)
+        schema["x-redacted"] = True
+        return schema
+
+
+# Free text a person typed (a demand, a visit note, a tip, a reason): stored as typed, every phone
+# and ID number in it masked whenever it is serialised — responses, exports, webhook payloads.
+RedactedText = Annotated[str, PlainSerializer(redact_text, return_type=str), _MarkedRedacted()]

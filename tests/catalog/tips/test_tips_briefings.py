@@ -44,6 +44,39 @@ async def test_any_staff_adds_a_tip_and_a_community_admin_hides_it(
     assert (await seeded.post(f"{ITEMS}/nope/tips", json={"body": "x"}, headers=worker)).status_code == 404
 
 
+async def test_a_community_admin_sees_only_their_own_communitys_hidden_tips(
+    seeded: httpx.AsyncClient,
+    worker: dict[str, str],
+    admin: dict[str, str],
+    county_admin: dict[str, str],
+    tokens: Tokens,
+) -> None:
+    tip = (await seeded.post(f"{ITEMS}/dibao/tips", json={"body": "朝阳内部备注"}, headers=worker)).json()
+    assert (await seeded.post(f"/api/v1/catalog/tips/{tip['id']}/hide", json={"reason": "x"}, headers=admin)).is_success
+    other_admin = tokens.headers("community_admin", community="zhenhuai", subject="zhenhuai.admin")
+
+    def bodies(resp: httpx.Response) -> set[str]:
+        assert resp.status_code == 200, resp.text
+        return {t["body"] for t in resp.json()["items"]}
+
+    hidden = {"include_hidden": "true"}
+    assert "朝阳内部备注" not in bodies(await seeded.get(f"{ITEMS}/dibao/tips", params=hidden, headers=other_admin))
+    assert "朝阳内部备注" in bodies(await seeded.get(f"{ITEMS}/dibao/tips", params=hidden, headers=admin))
+    assert "朝阳内部备注" in bodies(await seeded.get(f"{ITEMS}/dibao/tips", params=hidden, headers=county_admin))
+
+
+async def test_a_phone_or_id_number_in_a_tip_comes_back_masked(
+    seeded: httpx.AsyncClient, worker: dict[str, str]
+) -> None:
+    typed = "王阿姨电话 +86 138-1234-5678，身份证 340523199001011234"
+    added = await seeded.post(f"{ITEMS}/dibao/tips", json={"body": typed}, headers=worker)
+    assert added.status_code == 201, added.text
+    listed = await seeded.get(f"{ITEMS}/dibao/tips", headers=worker)
+    for resp in (added, listed):
+        assert "1234-5678" not in resp.text and "19900101" not in resp.text
+        assert "138****5678" in resp.text and "340523********1234" in resp.text
+
+
 async def test_a_worker_sees_items_changed_since_the_last_briefing_attended(
     seeded: httpx.AsyncClient, worker: dict[str, str], admin: dict[str, str]
 ) -> None:

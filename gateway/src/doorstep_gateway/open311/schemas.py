@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from doorstep_shared.types import RedactedText
+
 from .mapping import ATTRIBUTE_VALUE_MAX, POST_FIELDS
 
 
@@ -49,10 +51,10 @@ class CreatedOut(BaseModel):
 class RequestOut(BaseModel):
     service_request_id: str
     status: str
-    status_notes: str | None
+    status_notes: RedactedText | None
     service_name: str | None
     service_code: str | None
-    description: str | None
+    description: RedactedText | None
     agency_responsible: str | None
     service_notice: str | None
     requested_datetime: str

@@ -23,7 +23,15 @@ class ProxySettings(PiiSettings, WebhookSettings, AuditSettings):
     import_max_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Largest survey sheet accepted for import (bytes)"
     )
-    import_max_rows: int = Field(20_000, ge=1, description="Most data rows accepted in one survey sheet")
+    import_max_rows: int = Field(
+        20_000, ge=1, description="Most rows read from one survey sheet (empty rows up to the last count too)"
+    )
+    import_max_unzipped_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Largest uncompressed size of an .xlsx survey sheet (bytes)"
+    )
+    import_max_seconds: float = Field(
+        20.0, gt=0, le=600, description="Longest time reading one survey sheet may take (in a worker thread)"
+    )
     catalog_url: str = Field("http://127.0.0.1:8001", description="Catalog service base URL")
     service_key: str | None = Field(
         None,

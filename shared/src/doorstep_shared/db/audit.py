@@ -48,7 +48,7 @@ from ..auth.security import current_principal, require
 from ..auth.tokens import Principal
 from ..clock import utcnow
 from ..http.observability import request_id_var
-from ..http.pagination import Page, decode_cursor, encode_cursor
+from ..http.pagination import Page, cursor_int, encode_cursor, read_cursor
 from ..http.problems import problems
 from .columns import BigIntId, UTCDateTime
 from .session import DbSession
@@ -384,10 +384,10 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
         subject_id: Annotated[str | None, Query(max_length=128)] = None,
         since: AwareDatetime | None = None,
         until: AwareDatetime | None = None,
-        cursor: Annotated[str | None, Query(max_length=64)] = None,
+        cursor: Annotated[str | None, Query(max_length=128)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> Page[AuditEntryRead]:
-        decoded = decode_cursor(cursor, 1)
+        decoded = read_cursor(cursor, cursor_int)
         rows = await audit.query(
             session,
             actor=actor,
@@ -397,7 +397,7 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
             since=since,
             until=until,
             communities=principal.visible_communities,
-            after_id=int(decoded[0]) if decoded else None,
+            after_id=decoded[0] if decoded else None,
             limit=limit + 1,
         )
         items = [AuditEntryRead.model_validate(r._asdict()) for r in rows[:limit]]

@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import (
@@ -23,21 +24,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..pii import redact_text
+from .pagination import cursor_key_var
+
 REQUEST_ID_HEADER = "x-request-id"
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-# 18-digit resident ID numbers and 11-digit mainland mobile numbers never reach a log line.
-_ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 
 
 def redact(text: str) -> str:
-    text = _ID_NUMBER.sub(r"\1********\2", text)
-    return _MOBILE.sub(r"\1****\2", text)
+    """Phone and ID numbers masked, however they are spelled (``doorstep_shared.pii.redact_text``)."""
+    return redact_text(text)
 
 
 class RedactingJsonFormatter(JsonFormatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class RedactingFormatter(logging.Formatter):
+    """The plain-text log format (``log_json=false``) masks the same numbers the JSON one does."""
+
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 
@@ -60,7 +68,7 @@ def configure_logging(service: str, level: str = "INFO", json_lines: bool = True
         )
     else:
         handler.setFormatter(
-            logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s [%(request_id)s] %(message)s")
+            RedactingFormatter(f"%(asctime)s {service} %(levelname)s %(name)s [%(request_id)s] %(message)s")
         )
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
@@ -103,9 +111,17 @@ os.register_at_fork(after_in_child=new_request_id.reseed)
 class RequestContextMiddleware:
     """Takes or creates ``X-Request-ID``, exposes it to logs, returns it; records metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics | None = None, *, hsts: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics | None = None,
+        *,
+        hsts: bool = False,
+        cursor_key: Callable[[], bytes] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.cursor_key = cursor_key
         self.security_headers = list(SECURITY_HEADERS)
         if hsts:
             self.security_headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
@@ -125,6 +141,8 @@ class RequestContextMiddleware:
             request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
+        # The app's own cursor key for this request (apps sharing a process must not share one).
+        key_token = cursor_key_var.set(self.cursor_key()) if self.cursor_key is not None else None
         raw_id = request_id.encode("latin-1")
         status_holder = [500]
         started = time.perf_counter()
@@ -149,6 +167,8 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+            if key_token is not None:
+                cursor_key_var.reset(key_token)
             if self.metrics is not None:
                 route = scope.get("route")
                 path = getattr(route, "path", None) or "unmatched"

@@ -19,6 +19,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession as SAAsyncSession
 
 from ..clock import utcnow
+from ..pii import redact_json
 from .store import WebhookStore
 from .tables import make_webhook_tables
 
@@ -102,5 +103,7 @@ class Webhooks(WebhookStore):
             "service": self.service,
             "resource": resource[:200],
             "community": community,
-            "data": dict(data),
+            # Payloads carry ids and codes by design; a free-text field (a cancellation reason)
+            # leaves with its phone and ID numbers masked all the same.
+            "data": redact_json(dict(data)),
         }

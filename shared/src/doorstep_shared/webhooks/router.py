@@ -23,7 +23,7 @@ from ..clock import utcnow
 from ..db.session import DbSession
 from ..http.conditional import check_if_match, etag_of
 from ..http.errors import Conflict, Forbidden, Invalid
-from ..http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from ..http.pagination import CursorParam, LimitParam, Page, cursor_int, encode_cursor, read_cursor
 from ..http.problems import Responses, problems
 from .publisher import Webhooks
 from .schemas import (
@@ -140,8 +140,8 @@ async def check_receiver_url(url: str, config: WebhookConfig) -> None:
 
 def cursor_id(cursor: str | None) -> int | None:
     """The row id a page cursor carries (both lists page by id)."""
-    values = decode_cursor(cursor, 1)
-    return int(values[0]) if values and isinstance(values[0], int) else None
+    values = read_cursor(cursor, cursor_int)
+    return values[0] if values else None
 
 
 def page_of(rows: Sequence[RowMapping], limit: int, read: Callable[[RowMapping], Any]) -> Page[Any]:

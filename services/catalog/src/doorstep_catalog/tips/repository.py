@@ -16,11 +16,20 @@ from .models import Briefing, BriefingAttendee, Tip
 
 
 async def tips_of(
-    session: AsyncSession, item_id: int, *, include_hidden: bool, after_id: int | None, limit: int
+    session: AsyncSession,
+    item_id: int,
+    *,
+    include_hidden: bool,
+    hidden_of: Collection[str] | None = None,
+    after_id: int | None,
+    limit: int,
 ) -> Sequence[Tip]:
+    """An item's tips; hidden ones too when asked, but only those left in ``hidden_of`` (all: None)."""
     stmt = select(Tip).where(Tip.item_id == item_id)
     if not include_hidden:
         stmt = stmt.where(col(Tip.hidden).is_(False))
+    elif hidden_of is not None:
+        stmt = stmt.where(or_(col(Tip.hidden).is_(False), col(Tip.community).in_(list(hidden_of))))
     if after_id is not None:
         stmt = stmt.where(col(Tip.id) > after_id)
     return (await session.exec(stmt.order_by(col(Tip.id)).limit(limit))).all()

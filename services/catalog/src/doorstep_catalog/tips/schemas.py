@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
+from doorstep_shared.types import RedactedText
+
 from ..inputs import Code, Input
 from ..items.schemas import Status
 from ..versions.schemas import ChangeRead
@@ -26,7 +28,7 @@ class TipHide(Input):
 class TipRead(BaseModel):
     id: int
     item_code: str
-    body: str
+    body: RedactedText
     author: str
     community: str | None
     created_at: dt.datetime
@@ -81,7 +83,7 @@ class BriefingCreate(Input):
 class AgendaPointRead(BaseModel):
     item_code: str | None
     item_name: str | None
-    note: str
+    note: RedactedText
 
 
 class BriefingRead(BaseModel):

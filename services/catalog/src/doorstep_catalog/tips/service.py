@@ -10,11 +10,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import SHANGHAI, utcnow
 from doorstep_shared.http.errors import Invalid, NotFound
-from doorstep_shared.http.pagination import decode_cursor, encode_cursor
+from doorstep_shared.http.pagination import cursor_instant, cursor_int, encode_cursor, read_cursor
 from doorstep_shared.org import COMMUNITY_BY_CODE
 
 from .. import audit
-from ..cursors import cursor_int, instant_cursor, int_cursor
+from ..cursors import int_cursor
 from ..items import service as items_service
 from ..items.index import CatalogIndex
 from ..versions import service as versions_service
@@ -71,6 +71,8 @@ async def list_tips(
         session,
         item.id or 0,
         include_hidden=include_hidden and items_service.is_admin(principal),
+        # A community admin moderates their own community's tips, not another's (#17 §6).
+        hidden_of=principal.visible_communities,
         after_id=after[0] if after else None,
         limit=limit + 1,
     )
@@ -198,8 +200,8 @@ async def list_briefings(
     cursor: str | None,
     limit: int,
 ) -> BriefingPage:
-    raw = decode_cursor(cursor, 2)
-    after = (instant_cursor(raw[0]), cursor_int(raw[1], "query.cursor")) if raw else None
+    raw = read_cursor(cursor, cursor_instant, cursor_int)
+    after = (raw[0], raw[1]) if raw else None
     rows = await repository.list_briefings(
         session, principal.visible_communities, community=community, after=after, limit=limit + 1
     )

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from doorstep_shared.types import RedactedText
+
 from ..items.schemas import ItemRead, Status
 
 
@@ -22,7 +24,7 @@ class VersionSummary(BaseModel):
     number: int
     status: Status
     kind: str
-    reason: str
+    reason: RedactedText
     changed_by: str
     changed_at: dt.datetime
     changed_fields: list[FieldChange]
@@ -44,7 +46,7 @@ class ChangeRead(BaseModel):
     number: int
     status: Status
     kind: str
-    reason: str
+    reason: RedactedText
     changed_by: str
     changed_at: dt.datetime
     changed_fields: list[FieldChange]

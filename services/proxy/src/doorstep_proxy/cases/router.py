@@ -13,7 +13,15 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import not_modified, not_modified_response, problems
-from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.http.pagination import (
+    CursorParam,
+    LimitParam,
+    Page,
+    cursor_timestamp,
+    cursor_uuid,
+    encode_cursor,
+    read_cursor,
+)
 
 from ..deps import Catalog, Cipher, IfMatch
 from ..inputs import Code
@@ -115,13 +123,7 @@ async def list_cases(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[CaseRead]:
-    after = decode_cursor(cursor, 2)
-    parsed = None
-    if after:
-        try:
-            parsed = [dt.datetime.fromisoformat(str(after[0])), uuid.UUID(str(after[1]))]
-        except ValueError:
-            parsed = [dt.datetime.min.replace(tzinfo=dt.UTC), uuid.UUID(int=0)]
+    parsed = read_cursor(cursor, cursor_timestamp, cursor_uuid)
     query = CaseQuery(
         status=status,
         open_only=open_only,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
 
-from doorstep_shared.types import LocalTime
+from doorstep_shared.types import LocalTime, RedactedText
 
 from ..demands.schemas import DemandRead
 from ..inputs import Code, Input
@@ -135,13 +135,13 @@ class CaseRead(BaseModel):
     closed_at: dt.datetime | None
     due_date: dt.date | None
     due_basis: str | None
-    due_override_reason: str | None
+    due_override_reason: RedactedText | None
     overdue: bool
     due_soon: bool
     materials: list[MaterialRead]
     materials_complete: bool
     materials_missing: list[str]
-    note: str | None
+    note: RedactedText | None
     version: int
     row_version: int
     created_at: dt.datetime
@@ -155,7 +155,7 @@ class CaseEventRead(BaseModel):
     kind: str
     from_status: str | None
     to_status: str | None
-    note: str | None
+    note: RedactedText | None
     details: dict[str, Any]
 
 
@@ -241,7 +241,7 @@ class VisitRead(BaseModel):
     outcome: Outcome | None
     come_back_date: dt.date | None
     follow_up_date: dt.date | None
-    notes: str | None
+    notes: RedactedText | None
     cases: list[VisitCaseRead]
     version: int
     row_version: int

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
 from doorstep_shared.http.errors import Gone, Invalid
-from doorstep_shared.http.pagination import decode_cursor, encode_cursor
+from doorstep_shared.http.pagination import cursor_int, cursor_text, encode_cursor, read_cursor
 from doorstep_shared.pii import PiiCipher
 
 from ..demands.models import Demand
@@ -40,6 +40,13 @@ from .visits import visit_reads
 TOMBSTONE_TTL = dt.timedelta(days=90)  # a phone offline longer than this resyncs from scratch
 FORMAT = "s1"
 START: tuple[int, int, str] = (-1, 0, "")
+# base64url of '["s1",' (the start of every cursor of this format before they were signed)
+_UNSIGNED_PREFIX = "WyJzMSIs"
+
+
+def _version(value: Any, field: str) -> int:
+    """A row version, or -1: the cursor of an empty first page (``START``)."""
+    return -1 if value == -1 and type(value) is int else cursor_int(value, field)
 
 
 def scope_key(principal: Principal) -> str:
@@ -59,10 +66,13 @@ def _resync(detail: str, reason: str) -> Gone:
 async def decode(session: AsyncSession, principal: Principal, since: str | None) -> tuple[int, int, str]:
     if not since:
         return START
-    values = decode_cursor(since, 5)
+    if "." not in since and since.startswith(_UNSIGNED_PREFIX):
+        # Issued before cursors were signed: a phone that kept one resyncs instead of being stuck.
+        raise _resync("This cursor comes from an older release of this server.", "unknown_cursor")
+    values = read_cursor(since, cursor_text, cursor_text, _version, cursor_int, cursor_text, field="query.since")
     assert values is not None
     fmt, scope, version, rank, last = values
-    if fmt != FORMAT or not isinstance(version, int) or not isinstance(rank, int) or not isinstance(last, str):
+    if fmt != FORMAT:
         raise Invalid.field("query.since", "malformed cursor", code="invalid_cursor")
     if scope != scope_key(principal):
         raise _resync("This cursor belongs to another scope.", "foreign_cursor")

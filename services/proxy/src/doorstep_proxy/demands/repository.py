@@ -63,10 +63,10 @@ async def list_demands(
     if until:
         stmt = stmt.where(col(Demand.created_at) < until)
     if after:
-        at = dt.datetime.fromisoformat(str(after[0]))
+        at = after[0]
         if at.tzinfo is None:
             at = at.replace(tzinfo=dt.UTC)
-        stmt = stmt.where(tuple_(col(Demand.created_at), col(Demand.id)) < tuple_(at, uuid.UUID(str(after[1]))))
+        stmt = stmt.where(tuple_(col(Demand.created_at), col(Demand.id)) < tuple_(at, after[1]))
     return (await session.execute(stmt)).scalars().all()
 
 

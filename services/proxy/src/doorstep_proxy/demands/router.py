@@ -13,7 +13,15 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import not_modified, not_modified_response, problems
-from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.http.pagination import (
+    CursorParam,
+    LimitParam,
+    Page,
+    cursor_timestamp,
+    cursor_uuid,
+    encode_cursor,
+    read_cursor,
+)
 
 from ..cases import intake
 from ..deps import Cipher, IfMatch
@@ -78,13 +86,7 @@ async def list_demands(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[DemandRead]:
-    after = decode_cursor(cursor, 2)
-    if after:
-        try:
-            dt.datetime.fromisoformat(str(after[0]))
-            uuid.UUID(str(after[1]))
-        except ValueError:
-            after = [dt.datetime.min.replace(tzinfo=dt.UTC).isoformat(), str(uuid.UUID(int=0))]
+    after = read_cursor(cursor, cursor_timestamp, cursor_uuid)
     rows = await service.demands(
         session,
         principal,

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from doorstep_shared.types import RedactedText
+
 from ..inputs import Code, Input
 
 Channel = Literal["window", "phone", "doorstep", "hotline", "platform"]
@@ -52,11 +54,11 @@ class DemandRead(BaseModel):
     channel: Channel
     kind: DemandKind
     item_code: str | None
-    text: str
+    text: RedactedText
     contact_name: str | None
     contact_phone_masked: str | None
     status: DemandStatus
-    answer: str | None
+    answer: RedactedText | None
     answered_at: dt.datetime | None
     answered_by: str | None
     case_ref: str | None

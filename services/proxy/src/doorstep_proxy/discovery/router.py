@@ -14,7 +14,14 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import etag_of, problems
-from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.http.pagination import (
+    CursorParam,
+    LimitParam,
+    Page,
+    cursor_int,
+    encode_cursor,
+    read_cursor,
+)
 
 from ..background import start_discovery_run_later
 from ..deps import Catalog, IfMatch
@@ -81,9 +88,7 @@ async def list_leads(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[LeadRead]:
-    after = decode_cursor(cursor, 1)
-    if after is not None and not isinstance(after[0], int):
-        after = None
+    after = read_cursor(cursor, cursor_int)
     items, last = await svc.list_leads(
         session,
         principal,
@@ -95,7 +100,7 @@ async def list_leads(
         statuses=status_ or ["new", "contacted"],
         verdict=None if verdict == "all" else verdict,
         missing=missing,
-        after=int(after[0]) if after else None,
+        after=after[0] if after else None,
         limit=limit,
     )
     return Page(items=items, next_cursor=encode_cursor([last]) if last is not None else None)
@@ -284,10 +289,8 @@ async def start_run(
 async def list_runs(
     session: DbSession, principal: LeadReader, cursor: CursorParam = None, limit: LimitParam = 20
 ) -> Page[RunRead]:
-    after = decode_cursor(cursor, 1)
-    found = await svc.list_runs(
-        session, principal, int(after[0]) if after and isinstance(after[0], int) else None, limit + 1
-    )
+    after = read_cursor(cursor, cursor_int)
+    found = await svc.list_runs(session, principal, after[0] if after else None, limit + 1)
     more = len(found) > limit
     found = found[:limit]
     return Page(

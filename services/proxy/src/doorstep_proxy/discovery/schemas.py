@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from doorstep_shared.types import RedactedText
+
 from ..inputs import Input
 
 LeadStatus = Literal["new", "contacted", "declined", "converted", "obsolete"]
@@ -41,7 +43,7 @@ class LeadRead(BaseModel):
     missing_facts: list[str]
     missing_labels: list[str]
     materials: list[MaterialRead]
-    declined_reason: str | None
+    declined_reason: RedactedText | None
     case_id: uuid.UUID | None
     first_seen_at: dt.datetime
     last_confirmed_at: dt.datetime

@@ -16,8 +16,12 @@ from doorstep_shared.http.pagination import (
     CursorParam,
     LimitParam,
     Page,
-    decode_cursor,
+    cursor_int,
+    cursor_optional_text,
+    cursor_text,
+    cursor_uuid,
     encode_cursor,
+    read_cursor,
 )
 
 from ..deps import Cipher, IfMatch
@@ -77,13 +81,13 @@ async def list_compounds(
     cursor: CursorParam = None,
     limit: LimitParam = 100,
 ) -> Page[CompoundRead]:
-    after = decode_cursor(cursor, 1)
+    after = read_cursor(cursor, cursor_text)
     rows = await service.compounds(
         session,
         principal,
         community=community,
         grid=grid,
-        after=str(after[0]) if after else None,
+        after=after[0] if after else None,
         limit=limit + 1,
     )
     items = [CompoundRead.model_validate(c) for c in rows[:limit]]
@@ -152,7 +156,8 @@ async def list_households(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[HouseholdRead]:
-    after = decode_cursor(cursor, 5)
+    # Building, unit and room may be NULL; the repository compares them as text, as it wrote them.
+    after = read_cursor(cursor, *[cursor_optional_text] * 4, cursor_uuid)
     rows = await service.households(
         session,
         principal,
@@ -246,7 +251,7 @@ async def search_residents(
         cipher,
         query,
         phone=phone,
-        after=decode_cursor(cursor, 6),
+        after=read_cursor(cursor, cursor_text, *[cursor_optional_text] * 4, cursor_uuid),
         limit=limit,
     )
     nxt = encode_cursor(service.resident_cursor_key(last)) if last else None
@@ -386,11 +391,8 @@ async def list_reveals(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[RevealAuditRead]:
-    after = decode_cursor(cursor, 1)
-    try:
-        after_id = int(after[0]) if after else None
-    except (TypeError, ValueError):
-        after_id = 0
+    after = read_cursor(cursor, cursor_int)
+    after_id = after[0] if after else None
     rows = await service.reveals(
         session, principal, resident_id=resident_id, actor=actor, after=after_id, limit=limit + 1
     )

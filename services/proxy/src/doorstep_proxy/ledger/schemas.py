@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from doorstep_shared.rules.vocabulary import DISABILITY_TYPES, EMPLOYMENT_STATUSES
+from doorstep_shared.types import RedactedText
 
 from ..inputs import Code, Input
 from .groups import Group
@@ -149,7 +150,7 @@ class ResidentRead(BaseModel):
     benefits: list[BenefitRead]
     groups: list[Group]
     status: ResidentStatus
-    removed_reason: str | None
+    removed_reason: RedactedText | None
     removed_at: dt.datetime | None
     surveyed_at: dt.datetime | None
     surveyed_by: str | None
@@ -257,7 +258,7 @@ class RevealAuditRead(BaseModel):
     resident_id: uuid.UUID
     community: str
     fields: list[str]
-    reason: str
+    reason: RedactedText
     request_id: str | None
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
@@ -11,7 +14,7 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
-from doorstep_shared.http.errors import PayloadTooLarge
+from doorstep_shared.http.errors import Invalid, PayloadTooLarge
 
 from ..deps import AppSettings, Cipher
 from . import service
@@ -47,5 +50,19 @@ async def import_residents(
             f"The sheet is larger than {settings.import_max_bytes} bytes; split it.",
             code="sheet_too_large",
         )
-    sheet = read_sheet(data, file.filename or "", max_rows=settings.import_max_rows)
+    # Off the event loop: a large or crafted sheet must not hold every other request of the proxy.
+    limit = settings.import_max_seconds
+    read = functools.partial(
+        read_sheet,
+        data,
+        file.filename or "",
+        max_rows=settings.import_max_rows,
+        max_unzipped=settings.import_max_unzipped_bytes,
+        deadline=time.monotonic() + limit,
+    )
+    try:
+        # The deadline stops the thread itself; the wait is the backstop for a stall inside openpyxl.
+        sheet = await asyncio.wait_for(asyncio.to_thread(read), timeout=limit + 5)
+    except TimeoutError:
+        raise Invalid.field("file", "the sheet takes too long to read; split it", code="sheet_too_slow") from None
     return await service.import_sheet(session, principal, cipher, sheet, mode, file_name=file.filename or "")

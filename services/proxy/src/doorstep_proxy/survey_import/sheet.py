@@ -2,6 +2,13 @@
 
 Pure parsing, no database; ``columns.py`` checks each row. No message carries a cell's value (a
 cell may hold an ID number or a phone).
+
+Parsing is CPU work the route runs in a worker thread, and it is bounded three ways so that a
+small crafted file cannot hold a thread (or the GIL) for long: the uncompressed size of the
+workbook, the sheet's declared dimension (checked before a row is read) and every row read,
+empty ones included (openpyxl yields the empty rows up to a far cell one by one), against the
+row limit; and a wall-time deadline checked as the rows go by. A workbook whose XML is broken is
+a 422 naming the file, whatever openpyxl raises.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -115,26 +123,67 @@ def _csv_rows(data: bytes) -> Iterable[list[str]]:
     return csv.reader(io.StringIO(text, newline=""), dialect)
 
 
-def _xlsx_rows(data: bytes) -> Iterable[list[str]]:
+def _unreadable() -> Invalid:
+    return Invalid.field("file", "not a readable .xlsx workbook", code="unreadable_sheet")
+
+
+def _too_many_rows(max_rows: int) -> Invalid:
+    return Invalid.field("file", f"more than {max_rows} data rows; split the sheet", code="too_many_rows")
+
+
+def _xlsx_rows(data: bytes, *, max_rows: int, max_unzipped: int) -> Iterable[list[str]]:
     # openpyxl takes over a second to import: loaded with the first workbook, not at start-up.
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _unreadable() from exc
+    if unzipped > max_unzipped:  # a zip bomb: small upload, gigabytes of XML
+        raise Invalid.field("file", f"unpacks to more than {max_unzipped} bytes; split it", code="sheet_too_large")
+    try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise Invalid.field("file", "not a readable .xlsx workbook", code="unreadable_sheet") from exc
-    sheet = book.worksheets[0] if book.worksheets else None
-    if sheet is None:
-        raise Invalid.field("file", "the workbook has no sheet", code="unreadable_sheet")
-    for row in sheet.iter_rows(values_only=True):
-        yield [_cell(v) for v in row]
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            raise Invalid.field("file", "the workbook has no sheet", code="unreadable_sheet")
+        # The declared dimension (<dimension ref="A1:C8000000"/>) says how far the rows go.
+        declared = sheet.max_row
+        if isinstance(declared, int) and declared > max_rows + 1:
+            raise _too_many_rows(max_rows)
+        for row in sheet.iter_rows(values_only=True):
+            yield [_cell(v) for v in row]
+    except Invalid:
+        raise
+    except Exception as exc:  # broken XML raises whatever the parser meets first: all mean "unreadable"
+        raise _unreadable() from exc
 
 
-def read_sheet(data: bytes, filename: str, *, max_rows: int) -> Sheet:
-    """Rows keyed by field; 422 on an unreadable file, missing columns or too many rows."""
+def _bounded(rows: Iterable[list[str]], *, max_rows: int, deadline: float | None) -> Iterable[list[str]]:
+    """The rows, stopped with a 422 past the row limit (empty rows count) or the deadline."""
+    for count, row in enumerate(rows, start=1):
+        if count > max_rows + 1:  # the header is one more
+            raise _too_many_rows(max_rows)
+        # Elapsed time, not the date: the monotonic clock, which tests never move.
+        if deadline is not None and count % 256 == 0 and time.monotonic() > deadline:
+            raise Invalid.field("file", "the sheet takes too long to read; split it", code="sheet_too_slow")
+        yield row
+
+
+def read_sheet(
+    data: bytes,
+    filename: str,
+    *,
+    max_rows: int,
+    max_unzipped: int = 64 * 1024 * 1024,
+    deadline: float | None = None,
+) -> Sheet:
+    """Rows keyed by field; 422 on an unreadable file, missing columns or too many rows.
+
+    ``deadline``: a ``time.monotonic()`` value after which reading stops with a 422."""
     is_xlsx = data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
-    raw = _xlsx_rows(data) if is_xlsx else _csv_rows(data)
-    it = iter(raw)
+    raw = _xlsx_rows(data, max_rows=max_rows, max_unzipped=max_unzipped) if is_xlsx else _csv_rows(data)
+    it = iter(_bounded(raw, max_rows=max_rows, deadline=deadline))
     header: list[str] | None = None
     for candidate in it:
         if any(c.strip() for c in candidate):
@@ -167,7 +216,7 @@ def read_sheet(data: bytes, filename: str, *, max_rows: int) -> Sheet:
         if not any(c.strip() for c in cells if c):
             continue
         if len(rows) >= max_rows:
-            raise Invalid.field("file", f"more than {max_rows} data rows; split the sheet", code="too_many_rows")
+            raise _too_many_rows(max_rows)
         values = {name: (cells[i].strip() if i < len(cells) and cells[i] else "") for name, i in positions.items()}
         rows.append(SheetRow(offset, values))
     return Sheet(rows, columns, ignored)

@@ -11,7 +11,14 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
-from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.http.pagination import (
+    CursorParam,
+    LimitParam,
+    Page,
+    cursor_text,
+    encode_cursor,
+    read_cursor,
+)
 
 from ..deps import IfMatch
 from . import service
@@ -41,14 +48,14 @@ async def list_workers(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[WorkerRead]:
-    after = decode_cursor(cursor, 1)
+    after = read_cursor(cursor, cursor_text)
     rows = await service.workers(
         session,
         principal,
         community=community,
         grid=grid,
         status=status,
-        after=str(after[0]) if after else None,
+        after=after[0] if after else None,
         limit=limit + 1,
     )
     items = await service.worker_reads(session, rows[:limit])

@@ -10,7 +10,16 @@ from fastapi import Query
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
-from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.http.pagination import (
+    CursorParam,
+    LimitParam,
+    Page,
+    cursor_int,
+    cursor_text,
+    cursor_timestamp,
+    encode_cursor,
+    read_cursor,
+)
 from doorstep_shared.periods import check_year
 
 from ..deps import BookingsReader, BookingsWriter, Code, Id, Manager, Now, Pii, Reader, Settings, api_router
@@ -42,15 +51,10 @@ async def list_sessions(
         if value is not None and value.tzinfo is None:
             raise Invalid.field(name, "needs a timezone offset")
         check_year(name, value)
-    values = decode_cursor(cursor, 2)
+    values = read_cursor(cursor, cursor_text, cursor_int)
     position = None
     if values is not None:
-        if not isinstance(values[0], str) or not isinstance(values[1], int):
-            raise Invalid.field("query.cursor", "malformed cursor", code="invalid_cursor")
-        try:
-            dt.datetime.fromisoformat(values[0])
-        except ValueError as exc:
-            raise Invalid.field("query.cursor", "malformed cursor", code="invalid_cursor") from exc
+        cursor_timestamp(values[0])  # kept as written: the repository parses it again
         position = (values[0], values[1])
     items, next_position = await service.list_sessions(
         session, code, service_code, after=after, before=before, cursor=position, limit=limit
@@ -142,8 +146,8 @@ async def list_bookings(
     cursor: CursorParam = None,
     limit: LimitParam = 50,
 ) -> Page[BookingRead]:
-    values = decode_cursor(cursor, 1)
-    after = int(values[0]) if values and isinstance(values[0], int) else None
+    values = read_cursor(cursor, cursor_int)
+    after = values[0] if values else None
     items, last = await service.list_bookings(
         session,
         principal,

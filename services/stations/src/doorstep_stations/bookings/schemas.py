@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from doorstep_shared.types import RedactedText
+
 from ..inputs import Input, Instant
 from ..stations.models import ServiceKind
 from .models import BookingStatus, SessionStatus
@@ -46,7 +48,7 @@ class SessionRead(BaseModel):
     cancel_cutoff_at: dt.datetime | None
     max_seats_per_booking: int
     status: SessionStatus
-    cancel_reason: str | None
+    cancel_reason: RedactedText | None
     version: int
 
 

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from doorstep_shared.types import RedactedText
+
 
 class NotificationRead(BaseModel):
     id: int
@@ -14,5 +16,5 @@ class NotificationRead(BaseModel):
     kind: str
     channel: str
     recipient: str = Field(description="Masked")
-    text: str
+    text: RedactedText
     created_at: dt.datetime

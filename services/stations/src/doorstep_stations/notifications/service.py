@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.db.outbox import Handler, OutboxMessage, enqueue
-from doorstep_shared.http.pagination import decode_cursor
+from doorstep_shared.http.pagination import cursor_int, read_cursor
 from doorstep_shared.pii import mask_phone
 
 from ..bookings.models import Booking
@@ -145,8 +145,8 @@ async def list_notifications(
     station_id = None
     if station_code:
         station_id = (await stations_service.get_station(session, station_code)).id
-    values = decode_cursor(cursor, 1)
-    before = int(values[0]) if values and isinstance(values[0], int) else None
+    values = read_cursor(cursor, cursor_int)
+    before = values[0] if values else None
     rows = list(
         await repo.list_notifications(
             session,

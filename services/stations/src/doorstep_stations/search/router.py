@@ -9,7 +9,7 @@ from fastapi import Query
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
-from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, cursor_int, encode_cursor, read_cursor
 
 from ..deps import Now, Reader, api_router
 from ..stations.models import ServiceKind
@@ -42,12 +42,8 @@ async def search_stations(
 ) -> Page[StationHit]:
     if (lat is None) != (lon is None):
         raise Invalid.field("query.lon" if lon is None else "query.lat", "give both lat and lon")
-    offset = 0
-    if cursor:
-        values = decode_cursor(cursor, 1)
-        if not values or not isinstance(values[0], int) or values[0] < 0:
-            raise Invalid.field("query.cursor", "malformed cursor", code="invalid_cursor")
-        offset = values[0]
+    values = read_cursor(cursor, cursor_int)
+    offset = values[0] if values else 0
     hits = await service.search_stations(
         session,
         service.StationQuery(lat, lon, radius_km, open_now, kind, q, community),

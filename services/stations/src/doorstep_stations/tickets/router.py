@@ -9,7 +9,7 @@ from fastapi import Query, Request, Response
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import check_if_match, problems
 from doorstep_shared.http.errors import problem_response
-from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, decode_cursor, encode_cursor
+from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, cursor_int, encode_cursor, read_cursor
 
 from ..deps import Code, Id, Now, Pii, Settings, TicketsReader, TicketsWriter, api_router
 from ..http import ticket_etag
@@ -64,8 +64,8 @@ async def list_tickets(
             statuses = None
             break
         statuses.extend(OPEN_TICKET_STATUSES if s == "open" else [s])
-    values = decode_cursor(cursor, 1)
-    after = int(values[0]) if values and isinstance(values[0], int) else None
+    values = read_cursor(cursor, cursor_int)
+    after = values[0] if values else None
     items, last = await service.list_tickets(
         session, principal, code, statuses=statuses, after_id=after, limit=limit, now=now
     )

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from doorstep_shared.types import RedactedText
+
 from ..inputs import Code, Input
 from .models import TicketStatus
 
@@ -26,11 +28,11 @@ class TicketRead(BaseModel):
     number: str
     name: str = Field(description="Masked")
     phone: str = Field(description="Masked")
-    item: str
-    request: str
+    item: RedactedText
+    request: RedactedText
     received_by: str
     status: TicketStatus
-    return_reason: str | None
+    return_reason: RedactedText | None
     failed_attempts: int
     locked: bool
     received_at: dt.datetime

@@ -67,6 +67,10 @@ NOT_FREE_TEXT_IN = {
         ("gateway", "VerifyResult", "reason"),
     ),
     ("proxy", "LeadRead", "reason"),
+    # search: the id of a search, the item an alias went to, and the service names and states of
+    # the dashboard's degraded list (the query and the alias are RedactedText)
+    *(("catalog", "ItemPage", "search_id"), ("catalog", "AliasAdded", "item")),
+    *(("gateway", "DegradedService", "service"), ("gateway", "DegradedService", "state")),
     # webhook subscriptions: a label the county gives a partner's endpoint
     *(("proxy", "WebhookSubscriptionRead", "description"), ("proxy", "WebhookSubscriptionCreated", "description")),
     ("stations", "WebhookSubscriptionRead", "description"),

@@ -25,7 +25,11 @@ def test_production_refuses_to_start_without_the_service_key() -> None:
     mac = base64.b64encode(os.urandom(32)).decode()
     with pytest.raises(ValidationError, match="SERVICE_KEY"):
         ProxySettings(
-            environment="production", database_url="postgresql+asyncpg://x/y", pii_keys=f"k:{mac}", pii_hash_key=mac
+            environment="production",
+            database_url="postgresql+asyncpg://x/y",
+            pii_keys=f"k:{mac}",
+            pii_hash_key=mac,
+            audit_keys=AUDIT_KEYS,
         )
 
 

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from doorstep_shared.types import RedactedText
+
 from ..inputs import Code, Input
 
 
@@ -17,7 +19,7 @@ class SearchOpened(Input):
 
 
 class Miss(BaseModel):
-    query: str = Field(description="The query as searched (canonical form, personal numbers masked)")
+    query: RedactedText = Field(description="The query as searched (canonical form, personal numbers masked)")
     searches: int
     found_nothing: int
     not_opened: int = Field(description="Searches that found something but nothing was opened from them")
@@ -39,7 +41,7 @@ class AliasFromMiss(Input):
 
 class AliasAdded(BaseModel):
     item: str
-    alias: str
+    alias: RedactedText
     aliases: list[str]
     version: int
     resolved: int = Field(description="Missed searches marked resolved")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from doorstep_shared.auth.tokens import SigningKey
+from doorstep_shared.clock import utcnow
 
 from .support import BACKENDS, Tokens
 from .travel import children_follow_faketime, parse_instant, travel_everything
@@ -40,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     at = config.getoption("--at")
-    return f"travelled to {at} (now {dt.datetime.now(dt.UTC).isoformat(timespec='seconds')})" if at else None
+    return f"travelled to {at} (now {utcnow().isoformat(timespec='seconds')})" if at else None
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -70,7 +70,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if started is None or not whole or session.config.getoption("keyword") or session.config.getoption("markexpr"):
         return
     record = {
-        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "finished_at": utcnow().isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - started, 1),
         "backends": BACKENDS,
         "tests": session.testscollected,

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from doorstep_shared.clock import SHANGHAI
+from doorstep_shared.clock import SHANGHAI, utcnow
 from doorstep_stations import deps
 from doorstep_stations.demo.service import seed
 
@@ -73,7 +73,7 @@ async def station_with_class(
 
 
 async def make_session(client: Any, tokens: Tokens, *, code: str = "testclass", **overrides: Any) -> dict[str, Any]:
-    starts = overrides.pop("starts_at", dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
+    starts = overrides.pop("starts_at", utcnow() + dt.timedelta(days=3))
     body = {
         "title": "周六书画",
         "starts_at": starts.isoformat(),

@@ -86,8 +86,10 @@ async def test_bad_input_is_rejected_with_a_4xx(
 async def test_session_input_is_validated(stations: httpx.AsyncClient, tokens: Tokens) -> None:
     import datetime as dt
 
+    from doorstep_shared.clock import utcnow
+
     await station_with_class(stations, tokens)
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     bad = [
         {"starts_at": now + dt.timedelta(days=1), "ends_at": now},
         {"min_participants": 20},

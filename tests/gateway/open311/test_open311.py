@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from doorstep_proxy.demo import make_id_number
+from doorstep_shared.clock import utcnow
 
 from ...support import Tokens
 from ..service_apps import Wired, service_apps_fixture, services_fixture  # noqa: F401 (fixtures)
@@ -162,7 +163,7 @@ async def test_the_specs_post_example_creates_a_demand_and_reads_back(
     assert read["media_url"] == "http://farm3.static.flickr.com/2002/2212426634_5ed477a060.jpg"
     assert read["agency_responsible"] and read["expected_datetime"] is None
     assert read["requested_datetime"].endswith("+08:00")
-    assert dt.datetime.fromisoformat(read["requested_datetime"]) <= dt.datetime.now(dt.UTC)
+    assert dt.datetime.fromisoformat(read["requested_datetime"]) <= utcnow()
 
     xml = xml_of(await services.gateway.get(f"{V2}/requests/{demand_id}.xml", headers=headers))
     assert xml.tag == "service_requests" and xml[0].tag == "request"
@@ -290,7 +291,7 @@ async def test_requests_listing_applies_the_specs_filters(services: Wired, token
     assert await ids("?status=closed") == [third]
     assert await ids(f"?service_request_id={first},{uuid.uuid4()},{third}&status=open") == [first, third]
     assert await ids("?start_date=2010-05-24T00:00:00Z&end_date=2010-06-24T00:00:00Z") == []
-    today = dt.datetime.now(dt.UTC)
+    today = utcnow()
     recent = f"?start_date={(today - dt.timedelta(days=1)).date().isoformat()}&jurisdiction_id=hexian"
     assert len(await ids(recent)) == 3
     assert await ids("?end_date=2010-06-24T00:00:00%2B08:00") == []

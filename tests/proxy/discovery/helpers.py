@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from doorstep_proxy.catalog_client import CatalogSnapshot
 from doorstep_proxy.ledger.models import Resident, ResidentBenefit
+from doorstep_shared.clock import utcnow
 
 from ...support import Tokens
 from ..helpers import BASE, app_of
@@ -62,7 +63,7 @@ async def add_resident(
     **facts: Any,
 ) -> uuid.UUID:
     """A resident row written directly (no personal data needed by discovery)."""
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     rid = uuid.uuid4()
     n = next(_serial)
     async with app.state.sessionmaker() as session:

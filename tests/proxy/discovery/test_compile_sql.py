@@ -32,6 +32,7 @@ from doorstep_proxy.discovery.compile_sql import (
     python_facts,
     python_fingerprint,
 )
+from doorstep_shared.clock import utcnow
 from doorstep_shared.db import create_engine
 from doorstep_shared.rules import compile_rule, parse
 from doorstep_shared.rules.vocabulary import FACTS
@@ -89,7 +90,7 @@ def db(proxy_app: FastAPI) -> Iterator[Db]:
 
 
 def _resident_row(facts: dict[str, Any], birth: dt.date) -> dict[str, Any]:
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     rid = uuid.uuid4()
     return {
         "id": rid,

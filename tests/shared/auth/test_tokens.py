@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from fastapi import Depends, FastAPI
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import CurrentPrincipal, require
 from doorstep_shared.auth.tokens import KeySet, SigningKey, TokenSigner, TokenVerifier
+from doorstep_shared.clock import epoch_seconds
 from doorstep_shared.http.errors import install_error_handlers
 
 from ...support import AUDIENCE, ISSUER, Tokens, client_for
@@ -50,7 +50,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
+    now = int(epoch_seconds())
     base = {
         "sub": "chaoyang.worker",
         "kind": "user",
@@ -130,7 +130,7 @@ async def test_tampered_payload_is_rejected(client: httpx.AsyncClient, tokens: T
 
 
 async def test_expired_token_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    now = int(time.time())
+    now = int(epoch_seconds())
     await assert_rejected(
         client,
         sign(tokens.key, claims(iat=now - 600, nbf=now - 600, exp=now - 60)),
@@ -139,7 +139,7 @@ async def test_expired_token_is_rejected(client: httpx.AsyncClient, tokens: Toke
 
 
 async def test_not_yet_valid_token_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:
-    await assert_rejected(client, sign(tokens.key, claims(nbf=int(time.time()) + 600)), "invalid_token")
+    await assert_rejected(client, sign(tokens.key, claims(nbf=int(epoch_seconds()) + 600)), "invalid_token")
 
 
 async def test_wrong_issuer_is_rejected(client: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import MetaData, select, text, update
 
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.clock import utcnow
 from doorstep_shared.db.engine import create_engine
 from doorstep_shared.db.idempotency import IdempotencyMiddleware, fingerprint, idempotency_table, purge_expired
 from doorstep_shared.db.session import make_sessionmaker
@@ -135,7 +136,7 @@ async def test_expired_keys_are_purged_and_may_be_reused(maker: Any) -> None:
     async with client(app) as c:
         await c.post("/things", json={"a": 1}, headers=auth(key="old"))
         async with maker() as session:
-            past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+            past = utcnow() - dt.timedelta(hours=1)
             await session.execute(update(table).values(expires_at=past))
             await session.commit()
         reused = await c.post("/things", json={"a": 2}, headers=auth(key="old"))

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from doorstep_shared.clock import local_today
+from doorstep_shared.clock import local_today, utcnow
 from doorstep_stations.bookings import service as bookings
 from doorstep_stations.bookings.models import Booking
 
@@ -77,7 +77,7 @@ async def test_bad_bookings_are_422_with_the_reason(
 ) -> None:
     await station_with_class(stations, tokens)
     h = worker(tokens)
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     s = await make_session(
         stations,
         tokens,
@@ -144,7 +144,7 @@ async def test_cancellation_closes_at_the_cut_off(
     stations: httpx.AsyncClient, stations_app: FastAPI, tokens: Tokens
 ) -> None:
     await station_with_class(stations, tokens)
-    starts = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    starts = utcnow() + dt.timedelta(days=1)
     s = await make_session(stations, tokens, starts_at=starts, cancel_cutoff_at=starts - dt.timedelta(hours=3))
     h = worker(tokens)
     booking = (await _book(stations, h, s["id"], 1)).json()
@@ -157,7 +157,7 @@ async def test_session_below_minimum_is_cancelled_at_the_cut_off_and_everyone_to
     stations: httpx.AsyncClient, stations_app: FastAPI, tokens: Tokens
 ) -> None:
     await station_with_class(stations, tokens)
-    starts = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    starts = utcnow() + dt.timedelta(days=3)
     cutoff = starts - dt.timedelta(days=1)
     s = await make_session(stations, tokens, starts_at=starts, min_participants=4, min_cutoff_at=cutoff, capacity=6)
     full = await make_session(stations, tokens, starts_at=starts, min_participants=1, min_cutoff_at=cutoff)
@@ -185,7 +185,7 @@ async def test_session_below_minimum_is_cancelled_at_the_cut_off_and_everyone_to
 
 async def test_check_in_no_show_and_figures(stations: httpx.AsyncClient, stations_app: FastAPI, tokens: Tokens) -> None:
     await station_with_class(stations, tokens)
-    starts = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
+    starts = utcnow() + dt.timedelta(minutes=30)
     s = await make_session(stations, tokens, starts_at=starts)
     h = worker(tokens)
     one = (await _book(stations, h, s["id"], 1, seats=2)).json()
@@ -244,7 +244,7 @@ async def test_reminders_go_out_the_day_before_once(
     stations: httpx.AsyncClient, stations_app: FastAPI, tokens: Tokens
 ) -> None:
     await station_with_class(stations, tokens)
-    starts = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    starts = utcnow() + dt.timedelta(days=2)
     s = await make_session(stations, tokens, starts_at=starts)
     await _book(stations, worker(tokens), s["id"], 1)
     w = stations_app.state.worker
@@ -272,7 +272,7 @@ async def test_concurrent_cancels_of_one_booking_free_its_seats_once(
     assert all(r.status_code in (200, 409, 422) for r in rs)
     # the sweep may run concurrently with nothing left to do
     async with stations_app.state.sessionmaker() as db:
-        assert await bookings.promote_sweep(db, dt.datetime.now(dt.UTC)) == 0
+        assert await bookings.promote_sweep(db, utcnow()) == 0
         await db.commit()
     session = (await stations.get(f"{API}/sessions/{s['id']}", headers=h)).json()
     items = (await stations.get(f"{API}/sessions/{s['id']}/bookings", headers=h)).json()["items"]

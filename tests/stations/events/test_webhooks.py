@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from standardwebhooks import Webhook
 
+from doorstep_shared.clock import utcnow
 from doorstep_stations.bookings import service as bookings
 
 from ...shared.test_webhooks import Receiver
@@ -159,7 +160,7 @@ async def test_a_session_cancelled_below_its_minimum_by_the_worker_is_published(
 ) -> None:
     await station_with_class(stations, tokens)
     await subscribe(stations, platform(tokens), receiver.url, ["session.cancelled"])
-    starts = dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    starts = utcnow() + dt.timedelta(days=3)
     cutoff = starts - dt.timedelta(days=1)
     s = await make_session(stations, tokens, starts_at=starts, min_participants=4, min_cutoff_at=cutoff)
     await stations.post(
@@ -181,7 +182,7 @@ async def test_retry_outage_and_manual_redelivery_through_the_api(
     sub = await subscribe(stations, hp, receiver.url)
     receiver.fail_next = 1
     await _ticket_ready(stations, tokens)
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow()
     assert await deliver(stations_app, now) == 0
     [d] = (await stations.get(f"{HOOKS}/subscriptions/{sub['id']}/deliveries", headers=hp)).json()["items"]
     assert d["status"] == "retrying" and d["response_code"] == 503 and d["next_attempt_at"]

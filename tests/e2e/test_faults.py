@@ -227,12 +227,16 @@ async def test_sigterm_finishes_in_flight_requests_refuses_new_ones_and_exits_cl
         # In flight from the client's view. A request still in the socket of a kept-alive
         # connection when uvicorn closes it never reached the app: the gateway retries it once on
         # a fresh connection, is refused, and answers 503. Requests the app was serving finish.
+        # How many of the in-flight ones the app had already taken depends on the machine's load
+        # (CI saw 6 of 13; a quiet machine most), so the test asks for the two facts that hold on
+        # any machine: some request answered 200 after the signal (the app drained instead of
+        # dropping), and nothing in flight got anything but a 200 or a 503 problem+json.
         in_flight = [o for o in outcomes if o.started < signalled < o.started + o.elapsed]
         finished = [o for o in in_flight if o.status == 200]
         statuses = {o.status for o in outcomes}
         assert statuses <= {200, 503}, statuses
         assert all(o.content_type == PROBLEM_JSON for o in outcomes if o.status == 503)
-        assert in_flight and len(finished) * 2 >= len(in_flight), [o.status for o in in_flight]
+        assert in_flight and finished, [o.status for o in in_flight]
         # uvicorn re-raises the signal after its graceful shutdown, so "clean" is: killed by
         # SIGTERM only after the lifespan shut down (or 0), never a crash or a SIGKILL.
         assert code in (0, -signal.SIGTERM), code

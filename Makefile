@@ -23,12 +23,18 @@ $(VENV)/.synced: uv.lock pyproject.toml shared/pyproject.toml gateway/pyproject.
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-venv: $(VENV)/.synced ## Create the virtual environment from the lock file
+# What `make run` needs: the apps and their runtime dependencies, not the test and lint tools
+# (`--inexact` leaves those in place when `make test` installed them first).
+$(VENV)/.synced-run: uv.lock pyproject.toml shared/pyproject.toml gateway/pyproject.toml services/*/pyproject.toml tools/pyproject.toml | $(UV)
+	$(UV) sync --frozen --no-dev --inexact --python $(PYTHON)
+	@touch $@
 
-migrate: venv ## Apply every service's migrations (SQLite under var/ unless configured)
+venv: $(VENV)/.synced ## Create the virtual environment from the lock file (with the test and lint tools)
+
+migrate: $(VENV)/.synced-run ## Apply every service's migrations (SQLite under var/ unless configured)
 	$(PY) -m doorstep_tools.migrate upgrade
 
-run: venv ## Set up, migrate, load demo data once and start gateway + 3 services
+run: $(VENV)/.synced-run ## Set up, migrate, load demo data once and start gateway + 3 services
 	$(PY) -m doorstep_tools.launcher
 
 test: venv ## Run the whole suite (SQLite; PostgreSQL too when DOORSTEP_TEST_DATABASE_URL is set)

@@ -72,6 +72,9 @@ def test_when_one_process_dies_the_launcher_stops_the_others_and_fails(tmp_path:
         output = launcher.stdout.read().decode() if launcher.stdout else ""
         assert code != 0
         assert "catalog exited" in output
+        # Four apps, one terminal: every app's own lines carry its name.
+        for app in APPS:
+            assert any(line.startswith(f"{app:<8} | ") for line in output.splitlines()), (app, output[-2000:])
         for app in APPS:
             try:
                 httpx.get(f"http://127.0.0.1:{ports[app]}/healthz", timeout=1)

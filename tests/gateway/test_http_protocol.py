@@ -124,3 +124,23 @@ async def test_expect_100_continue_is_answered_before_the_body_is_sent() -> None
         answer = await asyncio.wait_for(reader.readuntil(b"echo:hi"), 5)
         assert answer.startswith(b"HTTP/1.1 200")
         writer.close()
+
+
+def test_the_installed_uvicorn_is_one_the_protocol_was_tested_against() -> None:
+    """CoalescingHttpToolsProtocol subclasses a non-public uvicorn class: the tools package bounds
+    uvicorn to the releases these tests ran on, and the hooks it overrides must still exist. A
+    uvicorn upgrade past the bound fails here first; raise the bound only with these tests green."""
+    import inspect
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "tools" / "pyproject.toml").read_text())
+    (bound,) = [Requirement(r) for r in pyproject["project"]["dependencies"] if r.startswith("uvicorn")]
+    assert any(spec.operator == "<" for spec in bound.specifier), "uvicorn needs an upper bound"
+    assert version("uvicorn") in bound.specifier
+    assert list(inspect.signature(HttpToolsProtocol.connection_made).parameters) == ["self", "transport"]
+    assert "self.loop = " in inspect.getsource(HttpToolsProtocol.__init__)  # what connection_made uses

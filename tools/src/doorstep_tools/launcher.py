@@ -13,8 +13,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from typing import Any
+from typing import IO, Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -129,7 +130,24 @@ def start(app: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         "--timeout-graceful-shutdown",
         "10",
     ]
-    return subprocess.Popen(cmd, env=env)  # noqa: S603 (our own interpreter and module)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+    assert proc.stdout is not None
+    threading.Thread(target=relay, args=(app, proc.stdout, sys.stdout), daemon=True).start()
+    return proc
+
+
+def relay(app: str, source: IO[bytes], sink: IO[str]) -> None:
+    """Copy an app's output line by line, each line prefixed with the app's name.
+
+    Four apps print to one terminal under `make run`; without a prefix their lines interleave
+    anonymously. Only the launcher (development) prefixes: in production each app's log stream
+    is its own and stays JSON (deploy/entrypoint.sh starts uvicorn directly).
+    """
+    prefix = f"{app:<8} | "
+    for raw in iter(source.readline, b""):
+        sink.write(prefix + raw.decode(errors="replace").rstrip("\r\n") + "\n")
+        sink.flush()
+    source.close()
 
 
 def banner() -> None:

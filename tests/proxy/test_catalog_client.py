@@ -3,17 +3,24 @@ keeps serving its last good copy (with a stale marker) while the catalog is unre
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 import time_machine
+from sqlalchemy import text
 
+from doorstep_proxy import catalog_copy
 from doorstep_proxy.catalog_client import CatalogClient
+from doorstep_proxy.catalog_copy import CatalogueCopy
 from doorstep_shared.auth.service_keys import ServiceCredentials, ServiceKey
 from doorstep_shared.clock import utcnow
+from doorstep_shared.db.engine import create_engine
+from doorstep_shared.db.session import make_sessionmaker
 from doorstep_shared.http.errors import ServiceUnavailable
 from doorstep_shared.http.health import Dependencies, DependencyState
 from doorstep_shared.http.observability import Metrics
@@ -102,3 +109,27 @@ async def test_a_down_catalog_serves_the_last_copy_marks_it_stale_logs_once_and_
     assert deps.get("catalog").state is DependencyState.OK
     assert [r.levelname for r in changes(caplog)] == ["ERROR", "ERROR"]  # down, and back
     assert len(calls) == 3  # the first fetch, one failed try per ttl (not per request), the recovery
+
+
+async def test_a_request_inside_its_own_write_transaction_gets_the_catalogue_at_once(tmp_path: Path) -> None:
+    """Accepting a case reads the catalogue inside the request's write transaction. The fetched
+    copy is written down in its own task: on SQLite, writing it on the request's path waited for
+    the request's own write lock (a fresh proxy's first case timed out at the gateway)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'proxy.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(CatalogueCopy.__table__.create)  # type: ignore[attr-defined]
+            await conn.execute(text("CREATE TABLE work (n INTEGER)"))
+        maker = make_sessionmaker(engine)
+        client = client_on(fake_catalog([]), sessionmaker=maker)
+        async with maker() as request_session:
+            await request_session.execute(text("INSERT INTO work VALUES (1)"))  # holds the write lock
+            snapshot = await asyncio.wait_for(client.snapshot(), timeout=3)
+            assert snapshot.items["elderly-allowance"].name == "高龄补贴"
+            await request_session.commit()
+        await asyncio.wait_for(client.stored(), timeout=10)
+        async with maker() as session:
+            row = await catalog_copy.load(session)
+        assert row is not None and row.revision == 7 and row.etag == '"r7"'
+    finally:
+        await engine.dispose()

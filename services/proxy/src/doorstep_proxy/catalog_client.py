@@ -124,6 +124,7 @@ class CatalogClient:
         self._stored: dt.datetime | None = None  # last confirmation written to the database
         self.stale_since: dt.datetime | None = None  # set while the copy could not be confirmed
         self._refreshing: asyncio.Task[None] | None = None
+        self._storing: set[asyncio.Task[None]] = set()
         if dependencies is not None:
             dependencies.register(DEPENDENCY, self.probe)
 
@@ -210,10 +211,26 @@ class CatalogClient:
         self._mark_fresh()
         if fresh is held:  # a 304: the copy is confirmed; written down at most every CONFIRM_EVERY
             if self._stored is None or now - self._stored >= CONFIRM_EVERY:
-                await self._store(None, now)
+                self._store_later(None, now)
             return
         self._snapshot, self._etag = fresh.value, fresh.etag
-        await self._store(resp.text, now)
+        self._store_later(resp.text, now)
+
+    def _store_later(self, body: str | None, now: dt.datetime) -> None:
+        """Write the copy down in its own task, off the path of the requests waiting for it.
+
+        A request that reads the catalogue inside its own write transaction (accepting a case)
+        may be the one waiting for this refresh: on SQLite, a store on that path waits for the
+        request's write lock while the request waits for the store — until the gateway gives up.
+        """
+        task = asyncio.create_task(self._store(body, now))
+        self._storing.add(task)
+        task.add_done_callback(self._storing.discard)
+
+    async def stored(self) -> None:
+        """Wait until the copies being written are down (tests; shutdown)."""
+        while self._storing:
+            await asyncio.gather(*self._storing)
 
     async def _store(self, body: str | None, now: dt.datetime) -> None:
         """Write the copy (or its confirmation) down; a failure costs only the warm restart."""

@@ -56,7 +56,7 @@ NOT_FREE_TEXT = {
 NOT_FREE_TEXT_IN = {
     # the catalogue as admins publish it
     *(("catalog", "Faq", "answer"), ("catalog", "Material", "notes"), ("catalog", "CategoryRead", "description")),
-    *(("proxy", "SnapshotMaterial", "notes"), ("proxy", "doorstep_proxy__discovery__schemas__MaterialRead", "notes")),
+    *(("proxy", "SnapshotMaterial", "notes"), ("proxy", "LeadMaterialRead", "notes")),
     *(("stations", "ServiceRead", "description"), ("stations", "StationRead", "description")),
     ("stations", "StationHit", "description"),
     # the services' own words: event catalogues, chain verification, the rule a lead matched

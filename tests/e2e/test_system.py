@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -54,6 +55,16 @@ def test_merged_openapi_lists_operations_of_all_three_services(system: System) -
         if isinstance(op, dict) and "operationId" in op
     ]
     assert len(op_ids) == len(set(op_ids))
+    # Readable ids (<service>_<resource>_<action>), names that are titles, one security scheme,
+    # tags grouped per service, the gateway's 429 declared with Retry-After.
+    assert all(re.fullmatch(r"(gateway|catalog|proxy|stations)_[a-z0-9_]+", i) for i in op_ids), op_ids
+    assert sum(map(len, op_ids)) / len(op_ids) < 30
+    assert all(s["title"] == name for name, s in doc["components"]["schemas"].items())
+    assert set(doc["components"]["securitySchemes"]) == {"OAuth2"}
+    assert [g["name"] for g in doc["x-tagGroups"]] == ["gateway", "catalog", "proxy", "stations"]
+    create = doc["paths"]["/api/v1/proxy/cases"]["post"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])
+    assert "Retry-After" in create["responses"]["429"]["headers"]
     assert doc["components"]["securitySchemes"]["OAuth2"]["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
     assert "x-unavailable" not in doc
     docs = httpx.get(f"{system.url()}/docs", timeout=10)

@@ -35,6 +35,7 @@ from .db.session import DbSession, WritesOnRead, make_sessionmaker, writes_on_re
 from .http.errors import install_error_handlers, problem_response
 from .http.health import Dependencies, DependencyState
 from .http.observability import Metrics, RequestContextMiddleware, configure_logging
+from .http.openapi import document_for_generators, operation_ids
 from .http.problems import document_problems
 
 logger = logging.getLogger("doorstep.app")
@@ -149,6 +150,7 @@ def create_service_app(
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
         swagger_ui_parameters={"persistAuthorization": True},
+        generate_unique_id_function=operation_ids(settings.service_name),
         # FastAPI's built-in OpenTelemetry hooks cost CPU on every request even when nothing
         # collects them; we export our own Prometheus metrics and JSON logs instead.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -159,6 +161,7 @@ def create_service_app(
     app.state.audit_trust = settings.audit_trust() if isinstance(settings, AuditSettings) else None
     app.state.dependencies = dependencies = Dependencies(settings.service_name, metrics.registry)
     install_error_handlers(app)
+    document_for_generators(app, list(extra_middleware))
     for middleware_class, options in extra_middleware:
         app.add_middleware(middleware_class, **options)
     # Outermost: request ids, metrics and security headers for every response.

@@ -4,6 +4,9 @@ are believed, and by default none is."""
 
 from __future__ import annotations
 
+import io
+from types import SimpleNamespace
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -64,7 +67,12 @@ async def test_a_configured_proxy_is_believed_and_nobody_else(
 @pytest.mark.parametrize("app", ["gateway", "catalog", "proxy", "stations"])
 def test_make_run_starts_uvicorn_trusting_no_proxy_headers(app: str, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[list[str]] = []
-    monkeypatch.setattr(launcher.subprocess, "Popen", lambda cmd, env: started.append(cmd))
+
+    def popen(cmd: list[str], env: dict[str, str], **_: object) -> SimpleNamespace:
+        started.append(cmd)
+        return SimpleNamespace(stdout=io.BytesIO())
+
+    monkeypatch.setattr(launcher.subprocess, "Popen", popen)
     launcher.start(app, {})
     assert "--no-proxy-headers" in started[0]
     assert "--forwarded-allow-ips" not in started[0]

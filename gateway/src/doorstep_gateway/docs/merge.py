@@ -2,8 +2,12 @@
 
 Services serve their operations under the same paths the gateway exposes, so paths merge
 unchanged. Component schemas that clash (same name, different definition) are renamed with
-the service's prefix and every ``$ref`` in that service's part is rewritten; operation ids are
-kept unique the same way. A service that is down is left out and named in ``x-unavailable``.
+the service's name in front (``ProxyFigures``) and every ``$ref`` in that service's part is
+rewritten; every schema's title is its component name (client generators name models by
+title). Operation ids are already ``<service>_<resource>_<action>`` (doorstep_shared.http.openapi).
+Tags are grouped per service (``x-tagGroups``, read by ReDoc and several generators), and every
+API operation declares the gateway's own answers: 429 with ``Retry-After`` from the rate limiter.
+A service that is down is left out and named in ``x-unavailable``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import time
 from typing import Any
 
 import httpx
+
+from doorstep_shared.http.openapi import declare_response, operations, titles_are_names
 
 logger = logging.getLogger("doorstep.gateway.openapi")
 
@@ -46,6 +52,7 @@ def merge(gateway_doc: dict[str, Any], services: dict[str, dict[str, Any] | None
     tag_names = {t["name"] for t in tags}
     op_ids = {op.get("operationId") for item in paths.values() for op in item.values() if isinstance(op, dict)}
     unavailable = []
+    groups = [{"name": "gateway", "tags": [t["name"] for t in tags]}]
     for service, doc in services.items():
         if doc is None:
             unavailable.append(service)
@@ -53,16 +60,19 @@ def merge(gateway_doc: dict[str, Any], services: dict[str, dict[str, Any] | None
         renames: dict[str, str] = {}
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             if name in schemas and schemas[name] != schema:
-                renames[name] = f"{service}__{name}"
+                renames[name] = f"{service.capitalize()}{name}"
         doc = _rewrite_refs(doc, renames)
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             schemas[renames.get(name, name)] = schema
         for name, scheme in doc.get("components", {}).get("securitySchemes", {}).items():
             security_schemes.setdefault(name, scheme)
+        group: list[str] = []
         for tag in doc.get("tags", []):
+            group.append(tag["name"])
             if tag["name"] not in tag_names:
                 tags.append(tag)
                 tag_names.add(tag["name"])
+        groups.append({"name": service, "tags": group})
         for path, item in doc.get("paths", {}).items():
             if not path.startswith(f"/api/v1/{service}"):
                 continue  # health, metrics and docs stay per service
@@ -74,6 +84,12 @@ def merge(gateway_doc: dict[str, Any], services: dict[str, dict[str, Any] | None
                     op["operationId"] = f"{service}_{op_id}"
                 op_ids.add(op.get("operationId"))
             paths[path] = item
+    titles_are_names(merged)
+    merged["x-tagGroups"] = groups
+    for path, _method, op in operations(merged):
+        if path.startswith("/api/"):
+            declare_response(op, 429, "Too many requests: wait Retry-After seconds", retry_after=True)
+            declare_response(op, 503, "A service is unavailable", retry_after=True)
     if unavailable:
         merged["x-unavailable"] = unavailable
     return merged

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.security import authenticated, public
@@ -22,7 +23,22 @@ from .throttle import LoginPolicy
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 wellknown_router = APIRouter(tags=["auth"], dependencies=[Depends(public)])
 
-_basic = HTTPBasic(auto_error=False)
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """A machine client's ``Authorization: Basic`` (RFC 6749 §2.3.1), read here rather than by a
+    declared HTTP Basic security scheme: that scheme would stand first in /docs' Authorize
+    dialog although no other operation takes it (client_id/client_secret form fields work too)."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient() from None
+    cid, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidClient()
+    return cid, secret
 
 
 @auth_router.post(
@@ -30,6 +46,9 @@ _basic = HTTPBasic(auto_error=False)
     response_model=TokenResponse,
     response_model_exclude_none=True,
     summary="OAuth2 token endpoint (password, refresh_token, client_credentials)",
+    description="Form-encoded (RFC 6749). A machine client authenticates with HTTP Basic "
+    "(`Authorization: Basic base64(client_id:client_secret)`) or with the client_id and "
+    "client_secret form fields.",
     dependencies=[Depends(public)],
     responses=problems(400, 401, 422),
 )
@@ -46,7 +65,6 @@ async def token(
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=256)] = None,
     scope: Annotated[str | None, Form(max_length=1000)] = None,
-    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)] = None,
 ) -> dict[str, object]:
     if grant_type == "password":
         if not username or password is None:
@@ -64,8 +82,8 @@ async def token(
             raise InvalidGrant("refresh_token is required.")
         return await service.refresh_grant(session, signer, verifier, refresh_token)
     if grant_type == "client_credentials":
-        cid = basic.username if basic else client_id
-        secret = basic.password if basic else client_secret
+        basic = _basic_credentials(request)
+        cid, secret = basic if basic else (client_id, client_secret)
         if not cid or not secret:
             raise InvalidClient()
         address = request.client.host if request.client else None

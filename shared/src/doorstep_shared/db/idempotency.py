@@ -57,6 +57,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..clock import utcnow
 from ..http.errors import problem_response
+from ..http.openapi import declare_header, declare_response, operations
 from .columns import JSONType, UTCDateTime
 
 logger = logging.getLogger("doorstep.idempotency")
@@ -147,6 +148,32 @@ class IdempotencyMiddleware:
         self.stale_after = stale_after
         self.purge_every = purge_every
         self._last_purge = 0.0
+
+    @staticmethod
+    def document_openapi(
+        doc: dict[str, Any],
+        *,
+        methods: Iterable[str] = ("POST",),
+        path_prefix: str = "/",
+        exclude_prefixes: Iterable[str] = (),
+        **_: Any,
+    ) -> None:
+        """Declare ``Idempotency-Key`` and its answers on the operations this middleware covers."""
+        wanted = {m.lower() for m in methods}
+        excluded = tuple(exclude_prefixes)
+        for path, method, op in operations(doc):
+            if method in wanted and path.startswith(path_prefix) and not path.startswith(excluded):
+                declare_header(
+                    op,
+                    "Idempotency-Key",
+                    "1–255 visible ASCII characters (a UUID): a retry with the same key and body "
+                    "replays the first answer instead of doing the work twice (kept 24 h)",
+                    schema={"type": "string", "minLength": 1, "maxLength": 255},
+                )
+                declare_response(
+                    op, 409, "A request with this Idempotency-Key is still being processed", retry_after=True
+                )
+                declare_response(op, 422, "Validation failed, or the Idempotency-Key was used for a different request")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in self.methods:

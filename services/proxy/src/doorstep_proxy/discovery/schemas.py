@@ -16,7 +16,7 @@ LeadStatus = Literal["new", "contacted", "declined", "converted", "obsolete"]
 Verdict = Literal["eligible", "unknown"]
 
 
-class MaterialRead(BaseModel):
+class LeadMaterialRead(BaseModel):
     name: str
     form: str
     count: int
@@ -42,7 +42,7 @@ class LeadRead(BaseModel):
     reasons: list[str]
     missing_facts: list[str]
     missing_labels: list[str]
-    materials: list[MaterialRead]
+    materials: list[LeadMaterialRead]
     declined_reason: RedactedText | None
     case_id: uuid.UUID | None
     first_seen_at: dt.datetime

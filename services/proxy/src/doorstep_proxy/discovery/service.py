@@ -36,8 +36,8 @@ from .schemas import (
     EligibilityRead,
     ItemFigure,
     LeadFigures,
+    LeadMaterialRead,
     LeadRead,
-    MaterialRead,
     NeedsSurvey,
     RunRead,
     SurveyGroup,
@@ -113,7 +113,7 @@ async def lead_reads(session: AsyncSession, leads: Sequence[DiscoveryLead], book
                 missing_facts=missing,
                 missing_labels=[FACT_BY_NAME[f].label for f in missing],
                 materials=[
-                    MaterialRead(name=m.name, form=m.form, count=m.count, notes=m.notes)
+                    LeadMaterialRead(name=m.name, form=m.form, count=m.count, notes=m.notes)
                     for m in (item.materials if item else [])
                 ],
                 declined_reason=lead.declined_reason,

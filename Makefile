@@ -37,10 +37,18 @@ migrate: $(VENV)/.synced-run ## Apply every service's migrations (SQLite under v
 run: $(VENV)/.synced-run ## Set up, migrate, load demo data once and start gateway + 3 services
 	$(PY) -m doorstep_tools.launcher
 
-test: venv ## Run the whole suite (SQLite; PostgreSQL too when DOORSTEP_TEST_DATABASE_URL is set)
+# The TypeScript check of the generated API types (tests/e2e/test_generated_client.py): pinned npm
+# packages, installed where npm exists (the test says it skipped where it does not).
+TS := tools/typescript
+$(TS)/node_modules/.installed: $(TS)/package.json $(TS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(TS) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the TypeScript type check will be skipped"; fi
+
+test: venv $(TS)/node_modules/.installed ## Run the whole suite (SQLite; PostgreSQL too when DOORSTEP_TEST_DATABASE_URL is set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-pg: venv ## Run the suite on SQLite and on the local PostgreSQL
+test-pg: venv $(TS)/node_modules/.installed ## Run the suite on SQLite and on the local PostgreSQL
 	DOORSTEP_TEST_DATABASE_URL=$${DOORSTEP_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
 	DOORSTEP_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
 

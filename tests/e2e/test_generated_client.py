@@ -5,6 +5,7 @@ story through that generated client over real HTTP, through the gateway."""
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 import uuid
@@ -97,3 +98,40 @@ def story(worker: Any, create: Any, get_case: Any, search: Any, models: Any) -> 
     assert replay.status_code == 201 and replay.headers.get("idempotent-replayed") == "true"
     read = get_case.sync(client=worker, case_id=case_id)
     assert isinstance(read, models.CaseRead) and read.id == created.id and read.channel == "window"
+
+
+TYPESCRIPT = Path(__file__).resolve().parents[2] / "tools" / "typescript"
+
+
+def test_typescript_types_generated_from_the_openapi_type_check_a_field_app_script(system: System) -> None:
+    """openapi-typescript on the merged document, then tsc on a small field-app script (the app's
+    developers write TypeScript); a script with a wrong field type must fail, so the types are real."""
+    bin_dir = TYPESCRIPT / "node_modules" / ".bin"
+    if not (bin_dir / "tsc").exists():
+        if os.environ.get("DOORSTEP_TEST_REQUIRE_TYPESCRIPT"):
+            pytest.fail("tools/typescript/node_modules is missing: `make test` installs it with npm")
+        pytest.skip("npm is not installed here: `make test` installs tools/typescript with npm where it is")
+    build = TYPESCRIPT / "build"
+    build.mkdir(exist_ok=True)
+    (build / "openapi.json").write_bytes(httpx.get(f"{system.url()}/openapi.json", timeout=30).content)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 (the project's own pinned tools, fixed arguments)
+            list(args), cwd=TYPESCRIPT, capture_output=True, text=True, timeout=180, check=False
+        )
+
+    generated = run(
+        str(bin_dir / "openapi-typescript"),
+        "build/openapi.json",
+        "-o",
+        "build/doorstep.d.ts",
+        "--default-non-nullable",
+        "false",
+    )
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    checked = run(str(bin_dir / "tsc"), "-p", "tsconfig.json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    wrong = run(
+        str(bin_dir / "tsc"), "--noEmit", "--strict", "--module", "ES2022", "--moduleResolution", "bundler", "wrong.ts"
+    )
+    assert wrong.returncode != 0 and "wrong.ts(7," in wrong.stdout, wrong.stdout

@@ -32,6 +32,11 @@ async def test_docs_pages_name_no_other_host_and_their_assets_are_served(name: s
             assert resp.status_code == 200, page
             assert not ANY_HOST.findall(resp.text), f"{page} names another host: {ANY_HOST.findall(resp.text)}"
             assert "fonts.googleapis" not in resp.text
+            # The browser itself refuses anything from elsewhere (ReDoc's credit logo, say).
+            policy = resp.headers["content-security-policy"]
+            assert (
+                "default-src 'none'" in policy and "connect-src 'self'" in policy and "img-src 'self' data:" in policy
+            )
             references |= set(REFERENCE.findall(resp.text))
         assets = {r for r in references if r.startswith(ASSETS_PATH + "/")}
         assert {a.rsplit("/", 1)[1] for a in assets} == {

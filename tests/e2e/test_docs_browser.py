@@ -111,6 +111,13 @@ def test_docs_redoc_and_dashboard_work_with_every_other_host_blocked(
     expect(status).to_have_text(re.compile(r"^\s*200"))
     assert "Authorization: Bearer" in operation.locator(".curl").inner_text()
 
+    # A service's own page (another origin): the same files, served by the service itself.
+    page.goto(f"{system.url('catalog')}/redoc")
+    expect(page.locator('[data-section-id^="operation/"]').first).to_be_attached()
+    page.goto(f"{system.url('catalog')}/docs")
+    expect(page.locator('.opblock-summary-path[data-path="/api/v1/catalog/items"]').first).to_be_visible()
+    assert not blocked, f"the catalog's docs tried to reach other hosts: {blocked}"
+
     # ReDoc: the same document, its operations listed, in the system's fonts (no web font).
     page.goto(f"{base}/redoc")
     expect(page.locator(".api-content h1").first).to_be_visible()

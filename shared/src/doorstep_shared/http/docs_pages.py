@@ -4,7 +4,8 @@ County intranets reach no CDN and no Google Fonts, and admins use these pages as
 the scripts, the stylesheet and the icon come from the pinned ``fastapi-offline`` package and are
 served under ``/docs-assets/<its version>/`` with a year's cache (a new version is a new path).
 ReDoc draws in the system's fonts; Swagger UI's online validator badge is off (it would ask
-validator.swagger.io about every document). No page names another host.
+validator.swagger.io about every document). No page names another host, and each carries a
+Content-Security-Policy that lets the browser load and call nothing but the page's own origin.
 """
 
 from __future__ import annotations

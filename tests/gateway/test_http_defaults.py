@@ -8,6 +8,7 @@ import httpx
 
 from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.main import create_app
+from doorstep_shared.http.docs_pages import ASSETS_PATH
 
 from ..support import Tokens, client_for, running
 
@@ -62,6 +63,7 @@ async def test_docs_can_be_turned_off(tokens: Tokens, tmp_path: Path) -> None:
     async with running(create_app(settings, signing_key=tokens.key)) as app, client_for(app) as client:
         assert (await client.get("/docs")).status_code == 404
         assert (await client.get("/openapi.json")).status_code == 404
+        assert (await client.get(f"{ASSETS_PATH}/swagger-ui.css")).status_code == 404
 
 
 async def test_forwarded_requests_are_counted_per_upstream_service(gateway: httpx.AsyncClient, tokens: Tokens) -> None:

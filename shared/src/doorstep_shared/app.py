@@ -14,7 +14,7 @@ from typing import Any, Self
 
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import State
@@ -32,6 +32,7 @@ from .db.migrations import current_revision, head_revision, known_revisions
 
 # The request's session reads the sessionmaker the lifespan below sets: part of the app's surface.
 from .db.session import DbSession, WritesOnRead, make_sessionmaker, writes_on_read
+from .http.docs_pages import assets_mount, oauth2_redirect_page, redoc_page, swagger_page
 from .http.errors import install_error_handlers, problem_response
 from .http.health import Dependencies, DependencyState
 from .http.observability import Metrics, RequestContextMiddleware, configure_logging
@@ -146,10 +147,9 @@ def create_service_app(
         version=version,
         lifespan=lifespan,
         openapi_tags=openapi_tags,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        docs_url=None,  # served below, from the app's own files (no CDN)
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
-        swagger_ui_parameters={"persistAuthorization": True},
         generate_unique_id_function=operation_ids(settings.service_name),
         # FastAPI's built-in OpenTelemetry hooks cost CPU on every request even when nothing
         # collects them; we export our own Prometheus metrics and JSON logs instead.
@@ -204,6 +204,10 @@ def create_service_app(
         return metrics.render()
 
     app.include_router(ops)
+    if docs:
+        app.include_router(_docs_router(title))
+    if settings.docs_enabled:  # the gateway serves its own pages, on these same files
+        app.router.routes.append(assets_mount())
     for router in routers:
         app.include_router(router)
     document_problems(app)
@@ -234,6 +238,26 @@ async def _audit_checkpoints(
     work.every("audit-checkpoint", checkpoint, interval=interval, delay=interval)
     async with work.running():
         yield
+
+
+def _docs_router(title: str) -> APIRouter:
+    """``/docs``, ``/docs/oauth2-redirect`` and ``/redoc`` on the app's own document (public:
+    the pages hold no data, the document is public too)."""
+    router = APIRouter(include_in_schema=False, dependencies=[Depends(public)])
+
+    @router.get("/docs")
+    async def swagger() -> HTMLResponse:
+        return swagger_page("/openapi.json", f"{title} — API")
+
+    @router.get("/docs/oauth2-redirect")
+    async def swagger_redirect() -> HTMLResponse:
+        return oauth2_redirect_page()
+
+    @router.get("/redoc")
+    async def redoc() -> HTMLResponse:
+        return redoc_page("/openapi.json", f"{title} — API reference")
+
+    return router
 
 
 def _not_ready(detail: str) -> Response:

@@ -1,16 +1,13 @@
-"""The API documentation pages: the merged OpenAPI document, Swagger UI and ReDoc (all public)."""
+"""The API documentation pages: the merged OpenAPI document, Swagger UI and ReDoc (all public;
+their scripts and styles come from the gateway itself, see ``doorstep_shared.http.docs_pages``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.openapi.docs import (
-    get_redoc_html,
-    get_swagger_ui_html,
-    get_swagger_ui_oauth2_redirect_html,
-)
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from doorstep_shared.auth.security import public
+from doorstep_shared.http.docs_pages import oauth2_redirect_page, redoc_page, swagger_page
 
 from ..state import state_of
 
@@ -25,19 +22,14 @@ async def openapi(request: Request) -> JSONResponse:
 
 @router.get("/docs")
 async def swagger() -> HTMLResponse:
-    return get_swagger_ui_html(
-        openapi_url="/openapi.json",
-        title="Doorstep — API",
-        oauth2_redirect_url="/docs/oauth2-redirect",
-        swagger_ui_parameters={"persistAuthorization": True},
-    )
+    return swagger_page("/openapi.json", "Doorstep — API")
 
 
 @router.get("/docs/oauth2-redirect")
 async def swagger_redirect() -> HTMLResponse:
-    return get_swagger_ui_oauth2_redirect_html()
+    return oauth2_redirect_page()
 
 
 @router.get("/redoc")
 async def redoc() -> HTMLResponse:
-    return get_redoc_html(openapi_url="/openapi.json", title="Doorstep — API reference")
+    return redoc_page("/openapi.json", "Doorstep — API reference")

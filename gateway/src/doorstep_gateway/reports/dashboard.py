@@ -10,12 +10,14 @@ and style.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from functools import lru_cache
 from html import escape
 from typing import Any
 
 from doorstep_shared import org
+from doorstep_shared.clock import to_local
 
 from .schemas import ReportSummary
 
@@ -43,6 +45,11 @@ BAR_COLOURS = ["#b71c1c", "#c62828", "#d84315", "#ef6c00", "#2e7d32", "#1565c0"]
 
 def _e(value: Any) -> str:
     return escape("" if value is None else str(value), quote=True)
+
+
+def beijing_time(instant: dt.datetime, *, seconds: bool = False) -> str:
+    """An instant as the people reading the dashboard read it: Beijing time, labelled."""
+    return f"{to_local(instant):%Y-%m-%d %H:%M{':%S' if seconds else ''}}（北京时间）"
 
 
 def _number(value: int | None) -> str:
@@ -87,7 +94,7 @@ def panel(summary: ReportSummary) -> str:
         out.append('<ul class="warn" id="services-down">')
         for d in summary.degraded:
             state = "降级运行" if d.state == "degraded" else "无法访问"
-            copy = f"，使用 {d.stale_since:%Y-%m-%d %H:%M} (UTC) 的副本" if d.stale_since else ""
+            copy = f"，使用 {beijing_time(d.stale_since)} 的副本" if d.stale_since else ""
             what = f"（{d.detail}）" if d.detail else ""
             out.append(f"<li>{_e(SERVICE_NAMES.get(d.service, d.service))}：{_e(state)}{_e(what)}{_e(copy)}</li>")
         out.append("</ul>")
@@ -116,7 +123,7 @@ def panel(summary: ReportSummary) -> str:
         out.append(f"<tr><th>{_e(c.name)}</th>{cells}</tr>")
     total = "".join(f'<td class="num">{_e(_number(getattr(summary.county, n)))}</td>' for n in LABELS)
     out.append(f'<tr class="total"><th>合计</th>{total}</tr></tbody></table>')
-    out.append(f'<p class="muted">生成于 {_e(summary.generated_at.isoformat(timespec="seconds"))}</p>')
+    out.append(f'<p class="muted" id="generated-at">生成于 {_e(beijing_time(summary.generated_at, seconds=True))}</p>')
     return "".join(out)
 
 

@@ -7,6 +7,7 @@
   document kept with its ETag (``Copy``, ``if_none_match``, ``revalidated``)
 - ``pagination``: opaque cursors and the capped ``limit``
 - ``observability``: request ids, JSON logs without personal data, Prometheus metrics
+- ``docs_pages``: Swagger UI and ReDoc on files the app serves itself (no CDN, no web fonts)
 
 ``auth/`` and ``db/`` build on this package; ``doorstep_shared.app`` puts them together.
 """

@@ -17,7 +17,6 @@ import pytest
 
 from .conftest import System, login
 
-pytestmark = pytest.mark.dates  # the story books a case with a due date
 
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 

@@ -17,7 +17,6 @@ import pytest
 
 from .conftest import System, login
 
-
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 
 

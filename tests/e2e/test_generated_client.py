@@ -45,6 +45,7 @@ def generate(system: System, where: Path) -> tuple[str, Any]:
     return result.stdout + result.stderr, result
 
 
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)  # one document, whatever the database
 def test_a_generated_python_client_has_no_warnings_and_runs_the_window_story(system: System, tmp_path: Path) -> None:
     output, result = generate(system, tmp_path)
     assert result.returncode == 0, output
@@ -101,6 +102,7 @@ def story(worker: Any, create: Any, get_case: Any, search: Any, models: Any) -> 
 TYPESCRIPT = Path(__file__).resolve().parents[2] / "tools" / "typescript"
 
 
+@pytest.mark.parametrize("db_backend", ["sqlite"], indirect=True)
 def test_typescript_types_generated_from_the_openapi_type_check_a_field_app_script(system: System) -> None:
     """openapi-typescript on the merged document, then tsc on a small field-app script (the app's
     developers write TypeScript); a script with a wrong field type must fail, so the types are real."""

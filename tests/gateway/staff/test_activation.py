@@ -6,14 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
-import pytest
 import time_machine
 
 from doorstep_shared.clock import utcnow
 
 from .support import NEW_PASSWORD, activate, bearer, new_worker, problem_fields, sign_in
-
-pytestmark = pytest.mark.dates
 
 
 async def create(gateway: httpx.AsyncClient, username: str) -> str:
@@ -37,25 +34,23 @@ async def test_the_code_works_for_72_hours_and_not_a_second_longer(gateway: http
         assert (await sign_in(gateway, "chaoyang.late", NEW_PASSWORD)).status_code == 400
 
 
-@pytest.mark.parametrize(
-    ("password", "reason"),
-    [
-        ("short-1", "at least 10 characters"),
-        ("chaoyang.weak-2024", "must not contain the username"),
-        ("password1234", "too common"),
-        ("qwertyuiop!", "too common"),
-        ("13812345678", "only digits"),
-        ("aaaaaaaaaaaaaa", "too few different characters"),
-    ],
-)
-async def test_weak_passwords_are_refused_naming_new_password(
-    gateway: httpx.AsyncClient, password: str, reason: str
-) -> None:
+WEAK = [
+    ("short-1", "at least 10 characters"),
+    ("chaoyang.weak-2024", "must not contain the username"),
+    ("password1234", "too common"),
+    ("qwertyuiop!", "too common"),
+    ("13812345678", "only digits"),
+    ("aaaaaaaaaaaaaa", "too few different characters"),
+]
+
+
+async def test_weak_passwords_are_refused_naming_new_password(gateway: httpx.AsyncClient) -> None:
     code = await create(gateway, "chaoyang.weak")
-    resp = await activate(gateway, "chaoyang.weak", code, password)
-    assert resp.status_code == 422, resp.text
-    assert problem_fields(resp) == ["body.new_password"]
-    assert reason in resp.json()["errors"][0]["message"]
+    for password, reason in WEAK:
+        resp = await activate(gateway, "chaoyang.weak", code, password)
+        assert resp.status_code == 422, resp.text
+        assert problem_fields(resp) == ["body.new_password"]
+        assert reason in resp.json()["errors"][0]["message"], (password, resp.json())
     # The code is not spent by a refused password: a good one still activates.
     assert (await activate(gateway, "chaoyang.weak", code)).status_code == 200
 

@@ -49,7 +49,10 @@ TAGS = [
     {"name": "directory", "description": "The county's communities, grids and staff"},
     {"name": "staff", "description": "Staff accounts: creation with one-time activation, roles, deactivation"},
     {"name": "clients", "description": "Machine clients (third-party platforms) and their credentials"},
-    {"name": "audit", "description": "The gateway's append-only audit log (logins, client tokens, client and staff changes)"},
+    {
+        "name": "audit",
+        "description": "The gateway's append-only audit log (logins, client tokens, client and staff changes)",
+    },
     {"name": "reports", "description": "County figures from all services; the dashboard"},
     {"name": "open311", "description": "Open311 GeoReport v2 for government platforms (docs/open311.md)"},
 ]

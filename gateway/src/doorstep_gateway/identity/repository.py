@@ -91,8 +91,12 @@ async def save_user(session: AsyncSession, user: User) -> None:
     await session.flush()
 
 
-async def list_users(session: AsyncSession, communities: frozenset[str] | None) -> Sequence[User]:
+async def list_users(
+    session: AsyncSession, communities: frozenset[str] | None, county: str | None = None
+) -> Sequence[User]:
     stmt = select(User).order_by(col(User.username))
+    if county is not None:
+        stmt = stmt.where(col(User.county) == county)
     if communities is not None:
         stmt = stmt.where(col(User.community).in_(communities))
     return (await session.exec(stmt)).all()

@@ -183,9 +183,10 @@ async def client_credentials_grant(
     }
 
 
-async def staff(session: AsyncSession, communities: frozenset[str] | None) -> Sequence[User]:
-    """Staff users of these communities (None: every user), by username."""
-    return await repository.list_users(session, communities)
+async def staff(session: AsyncSession, communities: frozenset[str] | None, county: str | None = None) -> Sequence[User]:
+    """Staff users of these communities (None: every user), of ``county`` when given (a token
+    without a county is from the deployment's single county), by username."""
+    return await repository.list_users(session, communities, county)
 
 
 async def activate(

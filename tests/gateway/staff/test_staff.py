@@ -132,6 +132,9 @@ async def test_another_countys_admin_gets_404_for_this_countys_staff_on_every_ro
         assert resp.status_code == 404, (method, path, resp.text)
     mine = await gateway.post("/api/v1/staff", json=new_worker(county="hexian"), headers=theirs)
     assert mine.status_code == 403 and problem_fields(mine) == ["body.county"]
+    # Nor can it place its own people in this county's communities (they would see its residents).
+    planted = await gateway.post("/api/v1/staff", json=new_worker(county="otherxian"), headers=theirs)
+    assert planted.status_code == 422 and problem_fields(planted) == ["body.community"]
     # The directory's staff list keeps to the county too.
     assert (await gateway.get("/api/v1/directory/users", headers=theirs)).json() == []
     ours = (await gateway.get("/api/v1/directory/users", headers=await bearer(gateway, "county.admin"))).json()

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from doorstep_shared import org
 from doorstep_shared.auth.permissions import COUNTY_ROLES, Role
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
@@ -73,9 +74,13 @@ def _check_roles(scope: StaffScope, roles: list[str], community: str | None) -> 
         raise Invalid.field("body.community", "required for community roles")
 
 
-async def check_placement(session: AsyncSession, community: str | None, grid: str | None) -> None:
+async def check_placement(session: AsyncSession, county: str | None, community: str | None, grid: str | None) -> None:
     """The one check of a placement against the org directory (re-point it here when the
-    directory's tables change): the community exists, the grid is one of its grids."""
+    directory's tables change): the community exists and is the county's, the grid is one of its.
+
+    The gateway's community table holds no county yet: it holds the one county the seed loads
+    from ``doorstep_shared.org``, so only that county's accounts (or a county-less account of a
+    single-county deployment) may be placed in its communities."""
     if community is None:
         if grid is not None:
             raise Invalid.field("body.grid", "a grid needs a community")
@@ -83,6 +88,8 @@ async def check_placement(session: AsyncSession, community: str | None, grid: st
     known = {c.code: c for c in await directory.communities(session)}
     if community not in known:
         raise Invalid.field("body.community", f"unknown community {community!r}")
+    if county is not None and county != org.COUNTY_CODE:
+        raise Invalid.field("body.community", f"{community!r} is not a community of county {county!r}")
     if grid is not None and grid not in {g.code for g in known[community].grids}:
         raise Invalid.field("body.grid", f"{grid!r} is not a grid of {community!r}")
 
@@ -131,7 +138,7 @@ async def create(session: AsyncSession, principal: Principal, cipher: PiiCipher,
             raise _forbidden("body.community", "you manage the staff of your own community only")
         community = scope.community
     _check_roles(scope, body.roles, community)
-    await check_placement(session, community, body.grid)
+    await check_placement(session, county, community, body.grid)
     if await repository.by_username(session, body.username) is not None:
         raise Conflict(f"body.username: {body.username!r} is taken.", code="username_taken")
     user = User(
@@ -188,7 +195,7 @@ async def update(session: AsyncSession, principal: Principal, username: str, bod
         _check_roles(scope, body.roles, user.community)
         changed["roles"] = user.roles = body.roles
     if "grid" in given:
-        await check_placement(session, user.community, body.grid)
+        await check_placement(session, user.county, user.community, body.grid)
         changed["grid"] = user.grid = body.grid
     if "stations" in given and body.stations is not None:
         changed["stations"] = user.stations = sorted(set(body.stations))

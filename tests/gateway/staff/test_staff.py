@@ -143,6 +143,11 @@ async def test_another_countys_admin_gets_404_for_this_countys_staff_on_every_ro
 
 async def test_a_community_admin_manages_their_community_with_community_roles_only(gateway: httpx.AsyncClient) -> None:
     admin = await bearer(gateway, "chaoyang.admin")
+    # A county-level account placed in the community stays the county's business.
+    county = await bearer(gateway, "county.admin")
+    auditor = new_worker("chaoyang.auditor", roles=["auditor"], grid=None)
+    assert (await gateway.post("/api/v1/staff", json=auditor, headers=county)).status_code == 201
+    assert (await gateway.get("/api/v1/staff/chaoyang.auditor", headers=admin)).status_code == 404
     granted = await gateway.post("/api/v1/staff", json=new_worker(roles=["county_admin"]), headers=admin)
     assert granted.status_code == 403 and problem_fields(granted) == ["body.roles"]
     platform = await gateway.post("/api/v1/staff", json=new_worker(roles=["platform_admin"]), headers=admin)
@@ -155,7 +160,8 @@ async def test_a_community_admin_manages_their_community_with_community_roles_on
     assert ok.status_code == 201 and ok.json()["community"] == "chaoyang"
     listed = (await gateway.get("/api/v1/staff", headers=admin)).json()["items"]
     assert {u["community"] for u in listed} == {"chaoyang"}
-    assert "chaoyang.admin" in {u["username"] for u in listed} and "county.admin" not in {u["username"] for u in listed}
+    names = {u["username"] for u in listed}
+    assert "chaoyang.admin" in names and not names & {"county.admin", "chaoyang.auditor"}
     promote = await gateway.patch("/api/v1/staff/chaoyang.newbie", json={"roles": ["auditor"]}, headers=admin)
     assert promote.status_code == 403 and problem_fields(promote) == ["body.roles"]
 
@@ -192,6 +198,8 @@ async def test_list_filters_by_community_grid_role_and_active(gateway: httpx.Asy
     assert await names(grid="chaoyang-g6") == ["chaoyang.worker"]
     assert await names(role="social_worker") == ["chaoyang.worker", "zhenhuai.worker"]
     assert "platform.admin" not in await names()
+    unknown = await gateway.get("/api/v1/staff", headers=admin, params={"role": "%"})
+    assert unknown.status_code == 422 and problem_fields(unknown) == ["query.role"]
     await gateway.post("/api/v1/staff/zhenhuai.worker/deactivate", headers=admin)
     assert await names(active="false") == ["zhenhuai.worker"]
     first = (await gateway.get("/api/v1/staff", headers=admin, params={"limit": 2})).json()

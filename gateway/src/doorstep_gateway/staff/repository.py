@@ -43,8 +43,9 @@ async def listed(
         county = col(User.county)
         stmt = stmt.where(county.is_(None) if scope.county is None else county == scope.county)
         stmt = stmt.where(~_holds("platform_admin"))
-    if scope.community is not None:
+    if scope.community is not None:  # a community admin: their community, no county role holders
         stmt = stmt.where(col(User.community) == scope.community)
+        stmt = stmt.where(~_holds("county_admin"), ~_holds("auditor"))
     if where.community is not None:
         stmt = stmt.where(col(User.community) == where.community)
     if where.grid is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.permissions import Permission, Role
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
@@ -46,7 +46,7 @@ async def list_staff(
     principal: Manager,
     community: CodeQuery = None,
     grid: CodeQuery = None,
-    role: Annotated[str | None, Query(max_length=40)] = None,
+    role: Role | None = None,
     active: bool | None = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,

@@ -93,7 +93,7 @@ if not pem.exists():
     print(f"keys: wrote signing key {pem}")
 env = directory / "pii.env"
 wanted = {}
-for service in ("PROXY", "STATIONS"):
+for service in ("GATEWAY", "PROXY", "STATIONS"):
     wanted[f"DOORSTEP_{service}_PII_KEYS"] = lambda s=service: f"{s.lower()}-dev1:{b64(32)}"
     wanted[f"DOORSTEP_{service}_PII_HASH_KEY"] = lambda: b64(32)
 for service in ("GATEWAY", "CATALOG", "PROXY"):

@@ -28,7 +28,7 @@ from doorstep_stations.main import create_app as stations_app
 # Not free text about a person, by field name (in any response of any app).
 NOT_FREE_TEXT = {
     # identifiers, codes, enum-like words, references and cursors the services make
-    *("id", "code", "community", "grid", "compound", "item_code", "service_code", "station_code", "group"),
+    *("id", "code", "county", "community", "grid", "compound", "item_code", "service_code", "station_code", "group"),
     *("next_cursor", "cursor", "kind", "type", "status", "category", "channel", "scope", "form", "fact"),
     *("request_id", "subject_id", "subject_type", "action", "outcome", "hash", "actor", "actor_kind", "owner"),
     *("event_id", "event_type", "resource", "key", "datatype", "from_status", "to_status", "case_status", "number"),
@@ -50,7 +50,7 @@ NOT_FREE_TEXT = {
     *("specification", "datatype_description", "service_notice", "agency_responsible", "media_url", "url"),
     # machine text: problem details, validation messages, errors, secrets shown once
     *("detail", "instance", "msg", "message", "error", "last_error", "secret", "client_secret"),
-    *("access_token", "refresh_token"),
+    *("access_token", "refresh_token", "activation_code"),
 }
 # Names that are free text in one schema and not in another: decided one by one.
 NOT_FREE_TEXT_IN = {

@@ -17,7 +17,7 @@ from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.main import create_app as gateway_app
 from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.main import create_app as proxy_app
-from doorstep_shared.auth.permissions import Permission
+from doorstep_shared.auth.permissions import Permission, Role, permissions_for_roles
 from doorstep_shared.auth.security import declared_permissions, iter_api_routes
 from doorstep_stations.config import StationsSettings
 from doorstep_stations.main import create_app as stations_app
@@ -33,6 +33,7 @@ PUBLIC_PATHS = {
     "/.well-known/jwks.json",
     "/api/v1/auth/token",
     "/api/v1/auth/revoke",
+    "/api/v1/auth/activate",
 }
 KNOWN = {p.value for p in Permission} | {"public", "authenticated"}
 AUTHENTICATED_ONLY = {"/api/v1/auth/me"}
@@ -75,3 +76,17 @@ def test_every_route_declares_a_permission(name: str, tmp_path: Path) -> None:
     assert not undeclared, f"routes without a declared permission: {undeclared}"
     assert not unknown, f"routes declaring unknown permissions: {unknown}"
     assert not wrongly_public, f"routes marked public that are not on the public list: {wrongly_public}"
+
+
+@pytest.mark.parametrize("name", ["gateway", "catalog", "proxy", "stations"])
+def test_a_platform_admin_reaches_only_staff_and_directory_management(name: str, tmp_path: Path) -> None:
+    """Issue 19, part 3: the platform admin creates counties and their admins and reads no
+    resident, case, booking, figure or audit entry of any app (each app's require() answers 403)."""
+    granted = permissions_for_roles(frozenset({Role.PLATFORM_ADMIN}))
+    reachable = []
+    for route in iter_api_routes(build(name, tmp_path)):
+        needed = declared_permissions(route) - {"authenticated", "public"}
+        if needed and not any(n.startswith("role:") for n in needed) and needed <= granted:
+            reachable.append(route.path)
+    allowed = ("/api/v1/staff", "/api/v1/directory")
+    assert all(path.startswith(allowed) for path in reachable), reachable

@@ -55,6 +55,8 @@ if ! exists doorstep-secrets; then
         --from-literal=proxy-pii-hash-key="$(b64url 32)" \
         --from-literal=stations-pii-keys="s$(date +%Y%m)a:$(b64url 32)" \
         --from-literal=stations-pii-hash-key="$(b64url 32)" \
+        --from-literal=gateway-pii-keys="g$(date +%Y%m)a:$(b64url 32)" \
+        --from-literal=gateway-pii-hash-key="$(b64url 32)" \
         --from-literal=gateway-audit-keys="g$(date +%Y%m)a:$(b64url 32)" \
         --from-literal=catalog-audit-keys="c$(date +%Y%m)a:$(b64url 32)" \
         --from-literal=proxy-audit-keys="p$(date +%Y%m)a:$(b64url 32)" \

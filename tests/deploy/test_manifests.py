@@ -640,7 +640,7 @@ def test_entrypoint_makes_usable_development_keys_once(tmp_path: Path) -> None:
     assert SigningKey.from_pem(pem.stem, pem.read_bytes()).kid == "doorstep-dev-1"
     assert stat.S_IMODE(pem.stat().st_mode) == 0o600
     values = dict(line.split("=", 1) for line in (keys / "pii.env").read_text(encoding="utf-8").split())
-    for service in ("PROXY", "STATIONS"):
+    for service in ("GATEWAY", "PROXY", "STATIONS"):
         cipher = PiiCipher.from_config(
             values[f"DOORSTEP_{service}_PII_KEYS"], values[f"DOORSTEP_{service}_PII_HASH_KEY"]
         )
@@ -676,6 +676,8 @@ def test_the_entrypoint_and_the_settings_agree_on_what_prod_manifests_pass(
         "proxy-pii-hash-key": "B" * 43,
         "stations-pii-keys": "s1:" + "C" * 43,
         "stations-pii-hash-key": "D" * 43,
+        "gateway-pii-keys": "g1:" + "E" * 43,
+        "gateway-pii-hash-key": "E" * 43,
         "gateway-audit-keys": "g1:" + "F" * 43,
         "catalog-audit-keys": "c1:" + "G" * 43,
         "proxy-audit-keys": "p1:" + "H" * 43,

@@ -38,6 +38,11 @@ GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
     "/api/v1/clients/{client_id}": (ADMIN, 403, "machine clients are the county's: clients:manage"),
     "/api/v1/clients/{client_id}/rotate-secret": (ADMIN, 403, "county admins only (clients:manage)"),
     "/api/v1/clients/{client_id}/revoke": (ADMIN, 403, "county admins only (clients:manage)"),
+    # Staff accounts: another community's answers as if absent (tests/gateway/staff, on seeded accounts).
+    "/api/v1/staff/{username}": (ADMIN, 404, "another community's staff account is not the caller's to see"),
+    "/api/v1/staff/{username}/deactivate": (ADMIN, 404, "nor to deactivate"),
+    "/api/v1/staff/{username}/reactivate": (ADMIN, 404, "nor to reactivate"),
+    "/api/v1/staff/{username}/reset": (ADMIN, 404, "nor to reset"),
 }
 
 
@@ -89,8 +94,9 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
         .replace("{service_code}", "elderly-allowance")
         .replace("{rest:path}", f"v2/requests/{other_demand}/notes.json")
         .replace("{client_id}", f"{OTHER}-platform")
+        .replace("{username}", "worker.elsewhere")  # the instance echoes the path
     )
-    kwargs: dict[str, Any] = {"json": {}} if method == "POST" else {}
+    kwargs: dict[str, Any] = {"json": {}} if method in ("POST", "PATCH") else {}
     r = await services.gateway.request(method, url, headers=_caller(tokens, caller), **kwargs)
     assert r.status_code == expected, f"{method} {url} ({why}): {r.status_code} {r.text[:300]}"
     if expected == 404:  # as if absent: nothing of the record in the answer

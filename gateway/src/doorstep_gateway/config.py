@@ -8,12 +8,12 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from doorstep_shared.config import AuditSettings
+from doorstep_shared.config import AuditSettings, PiiSettings
 
 DEFAULT_DEMO_PASSWORD = "doorstep-demo"  # noqa: S105 (local demo only; refused in production)
 
 
-class GatewaySettings(AuditSettings):
+class GatewaySettings(PiiSettings, AuditSettings):
     model_config = SettingsConfigDict(env_prefix="DOORSTEP_GATEWAY_", extra="ignore")
 
     port: int = 8000

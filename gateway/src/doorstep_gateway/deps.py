@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from doorstep_shared.auth.tokens import TokenSigner, TokenVerifier
+from doorstep_shared.pii import PiiCipher
 
 from .config import GatewaySettings
 from .state import state_of
@@ -24,6 +25,11 @@ async def current_verifier(request: Request) -> TokenVerifier:
     return state_of(request).verifier
 
 
+async def current_pii(request: Request) -> PiiCipher:
+    return state_of(request).pii
+
+
 Settings = Annotated[GatewaySettings, Depends(current_settings)]
 Signer = Annotated[TokenSigner, Depends(current_signer)]
 Verifier = Annotated[TokenVerifier, Depends(current_verifier)]
+Pii = Annotated[PiiCipher, Depends(current_pii)]

@@ -31,6 +31,7 @@ from .identity.router import auth_router, wellknown_router
 from .open311.router import router as open311_router
 from .reports.router import dashboard_router
 from .reports.router import router as reports_router
+from .staff.router import router as staff_router
 from .state import GatewayState
 
 DESCRIPTION = """\
@@ -46,8 +47,12 @@ Doorstep (家门口): one entry for every client of the county's community servi
 TAGS = [
     {"name": "auth", "description": "Tokens and identity"},
     {"name": "directory", "description": "The county's communities, grids and staff"},
+    {"name": "staff", "description": "Staff accounts: creation with one-time activation, roles, deactivation"},
     {"name": "clients", "description": "Machine clients (third-party platforms) and their credentials"},
-    {"name": "audit", "description": "The gateway's append-only audit log (logins, client tokens, client changes)"},
+    {
+        "name": "audit",
+        "description": "The gateway's append-only audit log (logins, client tokens, client and staff changes)",
+    },
     {"name": "reports", "description": "County figures from all services; the dashboard"},
     {"name": "open311", "description": "Open311 GeoReport v2 for government platforms (docs/open311.md)"},
 ]
@@ -83,6 +88,7 @@ def routers(settings: GatewaySettings) -> list[APIRouter]:
     return [
         auth_router,
         directory_router,
+        staff_router,
         clients_router,
         audit_router("/api/v1/audit", audit),
         wellknown_router,
@@ -140,6 +146,7 @@ def middleware(settings: GatewaySettings, state: GatewayState) -> list[tuple[Any
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Inside create_service_app's lifespan: open the upstream pools for the app's life."""
     state = GatewayState.of(app)
+    state.pii = state.settings.pii_cipher()
     state.upstreams.open()
     watch_upstreams(state.dependencies, state.upstreams, timeout=state.settings.reports_timeout)
     try:

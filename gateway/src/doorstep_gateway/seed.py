@@ -27,7 +27,10 @@ DEMO_USERS = [
     ("chaoyang.worker", "陈雨欣", ["social_worker"], "chaoyang", "chaoyang-g6"),
     ("shuxiang.keeper", "周慧芳", ["station_keeper"], "chaoyang", "chaoyang-g3"),
     ("county.auditor", "县级审计员", ["auditor"], None, None),
+    # Runs the deployment: counties and their first admins; belongs to no county, reads no residents.
+    ("platform.admin", "平台管理员", ["platform_admin"], None, None),
 ]
+PLATFORM_ROLES = {"platform_admin"}
 
 DEMO_CLIENT = (
     "demo.platform",
@@ -53,10 +56,16 @@ async def seed(session: AsyncSession) -> None:
             if g.code not in have:
                 session.add(Grid(code=g.code, community=g.community, name=g.name, number=g.number))
     await session.flush()
-    have = set((await session.exec(select(User.username))).all())
+    existing = {u.username: u for u in (await session.exec(select(User))).all()}
     password_hash = None
     for username, display, roles, community, grid in DEMO_USERS:
-        if username in have:
+        # The demo county's staff belong to it (the county comes from the directory data, not
+        # from a migration); rows made before counties were data gain it here.
+        county = None if PLATFORM_ROLES & set(roles) else org.COUNTY_CODE
+        if username in existing:
+            if existing[username].county is None and county is not None:
+                existing[username].county = county
+                session.add(existing[username])
             continue
         password_hash = password_hash or hash_password(settings.demo_password)
         session.add(
@@ -65,6 +74,7 @@ async def seed(session: AsyncSession) -> None:
                 display_name=display,
                 password_hash=password_hash,
                 roles=roles,
+                county=county,
                 community=community,
                 grid=grid,
             )

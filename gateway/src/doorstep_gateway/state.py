@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection
 from doorstep_shared.app import AppState
 from doorstep_shared.auth.tokens import TokenSigner
 from doorstep_shared.http.conditional import Copy
+from doorstep_shared.pii import PiiCipher
 
 from .config import GatewaySettings
 from .docs.merge import MergedOpenAPI
@@ -30,6 +31,7 @@ class GatewayState(AppState):
     signer: TokenSigner
     jwks: dict[str, Any]
     upstreams: Upstreams
+    pii: PiiCipher  # staff phones at rest (made in the lifespan)
     openapi_docs: MergedOpenAPI
     # The published catalogue as last read (Open311, reports); revalidated by ETag on every use.
     catalog_view: Copy[CatalogView] | None

@@ -17,7 +17,7 @@ from fastapi import Depends, FastAPI
 
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import CurrentPrincipal, require
-from doorstep_shared.auth.tokens import KeySet, SigningKey, TokenSigner, TokenVerifier
+from doorstep_shared.auth.tokens import KeySet, Principal, SigningKey, TokenSigner, TokenVerifier
 from doorstep_shared.clock import epoch_seconds
 from doorstep_shared.http.errors import install_error_handlers
 
@@ -212,3 +212,14 @@ async def test_services_drop_a_retired_key_when_their_key_set_ages_out(tokens: T
         published["keys"] = []  # the gateway retired the key
         with pytest.raises(Exception, match="unknown key"):
             await verifier.decode(sign(tokens.key, claims(jti="j2")))
+
+
+async def test_the_county_claim_round_trips_and_older_tokens_without_it_still_verify(tokens: Tokens) -> None:
+    verifier = TokenVerifier(tokens.key_set(), issuer=ISSUER, audience=AUDIENCE)
+    staff = Principal(subject="a", kind="user", name="a", roles=frozenset({"county_admin"}), county="hexian")
+    token, payload = tokens.signer.access_token(staff)
+    assert payload["county"] == "hexian"
+    assert (await verifier.verify(token)).county == "hexian"
+    older = sign(tokens.key, claims())  # issued before tokens carried a county
+    assert "county" not in jwt.decode(older, options={"verify_signature": False})
+    assert (await verifier.verify(older)).county is None

@@ -26,6 +26,7 @@ DEMO_LOGINS = [
     ("chaoyang.worker", "social worker, 朝阳社区 第六网格"),
     ("shuxiang.keeper", "station keeper, 书香华府党群驿站"),
     ("county.auditor", "auditor (read + audit log)"),
+    ("platform.admin", "platform admin (counties and their admins; no residents)"),
 ]
 
 

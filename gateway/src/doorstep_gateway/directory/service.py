@@ -23,5 +23,6 @@ async def communities(session: AsyncSession) -> list[CommunityRead]:
 
 
 async def staff_visible_to(session: AsyncSession, principal: Principal) -> list[UserRead]:
-    """Users of the caller's own community; county roles see all."""
-    return [UserRead.model_validate(u) for u in await identity.staff(session, principal.visible_communities)]
+    """Users of the caller's own community; county roles see their county's."""
+    users = await identity.staff(session, principal.visible_communities, principal.county)
+    return [UserRead.model_validate(u) for u in users]

@@ -34,6 +34,8 @@ from doorstep_shared.http.errors import Unauthorized, problem_response
 logger = logging.getLogger("doorstep.gateway.ratelimit")
 
 TOKEN_PATH = "/api/v1/auth/token"  # noqa: S105 (a path)
+# Paths that try a secret without a token (passwords, activation codes): limited per address together.
+SECRET_PATHS = frozenset({TOKEN_PATH, "/api/v1/auth/activate"})
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 _SWEEP_EVERY = 60.0  # seconds between passes that forget idle keys
 
@@ -168,7 +170,7 @@ class RateLimitMiddleware:
 
     async def _classify(self, scope: Scope) -> tuple[RateLimitItem, str]:
         ip = scope["client"][0] if scope.get("client") else "unknown"
-        if scope["path"] == TOKEN_PATH:
+        if scope["path"] in SECRET_PATHS:
             return self.token_limit, f"token-ip:{ip}"
         authorization = next((v for k, v in scope["headers"] if k == b"authorization"), None)
         if authorization and authorization[:7].lower() == b"bearer ":

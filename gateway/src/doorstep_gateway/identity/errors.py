@@ -48,3 +48,28 @@ class InvalidScope(DoorstepError):
 
     def __init__(self) -> None:
         super().__init__("Requested scope exceeds the client's grant.", error="invalid_scope")
+
+
+class ActivationInvalid(DoorstepError):
+    """No pending activation for this username and code (unknown user, wrong or used code,
+    throttled): one answer for all, so it tells nothing about which accounts exist."""
+
+    status = 400
+    code = "activation_invalid"
+    title = "Invalid activation"
+    keep_changes = True  # the throttle's failure count must persist
+
+    def __init__(self) -> None:
+        super().__init__("The username and activation code do not match a pending activation.")
+
+
+class ActivationExpired(DoorstepError):
+    """The right code, too late: an admin issues a new one (``POST /api/v1/staff/{username}/reset``)."""
+
+    status = 400
+    code = "activation_expired"
+    title = "Activation code expired"
+    keep_changes = True
+
+    def __init__(self) -> None:
+        super().__init__("The activation code has expired; ask an administrator for a new one.")

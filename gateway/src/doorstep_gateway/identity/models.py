@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint, text, true
 from sqlmodel import Field
 
 from doorstep_shared.clock import utcnow
@@ -14,6 +14,10 @@ from ..db import GatewayModel
 
 
 class User(GatewayModel, table=True):
+    """A staff account. ``county`` None: the deployment's single county (rows from before counties
+    were data) or, for platform staff, none. A new or reset account has no usable password
+    (``password_set`` False) until its holder activates it with the one-time code."""
+
     __tablename__ = "user_account"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -21,9 +25,19 @@ class User(GatewayModel, table=True):
     display_name: str = Field(max_length=100)
     password_hash: str = Field(max_length=255)
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    county: str | None = Field(default=None, max_length=64, index=True)
     community: str | None = Field(default=None, foreign_key="community.code", max_length=64)
     grid: str | None = Field(default=None, foreign_key="grid.code", max_length=64)
+    stations: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False, server_default=text("'[]'"))
+    )
+    # The phone as personal data: AES-GCM ciphertext (doorstep_shared.pii) and its mask for display.
+    phone_cipher: str | None = Field(default=None, max_length=255)
+    phone_masked: str | None = Field(default=None, max_length=32)
     active: bool = True
+    password_set: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    activation_code_hash: str | None = Field(default=None, max_length=64)
+    activation_expires_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Unused since sign-in is throttled per (account, address) in LoginThrottle; dropped later
     # (expand/contract: an older release still running during an upgrade writes them).
     failed_logins: int = 0

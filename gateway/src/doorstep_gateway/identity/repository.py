@@ -76,8 +76,27 @@ async def revoke_family(session: AsyncSession, family: str, when: dt.datetime) -
     )
 
 
-async def list_users(session: AsyncSession, communities: frozenset[str] | None) -> Sequence[User]:
+async def revoke_user_tokens(session: AsyncSession, username: str, when: dt.datetime) -> int:
+    """Revokes every refresh token of a user (every login at once); how many were live."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(col(RefreshToken.username) == username, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=when)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def save_user(session: AsyncSession, user: User) -> None:
+    session.add(user)
+    await session.flush()
+
+
+async def list_users(
+    session: AsyncSession, communities: frozenset[str] | None, county: str | None = None
+) -> Sequence[User]:
     stmt = select(User).order_by(col(User.username))
+    if county is not None:
+        stmt = stmt.where(col(User.county) == county)
     if communities is not None:
         stmt = stmt.where(col(User.community).in_(communities))
     return (await session.exec(stmt)).all()

@@ -17,7 +17,7 @@ from ..deps import Settings, Signer, Verifier
 from ..state import state_of
 from . import service
 from .errors import InvalidClient, InvalidGrant, UnsupportedGrant
-from .schemas import Me, TokenResponse
+from .schemas import Activated, ActivationRequest, Me, TokenResponse
 from .throttle import LoginPolicy
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -108,6 +108,25 @@ async def revoke(
     return {"status": "revoked"}
 
 
+@auth_router.post(
+    "/activate",
+    response_model=Activated,
+    summary="Set your own password with the one-time activation code an admin gave you",
+    dependencies=[Depends(public)],
+    responses=problems(400, 422),
+)
+async def activate(request: Request, body: ActivationRequest, session: DbSession, settings: Settings) -> Activated:
+    user = await service.activate(
+        session,
+        body.username,
+        body.activation_code,
+        body.new_password,
+        address=request.client.host if request.client else None,
+        policy=LoginPolicy.of(settings),
+    )
+    return Activated(username=user.username)
+
+
 @auth_router.get("/me", response_model=Me, summary="Who the bearer token says you are", responses=problems(401))
 async def me(principal: Annotated[Principal, Depends(authenticated)]) -> Me:
     return Me(
@@ -117,6 +136,7 @@ async def me(principal: Annotated[Principal, Depends(authenticated)]) -> Me:
         roles=sorted(principal.roles),
         scopes=sorted(principal.scopes),
         permissions=sorted(principal.permissions),
+        county=principal.county,
         community=principal.community,
         grid=principal.grid,
         communities=sorted(principal.communities),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TokenResponse(BaseModel):
@@ -13,6 +13,21 @@ class TokenResponse(BaseModel):
     scope: str | None = None
 
 
+class ActivationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    activation_code: str = Field(min_length=1, max_length=64, description="The one-time code an admin was shown")
+    new_password: str = Field(
+        max_length=256, description="At least 10 characters, not the username, not a common password"
+    )
+
+
+class Activated(BaseModel):
+    username: str
+    status: str = "activated"
+
+
 class Me(BaseModel):
     subject: str = Field(description="Username for staff, client id for machine clients")
     kind: str
@@ -20,6 +35,7 @@ class Me(BaseModel):
     roles: list[str]
     scopes: list[str]
     permissions: list[str]
+    county: str | None
     community: str | None
     grid: str | None
     communities: list[str]

@@ -11,13 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import REFRESH, Principal, TokenSigner, TokenVerifier
 from doorstep_shared.clock import utcnow
-from doorstep_shared.http.errors import Unauthorized
+from doorstep_shared.http.errors import Invalid, Unauthorized
 
 from ..clients import service as client_registry
 from ..db import audit
-from ..passwords import verify_password
-from . import repository, throttle
-from .errors import InvalidClient, InvalidGrant, InvalidScope, ReusedRefreshToken
+from ..passwords import hash_password, verify_password
+from . import activation, password_policy, repository, throttle
+from .errors import ActivationExpired, ActivationInvalid, InvalidClient, InvalidGrant, InvalidScope, ReusedRefreshToken
 from .models import RefreshToken, User
 
 
@@ -31,6 +31,7 @@ def user_principal(user: User) -> Principal:
         kind="user",
         name=user.display_name,
         roles=frozenset(user.roles),
+        county=user.county,
         community=user.community,
         grid=user.grid,
     )
@@ -76,11 +77,20 @@ async def password_grant(
         await _audit_login(session, name, None, "failure", reason=refused)
         raise InvalidGrant(throttle.SIGN_IN_REFUSED)
     user = await repository.user_by_username(session, username)
-    # Hashed for unknown users too (against a dummy), so both cost the same.
-    ok = await verify_password(password, user.password_hash if user else None)
+    # Hashed for unknown users and unactivated accounts too (against a dummy), so all cost the same.
+    usable = user.password_hash if user is not None and user.password_set else None
+    ok = await verify_password(password, usable)
     if user is None or not ok or not user.active:
         await throttle.record_failure(session, row, policy, now)
-        reason = "unknown_user" if user is None else "bad_password" if not ok else "inactive"
+        reason = (
+            "unknown_user"
+            if user is None
+            else "not_activated"
+            if not user.password_set
+            else "bad_password"
+            if not ok
+            else "inactive"
+        )
         await _audit_login(session, name, user.community if user else None, "failure", reason=reason)
         raise InvalidGrant(throttle.SIGN_IN_REFUSED)
     await throttle.record_success(session, row, now)
@@ -173,6 +183,61 @@ async def client_credentials_grant(
     }
 
 
-async def staff(session: AsyncSession, communities: frozenset[str] | None) -> Sequence[User]:
-    """Staff users of these communities (None: every user), by username."""
-    return await repository.list_users(session, communities)
+async def staff(session: AsyncSession, communities: frozenset[str] | None, county: str | None = None) -> Sequence[User]:
+    """Staff users of these communities (None: every user), of ``county`` when given (a token
+    without a county is from the deployment's single county), by username."""
+    return await repository.list_users(session, communities, county)
+
+
+async def activate(
+    session: AsyncSession,
+    username: str,
+    code: str,
+    new_password: str,
+    *,
+    address: str | None,
+    policy: throttle.LoginPolicy,
+) -> User:
+    """The holder of a one-time code sets their own password; throttled like sign-in (same rows),
+    and every wrong answer is the same whether or not the account exists."""
+    now = utcnow()
+    name = username[:64]
+    row = await repository.throttle_row(session, name, (address or "unknown")[:64])
+    if await throttle.refusal(session, row, name, policy, now) is not None:
+        raise ActivationInvalid()
+    user = await repository.user_by_username(session, username)
+    if user is None or not user.active or not activation.code_matches(code, user.activation_code_hash):
+        await throttle.record_failure(session, row, policy, now)
+        await _audit_activation(session, name, user, "failure", reason="no_match")
+        raise ActivationInvalid()
+    if user.activation_expires_at is None or user.activation_expires_at <= now:
+        await throttle.record_failure(session, row, policy, now)
+        await _audit_activation(session, name, user, "failure", reason="expired")
+        raise ActivationExpired()
+    weakness = password_policy.weakness(new_password, user.username)
+    if weakness is not None:
+        raise Invalid.field("body.new_password", weakness, code="weak_password")
+    user.password_hash = hash_password(new_password)
+    user.password_set = True
+    user.activation_code_hash = None
+    user.activation_expires_at = None
+    await repository.save_user(session, user)
+    await throttle.record_success(session, row, now)
+    await _audit_activation(session, name, user, "success")
+    return user
+
+
+async def _audit_activation(
+    session: AsyncSession, username: str, user: User | None, outcome: str, **details: object
+) -> None:
+    principal = Principal(subject=username, kind="user", name=username)
+    community = user.community if user else None
+    await audit.record(
+        session, principal, "staff.activated", "user", username, community=community, outcome=outcome, **details
+    )
+
+
+async def end_every_login(session: AsyncSession, username: str) -> int:
+    """Revokes all of a user's refresh tokens now (deactivation, reset); their access tokens
+    still verify until they expire (``access_token_ttl``)."""
+    return await repository.revoke_user_tokens(session, username, utcnow())

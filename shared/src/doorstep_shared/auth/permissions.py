@@ -17,6 +17,8 @@ class Role(StrEnum):
     SOCIAL_WORKER = "social_worker"
     STATION_KEEPER = "station_keeper"
     AUDITOR = "auditor"
+    # Runs the deployment: creates counties and their first admins; reads no residents.
+    PLATFORM_ADMIN = "platform_admin"
 
 
 class Permission(StrEnum):
@@ -55,6 +57,10 @@ class Permission(StrEnum):
     WEBHOOKS_MANAGE = "webhooks:manage"
     AUDIT_READ = "audit:read"
     SYNC_READ = "sync:read"
+    # Staff accounts (create, change, deactivate, reset) within the caller's scope: the county's
+    # for a county admin, the community's for a community admin, county admins for the platform.
+    STAFF_MANAGE = "staff:manage"
+    DIRECTORY_MANAGE = "directory:manage"
 
 
 P = Permission
@@ -104,6 +110,7 @@ _COMMUNITY_ADMIN = (
         P.WORKERS_WRITE,
         P.DISCOVERY_RUN,
         P.USERS_READ,
+        P.STAFF_MANAGE,
     }
 )
 
@@ -120,12 +127,16 @@ _AUDITOR = _STAFF_READ | {
     P.AUDIT_READ,
 }
 
+# Counties and their admins, nothing inside a county: no residents, cases, figures or audit log.
+_PLATFORM_ADMIN = {P.STAFF_MANAGE, P.DIRECTORY_MANAGE}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.COUNTY_ADMIN: frozenset(_COUNTY_ADMIN),
     Role.COMMUNITY_ADMIN: frozenset(_COMMUNITY_ADMIN),
     Role.SOCIAL_WORKER: frozenset(_WORKER),
     Role.STATION_KEEPER: frozenset(_KEEPER),
     Role.AUDITOR: frozenset(_AUDITOR),
+    Role.PLATFORM_ADMIN: frozenset(_PLATFORM_ADMIN),
 }
 
 # Roles whose holders see every community (the county level).

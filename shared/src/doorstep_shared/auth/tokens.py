@@ -42,6 +42,7 @@ class Principal:
     name: str
     roles: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
+    county: str | None = None  # staff: their county (None: the deployment's single county, or platform staff)
     community: str | None = None
     grid: str | None = None
     communities: frozenset[str] = frozenset()  # machine clients: communities they may act in
@@ -88,6 +89,7 @@ class Principal:
             name=str(claims.get("name") or claims["sub"]),
             roles=roles,
             scopes=scopes,
+            county=claims.get("county"),
             community=claims.get("community"),
             grid=claims.get("grid"),
             communities=frozenset(claims.get("communities") or ()),
@@ -103,6 +105,8 @@ class Principal:
             claims["roles"] = sorted(self.roles)
         if self.scopes:
             claims["scope"] = " ".join(sorted(self.scopes))
+        if self.county:
+            claims["county"] = self.county
         if self.community:
             claims["community"] = self.community
         if self.grid:

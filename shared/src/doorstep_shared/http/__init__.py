@@ -2,6 +2,7 @@
 
 - ``errors``: the one error hierarchy (``NotFound``, ``Forbidden``, ``Conflict``, ``Invalid`` …)
   and the handlers that render every error as RFC 9457 ``application/problem+json``
+- ``messages``: what problems say, in Chinese (default) or English (``Accept-Language``)
 - ``problems``: one way to document a route's problem responses in OpenAPI
 - ``conditional``: ETags, ``If-None-Match`` → 304, one ``check_if_match``; as a client, a
   document kept with its ETag (``Copy``, ``if_none_match``, ``revalidated``)
@@ -42,6 +43,7 @@ from .errors import (
     problem_response,
     validation_errors,
 )
+from .messages import MESSAGES, Language, language_var, localize, negotiate
 from .observability import (
     REQUEST_ID_HEADER,
     SECURITY_HEADERS,
@@ -88,6 +90,7 @@ __all__ = [
     "DEFAULT_LIMIT",
     "DESCRIPTIONS",
     "MAX_LIMIT",
+    "MESSAGES",
     "NOT_MODIFIED",
     "PROBLEM_JSON",
     "PROBLEM_SCHEMA",
@@ -104,6 +107,7 @@ __all__ = [
     "Gone",
     "IfMatch",
     "Invalid",
+    "Language",
     "LimitParam",
     "Metrics",
     "NotFound",
@@ -133,6 +137,9 @@ __all__ = [
     "etag_of",
     "if_none_match",
     "install_error_handlers",
+    "language_var",
+    "localize",
+    "negotiate",
     "new_request_id",
     "not_modified",
     "not_modified_response",

@@ -36,6 +36,7 @@ from .http.errors import install_error_handlers, problem_response
 from .http.health import Dependencies, DependencyState
 from .http.observability import Metrics, RequestContextMiddleware, configure_logging
 from .http.problems import document_problems
+from .http.query import reject_unknown_query
 
 logger = logging.getLogger("doorstep.app")
 
@@ -152,6 +153,8 @@ def create_service_app(
         # FastAPI's built-in OpenTelemetry hooks cost CPU on every request even when nothing
         # collects them; we export our own Prometheus metrics and JSON logs instead.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # Every route answers 422 to a query parameter it does not read (doorstep_shared.http.query).
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state = state if state is not None else AppState()
     app.state.settings = settings

@@ -3,6 +3,7 @@
 - ``errors``: the one error hierarchy (``NotFound``, ``Forbidden``, ``Conflict``, ``Invalid`` …)
   and the handlers that render every error as RFC 9457 ``application/problem+json``
 - ``messages``: what problems say, in Chinese (default) or English (``Accept-Language``)
+- ``query``: a query parameter no route reads is a 422, not silently ignored
 - ``problems``: one way to document a route's problem responses in OpenAPI
 - ``conditional``: ETags, ``If-None-Match`` → 304, one ``check_if_match``; as a client, a
   document kept with its ETag (``Copy``, ``if_none_match``, ``revalidated``)
@@ -84,6 +85,7 @@ from .problems import (
     problem_content,
     problems,
 )
+from .query import reject_unknown_query
 
 __all__ = [
     "COMMON_PROBLEMS",
@@ -148,6 +150,7 @@ __all__ = [
     "problems",
     "read_cursor",
     "redact",
+    "reject_unknown_query",
     "request_id_of",
     "request_id_var",
     "revalidated",

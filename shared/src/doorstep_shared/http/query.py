@@ -13,8 +13,6 @@ Nothing else is allowed globally: no app reads ``request.query_params`` by hand.
 
 from __future__ import annotations
 
-import weakref
-
 from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
@@ -24,17 +22,18 @@ from pydantic import BaseModel
 # Query parameters every route accepts whether it declares them or not (none so far).
 GLOBAL_QUERY_PARAMETERS: frozenset[str] = frozenset()
 
-# Per route object (weakly: test processes build and drop many apps, and ids get reused).
-_declared: weakref.WeakKeyDictionary[APIRoute, frozenset[str]] = weakref.WeakKeyDictionary()
+# Kept on the route object itself: routes compare by value (no hashing), and an id-keyed table
+# would outlive the routes of the many apps a test process builds and drops.
+_ATTRIBUTE = "_doorstep_query_parameters"
 
 
 def declared_query_parameters(route: APIRoute) -> frozenset[str]:
     """The query parameter names ``route`` reads (computed once per route)."""
-    names = _declared.get(route)
+    names: frozenset[str] | None = getattr(route, _ATTRIBUTE, None)
     if names is None:
         extra: frozenset[str] = getattr(route, "extra_query_parameters", frozenset())
         names = frozenset(_query_names(route.dependant)) | extra | GLOBAL_QUERY_PARAMETERS
-        _declared[route] = names
+        setattr(route, _ATTRIBUTE, names)
     return names
 
 

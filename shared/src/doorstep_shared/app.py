@@ -32,6 +32,7 @@ from .db.migrations import current_revision, head_revision, known_revisions
 
 # The request's session reads the sessionmaker the lifespan below sets: part of the app's surface.
 from .db.session import DbSession, WritesOnRead, make_sessionmaker, writes_on_read
+from .http.compression import Compression
 from .http.errors import install_error_handlers, problem_response
 from .http.health import Dependencies, DependencyState
 from .http.observability import Metrics, RequestContextMiddleware, configure_logging
@@ -164,6 +165,10 @@ def create_service_app(
     install_error_handlers(app)
     for middleware_class, options in extra_middleware:
         app.add_middleware(middleware_class, **options)
+    # Outside the app's own middleware (the forwarder, idempotency), which see plain bodies; a
+    # forwarded answer a service compressed passes untouched (doorstep_shared.http.compression).
+    if settings.compression_min_bytes > 0:
+        app.add_middleware(Compression, minimum_size=settings.compression_min_bytes)
     # Outermost: request ids, metrics and security headers for every response.
     # Read on the first request, not here: building an app (for its OpenAPI document) touches no disk.
     cursor_key = functools.cache(settings.cursor_key)

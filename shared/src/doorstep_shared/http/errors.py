@@ -15,7 +15,15 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from .messages import CONTENT_LANGUAGE, Language, field_message_zh, language_var, localize, message_of
+from .messages import (
+    CONTENT_LANGUAGE,
+    Language,
+    field_message_zh,
+    language_var,
+    localize,
+    message_of,
+    own_field_message_zh,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -78,7 +86,7 @@ class Invalid(DoorstepError):
     @classmethod
     def field(cls, field: str, message: str, *, code: str = "invalid", **extra: Any) -> Invalid:
         """A 422 naming one offending field (``field`` is a dotted location like ``body.phone``)."""
-        zh = f"{field}：{message_of(code, cls.status).detail_zh}"
+        zh = f"{field}：{own_field_message_zh({'message': message}, message_of(code, cls.status))}"
         return cls(
             f"{field}: {message}", code=code, errors=[{"field": field, "message": message}], detail_zh=zh, **extra
         )

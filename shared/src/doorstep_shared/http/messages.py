@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any, Literal, NamedTuple
 
+from .field_texts import FIELD_TEXTS_ZH
+
 Language = Literal["zh", "en"]
 DEFAULT_LANGUAGE: Language = "zh"
 # The Content-Language each language is answered with.
@@ -386,10 +388,19 @@ def _field_error_zh(error: Any, message: Message) -> Any:
     # An error with a sub-code of its own (an eligibility rule's ``wrong_type``) gets that one's.
     if not isinstance(error, dict) or "message" not in error or error.get("type"):
         return error
+    return {**error, "message": own_field_message_zh(error, message)}
+
+
+def own_field_message_zh(error: Mapping[str, Any], message: Message) -> str:
+    """The Chinese of an app's own field error: its English message's entry in the table, else
+    its sub-code's (an eligibility rule's ``wrong_type``), else its code's sentence."""
+    text = FIELD_TEXTS_ZH.get(str(error.get("message", "")))
+    if text is not None:
+        return text
     sub_code = error.get("code")
     if isinstance(sub_code, str) and sub_code in FIELD_MESSAGES_ZH:
-        return {**error, "message": FIELD_MESSAGES_ZH[sub_code]}
-    return {**error, "message": message.detail_zh.rstrip("。")}
+        return FIELD_MESSAGES_ZH[sub_code]
+    return message.detail_zh.rstrip("。")
 
 
 # A field message per pydantic error type (pydantic_core's ``ErrorType``), with its ``ctx``.

@@ -100,7 +100,7 @@ MESSAGES: dict[str, Message] = {
     "database_unavailable": M(
         "数据库暂不可用", "Database unavailable", "数据库暂时无法连接，请稍后重试。", "The database is not reachable."
     ),
-    "not_ready": M("尚未就绪", "Not ready", "对象尚未就绪，请稍后再试。", "Not ready yet."),
+    "not_ready": M("尚未就绪", "Not ready", "尚未就绪，请稍后再试。", "Not ready yet."),
     "internal_error": M("内部错误", "Internal error", "发生了意外错误，已记录在案。", "An unexpected error occurred."),
     "invalid_cursor": M("游标无效", "Invalid cursor", "分页或同步游标无法识别。", "The cursor is malformed."),
     # -- tokens and permissions

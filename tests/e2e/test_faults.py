@@ -150,7 +150,9 @@ async def test_killed_service_gets_503_fast_others_unaffected_breaker_opens_and_
     gateway_pid = system.procs["gateway"].pid
     stations, catalog = "/api/v1/stations/stations?limit=5", "/api/v1/catalog/categories"
     try:
-        async with httpx.AsyncClient(base_url=system.url(), headers=headers, timeout=10) as client:
+        # English problems: the breaker is recognised by its detail ("circuit open").
+        english = {**headers, "Accept-Language": "en"}
+        async with httpx.AsyncClient(base_url=system.url(), headers=english, timeout=10) as client:
             assert (await hit(client, "GET", stations)).status == 200
             stop = asyncio.Event()
             running = asyncio.create_task(load(client, [stations, catalog], until=stop, concurrency=12, limit=400))

@@ -26,6 +26,27 @@ def test_a_worker_logs_in_and_reaches_each_service_through_the_gateway(system: S
         assert me.json()["subject"] == "chaoyang.worker"
 
 
+def test_through_the_gateway_a_service_answer_is_compressed_once_and_problems_speak_the_callers_language(
+    system: System,
+) -> None:
+    token = login(system, "chaoyang.worker")
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=system.url(), headers=headers, timeout=10) as client:
+        plain = client.get("/api/v1/stations/stations", params={"limit": 100}, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers and len(plain.content) > 1024
+        for codec in ("gzip", "br", "zstd"):
+            packed = client.get("/api/v1/stations/stations", params={"limit": 100}, headers={"Accept-Encoding": codec})
+            assert packed.headers["content-encoding"] == codec  # the service's, passed through as it is
+            assert packed.num_bytes_downloaded < len(plain.content) / 3
+            assert packed.json() == plain.json()  # decoded once: encoded once
+        zh = client.get("/api/v1/stations/stations/nowhere")
+        en = client.get("/api/v1/stations/stations/nowhere", headers={"Accept-Language": "en"})
+        assert zh.status_code == en.status_code == 404
+        assert zh.json()["code"] == en.json()["code"] == "station_not_found"
+        assert (zh.headers["content-language"], en.headers["content-language"]) == ("zh-CN", "en")
+        assert zh.json()["title"] == "服务站不存在" and en.json()["title"] == "Station not found"
+
+
 def test_services_verify_tokens_themselves_with_the_gateways_keys(system: System) -> None:
     token = login(system, "chaoyang.worker")
     direct = httpx.get(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from doorstep_gateway.config import GatewaySettings
 from doorstep_gateway.main import create_app
@@ -28,6 +29,20 @@ async def test_security_headers_and_no_store_on_api_responses(gateway: httpx.Asy
     assert resp.headers["x-frame-options"] == "DENY"
     assert resp.headers["referrer-policy"] == "no-referrer"
     assert resp.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("codec", ["gzip", "br", "zstd"])
+async def test_the_gateways_own_big_answers_are_compressed_in_the_accepted_codec(
+    gateway: httpx.AsyncClient, codec: str
+) -> None:
+    plain = await gateway.get("/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    resp = await gateway.get("/openapi.json", headers={"Accept-Encoding": codec})
+    assert resp.headers["content-encoding"] == codec
+    assert resp.num_bytes_downloaded < len(plain.content) / 4
+    assert resp.json() == plain.json()
+    small = await gateway.get("/healthz", headers={"Accept-Encoding": codec})
+    assert "content-encoding" not in small.headers  # under 1 KB: sent as it is
 
 
 async def test_cors_is_closed_by_default(gateway: httpx.AsyncClient) -> None:

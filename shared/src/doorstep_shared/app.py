@@ -32,12 +32,14 @@ from .db.migrations import current_revision, head_revision, known_revisions
 
 # The request's session reads the sessionmaker the lifespan below sets: part of the app's surface.
 from .db.session import DbSession, WritesOnRead, make_sessionmaker, writes_on_read
+from .http.compression import Compression
 from .http.docs_pages import assets_mount, oauth2_redirect_page, redoc_page, swagger_page
 from .http.errors import install_error_handlers, problem_response
 from .http.health import Dependencies, DependencyState
 from .http.observability import Metrics, RequestContextMiddleware, configure_logging
 from .http.openapi import document_for_generators, operation_ids
 from .http.problems import document_problems
+from .http.query import reject_unknown_query
 
 logger = logging.getLogger("doorstep.app")
 
@@ -154,6 +156,8 @@ def create_service_app(
         # FastAPI's built-in OpenTelemetry hooks cost CPU on every request even when nothing
         # collects them; we export our own Prometheus metrics and JSON logs instead.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # Every route answers 422 to a query parameter it does not read (doorstep_shared.http.query).
+        dependencies=[Depends(reject_unknown_query)],
     )
     app.state = state if state is not None else AppState()
     app.state.settings = settings
@@ -164,6 +168,10 @@ def create_service_app(
     document_for_generators(app, list(extra_middleware))
     for middleware_class, options in extra_middleware:
         app.add_middleware(middleware_class, **options)
+    # Outside the app's own middleware (the forwarder, idempotency), which see plain bodies; a
+    # forwarded answer a service compressed passes untouched (doorstep_shared.http.compression).
+    if settings.compression_min_bytes > 0:
+        app.add_middleware(Compression, minimum_size=settings.compression_min_bytes)
     # Outermost: request ids, metrics and security headers for every response.
     # Read on the first request, not here: building an app (for its OpenAPI document) touches no disk.
     cursor_key = functools.cache(settings.cursor_key)

@@ -61,6 +61,11 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", description="Log level")
     log_json: bool = Field(True, description="JSON-lines logs")
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json")
+    compression_min_bytes: int = Field(
+        1024,
+        ge=0,
+        description="Compress answers of at least this many bytes (zstd, br or gzip, as the client accepts); 0: never",
+    )
     cursor_secret: str | None = Field(
         None,
         repr=False,

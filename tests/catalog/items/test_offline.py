@@ -13,7 +13,8 @@ async def test_item_reads_answer_304_to_a_matching_if_none_match(
 ) -> None:
     first = await seeded.get(f"{ITEMS}/elderly-allowance", headers=worker)
     etag = first.headers["etag"]
-    assert etag.startswith('"')
+    # Weak when the answer went out compressed (other bytes); If-None-Match compares weakly.
+    assert etag.removeprefix("W/").startswith('"')
     again = await seeded.get(f"{ITEMS}/elderly-allowance", headers={**worker, "If-None-Match": etag})
     assert again.status_code == 304
     assert again.content == b""

@@ -84,7 +84,7 @@ async def test_ip_allow_list_is_enforced_at_token_issuance(gateway: httpx.AsyncC
     ).json()
     denied = await client_token(gateway, created["client_id"], created["client_secret"])
     assert denied.status_code == 401
-    assert "address" in denied.json()["detail"]
+    assert "address" in denied.json()["error_description"]  # OAuth2: ASCII, English
 
 
 async def test_logins_and_client_tokens_are_audited_and_the_chain_verifies(

@@ -15,6 +15,12 @@ async def test_a_down_service_answers_503_problem_promptly(gateway: httpx.AsyncC
     assert resp.json()["code"] == "upstream_unavailable"
     assert time.monotonic() - started < 3
     assert resp.headers["x-request-id"]
+    # The gateway's own problems speak the caller's language, naming the service in both.
+    assert resp.headers["content-language"] == "zh-CN"
+    assert resp.json()["title"] == "上游服务不可用" and resp.json()["detail"].startswith("catalog 服务")
+    en = await gateway.get("/api/v1/catalog/categories", headers={**tokens.headers(), "Accept-Language": "en"})
+    assert en.headers["content-language"] == "en"
+    assert en.json()["detail"].startswith("The catalog service")
 
 
 async def test_the_gateway_rejects_a_missing_or_bad_token_before_forwarding(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -15,10 +17,12 @@ from starlette.types import Receive, Scope, Send
 from doorstep_gateway.forwarding.forwarder import UpstreamRouter
 from doorstep_gateway.forwarding.pool import Upstreams
 from doorstep_shared.auth.tokens import TokenVerifier
+from doorstep_shared.http.compression import Compression
 
 from ...support import AUDIENCE, ISSUER, Tokens
 
 BIG = bytes(range(256)) * 4096  # 1 MiB: streamed, not buffered
+LIST = json.dumps({"items": [{"code": f"item-{i}", "name": "高龄津贴"} for i in range(300)]}).encode()
 
 
 @dataclass
@@ -50,6 +54,14 @@ async def _big(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _list(request: web.Request) -> web.Response:
+    """A service that compresses as ours do: gzip when accepted, its ETag then weak."""
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        headers = {"Content-Encoding": "gzip", "ETag": 'W/"v7"', "Vary": "Accept-Encoding"}
+        return web.Response(body=gzip.compress(LIST), headers=headers, content_type="application/json")
+    return web.Response(body=LIST, headers={"ETag": '"v7"'}, content_type="application/json")
+
+
 async def _slow(request: web.Request) -> web.Response:
     await asyncio.sleep(2)
     return web.Response(text="late")
@@ -71,6 +83,7 @@ async def upstream() -> AsyncIterator[Upstream]:
     app = web.Application(middlewares=[record])
     app.router.add_route("*", "/api/v1/catalog/big", _big)
     app.router.add_route("*", "/api/v1/catalog/slow", _slow)
+    app.router.add_route("*", "/api/v1/catalog/list", _list)
     app.router.add_route("*", "/api/v1/catalog/close", _close)
     app.router.add_route("*", "/api/v1/catalog/{tail:.*}", _echo)
     runner = web.AppRunner(app, access_log=None)
@@ -110,7 +123,7 @@ async def test_path_query_headers_and_body_reach_the_service_unchanged(
     request = gateway.build_request(
         "POST",
         "/api/v1/catalog/items/%E9%AB%98%E9%BE%84?q=a%20b&x=1",
-        headers={**auth, "If-Match": '"v6"', "Content-Type": "application/json"},
+        headers={**auth, "If-Match": '"v6"', "Content-Type": "application/json", "Accept-Language": "en"},
         content=b'{"name":"x"}',
     )
     del request.headers["accept-encoding"]
@@ -124,6 +137,7 @@ async def test_path_query_headers_and_body_reach_the_service_unchanged(
     headers = seen["headers"]
     assert headers["authorization"] == auth["Authorization"]
     assert headers["if-match"] == '"v6"'
+    assert headers["accept-language"] == "en"  # the service answers its problems in it
     assert headers["content-type"] == "application/json"
     assert headers["x-forwarded-for"] == "10.1.2.3"
     assert "accept-encoding" not in headers  # no compression the client did not ask for
@@ -207,3 +221,23 @@ async def test_without_the_rate_limiter_in_front_the_router_checks_the_token_its
     resp = await gateway.get("/api/v1/catalog/items", headers={"Authorization": "Bearer not.a.jwt"})
     assert resp.status_code == 401 and resp.json()["code"] == "invalid_token"
     assert not upstream.seen
+
+
+@pytest.mark.parametrize("accept", ["gzip", "zstd, br, gzip", "identity"])
+async def test_a_compressed_answer_passes_the_gateway_as_the_service_encoded_it(
+    gateway: httpx.AsyncClient, tokens: Tokens, accept: str
+) -> None:
+    """The gateway's compressor in front of its forwarder: the service's gzip stays gzip (not
+    decoded, not encoded again in the client's better codec); a plain answer the client did
+    not want compressed stays plain."""
+    app = Compression(gateway._transport.app)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
+        resp = await client.get("/api/v1/catalog/list", headers={**tokens.headers(), "Accept-Encoding": accept})
+    assert resp.status_code == 200
+    assert resp.content == LIST  # decoded once by the client: the JSON itself
+    if accept == "identity":
+        assert "content-encoding" not in resp.headers and resp.headers["etag"] == '"v7"'
+        assert resp.num_bytes_downloaded == len(LIST)
+    else:
+        assert resp.headers["content-encoding"] == "gzip" and resp.headers["etag"] == 'W/"v7"'
+        assert resp.num_bytes_downloaded == len(gzip.compress(LIST))

@@ -60,7 +60,7 @@ async def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_family(
         data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
     )
     assert reuse.status_code == 400
-    assert "already used" in reuse.json()["detail"]
+    assert "already used" in reuse.json()["error_description"]
     # The family is gone: even the newest refresh token no longer works.
     after = await gateway.post(
         "/api/v1/auth/token",

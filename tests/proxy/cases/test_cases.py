@@ -225,7 +225,9 @@ async def test_a_stale_if_match_is_412_with_the_current_version(cases: httpx.Asy
         f"{BASE}/cases/{case['id']}/transitions", json={"to": "visited"}, headers={**h, "If-Match": etag}
     )
     assert stale.status_code == 412
-    assert stale.json()["current_version"] == 2 and stale.json()["current_etag"] == ok.headers["etag"]
+    # The header is weak when the answer went out compressed; the problem names the version's tag.
+    current = stale.json()["current_etag"]
+    assert stale.json()["current_version"] == 2 and current == ok.headers["etag"].removeprefix("W/")
 
 
 async def test_reassignment_needs_a_reason_and_a_worker_of_the_community(

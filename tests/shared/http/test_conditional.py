@@ -34,7 +34,7 @@ def test_a_header_naming_the_current_version_passes(header: str) -> None:
 def test_a_stale_etag_is_412_with_the_current_etag_and_what_the_caller_adds() -> None:
     with pytest.raises(PreconditionFailed) as caught:
         check_if_match('"stale"', ETAG, current_version=3)
-    problem = caught.value.to_problem()
+    problem = caught.value.to_problem(language="en")
     assert problem["status"] == 412
     assert problem["code"] == "stale_etag"
     assert problem["detail"] == "The resource has changed since you read it; reload and retry."

@@ -139,7 +139,7 @@ class UpstreamRouter:
 
         breaker = self.upstreams.breakers[service]
         if not breaker.allow():
-            await _unavailable(service, "is not answering (circuit open)")(scope, receive, send)
+            await _unavailable(service, "is not answering (circuit open)", "暂停转发（熔断中）")(scope, receive, send)
             return
         target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         if scope.get("query_string"):
@@ -152,20 +152,26 @@ class UpstreamRouter:
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             breaker.failure()
             logger.warning("upstream %s unreachable: %s", service, type(exc).__name__)
-            await _unavailable(service, "is unavailable")(scope, receive, send)
+            await _unavailable(service, "is unavailable", "暂时不可用")(scope, receive, send)
             return
         except (aiohttp.ServerTimeoutError, TimeoutError):
             logger.warning("upstream %s timed out", service)
-            await problem_response(504, "upstream_timeout", f"The {service} service did not answer in time.")(
-                scope, receive, send
-            )
+            await problem_response(
+                504,
+                "upstream_timeout",
+                f"The {service} service did not answer in time.",
+                detail_zh=f"{service} 服务未能及时应答。",
+            )(scope, receive, send)
             return
         except aiohttp.ClientError as exc:
             breaker.failure()
             logger.warning("upstream %s failed: %s", service, type(exc).__name__)
-            await problem_response(502, "upstream_error", f"The {service} service failed to answer.")(
-                scope, receive, send
-            )
+            await problem_response(
+                502,
+                "upstream_error",
+                f"The {service} service failed to answer.",
+                detail_zh=f"{service} 服务未能正常应答。",
+            )(scope, receive, send)
             return
         breaker.success()
         try:
@@ -252,13 +258,16 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
 
 
 def _too_large(limit: int) -> Response:
-    return problem_response(413, "payload_too_large", f"The request body exceeds {limit} bytes.")
+    return problem_response(
+        413, "payload_too_large", f"The request body exceeds {limit} bytes.", detail_zh=f"请求内容超过 {limit} 字节。"
+    )
 
 
-def _unavailable(service: str, what: str) -> Response:
+def _unavailable(service: str, what: str, what_zh: str) -> Response:
     return problem_response(
         503,
         "upstream_unavailable",
         f"The {service} service {what}; retry shortly.",
+        detail_zh=f"{service} 服务{what_zh}，请稍后重试。",
         headers={"Retry-After": "2"},
     )

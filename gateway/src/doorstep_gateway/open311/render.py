@@ -149,6 +149,10 @@ def error_response(request: Request, exc: Exception) -> Response:
 class Open311Route(APIRoute):
     """An APIRoute whose every failure, dependencies included, answers in Open311's error format."""
 
+    # Open311 clients send the spec's api_key on any call; the bearer token plays its part, so
+    # it is read nowhere, but it is no unknown parameter (doorstep_shared.http.query).
+    extra_query_parameters = frozenset({"api_key"})
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 

@@ -2,6 +2,8 @@
 
 - ``errors``: the one error hierarchy (``NotFound``, ``Forbidden``, ``Conflict``, ``Invalid`` …)
   and the handlers that render every error as RFC 9457 ``application/problem+json``
+- ``messages``: what problems say, in Chinese (default) or English (``Accept-Language``)
+- ``query``: a query parameter no route reads is a 422, not silently ignored
 - ``problems``: one way to document a route's problem responses in OpenAPI
 - ``conditional``: ETags, ``If-None-Match`` → 304, one ``check_if_match``; as a client, a
   document kept with its ETag (``Copy``, ``if_none_match``, ``revalidated``)
@@ -43,6 +45,7 @@ from .errors import (
     problem_response,
     validation_errors,
 )
+from .messages import MESSAGES, Language, language_var, localize, negotiate
 from .observability import (
     REQUEST_ID_HEADER,
     SECURITY_HEADERS,
@@ -83,12 +86,14 @@ from .problems import (
     problem_content,
     problems,
 )
+from .query import reject_unknown_query
 
 __all__ = [
     "COMMON_PROBLEMS",
     "DEFAULT_LIMIT",
     "DESCRIPTIONS",
     "MAX_LIMIT",
+    "MESSAGES",
     "NOT_MODIFIED",
     "PROBLEM_JSON",
     "PROBLEM_SCHEMA",
@@ -105,6 +110,7 @@ __all__ = [
     "Gone",
     "IfMatch",
     "Invalid",
+    "Language",
     "LimitParam",
     "Metrics",
     "NotFound",
@@ -134,6 +140,9 @@ __all__ = [
     "etag_of",
     "if_none_match",
     "install_error_handlers",
+    "language_var",
+    "localize",
+    "negotiate",
     "new_request_id",
     "not_modified",
     "not_modified_response",
@@ -142,6 +151,7 @@ __all__ = [
     "problems",
     "read_cursor",
     "redact",
+    "reject_unknown_query",
     "request_id_of",
     "request_id_var",
     "revalidated",

@@ -15,6 +15,16 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
+from .messages import (
+    CONTENT_LANGUAGE,
+    Language,
+    field_message_zh,
+    language_var,
+    localize,
+    message_of,
+    own_field_message_zh,
+)
+
 PROBLEM_JSON = "application/problem+json"
 
 logger = logging.getLogger("doorstep.errors")
@@ -38,9 +48,12 @@ class DoorstepError(Exception):
         code: str | None = None,
         errors: Sequence[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        detail_zh: str | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail or self.title)
+        # The Chinese detail when the code's sentence (doorstep_shared.http.messages) is too vague.
+        self.detail_zh = detail_zh
         self.detail = detail or self.title
         if code is not None:
             self.code = code
@@ -48,7 +61,8 @@ class DoorstepError(Exception):
         self.headers = headers
         self.extra = extra
 
-    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+    def to_problem(self, instance: str | None = None, language: Language | None = None) -> dict[str, Any]:
+        """The problem body, its texts in ``language`` (default: the request's)."""
         body: dict[str, Any] = {
             "type": f"/problems/{self.code}",
             "title": self.title,
@@ -61,7 +75,7 @@ class DoorstepError(Exception):
         if self.errors:
             body["errors"] = self.errors
         body.update(self.extra)
-        return body
+        return localize(body, language or language_var.get(), self.detail_zh)
 
 
 class Invalid(DoorstepError):
@@ -72,7 +86,10 @@ class Invalid(DoorstepError):
     @classmethod
     def field(cls, field: str, message: str, *, code: str = "invalid", **extra: Any) -> Invalid:
         """A 422 naming one offending field (``field`` is a dotted location like ``body.phone``)."""
-        return cls(f"{field}: {message}", code=code, errors=[{"field": field, "message": message}], **extra)
+        zh = f"{field}：{own_field_message_zh({'message': message}, message_of(code, cls.status))}"
+        return cls(
+            f"{field}: {message}", code=code, errors=[{"field": field, "message": message}], detail_zh=zh, **extra
+        )
 
 
 class BadRequest(DoorstepError):
@@ -158,9 +175,12 @@ def problem_response(
     *,
     title: str | None = None,
     headers: dict[str, str] | None = None,
+    detail_zh: str | None = None,
     **extra: Any,
 ) -> JSONResponse:
-    """A problem+json response built without raising (for middleware and the gateway)."""
+    """A problem+json response built without raising (for middleware and the gateway); its
+    texts in the request's language (``title`` is kept for API compatibility: the catalogue's
+    title for ``code`` is what is sent)."""
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
         "title": title or HTTPStatus(status).phrase,
@@ -169,24 +189,35 @@ def problem_response(
         "detail": detail,
     }
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    language = language_var.get()
+    localize(body, language, detail_zh)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=language_headers(headers, language))
+
+
+def language_headers(headers: dict[str, str] | None, language: Language) -> dict[str, str]:
+    """``headers`` plus the answer's Content-Language and ``Vary: Accept-Language``."""
+    out = dict(headers or {})
+    out["Content-Language"] = CONTENT_LANGUAGE[language]
+    vary = out.get("Vary")
+    out["Vary"] = f"{vary}, Accept-Language" if vary else "Accept-Language"
+    return out
+
+
+_UNDECODABLE = {"en": "the body could not be decoded", "zh": field_message_zh("body_decode", {})}
 
 
 def _field_path(loc: Sequence[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    """Pydantic errors as ``{field, message, type}``; input values are never echoed (they may be PII)."""
+def validation_errors(exc: RequestValidationError, language: Language = "en") -> list[dict[str, Any]]:
+    """Pydantic errors as ``{field, message, type}``; input values are never echoed (they may be
+    PII). The message is pydantic's in English, the table's (with the ``ctx`` values) in Chinese."""
     out = []
     for err in exc.errors():
-        out.append(
-            {
-                "field": _field_path(err.get("loc", ())),
-                "message": err.get("msg", ""),
-                "type": err.get("type", ""),
-            }
-        )
+        kind = err.get("type", "")
+        message = err.get("msg", "") if language == "en" else field_message_zh(kind, err.get("ctx") or {})
+        out.append({"field": _field_path(err.get("loc", ())), "message": message, "type": kind})
     return out
 
 
@@ -217,22 +248,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_doorstep_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DoorstepError)
+        language = language_var.get()
         return JSONResponse(
-            exc.to_problem(request.url.path),
+            exc.to_problem(request.url.path, language),
             status_code=exc.status,
             media_type=PROBLEM_JSON,
-            headers=exc.headers,
+            headers=language_headers(exc.headers, language),
         )
 
     async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = validation_errors(exc)
+        errors = validation_errors(exc, language_var.get())
         fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
         return problem_response(
             422,
             "validation_failed",
             f"Invalid input: {fields}",
             title="Validation failed",
+            detail_zh=f"输入有误：{fields}",
             errors=errors,
         )
 
@@ -246,7 +279,8 @@ def install_error_handlers(app: FastAPI) -> None:
                 "validation_failed",
                 "Invalid input: body",
                 title="Validation failed",
-                errors=[{"field": "body", "message": "the body could not be decoded", "type": "body_decode"}],
+                detail_zh="输入有误：body",
+                errors=[{"field": "body", "message": _UNDECODABLE[language_var.get()], "type": "body_decode"}],
             )
         code = {
             404: "not_found",

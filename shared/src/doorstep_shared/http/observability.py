@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..pii import redact_text
+from .messages import language_var, negotiate
 from .pagination import cursor_key_var
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -109,7 +110,8 @@ os.register_at_fork(after_in_child=new_request_id.reseed)
 
 
 class RequestContextMiddleware:
-    """Takes or creates ``X-Request-ID``, exposes it to logs, returns it; records metrics."""
+    """Takes or creates ``X-Request-ID``, exposes it to logs, returns it; negotiates the language
+    of error messages (``Accept-Language``); records metrics."""
 
     def __init__(
         self,
@@ -131,12 +133,16 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = None
+        accept_language = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 candidate = value.decode("latin-1")
                 if _VALID_REQUEST_ID.match(candidate):
                     request_id = candidate
-                break
+            elif name == b"accept-language":
+                accept_language = value.decode("latin-1")
+        # The language of the answer's messages (problem+json), for everything below.
+        language_token = language_var.set(negotiate(accept_language))
         if request_id is None:
             request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
@@ -167,6 +173,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+            language_var.reset(language_token)
             if key_token is not None:
                 cursor_key_var.reset(key_token)
             if self.metrics is not None:

@@ -217,6 +217,7 @@ def _validate_rule(rule: Any) -> None:
         raise Invalid(
             f"body.eligibility_rule{first.position}: {first.message}",
             code="invalid_rule",
+            detail_zh=f"资格规则有误：body.eligibility_rule{first.position}",
             errors=[{"field": "body.eligibility_rule", **p.as_dict()} for p in problems[:20]],
         )
 

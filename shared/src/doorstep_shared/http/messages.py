@@ -1,0 +1,500 @@
+"""What a problem+json answer says to people, in Simplified Chinese (the default) or English.
+
+The ``code`` of a problem is the stable machine key; this catalogue gives every code a title
+and a detail in both languages, and every pydantic error type a field message. The language
+is negotiated once per request from ``Accept-Language`` (:func:`negotiate`, set by the request
+middleware into :data:`language_var`), so code that builds a problem outside a handler (the
+gateway's forwarding, the idempotency middleware) renders in the caller's language too.
+
+English details stay the specific ones the raise site wrote (they may name an item or a date);
+the Chinese detail is the code's sentence here. ``tests/shared/http/test_messages.py`` scans
+the apps' sources for every code they can answer and fails on one missing from ``MESSAGES``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any, Literal, NamedTuple
+
+from .field_texts import FIELD_TEXTS_ZH
+
+Language = Literal["zh", "en"]
+DEFAULT_LANGUAGE: Language = "zh"
+# The Content-Language each language is answered with.
+CONTENT_LANGUAGE: dict[Language, str] = {"zh": "zh-CN", "en": "en"}
+
+language_var: contextvars.ContextVar[Language] = contextvars.ContextVar("language", default=DEFAULT_LANGUAGE)
+
+
+def negotiate(header: str | None) -> Language:
+    """The language to answer in: English when ``en`` is preferred to ``zh`` (by q-value, then
+    by order), Chinese otherwise, including for no header, ``*`` or only other languages."""
+    if not header:
+        return DEFAULT_LANGUAGE
+    best: Language = DEFAULT_LANGUAGE
+    best_q = -1.0
+    for part in header.split(",")[:20]:  # a bounded header: nobody prefers a 21st language
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-", 1)[0]
+        if primary not in ("zh", "en"):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > best_q and q > 0:
+            best, best_q = ("en" if primary == "en" else "zh"), q
+    return best
+
+
+class Message(NamedTuple):
+    """A code's title (short, the kind of problem) and detail (one sentence), in both languages."""
+
+    title_zh: str
+    title_en: str
+    detail_zh: str
+    detail_en: str
+
+
+M = Message
+# Every code an app can answer (tests/shared/http/test_messages.py keeps this complete).
+MESSAGES: dict[str, Message] = {
+    # -- the shared hierarchy and handlers
+    "bad_request": M("请求有误", "Bad request", "请求无法处理，请检查后重试。", "The request cannot be processed."),
+    "invalid": M("输入无效", "Invalid input", "输入的内容不符合要求。", "The input is not acceptable."),
+    "validation_failed": M("输入校验未通过", "Validation failed", "部分字段有误，详见 errors。", "Invalid input."),
+    "invalid_data": M(
+        "数据超出范围", "Invalid data", "某个值超出了字段允许的长度或范围。", "A value does not fit its field."
+    ),
+    "unauthorized": M("未登录", "Unauthorized", "需要有效的登录凭证。", "Valid credentials are required."),
+    "forbidden": M("无权操作", "Forbidden", "您没有执行此操作的权限。", "You may not do this."),
+    "not_found": M("未找到", "Not found", "请求的资源不存在。", "The resource does not exist."),
+    "method_not_allowed": M(
+        "方法不允许", "Method not allowed", "此地址不支持该请求方法。", "This method is not allowed here."
+    ),
+    "conflict": M("数据冲突", "Conflict", "该修改与已有数据冲突。", "The change conflicts with existing data."),
+    "gone": M("已不存在", "Gone", "该资源已不再提供。", "The resource is no longer available."),
+    "precondition_failed": M(
+        "数据已变更", "Precondition failed", "资源在您读取后已被修改，请刷新后重试。", "The resource has changed."
+    ),
+    "precondition_required": M(
+        "缺少 If-Match",
+        "Precondition required",
+        "此修改需要携带资源 ETag 的 If-Match 请求头。",
+        "If-Match is required.",
+    ),
+    "stale_etag": M("数据已变更", "Stale ETag", "资源在您读取后已被修改，请刷新后重试。", "The resource has changed."),
+    "payload_too_large": M(
+        "内容过大", "Payload too large", "请求内容超出了大小上限。", "The request body is too large."
+    ),
+    "rate_limited": M("请求过于频繁", "Too many requests", "请求过于频繁，请稍后再试。", "Too many requests; wait."),
+    "unavailable": M(
+        "服务暂不可用", "Service unavailable", "服务暂时不可用，请稍后重试。", "Unavailable; retry later."
+    ),
+    "database_unavailable": M(
+        "数据库暂不可用", "Database unavailable", "数据库暂时无法连接，请稍后重试。", "The database is not reachable."
+    ),
+    "not_ready": M("尚未就绪", "Not ready", "尚未就绪，请稍后再试。", "Not ready yet."),
+    "internal_error": M("内部错误", "Internal error", "发生了意外错误，已记录在案。", "An unexpected error occurred."),
+    "invalid_cursor": M("游标无效", "Invalid cursor", "分页或同步游标无法识别。", "The cursor is malformed."),
+    # -- tokens and permissions
+    "missing_token": M("缺少令牌", "Missing token", "请求需要携带 Bearer 令牌。", "A bearer token is required."),
+    "invalid_token": M("令牌无效", "Invalid token", "令牌无效，请重新登录。", "The token is not valid."),
+    "token_expired": M("令牌已过期", "Token expired", "令牌已过期，请重新登录或刷新。", "The token has expired."),
+    "wrong_token_type": M(
+        "令牌类型不符", "Wrong token type", "此处需要另一种令牌。", "Another kind of token is needed."
+    ),
+    "missing_permission": M(
+        "缺少权限",
+        "Missing permission",
+        "您的账号缺少此操作所需的权限。",
+        "A permission this operation needs is missing.",
+    ),
+    "missing_role": M("角色不符", "Missing role", "此操作需要特定的角色。", "One of the required roles is missing."),
+    "admin_only": M("仅限管理员", "Admins only", "只有社区或县级管理员可以执行此操作。", "Only admins may do this."),
+    "county_scope": M("仅限县级角色", "County roles only", "只有县级角色可以对全县执行此操作。", "County roles only."),
+    "community_scope": M("超出本社区", "Own community only", "您只能对本社区执行此操作。", "Own community only."),
+    # -- the gateway: sign-in, clients, forwarding, reports
+    "invalid_grant": M("凭证无效", "Invalid grant", "用户名、密码或刷新令牌无效。", "Invalid credentials."),
+    "invalid_client": M("客户端认证失败", "Invalid client", "客户端身份验证未通过。", "Client authentication failed."),
+    "unsupported_grant_type": M(
+        "不支持的授权类型", "Unsupported grant type", "不支持该 grant_type。", "This grant_type is not supported."
+    ),
+    "invalid_scope": M(
+        "权限范围无效", "Invalid scope", "申请的权限范围超出了客户端的授权。", "The scope exceeds the grant."
+    ),
+    "upstream_error": M("上游服务出错", "Upstream error", "后端服务未能正常应答。", "The service failed to answer."),
+    "upstream_timeout": M(
+        "上游服务超时", "Upstream timeout", "后端服务未能及时应答。", "The service did not answer in time."
+    ),
+    "upstream_unavailable": M(
+        "上游服务不可用", "Upstream unavailable", "后端服务暂时不可用，请稍后重试。", "The service is unavailable."
+    ),
+    "community_not_found": M("社区不存在", "Community not found", "没有这个社区。", "No such community."),
+    # -- webhooks
+    "clients_only": M("仅限机器客户端", "Clients only", "只有机器客户端可以订阅。", "Only machine clients subscribe."),
+    "event_not_permitted": M(
+        "无权订阅该事件", "Event not permitted", "订阅此事件需要更多的权限范围。", "This event needs another scope."
+    ),
+    "unknown_event_type": M("未知事件类型", "Unknown event type", "没有这种事件类型。", "No such event type."),
+    "subscription_inactive": M(
+        "订阅已停用", "Subscription inactive", "该订阅已停用。", "The subscription is deactivated."
+    ),
+    "subscription_not_found": M("订阅不存在", "Subscription not found", "没有这个订阅。", "No such subscription."),
+    "subscription_changed": M(
+        "订阅已变更", "Subscription changed", "订阅已被修改，请刷新。", "The subscription changed."
+    ),
+    "too_many_subscriptions": M(
+        "订阅过多", "Too many subscriptions", "该客户端的有效订阅已达上限。", "Too many active subscriptions."
+    ),
+    "delivery_not_found": M("投递记录不存在", "Delivery not found", "没有这条投递记录。", "No such delivery."),
+    "url_invalid": M("地址无效", "Invalid URL", "这不是有效的网址。", "Not a valid URL."),
+    "url_scheme": M("地址协议不支持", "URL scheme", "只能使用 http 或 https 地址。", "Only http and https URLs."),
+    "url_https_required": M("需要 HTTPS", "HTTPS required", "需要 https 地址。", "An https URL is required."),
+    "url_credentials": M(
+        "地址含有凭证", "URL credentials", "网址中不能包含用户名或密码。", "No credentials in the URL."
+    ),
+    "url_unresolvable": M("地址无法解析", "Unresolvable URL", "该主机名无法解析。", "The host does not resolve."),
+    "url_not_allowed": M("地址不允许", "URL not allowed", "网址必须指向公网地址。", "The URL must be public."),
+    # -- idempotency
+    "invalid_idempotency_key": M(
+        "幂等键无效",
+        "Invalid Idempotency-Key",
+        "Idempotency-Key 请求头格式不正确。",
+        "The Idempotency-Key is malformed.",
+    ),
+    "idempotency_key_reused": M(
+        "幂等键被复用", "Idempotency-Key reused", "该幂等键已用于另一个请求。", "The key was used for another request."
+    ),
+    "idempotency_in_progress": M(
+        "请求处理中",
+        "Request in progress",
+        "同一幂等键的请求仍在处理，请稍后重试。",
+        "The first request is still running.",
+    ),
+    # -- catalog
+    "duplicate_code": M("编码重复", "Duplicate code", "该编码已存在。", "The code already exists."),
+    "unknown_category": M("未知分类", "Unknown category", "没有这个分类。", "No such category."),
+    "invalid_transition": M(
+        "状态变更无效", "Invalid transition", "当前状态不能变更为目标状态。", "Not a valid transition."
+    ),
+    "invalid_rule": M(
+        "资格规则无效", "Invalid rule", "资格规则有误，详见 errors。", "The eligibility rule is invalid."
+    ),
+    "too_many_aliases": M("别名过多", "Too many aliases", "该事项的别名已达上限。", "The item has too many aliases."),
+    # -- proxy: ledger, workers, import
+    "compound_not_found": M("小区不存在", "Compound not found", "没有这个小区。", "No such compound."),
+    "household_not_found": M("户不存在", "Household not found", "没有这一户。", "No such household."),
+    "resident_not_found": M("居民不存在", "Resident not found", "没有这位居民。", "No such resident."),
+    "grid_not_found": M("网格不存在", "Grid not found", "没有这个网格。", "No such grid."),
+    "worker_not_found": M("工作人员不存在", "Worker not found", "没有这位工作人员。", "No such worker."),
+    "worker_elsewhere": M(
+        "工作人员属于其他社区",
+        "Worker elsewhere",
+        "该用户名已在其他社区建档。",
+        "The username is in another community.",
+    ),
+    "duplicate_resident": M(
+        "居民已登记", "Duplicate resident", "此人已经登记在册。", "This person is already registered."
+    ),
+    "already_removed": M(
+        "居民已注销", "Already removed", "该居民已不在册。", "The resident is already off the register."
+    ),
+    "unknown_compound": M("未知小区", "Unknown compound", "没有这个小区。", "Unknown compound."),
+    "invalid_id_number": M(
+        "身份证号无效", "Invalid ID number", "身份证号码格式或校验位有误。", "Not a valid ID number."
+    ),
+    "invalid_phone": M("电话号码无效", "Invalid phone", "不是有效的手机或固定电话号码。", "Not a valid phone number."),
+    "id_mismatch": M(
+        "出生日期不符", "ID mismatch", "出生日期与身份证号不一致。", "The birth date does not match the ID."
+    ),
+    "import_rejected": M(
+        "导入被拒绝", "Import rejected", "有行未通过校验，本次未导入任何数据。", "Rows were rejected."
+    ),
+    "duplicate_column": M("列名重复", "Duplicate column", "表格中有重复的列。", "A column appears twice."),
+    "missing_columns": M("缺少必需列", "Missing columns", "表格缺少必需的列。", "Required columns are missing."),
+    "empty_sheet": M("表格为空", "Empty sheet", "表格中没有数据。", "The sheet has no data."),
+    "unreadable_sheet": M("表格无法读取", "Unreadable sheet", "无法读取该表格文件。", "The sheet cannot be read."),
+    "sheet_too_large": M("表格过大", "Sheet too large", "表格文件过大，请拆分后上传。", "The sheet is too large."),
+    "sheet_too_slow": M(
+        "表格读取超时", "Sheet too slow", "表格读取耗时过长，请拆分后上传。", "The sheet takes too long."
+    ),
+    "too_many_rows": M("行数过多", "Too many rows", "数据行数超过上限，请拆分表格。", "Too many data rows."),
+    # -- proxy: cases, visits, demands, discovery, sync
+    "case_not_found": M("案件不存在", "Case not found", "没有这个代办案件。", "No such case."),
+    "case_id_taken": M("案件编号已占用", "Case id taken", "该案件编号已被使用，请重新生成。", "The case id is taken."),
+    "case_closed": M("案件已结束", "Case closed", "该案件已结束，不能再做此操作。", "The case is closed."),
+    "illegal_transition": M(
+        "状态变更不允许", "Illegal transition", "当前状态不允许此变更。", "Not allowed in this state."
+    ),
+    "materials_locked": M(
+        "材料已锁定", "Materials locked", "此状态下材料不能再修改。", "Materials can no longer change."
+    ),
+    "materials_missing": M(
+        "材料不全", "Materials missing", "仍有材料未齐，请全部勾选后再办结。", "Materials are missing."
+    ),
+    "material_not_found": M(
+        "材料不存在", "Material not found", "该案件没有这项材料。", "No such material on the case."
+    ),
+    "open_case_exists": M("已有在办案件", "Open case exists", "该居民已有此事项的在办案件。", "An open case exists."),
+    "unknown_item": M("未知事项", "Unknown item", "目录中没有这个事项。", "The item is not in the catalogue."),
+    "item_not_published": M("事项未发布", "Item not published", "该事项尚未发布。", "The item is not published."),
+    "item_retired": M("事项已停办", "Item retired", "该事项已停止办理。", "The item is retired."),
+    "item_not_proxy_eligible": M(
+        "事项不可代办", "Item not proxy-eligible", "该事项不能上门代办。", "Not proxy-eligible."
+    ),
+    "unknown_resident": M("未知居民", "Unknown resident", "没有这位居民。", "Unknown resident."),
+    "resident_inactive": M("居民不在册", "Resident inactive", "该居民当前不在册。", "The resident is not active."),
+    "unknown_case": M("未知案件", "Unknown case", "没有这个案件。", "Unknown case."),
+    "unknown_worker": M("未知工作人员", "Unknown worker", "不是本社区的工作人员。", "Not a worker of the community."),
+    "visit_not_found": M("走访不存在", "Visit not found", "没有这次走访。", "No such visit."),
+    "visit_id_taken": M(
+        "走访编号已占用", "Visit id taken", "该走访编号已被使用，请重新生成。", "The visit id is taken."
+    ),
+    "visit_started": M("走访已开始", "Visit started", "走访已开始或已完成，不能再做此修改。", "The visit has started."),
+    "demand_not_found": M("诉求不存在", "Demand not found", "没有这条诉求。", "No such demand."),
+    "unknown_demand": M("未知诉求", "Unknown demand", "没有这条诉求。", "Unknown demand."),
+    "demand_not_convertible": M(
+        "诉求不能转案件", "Demand not convertible", "该诉求当前状态不能转为案件。", "The demand cannot become a case."
+    ),
+    "lead_not_found": M("线索不存在", "Lead not found", "没有这条线索。", "No such lead."),
+    "lead_converted": M("线索已转案件", "Lead converted", "该线索已经转为案件。", "The lead is already a case."),
+    "illegal_lead_transition": M(
+        "线索状态变更不允许", "Illegal lead transition", "线索当前状态不允许此变更。", "Not allowed."
+    ),
+    "run_not_found": M("排查任务不存在", "Run not found", "没有这次资格排查。", "No such discovery run."),
+    "discovery_running": M(
+        "排查进行中", "Discovery running", "已有资格排查在进行，请结束后重试。", "A run is in progress."
+    ),
+    "catalog_unavailable": M(
+        "目录服务不可用", "Catalogue unavailable", "事项目录暂时无法访问，请稍后重试。", "Catalogue down."
+    ),
+    "sync_resync_required": M(
+        "需要重新同步",
+        "Resync required",
+        "请删除本地副本，不带 since 重新同步。",
+        "Drop the local copy and sync again.",
+    ),
+    # -- stations
+    "station_not_found": M("服务站不存在", "Station not found", "没有这个服务站。", "No such station."),
+    "station_exists": M("服务站已存在", "Station exists", "该服务站编码已存在。", "The station exists."),
+    "service_not_found": M("服务项目不存在", "Service not found", "该服务站没有这个服务项目。", "No such service."),
+    "service_exists": M("服务项目已存在", "Service exists", "该服务站已有此服务项目。", "The service exists."),
+    "not_station_manager": M(
+        "非本站管理人员", "Not a station manager", "您不管理这个服务站。", "You do not manage it."
+    ),
+    "keepers_admin_only": M(
+        "仅限管理员", "Admins only", "站点管理员不能更改站点负责人。", "Keepers cannot change keepers."
+    ),
+    "hours_end_before_start": M(
+        "结束早于开始", "End before start", "结束时间须晚于开始时间。", "The end is before the start."
+    ),
+    "hours_overlap": M("时间段重叠", "Hours overlap", "与已有的开放时间重叠。", "Overlaps existing opening hours."),
+    "end_before_start": M(
+        "结束早于开始", "End before start", "结束时间须晚于开始时间。", "The end is before the start."
+    ),
+    "wrong_kind": M("服务类型不符", "Wrong kind", "该服务项目不支持此操作。", "The service is of another kind."),
+    "session_not_found": M("场次不存在", "Session not found", "没有这个场次。", "No such session."),
+    "session_cancelled": M("场次已取消", "Session cancelled", "该场次已取消。", "The session is cancelled."),
+    "session_past": M("场次已开始", "Session started", "该场次已经开始。", "The session has started."),
+    "session_full": M("场次已满", "Session full", "该场次已无空位。", "The session is full."),
+    "booking_not_open": M("尚未开放预约", "Booking not open", "该场次尚未开放预约。", "Booking is not open yet."),
+    "booking_closed": M("预约已截止", "Booking closed", "该场次的预约已截止。", "Booking has closed."),
+    "over_capacity": M("超出容量", "Over capacity", "预约人数超出场次容量。", "More than the capacity."),
+    "over_resident_limit": M(
+        "超出每人限额", "Over the limit", "超出每人可预约的名额。", "Too many seats per resident."
+    ),
+    "duplicate_booking": M("重复预约", "Duplicate booking", "该电话已预约此场次。", "This phone already booked."),
+    "booking_not_found": M("预约不存在", "Booking not found", "没有这个预约。", "No such booking."),
+    "booking_changed": M("预约已变更", "Booking changed", "预约已被修改，请刷新。", "The booking changed meanwhile."),
+    "not_cancellable": M("不能取消", "Not cancellable", "该预约当前状态不能取消。", "The booking cannot be cancelled."),
+    "cancel_cutoff_passed": M(
+        "已过取消期限", "Cancellation closed", "已过取消预约的截止时间。", "Cancellation closed."
+    ),
+    "not_confirmed": M("预约未确认", "Not confirmed", "该预约未确认，不能签到。", "The booking is not confirmed."),
+    "too_early": M("时间未到", "Too early", "还没到可以操作的时间。", "Too early."),
+    "ticket_not_found": M("取件单不存在", "Ticket not found", "没有这张取件单。", "No such ticket."),
+    "ticket_changed": M("取件单已变更", "Ticket changed", "取件单已被修改，请刷新。", "The ticket changed meanwhile."),
+    "claim_locked": M(
+        "取件已锁定", "Claim locked", "取件码错误次数过多，已锁定，请联系管理员。", "The ticket is locked."
+    ),
+}
+del M
+
+# Statuses answered without a catalogued code (Starlette's own ``http_<status>``).
+STATUS_TITLES_ZH: dict[int, str] = {
+    400: "请求有误",
+    401: "未登录",
+    403: "无权操作",
+    404: "未找到",
+    405: "方法不允许",
+    406: "无法提供所需格式",
+    409: "数据冲突",
+    410: "已不存在",
+    412: "数据已变更",
+    413: "内容过大",
+    415: "不支持的内容类型",
+    422: "输入无效",
+    428: "缺少前提条件",
+    429: "请求过于频繁",
+    500: "内部错误",
+    502: "上游服务出错",
+    503: "服务暂不可用",
+    504: "上游服务超时",
+}
+
+
+def message_of(code: str, status: int) -> Message:
+    """The catalogue's message for ``code``, or one made from the HTTP status."""
+    found = MESSAGES.get(code)
+    if found is not None:
+        return found
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    zh = STATUS_TITLES_ZH.get(status, "请求未能完成")
+    return Message(zh, phrase, zh + "。", phrase + ".")
+
+
+def localize(body: dict[str, Any], language: Language, detail_zh: str | None = None) -> dict[str, Any]:
+    """A problem body with ``title``, ``detail`` and each ``errors[].message`` in ``language``.
+
+    English keeps the detail as written (it may be more specific than the catalogue) and the
+    English pydantic messages; Chinese takes the catalogue's sentence for the code, and for an
+    app's own field error (one without a pydantic ``type``) the code's sentence as its message;
+    a ``detail_zh`` from the caller (one naming the fields, say) replaces the code's sentence.
+    """
+    message = message_of(str(body.get("code", "")), int(body.get("status", 500)))
+    if language == "en":
+        body["title"] = message.title_en
+        if not body.get("detail"):
+            body["detail"] = message.detail_en
+        return body
+    body["title"] = message.title_zh
+    body["detail"] = detail_zh or message.detail_zh
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        body["errors"] = [_field_error_zh(error, message) for error in errors]
+    return body
+
+
+def _field_error_zh(error: Any, message: Message) -> Any:
+    # A pydantic error (it has a ``type``) got its message from the table, ctx and all, when
+    # the handler built it (``validation_errors``); an app's own field error gets its code's.
+    # An error with a sub-code of its own (an eligibility rule's ``wrong_type``) gets that one's.
+    if not isinstance(error, dict) or "message" not in error or error.get("type"):
+        return error
+    return {**error, "message": own_field_message_zh(error, message)}
+
+
+def own_field_message_zh(error: Mapping[str, Any], message: Message) -> str:
+    """The Chinese of an app's own field error: its English message's entry in the table, else
+    its sub-code's (an eligibility rule's ``wrong_type``), else its code's sentence."""
+    text = FIELD_TEXTS_ZH.get(str(error.get("message", "")))
+    if text is not None:
+        return text
+    sub_code = error.get("code")
+    if isinstance(sub_code, str) and sub_code in FIELD_MESSAGES_ZH:
+        return FIELD_MESSAGES_ZH[sub_code]
+    return message.detail_zh.rstrip("。")
+
+
+# A field message per pydantic error type (pydantic_core's ``ErrorType``), with its ``ctx``.
+FIELD_MESSAGES_ZH: dict[str, str] = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不接受此字段或参数",
+    "unknown_query_parameter": "不接受此查询参数",
+    "body_decode": "请求内容无法解析",
+    "json_invalid": "不是有效的 JSON",
+    "json_type": "须为 JSON 文本",
+    "value_error": "取值无效",
+    "assertion_error": "取值无效",
+    "string_type": "须为文本",
+    "string_unicode": "须为有效的 Unicode 文本",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "string_pattern_mismatch": "格式不符合要求",
+    "int_type": "须为整数",
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数，不能有小数",
+    "float_type": "须为数字",
+    "float_parsing": "须为数字",
+    "finite_number": "须为有限的数字",
+    "decimal_type": "须为数字",
+    "decimal_parsing": "须为数字",
+    "decimal_max_digits": "最多 {max_digits} 位数字",
+    "decimal_max_places": "最多 {decimal_places} 位小数",
+    "bool_type": "须为布尔值",
+    "bool_parsing": "须为 true 或 false",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须大于或等于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须小于或等于 {le}",
+    "multiple_of": "须为 {multiple_of} 的倍数",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "list_type": "须为列表",
+    "set_type": "须为集合",
+    "tuple_type": "须为元组",
+    "dict_type": "须为对象",
+    "model_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "literal_error": "须为以下之一：{expected}",
+    "enum": "须为以下之一：{expected}",
+    "uuid_type": "须为 UUID",
+    "uuid_parsing": "不是有效的 UUID",
+    "uuid_version": "UUID 版本须为 {expected_version}",
+    "date_type": "须为日期",
+    "date_parsing": "不是有效的日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "不是有效的日期（YYYY-MM-DD）",
+    "date_from_datetime_inexact": "日期不能带时间部分",
+    "date_past": "须为过去的日期",
+    "date_future": "须为将来的日期",
+    "datetime_type": "须为日期时间",
+    "datetime_parsing": "不是有效的日期时间（ISO 8601）",
+    "datetime_from_date_parsing": "不是有效的日期时间（ISO 8601）",
+    "datetime_past": "须为过去的时间",
+    "datetime_future": "须为将来的时间",
+    "timezone_aware": "须带时区，例如 +08:00",
+    "timezone_naive": "不能带时区",
+    "time_type": "须为时间",
+    "time_parsing": "不是有效的时间（HH:MM）",
+    "time_delta_type": "须为时长",
+    "time_delta_parsing": "不是有效的时长",
+    "url_type": "须为网址",
+    "url_parsing": "不是有效的网址",
+    "url_scheme": "网址协议不符合要求",
+    "url_too_long": "网址最多 {max_length} 个字符",
+    "bytes_type": "须为字节串",
+    "bytes_too_short": "至少 {min_length} 字节",
+    "bytes_too_long": "最多 {max_length} 字节",
+    "union_tag_invalid": "类型标记 {tag} 无效",
+    "union_tag_not_found": "缺少类型标记字段 {discriminator}",
+    "is_instance_of": "类型不符合要求",
+    "none_required": "须为空",
+    "frozen_field": "此字段不能修改",
+    "frozen_instance": "此对象不能修改",
+    "missing_argument": "缺少必填参数",
+    "unexpected_keyword_argument": "不接受此参数",
+    "ip_v4_address": "不是有效的 IPv4 地址",
+    "ip_any_address": "不是有效的 IP 地址",
+    # the sub-codes of an eligibility rule's problems (doorstep_shared.rules.validate)
+    "unknown_fact": "未知的事实项",
+    "unknown_operator": "未知的运算符",
+    "wrong_type": "类型与事实项不符",
+    "bad_shape": "规则结构有误",
+    "too_large": "规则过深或过大",
+}
+
+
+def field_message_zh(kind: str, ctx: Mapping[str, Any]) -> str:
+    """The Chinese message for a pydantic error type, its ``ctx`` values filled in."""
+    template = FIELD_MESSAGES_ZH.get(kind, "取值无效")
+    try:
+        return template.format_map(ctx)
+    except (KeyError, IndexError, ValueError):
+        return template.split("{", 1)[0].rstrip("：: ") or "取值无效"

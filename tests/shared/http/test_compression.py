@@ -1,0 +1,118 @@
+"""Compression: the client's best codec for bodies of 1 KB and more, once, ETags made weak."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import brotli
+import httpx
+import pytest
+import zstandard
+from starlette.types import Message, Receive, Scope, Send
+
+from doorstep_shared.http.compression import Compression, weak_etags_if_encoded
+
+BIG = json.dumps({"items": [{"code": f"item-{i}", "name": "高龄津贴申领"} for i in range(200)]}).encode()
+SMALL = b'{"ok": true}'
+DECODE = {
+    "gzip": gzip.decompress,
+    "br": brotli.decompress,
+    "zstd": zstandard.ZstdDecompressor().decompressobj().decompress,
+}
+
+
+async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    path = scope["path"]
+    headers = [(b"content-type", b"application/json"), (b"etag", b'"v7"')]
+    if path == "/small":
+        body: list[bytes] = [SMALL]
+    elif path == "/stream":
+        body = [BIG[:3000], BIG[3000:]]
+    elif path == "/events":
+        headers = [(b"content-type", b"text/event-stream")]
+        body = [b"data: x\n\n" * 200]
+    elif path == "/encoded":
+        headers.append((b"content-encoding", b"gzip"))
+        body = [gzip.compress(BIG)]
+    elif path == "/png":
+        headers = [(b"content-type", b"image/png")]
+        body = [b"\x89PNG" + bytes(4000)]
+    else:
+        body = [BIG]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for i, chunk in enumerate(body):
+        await send({"type": "http.response.body", "body": chunk, "more_body": i < len(body) - 1})
+
+
+async def call(path: str, accept_encoding: str | None) -> tuple[dict[str, str], list[bytes]]:
+    """The raw answer (headers, body messages) of the compressed app, as a server sees it."""
+    sent: list[Message] = []
+    headers = [(b"accept-encoding", accept_encoding.encode())] if accept_encoding else []
+    scope: Scope = {"type": "http", "method": "GET", "path": path, "headers": headers, "query_string": b""}
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await Compression(app)(scope, receive, send)
+    start = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    return start, [m["body"] for m in sent[1:] if m.get("body") or not m.get("more_body")]
+
+
+@pytest.mark.parametrize(
+    ("accept", "codec"), [("gzip", "gzip"), ("gzip, br", "br"), ("gzip, br, zstd", "zstd"), ("br;q=0, gzip", "gzip")]
+)
+async def test_a_big_body_goes_out_in_the_best_accepted_codec_and_decodes_to_the_same_bytes(
+    accept: str, codec: str
+) -> None:
+    headers, chunks = await call("/big", accept)
+    assert headers["content-encoding"] == codec
+    body = b"".join(chunks)
+    assert len(body) < len(BIG) / 3
+    assert DECODE[codec](body) == BIG
+    assert headers["etag"] == 'W/"v7"'  # other bytes than the identity answer: a weak validator
+    assert "accept-encoding" in headers["vary"].lower()
+
+
+@pytest.mark.parametrize("accept", [None, "identity", "deflate"])
+async def test_without_an_accepted_codec_the_body_is_plain_and_the_etag_strong(accept: str | None) -> None:
+    headers, chunks = await call("/big", accept)
+    assert "content-encoding" not in headers
+    assert b"".join(chunks) == BIG and headers["etag"] == '"v7"'
+
+
+@pytest.mark.parametrize("path", ["/small", "/events", "/png"])
+async def test_small_bodies_event_streams_and_images_stay_as_they_are(path: str) -> None:
+    headers, _ = await call(path, "gzip, br, zstd")
+    assert "content-encoding" not in headers
+
+
+async def test_an_encoded_body_is_not_encoded_twice() -> None:
+    headers, chunks = await call("/encoded", "gzip, br, zstd")
+    assert headers["content-encoding"] == "gzip"
+    assert gzip.decompress(b"".join(chunks)) == BIG
+
+
+async def test_a_streamed_body_stays_streamed() -> None:
+    headers, chunks = await call("/stream", "gzip")
+    assert "content-length" not in headers
+    assert len(chunks) >= 2  # not gathered into one message
+    assert gzip.decompress(b"".join(chunks)) == BIG
+
+
+def test_only_strong_etags_of_encoded_bodies_become_weak() -> None:
+    encoded = [(b"content-encoding", b"br"), (b"etag", b'"a"')]
+    assert weak_etags_if_encoded(encoded)[1] == (b"etag", b'W/"a"')
+    assert weak_etags_if_encoded([(b"content-encoding", b"br"), (b"etag", b'W/"a"')])[1] == (b"etag", b'W/"a"')
+    assert weak_etags_if_encoded([(b"etag", b'"a"')]) == [(b"etag", b'"a"')]
+
+
+async def test_an_app_compresses_through_httpx_which_decodes_it() -> None:
+    transport = httpx.ASGITransport(app=Compression(app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        resp = await client.get("/big", headers={"Accept-Encoding": "zstd"})
+    assert resp.headers["content-encoding"] == "zstd"
+    assert resp.content == BIG

@@ -6,9 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from doorstep_shared.app import DbSession
 from doorstep_shared.auth.tokens import TokenSigner, TokenVerifier
+from doorstep_shared.directory import Directory
 
 from .config import GatewaySettings
+from .directory import service as directory_service
 from .state import state_of
 
 
@@ -27,3 +30,11 @@ async def current_verifier(request: Request) -> TokenVerifier:
 Settings = Annotated[GatewaySettings, Depends(current_settings)]
 Signer = Annotated[TokenSigner, Depends(current_signer)]
 Verifier = Annotated[TokenVerifier, Depends(current_verifier)]
+
+
+async def current_directory(request: Request, session: DbSession) -> Directory:
+    """The active directory (the app's copy, rebuilt when the stored one moved)."""
+    return await directory_service.current(session, state_of(request).directory)
+
+
+CurrentDirectory = Annotated[Directory, Depends(current_directory)]

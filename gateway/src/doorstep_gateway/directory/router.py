@@ -1,33 +1,194 @@
-"""Directory routes: the county's communities and grids, and its staff."""
+"""Directory routes: counties → communities → grids → compounds (read by staff, written by
+county admins), the whole tree, the public export the services copy, imports, and the staff."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import require
+from doorstep_shared.auth.security import public, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
+from doorstep_shared.http.conditional import IfMatch, etag_of, not_modified, not_modified_response
+from doorstep_shared.http.errors import Invalid, PayloadTooLarge
 
+from ..deps import CurrentDirectory, Settings
+from ..state import state_of
 from . import service
-from .schemas import CommunityRead, UserRead
+from .schemas import (
+    ChangeRead,
+    CommunityCreate,
+    CommunityRead,
+    CommunityUpdate,
+    CompoundCreate,
+    CompoundRead,
+    CompoundUpdate,
+    CountyCreate,
+    CountyRead,
+    CountyUpdate,
+    GridCreate,
+    GridRead,
+    GridUpdate,
+    ImportReport,
+    Kind,
+    UserRead,
+)
 
 router = APIRouter(prefix="/api/v1/directory", tags=["directory"])
+Reader = Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
+Manager = Annotated[Principal, Depends(require(Permission.DIRECTORY_MANAGE))]
+
+READ: dict[str, type[BaseModel]] = {
+    "counties": CountyRead,
+    "communities": CommunityRead,
+    "grids": GridRead,
+    "compounds": CompoundRead,
+}
+UPDATE: dict[str, type[BaseModel]] = {
+    "counties": CountyUpdate,
+    "communities": CommunityUpdate,
+    "grids": GridUpdate,
+    "compounds": CompoundUpdate,
+}
+
+
+async def _read(session: DbSession, kind: str, record: Any) -> dict[str, Any]:
+    if kind == "communities":
+        return (await service.community_read(session, record)).model_dump(mode="json")
+    read: dict[str, Any] = READ[kind].model_validate(record, from_attributes=True).model_dump(mode="json")
+    return read
+
+
+async def _answer(session: DbSession, kind: str, record: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(
+        await _read(session, kind, record), status_code=status, headers={"ETag": service.record_etag(kind, record)}
+    )
+
+
+@router.get(
+    "/export",
+    summary="The active directory as one document (public: org structure, no people)",
+    description="Public, no token needed: codes, names, addresses and coordinates of the active counties, "
+    "communities, grids and compounds, the document every service copies. `ETag` is the quoted revision "
+    "(a content hash); send it back as `If-None-Match` for a 304.",
+    dependencies=[Depends(public)],
+    responses={304: {"description": "Unchanged since the ETag sent"}},
+)
+async def export(request: Request, directory: CurrentDirectory) -> Response:
+    etag = f'"{directory.revision}"'
+    if not_modified(request, etag):
+        return not_modified_response(etag, "public, no-cache")
+    return JSONResponse(directory.to_export(), headers={"ETag": etag, "Cache-Control": "public, no-cache"})
+
+
+@router.get(
+    "/tree",
+    summary="The active directory nested: counties → communities → grids → compounds",
+    responses={304: {"description": "Unchanged since the ETag sent"}, **problems(401, 403, 404)},
+)
+async def tree(
+    request: Request,
+    _: Reader,
+    directory: CurrentDirectory,
+    county: Annotated[str | None, Query(max_length=64, description="only this county")] = None,
+) -> Response:
+    etag = etag_of("tree", directory.revision, county)
+    if not_modified(request, etag):
+        return not_modified_response(etag)
+    return JSONResponse(service.tree(directory, county), headers={"ETag": etag, "Cache-Control": "private, no-cache"})
+
+
+@router.post(
+    "/import",
+    response_model=ImportReport,
+    summary="Import a directory file (.csv in UTF-8/GBK or .xlsx): every row or none, a report per row",
+    description="One row per compound with the columns county_code, county_name, community_code, "
+    "community_name, grid_code, grid_name, compound_code, compound_name, address, latitude, longitude "
+    "(optional: buildings, households, placeholder; a row with no compound declares a grid). "
+    "Records are matched by code: new ones are created, changed ones updated (a compound in another grid "
+    "is redrawn), nothing is deleted; the same file twice changes nothing. Any bad row: 422 with the "
+    "report, nothing written. `dry_run=true` reports without writing.",
+    responses=problems(401, 403, 413, 422),
+)
+async def import_directory(
+    request: Request,
+    session: DbSession,
+    principal: Manager,
+    settings: Settings,
+    file: Annotated[UploadFile, File(description="the directory file (.csv or .xlsx)")],
+    dry_run: Annotated[bool, Query(description="report what would change, write nothing")] = False,
+) -> ImportReport:
+    data = await file.read(settings.directory_import_max_bytes + 1)
+    if len(data) > settings.directory_import_max_bytes:
+        raise PayloadTooLarge(
+            f"The file is larger than {settings.directory_import_max_bytes} bytes; split it.", code="file_too_large"
+        )
+    return await service.import_file(
+        session,
+        state_of(request).directory,
+        principal,
+        data,
+        file.filename or "",
+        dry_run=dry_run,
+        max_rows=settings.directory_import_max_rows,
+    )
 
 
 @router.get(
     "/communities",
     response_model=list[CommunityRead],
-    summary="The county's communities and their grids",
+    summary="Communities (active and ended) with their grids",
     responses=problems(401, 403),
 )
-async def communities(
-    session: DbSession, _: Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
-) -> list[CommunityRead]:
+async def communities(session: DbSession, _: Reader) -> list[CommunityRead]:
     return await service.communities(session)
+
+
+@router.get("/counties", response_model=list[CountyRead], summary="Counties", responses=problems(401, 403))
+async def counties(session: DbSession, _: Reader) -> list[Any]:
+    return await service.records(session, "counties")
+
+
+@router.get("/grids", response_model=list[GridRead], summary="Grids", responses=problems(401, 403))
+async def grids(session: DbSession, _: Reader) -> list[Any]:
+    return await service.records(session, "grids")
+
+
+@router.get("/compounds", response_model=list[CompoundRead], summary="Compounds", responses=problems(401, 403))
+async def compounds(session: DbSession, _: Reader) -> list[Any]:
+    return await service.records(session, "compounds")
+
+
+_CREATED = problems(401, 403, 409, 422)
+
+
+@router.post("/counties", response_model=CountyRead, summary="Create a county", status_code=201, responses=_CREATED)
+async def create_county(body: CountyCreate, session: DbSession, principal: Manager) -> Response:
+    return await _answer(session, "counties", await service.create(session, principal, "counties", body), 201)
+
+
+@router.post(
+    "/communities", response_model=CommunityRead, summary="Create a community", status_code=201, responses=_CREATED
+)
+async def create_community(body: CommunityCreate, session: DbSession, principal: Manager) -> Response:
+    return await _answer(session, "communities", await service.create(session, principal, "communities", body), 201)
+
+
+@router.post("/grids", response_model=GridRead, summary="Create a grid", status_code=201, responses=_CREATED)
+async def create_grid(body: GridCreate, session: DbSession, principal: Manager) -> Response:
+    return await _answer(session, "grids", await service.create(session, principal, "grids", body), 201)
+
+
+@router.post(
+    "/compounds", response_model=CompoundRead, summary="Create a compound", status_code=201, responses=_CREATED
+)
+async def create_compound(body: CompoundCreate, session: DbSession, principal: Manager) -> Response:
+    return await _answer(session, "compounds", await service.create(session, principal, "compounds", body), 201)
 
 
 @router.get(
@@ -40,3 +201,36 @@ async def users(
     session: DbSession, principal: Annotated[Principal, Depends(require(Permission.USERS_READ))]
 ) -> list[UserRead]:
     return await service.staff_visible_to(session, principal)
+
+
+@router.get("/{kind}/{code}", summary="One record (ETag for If-Match)", responses=problems(401, 403, 404))
+async def read_record(kind: Kind, code: str, session: DbSession, _: Reader) -> Response:
+    return await _answer(session, kind, await service.record(session, kind, code))
+
+
+@router.get(
+    "/{kind}/{code}/history",
+    response_model=list[ChangeRead],
+    summary="A record's changes, newest first",
+    responses=problems(401, 403, 404),
+)
+async def record_history(kind: Kind, code: str, session: DbSession, _: Reader) -> list[Any]:
+    return await service.history(session, kind, code)
+
+
+@router.patch(
+    "/{kind}/{code}",
+    summary="Change a record (a compound's grid: a redraw; active_to: deactivate)",
+    description="The body is the kind's update shape (CountyUpdate, CommunityUpdate, GridUpdate, "
+    "CompoundUpdate); send the ETag you read as If-Match.",
+    responses=problems(401, 403, 404, 409, 412, 422),
+)
+async def update_record(
+    kind: Kind, code: str, request: Request, session: DbSession, principal: Manager, if_match: IfMatch = None
+) -> Response:
+    try:
+        body = UPDATE[kind].model_validate_json(await request.body() or b"{}")
+    except ValidationError as exc:
+        errors = [{"field": ".".join(["body", *map(str, e["loc"])]), "message": e["msg"]} for e in exc.errors()]
+        raise Invalid("The body is not a valid update.", errors=errors) from None
+    return await _answer(session, kind, await service.update(session, principal, kind, code, body, if_match))

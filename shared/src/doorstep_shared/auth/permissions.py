@@ -55,6 +55,7 @@ class Permission(StrEnum):
     WEBHOOKS_MANAGE = "webhooks:manage"
     AUDIT_READ = "audit:read"
     SYNC_READ = "sync:read"
+    DIRECTORY_MANAGE = "directory:manage"
 
 
 P = Permission
@@ -107,7 +108,7 @@ _COMMUNITY_ADMIN = (
     }
 )
 
-_COUNTY_ADMIN = _COMMUNITY_ADMIN | {P.USERS_MANAGE, P.CLIENTS_MANAGE, P.WEBHOOKS_MANAGE}
+_COUNTY_ADMIN = _COMMUNITY_ADMIN | {P.USERS_MANAGE, P.CLIENTS_MANAGE, P.WEBHOOKS_MANAGE, P.DIRECTORY_MANAGE}
 
 _AUDITOR = _STAFF_READ | {
     P.RESIDENTS_READ,

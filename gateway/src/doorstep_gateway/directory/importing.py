@@ -30,6 +30,11 @@ class Plan:
     inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     updates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     changes: list[RecordChange] = field(default_factory=list)
+    # What a created record starts with, for its history (the report only names it).
+    created: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def history_of(self, change: RecordChange) -> dict[str, list[Any]]:
+        return self.created.get((change.kind, change.code), change.changes)
 
     @property
     def failed(self) -> bool:
@@ -66,12 +71,8 @@ class _Planner:
         if before is None:
             values = {"code": code, **wanted, "active_from": self.now, "active_to": None}
             self.plan.inserts.setdefault(kind, []).append(values)
-            return RecordChange(
-                kind=kind,
-                code=code,
-                action="created",
-                changes={k: [None, _json(v)] for k, v in wanted.items()},
-            )
+            self.plan.created[(kind, code)] = {k: [None, _json(v)] for k, v in wanted.items()}
+            return RecordChange(kind=kind, code=code, action="created")
         diff = {k: [before.get(k), v] for k, v in wanted.items() if before.get(k) != v}
         if before.get("active_to") is not None:
             diff["active_to"] = [before["active_to"], None]

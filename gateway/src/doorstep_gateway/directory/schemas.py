@@ -133,7 +133,7 @@ class ChangeRead(BaseModel):
     action: str
     changes: dict[str, list[object]]
     actor: str
-    source: str
+    source: Literal["api", "import", "seed"]
     at: dt.datetime
 
 
@@ -147,7 +147,9 @@ class RecordChange(BaseModel):
     kind: Kind
     code: str
     action: Literal["created", "updated"]
-    changes: dict[str, list[object]] = Field(default_factory=dict, description="field → [before, after]")
+    changes: dict[str, list[object]] = Field(
+        default_factory=dict, description="field → [before, after] (empty for a new record: its history has them)"
+    )
 
 
 class ImportRow(BaseModel):

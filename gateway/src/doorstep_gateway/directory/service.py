@@ -261,7 +261,7 @@ async def import_file(
         await repository.insert_many(session, kind, plan.inserts.get(kind, []))
         await repository.update_many(session, kind, plan.updates.get(kind, []))
     await repository.record_changes(
-        session, [_change(c.kind, c.code, c.action, c.changes, actor, source) for c in plan.changes]
+        session, [_change(c.kind, c.code, c.action, plan.history_of(c), actor, source) for c in plan.changes]
     )
     await audit.record(
         session, principal, "directory.imported", "directory", filename[:128] or "upload", counts=report.counts

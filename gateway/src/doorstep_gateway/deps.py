@@ -38,3 +38,10 @@ async def current_directory(request: Request, session: DbSession) -> Directory:
 
 
 CurrentDirectory = Annotated[Directory, Depends(current_directory)]
+
+
+async def directory_of(request: Request) -> Directory:
+    """The active directory, for code that runs without the request's session."""
+    state = state_of(request)
+    async with state.sessionmaker() as session:
+        return await directory_service.current(session, state.directory)

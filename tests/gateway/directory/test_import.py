@@ -62,6 +62,9 @@ async def test_a_gbk_file_creates_a_county_with_a_report_per_row(gateway: httpx.
     assert directory.revision == report["revision"] != before
     assert directory.compound("taohua").address == "含山县环峰镇桃花路2号"  # type: ignore[union-attr]
     assert [g.number for g in directory.grids_of("huanfeng")] == [1, 2]
+    auditor = tokens.headers("auditor", community=None)
+    audited = (await gateway.get("/api/v1/audit", headers=auditor, params={"action": "directory.imported"})).json()
+    assert [(e["actor"], e["details"]["counts"]["created"]) for e in audited["items"]] == [("county.admin", 2)]
 
 
 async def test_a_file_in_neither_utf8_nor_gbk_is_422_naming_the_file(

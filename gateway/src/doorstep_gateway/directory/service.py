@@ -263,9 +263,10 @@ async def import_file(
     await repository.record_changes(
         session, [_change(c.kind, c.code, c.action, plan.history_of(c), actor, source) for c in plan.changes]
     )
-    await audit.record(
-        session, principal, "directory.imported", "directory", filename[:128] or "upload", counts=report.counts
-    )
+    if principal is not None:  # an API import; the seed's (no one's action) is in the history only
+        await audit.record(
+            session, principal, "directory.imported", "directory", filename[:128] or "upload", counts=report.counts
+        )
     after = await current(session, copy)
     return report.model_copy(update={"applied": True, "revision": after.revision})
 

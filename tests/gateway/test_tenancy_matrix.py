@@ -38,6 +38,18 @@ GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
     "/api/v1/clients/{client_id}": (ADMIN, 403, "machine clients are the county's: clients:manage"),
     "/api/v1/clients/{client_id}/rotate-secret": (ADMIN, 403, "county admins only (clients:manage)"),
     "/api/v1/clients/{client_id}/revoke": (ADMIN, 403, "county admins only (clients:manage)"),
+    # GET: the directory is the county's published org structure, readable by all staff;
+    # PATCH: county admins only (directory:manage).
+    "/api/v1/directory/{kind}/{code}": (
+        ADMIN,
+        200,
+        "another community's directory record reads; only county admins write",
+    ),
+    "/api/v1/directory/{kind}/{code}/history": (ADMIN, 200, "the directory's history is the county's, like the record"),
+}
+# A method whose answer differs from the path's: (method, path) → (status, why).
+GATEWAY_METHODS: dict[tuple[str, str], tuple[int, str]] = {
+    ("PATCH", "/api/v1/directory/{kind}/{code}"): (403, "county admins only (directory:manage)"),
 }
 
 
@@ -82,6 +94,7 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
 ) -> None:
     assert path in GATEWAY_ROUTES, f"{method} {path} is not in the gateway's tenancy matrix"
     caller, expected, why = GATEWAY_ROUTES[path]
+    expected, why = GATEWAY_METHODS.get((method, path), (expected, why))
     other_demand = await _demand(services, tokens, OTHER)
     url = (
         path.replace("{service_request_id}", other_demand)
@@ -89,6 +102,8 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
         .replace("{service_code}", "elderly-allowance")
         .replace("{rest:path}", f"v2/requests/{other_demand}/notes.json")
         .replace("{client_id}", f"{OTHER}-platform")
+        .replace("{kind}", "communities")
+        .replace("{code}", OTHER)
     )
     kwargs: dict[str, Any] = {"json": {}} if method == "POST" else {}
     r = await services.gateway.request(method, url, headers=_caller(tokens, caller), **kwargs)

@@ -39,17 +39,17 @@ GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
     "/api/v1/clients/{client_id}/rotate-secret": (ADMIN, 403, "county admins only (clients:manage)"),
     "/api/v1/clients/{client_id}/revoke": (ADMIN, 403, "county admins only (clients:manage)"),
     # GET: the directory is the county's published org structure, readable by all staff;
-    # PATCH: county admins only (directory:manage).
-    "/api/v1/directory/{kind}/{code}": (
-        ADMIN,
-        200,
-        "another community's directory record reads; only county admins write",
-    ),
+    # PATCH: county admins only (directory:manage). {code} is a record of OTHER (its county: hexian).
+    **{
+        f"/api/v1/directory/{kind}/{{code}}": (ADMIN, 200, "another community's directory record reads")
+        for kind in ("counties", "communities", "grids", "compounds")
+    },
     "/api/v1/directory/{kind}/{code}/history": (ADMIN, 200, "the directory's history is the county's, like the record"),
 }
 # A method whose answer differs from the path's: (method, path) → (status, why).
 GATEWAY_METHODS: dict[tuple[str, str], tuple[int, str]] = {
-    ("PATCH", "/api/v1/directory/{kind}/{code}"): (403, "county admins only (directory:manage)"),
+    ("PATCH", f"/api/v1/directory/{kind}/{{code}}"): (403, "county admins only (directory:manage)")
+    for kind in ("counties", "communities", "grids", "compounds")
 }
 
 
@@ -103,6 +103,9 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
         .replace("{rest:path}", f"v2/requests/{other_demand}/notes.json")
         .replace("{client_id}", f"{OTHER}-platform")
         .replace("{kind}", "communities")
+        .replace("/counties/{code}", "/counties/hexian")
+        .replace("/grids/{code}", f"/grids/{OTHER}-g1")
+        .replace("/compounds/{code}", f"/compounds/{OTHER}yuan")
         .replace("{code}", OTHER)
     )
     kwargs: dict[str, Any] = {"json": {}} if method == "POST" else {}

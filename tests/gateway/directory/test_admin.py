@@ -125,7 +125,10 @@ async def test_unknown_codes_are_404(gateway: httpx.AsyncClient, tokens: Tokens)
     headers = admin(tokens)
     assert (await gateway.get(f"{BASE}/compounds/nosuch", headers=headers)).status_code == 404
     assert (await gateway.patch(f"{BASE}/grids/nosuch", headers=headers, json={"name": "X"})).status_code == 404
-    assert (await gateway.get(f"{BASE}/hamlets/x", headers=headers)).status_code == 422
+    assert (await gateway.get(f"{BASE}/hamlets/x", headers=headers)).status_code == 404
+    # An update names its fields: anything else is a 422 naming it.
+    odd = await gateway.patch(f"{BASE}/compounds/binjiang", headers=headers, json={"community": "zhenhuai"})
+    assert odd.status_code == 422 and odd.json()["errors"][0]["field"] == "body.community"
 
 
 async def test_redrawing_a_compound_needs_the_current_etag_and_is_recorded(

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
@@ -15,7 +15,7 @@ from doorstep_shared.auth.security import public, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 from doorstep_shared.http.conditional import IfMatch, etag_of, not_modified, not_modified_response
-from doorstep_shared.http.errors import Invalid, PayloadTooLarge
+from doorstep_shared.http.errors import PayloadTooLarge
 
 from ..deps import CurrentDirectory, Settings
 from ..state import state_of
@@ -48,12 +48,6 @@ READ: dict[str, type[BaseModel]] = {
     "communities": CommunityRead,
     "grids": GridRead,
     "compounds": CompoundRead,
-}
-UPDATE: dict[str, type[BaseModel]] = {
-    "counties": CountyUpdate,
-    "communities": CommunityUpdate,
-    "grids": GridUpdate,
-    "compounds": CompoundUpdate,
 }
 
 
@@ -203,9 +197,80 @@ async def users(
     return await service.staff_visible_to(session, principal)
 
 
-@router.get("/{kind}/{code}", summary="One record (ETag for If-Match)", responses=problems(401, 403, 404))
-async def read_record(kind: Kind, code: str, session: DbSession, _: Reader) -> Response:
-    return await _answer(session, kind, await service.record(session, kind, code))
+CodePath = Annotated[str, Path(max_length=64)]
+_READ_ONE = problems(401, 403, 404)
+_UPDATE = problems(401, 403, 404, 409, 412, 422)
+_UPDATE_DOC = (
+    "Only the fields sent change; `active_to` ends the record (null: active again). Send the ETag you read as If-Match."
+)
+
+
+@router.get("/counties/{code}", response_model=CountyRead, summary="One county (ETag)", responses=_READ_ONE)
+async def read_county(code: CodePath, session: DbSession, _: Reader) -> Response:
+    return await _answer(session, "counties", await service.record(session, "counties", code))
+
+
+@router.get("/communities/{code}", response_model=CommunityRead, summary="One community (ETag)", responses=_READ_ONE)
+async def read_community(code: CodePath, session: DbSession, _: Reader) -> Response:
+    return await _answer(session, "communities", await service.record(session, "communities", code))
+
+
+@router.get("/grids/{code}", response_model=GridRead, summary="One grid (ETag)", responses=_READ_ONE)
+async def read_grid(code: CodePath, session: DbSession, _: Reader) -> Response:
+    return await _answer(session, "grids", await service.record(session, "grids", code))
+
+
+@router.get("/compounds/{code}", response_model=CompoundRead, summary="One compound (ETag)", responses=_READ_ONE)
+async def read_compound(code: CodePath, session: DbSession, _: Reader) -> Response:
+    return await _answer(session, "compounds", await service.record(session, "compounds", code))
+
+
+@router.patch(
+    "/counties/{code}", response_model=CountyRead, summary="Change a county", description=_UPDATE_DOC, responses=_UPDATE
+)
+async def update_county(
+    code: CodePath, body: CountyUpdate, session: DbSession, principal: Manager, if_match: IfMatch = None
+) -> Response:
+    return await _answer(
+        session, "counties", await service.update(session, principal, "counties", code, body, if_match)
+    )
+
+
+@router.patch(
+    "/communities/{code}",
+    response_model=CommunityRead,
+    summary="Change a community",
+    description=_UPDATE_DOC,
+    responses=_UPDATE,
+)
+async def update_community(
+    code: CodePath, body: CommunityUpdate, session: DbSession, principal: Manager, if_match: IfMatch = None
+) -> Response:
+    changed = await service.update(session, principal, "communities", code, body, if_match)
+    return await _answer(session, "communities", changed)
+
+
+@router.patch(
+    "/grids/{code}", response_model=GridRead, summary="Change a grid", description=_UPDATE_DOC, responses=_UPDATE
+)
+async def update_grid(
+    code: CodePath, body: GridUpdate, session: DbSession, principal: Manager, if_match: IfMatch = None
+) -> Response:
+    return await _answer(session, "grids", await service.update(session, principal, "grids", code, body, if_match))
+
+
+@router.patch(
+    "/compounds/{code}",
+    response_model=CompoundRead,
+    summary="Change a compound; a new grid redraws it (its community follows)",
+    description=_UPDATE_DOC,
+    responses=_UPDATE,
+)
+async def update_compound(
+    code: CodePath, body: CompoundUpdate, session: DbSession, principal: Manager, if_match: IfMatch = None
+) -> Response:
+    changed = await service.update(session, principal, "compounds", code, body, if_match)
+    return await _answer(session, "compounds", changed)
 
 
 @router.get(
@@ -216,21 +281,3 @@ async def read_record(kind: Kind, code: str, session: DbSession, _: Reader) -> R
 )
 async def record_history(kind: Kind, code: str, session: DbSession, _: Reader) -> list[Any]:
     return await service.history(session, kind, code)
-
-
-@router.patch(
-    "/{kind}/{code}",
-    summary="Change a record (a compound's grid: a redraw; active_to: deactivate)",
-    description="The body is the kind's update shape (CountyUpdate, CommunityUpdate, GridUpdate, "
-    "CompoundUpdate); send the ETag you read as If-Match.",
-    responses=problems(401, 403, 404, 409, 412, 422),
-)
-async def update_record(
-    kind: Kind, code: str, request: Request, session: DbSession, principal: Manager, if_match: IfMatch = None
-) -> Response:
-    try:
-        body = UPDATE[kind].model_validate_json(await request.body() or b"{}")
-    except ValidationError as exc:
-        errors = [{"field": ".".join(["body", *map(str, e["loc"])]), "message": e["msg"]} for e in exc.errors()]
-        raise Invalid("The body is not a valid update.", errors=errors) from None
-    return await _answer(session, kind, await service.update(session, principal, kind, code, body, if_match))

@@ -29,6 +29,20 @@ async def all_of(session: AsyncSession, kind: str) -> Sequence[Any]:
     return (await session.exec(select(model).order_by(col(model.code)))).all()
 
 
+async def compounds_page(
+    session: AsyncSession, after: str | None, limit: int, *, community: str | None, grid: str | None
+) -> Sequence[Compound]:
+    """Compounds by code after ``after``: up to ``limit`` + 1 (the extra one says there is more)."""
+    query = select(Compound).order_by(col(Compound.code)).limit(limit + 1)
+    if after is not None:
+        query = query.where(col(Compound.code) > after)
+    if community is not None:
+        query = query.where(col(Compound.community) == community)
+    if grid is not None:
+        query = query.where(col(Compound.grid) == grid)
+    return (await session.exec(query)).all()
+
+
 async def one(session: AsyncSession, kind: str, code: str, *, for_update: bool = False) -> Any | None:
     model = KINDS[kind]
     query = select(model).where(col(model.code) == code)

@@ -16,6 +16,7 @@ from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 from doorstep_shared.http.conditional import IfMatch, etag_of, not_modified, not_modified_response
 from doorstep_shared.http.errors import PayloadTooLarge
+from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, encode_cursor
 
 from ..deps import CurrentDirectory, Settings
 from ..state import state_of
@@ -153,9 +154,24 @@ async def grids(session: DbSession, _: Reader) -> list[Any]:
     return await service.records(session, "grids")
 
 
-@router.get("/compounds", response_model=list[CompoundRead], summary="Compounds", responses=problems(401, 403))
-async def compounds(session: DbSession, _: Reader) -> list[Any]:
-    return await service.records(session, "compounds")
+@router.get(
+    "/compounds",
+    response_model=Page[CompoundRead],
+    summary="Compounds (active and ended) by code, a page at a time",
+    responses=problems(401, 403, 422),
+)
+async def compounds(
+    session: DbSession,
+    _: Reader,
+    community: Annotated[str | None, Query(max_length=64, description="only this community's")] = None,
+    grid: Annotated[str | None, Query(max_length=64, description="only this grid's")] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = 200,
+) -> Page[CompoundRead]:
+    items, last = await service.compound_page(session, cursor, limit, community=community, grid=grid)
+    return Page(
+        items=[CompoundRead.model_validate(c) for c in items], next_cursor=encode_cursor([last]) if last else None
+    )
 
 
 _CREATED = problems(401, 403, 409, 422)

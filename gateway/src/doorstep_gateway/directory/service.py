@@ -16,6 +16,7 @@ from doorstep_shared.clock import utcnow
 from doorstep_shared.directory import Directory, parse_rows
 from doorstep_shared.http.conditional import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
+from doorstep_shared.http.pagination import cursor_text, read_cursor
 
 from ..db import audit
 from ..identity import service as identity
@@ -95,6 +96,17 @@ async def communities(session: AsyncSession) -> list[CommunityRead]:
 
 async def records(session: AsyncSession, kind: str) -> list[Any]:
     return list(await repository.all_of(session, kind))
+
+
+async def compound_page(
+    session: AsyncSession, cursor: str | None, limit: int, *, community: str | None, grid: str | None
+) -> tuple[list[Any], str | None]:
+    """One page of compounds by code, and the last code when there is more."""
+    after = read_cursor(cursor, cursor_text)
+    found = list(
+        await repository.compounds_page(session, after[0] if after else None, limit, community=community, grid=grid)
+    )
+    return found[:limit], found[limit - 1].code if len(found) > limit else None
 
 
 async def record(session: AsyncSession, kind: str, code: str, *, for_update: bool = False) -> Any:

@@ -188,15 +188,20 @@ async def test_an_xlsx_workbook_imports_like_a_csv(gateway: httpx.AsyncClient, t
     assert (fenghuang["latitude"], fenghuang["longitude"]) == (31.7, 118.1)
 
 
-async def test_too_large_a_file_is_413(gateway: httpx.AsyncClient, gateway_app: FastAPI, tokens: Tokens) -> None:
+async def test_too_large_a_file_is_413_and_too_many_rows_422(
+    gateway: httpx.AsyncClient, gateway_app: FastAPI, tokens: Tokens
+) -> None:
     settings = state_of(gateway_app).settings
-    limit = settings.directory_import_max_bytes
-    settings.directory_import_max_bytes = 1024
+    limits = settings.directory_import_max_bytes, settings.directory_import_max_rows
+    settings.directory_import_max_bytes, settings.directory_import_max_rows = 1024, 3
     try:
-        resp = await upload(gateway, tokens, csv_of(*HANSHAN * 20).encode())
+        too_large = await upload(gateway, tokens, csv_of(*HANSHAN * 20).encode())
+        too_long = await upload(gateway, tokens, csv_of(*HANSHAN * 2).encode())
     finally:
-        settings.directory_import_max_bytes = limit
-    assert resp.status_code == 413
+        settings.directory_import_max_bytes, settings.directory_import_max_rows = limits
+    assert too_large.status_code == 413
+    assert too_long.status_code == 422 and too_long.json()["code"] == "too_many_rows"
+    assert too_long.json()["errors"][0]["field"] == "file"
 
 
 async def test_ten_thousand_rows_import_in_seconds_while_other_requests_are_answered(

@@ -7,6 +7,7 @@ dimension and unpacked size before a row is read), so a crafted file cannot hold
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from typing import Any
@@ -78,8 +79,7 @@ def read_records(data: bytes, filename: str, *, max_rows: int) -> tuple[list[dic
         except UnicodeDecodeError:
             raise Invalid.field("file", "not UTF-8 or GBK text", code="unreadable_file") from None
         records = read_csv(text)
-        first = text.split("\n", 1)[0]
-        columns = {c.strip() for c in first.strip().split(",")}
+        columns = {c.strip() for c in next(csv.reader(io.StringIO(text)), [])}
     missing = [c for c in COLUMNS if c not in columns]
     if missing:
         raise Invalid(

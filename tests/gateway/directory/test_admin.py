@@ -165,6 +165,10 @@ async def test_deactivating_takes_a_record_out_of_the_export_once_its_children_e
 ) -> None:
     headers = admin(tokens)
     now = utcnow().isoformat()
+    naive = await gateway.patch(
+        f"{BASE}/compounds/binjiang", headers=headers, json={"active_to": "2027-01-01T00:00:00"}
+    )
+    assert naive.status_code == 422 and naive.json()["errors"][0]["field"] == "body.active_to"
     busy = await gateway.patch(f"{BASE}/grids/chaoyang-g6", headers=headers, json={"active_to": now})
     assert busy.status_code == 409 and busy.json()["code"] == "has_active_children"
     ended = await gateway.patch(f"{BASE}/compounds/binjiang", headers=headers, json={"active_to": now})

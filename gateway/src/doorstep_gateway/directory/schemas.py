@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Code = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,64}$", description="lower-case letters, digits, - and _")]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -96,8 +96,9 @@ class CompoundCreate(Place):
 
 
 class Ending(_Input):
-    active_to: dt.datetime | None = Field(
-        None, description="Deactivate from this instant (its children must end first); null: active again"
+    active_to: AwareDatetime | None = Field(
+        None,
+        description="Deactivate from this instant, with its offset (its children must end first); null: active again",
     )
 
 

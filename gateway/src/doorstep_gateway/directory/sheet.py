@@ -25,7 +25,7 @@ def _too_many_rows(max_rows: int) -> Invalid:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
+    if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
 

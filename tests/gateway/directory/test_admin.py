@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import httpx
+from fastapi import FastAPI
 
+from doorstep_gateway.directory import service
+from doorstep_gateway.directory.schemas import CompoundUpdate
 from doorstep_shared.clock import utcnow
 from doorstep_shared.directory import Directory
 
@@ -204,3 +207,18 @@ async def test_compounds_are_listed_a_page_at_a_time_and_filtered(gateway: httpx
     assert {c["community"] for c in chaoyang["items"]} == {"chaoyang"} and len(chaoyang["items"]) == 7
     forged = await gateway.get(f"{BASE}/compounds", headers=headers, params={"cursor": "abc.def"})
     assert forged.status_code == 422
+
+
+async def test_a_write_through_another_replica_shows_in_this_ones_export(
+    gateway: httpx.AsyncClient, gateway_app: FastAPI, tokens: Tokens
+) -> None:
+    before = (await export(gateway))["revision"]
+    # Another replica: the same database, a copy of its own (this app's copy is not told).
+    async with gateway_app.state.sessionmaker() as session:
+        county_admin = tokens.principal("county_admin", community=None)
+        rename = CompoundUpdate(name="滨江花园二期")
+        await service.update(session, county_admin, "compounds", "binjiang", rename, None)
+        await session.commit()
+    after = Directory.from_export(await export(gateway))
+    assert after.revision != before
+    assert after.compound("binjiang").name == "滨江花园二期"  # type: ignore[union-attr]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import BigInteger, Column
 from sqlmodel import Field
 
 from doorstep_shared.clock import utcnow
@@ -78,3 +78,16 @@ class DirectoryChange(GatewayModel, table=True):
     actor: str = Field(max_length=64)
     source: str = Field(default="api", max_length=16)  # api | import | seed
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DirectoryGeneration(GatewayModel, table=True):
+    """One row, changed by every directory write in its transaction (and locked by it first):
+    its (generation, changed_at) moves with each committed write, in commit order, so a replica
+    rebuilds its copy whenever the stored directory moved (ids of history rows can commit out of
+    order)."""
+
+    __tablename__ = "directory_generation"
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = Field(default=0, sa_type=BigInteger)
+    changed_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -10,7 +10,9 @@ from sqlalchemy import insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .models import Community, Compound, County, DirectoryChange, Grid
+from doorstep_shared.clock import utcnow
+
+from .models import Community, Compound, County, DirectoryChange, DirectoryGeneration, Grid
 
 Record = County | Community | Grid | Compound
 KINDS: dict[str, type[Record]] = {"counties": County, "communities": Community, "grids": Grid, "compounds": Compound}
@@ -52,10 +54,29 @@ async def one(session: AsyncSession, kind: str, code: str, *, for_update: bool =
 
 
 async def generation(session: AsyncSession) -> tuple[int, dt.datetime | None]:
-    """The last change (id, at): it moves with every write, on every replica."""
-    query = select(DirectoryChange.id, DirectoryChange.at).order_by(col(DirectoryChange.id).desc()).limit(1)
+    """The stored directory's generation (generation, changed_at): it moves with every write."""
+    query = select(DirectoryGeneration.generation, DirectoryGeneration.changed_at).where(
+        col(DirectoryGeneration.id) == 1
+    )
     row = (await session.exec(query)).first()
-    return (row[0] or 0, row[1]) if row else (0, None)
+    return (row[0], row[1]) if row else (0, None)
+
+
+async def lock_generation(session: AsyncSession) -> None:
+    """Take the generation row for this transaction (directory writes queue here on PostgreSQL;
+    SQLite's writes are serial anyway). Made if missing."""
+    query = select(DirectoryGeneration).where(col(DirectoryGeneration.id) == 1).with_for_update()
+    if (await session.exec(query)).first() is None:
+        session.add(DirectoryGeneration(id=1, generation=0))
+        await session.flush()
+
+
+async def bump_generation(session: AsyncSession) -> None:
+    await session.execute(
+        update(DirectoryGeneration)
+        .where(col(DirectoryGeneration.id) == 1)
+        .values(generation=DirectoryGeneration.generation + 1, changed_at=utcnow())
+    )
 
 
 async def add(session: AsyncSession, record: Any) -> None:

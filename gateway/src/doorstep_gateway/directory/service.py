@@ -153,6 +153,7 @@ async def create(session: AsyncSession, principal: Principal, kind: str, body: B
     """A new record under an active parent; 409 if the code is taken (active or not)."""
     values = body.model_dump()
     code = values["code"]
+    await repository.lock_generation(session)
     if await repository.one(session, kind, code) is not None:
         raise Conflict(f"A {SINGULAR[kind]} {code!r} exists already.", code="duplicate_code")
     if kind == "grids":
@@ -170,6 +171,7 @@ async def create(session: AsyncSession, principal: Principal, kind: str, body: B
     await repository.add(session, created)
     changes = {k: [None, _json(v)] for k, v in values.items() if k != "code"}
     await repository.record_changes(session, [_change(kind, code, "created", changes, principal.subject, "api")])
+    await repository.bump_generation(session)
     await audit.record(session, principal, f"directory.{SINGULAR[kind]}_created", SINGULAR[kind], code)
     return created
 
@@ -181,6 +183,7 @@ async def update(
 
     A compound's new grid redraws it (its community follows). Deactivating a record whose
     children stay active past that instant is a 409."""
+    await repository.lock_generation(session)
     found = await record(session, kind, code, for_update=True)
     check_if_match(if_match, record_etag(kind, found), what=SINGULAR[kind])
     wanted = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k == "active_to"}
@@ -207,6 +210,7 @@ async def update(
         setattr(found, k, v)
     await repository.add(session, found)
     await repository.record_changes(session, [_change(kind, code, "updated", diff, principal.subject, "api")])
+    await repository.bump_generation(session)
     await audit.record(
         session, principal, f"directory.{SINGULAR[kind]}_updated", SINGULAR[kind], code, fields=sorted(diff)
     )
@@ -247,6 +251,8 @@ async def import_file(
     """Bring the stored directory to the file: every row or none (any error: nothing written).
 
     Reading, parsing and planning run in a worker thread; the writes are a few bulk statements."""
+    if not dry_run:
+        await repository.lock_generation(session)  # one import (or edit) at a time plans and writes
     before = await current(session, copy)
     stored = await _stored(session)
     plan = await asyncio.to_thread(functools.partial(_read_and_plan, data, filename, max_rows, stored, utcnow()))
@@ -275,6 +281,7 @@ async def import_file(
     await repository.record_changes(
         session, [_change(c.kind, c.code, c.action, plan.history_of(c), actor, source) for c in plan.changes]
     )
+    await repository.bump_generation(session)
     if principal is not None:  # an API import; the seed's (no one's action) is in the history only
         await audit.record(
             session, principal, "directory.imported", "directory", filename[:128] or "upload", counts=report.counts

@@ -1,9 +1,9 @@
 """The directory as the gateway's runtime reads it: the active records as one
 :class:`~doorstep_shared.directory.Directory`, kept in the app state.
 
-Every write adds history rows, so the last change's (id, at) is the directory's generation: a
-read that finds another generation than the one the copy was built at rebuilds it (a write on
-this replica or another). A record that becomes active or inactive later (``active_from`` /
+Every write moves the stored generation (``directory_generation``, in its transaction): a read
+that finds another generation than the one the copy was built at rebuilds it (a write on this
+replica or another). A record that becomes active or inactive later (``active_from`` /
 ``active_to`` in the future) makes the copy expire at that instant.
 """
 

@@ -10,6 +10,7 @@ Create Date: 2026-12-03 18:20:06.724328
 
 """
 
+import datetime as dt
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -54,6 +55,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("directory_change", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_directory_change_code"), ["code"], unique=False)
+    generation = op.create_table(
+        "directory_generation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_generation")),
+    )
+    assert generation is not None
+    op.bulk_insert(generation, [{"id": 1, "generation": 0, "changed_at": _now()}])
 
     op.create_table(
         "compound",
@@ -94,12 +104,17 @@ def upgrade() -> None:
     op.create_index(op.f("ix_community_county"), "community", ["county"], unique=False)
 
 
-def _stamp(table: str) -> None:
-    """Rows stored before: active from now (SQLite keeps instants naive, in UTC)."""
+def _now() -> dt.datetime:
+    """The upgrade's instant (SQLite keeps instants naive, in UTC)."""
     now = utcnow()
-    if op.get_bind().dialect.name == "sqlite":
-        now = now.replace(tzinfo=None)
-    op.execute(sa.table(table, sa.column("active_from", sa.DateTime(timezone=True))).update().values(active_from=now))
+    return now.replace(tzinfo=None) if op.get_bind().dialect.name == "sqlite" else now
+
+
+def _stamp(table: str) -> None:
+    """Rows stored before: active from now."""
+    op.execute(
+        sa.table(table, sa.column("active_from", sa.DateTime(timezone=True))).update().values(active_from=_now())
+    )
 
 
 def downgrade() -> None:
@@ -125,5 +140,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_directory_change_code"))
 
     op.drop_table("directory_change")
+    op.drop_table("directory_generation")
     op.drop_table("county")
     # ### end Alembic commands ###

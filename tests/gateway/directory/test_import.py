@@ -73,6 +73,8 @@ async def test_a_file_in_neither_utf8_nor_gbk_is_422_naming_the_file(
     resp = await upload(gateway, tokens, csv_of(*HANSHAN).encode("utf-16"))
     assert resp.status_code == 422
     assert resp.json()["errors"][0]["field"] == "file"
+    huge = await upload(gateway, tokens, csv_of(HANSHAN[0].replace("凤凰小区", "凤" * 140_000)).encode())
+    assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "file"
     missing = await upload(gateway, tokens, b"county_code,county_name\nx,X\n")
     assert missing.status_code == 422 and missing.json()["code"] == "missing_columns"
 
@@ -150,6 +152,16 @@ async def test_reimporting_the_same_file_changes_nothing(gateway: httpx.AsyncCli
     assert report["revision"] == before == await revision(gateway)
     history = (await gateway.get(f"{BASE}/compounds/binjiang/history", headers=admin(tokens))).json()
     assert [h["source"] for h in history] == ["seed"]
+
+
+async def test_a_name_longer_than_the_directory_holds_is_a_row_error(
+    gateway: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    resp = await upload(gateway, tokens, csv_of(HANSHAN[0], HANSHAN[1].replace("桃花苑", "桃" * 101)).encode())
+    assert resp.status_code == 422
+    assert resp.json()["rows"][1]["errors"] == [
+        {"field": "compound_name", "code": "too_long", "detail": "compound_name is longer than 100 characters"}
+    ]
 
 
 async def test_a_bad_row_at_the_end_leaves_the_directory_as_it_was(gateway: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -20,6 +20,7 @@ from doorstep_shared.directory import DirectoryRow, RowError
 from .schemas import ImportRow, RecordChange, RowProblem
 
 OPTIONAL = ("buildings", "households", "placeholder")
+NAME_MAX, ADDRESS_MAX = 100, 200  # the columns' lengths
 COMPOUND_FIELDS = ("name", "community", "grid", "address", "latitude", "longitude")
 Stored = Mapping[str, Mapping[str, dict[str, Any]]]  # kind → code → fields
 
@@ -87,7 +88,17 @@ class _Planner:
         )
 
     def stored_conflicts(self, row: DirectoryRow) -> list[RowProblem]:
-        problems = []
+        problems = [
+            RowProblem(field=name, code="too_long", detail=f"{name} is longer than {limit} characters")
+            for name, value, limit in (
+                ("county_name", row.county.name, NAME_MAX),
+                ("community_name", row.community.name, NAME_MAX),
+                ("grid_name", row.grid.name, NAME_MAX),
+                ("compound_name", row.compound.name if row.compound else "", NAME_MAX),
+                ("address", row.compound.address if row.compound else "", ADDRESS_MAX),
+            )
+            if len(value) > limit
+        ]
         community = self.stored.get("communities", {}).get(row.community.code)
         if community and community["county"] not in (None, row.county.code):
             problems.append(
@@ -109,7 +120,7 @@ class _Planner:
         return problems
 
     def row(self, row: DirectoryRow) -> ImportRow:
-        problems = self.stored_conflicts(row)
+        problems = self.stored_conflicts(row)  # and the lengths the tables hold
         if problems:
             return ImportRow(line=row.line, action="error", errors=problems)
         changes = [

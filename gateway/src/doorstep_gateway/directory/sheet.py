@@ -78,8 +78,11 @@ def read_records(data: bytes, filename: str, *, max_rows: int) -> tuple[list[dic
             text = decode(data)
         except UnicodeDecodeError:
             raise Invalid.field("file", "not UTF-8 or GBK text", code="unreadable_file") from None
-        records = read_csv(text)
-        columns = {c.strip() for c in next(csv.reader(io.StringIO(text)), [])}
+        try:
+            records = read_csv(text)
+            columns = {c.strip() for c in next(csv.reader(io.StringIO(text)), [])}
+        except csv.Error as exc:  # e.g. a field past the csv module's size limit
+            raise Invalid.field("file", f"not a readable CSV file ({exc})", code="unreadable_file") from None
     missing = [c for c in COLUMNS if c not in columns]
     if missing:
         raise Invalid(

@@ -59,7 +59,7 @@ async def summary(
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
     if fmt == "html":
-        scope = directory.community(community).name if community else county[1]  # type: ignore[union-attr]
+        scope = service.name_of(directory, community) if community else county[1]
         return Response(
             panel(result, scope), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
         )

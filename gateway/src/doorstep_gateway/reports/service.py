@@ -125,7 +125,7 @@ async def summary_of(
             values.update(proxy.get(code, {}))
         if stations is not None:
             values["people_served_by_stations"] = stations.get(code, 0)
-        rows.append(CommunityFigures(community=code, name=_name_of(directory, code), **values))
+        rows.append(CommunityFigures(community=code, name=name_of(directory, code), **values))
     county: dict[str, Any] = {}
     for name in FIGURE_NAMES:
         counted = [getattr(r, name) for r in rows]
@@ -155,6 +155,6 @@ def county_of(directory: Directory, summary: ReportSummary) -> tuple[str, str]:
     return (county.code, county.name) if county else ("all", "全部")
 
 
-def _name_of(directory: Directory, community: str) -> str:
+def name_of(directory: Directory, community: str) -> str:
     found = directory.community(community)
     return found.name if found else community

@@ -222,3 +222,13 @@ async def test_a_write_through_another_replica_shows_in_this_ones_export(
     after = Directory.from_export(await export(gateway))
     assert after.revision != before
     assert after.compound("binjiang").name == "滨江花园二期"  # type: ignore[union-attr]
+
+
+async def test_the_dashboard_names_the_county_and_communities_of_the_directory(
+    gateway: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    page = (await gateway.get("/api/v1/reports/dashboard")).text
+    assert "<h1>和县“家门口”服务" in page and '<option value="chaoyang">朝阳社区</option>' in page
+    renamed = await gateway.patch(f"{BASE}/counties/hexian", headers=admin(tokens), json={"name": "演示县"})
+    assert renamed.status_code == 200
+    assert "<h1>演示县“家门口”服务" in (await gateway.get("/api/v1/reports/dashboard")).text

@@ -61,6 +61,8 @@ NOT_FREE_TEXT_IN = {
     ("stations", "StationHit", "description"),
     # the services' own words: event catalogues, chain verification, the rule a lead matched
     *(("proxy", "WebhookEventTypeRead", "description"), ("stations", "WebhookEventTypeRead", "description")),
+    # the directory: a county's code, a revision hash
+    *(("gateway", "CommunityRead", "county"), ("gateway", "ImportReport", "revision")),
     *(
         ("catalog", "VerifyResult", "reason"),
         ("proxy", "VerifyResult", "reason"),

@@ -34,6 +34,7 @@ PUBLIC_PATHS = {
     "/api/v1/auth/token",
     "/api/v1/auth/revoke",
     "/api/v1/auth/activate",
+    "/api/v1/directory/export",  # the published org structure (codes, names, places; no people)
 }
 KNOWN = {p.value for p in Permission} | {"public", "authenticated"}
 AUTHENTICATED_ONLY = {"/api/v1/auth/me"}

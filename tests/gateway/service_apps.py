@@ -20,6 +20,8 @@ from fastapi import FastAPI
 from doorstep_catalog.config import CatalogSettings
 from doorstep_catalog.main import create_app as create_catalog
 from doorstep_catalog.seed import seed as seed_catalog
+from doorstep_gateway.models import metadata as gateway_metadata
+from doorstep_gateway.seed import seed as seed_gateway
 from doorstep_proxy.catalog_client import CatalogItem, CatalogSnapshot
 from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.main import create_app as create_proxy
@@ -127,9 +129,13 @@ async def service_apps_fixture(
 async def services_fixture(gateway_app: FastAPI, service_apps: ServiceApps) -> AsyncIterator[Wired]:
     """An empty proxy (compounds loaded) behind the gateway, with the catalog and stations.
 
-    The gateway's own tables are left as they are (these endpoints only verify tokens); a test
-    that signs in at the token endpoint asks for the ``gateway`` fixture as well (demo logins).
+    The gateway's own tables are emptied and seeded (its directory names the communities the
+    figures and Open311 use; the demo logins come with it).
     """
+    await truncate_app(gateway_app, gateway_metadata)
+    async with gateway_app.state.sessionmaker() as session:
+        await seed_gateway(session)
+        await session.commit()
     await truncate_app(service_apps.proxy, proxy_metadata)
     async with service_apps.proxy.state.sessionmaker() as session:
         await seed_compounds(session)

@@ -43,6 +43,18 @@ GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
     "/api/v1/staff/{username}/deactivate": (ADMIN, 404, "nor to deactivate"),
     "/api/v1/staff/{username}/reactivate": (ADMIN, 404, "nor to reactivate"),
     "/api/v1/staff/{username}/reset": (ADMIN, 404, "nor to reset"),
+    # GET: the directory is the county's published org structure, readable by all staff;
+    # PATCH: county admins only (directory:manage). {code} is a record of OTHER (its county: hexian).
+    **{
+        f"/api/v1/directory/{kind}/{{code}}": (ADMIN, 200, "another community's directory record reads")
+        for kind in ("counties", "communities", "grids", "compounds")
+    },
+    "/api/v1/directory/{kind}/{code}/history": (ADMIN, 200, "the directory's history is the county's, like the record"),
+}
+# A method whose answer differs from the path's: (method, path) → (status, why).
+GATEWAY_METHODS: dict[tuple[str, str], tuple[int, str]] = {
+    ("PATCH", f"/api/v1/directory/{kind}/{{code}}"): (403, "county admins only (directory:manage)")
+    for kind in ("counties", "communities", "grids", "compounds")
 }
 
 
@@ -87,6 +99,7 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
 ) -> None:
     assert path in GATEWAY_ROUTES, f"{method} {path} is not in the gateway's tenancy matrix"
     caller, expected, why = GATEWAY_ROUTES[path]
+    expected, why = GATEWAY_METHODS.get((method, path), (expected, why))
     other_demand = await _demand(services, tokens, OTHER)
     url = (
         path.replace("{service_request_id}", other_demand)
@@ -95,6 +108,11 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
         .replace("{rest:path}", f"v2/requests/{other_demand}/notes.json")
         .replace("{client_id}", f"{OTHER}-platform")
         .replace("{username}", "worker.elsewhere")  # the instance echoes the path
+        .replace("{kind}", "communities")
+        .replace("/counties/{code}", "/counties/hexian")
+        .replace("/grids/{code}", f"/grids/{OTHER}-g1")
+        .replace("/compounds/{code}", f"/compounds/{OTHER}yuan")
+        .replace("{code}", OTHER)
     )
     kwargs: dict[str, Any] = {"json": {}} if method in ("POST", "PATCH") else {}
     r = await services.gateway.request(method, url, headers=_caller(tokens, caller), **kwargs)

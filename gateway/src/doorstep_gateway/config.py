@@ -26,6 +26,12 @@ class GatewaySettings(PiiSettings, AuditSettings):
     upstream_read_timeout: float = Field(15.0, description="Seconds to wait for a service's answer")
     upstream_max_connections: int = Field(200, description="Connection pool size per service")
     max_body_bytes: int = Field(16 * 1024 * 1024, description="Largest request body accepted (413 beyond)")
+    directory_import_max_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Largest directory import file (.csv/.xlsx) accepted (413 beyond)"
+    )
+    directory_import_max_rows: int = Field(
+        50_000, ge=1, description="Most data rows in one directory import file (422 beyond)"
+    )
     open311_jurisdiction_id: str = Field(
         "hexian", max_length=100, description="Open311 jurisdiction_id this gateway serves (optional for clients)"
     )

@@ -6,10 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from doorstep_shared.app import DbSession
 from doorstep_shared.auth.tokens import TokenSigner, TokenVerifier
+from doorstep_shared.directory import Directory
 from doorstep_shared.pii import PiiCipher
 
 from .config import GatewaySettings
+from .directory import service as directory_service
 from .state import state_of
 
 
@@ -33,3 +36,18 @@ Settings = Annotated[GatewaySettings, Depends(current_settings)]
 Signer = Annotated[TokenSigner, Depends(current_signer)]
 Verifier = Annotated[TokenVerifier, Depends(current_verifier)]
 Pii = Annotated[PiiCipher, Depends(current_pii)]
+
+
+async def current_directory(request: Request, session: DbSession) -> Directory:
+    """The active directory (the app's copy, rebuilt when the stored one moved)."""
+    return await directory_service.current(session, state_of(request).directory)
+
+
+CurrentDirectory = Annotated[Directory, Depends(current_directory)]
+
+
+async def directory_of(request: Request) -> Directory:
+    """The active directory, for code that runs without the request's session."""
+    state = state_of(request)
+    async with state.sessionmaker() as session:
+        return await directory_service.current(session, state.directory)

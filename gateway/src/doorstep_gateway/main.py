@@ -4,6 +4,7 @@ services with rate limits, Open311, county figures, and the merged API docs."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from . import passwords
 from .clients.router import router as clients_router
 from .config import GatewaySettings, get_settings
 from .db import audit
+from .directory import service as directory_service
 from .directory.router import router as directory_router
 from .docs.router import router as docs_router
 from .forwarding.forwarder import UpstreamRouter
@@ -34,6 +36,8 @@ from .reports.router import router as reports_router
 from .staff.router import router as staff_router
 from .state import GatewayState
 
+logger = logging.getLogger("doorstep.gateway")
+
 DESCRIPTION = """\
 Doorstep (家门口): one entry for every client of the county's community services.
 
@@ -46,7 +50,11 @@ Doorstep (家门口): one entry for every client of the county's community servi
 
 TAGS = [
     {"name": "auth", "description": "Tokens and identity"},
-    {"name": "directory", "description": "The county's communities, grids and staff"},
+    {
+        "name": "directory",
+        "description": "Counties → communities → grids → compounds as data (admin API, imports, the public "
+        "export every service copies), and the staff",
+    },
     {"name": "staff", "description": "Staff accounts: creation with one-time activation, roles, deactivation"},
     {"name": "clients", "description": "Machine clients (third-party platforms) and their credentials"},
     {
@@ -144,9 +152,15 @@ def middleware(settings: GatewaySettings, state: GatewayState) -> list[tuple[Any
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Inside create_service_app's lifespan: open the upstream pools for the app's life."""
+    """Inside create_service_app's lifespan: open the upstream pools for the app's life, and
+    build the directory's copy (if the database is not ready yet, the first read builds it)."""
     state = GatewayState.of(app)
     state.pii = state.settings.pii_cipher()
+    try:
+        async with state.sessionmaker() as session:
+            await directory_service.current(session, state.directory)
+    except Exception as exc:  # not migrated or unreachable yet: /readyz says so
+        logger.warning("directory not loaded at start-up (%s); the first read loads it", type(exc).__name__)
     state.upstreams.open()
     watch_upstreams(state.dependencies, state.upstreams, timeout=state.settings.reports_timeout)
     try:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from .clients.models import ApiClient
 from .db import audit_head_table, audit_log_table, metadata
-from .directory.models import Community, Grid
+from .directory.models import Community, Compound, County, DirectoryChange, DirectoryGeneration, Grid
 from .identity.models import LoginThrottle, RefreshToken, User
 
 __all__ = [
     "ApiClient",
     "Community",
+    "Compound",
+    "County",
+    "DirectoryChange",
+    "DirectoryGeneration",
     "Grid",
     "LoginThrottle",
     "RefreshToken",

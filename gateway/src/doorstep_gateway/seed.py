@@ -1,4 +1,4 @@
-"""Demo directory and logins (idempotent). Staff names are invented.
+"""Demo directory (hexian.csv, imported like any county's file) and logins (idempotent). Staff names are invented.
 
 It stays at the package's top: the launcher (``doorstep_tools.launcher``) and the fuzz harness
 find every app's demo data as ``<package>.seed``.
@@ -6,15 +6,18 @@ find every app's demo data as ``<package>.seed``.
 
 from __future__ import annotations
 
+from importlib import resources
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared import org
+from doorstep_shared.directory import decode, read_csv
 
 from . import passwords
 from .clients.models import ApiClient
 from .config import DEFAULT_DEMO_PASSWORD, get_settings
-from .directory.models import Community, Grid
+from .directory import service as directory
+from .directory.snapshot import DirectoryCopy
 from .identity.models import User
 from .passwords import hash_password
 
@@ -45,23 +48,19 @@ async def seed(session: AsyncSession) -> None:
     passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
     if settings.is_production and settings.demo_password == DEFAULT_DEMO_PASSWORD:
         raise RuntimeError("Refusing to create demo logins with the default password in production")
-    have = set((await session.exec(select(Community.code))).all())
-    for c in org.COMMUNITIES:
-        if c.code not in have:
-            session.add(Community(code=c.code, name=c.name, placeholder=c.placeholder))
-    await session.flush()
-    have = set((await session.exec(select(Grid.code))).all())
-    for c in org.COMMUNITIES:
-        for g in c.grids:
-            if g.code not in have:
-                session.add(Grid(code=g.code, community=g.community, name=g.name, number=g.number))
-    await session.flush()
+    # The demo county's directory is a data file, imported through the same code as any county's.
+    data = resources.files("doorstep_shared.directory").joinpath("hexian.csv").read_bytes()
+    await directory.import_file(
+        session, DirectoryCopy(), None, data, "hexian.csv", dry_run=False, max_rows=100_000, source="seed"
+    )
+    # Its staff belong to the county the file names (data, not code).
+    county_code = read_csv(decode(data))[0]["county_code"]
     existing = {u.username: u for u in (await session.exec(select(User))).all()}
     password_hash = None
     for username, display, roles, community, grid in DEMO_USERS:
         # The demo county's staff belong to it (the county comes from the directory data, not
         # from a migration); rows made before counties were data gain it here.
-        county = None if PLATFORM_ROLES & set(roles) else org.COUNTY_CODE
+        county = None if PLATFORM_ROLES & set(roles) else county_code
         if username in existing:
             if existing[username].county is None and county is not None:
                 existing[username].county = county

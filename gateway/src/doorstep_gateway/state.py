@@ -19,6 +19,7 @@ from doorstep_shared.http.conditional import Copy
 from doorstep_shared.pii import PiiCipher
 
 from .config import GatewaySettings
+from .directory.snapshot import DirectoryCopy
 from .docs.merge import MergedOpenAPI
 from .forwarding.pool import Upstreams
 from .forwarding.schemas import CatalogView
@@ -35,6 +36,8 @@ class GatewayState(AppState):
     openapi_docs: MergedOpenAPI
     # The published catalogue as last read (Open311, reports); revalidated by ETag on every use.
     catalog_view: Copy[CatalogView] | None
+    # The active directory as last built (runtime reads go through directory.service.current).
+    directory: DirectoryCopy
 
     def __init__(self, *, signer: TokenSigner, jwks: dict[str, Any], upstreams: Upstreams) -> None:
         super().__init__()
@@ -43,6 +46,7 @@ class GatewayState(AppState):
         self.upstreams = upstreams
         self.openapi_docs = MergedOpenAPI()
         self.catalog_view = None
+        self.directory = DirectoryCopy()
 
 
 def state_of(holder: HTTPConnection | FastAPI) -> GatewayState:

@@ -13,6 +13,7 @@ from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
+from ..deps import CurrentDirectory
 from . import service
 from .schemas import ClientCreate, ClientRead, ClientWithSecret, RotateSecret
 
@@ -27,8 +28,10 @@ Manager = Annotated[Principal, Depends(require(Permission.CLIENTS_MANAGE))]
     summary="Register a machine client (the secret is shown once)",
     responses=problems(409, 422),
 )
-async def create_client(body: ClientCreate, session: DbSession, principal: Manager) -> ClientWithSecret:
-    client, secret = await service.register(session, principal, body)
+async def create_client(
+    body: ClientCreate, session: DbSession, principal: Manager, directory: CurrentDirectory
+) -> ClientWithSecret:
+    client, secret = await service.register(session, principal, body, directory)
     return ClientWithSecret.of(client, secret)
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator
 
-from doorstep_shared import org
 from doorstep_shared.auth.permissions import CLIENT_SCOPES
 
 from .models import ApiClient
@@ -40,10 +39,7 @@ class ClientCreate(BaseModel):
     @field_validator("communities")
     @classmethod
     def _communities(cls, communities: list[str]) -> list[str]:
-        unknown = sorted(set(communities) - set(org.COMMUNITY_BY_CODE))
-        if unknown:
-            raise ValueError(f"unknown communities: {', '.join(unknown)}")
-        return sorted(set(communities))
+        return sorted(set(communities))  # each must be in the directory: checked by the service
 
 
 class ClientRead(BaseModel):

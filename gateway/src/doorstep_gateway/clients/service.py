@@ -13,7 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.http.errors import Conflict, NotFound
+from doorstep_shared.directory import Directory
+from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 
 from ..db import audit
 from ..passwords import hash_password, verify_password
@@ -63,8 +64,14 @@ async def _locked(session: AsyncSession, client_id: str) -> ApiClient:
     return client
 
 
-async def register(session: AsyncSession, principal: Principal, body: ClientCreate) -> tuple[ApiClient, str]:
-    """A new client and its secret (the secret is kept only as a hash)."""
+async def register(
+    session: AsyncSession, principal: Principal, body: ClientCreate, directory: Directory
+) -> tuple[ApiClient, str]:
+    """A new client and its secret (the secret is kept only as a hash); its communities must be
+    active in the directory."""
+    unknown = [c for c in body.communities if directory.community(c) is None]
+    if unknown:
+        raise Invalid.field("body.communities", f"unknown communities: {', '.join(unknown)}")
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=_slug(body.name),

@@ -1,23 +1,171 @@
-"""Directory API shapes: communities with their grids, and staff users."""
+"""Directory API shapes: the records of each kind (read, create, update), staff users, and the
+import report."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Code = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,64}$", description="lower-case letters, digits, - and _")]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Kind = Literal["counties", "communities", "grids", "compounds"]
 
 
-class GridRead(BaseModel):
+class Lifetime(BaseModel):
+    active_from: dt.datetime
+    active_to: dt.datetime | None = Field(description="null: active with no end")
+
+
+class CountyRead(Lifetime):
     model_config = ConfigDict(from_attributes=True)
 
     code: str
     name: str
+
+
+class GridRead(Lifetime):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    community: str
     number: int
 
 
-class CommunityRead(BaseModel):
+class CommunityRead(Lifetime):
     code: str
     name: str
+    county: str | None
     placeholder: bool
     grids: list[GridRead]
+
+
+class CompoundRead(Lifetime):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    community: str
+    grid: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    buildings: int | None
+    households: int | None
+    placeholder: bool
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CountyCreate(_Input):
+    code: Code
+    name: Name
+
+
+class CommunityCreate(_Input):
+    code: Code
+    name: Name
+    county: Code
+    placeholder: bool = False
+
+
+class GridCreate(_Input):
+    code: Code
+    name: Name
+    community: Code
+    number: int | None = Field(None, ge=1, le=10_000, description="default: the community's next number")
+
+
+class Place(_Input):
+    address: str = Field("", max_length=200)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    buildings: int | None = Field(None, ge=0, le=1_000_000)
+    households: int | None = Field(None, ge=0, le=1_000_000)
+    placeholder: bool = False
+
+
+class CompoundCreate(Place):
+    code: Code
+    name: Name
+    grid: Code = Field(description="the community follows from the grid")
+
+
+class Ending(_Input):
+    active_to: AwareDatetime | None = Field(
+        None,
+        description="Deactivate from this instant, with its offset (its children must end first); null: active again",
+    )
+
+
+class CountyUpdate(Ending):
+    name: Name | None = None
+
+
+class CommunityUpdate(Ending):
+    name: Name | None = None
+    placeholder: bool | None = None
+
+
+class GridUpdate(Ending):
+    name: Name | None = None
+
+
+class CompoundUpdate(Ending):
+    name: Name | None = None
+    grid: Code | None = Field(None, description="Redraw: move the compound to another grid (its community follows)")
+    address: str | None = Field(None, max_length=200)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    buildings: int | None = Field(None, ge=0, le=1_000_000)
+    households: int | None = Field(None, ge=0, le=1_000_000)
+    placeholder: bool | None = None
+
+
+class ChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    code: str
+    action: str
+    changes: dict[str, list[object]]
+    actor: str
+    source: Literal["api", "import", "seed"]
+    at: dt.datetime
+
+
+class RowProblem(BaseModel):
+    field: str
+    code: str
+    detail: str
+
+
+class RecordChange(BaseModel):
+    kind: Kind
+    code: str
+    action: Literal["created", "updated"]
+    changes: dict[str, list[object]] = Field(
+        default_factory=dict, description="field → [before, after] (empty for a new record: its history has them)"
+    )
+
+
+class ImportRow(BaseModel):
+    line: int = Field(description="line in the file (the header is line 1)")
+    action: Literal["created", "updated", "unchanged", "error"]
+    changes: list[RecordChange] = Field(default_factory=list)
+    errors: list[RowProblem] = Field(default_factory=list)
+
+
+class ImportReport(BaseModel):
+    dry_run: bool
+    applied: bool = Field(description="false: nothing was written (a dry run, or errors)")
+    revision: str = Field(description="the directory's revision after the import (before, when nothing applied)")
+    counts: dict[str, int] = Field(description="rows per action")
+    rows: list[ImportRow]
 
 
 class UserRead(BaseModel):

@@ -18,8 +18,8 @@ from typing import Any
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from doorstep_shared import org
 from doorstep_shared.clock import SHANGHAI, utcnow
+from doorstep_shared.directory import Directory
 
 from ..forwarding.schemas import CatalogView
 from .render import Open311Error
@@ -164,7 +164,7 @@ def _attribute(
     return out
 
 
-def attributes_of(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+def attributes_of(item: Mapping[str, Any], directory: Directory) -> list[dict[str, Any]]:
     """The service definition: where (community), what kind, conditions, each required material."""
     attrs = [
         _attribute(
@@ -172,7 +172,7 @@ def attributes_of(item: Mapping[str, Any]) -> list[dict[str, Any]]:
             "singlevaluelist",
             1,
             "所在社区。地址中写明小区名称、或平台只对接一个社区时可不填。",
-            values=[(c.code, c.name) for c in org.COMMUNITIES],
+            values=[(c.code, c.name) for c in directory.communities],
         ),
         _attribute("kind", "singlevaluelist", 2, "诉求类型（默认：办理）", values=KIND_VALUES),
     ]
@@ -330,9 +330,9 @@ def coordinates_of(fields: Mapping[str, str]) -> tuple[float, float] | None:
     return lat_f, lon_f
 
 
-def checked_attributes(item: Mapping[str, Any], given: dict[str, list[str]]) -> dict[str, str]:
+def checked_attributes(item: Mapping[str, Any], given: dict[str, list[str]], directory: Directory) -> dict[str, str]:
     """Submitted attribute values against the service definition (code → chosen value)."""
-    definition = {a["code"]: a for a in attributes_of(item)}
+    definition = {a["code"]: a for a in attributes_of(item, directory)}
     problems: list[str] = []
     chosen: dict[str, str] = {}
     for code, values in given.items():
@@ -362,12 +362,11 @@ def checked_attributes(item: Mapping[str, Any], given: dict[str, list[str]]) -> 
     return chosen
 
 
-_COMPOUNDS_LONGEST_FIRST = sorted(org.COMPOUNDS, key=lambda c: len(c.name), reverse=True)
-
-
-def place_of(community: str | None, address: str) -> tuple[str | None, str | None]:
-    """Community and grid: the attribute if given; else the compound named in the address."""
-    compound = next((c for c in _COMPOUNDS_LONGEST_FIRST if address and c.name in address), None)
+def place_of(directory: Directory, community: str | None, address: str) -> tuple[str | None, str | None]:
+    """Community and grid: the attribute if given; else the compound named in the address (the
+    longest name that appears in it)."""
+    named = [c for c in directory.compounds if address and c.name in address]
+    compound = max(named, key=lambda c: len(c.name), default=None)
     if community:
         grid = compound.grid if compound is not None and compound.community == community else None
         return community, grid

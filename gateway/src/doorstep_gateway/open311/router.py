@@ -17,6 +17,7 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 
+from ..deps import directory_of
 from . import service
 from .mapping import (
     MAX_CODES,
@@ -99,7 +100,11 @@ async def service_definition(
 ) -> Response:
     service.check_jurisdiction(request, jurisdiction_id)
     item = find_service(await service.load_catalog(request), service_code)
-    return render(fmt, "service_definition", {"service_code": item["code"], "attributes": attributes_of(item)})
+    return render(
+        fmt,
+        "service_definition",
+        {"service_code": item["code"], "attributes": attributes_of(item, await directory_of(request))},
+    )
 
 
 @router.post(

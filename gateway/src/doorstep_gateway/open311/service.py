@@ -17,6 +17,7 @@ from fastapi import Request
 
 from doorstep_shared.clock import SHANGHAI
 
+from ..deps import directory_of
 from ..forwarding.schemas import CatalogView
 from ..forwarding.service_calls import ServiceCallFailed, call, catalog_view, get_json, json_or_none
 from ..state import state_of
@@ -136,8 +137,9 @@ async def submit(request: Request, sub: Submission) -> dict[str, Any]:
     if not (coordinates_of(sub.fields) or sub.fields.get("address_string") or sub.fields.get("address_id")):
         raise Open311Error(400, "A location is required: lat & long, address_string or address_id.")
     item = find_service(await load_catalog(request), code)
-    chosen = checked_attributes(item, sub.attributes)
-    community, grid = place_of(chosen.get("community"), sub.fields.get("address_string", ""))
+    directory = await directory_of(request)
+    chosen = checked_attributes(item, sub.attributes, directory)
+    community, grid = place_of(directory, chosen.get("community"), sub.fields.get("address_string", ""))
     first, last = sub.fields.get("first_name", ""), sub.fields.get("last_name", "")
     cjk = any("\u4e00" <= ch <= "\u9fff" for ch in first + last)
     name = (last + first) if cjk else " ".join(p for p in (first, last) if p)

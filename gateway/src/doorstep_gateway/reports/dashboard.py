@@ -16,7 +16,6 @@ from functools import lru_cache
 from html import escape
 from typing import Any
 
-from doorstep_shared import org
 from doorstep_shared.clock import to_local
 
 from .schemas import ReportSummary
@@ -81,9 +80,9 @@ def bar_chart(title: str, rows: list[tuple[str, int | None]], colour: str) -> st
     return f'<figure class="chart"><figcaption>{_e(title)}</figcaption>{"".join(parts)}</figure>'
 
 
-def panel(summary: ReportSummary) -> str:
-    """The dashboard's content for one summary (an HTML fragment; everything escaped)."""
-    scope = org.COMMUNITY_BY_CODE[summary.community].name if summary.community else org.COUNTY_NAME
+def panel(summary: ReportSummary, scope: str) -> str:
+    """The dashboard's content for one summary (an HTML fragment; everything escaped); ``scope``
+    names the community or county it covers."""
     out = [
         f"<h2>{_e(scope)} · {_e(summary.period_from.isoformat())} 至 {_e(summary.period_to.isoformat())}</h2>",
     ]
@@ -215,17 +214,18 @@ def _hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-@lru_cache(maxsize=1)
-def dashboard_page() -> tuple[bytes, str]:
-    """The page and its Content-Security-Policy (only this script and style may run)."""
-    options = "".join(f'<option value="{_e(c.code)}">{_e(c.name)}</option>' for c in org.COMMUNITIES)
+@lru_cache(maxsize=4)
+def dashboard_page(county: str, communities: tuple[tuple[str, str], ...]) -> tuple[bytes, str]:
+    """The page and its Content-Security-Policy (only this script and style may run), for the
+    directory's county name and (code, name) of its communities."""
+    options = "".join(f'<option value="{_e(code)}">{_e(name)}</option>' for code, name in communities)
     page = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>{_e(org.COUNTY_NAME)}家门口服务 · 数据看板</title>
+<title>{_e(county)}家门口服务 · 数据看板</title>
 <style>{STYLE}</style></head>
-<body><header><h1>{_e(org.COUNTY_NAME)}“家门口”服务 · 数据看板</h1></header>
+<body><header><h1>{_e(county)}“家门口”服务 · 数据看板</h1></header>
 <main>
 <form id="login" autocomplete="off"><label>用户名 <input id="username" required maxlength="64"></label>
 <label>密码 <input id="password" type="password" required maxlength="256"></label><button>登录</button></form>

@@ -7,12 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from doorstep_shared import org
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
+from ..deps import CurrentDirectory, directory_of
 from . import service
 from .dashboard import dashboard_page, panel
 from .schemas import ReportSummary
@@ -40,30 +40,37 @@ FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
 async def summary(
     request: Request,
     principal: FiguresReader,
+    directory: CurrentDirectory,
     period_from: Annotated[dt.date | None, Query(alias="from", description="First day (default: 1 January)")] = None,
     period_to: Annotated[dt.date | None, Query(alias="to", description="Last day (default: today)")] = None,
     community: Annotated[str | None, Query(max_length=64, description="One community's figures only")] = None,
     fmt: Annotated[Literal["json", "csv", "html"] | None, Query(alias="format")] = None,
 ) -> Any:
     start, end = service.check_period(period_from, period_to)
-    result = await service.summary_of(request, principal, start, end, community)
+    result = await service.summary_of(request, principal, start, end, community, directory)
+    county = service.county_of(directory, result)
     if fmt is None and "text/csv" in request.headers.get("accept", ""):
         fmt = "csv"
     if fmt == "csv":
-        name = f"doorstep-figures-{community or org.COUNTY_CODE}-{start.isoformat()}-{end.isoformat()}.csv"
+        name = f"doorstep-figures-{community or county[0]}-{start.isoformat()}-{end.isoformat()}.csv"
         return Response(
-            to_csv(result),
+            to_csv(result, county),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
         )
     if fmt == "html":
-        return Response(panel(result), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+        scope = service.name_of(directory, community) if community else county[1]
+        return Response(
+            panel(result, scope), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"}
+        )
     return result
 
 
 async def dashboard(request: Request) -> Response:
     """The dashboard's page: static, no figures in it; it fetches them with the user's token."""
-    page, policy = dashboard_page()
+    directory = await directory_of(request)
+    county = directory.counties[0].name if len(directory.counties) == 1 else ""
+    page, policy = dashboard_page(county, tuple((c.code, c.name) for c in directory.communities))
     return Response(
         page,
         media_type="text/html; charset=utf-8",

@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 
-from doorstep_shared import org
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.http.errors import Invalid, NotFound
 from doorstep_shared.periods import report_period
 
@@ -85,15 +85,15 @@ async def handbook_figures(request: Request) -> HandbookFigures:
     )
 
 
-def scope_of(principal: Principal, community: str | None) -> list[str]:
+def scope_of(principal: Principal, community: str | None, directory: Directory) -> list[str]:
     if community is not None:
-        if community not in org.COMMUNITY_BY_CODE:
+        if directory.community(community) is None:
             raise Invalid.field("query.community", "unknown community")
         if not principal.sees_community(community):
             raise NotFound("No such community.", code="community_not_found")
         return [community]
     visible = principal.visible_communities
-    return [c.code for c in org.COMMUNITIES if visible is None or c.code in visible]
+    return [c.code for c in directory.communities if visible is None or c.code in visible]
 
 
 def check_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
@@ -104,9 +104,9 @@ def check_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, d
 
 
 async def summary_of(
-    request: Request, principal: Principal, start: dt.date, end: dt.date, community: str | None
+    request: Request, principal: Principal, start: dt.date, end: dt.date, community: str | None, directory: Directory
 ) -> ReportSummary:
-    communities = scope_of(principal, community)
+    communities = scope_of(principal, community, directory)
     timeout = state_of(request).settings.reports_timeout
     dependencies = state_of(request).dependencies
     proxy, stations, handbook, _ = await asyncio.gather(
@@ -125,7 +125,7 @@ async def summary_of(
             values.update(proxy.get(code, {}))
         if stations is not None:
             values["people_served_by_stations"] = stations.get(code, 0)
-        rows.append(CommunityFigures(community=code, name=org.COMMUNITY_BY_CODE[code].name, **values))
+        rows.append(CommunityFigures(community=code, name=name_of(directory, code), **values))
     county: dict[str, Any] = {}
     for name in FIGURE_NAMES:
         counted = [getattr(r, name) for r in rows]
@@ -146,3 +146,15 @@ async def summary_of(
         communities=rows,
         handbook=handbook,
     )
+
+
+def county_of(directory: Directory, summary: ReportSummary) -> tuple[str, str]:
+    """The county a summary's communities lie in (code, name); ``all`` when they span several."""
+    codes = {directory.county_of(r.community) for r in summary.communities} or {c.code for c in directory.counties}
+    county = directory.county(codes.pop()) if len(codes) == 1 else None
+    return (county.code, county.name) if county else ("all", "全部")
+
+
+def name_of(directory: Directory, community: str) -> str:
+    found = directory.community(community)
+    return found.name if found else community

@@ -6,23 +6,19 @@ import csv
 import io
 from typing import Any
 
-from doorstep_shared import org
-
 from .schemas import FIGURE_NAMES, ReportSummary
 
 CSV_HEADER = ["community", "name", *FIGURE_NAMES]
 
 
-def to_csv(summary: ReportSummary) -> bytes:
+def to_csv(summary: ReportSummary, county: tuple[str, str]) -> bytes:
     """One row per community and a county total; empty cells where a service did not answer."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for row in summary.communities:
         writer.writerow([_cell(row.community), _cell(row.name), *(_cell(getattr(row, n)) for n in FIGURE_NAMES)])
-    writer.writerow(
-        [org.COUNTY_CODE, f"{org.COUNTY_NAME}（合计）", *(_cell(getattr(summary.county, n)) for n in FIGURE_NAMES)]
-    )
+    writer.writerow([county[0], f"{county[1]}（合计）", *(_cell(getattr(summary.county, n)) for n in FIGURE_NAMES)])
     # A byte-order mark so that spreadsheet programs read the Chinese names as UTF-8.
     return "\ufeff".encode() + buffer.getvalue().encode()
 

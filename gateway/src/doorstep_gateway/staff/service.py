@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared import org
 from doorstep_shared.auth.permissions import COUNTY_ROLES, Role
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
@@ -75,23 +74,29 @@ def _check_roles(scope: StaffScope, roles: list[str], community: str | None) -> 
 
 
 async def check_placement(session: AsyncSession, county: str | None, community: str | None, grid: str | None) -> None:
-    """The one check of a placement against the org directory (re-point it here when the
-    directory's tables change): the community exists and is the county's, the grid is one of its.
-
-    The gateway's community table holds no county yet: it holds the one county the seed loads
-    from ``doorstep_shared.org``, so only that county's accounts (or a county-less account of a
-    single-county deployment) may be placed in its communities."""
+    """The one check of a placement against the org directory: the community exists, is active
+    and is the county's (a community stored before counties were data has none: it belongs to
+    the deployment's one county), and the grid is one of its."""
     if community is None:
         if grid is not None:
             raise Invalid.field("body.grid", "a grid needs a community")
         return
-    known = {c.code: c for c in await directory.communities(session)}
-    if community not in known:
+    found = await _directory_record(session, "communities", community)
+    if found is None or (found.active_to is not None and found.active_to <= utcnow()):
         raise Invalid.field("body.community", f"unknown community {community!r}")
-    if county is not None and county != org.COUNTY_CODE:
+    if county is not None and found.county and found.county != county:
         raise Invalid.field("body.community", f"{community!r} is not a community of county {county!r}")
-    if grid is not None and grid not in {g.code for g in known[community].grids}:
-        raise Invalid.field("body.grid", f"{grid!r} is not a grid of {community!r}")
+    if grid is not None:
+        cell = await _directory_record(session, "grids", grid)
+        if cell is None or cell.community != community:
+            raise Invalid.field("body.grid", f"{grid!r} is not a grid of {community!r}")
+
+
+async def _directory_record(session: AsyncSession, kind: str, code: str) -> Any:
+    try:
+        return await directory.record(session, kind, code)
+    except NotFound:
+        return None
 
 
 def _store_phone(user: User, cipher: PiiCipher, phone: str | None) -> None:

@@ -25,7 +25,7 @@ def test_the_panel_shows_generated_and_stale_times_in_beijing_time() -> None:
         communities=[],
         handbook=None,
     )
-    html = panel(summary)
+    html = panel(summary, "演示县")
     assert "生成于 2027-02-01 01:05:09（北京时间）" in html
     assert "使用 2027-02-01 07:30（北京时间） 的副本" in html
     assert "UTC" not in html and "17:05" not in html and "+00:00" not in html

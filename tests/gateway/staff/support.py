@@ -46,9 +46,13 @@ def new_worker(username: str = "chaoyang.newbie", **changes: Any) -> dict[str, A
     return body | changes
 
 
-async def activate(client: httpx.AsyncClient, username: str, code: str, password: str = NEW_PASSWORD) -> httpx.Response:
+async def activate(
+    client: httpx.AsyncClient, username: str, code: str, password: str = NEW_PASSWORD, *, language: str = "zh"
+) -> httpx.Response:
     return await client.post(
-        "/api/v1/auth/activate", json={"username": username, "activation_code": code, "new_password": password}
+        "/api/v1/auth/activate",
+        json={"username": username, "activation_code": code, "new_password": password},
+        headers={"Accept-Language": language},
     )
 
 

@@ -47,10 +47,13 @@ WEAK = [
 async def test_weak_passwords_are_refused_naming_new_password(gateway: httpx.AsyncClient) -> None:
     code = await create(gateway, "chaoyang.weak")
     for password, reason in WEAK:
-        resp = await activate(gateway, "chaoyang.weak", code, password)
+        resp = await activate(gateway, "chaoyang.weak", code, password, language="en")
         assert resp.status_code == 422, resp.text
         assert problem_fields(resp) == ["body.new_password"]
         assert reason in resp.json()["errors"][0]["message"], (password, resp.json())
+    # In Chinese by default, the reason too.
+    chinese = await activate(gateway, "chaoyang.weak", code, "short-1")
+    assert chinese.json()["errors"][0]["message"] == "至少 10 个字符"
     # The code is not spent by a refused password: a good one still activates.
     assert (await activate(gateway, "chaoyang.weak", code)).status_code == 200
 

@@ -51,7 +51,7 @@ async def test_a_deactivated_workers_refresh_fails_immediately_and_their_access_
         assert (await sign_in(gateway, "chaoyang.worker")).status_code == 200
         # The refresh tokens from before stay revoked: reactivation revives no old login.
         stale = await refresh(gateway, idle_login["refresh_token"])
-        assert stale.status_code == 400 and "revoked" in stale.json()["detail"]
+        assert stale.status_code == 400 and "revoked" in stale.json()["error_description"]
 
 
 async def test_an_admin_cannot_deactivate_their_own_account(gateway: httpx.AsyncClient) -> None:

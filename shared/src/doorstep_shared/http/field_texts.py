@@ -10,6 +10,16 @@ cannot silently lose its Chinese.
 from __future__ import annotations
 
 FIELD_TEXTS_ZH: dict[str, str] = {
+    "required for community roles": "社区岗位必须填写所属社区",
+    # the password policy's reasons (gateway identity/password_policy.py)
+    "at least 10 characters": "至少 10 个字符",
+    "must not contain the username": "不能包含用户名",
+    "must not be only digits (a phone number, a date)": "不能全是数字（如手机号、日期）",
+    "too few different characters": "不同的字符太少",
+    "too common: it is on a list of passwords attackers try first": "过于常见：在攻击者最先尝试的密码清单中",
+    "a grid needs a community": "填写网格时须同时填写社区",
+    "required: the county the new county admin runs": "必填：新县级管理员所管理的县",
+    "a county admin belongs to no community, grid or station": "县级管理员不属于任何社区、网格或站点",
     "`county` or a community code": "须为 county 或社区编码",
     "a disability grade needs a disability type": "填写残疾等级时须同时填写残疾类别",
     "a drop-off service takes tickets, not sessions": "代收代办类服务使用取件单，不设场次",

@@ -324,6 +324,50 @@ MESSAGES: dict[str, Message] = {
     "claim_locked": M(
         "取件已锁定", "Claim locked", "取件码错误次数过多，已锁定，请联系管理员。", "The ticket is locked."
     ),
+    # the directory (gateway): imports and records
+    "too_long": M("内容过长", "Too long", "该值超过允许的长度。", "The value is longer than allowed."),
+    "in_another_county": M(
+        "属于其他县", "In another county", "该社区已登记在其他县下。", "The community is stored under another county."
+    ),
+    "in_another_community": M(
+        "属于其他社区",
+        "In another community",
+        "该网格已登记在其他社区下。",
+        "The grid is stored under another community.",
+    ),
+    "file_too_large": M(
+        "文件过大", "File too large", "上传的文件超过大小上限。", "The uploaded file is larger than allowed."
+    ),
+    "has_active_children": M(
+        "仍有下级",
+        "Has active children",
+        "仍有生效的下级记录，不能停用。",
+        "Active records below it: it cannot be ended.",
+    ),
+    "unreadable_file": M(
+        "文件无法读取", "Unreadable file", "无法读取上传的文件。", "The uploaded file cannot be read."
+    ),
+    # staff accounts (gateway)
+    "activation_invalid": M(
+        "激活码无效", "Invalid activation", "用户名或激活码不正确。", "The username or the activation code is wrong."
+    ),
+    "activation_expired": M(
+        "激活码已过期",
+        "Activation expired",
+        "激活码已过期，请联系管理员重新发放。",
+        "The activation code has expired: ask for a new one.",
+    ),
+    "weak_password": M(
+        "密码强度不足", "Weak password", "密码须至少 10 位，不能含用户名，不能是常见密码。", "The password is too weak."
+    ),
+    "outside_scope": M(
+        "超出管理范围", "Outside your scope", "该账号不在您的管理范围内。", "This account is outside what you manage."
+    ),
+    "username_taken": M("用户名已存在", "Username taken", "该用户名已被使用。", "This username is already taken."),
+    "own_account": M(
+        "不能操作本人账号", "Own account", "不能对自己的账号执行此操作。", "You cannot do this to your own account."
+    ),
+    "account_inactive": M("账号已停用", "Account inactive", "该账号已停用。", "The account is deactivated."),
 }
 del M
 

@@ -205,15 +205,9 @@ class DirectorySettings(ServiceSettings):
         2.0, ge=0, le=3600, description="Seconds between two polls of the directory (0: read it at start-up only)"
     )
 
-    @model_validator(mode="after")
-    def _require_directory_in_production(self) -> DirectorySettings:
-        if self.is_production and not (self.directory_url or self.directory_file):
-            prefix = self.env_prefix
-            raise ValueError(f"{prefix}DIRECTORY_URL (or {prefix}DIRECTORY_FILE) must be set in production")
-        return self
-
     def directory_source(self) -> tuple[str | None, Path | None]:
-        """The URL and the file to follow (outside production, nothing set: the demo file)."""
+        """The URL and the file to follow (outside production, nothing set: the demo file; in
+        production, nothing set leaves the app without a directory, ``unavailable`` on /readyz)."""
         if self.directory_url or self.directory_file or self.is_production:
             return self.directory_url, self.directory_file
         return None, demo_directory_file()

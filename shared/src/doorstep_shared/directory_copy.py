@@ -118,6 +118,8 @@ class DirectoryCopy:
             await self._from_url()
         elif self.file is not None:
             self._from_file("")
+        else:
+            self._mark(DependencyState.UNAVAILABLE, "no directory URL or file configured")
         await self._apply()
         return self.current is not None and (before is None or before.revision != self.current.revision)
 

@@ -11,6 +11,7 @@ from prometheus_client import Counter
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
 from doorstep_shared.db.idempotency import IdempotencyMiddleware
+from doorstep_shared.directory_copy import directory_copy, following
 from doorstep_shared.http.health import ResponseMarkerMiddleware
 from doorstep_shared.webhooks import WebhookDispatcher
 
@@ -78,7 +79,10 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         )
         await state.catalog.load_copy()
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
-        async with background.background_work(app).running():
+        state.directory = directory_copy(settings, state.http, state.dependencies)
+        state.directory.on_change(background.placement_listener(state))
+        await state.directory.refresh()
+        async with following(state.directory, settings).running(), background.background_work(app).running():
             yield
 
     state = ProxyState()

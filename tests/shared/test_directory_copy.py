@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
+from pydantic_settings import SettingsConfigDict
 
+from doorstep_shared.config import DirectorySettings
 from doorstep_shared.directory import Directory, demo_directory_file
 from doorstep_shared.directory_copy import DirectoryCopy, read_directory_file
 from doorstep_shared.http.errors import ServiceUnavailable
@@ -133,3 +135,16 @@ def test_a_file_is_read_as_an_export_document_or_an_import_sheet(tmp_path: Path)
     bad.write_text("county_code,county_name\nHe Xian,和县\n")
     with pytest.raises(ValueError, match="line 2"):
         read_directory_file(bad)
+
+
+def test_outside_production_the_demo_file_stands_in_and_production_names_its_own_source() -> None:
+    class Settings(DirectorySettings):
+        model_config = SettingsConfigDict(env_prefix="DOORSTEP_TESTAPP_", extra="ignore")
+
+    assert Settings(environment="test").directory_source() == (None, demo_directory_file())
+    assert Settings(environment="development", directory_url=GATEWAY).directory_source() == (
+        GATEWAY,
+        demo_directory_file(),
+    )
+    production = Settings(environment="production", database_url="postgresql+asyncpg://x/y", directory_url=GATEWAY)
+    assert production.directory_source() == (GATEWAY, None)

@@ -198,16 +198,17 @@ class DirectorySettings(ServiceSettings):
     directory_file: Path | None = Field(
         None,
         description="A directory file (import CSV or export JSON): the directory when no URL is set, and "
-        "while the URL has never served an export (404 or refused); outside production, with neither set, "
-        "the demo directory shipped with doorstep_shared",
+        "while the URL has never served an export (404 or refused); outside production, unset means the "
+        "demo directory shipped with doorstep_shared",
     )
     directory_poll_seconds: float = Field(
         2.0, ge=0, le=3600, description="Seconds between two polls of the directory (0: read it at start-up only)"
     )
 
     def directory_source(self) -> tuple[str | None, Path | None]:
-        """The URL and the file to follow (outside production, nothing set: the demo file; in
-        production, nothing set leaves the app without a directory, ``unavailable`` on /readyz)."""
-        if self.directory_url or self.directory_file or self.is_production:
+        """The URL and the file to follow. Outside production an unset file is the demo file (the
+        directory until a URL answers); in production, neither set leaves the app without a
+        directory (``unavailable`` on /readyz, 503 where one is needed)."""
+        if self.directory_file or self.is_production:
             return self.directory_url, self.directory_file
-        return None, demo_directory_file()
+        return self.directory_url, demo_directory_file()

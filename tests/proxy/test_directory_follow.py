@@ -62,6 +62,8 @@ async def test_a_compound_added_at_the_gateway_takes_a_resident_within_five_seco
 ) -> None:
     app, export = followed
     assert app.state.directory.source == "url"
+    ready = (await client.get("/readyz")).json()
+    assert ready["dependencies"]["directory"]["state"] == "ok"
     body = {"compound": NEW.code, "building": "1", "unit": "1", "room": "101"}
     refused = await client.post(f"{BASE}/residents", json=resident_body(**body), headers=worker(tokens))
     assert refused.status_code == 422 and "body.compound" in refused.text

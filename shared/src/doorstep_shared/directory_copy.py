@@ -25,7 +25,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -193,15 +192,6 @@ class DirectoryCopy:
             logger.exception("applying directory revision %s failed; retrying at the next poll", current.revision)
             return
         self._applied = current
-
-    def read(self) -> dict[str, Any]:
-        """What /readyz-style reports say about the copy."""
-        current = self.current
-        return {
-            "revision": current.revision if current else None,
-            "source": self.source,
-            "applied": self._applied.revision if self._applied else None,
-        }
 
 
 def directory_copy(

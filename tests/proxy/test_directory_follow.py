@@ -145,3 +145,29 @@ async def _rehome_audits(app: FastAPI) -> int:
     async with app.state.sessionmaker() as session:
         stmt = select(func.count()).where(audit_log_table.c.action == "compound.rehome")
         return int((await session.execute(stmt)).scalar_one())
+
+
+async def test_a_compound_moved_to_another_community_leaves_tombstones_on_the_old_communitys_phones(
+    followed: tuple[FastAPI, ExportServer], client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    app, export = followed
+    resident = await create(client, worker(tokens), compound="anliang", building="1", unit="1", room="101")
+    before = await _sync_cursor(client, worker(tokens))
+    export.directory = redrawn(export.directory, "anliang", community="zhenhuai", grid="zhenhuai-g2")
+    await within(5.0, lambda: _revision_applied(app, export))
+
+    old = (await client.get(f"{BASE}/sync", params={"since": before}, headers=worker(tokens))).json()
+    assert {"entity": "resident", "id": resident["id"]} in [
+        {"entity": t["entity"], "id": t["id"]} for t in old["tombstones"]
+    ]
+    assert resident["id"] not in [r["id"] for r in old["residents"]]
+    new = (await client.get(f"{BASE}/sync", headers=worker(tokens, "zhenhuai"))).json()
+    moved = next(r for r in new["residents"] if r["id"] == resident["id"])
+    assert (moved["community"], moved["grid"]) == ("zhenhuai", "zhenhuai-g2")
+
+
+async def _sync_cursor(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    page = (await client.get(f"{BASE}/sync", headers=headers)).json()
+    while page["has_more"]:
+        page = (await client.get(f"{BASE}/sync", params={"since": page["cursor"]}, headers=headers)).json()
+    return str(page["cursor"])

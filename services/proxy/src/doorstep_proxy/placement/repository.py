@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from ..cases.models import CLOSED_STATUSES, ProxyCase, Visit
+from ..cases.models import CLOSED_STATUSES, ProxyCase, SyncTombstone, Visit
 from ..discovery.models import DiscoveryLead
 from ..ledger.models import Compound, Household, Resident
 
@@ -33,8 +33,11 @@ async def rehome(
 ) -> dict[str, int]:
     """Move a compound and what hangs on it; how many rows of each kind moved."""
     moved: dict[str, int] = {}
-    old = (await session.execute(select(col(Compound.grid)).where(col(Compound.code) == code))).scalar_one()
+    where = select(col(Compound.community), col(Compound.grid)).where(col(Compound.code) == code)
+    old_community, old = (await session.execute(where)).one()
     place = {"community": community, "grid": grid}
+    if old_community != community:
+        await _tombstones(session, code, old_community, row_version, now)
     synced = {**place, "version": col(Compound.version) + 1, "row_version": row_version}
     await session.execute(update(Compound).where(col(Compound.code) == code).values(**synced, updated_at=now))
     result = await session.execute(
@@ -76,6 +79,34 @@ async def rehome(
     )
     moved["leads"] = _count(result)
     return moved
+
+
+async def _tombstones(session: AsyncSession, code: str, community: str, row_version: int, now: dt.datetime) -> None:
+    """The old community's phones drop what left it: its residents, households, open cases and
+    visits (the new community's phones receive them as changes)."""
+    residents = select(col(Resident.id)).where(col(Resident.compound_code) == code)
+    kinds: list[tuple[str, Any]] = [
+        ("resident", residents),
+        ("household", select(col(Household.id)).where(col(Household.compound_code) == code)),
+        (
+            "case",
+            select(col(ProxyCase.id)).where(
+                col(ProxyCase.resident_id).in_(residents.scalar_subquery()),
+                col(ProxyCase.status).not_in(CLOSED_STATUSES),
+            ),
+        ),
+        (
+            "visit",
+            select(col(Visit.id)).where(col(Visit.compound_code) == code, col(Visit.status).in_(OPEN_VISITS)),
+        ),
+    ]
+    rows = [
+        {"entity": entity, "entity_id": str(i), "community": community, "row_version": row_version, "deleted_at": now}
+        for entity, stmt in kinds
+        for i in (await session.execute(stmt)).scalars().all()
+    ]
+    if rows:
+        await session.execute(insert(SyncTombstone), rows)
 
 
 def _count(result: Any) -> int:

@@ -96,6 +96,13 @@ async def test_a_redrawn_compound_takes_its_residents_open_cases_and_leads_along
     )
     assert resp.status_code == 201, resp.text
     case = resp.json()
+    resp = await client.post(
+        f"{BASE}/demands",
+        json={"resident_id": resident["id"], "channel": "window", "text": "咨询高龄补贴"},
+        headers=worker(tokens),
+    )
+    assert resp.status_code == 201, resp.text
+    demand = resp.json()
     async with app.state.sessionmaker() as session:
         now = utcnow()
         session.add(
@@ -120,6 +127,8 @@ async def test_a_redrawn_compound_takes_its_residents_open_cases_and_leads_along
     assert after["grid"] == "chaoyang-g7" and after["version"] == resident["version"] + 1
     case_after = (await client.get(f"{BASE}/cases/{case['id']}", headers=admin(tokens))).json()
     assert case_after["grid"] == "chaoyang-g7"
+    demand_after = (await client.get(f"{BASE}/demands/{demand['id']}", headers=admin(tokens))).json()
+    assert demand_after["grid"] == "chaoyang-g7"
     compound = (await client.get(f"{BASE}/compounds/jingdu", headers=admin(tokens))).json()
     assert compound["grid"] == "chaoyang-g7"
     async with app.state.sessionmaker() as session:

@@ -11,6 +11,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..cases.models import CLOSED_STATUSES, ProxyCase, SyncTombstone, Visit
+from ..demands.models import Demand
 from ..discovery.models import DiscoveryLead
 from ..ledger.models import Compound, Household, Resident
 
@@ -78,12 +79,18 @@ async def rehome(
         .values(**place, version=col(DiscoveryLead.version) + 1)
     )
     moved["leads"] = _count(result)
+    result = await session.execute(
+        update(Demand)
+        .where(col(Demand.resident_id).in_(residents), col(Demand.status) == "open")
+        .values(**place, version=col(Demand.version) + 1, row_version=row_version)
+    )
+    moved["demands"] = _count(result)
     return moved
 
 
 async def _tombstones(session: AsyncSession, code: str, community: str, row_version: int, now: dt.datetime) -> None:
-    """The old community's phones drop what left it: its residents, households, open cases and
-    visits (the new community's phones receive them as changes)."""
+    """The old community's phones drop what left it: its residents, households, open cases,
+    open demands and visits (the new community's phones receive them as changes)."""
     residents = select(col(Resident.id)).where(col(Resident.compound_code) == code)
     kinds: list[tuple[str, Any]] = [
         ("resident", residents),
@@ -93,6 +100,12 @@ async def _tombstones(session: AsyncSession, code: str, community: str, row_vers
             select(col(ProxyCase.id)).where(
                 col(ProxyCase.resident_id).in_(residents.scalar_subquery()),
                 col(ProxyCase.status).not_in(CLOSED_STATUSES),
+            ),
+        ),
+        (
+            "demand",
+            select(col(Demand.id)).where(
+                col(Demand.resident_id).in_(residents.scalar_subquery()), col(Demand.status) == "open"
             ),
         ),
         (

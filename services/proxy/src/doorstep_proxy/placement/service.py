@@ -1,7 +1,7 @@
 """Following the org directory (``doorstep_shared.directory_copy``): each new revision is applied
 to the ledger in one transaction. A compound the ledger lacks is added (so it can take residents
 at once); a compound whose community or grid changed is re-homed — its households, residents,
-open cases, planned visits and leads move with it, their sync versions bumped so phones see the
+open cases and demands, planned visits and leads move with it, their sync versions bumped so phones see the
 move, and one audit entry records it. Applying a revision twice changes nothing: only rows that
 differ from the directory move. The directory owns a compound's place; its name, address and
 counts are the ledger's once the compound exists (the survey corrects them).

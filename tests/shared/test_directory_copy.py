@@ -11,8 +11,12 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 from pydantic_settings import SettingsConfigDict
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.config import DirectorySettings
+from doorstep_shared.db.directory_store import DirectoryStore, directory_copy_table
 from doorstep_shared.directory import Directory, demo_directory_file
 from doorstep_shared.directory_copy import DirectoryCopy, read_directory_file
 from doorstep_shared.http.errors import ServiceUnavailable
@@ -148,3 +152,30 @@ def test_outside_production_the_demo_file_stands_in_and_production_names_its_own
     )
     production = Settings(environment="production", database_url="postgresql+asyncpg://x/y", directory_url=GATEWAY)
     assert production.directory_source() == (GATEWAY, None)
+
+
+async def test_a_restart_while_the_gateway_is_down_serves_the_stored_copy_degraded(tmp_path: Path) -> None:
+    metadata = MetaData()
+    table = directory_copy_table(metadata)
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'copy.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        store = DirectoryStore(table, async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False))
+        moved = redrawn(DEMO, "binjiang", "chaoyang-g1")
+        export = Export(moved)
+        first, _ = copy_of(export, file=demo_directory_file())
+        first.store = store
+        await first.refresh()
+        export.refuse = True  # the gateway goes down; this replica restarts
+        second, deps = copy_of(export, file=demo_directory_file())
+        second.store = store
+        await second.refresh()
+        assert second.directory() == moved and second.source == "url"  # not the (older) file
+        assert deps.read()["directory"]["state"] == "degraded"
+        export.refuse = False
+        await second.refresh()
+        assert export.asked[-1] == f'"{moved.revision}"'  # revalidated: a 304
+        assert deps.read()["directory"]["state"] == "ok"
+    finally:
+        await engine.dispose()

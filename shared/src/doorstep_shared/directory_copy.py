@@ -8,7 +8,8 @@ without a restart. A file (the import CSV format, or an export JSON) serves stan
 tests, and stands in while the URL has never answered with an export (404 or refused: a
 gateway without the export yet, or not started).
 
-Degrade, don't fail: once a copy came from the URL, a failed poll keeps it, and the dependency
+Degrade, don't fail: once a copy came from the URL, a failed poll keeps it (with a ``store``,
+across restarts too: it is kept in the service's database), and the dependency
 ``directory`` is ``degraded`` on /readyz (stale since the gateway last confirmed it) until the
 next good answer. With no copy at all, what needs the directory answers 503
 ``directory_unavailable``.
@@ -31,6 +32,7 @@ import httpx
 from .background import BackgroundWork
 from .clock import utcnow
 from .config import DirectorySettings
+from .db.directory_store import DirectoryStore
 from .directory.model import Directory
 from .directory.rows import decode, directory_of, parse_rows, read_csv
 from .http.conditional import Copy, if_none_match, revalidated
@@ -71,7 +73,10 @@ class DirectoryCopy:
         file: Path | None = None,
         http: httpx.AsyncClient | None = None,
         dependencies: Dependencies | None = None,
+        store: DirectoryStore | None = None,
     ) -> None:
+        self.store = store  # where the URL's last copy is kept across restarts
+        self._stored_read = False
         self.url = url.rstrip("/") + EXPORT_PATH if url and not url.endswith(EXPORT_PATH) else url
         self.file = file
         self.http = http
@@ -112,6 +117,8 @@ class DirectoryCopy:
     async def refresh(self) -> bool:
         """One poll: the URL (with If-None-Match), else the file; then the listeners, if the
         revision is new to them. True when the copy changed. Never raises for a bad source."""
+        if self.store is not None and not self._stored_read and self._held is None:
+            await self._load_stored()
         before = self.current
         if self.url and self.http is not None:
             await self._from_url()
@@ -134,10 +141,27 @@ class DirectoryCopy:
         if fresh is None:
             self._failed(f"the export answered {resp.status_code}", absent=resp.status_code == 404)
             return
+        self.confirmed_at = utcnow()
         if fresh is not held:
             self._swap(fresh, "url")
-        self.confirmed_at = utcnow()
+            if self.store is not None:
+                await self.store.save(fresh.value.to_export(), fresh.etag, self.confirmed_at)
         self._mark(DependencyState.OK)
+
+    async def _load_stored(self) -> None:
+        """A start-up: the copy the URL last gave any replica (revalidated at once)."""
+        assert self.store is not None
+        self._stored_read = True
+        stored = await self.store.load()
+        if stored is None:
+            return
+        try:
+            directory = Directory.from_export(stored.document)
+        except (ValueError, KeyError, TypeError) as exc:
+            logger.warning("the stored directory is unreadable: %s", type(exc).__name__)
+            return
+        self._swap(Copy(directory, stored.etag), "url")
+        self.confirmed_at = stored.confirmed_at
 
     def _failed(self, detail: str, *, absent: bool) -> None:
         """Keep the URL's last copy (degraded); never had one: the file stands in."""
@@ -195,11 +219,14 @@ class DirectoryCopy:
 
 
 def directory_copy(
-    settings: DirectorySettings, http: httpx.AsyncClient | None, dependencies: Dependencies | None
+    settings: DirectorySettings,
+    http: httpx.AsyncClient | None,
+    dependencies: Dependencies | None,
+    store: DirectoryStore | None = None,
 ) -> DirectoryCopy:
     """The copy an app's settings describe (``DOORSTEP_<APP>_DIRECTORY_URL`` / ``_FILE``)."""
     url, file = settings.directory_source()
-    return DirectoryCopy(url=url, file=file, http=http, dependencies=dependencies)
+    return DirectoryCopy(url=url, file=file, http=http, dependencies=dependencies, store=store)
 
 
 def following(copy: DirectoryCopy, settings: DirectorySettings) -> BackgroundWork:

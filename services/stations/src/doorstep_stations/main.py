@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
+from doorstep_shared.db.directory_store import DirectoryStore
 from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import directory_copy, following
 from doorstep_shared.webhooks import WebhookDispatcher
@@ -23,6 +24,7 @@ from .hours import router as hours
 from .notifications import router as notifications
 from .notifications.service import LogNotifier
 from .placement import service as placement
+from .placement.models import directory_copy as directory_copy_table
 from .search import router as search
 from .state import StationsState
 from .stations import router as stations
@@ -56,7 +58,8 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
         state.notifier = LogNotifier()
         state.worker = StationsWorker(state.sessionmaker, state.notifier, state.pii, interval=settings.worker_interval)
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
-        state.directory = directory_copy(settings, state.http, state.dependencies)
+        store = DirectoryStore(directory_copy_table, state.sessionmaker)
+        state.directory = directory_copy(settings, state.http, state.dependencies, store)
 
         async def apply(before: Directory | None, after: Directory) -> None:
             async with state.sessionmaker() as session:

@@ -80,6 +80,15 @@ async def test_a_compound_added_at_the_gateway_takes_a_resident_within_five_seco
     await within(5.0, accepted)
     assert (created["community"], created["grid"]) == ("chaoyang", "chaoyang-g3")
 
+    export.directory = DEMO  # the gateway retires it again: no one new moves in
+
+    async def refused_again() -> bool:
+        again = resident_body(**body)
+        resp = await client.post(f"{BASE}/residents", json=again, headers=worker(tokens))
+        return resp.status_code == 422 and "body.compound" in resp.text
+
+    await within(5.0, refused_again)
+
 
 async def test_a_redrawn_compound_takes_its_residents_open_cases_and_leads_along_once(
     followed: tuple[FastAPI, ExportServer], client: httpx.AsyncClient, tokens: Tokens

@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from doorstep_shared.directory import demo_directory_file
+
 from ..support import PG_URL
 
 APPS = {
@@ -103,6 +105,9 @@ def system_env(tmp: Path, ports: dict[str, int], backend: str) -> dict[str, str]
             env[prefix + "DATABASE_SCHEMA"] = f"e2e_{app}_{run}"
         if app != "gateway":
             env[f"DOORSTEP_GATEWAY_{app.upper()}_URL"] = f"http://127.0.0.1:{ports[app]}"
+            # As make run: follow the gateway's directory export, the demo file until it answers.
+            env[prefix + "DIRECTORY_URL"] = gateway
+            env[prefix + "DIRECTORY_FILE"] = str(demo_directory_file())
     env["DOORSTEP_PROXY_CATALOG_URL"] = f"http://127.0.0.1:{ports['catalog']}"
     env["DOORSTEP_GATEWAY_UPSTREAM_READ_TIMEOUT"] = "5"
     env["DOORSTEP_PROXY_CATALOG_CACHE_SECONDS"] = "2"  # the outage drill sees a failed revalidation soon

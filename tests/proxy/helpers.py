@@ -24,8 +24,9 @@ def app_of(client: httpx.AsyncClient) -> FastAPI:
 
 
 async def with_compounds(client: httpx.AsyncClient) -> None:
-    async with app_of(client).state.sessionmaker() as session:
-        await seed_compounds(session)
+    state = app_of(client).state
+    async with state.sessionmaker() as session:
+        await seed_compounds(session, state.directory.directory())
         await session.commit()
 
 

@@ -28,6 +28,7 @@ LAYERS = {
     "periods": {"http"},
     "app": {"http", "auth", "db", "config", "background"},
     "webhooks": {"http", "auth", "db", "config"},
+    "directory_copy": {"http", "config", "background", "db"},
 }
 
 

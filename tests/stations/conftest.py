@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from doorstep_shared.directory import demo_directory_file
 from doorstep_stations.config import StationsSettings
 from doorstep_stations.main import create_app
 from doorstep_stations.models import metadata
@@ -25,6 +26,7 @@ async def stations_app(
         database_url=db.url,
         database_schema=db.schema,
         log_json=False,
+        directory_file=demo_directory_file(),  # the demo directory, followed from the file
         worker_enabled=False,  # tests drive the worker by calling it with a given "now"
         var_dir=tmp_path_factory.mktemp("stations-var"),
         database_pool_size=20,

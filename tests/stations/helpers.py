@@ -11,6 +11,7 @@ from doorstep_shared.clock import SHANGHAI, utcnow
 from doorstep_stations import deps
 from doorstep_stations.demo.service import seed
 
+from ..directory_support import DEMO
 from ..support import Tokens
 
 KEEPER = "shuxiang.keeper"
@@ -57,7 +58,7 @@ async def station_with_class(
             "code": code,
             "name": f"{code}驿站",
             "community": community,
-            "compound": code,
+            "compound": DEMO.compounds_of(community)[0].code,
             "latitude": 31.71,
             "longitude": 118.36,
             "keepers": [KEEPER],

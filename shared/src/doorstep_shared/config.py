@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .audit_anchor import AuditKeys, AuditTrust, FileAnchor, anchor_path
+from .directory.files import demo_directory_file
 from .pii import PiiCipher
 
 Environment = Literal["development", "test", "production"]
@@ -187,3 +188,32 @@ class AuditSettings(ServiceSettings):
         directory = self.audit_anchor_dir or self.var_dir / "audit"
         path = anchor_path(directory, self.service_name, self.database_url, self.database_schema)
         return AuditTrust(keys, FileAnchor(path))
+
+
+class DirectorySettings(ServiceSettings):
+    """Where an app's copy of the org directory comes from (a mixin: ``class
+    ProxySettings(DirectorySettings)`` reads ``DOORSTEP_PROXY_DIRECTORY_URL``); see
+    ``doorstep_shared.directory_copy``."""
+
+    directory_url: str | None = Field(
+        None,
+        description="The gateway's base URL (or its full /api/v1/directory/export URL) to follow the org "
+        "directory from, polled with If-None-Match",
+    )
+    directory_file: Path | None = Field(
+        None,
+        description="A directory file (import CSV or export JSON): the directory when no URL is set, and "
+        "while the URL has never served an export (404 or refused); outside production, unset means the "
+        "demo directory shipped with doorstep_shared",
+    )
+    directory_poll_seconds: float = Field(
+        2.0, ge=0, le=3600, description="Seconds between two polls of the directory (0: read it at start-up only)"
+    )
+
+    def directory_source(self) -> tuple[str | None, Path | None]:
+        """The URL and the file to follow. Outside production an unset file is the demo file (the
+        directory until a URL answers); in production, neither set leaves the app without a
+        directory (``unavailable`` on /readyz, 503 where one is needed)."""
+        if self.directory_file or self.is_production:
+            return self.directory_url, self.directory_file
+        return self.directory_url, demo_directory_file()

@@ -23,6 +23,7 @@ from doorstep_shared.auth.service_keys import ensure_dev_service_keys
 from doorstep_shared.config import AuditSettings
 from doorstep_shared.db.engine import create_engine
 from doorstep_shared.db.session import make_sessionmaker
+from doorstep_shared.directory import demo_directory_file
 
 from .apps import APPS, DEMO_LOGINS, SERVICES, settings_of
 from .migrate import upgrade_all
@@ -102,6 +103,10 @@ def _child_env() -> dict[str, str]:
         s = settings_of(app)
         env.setdefault(f"DOORSTEP_GATEWAY_{app.upper()}_URL", f"http://{s.host}:{s.port}")
         env.setdefault(f"DOORSTEP_{app.upper()}_JWKS_URL", f"{base}/.well-known/jwks.json")
+        # The services follow the gateway's directory export; until it answers (404 from a
+        # gateway without it, or refused while it starts) the demo directory file stands in.
+        env.setdefault(f"DOORSTEP_{app.upper()}_DIRECTORY_URL", base)
+        env.setdefault(f"DOORSTEP_{app.upper()}_DIRECTORY_FILE", str(demo_directory_file()))
     catalog = settings_of("catalog")
     env.setdefault("DOORSTEP_PROXY_CATALOG_URL", f"http://{catalog.host}:{catalog.port}")
     env.setdefault("PYTHONUNBUFFERED", "1")

@@ -7,11 +7,11 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from doorstep_shared.config import AuditSettings
+from doorstep_shared.config import AuditSettings, DirectorySettings
 from doorstep_shared.search import FUZZY_PAIRS
 
 
-class CatalogSettings(AuditSettings):
+class CatalogSettings(AuditSettings, DirectorySettings):
     model_config = SettingsConfigDict(env_prefix="DOORSTEP_CATALOG_", extra="ignore")
 
     port: int = 8001

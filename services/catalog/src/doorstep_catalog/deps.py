@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.directory import Directory
 
 from .items.index import CatalogIndex
 from .state import state_of
@@ -34,3 +35,11 @@ BriefingWriter = Annotated[Principal, Depends(require(Permission.BRIEFINGS_WRITE
 
 ItemCode = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 IfMatch = Annotated[str | None, Header(max_length=200, description="The ETag you read")]
+
+
+async def current_directory(request: Request) -> Directory:
+    """The org directory as the app last received it (503 while it has none)."""
+    return state_of(request).directory.directory()
+
+
+CurrentDirectory = Annotated[Directory, Depends(current_directory)]

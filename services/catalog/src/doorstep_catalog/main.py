@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
 from doorstep_shared.db.audit import audit_router
+from doorstep_shared.directory_copy import directory_copy, following
 from doorstep_shared.search import FuzzyPinyin
 
 from .audit import audit_log
@@ -36,6 +40,14 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
     state = CatalogState()
     # In-memory search index and compiled rules; rebuilt when the catalogue's revision moves.
     state.catalog_index = CatalogIndex(SearchSources(), FuzzyPinyin(tuple(settings.search_fuzzy_pinyin)))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.directory = directory_copy(settings, state.http, state.dependencies)
+        await state.directory.refresh()
+        async with following(state.directory, settings).running():
+            yield
+
     return create_service_app(
         settings=settings,
         title="Doorstep catalog",
@@ -53,4 +65,5 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
         openapi_tags=TAGS,
         state=state,
         audit_log=audit_log,
+        extra_lifespan=lifespan,
     )

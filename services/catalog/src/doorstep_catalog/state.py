@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
 from doorstep_shared.app import AppState
+from doorstep_shared.directory_copy import DirectoryCopy
 
 from .config import CatalogSettings
 from .items.index import CatalogIndex
@@ -18,6 +19,8 @@ class CatalogState(AppState):
     settings: CatalogSettings
     # Set by create_app: this replica's in-memory search index and compiled rules.
     catalog_index: CatalogIndex
+    # Set by the lifespan: the org directory, followed from the gateway.
+    directory: DirectoryCopy
 
 
 def state_of(holder: HTTPConnection | FastAPI) -> CatalogState:

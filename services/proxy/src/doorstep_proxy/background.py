@@ -23,9 +23,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from doorstep_shared.background import BackgroundWork
+from doorstep_shared.directory import Directory
+from doorstep_shared.directory_copy import Listener
 
 from .catalog_client import CatalogSnapshot
 from .discovery import runs
+from .placement import service as placement
 from .retention import service as retention
 from .state import ProxyState, state_of
 
@@ -88,3 +91,14 @@ async def _cancel_discovery_runs(state: ProxyState) -> None:
     """A run cut short is resumed by the next discovery pass (its progress is in the database)."""
     for pending in list(state.discovery_tasks):
         pending.cancel()
+
+
+def placement_listener(state: ProxyState) -> Listener:
+    """Each new directory revision, applied to the ledger in a transaction of its own."""
+
+    async def apply(before: Directory | None, after: Directory) -> None:
+        async with state.sessionmaker() as session:
+            await placement.follow(session, after)
+            await session.commit()
+
+    return apply

@@ -10,11 +10,11 @@ from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from doorstep_shared.auth.service_keys import ServiceCredentials, ServiceKey, dev_service_key
-from doorstep_shared.config import AuditSettings, PiiSettings
+from doorstep_shared.config import AuditSettings, DirectorySettings, PiiSettings
 from doorstep_shared.webhooks import WebhookSettings
 
 
-class ProxySettings(PiiSettings, WebhookSettings, AuditSettings):
+class ProxySettings(PiiSettings, WebhookSettings, AuditSettings, DirectorySettings):
     model_config = SettingsConfigDict(env_prefix="DOORSTEP_PROXY_", extra="ignore", populate_by_name=True)
 
     port: int = 8002

@@ -10,6 +10,7 @@ from fastapi import Depends, Header, Query, Request
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.directory import Directory
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig
 
@@ -39,6 +40,14 @@ async def get_catalog(request: Request) -> CatalogClient:
 
 
 Catalog = Annotated[CatalogClient, Depends(get_catalog)]
+
+
+async def current_directory(request: Request) -> Directory:
+    """The org directory as the app last received it (503 while it has none)."""
+    return state_of(request).directory.directory()
+
+
+CurrentDirectory = Annotated[Directory, Depends(current_directory)]
 
 
 async def get_webhook_config(request: Request) -> WebhookConfig:

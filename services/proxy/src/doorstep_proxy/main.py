@@ -10,7 +10,9 @@ from prometheus_client import Counter
 
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
+from doorstep_shared.db.directory_store import DirectoryStore
 from doorstep_shared.db.idempotency import IdempotencyMiddleware
+from doorstep_shared.directory_copy import directory_copy, following
 from doorstep_shared.http.health import ResponseMarkerMiddleware
 from doorstep_shared.webhooks import WebhookDispatcher
 
@@ -28,6 +30,7 @@ from .events.residents import residents_changed
 from .events.webhooks import hooks
 from .figures.router import router as figures_router
 from .ledger.router import router as ledger_router
+from .placement.models import directory_copy as directory_copy_table
 from .retention.router import router as retention_router
 from .state import ProxyState, state_of
 from .survey_import.router import router as import_router
@@ -78,7 +81,11 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         )
         await state.catalog.load_copy()
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
-        async with background.background_work(app).running():
+        store = DirectoryStore(directory_copy_table, state.sessionmaker)
+        state.directory = directory_copy(settings, state.http, state.dependencies, store)
+        state.directory.on_change(background.placement_listener(state))
+        await state.directory.refresh()
+        async with following(state.directory, settings).running(), background.background_work(app).running():
             yield
 
     state = ProxyState()

@@ -13,10 +13,11 @@ from .demands import models as demands
 from .discovery import models as discovery
 from .events import webhooks
 from .ledger import models as ledger
+from .placement import models as placement
 from .workers import models as workers
 
 metadata = db.metadata
 
 # The modules whose tables make up ``metadata`` (the audit log, idempotency keys and webhook
 # tables are declared by their stores; the change counter by ``versions``).
-TABLE_MODULES = (ledger, workers, demands, cases, discovery, versions, audit, db, webhooks, catalog_copy)
+TABLE_MODULES = (ledger, workers, demands, cases, discovery, versions, audit, db, webhooks, catalog_copy, placement)

@@ -13,6 +13,7 @@ from prometheus_client import Counter
 from starlette.requests import HTTPConnection
 
 from doorstep_shared.app import AppState
+from doorstep_shared.directory_copy import DirectoryCopy
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
 
@@ -27,6 +28,7 @@ class ProxyState(AppState):
     retention_erased: Counter
     pii: PiiCipher
     catalog: CatalogClient
+    directory: DirectoryCopy  # the org directory, followed from the gateway
     webhook_dispatcher: WebhookDispatcher
     # discovery runs started by requests and still running (background.py)
     discovery_tasks: set[asyncio.Task[Any]]

@@ -8,11 +8,11 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from doorstep_shared.config import PiiSettings
+from doorstep_shared.config import DirectorySettings, PiiSettings
 from doorstep_shared.webhooks import WebhookSettings
 
 
-class StationsSettings(PiiSettings, WebhookSettings):
+class StationsSettings(PiiSettings, WebhookSettings, DirectorySettings):
     model_config = SettingsConfigDict(env_prefix="DOORSTEP_STATIONS_", extra="ignore")
 
     port: int = 8003

@@ -12,6 +12,7 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig
 
@@ -34,6 +35,14 @@ async def now() -> dt.datetime:
 Pii = Annotated[PiiCipher, Depends(get_pii)]
 Settings = Annotated[StationsSettings, Depends(get_stations_settings)]
 Now = Annotated[dt.datetime, Depends(now)]
+
+
+async def current_directory(request: Request) -> Directory:
+    """The org directory as the app last received it (503 while it has none)."""
+    return state_of(request).directory.directory()
+
+
+CurrentDirectory = Annotated[Directory, Depends(current_directory)]
 
 
 async def get_webhook_config(request: Request) -> WebhookConfig:

@@ -9,6 +9,9 @@ from fastapi import FastAPI
 
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
+from doorstep_shared.db.directory_store import DirectoryStore
+from doorstep_shared.directory import Directory
+from doorstep_shared.directory_copy import directory_copy, following
 from doorstep_shared.webhooks import WebhookDispatcher
 
 from .background import StationsWorker, background_work
@@ -20,6 +23,8 @@ from .figures import router as figures
 from .hours import router as hours
 from .notifications import router as notifications
 from .notifications.service import LogNotifier
+from .placement import service as placement
+from .placement.models import directory_copy as directory_copy_table
 from .search import router as search
 from .state import StationsState
 from .stations import router as stations
@@ -53,7 +58,17 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
         state.notifier = LogNotifier()
         state.worker = StationsWorker(state.sessionmaker, state.notifier, state.pii, interval=settings.worker_interval)
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
-        async with background_work(state).running() as work:
+        store = DirectoryStore(directory_copy_table, state.sessionmaker)
+        state.directory = directory_copy(settings, state.http, state.dependencies, store)
+
+        async def apply(before: Directory | None, after: Directory) -> None:
+            async with state.sessionmaker() as session:
+                await placement.follow(session, after)
+                await session.commit()
+
+        state.directory.on_change(apply)
+        await state.directory.refresh()
+        async with following(state.directory, settings).running(), background_work(state).running() as work:
             state.worker_task, state.webhook_task = work.tasks.get("worker"), work.tasks.get("webhooks")
             yield
 

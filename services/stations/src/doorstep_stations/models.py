@@ -8,10 +8,11 @@ from .db import metadata
 from .events import models as events
 from .hours import models as hours
 from .notifications import models as notifications
+from .placement import models as placement
 from .stations import models as stations
 from .tickets import models as tickets
 
 # The modules that declare tables: importing them is what registers their tables.
-TABLE_MODULES = (stations, hours, bookings, tickets, notifications, events)
+TABLE_MODULES = (stations, hours, bookings, tickets, notifications, events, placement)
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
 from doorstep_shared.app import AppState
+from doorstep_shared.directory_copy import DirectoryCopy
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
 
@@ -24,6 +25,7 @@ class StationsState(AppState):
     # Set by create_app (webhook_config at build time, so tests can swap it) and its lifespan.
     webhook_config: WebhookConfig
     pii: PiiCipher
+    directory: DirectoryCopy  # the org directory, followed from the gateway
     notifier: Notifier
     worker: StationsWorker
     worker_task: asyncio.Task[None] | None

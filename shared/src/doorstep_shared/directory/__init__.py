@@ -9,6 +9,7 @@ which the gateway's import and the demo data use.
 
 from __future__ import annotations
 
+from .files import demo_directory_file
 from .model import Community, Compound, County, Directory, Grid
 from .rows import COLUMNS, DirectoryRow, RowError, decode, directory_of, parse_rows, read_csv
 
@@ -22,6 +23,7 @@ __all__ = [
     "Grid",
     "RowError",
     "decode",
+    "demo_directory_file",
     "directory_of",
     "parse_rows",
     "read_csv",

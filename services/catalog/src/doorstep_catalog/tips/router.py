@@ -11,7 +11,16 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
-from ..deps import BriefingWriter, CatalogReader, CatalogWriter, Index, ItemCode, TipWriter, api_router
+from ..deps import (
+    BriefingWriter,
+    CatalogReader,
+    CatalogWriter,
+    CurrentDirectory,
+    Index,
+    ItemCode,
+    TipWriter,
+    api_router,
+)
 from ..http import CACHE
 from . import service
 from .schemas import BriefingCreate, BriefingPage, BriefingRead, SinceBriefing, TipCreate, TipHide, TipPage, TipRead
@@ -91,8 +100,10 @@ async def hide_tip(
     tags=["briefings"],
     responses=problems(422),
 )
-async def create_briefing(session: DbSession, principal: BriefingWriter, body: BriefingCreate) -> BriefingRead:
-    return await service.create_briefing(session, principal, body)
+async def create_briefing(
+    session: DbSession, principal: BriefingWriter, directory: CurrentDirectory, body: BriefingCreate
+) -> BriefingRead:
+    return await service.create_briefing(session, principal, directory, body)
 
 
 @router.get(

@@ -9,9 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import SHANGHAI, utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.http.errors import Invalid, NotFound
 from doorstep_shared.http.pagination import cursor_instant, cursor_int, encode_cursor, read_cursor
-from doorstep_shared.org import COMMUNITY_BY_CODE
 
 from .. import audit
 from ..cursors import int_cursor
@@ -141,8 +141,10 @@ async def _briefing_reads(session: AsyncSession, rows: Sequence[Briefing]) -> li
     return out
 
 
-async def create_briefing(session: AsyncSession, principal: Principal, data: BriefingCreate) -> BriefingRead:
-    if data.community not in COMMUNITY_BY_CODE or not principal.sees_community(data.community):
+async def create_briefing(
+    session: AsyncSession, principal: Principal, directory: Directory, data: BriefingCreate
+) -> BriefingRead:
+    if directory.community(data.community) is None or not principal.sees_community(data.community):
         raise Invalid.field("body.community", "not a community you may record briefings for")
     codes = {p.item_code for p in data.agenda if p.item_code}
     names = await items_service.item_names(session, codes)

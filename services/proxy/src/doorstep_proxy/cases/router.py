@@ -23,7 +23,7 @@ from doorstep_shared.http.pagination import (
     read_cursor,
 )
 
-from ..deps import Catalog, Cipher, IfMatch
+from ..deps import Catalog, Cipher, CurrentDirectory, IfMatch
 from ..inputs import Code
 from ..workers.schemas import Username
 from . import intake, service, sync, visits
@@ -210,11 +210,12 @@ async def assign_case(
     data: CaseAssign,
     session: DbSession,
     principal: CasesWriter,
+    directory: CurrentDirectory,
     cipher: Cipher,
     response: Response,
     if_match: IfMatch = None,
 ) -> CaseRead:
-    case = await service.assign(session, principal, case_id, data, if_match)
+    case = await service.assign(session, principal, directory, case_id, data, if_match)
     return await _case_out(session, case, cipher, response)
 
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import doorstep_shared.org as org
 from doorstep_shared.auth.permissions import Role
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.pii import PiiCipher
@@ -293,13 +293,18 @@ async def move(
 
 
 async def assign(
-    session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: CaseAssign, if_match: str | None
+    session: AsyncSession,
+    principal: Principal,
+    directory: Directory,
+    case_id: uuid.UUID,
+    data: CaseAssign,
+    if_match: str | None,
 ) -> ProxyCase:
     case = await _locked(session, principal, case_id, if_match)
     if not is_open(case.status):
         raise Conflict(f"A {case.status} case cannot be reassigned.", code="case_closed")
     grid = data.assigned_grid or case.grid
-    info = org.GRID_BY_CODE.get(grid)
+    info = directory.grid(grid)
     if info is None or info.community != case.community:
         raise Invalid.field("body.assigned_grid", "not a grid of the case's community")
     if data.assigned_to is not None:

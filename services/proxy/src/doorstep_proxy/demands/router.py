@@ -24,7 +24,7 @@ from doorstep_shared.http.pagination import (
 )
 
 from ..cases import intake
-from ..deps import Cipher, IfMatch
+from ..deps import Cipher, CurrentDirectory, IfMatch
 from . import service
 from .models import Demand
 from .schemas import (
@@ -56,10 +56,11 @@ async def create_demand(
     data: DemandCreate,
     session: DbSession,
     principal: DemandsWriter,
+    directory: CurrentDirectory,
     cipher: Cipher,
     response: Response,
 ) -> DemandRead:
-    d = await service.create_demand(session, principal, cipher, data)
+    d = await service.create_demand(session, principal, directory, cipher, data)
     response.headers["ETag"] = service.demand_etag(d)
     response.headers["Location"] = f"/api/v1/proxy/demands/{d.id}"
     return service.demand_read(d, cipher)

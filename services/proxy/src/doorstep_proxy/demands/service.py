@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import doorstep_shared.org as org
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import redact
@@ -68,7 +68,7 @@ def demand_read(d: Demand, cipher: PiiCipher) -> DemandRead:
     )
 
 
-def _demand_community(principal: Principal, wanted: str | None) -> str:
+def _demand_community(principal: Principal, directory: Directory, wanted: str | None) -> str:
     if wanted is None:
         if principal.kind == "user" and principal.community:
             return principal.community
@@ -76,16 +76,18 @@ def _demand_community(principal: Principal, wanted: str | None) -> str:
         if visible is not None and len(visible) == 1:
             return next(iter(visible))
         raise Invalid.field("body.community", "required (which community the demand is for)")
-    if wanted not in org.COMMUNITY_BY_CODE or not principal.sees_community(wanted):
+    if directory.community(wanted) is None or not principal.sees_community(wanted):
         raise Invalid.field("body.community", "unknown community")
     return wanted
 
 
-async def create_demand(session: AsyncSession, principal: Principal, cipher: PiiCipher, data: DemandCreate) -> Demand:
-    community = _demand_community(principal, data.community)
+async def create_demand(
+    session: AsyncSession, principal: Principal, directory: Directory, cipher: PiiCipher, data: DemandCreate
+) -> Demand:
+    community = _demand_community(principal, directory, data.community)
     grid = data.grid
     if grid is not None:
-        info = org.GRID_BY_CODE.get(grid)
+        info = directory.grid(grid)
         if info is None or info.community != community:
             raise Invalid.field("body.grid", "not a grid of the community")
     if data.resident_id is not None:

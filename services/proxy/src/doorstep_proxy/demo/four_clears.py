@@ -12,16 +12,18 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import doorstep_shared.org as org
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
+from doorstep_shared.directory import Directory, demo_directory_file
+from doorstep_shared.directory_copy import read_directory_file
 from doorstep_shared.pii import PiiCipher
 
+from ..config import get_settings
 from ..demands.models import Demand
 from ..ledger import service as ledger
 from ..ledger.bulk import upsert_residents
-from ..ledger.models import Compound
 from ..ledger.schemas import ResidentRow
+from ..placement import service as placement
 from ..survey_import.sheet import FIELDS
 from . import repository as repo
 from .residents import DemoResident, generate
@@ -75,33 +77,25 @@ DEMAND_TEXTS = [
 CHANNELS = ["window", "window", "phone", "doorstep", "doorstep", "hotline", "platform"]
 
 
-async def seed_compounds(session: AsyncSession) -> None:
-    existing = await repo.compound_codes(session)
-    rows = [
-        {
-            "code": c.code,
-            "name": c.name,
-            "community": c.community,
-            "grid": c.grid,
-            "address": f"和县{org.COMMUNITY_BY_CODE[c.community].name}{c.name}",
-            "buildings": c.buildings,
-            "households": c.households,
-            "version": 1,
-            "row_version": 0,
-        }
-        for c in org.COMPOUNDS
-        if c.code not in existing
-    ]
-    await repo.insert_rows(session, Compound, rows)
+def demo_directory() -> Directory:
+    """The directory the demo loads: the proxy's directory file (the demo county's by default)."""
+    _, file = get_settings().directory_source()
+    return read_directory_file(file or demo_directory_file())
 
 
-async def seed_workers(session: AsyncSession) -> None:
+async def seed_compounds(session: AsyncSession, directory: Directory | None = None) -> None:
+    """The directory's compounds, through the same code that follows the gateway's revisions."""
+    await placement.follow(session, directory or demo_directory())
+
+
+async def seed_workers(session: AsyncSession, directory: Directory | None = None) -> None:
+    directory = directory or demo_directory()
     have = await repo.worker_usernames(session)
     profiles = list(WORKERS)
     names = iter(_INVENTED.split())
     rng = random.Random(7)
     for community in ("chaoyang", "zhenhuai"):
-        for grid in org.COMMUNITY_BY_CODE[community].grids:
+        for grid in directory.grids_of(community):
             if any(grid.code in p[3] for p in profiles):
                 continue
             username = f"{community}.g{grid.number}.worker"
@@ -159,7 +153,8 @@ async def seed_residents(session: AsyncSession, cipher: PiiCipher, count: int = 
         return
     seeder = Principal(subject=SEED_ACTOR, kind="user", name="demo seed", roles=frozenset({"county_admin"}))
     compounds = await ledger.compounds_by_code(session, seeder)
-    people = [p for p in generate(count) if p.compound in compounds]
+    buildings = {code: c.buildings for code, c in compounds.items()}
+    people = [p for p in generate(count, buildings=buildings) if p.compound in compounds]
     # as a survey sheet with every column
     await upsert_residents(session, seeder, cipher, _rows(people), compounds, set(FIELDS))
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import doorstep_shared.org as org
 from doorstep_shared.clock import local_today
 from doorstep_shared.pii import id_number_check_char
 from doorstep_shared.rules.vocabulary import DISABILITY_TYPES
@@ -179,19 +179,19 @@ def generate(
     seed: int = 20260301,
     today: dt.date | None = None,
     compounds: tuple[str, ...] = DEMO_COMPOUNDS,
+    buildings: Mapping[str, int] | None = None,
 ) -> list[DemoResident]:
-    """``count`` invented residents in households across ``compounds`` (plus two story ones)."""
+    """``count`` invented residents in households across ``compounds`` (plus two story ones);
+    ``buildings``: how many buildings each compound has (10 when not said)."""
     maker = _Maker(seed)
     rng = maker.rng
     out: list[DemoResident] = []
     taken: set[tuple[str, str, str, str]] = set()
     while len(out) < count:
         compound = rng.choice(compounds)
-        info = org.COMPOUND_BY_CODE.get(compound)
-        buildings = info.buildings if info else 10
         address = (
             compound,
-            str(rng.randrange(1, buildings + 1)),
+            str(rng.randrange(1, ((buildings or {}).get(compound) or 10) + 1)),
             str(rng.randrange(1, 4)),
             f"{rng.randrange(1, 19)}0{rng.randrange(1, 5)}",
         )

@@ -29,11 +29,11 @@ from sqlalchemy import (
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from doorstep_shared import org
 from doorstep_shared.auth.tokens import Principal
 
 from ..cases.models import CLOSED_STATUSES, ProxyCase
 from ..db import chunks, dialect_insert
+from ..ledger.models import Compound
 from ..tenancy import scoped
 from .compile_sql import BENEFIT, RESIDENT, SqlRule
 from .models import (
@@ -192,9 +192,10 @@ async def get_lead(
 
 def in_grids(grids: Sequence[str]) -> ColumnElement[bool]:
     """Leads in these grids, phrased for the (community, grid, id) index: each grid's community
-    (fixed by the organisation) goes first, so a grid list is one index range per grid."""
-    communities = sorted({org.GRID_BY_CODE[g].community for g in grids if g in org.GRID_BY_CODE})
-    return and_(LEAD.c.community.in_(communities), LEAD.c.grid.in_(list(grids)))
+    (where the ledger's compounds of the grid are, as the directory placed them) goes first, so
+    a grid list is one index range per grid."""
+    communities = select(col(Compound.community)).where(col(Compound.grid).in_(list(grids))).distinct()
+    return and_(LEAD.c.community.in_(communities.scalar_subquery()), LEAD.c.grid.in_(list(grids)))
 
 
 async def list_leads(

@@ -24,7 +24,7 @@ from doorstep_shared.http.pagination import (
 )
 
 from ..background import start_discovery_run_later
-from ..deps import Catalog, IfMatch
+from ..deps import Catalog, CurrentDirectory, IfMatch
 from ..state import state_of
 from . import runs
 from . import service as svc
@@ -262,11 +262,12 @@ async def start_run(
     principal: Runner,
     catalog: Catalog,
     body: RunCreate,
+    directory: CurrentDirectory,
     request: Request,
     response: Response,
     background: BackgroundTasks,
 ) -> RunRead:
-    svc.check_scope(principal, body.scope)
+    svc.check_scope(principal, directory, body.scope)
     snapshot = await catalog.snapshot()
     owner = runs.new_owner()
     run, started = await runs.start_run(session, snapshot, scope=body.scope, actor=principal.subject, owner=owner)

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import doorstep_shared.org as org
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.rules.vocabulary import FACT_BY_NAME
@@ -421,12 +421,12 @@ async def needs_survey(
 # --- runs ---------------------------------------------------------------------------------------
 
 
-def check_scope(principal: Principal, scope: str) -> None:
+def check_scope(principal: Principal, directory: Directory, scope: str) -> None:
     if scope == "county":
         if principal.visible_communities is not None:
             raise Forbidden("Only county roles may run discovery for the whole county.", code="county_scope")
         return
-    if scope not in org.COMMUNITY_BY_CODE:
+    if directory.community(scope) is None:
         raise Invalid.field("body.scope", "`county` or a community code")
     if not principal.sees_community(scope):
         raise Forbidden("You may run discovery for your own community only.", code="community_scope")

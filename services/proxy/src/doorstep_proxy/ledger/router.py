@@ -24,7 +24,7 @@ from doorstep_shared.http.pagination import (
     read_cursor,
 )
 
-from ..deps import Cipher, IfMatch
+from ..deps import Cipher, CurrentDirectory, IfMatch
 from . import service
 from .groups import Group
 from .schemas import (
@@ -283,10 +283,11 @@ async def create_resident(
     data: ResidentCreate,
     session: DbSession,
     principal: ResidentsWriter,
+    directory: CurrentDirectory,
     cipher: Cipher,
     response: Response,
 ) -> ResidentRead:
-    r = await service.create_resident(session, principal, cipher, data)
+    r = await service.create_resident(session, principal, directory, cipher, data)
     _etag_headers(response, service.resident_etag(r))
     response.headers["Location"] = f"/api/v1/proxy/residents/{r.id}"
     return (await service.reads(session, [r], cipher))[0]
@@ -327,11 +328,12 @@ async def update_resident(
     data: ResidentUpdate,
     session: DbSession,
     principal: ResidentsWriter,
+    directory: CurrentDirectory,
     cipher: Cipher,
     response: Response,
     if_match: IfMatch = None,
 ) -> ResidentRead:
-    r = await service.update_resident(session, principal, cipher, resident_id, data, if_match)
+    r = await service.update_resident(session, principal, directory, cipher, resident_id, data, if_match)
     _etag_headers(response, service.resident_etag(r))
     return (await service.reads(session, [r], cipher))[0]
 

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import request_id_var
@@ -317,9 +318,12 @@ def resident_cursor_key(r: Resident) -> list[Any]:
 # --- residents: writing ---------------------------------------------------------------
 
 
-async def _visible_compound(session: AsyncSession, principal: Principal, code: str, field: str) -> Compound:
+async def _visible_compound(
+    session: AsyncSession, principal: Principal, directory: Directory, code: str, field: str
+) -> Compound:
+    """A compound the caller sees and the directory still lists (one it dropped takes no one new)."""
     found = await repo.get_compound(session, principal, code)
-    if found is None:
+    if found is None or directory.compound(code) is None:
         raise Invalid.field(field, "unknown compound", code="unknown_compound")
     return found
 
@@ -352,11 +356,11 @@ def _benefit_rows(resident_id: uuid.UUID, benefits: Sequence[BenefitIn]) -> list
 
 
 async def create_resident(
-    session: AsyncSession, principal: Principal, cipher: PiiCipher, data: ResidentCreate
+    session: AsyncSession, principal: Principal, directory: Directory, cipher: PiiCipher, data: ResidentCreate
 ) -> Resident:
     facts = check_id_number(data.id_number, field="body.id_number", birth_date=data.birth_date, gender=data.gender)
     phone = check_phone(data.phone, field="body.phone") if data.phone else None
-    compound_row = await _visible_compound(session, principal, data.compound, "body.compound")
+    compound_row = await _visible_compound(session, principal, directory, data.compound, "body.compound")
     id_hash = id_number_hash(cipher, facts.number)
     existing = await repo.resident_by_id_hash(session, id_hash)
     if existing is not None:
@@ -409,6 +413,7 @@ async def _locked_resident(
 async def update_resident(
     session: AsyncSession,
     principal: Principal,
+    directory: Directory,
     cipher: PiiCipher,
     resident_id: uuid.UUID,
     data: ResidentUpdate,
@@ -446,7 +451,7 @@ async def update_resident(
         raise Invalid.field("body.disability_type", "a disability grade needs a disability type")
     if sent & {"compound", "building", "unit", "room"}:
         code = data.compound or r.compound_code
-        compound_row = await _visible_compound(session, principal, code, "body.compound")
+        compound_row = await _visible_compound(session, principal, directory, code, "body.compound")
         key = (
             code,
             data.building if data.building is not None else r.building,

@@ -16,7 +16,7 @@ from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid, PayloadTooLarge
 
-from ..deps import AppSettings, Cipher
+from ..deps import AppSettings, Cipher, CurrentDirectory
 from . import service
 from .schemas import ImportMode, ImportReport
 from .sheet import read_sheet
@@ -38,6 +38,7 @@ async def import_residents(
     session: DbSession,
     principal: Importer,
     cipher: Cipher,
+    directory: CurrentDirectory,
     file: Annotated[UploadFile, File(description="The survey sheet (摸排表)")],
     mode: Annotated[
         ImportMode,
@@ -65,4 +66,6 @@ async def import_residents(
         sheet = await asyncio.wait_for(asyncio.to_thread(read), timeout=limit + 5)
     except TimeoutError:
         raise Invalid.field("file", "the sheet takes too long to read; split it", code="sheet_too_slow") from None
-    return await service.import_sheet(session, principal, cipher, sheet, mode, file_name=file.filename or "")
+    return await service.import_sheet(
+        session, principal, cipher, sheet, mode, file_name=file.filename or "", directory=directory
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.directory import Directory
 from doorstep_shared.http.errors import Invalid
 from doorstep_shared.pii import PiiCipher
 
@@ -56,8 +57,11 @@ async def import_sheet(
     mode: ImportMode,
     *,
     file_name: str = "",
+    directory: Directory | None = None,
 ) -> ImportReport:
     compounds = await ledger.compounds_by_code(session, principal)
+    if directory is not None:  # a compound the directory dropped takes no one new
+        compounds = {code: c for code, c in compounds.items() if directory.compound(code) is not None}
     lookup = compound_lookup(compounds)
     valid: list[ResidentRow] = []
     outcome = Outcome()

@@ -20,7 +20,7 @@ from doorstep_shared.http.pagination import (
     read_cursor,
 )
 
-from ..deps import IfMatch
+from ..deps import CurrentDirectory, IfMatch
 from . import service
 from .schemas import GridTeam, WorkerRead, WorkerStatus, WorkerUpsert
 
@@ -90,10 +90,11 @@ async def put_worker(
     data: WorkerUpsert,
     session: DbSession,
     principal: WorkersWriter,
+    directory: CurrentDirectory,
     response: Response,
     if_match: IfMatch = None,
 ) -> WorkerRead:
-    found, created = await service.upsert_worker(session, principal, username, data, if_match)
+    found, created = await service.upsert_worker(session, principal, directory, username, data, if_match)
     response.status_code = 201 if created else 200
     response.headers["ETag"] = service.worker_etag(found)
     return (await service.worker_reads(session, [found]))[0]
@@ -107,6 +108,9 @@ async def put_worker(
     responses=problems(404, 422),
 )
 async def get_grid_team(
-    grid: Annotated[str, Path(max_length=64)], session: DbSession, principal: WorkersReader
+    grid: Annotated[str, Path(max_length=64)],
+    session: DbSession,
+    principal: WorkersReader,
+    directory: CurrentDirectory,
 ) -> GridTeam:
-    return await service.grid_team(session, principal, grid)
+    return await service.grid_team(session, principal, directory, grid)

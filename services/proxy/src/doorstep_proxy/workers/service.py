@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import doorstep_shared.org as org
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 
@@ -70,18 +70,19 @@ async def worker(session: AsyncSession, principal: Principal, username: str) -> 
 async def upsert_worker(
     session: AsyncSession,
     principal: Principal,
+    directory: Directory,
     username: str,
     data: WorkerUpsert,
     if_match: str | None,
 ) -> tuple[WorkerProfile, bool]:
     """Create or replace a worker's field profile; returns (profile, created)."""
     community = data.community or principal.community
-    if not community or community not in org.COMMUNITY_BY_CODE:
+    if not community or directory.community(community) is None:
         raise Invalid.field("body.community", "unknown community")
     if not principal.sees_community(community):
         raise Invalid.field("body.community", "outside your communities")
     for grid in data.grids:
-        info = org.GRID_BY_CODE.get(grid)
+        info = directory.grid(grid)
         if info is None or info.community != community:
             raise Invalid.field("body.grids", "a grid is not one of the community's grids")
     found = await repo.get_worker(session, None, username, for_update=True)
@@ -105,8 +106,8 @@ async def upsert_worker(
     return found, created
 
 
-async def grid_team(session: AsyncSession, principal: Principal, grid: str) -> GridTeam:
-    info = org.GRID_BY_CODE.get(grid)
+async def grid_team(session: AsyncSession, principal: Principal, directory: Directory, grid: str) -> GridTeam:
+    info = directory.grid(grid)
     if info is None or not principal.sees_community(info.community):
         raise NotFound("No such grid.", code="grid_not_found")
     rows = await repo.list_workers(session, principal, community=None, grid=grid, status=None, after=None, limit=500)

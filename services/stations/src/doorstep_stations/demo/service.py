@@ -12,10 +12,12 @@ import hashlib
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import doorstep_shared.org as org
 from doorstep_shared.clock import SHANGHAI, local_today
+from doorstep_shared.directory import Directory, demo_directory_file
+from doorstep_shared.directory_copy import read_directory_file
 
 from ..bookings.models import ServiceSession
+from ..config import get_settings
 from ..hours.models import HoursException, HoursRule
 from ..stations.models import ServiceKind, Station, StationService
 from . import repository as repo
@@ -75,10 +77,18 @@ T = dt.time
 OFFICE = [(T(8, 30), T(12, 0)), (T(14, 0), T(17, 30))]
 
 
-async def seed(session: AsyncSession) -> None:
+def demo_directory() -> Directory:
+    """The directory the demo loads: the stations' directory file (the demo county's by default)."""
+    _, file = get_settings().directory_source()
+    return read_directory_file(file or demo_directory_file())
+
+
+async def seed(session: AsyncSession, directory: Directory | None = None) -> None:
+    """A station for each of the directory's compounds (the demo's file by default), once."""
+    directory = directory or demo_directory()
     existing = await repo.station_codes(session)
     stations: list[Station] = []
-    for compound in org.COMPOUNDS:
+    for compound in directory.compounds:
         if compound.code in existing:
             continue
         lat, lon = location(compound.code, compound.community == "chaoyang")
@@ -88,7 +98,7 @@ async def seed(session: AsyncSession) -> None:
                 name=f"{compound.name}党群驿站",
                 community=compound.community,
                 compound=compound.code,
-                address=f"和县{org.COMMUNITY_BY_CODE[compound.community].name}{compound.name}小区内",
+                address=f"{compound.address}小区内",
                 latitude=lat,
                 longitude=lon,
                 keepers=[f"{compound.code}.keeper"],

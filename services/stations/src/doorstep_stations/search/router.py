@@ -11,7 +11,7 @@ from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, cursor_int, encode_cursor, read_cursor
 
-from ..deps import Now, Reader, api_router
+from ..deps import CurrentDirectory, Now, Reader, api_router
 from ..stations.models import ServiceKind
 from . import service
 from .schemas import StationHit
@@ -30,6 +30,7 @@ async def search_stations(
     session: DbSession,
     _: Reader,
     now: Now,
+    directory: CurrentDirectory,
     lat: Annotated[float | None, Query(ge=-90, le=90, description="Latitude of the point")] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, description="Longitude")] = None,
     radius_km: Annotated[float, Query(gt=0, le=100, description="Search radius")] = 5.0,
@@ -48,6 +49,7 @@ async def search_stations(
         session,
         service.StationQuery(lat, lon, radius_km, open_now, kind, q, community),
         now,
+        directory,
     )
     page = hits[offset : offset + limit]
     more = offset + limit < len(hits)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import doorstep_shared.org as org
+from doorstep_shared.directory import Directory
 
 from ..hours import service as hours_service
 from ..stations import service as stations_service
@@ -41,7 +41,9 @@ class StationQuery:
     community: str | None = None
 
 
-async def search_stations(session: AsyncSession, query: StationQuery, now: dt.datetime) -> list[StationHit]:
+async def search_stations(
+    session: AsyncSession, query: StationQuery, now: dt.datetime, directory: Directory
+) -> list[StationHit]:
     """Stations near a point (box in SQL, exact distance here), open now, by kind or keyword."""
     bbox = None
     near = query.lat is not None and query.lon is not None
@@ -58,7 +60,7 @@ async def search_stations(session: AsyncSession, query: StationQuery, now: dt.da
         docs = []
         for s in stations:
             svcs = [x for x in services.get(s.id or 0, []) if x.active]
-            compound = org.COMPOUND_BY_CODE.get(s.compound)
+            compound = directory.compound(s.compound)
             names = (s.name, compound.name) if compound else (s.name,)
             docs.append(
                 (

@@ -7,7 +7,7 @@ from fastapi import Request, Response
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import NOT_MODIFIED, check_if_match, not_modified, not_modified_response, problems
 
-from ..deps import Code, Manager, Reader, api_router
+from ..deps import Code, CurrentDirectory, Manager, Reader, api_router
 from ..http import station_etag
 from . import service
 from .schemas import ServiceCreate, ServiceRead, ServiceUpdate, StationCreate, StationRead, StationUpdate
@@ -24,9 +24,9 @@ router = api_router()
     responses=problems(403, 409, 422),
 )
 async def create_station(
-    session: DbSession, principal: Manager, body: StationCreate, response: Response
+    session: DbSession, principal: Manager, directory: CurrentDirectory, body: StationCreate, response: Response
 ) -> StationRead:
-    created = await service.create_station(session, principal, body)
+    created = await service.create_station(session, principal, directory, body)
     response.headers["ETag"] = station_etag(created)
     return created
 

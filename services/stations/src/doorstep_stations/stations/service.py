@@ -10,10 +10,10 @@ from collections.abc import Collection, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import doorstep_shared.org as org
 from doorstep_shared.auth.permissions import Role
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 
 from ..tenancy import ensure_manage
@@ -70,9 +70,14 @@ async def station_detail(session: AsyncSession, code: str) -> StationRead:
 # --- writing --------------------------------------------------------------------------
 
 
-async def create_station(session: AsyncSession, principal: Principal, data: StationCreate) -> StationRead:
-    if data.community not in org.COMMUNITY_BY_CODE:
+async def create_station(
+    session: AsyncSession, principal: Principal, directory: Directory, data: StationCreate
+) -> StationRead:
+    if directory.community(data.community) is None:
         raise Invalid.field("body.community", "unknown community")
+    compound = directory.compound(data.compound)
+    if compound is None or compound.community != data.community:
+        raise Invalid.field("body.compound", "not a compound of the community", code="unknown_compound")
     allowed = Role.COUNTY_ADMIN in principal.roles or (
         Role.COMMUNITY_ADMIN in principal.roles and principal.community == data.community
     )

@@ -51,8 +51,9 @@ from doorstep_proxy.discovery.models import DiscoveryItemState, DiscoveryLead, D
 from doorstep_proxy.discovery.rulebook import rulebook
 from doorstep_proxy.ledger.models import Compound, Resident, ResidentBenefit
 from doorstep_proxy.models import metadata
-from doorstep_shared import org
 from doorstep_shared.db import create_engine, make_sessionmaker
+from doorstep_shared.directory.files import demo_directory_file
+from doorstep_shared.directory_copy import read_directory_file
 from doorstep_shared.rules.vocabulary import DISABILITY_TYPES
 
 RESIDENT = Resident.__table__  # type: ignore[attr-defined]
@@ -62,6 +63,10 @@ LEAD = DiscoveryLead.__table__  # type: ignore[attr-defined]
 RUN = DiscoveryRun.__table__  # type: ignore[attr-defined]
 STATE = DiscoveryItemState.__table__  # type: ignore[attr-defined]
 ON = dt.date(2025, 6, 15)
+
+
+# The demo county's compounds, from its directory file (the same data `make run` imports).
+DEMO_COMPOUNDS = read_directory_file(demo_directory_file()).compounds
 
 
 def catalogue() -> CatalogSnapshot:
@@ -81,7 +86,7 @@ def _maybe(rng: random.Random, value: Any, unknown: float = 0.06) -> Any:
 
 def resident_rows(start: int, count: int, seed: int = 2025) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Deterministic residents ``start … start+count`` (demo-like distributions) and benefits."""
-    compounds = org.COMPOUNDS
+    compounds = DEMO_COMPOUNDS
     now = dt.datetime(2025, 6, 1, tzinfo=dt.UTC)
     rows, benefits = [], []
     for i in range(start, start + count):
@@ -160,7 +165,10 @@ async def grow_register(url: str, schema: str | None, start: int, count: int) ->
                 await conn.run_sync(metadata.create_all)
                 await conn.execute(
                     insert(Compound.__table__),  # type: ignore[attr-defined]
-                    [{"code": c.code, "name": c.name, "community": c.community, "grid": c.grid} for c in org.COMPOUNDS],
+                    [
+                        {"code": c.code, "name": c.name, "community": c.community, "grid": c.grid}
+                        for c in DEMO_COMPOUNDS
+                    ],
                 )
         step = 5000
         for lo in range(start, start + count, step):
@@ -513,7 +521,7 @@ async def lead_reads(url: str, schema: str | None, repeat: int = 5) -> dict[str,
     engine = create_engine(url, schema=schema)
     maker = make_sessionmaker(engine)
     county = Principal(subject="bench", kind="user", name="bench", roles=frozenset({Role.COUNTY_ADMIN}))
-    grid = org.COMPOUNDS[0].grid
+    grid = DEMO_COMPOUNDS[0].grid
     cat: Any = _Catalogue()
     page = {"community": None, "statuses": ["new", "contacted"], "after": None, "limit": 50}
     cases: dict[str, Any] = {

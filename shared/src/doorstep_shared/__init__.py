@@ -3,8 +3,7 @@
 Layers (a part imports only those before it; tests/shared/test_library.py holds it to that):
 
 - leaves: ``clock`` (the one door to the wall clock), ``types``, ``pii``, ``textsearch``,
-  ``rules/``, ``org`` (the demo county's directory in code: only the gateway still reads it),
-  ``directory/`` (the directory as data: the snapshot every app reads and the import file format)
+  ``rules/``, ``directory/`` (the directory as data: the snapshot every app reads and the import file format)
 - ``http/``: the error hierarchy and its problem+json handlers, problem docs for OpenAPI,
   ETags and ``check_if_match``, cursor pagination, request ids, logs and metrics
 - ``auth/``: tokens, the permission table, the route dependencies (``require``, ``public``)

@@ -8,9 +8,12 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from doorstep_gateway.seed import seed
-from doorstep_shared import org
+from doorstep_shared.directory.files import demo_directory_file
+from doorstep_shared.directory_copy import read_directory_file
 
 from .support import bearer
+
+DEMO_COUNTY = read_directory_file(demo_directory_file()).counties[0].code
 
 
 async def test_the_seed_gives_older_rows_the_demo_county_and_platform_admin_none(
@@ -23,6 +26,6 @@ async def test_the_seed_gives_older_rows_the_demo_county_and_platform_admin_none
         await session.commit()
         counties = dict((await session.execute(text("SELECT username, county FROM user_account"))).all())
     assert counties.pop("platform.admin") is None
-    assert set(counties.values()) == {org.COUNTY_CODE}
+    assert set(counties.values()) == {DEMO_COUNTY}
     me = (await gateway.get("/api/v1/auth/me", headers=await bearer(gateway, "chaoyang.worker"))).json()
-    assert me["county"] == org.COUNTY_CODE
+    assert me["county"] == DEMO_COUNTY

@@ -42,12 +42,14 @@ def _new_api_key() -> tuple[str, str]:
 
 def principal_of(client: ApiClient, scopes: Iterable[str] | None = None) -> Principal:
     """The principal a client acts as: its scopes (or the requested subset), its communities, its quota."""
+    granted = frozenset(client.scopes if scopes is None else scopes)
     return Principal(
         subject=client.client_id,
         kind="client",
         name=client.name,
-        scopes=frozenset(client.scopes if scopes is None else scopes),
+        scopes=granted,
         communities=frozenset(client.communities),
+        permissions=granted,  # a client's scopes are its permissions (as Principal.from_claims has it)
         quota_per_minute=client.quota_per_minute,
     )
 

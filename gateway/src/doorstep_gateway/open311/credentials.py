@@ -38,6 +38,7 @@ PUBLIC = Principal(
     kind="client",
     name="Open311 public catalogue",
     scopes=frozenset({Permission.CATALOG_READ}),
+    permissions=frozenset({Permission.CATALOG_READ}),
 )
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -38,6 +38,7 @@ GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
     "/api/v1/clients/{client_id}": (ADMIN, 403, "machine clients are the county's: clients:manage"),
     "/api/v1/clients/{client_id}/rotate-secret": (ADMIN, 403, "county admins only (clients:manage)"),
     "/api/v1/clients/{client_id}/revoke": (ADMIN, 403, "county admins only (clients:manage)"),
+    "/api/v1/clients/{client_id}/api-key": (ADMIN, 403, "county admins only (clients:manage)"),
 }
 
 

@@ -225,3 +225,16 @@ async def test_the_key_never_reaches_a_log_line(gateway: httpx.AsyncClient, serv
     logged = lines.getvalue()
     assert "/open311/v2/requests.json?api_key=" in logged  # the access log printed the query…
     assert secret not in logged and "[redacted]" in logged  # …without the key
+
+
+async def test_a_json_body_may_carry_the_key_and_the_clients_ip_allow_list_holds_for_it(
+    gateway: httpx.AsyncClient, services: Wired, tokens: Tokens
+) -> None:
+    gw = services.gateway
+    key = await issue_key(gateway, tokens, (await new_client(gateway, tokens))["client_id"])
+    posted = await gw.post(f"{V2}/requests.json", json={**REQUEST, "api_key": key})
+    assert posted.status_code == 201, posted.text
+    elsewhere = await new_client(gateway, tokens, ip_allowlist=["10.0.0.0/8"])  # the test client is 127.0.0.1
+    fenced = await issue_key(gateway, tokens, elsewhere["client_id"])
+    refused = await gw.post(f"{V2}/requests.json", data={**REQUEST, "api_key": fenced})
+    assert "address" in spec_errors(refused, 403)[0]["description"]

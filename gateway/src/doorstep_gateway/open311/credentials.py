@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import oauth2_scheme
@@ -40,12 +40,19 @@ PUBLIC = Principal(
     scopes=frozenset({Permission.CATALOG_READ}),
     permissions=frozenset({Permission.CATALOG_READ}),
 )
+ApiKeyQuery = Annotated[
+    str | None,
+    Query(
+        alias=API_KEY,
+        max_length=200,
+        description="The API key the county issued to your client (or send a bearer token; on POST also a form field)",
+    ),
+]
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-async def _api_key_of(request: Request) -> str | None:
+async def _api_key_of(request: Request, key: str | None) -> str | None:
     """The ``api_key`` query parameter, or on POST the form (or JSON) field of that name."""
-    key = request.query_params.get(API_KEY)
     if key is None and request.method == "POST":
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
@@ -80,12 +87,12 @@ async def _admit(request: Request, principal: Principal | None) -> None:
         raise Open311Error(429, f"Too many requests; retry after {retry_after} s.")
 
 
-async def _caller(request: Request, token: str | None, *, public: bool) -> Principal:
+async def _caller(request: Request, token: str | None, query_key: str | None, *, public: bool) -> Principal:
     if token:
         principal = await state_of(request).verifier.verify(token)
         request.state.principal = principal
         return principal
-    key = await _api_key_of(request)
+    key = await _api_key_of(request, query_key)
     if key is None and not public:
         await _admit(request, None)
         raise Open311Error(403, "api_key was not provided (or send a bearer token).")
@@ -104,8 +111,10 @@ async def _caller(request: Request, token: str | None, *, public: bool) -> Princ
 def caller(permission: str, *, public: bool = False) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the caller (bearer token, api_key, or on a public route nobody), holding ``permission``."""
 
-    async def check(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
-        principal = await _caller(request, token, public=public)
+    async def check(
+        request: Request, token: Annotated[str | None, Depends(oauth2_scheme)], api_key: ApiKeyQuery = None
+    ) -> Principal:
+        principal = await _caller(request, token, api_key, public=public)
         if not principal.has(permission):
             raise Open311Error(403, f"These credentials do not allow this call (missing {permission}).")
         return principal

@@ -84,7 +84,9 @@ async def _admit(request: Request, principal: Principal | None) -> None:
         return
     retry_after = await limiter.admit(request.scope, principal)
     if retry_after is not None:
-        raise Open311Error(429, f"Too many requests; retry after {retry_after} s.")
+        raise Open311Error(
+            429, f"Too many requests; retry after {retry_after} s.", headers={"Retry-After": str(retry_after)}
+        )
 
 
 async def _caller(request: Request, token: str | None, query_key: str | None, *, public: bool) -> Principal:
@@ -98,7 +100,7 @@ async def _caller(request: Request, token: str | None, query_key: str | None, *,
         raise Open311Error(403, "api_key was not provided (or send a bearer token).")
     try:
         principal = PUBLIC if key is None else await _client_by_key(request, key)
-    except Open311Error:
+    except Exception:  # a wrong key (or a failed look-up) counts against the address
         await _admit(request, None)
         raise
     await _admit(request, None if principal is PUBLIC else principal)

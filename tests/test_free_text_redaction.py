@@ -50,7 +50,7 @@ NOT_FREE_TEXT = {
     *("specification", "datatype_description", "service_notice", "agency_responsible", "media_url", "url"),
     # machine text: problem details, validation messages, errors, secrets shown once
     *("detail", "instance", "msg", "message", "error", "last_error", "secret", "client_secret"),
-    *("access_token", "refresh_token", "activation_code"),
+    *("access_token", "refresh_token", "activation_code", "api_key", "api_key_id"),
 }
 # Names that are free text in one schema and not in another: decided one by one.
 NOT_FREE_TEXT_IN = {

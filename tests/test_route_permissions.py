@@ -35,6 +35,11 @@ PUBLIC_PATHS = {
     "/api/v1/auth/revoke",
     "/api/v1/auth/activate",
     "/api/v1/directory/export",  # the published org structure (codes, names, places; no people)
+    # Open311's published catalogue (GeoReport clients list services without a key), and its 404.
+    "/open311/discovery.{fmt}",
+    "/open311/v2/services.{fmt}",
+    "/open311/v2/services/{service_code}.{fmt}",
+    "/open311/{rest:path}",
 }
 KNOWN = {p.value for p in Permission} | {"public", "authenticated"}
 AUTHENTICATED_ONLY = {"/api/v1/auth/me"}

@@ -38,6 +38,7 @@ GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
     "/api/v1/clients/{client_id}": (ADMIN, 403, "machine clients are the county's: clients:manage"),
     "/api/v1/clients/{client_id}/rotate-secret": (ADMIN, 403, "county admins only (clients:manage)"),
     "/api/v1/clients/{client_id}/revoke": (ADMIN, 403, "county admins only (clients:manage)"),
+    "/api/v1/clients/{client_id}/api-key": (ADMIN, 403, "county admins only (clients:manage)"),
     # Staff accounts: another community's answers as if absent (tests/gateway/staff, on seeded accounts).
     "/api/v1/staff/{username}": (ADMIN, 404, "another community's staff account is not the caller's to see"),
     "/api/v1/staff/{username}/deactivate": (ADMIN, 404, "nor to deactivate"),

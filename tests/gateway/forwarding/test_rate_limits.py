@@ -65,6 +65,23 @@ async def test_each_principal_has_its_own_budget_and_clients_their_quota(tokens:
         assert codes == [200, 200, 200, 200, 429]
 
 
+async def test_open311_calls_without_a_token_are_counted_per_address_in_the_specs_format(
+    tokens: Tokens, tmp_path: object
+) -> None:
+    """Open311 takes an api_key instead of a token: such calls pass the middleware and are counted
+    by the Open311 credential check (test_api_key.py: a key's calls count against its client)."""
+    async with (
+        limited_gateway(tokens, str(tmp_path), rate_limit_anonymous="2/minute") as app,
+        client_for(app) as client,
+    ):
+        codes = [(await client.get("/open311/v2/services.json")).status_code for _ in range(2)]
+        assert codes == [400, 400]  # public, but the catalog of this gateway is unreachable
+        limited = await client.get("/open311/v2/nothing-here.json")
+        assert limited.status_code == 429 and limited.headers["content-type"] == "application/json; charset=utf-8"
+        assert "Too many requests" in limited.json()[0]["description"]
+        assert 1 <= int(limited.headers["retry-after"]) <= 120
+
+
 @pytest.mark.skipif(not REDIS_URL, reason="DOORSTEP_TEST_REDIS_URL not set (CI sets it)")
 async def test_two_gateway_replicas_share_counters_through_redis(tokens: Tokens, tmp_path: object) -> None:
     subject = f"shared-{uuid.uuid4().hex[:8]}"

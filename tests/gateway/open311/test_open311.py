@@ -231,7 +231,7 @@ async def test_a_malformed_post_gets_the_specs_error_format(
 
 async def test_credentials_and_scopes_answer_403_in_the_specs_format(services: Wired, tokens: Tokens) -> None:
     gw = services.gateway
-    no_token = await gw.get(f"{V2}/services.xml")
+    no_token = await gw.get(f"{V2}/requests.xml")  # the services are public (test_api_key.py)
     assert no_token.status_code == 403
     root = xml_of(no_token)
     assert root.tag == "errors" and root[0].tag == "error" and root[0].findtext("code") == "403"

@@ -24,6 +24,11 @@ class ApiClient(GatewayModel, table=True):
     # During a rotation the previous secret keeps working until ``previous_secret_expires_at``.
     previous_secret_hash: str | None = Field(default=None, max_length=255)
     previous_secret_expires_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Its Open311 api_key, if issued: the key's public lookup id (indexed) and the SHA-256 of the
+    # whole key (clients.service.API_KEY_HASH says why a fast hash is enough for this key).
+    api_key_id: str | None = Field(default=None, max_length=32, unique=True)
+    api_key_hash: str | None = Field(default=None, max_length=64)
+    api_key_issued_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     scopes: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     communities: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     ip_allowlist: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))

@@ -28,6 +28,15 @@ async def client_by_id(session: AsyncSession, client_id: str, *, for_update: boo
     return await session.get(ApiClient, client_id, with_for_update=for_update)
 
 
+async def client_by_api_key_id(session: AsyncSession, key_id: str) -> ApiClient | None:
+    """The client holding the API key with this lookup id (one indexed query)."""
+    if reserved(key_id):
+        return None
+    found = await session.exec(select(ApiClient).where(col(ApiClient.api_key_id) == key_id))
+    client = found.first()
+    return None if client is None or reserved(client.client_id) else client
+
+
 async def list_clients(session: AsyncSession) -> Sequence[ApiClient]:
     visible = ~col(ApiClient.client_id).startswith(SUBJECT_PREFIX, autoescape=True)
     return (await session.exec(select(ApiClient).where(visible).order_by(col(ApiClient.client_id)))).all()

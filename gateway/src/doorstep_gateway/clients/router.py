@@ -1,4 +1,4 @@
-"""Machine client routes: registration, listing, secret rotation, revocation (client managers only)."""
+"""Machine client routes: registration, listing, secret rotation, Open311 API keys, revocation (client managers only)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from doorstep_shared.http import problems
 
 from ..deps import CurrentDirectory
 from . import service
-from .schemas import ClientCreate, ClientRead, ClientWithSecret, RotateSecret
+from .schemas import ClientCreate, ClientRead, ClientWithApiKey, ClientWithSecret, RotateSecret
 
 router = APIRouter(prefix="/api/v1/clients", tags=["clients"], dependencies=[Depends(current_principal)])
 Manager = Annotated[Principal, Depends(require(Permission.CLIENTS_MANAGE))]
@@ -54,6 +54,17 @@ async def read_client(client_id: str, session: DbSession, _: Manager) -> ClientR
 async def rotate_secret(client_id: str, body: RotateSecret, session: DbSession, principal: Manager) -> ClientWithSecret:
     client, secret = await service.rotate_secret(session, principal, client_id, body.grace_seconds)
     return ClientWithSecret.of(client, secret)
+
+
+@router.post(
+    "/{client_id}/api-key",
+    response_model=ClientWithApiKey,
+    summary="Issue the client's Open311 API key (shown once); a key issued before stops working",
+    responses=problems(404, 409),
+)
+async def issue_api_key(client_id: str, session: DbSession, principal: Manager) -> ClientWithApiKey:
+    client, key = await service.issue_api_key(session, principal, client_id)
+    return ClientWithApiKey.of(client, key)
 
 
 @router.post(

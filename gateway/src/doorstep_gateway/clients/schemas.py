@@ -57,6 +57,8 @@ class ClientRead(BaseModel):
     created_at: dt.datetime
     revoked_at: dt.datetime | None
     previous_secret_expires_at: dt.datetime | None
+    api_key_id: str | None = Field(description="Lookup id of its Open311 API key (not the key), if one was issued")
+    api_key_issued_at: dt.datetime | None
 
 
 class ClientWithSecret(ClientRead):
@@ -65,6 +67,14 @@ class ClientWithSecret(ClientRead):
     @classmethod
     def of(cls, client: ApiClient, secret: str) -> ClientWithSecret:
         return cls(**ClientRead.model_validate(client).model_dump(), client_secret=secret)
+
+
+class ClientWithApiKey(ClientRead):
+    api_key: str = Field(description="Shown once; store it now. Only its SHA-256 is kept.")
+
+    @classmethod
+    def of(cls, client: ApiClient, key: str) -> ClientWithApiKey:
+        return cls(**ClientRead.model_validate(client).model_dump(), api_key=key)
 
 
 class RotateSecret(BaseModel):

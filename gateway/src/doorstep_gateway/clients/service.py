@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import ipaddress
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +23,36 @@ from ..passwords import hash_password, verify_password
 from . import repository
 from .models import ApiClient
 from .schemas import ClientCreate
+
+API_KEY_PREFIX = "dsk"
+# An API key is "dsk.<lookup id>.<secret>": the lookup id finds the row with one indexed query,
+# the secret is 32 random bytes. Only SHA-256 of the whole key is stored. A slow password hash
+# (argon2) guards low-entropy secrets people choose; against 256 random bits a fast hash is as
+# safe (nothing to guess), and it keeps a key check per Open311 call cheap (no CPU to exhaust).
+API_KEY_HASH = "sha256"
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _new_api_key() -> tuple[str, str]:
+    key_id = secrets.token_hex(8)
+    return key_id, f"{API_KEY_PREFIX}.{key_id}.{secrets.token_urlsafe(32)}"
+
+
+def principal_of(client: ApiClient, scopes: Iterable[str] | None = None) -> Principal:
+    """The principal a client acts as: its scopes (or the requested subset), its communities, its quota."""
+    granted = frozenset(client.scopes if scopes is None else scopes)
+    return Principal(
+        subject=client.client_id,
+        kind="client",
+        name=client.name,
+        scopes=granted,
+        communities=frozenset(client.communities),
+        permissions=granted,  # a client's scopes are its permissions (as Principal.from_claims has it)
+        quota_per_minute=client.quota_per_minute,
+    )
 
 
 def _slug(name: str) -> str:
@@ -53,6 +85,20 @@ async def authenticate(session: AsyncSession, client_id: str, secret: str) -> Ap
     if not ok and in_grace and client is not None and client.previous_secret_hash:
         ok = await verify_password(secret, client.previous_secret_hash)
     if client is None or not ok or not client.active:
+        return None
+    return client
+
+
+async def authenticate_api_key(session: AsyncSession, key: str) -> ApiClient | None:
+    """The active client whose API key this is; None for a malformed, unknown, replaced or revoked key."""
+    prefix, _, rest = key.partition(".")
+    key_id, _, secret = rest.partition(".")
+    if prefix != API_KEY_PREFIX or not key_id or not secret or len(key_id) > 32:
+        return None
+    client = await repository.client_by_api_key_id(session, key_id)
+    if client is None or client.api_key_hash is None:
+        return None
+    if not hmac.compare_digest(_key_hash(key), client.api_key_hash) or not client.active:
         return None
     return client
 
@@ -130,12 +176,28 @@ async def rotate_secret(
     return client, secret
 
 
+async def issue_api_key(session: AsyncSession, principal: Principal, client_id: str) -> tuple[ApiClient, str]:
+    """A new API key for the client (shown once); a key it had before stops working at once."""
+    client = await _locked(session, client_id)
+    if not client.active:
+        raise Conflict("A revoked client cannot get an API key.")
+    replaced = client.api_key_id
+    key_id, key = _new_api_key()
+    client.api_key_id, client.api_key_hash, client.api_key_issued_at = key_id, _key_hash(key), utcnow()
+    await repository.save(session, client)
+    await audit.record(
+        session, principal, "client.api_key_issued", "api_client", client_id, key_id=key_id, replaced=replaced
+    )
+    return client, key
+
+
 async def revoke(session: AsyncSession, principal: Principal, client_id: str) -> ApiClient:
     """No new tokens for this client from now on."""
     client = await _locked(session, client_id)
     client.active = False
     client.revoked_at = client.revoked_at or utcnow()
     client.previous_secret_hash = None
+    client.api_key_hash = None
     await repository.save(session, client)
     await audit.record(session, principal, "client.revoked", "api_client", client_id)
     return client

@@ -11,6 +11,11 @@ request gets 429 problem+json with ``Retry-After``.
 The verified principal is left in ``scope["state"]["principal"]`` (or the ``Unauthorized``
 that rejected the token, under ``"token_error"``) so that the forwarder does not look the
 token up a second time.
+
+Open311 (``/open311/``) takes a GeoReport ``api_key`` (query or form) instead of a bearer token,
+and lists services to anyone: its requests without a bearer token pass here uncounted, with this
+limiter in ``scope["state"]["rate_limit"]``; the Open311 credential check counts each of them
+(``admit``) once it knows the caller, against the client's quota or the per-address limit.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from doorstep_shared.auth.tokens import TokenVerifier
+from doorstep_shared.auth.tokens import Principal, TokenVerifier
 from doorstep_shared.clock import epoch_seconds
 from doorstep_shared.http.errors import Unauthorized, problem_response
 
@@ -36,6 +41,7 @@ logger = logging.getLogger("doorstep.gateway.ratelimit")
 TOKEN_PATH = "/api/v1/auth/token"  # noqa: S105 (a path)
 # Paths that try a secret without a token (passwords, activation codes): limited per address together.
 SECRET_PATHS = frozenset({TOKEN_PATH, "/api/v1/auth/activate"})
+OPEN311_PREFIX = "/open311/"
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
 _SWEEP_EVERY = 60.0  # seconds between passes that forget idle keys
 
@@ -150,16 +156,15 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
-        item, key = await self._classify(scope)
-        try:
-            allowed = await self.limiter.hit(item, key)
-        except Exception as exc:  # a broken counter store must not take the API down
-            logger.warning("rate-limit store unavailable (%s); allowing the request", type(exc).__name__)
-            allowed = True
-        if allowed:
+        if scope["path"].startswith(OPEN311_PREFIX) and _bearer(scope) is None:
+            scope.setdefault("state", {})["rate_limit"] = self  # counted by admit, once the caller is known
             await self.app(scope, receive, send)
             return
-        retry_after = await self.limiter.retry_after(item, key)
+        item, key = await self._classify(scope)
+        retry_after = await self._hit(item, key)
+        if retry_after is None:
+            await self.app(scope, receive, send)
+            return
         response = problem_response(
             429,
             "rate_limited",
@@ -168,25 +173,54 @@ class RateLimitMiddleware:
         )
         await response(scope, receive, send)
 
+    async def _hit(self, item: RateLimitItem, key: str) -> int | None:
+        """None when the call is allowed; otherwise the seconds to wait."""
+        try:
+            allowed = await self.limiter.hit(item, key)
+        except Exception as exc:  # a broken counter store must not take the API down
+            logger.warning("rate-limit store unavailable (%s); allowing the request", type(exc).__name__)
+            allowed = True
+        return None if allowed else await self.limiter.retry_after(item, key)
+
+    async def admit(self, scope: Scope, principal: Principal | None) -> int | None:
+        """Counts one call whose caller the app identified itself (``principal``, or None for an
+        anonymous one): None when allowed, otherwise the seconds to wait."""
+        if principal is None:
+            ip = scope["client"][0] if scope.get("client") else "unknown"
+            return await self._hit(self.anonymous_limit, f"ip:{ip}")
+        return await self._hit(*self._principal_limit(principal))
+
     async def _classify(self, scope: Scope) -> tuple[RateLimitItem, str]:
         ip = scope["client"][0] if scope.get("client") else "unknown"
         if scope["path"] in SECRET_PATHS:
             return self.token_limit, f"token-ip:{ip}"
-        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), None)
-        if authorization and authorization[:7].lower() == b"bearer ":
+        token = _bearer(scope)
+        if token is not None:
             state = scope.setdefault("state", {})
             try:
-                principal = await self.verifier_of().verify(authorization[7:].decode("latin-1").strip())
+                principal = await self.verifier_of().verify(token)
             except Unauthorized as exc:
                 state["token_error"] = exc
                 return self.anonymous_limit, f"ip:{ip}"
             state["principal"] = principal
-            if principal.quota_per_minute:
-                item = self._client_limits.get(principal.quota_per_minute)
-                if item is None:
-                    item = self._client_limits.setdefault(
-                        principal.quota_per_minute, parse(f"{principal.quota_per_minute}/minute")
-                    )
-                return item, f"{principal.kind}:{principal.subject}"
-            return self.user_limit, f"{principal.kind}:{principal.subject}"
+            return self._principal_limit(principal)
         return self.anonymous_limit, f"ip:{ip}"
+
+    def _principal_limit(self, principal: Principal) -> tuple[RateLimitItem, str]:
+        """A machine client's own quota, or the user limit; counted per principal."""
+        if principal.quota_per_minute:
+            item = self._client_limits.get(principal.quota_per_minute)
+            if item is None:
+                item = self._client_limits.setdefault(
+                    principal.quota_per_minute, parse(f"{principal.quota_per_minute}/minute")
+                )
+            return item, f"{principal.kind}:{principal.subject}"
+        return self.user_limit, f"{principal.kind}:{principal.subject}"
+
+
+def _bearer(scope: Scope) -> str | None:
+    authorization = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+    if authorization and authorization[:7].lower() == b"bearer ":
+        token: str = authorization[7:].decode("latin-1").strip()
+        return token
+    return None

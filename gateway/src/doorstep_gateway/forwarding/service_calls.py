@@ -25,6 +25,7 @@ from ..state import state_of
 from .schemas import CatalogView
 
 logger = logging.getLogger("doorstep.gateway.calls")
+CALLER_AUTHORIZATION = "caller_authorization"  # request.state: the header to send instead of the caller's
 STALE_HEADER = "Doorstep-Catalogue-Stale-Since"  # as the proxy's (doorstep_proxy.catalog_client)
 
 
@@ -44,7 +45,9 @@ def client(request: Request, service: str) -> httpx.AsyncClient:
 
 def caller_headers(request: Request, *extra: str) -> dict[str, str]:
     """The caller's Authorization (and request id, and any of ``extra`` headers it sent)."""
-    headers = {"Authorization": request.headers.get("authorization", "")}
+    # A caller the gateway identified itself (an Open311 api_key) has a token signed for it here.
+    signed = request.scope.get("state", {}).get(CALLER_AUTHORIZATION)
+    headers = {"Authorization": signed or request.headers.get("authorization", "")}
     request_id = request.scope.get("state", {}).get("request_id")
     if request_id:
         headers["X-Request-ID"] = str(request_id)

@@ -165,14 +165,7 @@ async def client_credentials_grant(
         if not requested <= granted:
             raise InvalidScope()
         granted = requested
-    principal = Principal(
-        subject=client.client_id,
-        kind="client",
-        name=client.name,
-        scopes=frozenset(granted),
-        communities=frozenset(client.communities),
-        quota_per_minute=client.quota_per_minute,
-    )
+    principal = client_registry.principal_of(client, granted)
     access, _ = signer.access_token(principal)
     await audit.record(session, actor, "token.client", "api_client", client_id, scopes=sorted(granted))
     return {

@@ -60,7 +60,7 @@ CASE_STATUS = {
     "withdrawn": ("closed", "已撤回"),
 }
 
-# Fields of POST requests (the spec's); api_key is accepted and ignored (the bearer token counts).
+# Fields of POST requests (the spec's); api_key is the credential (open311.credentials), never stored.
 POST_FIELDS = {
     "jurisdiction_id": 100,
     "api_key": 200,

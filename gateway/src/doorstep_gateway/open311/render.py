@@ -47,10 +47,11 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 class Open311Error(Exception):
     """One or more errors in the spec's format, with the HTTP status to answer."""
 
-    def __init__(self, status: int, *descriptions: str) -> None:
+    def __init__(self, status: int, *descriptions: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(descriptions[0] if descriptions else "")
         self.status = status
         self.descriptions = list(descriptions) or ["General service error"]
+        self.headers = dict(headers or {})  # e.g. Retry-After on a 429
 
 
 class ErrorItem(BaseModel):
@@ -129,7 +130,9 @@ def error_response(request: Request, exc: Exception) -> Response:
     """Any exception raised while answering an Open311 call, in the spec's error format."""
     fmt = format_of(request)
     if isinstance(exc, Open311Error):
-        return render_errors(fmt, exc.status, exc.descriptions)
+        response = render_errors(fmt, exc.status, exc.descriptions)
+        response.headers.update(exc.headers)
+        return response
     if isinstance(exc, Unauthorized):
         return render_errors(fmt, 403, [f"Missing or invalid credentials (api key): {exc.detail}"])
     if isinstance(exc, Forbidden):

@@ -3,7 +3,8 @@
 A translation layer only. Services are the published catalogue items handled at the window or
 fit for doorstep proxy handling (the catalog's export); a service request is a proxy demand
 (channel ``platform``) created and read through the proxy's API with the caller's own token, so
-the proxy decides who sees what (a machine client sees only the demands it submitted). Statuses
+the proxy decides who sees what (a machine client sees only the demands it submitted). Discovery
+and the services are public; service requests need an api_key or a bearer token (credentials.py). Statuses
 come from the demand and, once it became a case, from the case. docs/open311.md has the mapping.
 """
 
@@ -14,11 +15,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 
 from ..deps import directory_of
 from . import service
+from .credentials import caller
 from .mapping import (
     MAX_CODES,
     MAX_IDS,
@@ -34,12 +35,11 @@ from .mapping import (
 from .render import ERRORS, Format, Open311Error, Open311Route, content, render
 from .schemas import POST_BODY_SCHEMA, CreatedOut, DiscoveryOut, RequestOut, ServiceDefinitionOut, ServiceOut
 
-router = APIRouter(
-    prefix="/open311", tags=["open311"], route_class=Open311Route, dependencies=[Depends(current_principal)]
-)
-CatalogReader = Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
-DemandsReader = Annotated[Principal, Depends(require(Permission.DEMANDS_READ))]
-DemandsWriter = Annotated[Principal, Depends(require(Permission.DEMANDS_WRITE))]
+# Each route names its caller: a bearer token or an api_key; the catalogue routes are public.
+router = APIRouter(prefix="/open311", tags=["open311"], route_class=Open311Route)
+PublicCatalog = Annotated[Principal, Depends(caller(Permission.CATALOG_READ, public=True))]
+DemandsReader = Annotated[Principal, Depends(caller(Permission.DEMANDS_READ))]
+DemandsWriter = Annotated[Principal, Depends(caller(Permission.DEMANDS_WRITE))]
 FormatPath = Annotated[Format, Path(description="Response format: xml or json")]
 Jurisdiction = Annotated[
     str | None, Query(max_length=100, description="Optional; when given it must be this county's (hexian)")
@@ -52,12 +52,12 @@ Jurisdiction = Annotated[
     summary="Open311 service discovery: where the GeoReport v2 endpoint is and what it speaks",
     responses={200: content(DiscoveryOut, "The discovery document"), **ERRORS},
 )
-async def discovery(request: Request, fmt: FormatPath, _: CatalogReader) -> Response:
+async def discovery(request: Request, fmt: FormatPath, _: PublicCatalog) -> Response:
     base = str(request.base_url).rstrip("/") + "/open311/v2"
     document = {
         "changeset": "2025-01-01T00:00:00+08:00",
         "contact": "和县社区服务 — docs/open311.md",
-        "key_service": "POST /api/v1/auth/token (client_credentials) — the bearer token plays the api_key",
+        "key_service": "POST /api/v1/clients/{client_id}/api-key (county client managers issue it; or a bearer token)",
         "endpoints": [
             {
                 "specification": SPEC_URL,
@@ -78,7 +78,7 @@ async def discovery(request: Request, fmt: FormatPath, _: CatalogReader) -> Resp
     responses={200: content(list[ServiceOut], "The services"), **ERRORS},
 )
 async def list_services(
-    request: Request, fmt: FormatPath, _: CatalogReader, jurisdiction_id: Jurisdiction = None
+    request: Request, fmt: FormatPath, _: PublicCatalog, jurisdiction_id: Jurisdiction = None
 ) -> Response:
     service.check_jurisdiction(request, jurisdiction_id)
     view = await service.load_catalog(request)
@@ -95,7 +95,7 @@ async def service_definition(
     request: Request,
     service_code: Annotated[str, Path(max_length=64)],
     fmt: FormatPath,
-    _: CatalogReader,
+    _: PublicCatalog,
     jurisdiction_id: Jurisdiction = None,
 ) -> Response:
     service.check_jurisdiction(request, jurisdiction_id)
@@ -186,7 +186,7 @@ async def get_request(
     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
     include_in_schema=False,
 )
-async def unknown_resource(rest: str, _: CatalogReader) -> Response:
+async def unknown_resource(rest: str, _: PublicCatalog) -> Response:
     raise Open311Error(
         404, "No such Open311 resource or method: see /open311/discovery.xml (append .xml or .json to resources)."
     )

@@ -34,8 +34,20 @@ request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("req
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+# An API key sent as a query or form parameter (GeoReport v2's ``api_key``), and a gateway API
+# key anywhere (``dsk.<lookup id>.<secret>``, doorstep_gateway.clients.service): the lookup id
+# stays readable, the secret never reaches a log line (an access log prints the query string).
+_KEY_PARAMETER = re.compile(r"(?i)(api_?key(?:%3D|=|\\?[\"']?\s*:\s*\\?[\"']))[^&\s\"'\\]+")
+_GATEWAY_KEY = re.compile(r"(dsk\.[0-9a-f]{1,32}\.)[A-Za-z0-9_-]+")
+KEY_MASK = "[redacted]"
+
+
 def redact(text: str) -> str:
-    """Phone and ID numbers masked, however they are spelled (``doorstep_shared.pii.redact_text``)."""
+    """Phone and ID numbers masked, however they are spelled (``doorstep_shared.pii.redact_text``),
+    and API keys masked."""
+    if "dsk." in text:
+        text = _GATEWAY_KEY.sub(rf"\1{KEY_MASK}", text)
+    text = _KEY_PARAMETER.sub(rf"\1{KEY_MASK}", text)
     return redact_text(text)
 
 

@@ -33,6 +33,8 @@ PUBLIC_PATHS = {
     "/.well-known/jwks.json",
     "/api/v1/auth/token",
     "/api/v1/auth/revoke",
+    # The sheet of a published item is public information (issue #21 part 6); drafts stay 404.
+    "/api/v1/catalog/items/{code}/sheet",
 }
 KNOWN = {p.value for p in Permission} | {"public", "authenticated"}
 AUTHENTICATED_ONLY = {"/api/v1/auth/me"}

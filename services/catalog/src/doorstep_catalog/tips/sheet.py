@@ -35,6 +35,7 @@ td { border: 1px solid #999; padding: 1mm 2mm; vertical-align: top; }
 td.k { width: 28mm; background: #f2f2f2; }
 footer { margin-top: 4mm; font-size: 9pt; color: #444; }
 .window { border: 1px solid #000; padding: 1mm 2mm; margin: 3mm 0; }
+.window p { margin: 0.5mm 0; }
 .qr { float: right; width: 30mm; margin: 0 0 2mm 3mm; text-align: center; font-size: 8pt; }
 .qr svg { width: 30mm; height: 30mm; display: block; }
 .url { word-break: break-all; }
@@ -48,7 +49,7 @@ h2 { font-size: 18pt; border-left-width: 6px; }
 td { padding: 2mm 3mm; }
 td.k { width: 36mm; }
 footer { font-size: 13pt; }
-.qr { width: 40mm; font-size: 11pt; }
+.qr { width: 40mm; font-size: 13pt; }
 .qr svg { width: 40mm; height: 40mm; }
 """
 

@@ -93,6 +93,17 @@ async def test_drafts_and_unknown_items_are_404_without_a_token_but_staff_still_
     assert (await seeded.get(f"{ITEMS}/secret-draft/sheet", headers=worker)).status_code == 404
 
 
+async def test_a_retired_item_is_404_without_a_token(seeded: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    assert (await seeded.get(f"{ITEMS}/dibao/sheet")).status_code == 200
+    etag = (await seeded.get(f"{ITEMS}/dibao", headers=admin)).headers["etag"]
+    retired = await seeded.patch(
+        f"{ITEMS}/dibao", json={"reason": "停办", "status": "retired"}, headers={**admin, "If-Match": etag}
+    )
+    assert retired.status_code == 200, retired.text
+    assert (await seeded.get(f"{ITEMS}/dibao/sheet")).status_code == 404
+    assert "已停办" in (await seeded.get(f"{ITEMS}/dibao/sheet", headers=admin)).text
+
+
 async def test_a_bad_token_is_still_401_not_the_public_page(seeded: httpx.AsyncClient) -> None:
     resp = await seeded.get(f"{ITEMS}/dibao/sheet", headers={"Authorization": "Bearer not.a.jwt"})
     assert resp.status_code == 401

@@ -57,6 +57,23 @@ async def test_a_published_sheet_opens_without_a_token(seeded: httpx.AsyncClient
         assert external not in resp.text
 
 
+async def test_an_unchanged_sheet_revalidates_with_304(seeded: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    first = await seeded.get(f"{ITEMS}/dibao/sheet")
+    etag = first.headers["etag"]
+    again = await seeded.get(f"{ITEMS}/dibao/sheet", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["cache-control"] == "public, max-age=300"
+    large = await seeded.get(f"{ITEMS}/dibao/sheet", params={"print": "large"}, headers={"If-None-Match": etag})
+    assert large.status_code == 200
+    item_etag = (await seeded.get(f"{ITEMS}/dibao", headers=admin)).headers["etag"]
+    edited = await seeded.patch(
+        f"{ITEMS}/dibao", json={"reason": "改口径", "summary": "新的说明"}, headers={**admin, "If-Match": item_etag}
+    )
+    assert edited.status_code == 200, edited.text
+    changed = await seeded.get(f"{ITEMS}/dibao/sheet", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and "新的说明" in changed.text
+
+
 async def test_the_qr_code_encodes_the_pages_own_address(seeded: httpx.AsyncClient) -> None:
     own = "http://testserver/api/v1/catalog/items/elderly-allowance/sheet"
     html = (await seeded.get(f"{ITEMS}/elderly-allowance/sheet")).text

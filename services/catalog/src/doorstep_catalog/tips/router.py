@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Body, Path, Query, Request
+from fastapi import Body, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.http import problems
+from doorstep_shared.http import NOT_MODIFIED, etag_of, not_modified, problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import (
@@ -38,13 +38,13 @@ PUBLIC_CACHE = "public, max-age=300"
 @sheet_router.get(
     "/items/{code}/sheet",
     response_class=HTMLResponse,
-    summary="Printable one-page explainer (政策明白纸), HTML; public for a published item",
+    summary="Printable one-page explainer (政策明白纸), HTML; public for a published item (ETag; 304)",
     description="Without a token: the sheet of a published item (404 for any other), without staff tips. "
     "With a token (`catalog:read`): any item the caller may read, with tips. The page carries a QR code "
     "of its own address (`DOORSTEP_CATALOG_PUBLIC_BASE_URL`, else the request's), the configured service "
     "window and dates in Asia/Shanghai; `print=large` is the large-print variant.",
     tags=["items"],
-    responses=problems(401, 403, 404, 422),
+    responses={**NOT_MODIFIED, **problems(401, 403, 404, 422)},
 )
 async def sheet(
     request: Request,
@@ -53,7 +53,7 @@ async def sheet(
     index: Index,
     code: ItemCode,
     print_: Annotated[Literal["large"] | None, Query(alias="print", description="`large`: large print")] = None,
-) -> HTMLResponse:
+) -> Response:
     settings = state_of(request).settings
     base = settings.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
     url = f"{base}{request.url.path}" + ("?print=large" if print_ else "")
@@ -64,12 +64,17 @@ async def sheet(
         settings.service_window_hours,
     )
     page = await service.item_sheet(session, index, principal, code, url=url, window=window, large=bool(print_))
+    # The page's own content is its version (item, tips, settings and template alike).
+    etag = etag_of("sheet", page.html)
     headers = {
+        "ETag": etag,
         "Cache-Control": PUBLIC_CACHE if principal is None else CACHE,
         "Vary": "Authorization",
         "Content-Security-Policy": page.content_security_policy,
         "X-Content-Type-Options": "nosniff",
     }
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
     return HTMLResponse(page.html, headers=headers)
 
 

@@ -40,6 +40,8 @@ PUBLIC_PATHS = {
     "/open311/v2/services.{fmt}",
     "/open311/v2/services/{service_code}.{fmt}",
     "/open311/{rest:path}",
+    # The sheet of a published item is public information (issue #21 part 6); drafts stay 404.
+    "/api/v1/catalog/items/{code}/sheet",
 }
 KNOWN = {p.value for p in Permission} | {"public", "authenticated"}
 AUTHENTICATED_ONLY = {"/api/v1/auth/me"}

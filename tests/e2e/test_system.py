@@ -120,3 +120,13 @@ def test_readiness_reports_database_and_migrations(system: System) -> None:
         resp = httpx.get(f"{system.url(app)}/readyz", timeout=10)
         assert resp.status_code == 200, (app, resp.text)
         assert resp.json()["status"] == "ready"
+
+
+def test_a_resident_opens_a_published_sheet_through_the_gateway_without_a_token(system: System) -> None:
+    with httpx.Client(base_url=system.url(), timeout=10) as client:
+        sheet = client.get("/api/v1/catalog/items/elderly-allowance/sheet", params={"print": "large"})
+        assert sheet.status_code == 200, sheet.text
+        assert sheet.headers["content-type"].startswith("text/html")
+        assert "<h1>高龄补贴</h1>" in sheet.text and "<svg" in sheet.text
+        assert "default-src 'none'" in sheet.headers["content-security-policy"]
+        assert client.get("/api/v1/catalog/items/elderly-allowance").status_code == 401

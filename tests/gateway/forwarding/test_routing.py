@@ -69,3 +69,20 @@ async def test_readiness_follows_the_migration_revision(gateway: httpx.AsyncClie
         async with engine.begin() as conn:
             await conn.execute(text("DELETE FROM alembic_version"))
             await conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head})
+
+
+async def test_only_the_public_sheet_is_forwarded_without_a_token(gateway: httpx.AsyncClient) -> None:
+    # The catalog is down in this fixture: 503 means the gateway forwarded the request.
+    sheet = await gateway.get("/api/v1/catalog/items/elderly-allowance/sheet", params={"print": "large"})
+    assert sheet.status_code == 503 and sheet.json()["code"] == "upstream_unavailable"
+    for method, path in [
+        ("GET", "/api/v1/catalog/items/elderly-allowance"),
+        ("GET", "/api/v1/catalog/items/elderly-allowance/sheet/x"),
+        ("GET", "/api/v1/catalog/items/a/b/sheet"),
+        ("POST", "/api/v1/catalog/items/elderly-allowance/sheet"),
+        ("GET", "/api/v1/proxy/items/elderly-allowance/sheet"),
+    ]:
+        resp = await gateway.request(method, path)
+        assert resp.status_code == 401 and resp.json()["code"] == "missing_token", (method, path)
+    bad = await gateway.get("/api/v1/catalog/items/dibao/sheet", headers={"Authorization": "Bearer not.a.jwt"})
+    assert bad.status_code == 401 and bad.json()["code"] == "invalid_token"

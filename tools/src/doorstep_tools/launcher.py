@@ -95,6 +95,15 @@ async def seed_all() -> None:
             await engine.dispose()
 
 
+# The demo's service window on the public sheets (a deployment configures its own; see README).
+DEMO_SERVICE_WINDOW = {
+    "NAME": "社区综合服务窗口（演示）",
+    "ADDRESS": "演示地址：社区党群服务中心一楼",
+    "PHONE": "演示电话：0000-0000000",
+    "HOURS": "周一至周五 8:30–12:00、14:30–17:30（法定节假日除外）",
+}
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     gw = settings_of("gateway")
@@ -109,6 +118,10 @@ def _child_env() -> dict[str, str]:
         env.setdefault(f"DOORSTEP_{app.upper()}_DIRECTORY_FILE", str(demo_directory_file()))
     catalog = settings_of("catalog")
     env.setdefault("DOORSTEP_PROXY_CATALOG_URL", f"http://{catalog.host}:{catalog.port}")
+    # Residents reach the public sheet through the gateway: its QR code points there.
+    env.setdefault("DOORSTEP_CATALOG_PUBLIC_BASE_URL", base)
+    for name, value in DEMO_SERVICE_WINDOW.items():
+        env.setdefault(f"DOORSTEP_CATALOG_SERVICE_WINDOW_{name}", value)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

@@ -3,7 +3,9 @@
 ``/api/v1/<service>/...`` goes to that service unchanged; anything else falls through to the
 gateway's own routes. The bearer token is checked before forwarding (the rate limiter in front
 has usually verified it already, cached per token), so a bad one costs the service nothing; the
-service checks it again itself.
+service checks it again itself. A few reads are public information (:data:`PUBLIC_FORWARDED`):
+those go through without a token (the anonymous per-IP rate limit still applies); with one, it
+is checked as always.
 
 The hot path talks to the pool's aiohttp sessions directly, not through httpx (:mod:`.pool`
 says why).
@@ -12,6 +14,7 @@ says why).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +67,9 @@ HOP_BY_HOP = frozenset(
     }
 )
 _RESPONSE_SKIP = frozenset({b"connection", b"keep-alive", b"transfer-encoding", b"x-request-id", b"server", b"date"})
+# GET paths a resident may open without a token: the sheet of a published item (the catalog
+# answers 404 for any other). Each is also on the public list of tests/test_route_permissions.py.
+PUBLIC_FORWARDED = (re.compile(r"/api/v1/catalog/items/[a-z0-9][a-z0-9-]{0,63}/sheet"),)
 # Retried once on a fresh connection when a kept-alive one turns out closed (no answer yet).
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Answers up to this size (with a Content-Length) are read whole and sent in one ASGI message.
@@ -117,7 +123,9 @@ class UpstreamRouter:
             if name not in HOP_BY_HOP:
                 headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
-        problem = await self._authenticate(authorization, scope.get("state"))
+        problem = None
+        if authorization is not None or not is_public(scope):
+            problem = await self._authenticate(authorization, scope.get("state"))
         if problem is not None:
             await problem(scope, receive, send)
             return
@@ -233,6 +241,11 @@ class UpstreamRouter:
             except Unauthorized as exc:
                 error = exc
         return problem_response(401, error.code, error.detail, headers=error.headers)
+
+
+def is_public(scope: Scope) -> bool:
+    """Whether this request may be forwarded without a token."""
+    return scope["method"] == "GET" and any(p.fullmatch(scope["path"]) for p in PUBLIC_FORWARDED)
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

@@ -20,6 +20,21 @@ class CatalogSettings(AuditSettings, DirectorySettings):
         default=FUZZY_PAIRS,
         description="Pinyin pairs search treats as one sound (of n-l zh-z ch-c sh-s an-ang en-eng in-ing); [] for none",
     )
+    public_base_url: str = Field(
+        default="",
+        max_length=200,
+        pattern=r"^(https?://[^/?#\s]+(/[^?#\s]*)?)?$",
+        description="Where residents reach the API (e.g. https://doorstep.example.gov.cn): the public sheet's QR code "
+        "points there; empty: the address the request came in on",
+    )
+    service_window_name: str = Field(
+        default="", max_length=100, description="The service window a public sheet names (e.g. 社区综合服务窗口)"
+    )
+    service_window_address: str = Field(default="", max_length=200, description="The service window's address")
+    service_window_phone: str = Field(default="", max_length=100, description="The service window's phone")
+    service_window_hours: str = Field(
+        default="", max_length=200, description="The service window's opening hours, as residents should read them"
+    )
 
 
 @lru_cache

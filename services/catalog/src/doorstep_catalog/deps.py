@@ -8,12 +8,31 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request
 
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
-from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.auth.security import current_principal, get_verifier, oauth2_scheme, public, require
+from doorstep_shared.auth.tokens import Principal, TokenVerifier
 from doorstep_shared.directory import Directory
 
 from .items.index import CatalogIndex
 from .state import state_of
+
+
+def public_router() -> APIRouter:
+    """A router under ``/api/v1/catalog`` whose routes are open on purpose (public information);
+    each is on the public list of ``tests/test_route_permissions.py``."""
+    return APIRouter(prefix="/api/v1/catalog", dependencies=[Depends(public)])
+
+
+async def optional_reader(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    verifier: Annotated[TokenVerifier, Depends(get_verifier)],
+) -> Principal | None:
+    """None without a bearer token; with one, the caller as a ``catalog:read`` route sees them
+    (401 for a bad token, 403 without the permission), so staff behaviour does not change."""
+    if not token:
+        return None
+    principal = await current_principal(request, token, verifier)
+    return await require(Permission.CATALOG_READ)(principal)
 
 
 def api_router() -> APIRouter:
@@ -32,6 +51,8 @@ CatalogReader = Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
 CatalogWriter = Annotated[Principal, Depends(require(Permission.CATALOG_WRITE))]
 TipWriter = Annotated[Principal, Depends(require(Permission.TIPS_WRITE))]
 BriefingWriter = Annotated[Principal, Depends(require(Permission.BRIEFINGS_WRITE))]
+# Public routes that show staff more when they bring a token (the sheet of a draft, tips).
+OptionalReader = Annotated[Principal | None, Depends(optional_reader)]
 
 ItemCode = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 IfMatch = Annotated[str | None, Header(max_length=200, description="The ETag you read")]

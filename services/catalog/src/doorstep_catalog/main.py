@@ -59,6 +59,7 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
             versions.router,
             eligibility.router,
             tips.router,
+            tips.sheet_router,
             audit_router("/api/v1/catalog/audit", audit_log),
         ],
         key_set=key_set,

@@ -1,14 +1,15 @@
-"""Tips and briefings routes; and the printable explainer of an item, which carries its tips."""
+"""Tips and briefings routes; and the printable explainer of an item, which carries its tips
+for staff and is public for a published item (residents open it from a link or a QR code)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Body, Path, Query
+from fastapi import Body, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.http import problems
+from doorstep_shared.http import NOT_MODIFIED, etag_of, not_modified, problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import (
@@ -18,26 +19,64 @@ from ..deps import (
     CurrentDirectory,
     Index,
     ItemCode,
+    OptionalReader,
     TipWriter,
     api_router,
+    public_router,
 )
 from ..http import CACHE
+from ..state import state_of
 from . import service
 from .schemas import BriefingCreate, BriefingPage, BriefingRead, SinceBriefing, TipCreate, TipHide, TipPage, TipRead
+from .sheet import ServiceWindow
 
 router = api_router()
+sheet_router = public_router()
+# A public sheet may sit in a shared cache a few minutes; a staff one (drafts, tips) may not.
+PUBLIC_CACHE = "public, max-age=300"
 
 
-@router.get(
+@sheet_router.get(
     "/items/{code}/sheet",
     response_class=HTMLResponse,
-    summary="Printable one-page explainer (政策明白纸), HTML",
+    summary="Printable one-page explainer (政策明白纸), HTML; public for a published item (ETag; 304)",
+    description="Without a token: the sheet of a published item (404 for any other), without staff tips. "
+    "With a token (`catalog:read`): any item the caller may read, with tips. The page carries a QR code "
+    "of its own address (`DOORSTEP_CATALOG_PUBLIC_BASE_URL`, else the request's), the configured service "
+    "window and dates in Asia/Shanghai; `print=large` is the large-print variant.",
     tags=["items"],
-    responses=problems(404),
+    responses={**NOT_MODIFIED, **problems(401, 403, 404, 422)},
 )
-async def sheet(session: DbSession, principal: CatalogReader, index: Index, code: ItemCode) -> HTMLResponse:
-    html = await service.item_sheet(session, index, principal, code)
-    return HTMLResponse(html, headers={"Cache-Control": CACHE})
+async def sheet(
+    request: Request,
+    session: DbSession,
+    principal: OptionalReader,
+    index: Index,
+    code: ItemCode,
+    print_: Annotated[Literal["large"] | None, Query(alias="print", description="`large`: large print")] = None,
+) -> Response:
+    settings = state_of(request).settings
+    base = settings.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
+    url = f"{base}{request.url.path}" + ("?print=large" if print_ else "")
+    window = ServiceWindow(
+        settings.service_window_name,
+        settings.service_window_address,
+        settings.service_window_phone,
+        settings.service_window_hours,
+    )
+    page = await service.item_sheet(session, index, principal, code, url=url, window=window, large=bool(print_))
+    # The page's own content is its version (item, tips, settings and template alike).
+    etag = etag_of("sheet", page.html)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": PUBLIC_CACHE if principal is None else CACHE,
+        "Vary": "Authorization",
+        "Content-Security-Policy": page.content_security_policy,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(page.html, headers=headers)
 
 
 # ---------------------------------------------------------------- tips

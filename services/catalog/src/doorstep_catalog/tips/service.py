@@ -30,7 +30,7 @@ from .schemas import (
     TipPage,
     TipRead,
 )
-from .sheet import render_sheet
+from .sheet import ServiceWindow, SheetPage, render_sheet
 
 MAX_CHANGES_SINCE = 500
 
@@ -236,7 +236,25 @@ async def changes_since_my_last_briefing(session: AsyncSession, principal: Princ
     )
 
 
-async def item_sheet(session: AsyncSession, index: CatalogIndex, principal: Principal, code: str) -> str:
-    item = await items_service.get_item(session, index, principal, code)
+async def item_sheet(
+    session: AsyncSession,
+    index: CatalogIndex,
+    principal: Principal | None,
+    code: str,
+    *,
+    url: str,
+    window: ServiceWindow,
+    large: bool,
+) -> SheetPage:
+    """Staff see the sheet of any item they may read, with colleagues' tips; anyone else only
+    the sheet of a published item (public information), without tips, which are staff notes.
+    A draft, retired or unknown item is the same 404 to them, so drafts do not leak."""
+    if principal is None:
+        snap = await items_service.snapshot(session, index)
+        item = snap.items.get(code)
+        if item is None or item.status != "published":
+            raise NotFound(f"No item {code!r}.")
+        return render_sheet(item, [], url=url, window=window, large=large)
+    read = await items_service.get_item(session, index, principal, code)
     tips = await list_tips(session, principal, code, include_hidden=False, cursor=None, limit=5)
-    return render_sheet(item, tips.items)
+    return render_sheet(read, tips.items, url=url, window=window, large=large)

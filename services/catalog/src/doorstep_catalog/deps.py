@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
@@ -26,6 +28,15 @@ async def get_index(request: Request) -> CatalogIndex:
 
 
 Index = Annotated[CatalogIndex, Depends(get_index)]
+
+
+async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The app's sessionmaker, for reads served from the snapshot that need the database only
+    to check the revision now and then (``CatalogIndex.served``): no session per request."""
+    return state_of(request).sessionmaker
+
+
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 
 CatalogReader = Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
 CatalogWriter = Annotated[Principal, Depends(require(Permission.CATALOG_WRITE))]

@@ -154,6 +154,11 @@ class CatalogIndex:
         self.builds = 0
         self.reindexed = 0  # items (re)indexed since start: a refresh touches only changed ones
 
+    def expire(self) -> None:
+        """Re-read the revision on the next ``served`` (the database changed behind this
+        process's back without a revision bump: a restore, a test emptying tables)."""
+        self._checked_at = -float("inf")
+
     def _fresh(self) -> Snapshot | None:
         snap = self._snapshot
         if (

@@ -28,8 +28,9 @@ router = api_router()
 
 
 @router.get("/categories", response_model=list[CategoryRead], summary="List item categories", tags=["items"])
-async def list_categories(session: DbSession, _: CatalogReader) -> list[CategoryRead]:
-    return [CategoryRead.model_validate(c) for c in await service.categories(session)]
+async def list_categories(_: CatalogReader, index: Index, sessions: Sessions) -> Response:
+    # From the snapshot, serialised once per revision (the body list[CategoryRead] gives).
+    return Response(await service.categories_body(index, sessions), media_type="application/json")
 
 
 @router.post(

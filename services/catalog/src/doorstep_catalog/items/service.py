@@ -169,12 +169,15 @@ async def list_items(
     status: str | None,
     cursor: str | None,
     limit: int,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> ItemPage:
-    """Search (ranked) or browse (by code); drafts only for admins; cursors are positions."""
+    """Search (ranked) or browse (by code); drafts only for admins; cursors are positions.
+    Browsing with ``sessions`` reads the snapshot as item reads do (``CatalogIndex.served``)."""
     if status == "draft" and not is_admin(principal):
         return ItemPage(items=[])
     statuses = {status} if status else {"published"}
-    snap = await index.current(session)
+    searching = q is not None and bool(q.strip())
+    snap = await index.served(sessions) if sessions is not None and not searching else await index.current(session)
     scores: dict[str, tuple[float, str]] = {}
     if q is not None and q.strip():
         hits = snap.index.search(q[: MAX_QUERY_CHARS * 4])

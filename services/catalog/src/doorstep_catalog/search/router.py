@@ -10,7 +10,7 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
-from ..deps import CatalogReader, CatalogWriter, Index, api_router
+from ..deps import CatalogReader, CatalogWriter, Index, Sessions, api_router
 from ..items.schemas import ItemPage
 from . import service
 from .schemas import AliasAdded, AliasFromMiss, MissPage, SearchOpened
@@ -29,6 +29,7 @@ async def list_items(
     session: DbSession,
     principal: CatalogReader,
     index: Index,
+    sessions: Sessions,
     limit: LimitParam = 20,
     cursor: CursorParam = None,
     q: Annotated[str | None, Query(max_length=1000, description="Words, pinyin or initials, as people type")] = None,
@@ -48,6 +49,7 @@ async def list_items(
         status=status,
         cursor=cursor,
         limit=limit,
+        sessions=sessions,
     )
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping, Sequence
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
@@ -45,6 +46,7 @@ async def search_items(
     status: str | None,
     cursor: str | None,
     limit: int,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> ItemPage:
     """Browse or search; a search's first page is recorded (redacted) and gets a search id the
     client reports an open with."""
@@ -64,6 +66,7 @@ async def search_items(
         status=status,
         cursor=cursor,
         limit=limit,
+        sessions=sessions,
     )
     if not records or q is None:
         return page

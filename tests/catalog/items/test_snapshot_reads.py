@@ -84,9 +84,7 @@ async def test_another_replicas_write_is_seen_at_the_next_revision_check(
     await eager.served(sessions)
     # Another replica publishes: the row changes in the database, not through this process.
     async with catalog_app.state.engine.begin() as conn:
-        await conn.execute(
-            text("UPDATE item SET name = '另一副本的修改', version = version + 1 WHERE code = 'dibao'")
-        )
+        await conn.execute(text("UPDATE item SET name = '另一副本的修改', version = version + 1 WHERE code = 'dibao'"))
         await conn.execute(text("UPDATE catalog_state SET revision = revision + 1"))
     assert (await patient.served(sessions)) is before  # within its interval: the snapshot it has
     assert (await eager.served(sessions)).items["dibao"].name == "另一副本的修改"

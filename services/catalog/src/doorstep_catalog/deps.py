@@ -13,7 +13,7 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
 
-from .items.index import CatalogIndex
+from .items.index import CatalogIndex, Snapshot
 from .state import state_of
 
 
@@ -37,6 +37,16 @@ async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
+
+
+async def served_snapshot(request: Request) -> Snapshot:
+    """The catalogue snapshot for a hot read (``CatalogIndex.served``): one dependency, no
+    database session unless the revision is due for a check."""
+    state = state_of(request)
+    return await state.catalog_index.served(state.sessionmaker)
+
+
+Served = Annotated[Snapshot, Depends(served_snapshot)]
 
 CatalogReader = Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
 CatalogWriter = Annotated[Principal, Depends(require(Permission.CATALOG_WRITE))]

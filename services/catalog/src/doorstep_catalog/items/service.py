@@ -141,20 +141,13 @@ async def get_item(session: AsyncSession, index: CatalogIndex, principal: Princi
     return item
 
 
-async def item_response(
-    index: CatalogIndex, sessions: async_sessionmaker[AsyncSession], principal: Principal, code: str
-) -> tuple[bytes, str]:
-    """An item's serialised body and ETag from the snapshot (``CatalogIndex.served``), with the
+def item_response(snap: Snapshot, principal: Principal, code: str) -> tuple[bytes, str]:
+    """An item's serialised body and ETag from a snapshot (``CatalogIndex.served``), with the
     rule of ``get_item``: a draft is an admin's only."""
-    snap = await index.served(sessions)
     item = snap.items.get(code)
     if item is None or (item.status == "draft" and not is_admin(principal)):
         raise NotFound(f"No item {code!r}.")
     return snap.item_body(code)
-
-
-async def categories_body(index: CatalogIndex, sessions: async_sessionmaker[AsyncSession]) -> bytes:
-    return (await index.served(sessions)).categories_body()
 
 
 async def list_items(

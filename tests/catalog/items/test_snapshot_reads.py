@@ -92,3 +92,20 @@ async def test_another_replicas_write_is_seen_at_the_next_revision_check(
     after = await patient.served(sessions)
     assert after.items["dibao"].name == "另一副本的修改" and after.revision == before.revision + 1
     assert after.item_body("dibao")[1] != before.item_body("dibao")[1]  # a new ETag with the new body
+
+
+async def test_a_browsing_page_follows_a_new_item_at_once(
+    seeded: httpx.AsyncClient, admin: dict[str, str], worker: dict[str, str]
+) -> None:
+    params = {"category": "elderly-livelihood", "limit": 100}
+    before = await seeded.get(ITEMS, params=params, headers=worker)
+    assert (await seeded.get(ITEMS, params=params, headers=worker)).content == before.content
+    created = await seeded.post(
+        ITEMS,
+        json={"code": "aaa-first", "name": "新事项", "category": "elderly-livelihood", "status": "published"},
+        headers=admin,
+    )
+    assert created.status_code == 201
+    after = (await seeded.get(ITEMS, params=params, headers=worker)).json()
+    assert [i["code"] for i in after["items"]] == ["aaa-first", *(i["code"] for i in before.json()["items"])]
+    assert after["items"][0]["version"] == 1 and after["next_cursor"] is None and after["search_id"] is None

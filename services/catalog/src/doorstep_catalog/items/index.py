@@ -16,7 +16,7 @@ import asyncio
 import gc
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,6 +30,8 @@ from doorstep_shared.search import Field, FuzzyPinyin, SearchIndex
 from ..http import export_etag, item_etag
 from . import repository
 from .schemas import CatalogExport, CategoryRead, ItemRead, item_read
+
+MAX_PAGES = 512  # browsing pages kept per snapshot
 
 # Field weights: name > alias > summary > materials > tips > the rest. Names, aliases and
 # material names are also the words query segmentation knows.
@@ -99,6 +101,7 @@ class Snapshot:
     _export: bytes | None = field(default=None, repr=False)
     _bodies: dict[str, tuple[bytes, str]] = field(default_factory=dict, repr=False)
     _categories: bytes | None = field(default=None, repr=False)
+    _pages: dict[tuple[object, ...], bytes] = field(default_factory=dict, repr=False)
 
     @property
     def revision(self) -> int:
@@ -127,6 +130,16 @@ class Snapshot:
             item = self.items[code]
             found = self._bodies[code] = (item.model_dump_json().encode(), item_etag(item))
         return found
+
+    def page_body(self, key: tuple[object, ...], build: Callable[[], bytes]) -> bytes:
+        """A browsing page's body, built once per parameters (at most ``MAX_PAGES`` kept: a
+        client making up parameters costs itself the build, not the replica its memory)."""
+        body = self._pages.get(key)
+        if body is None:
+            body = build()
+            if len(self._pages) < MAX_PAGES:
+                self._pages[key] = body
+        return body
 
     def categories_body(self) -> bytes:
         if self._categories is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.permissions import Permission
@@ -162,15 +161,46 @@ async def list_items(
     status: str | None,
     cursor: str | None,
     limit: int,
-    sessions: async_sessionmaker[AsyncSession] | None = None,
 ) -> ItemPage:
-    """Search (ranked) or browse (by code); drafts only for admins; cursors are positions.
-    Browsing with ``sessions`` reads the snapshot as item reads do (``CatalogIndex.served``)."""
+    """Search (ranked) or browse (by code); drafts only for admins; cursors are positions."""
     if status == "draft" and not is_admin(principal):
         return ItemPage(items=[])
+    snap = await index.current(session)
+    return _page(snap, q, category, proxy_eligible, channel, status, cursor, limit)
+
+
+def browse_body(
+    snap: Snapshot,
+    principal: Principal,
+    *,
+    category: str | None,
+    proxy_eligible: bool | None,
+    channel: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> bytes:
+    """A browsing page (no ``q``) from a snapshot (``CatalogIndex.served``), serialised once
+    per revision and set of parameters: what ``list_items`` gives, as JSON."""
+    if status == "draft" and not is_admin(principal):
+        return ItemPage(items=[]).model_dump_json().encode()
+    return snap.page_body(
+        (category, proxy_eligible, channel, status, cursor, limit),
+        lambda: _page(snap, None, category, proxy_eligible, channel, status, cursor, limit).model_dump_json().encode(),
+    )
+
+
+def _page(
+    snap: Snapshot,
+    q: str | None,
+    category: str | None,
+    proxy_eligible: bool | None,
+    channel: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> ItemPage:
     statuses = {status} if status else {"published"}
-    searching = q is not None and bool(q.strip())
-    snap = await index.served(sessions) if sessions is not None and not searching else await index.current(session)
     scores: dict[str, tuple[float, str]] = {}
     if q is not None and q.strip():
         hits = snap.index.search(q[: MAX_QUERY_CHARS * 4])

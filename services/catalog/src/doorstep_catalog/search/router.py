@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Response
 
@@ -37,7 +37,21 @@ async def list_items(
     proxy_eligible: bool | None = None,
     channel: Literal["window", "doorstep", "online"] | None = None,
     status: Literal["draft", "published", "retired"] | None = None,
-) -> ItemPage:
+) -> Any:
+    if q is None or not q.strip():
+        # Browsing: a page of the snapshot, serialised once per revision (no revision read
+        # per request, nothing recorded).
+        body = service.browse_body(
+            await index.served(sessions),
+            principal,
+            category=category,
+            proxy_eligible=proxy_eligible,
+            channel=channel,
+            status=status,
+            cursor=cursor,
+            limit=limit,
+        )
+        return Response(body, media_type="application/json")
     return await service.search_items(
         session,
         index,
@@ -49,7 +63,6 @@ async def list_items(
         status=status,
         cursor=cursor,
         limit=limit,
-        sessions=sessions,
     )
 
 

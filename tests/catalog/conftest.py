@@ -31,6 +31,7 @@ async def catalog_app(
 @pytest.fixture
 async def catalog(catalog_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     await truncate_app(catalog_app, metadata)
+    catalog_app.state.catalog_index.expire()  # emptied behind its back: no revision bump
     async with client_for(catalog_app) as client:
         yield client
 

@@ -112,3 +112,20 @@ def test_any_string_is_safe() -> None:
     for q in ["", "   ", "x" * 5000, "🙂" * 300, "\x00\u200b", "%_'\"; --", "ا", "ﾃｽﾄ", "一二三四五六七八九零" * 20]:
         assert isinstance(idx.search(q), list)
     assert canonical("ＡＢＣ１２３　高齡") == "abc123 高龄"
+
+
+def test_a_key_hundreds_share_finds_its_best_documents_and_follows_edits() -> None:
+    idx = SearchIndex(FIELDS)
+    for i in range(600):
+        idx.upsert(f"t{i}", {"name": f"事项{i}", "text": "带上身份证原件" if i % 2 == 0 else "带上户口簿原件"})
+    idx.upsert("card", {"name": "残疾证换领"})
+    hits = idx.search("证")
+    assert hits[0].key == "card"  # in a name, among hundreds that have it in their text
+    assert len(hits) > 1 and all(h.key.startswith("t") and int(h.key[1:]) % 2 == 0 for h in hits[1:])
+    idx.upsert("t500", {"name": "事项500", "text": "身份证"})  # shorter text: now the best of them
+    assert [h.key for h in idx.search("证")[:2]] == ["card", "t500"]
+    idx.set_popularity("t550", 5)  # the tie among the others goes to the popular one
+    assert [h.key for h in idx.search("证")[:3]] == ["card", "t500", "t550"]
+    idx.remove("card")
+    hits = idx.search("证")
+    assert hits[0].key == "t500" and "card" not in {h.key for h in hits}

@@ -16,6 +16,12 @@ class CatalogSettings(AuditSettings, DirectorySettings):
 
     port: int = 8001
     service_name: str = "catalog"
+    revision_check_ms: int = Field(
+        default=250,
+        ge=0,
+        description="Hot catalogue reads re-read the revision at most this often (ms; 0: every request); "
+        "a replica sees its own writes at once, another replica's within this time",
+    )
     search_fuzzy_pinyin: tuple[str, ...] = Field(
         default=FUZZY_PAIRS,
         description="Pinyin pairs search treats as one sound (of n-l zh-z ch-c sh-s an-ang en-eng in-ing); [] for none",

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, get_verifier, oauth2_scheme, public, require
 from doorstep_shared.auth.tokens import Principal, TokenVerifier
 from doorstep_shared.directory import Directory
 
-from .items.index import CatalogIndex
+from .items.index import CatalogIndex, Snapshot
 from .state import state_of
 
 
@@ -46,6 +48,25 @@ async def get_index(request: Request) -> CatalogIndex:
 
 
 Index = Annotated[CatalogIndex, Depends(get_index)]
+
+
+async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The app's sessionmaker, for reads served from the snapshot that need the database only
+    to check the revision now and then (``CatalogIndex.served``): no session per request."""
+    return state_of(request).sessionmaker
+
+
+Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
+
+
+async def served_snapshot(request: Request) -> Snapshot:
+    """The catalogue snapshot for a hot read (``CatalogIndex.served``): one dependency, no
+    database session unless the revision is due for a check."""
+    state = state_of(request)
+    return await state.catalog_index.served(state.sessionmaker)
+
+
+Served = Annotated[Snapshot, Depends(served_snapshot)]
 
 CatalogReader = Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
 CatalogWriter = Annotated[Principal, Depends(require(Permission.CATALOG_WRITE))]

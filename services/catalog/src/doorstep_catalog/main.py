@@ -39,7 +39,11 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
     settings = settings or get_settings()
     state = CatalogState()
     # In-memory search index and compiled rules; rebuilt when the catalogue's revision moves.
-    state.catalog_index = CatalogIndex(SearchSources(), FuzzyPinyin(tuple(settings.search_fuzzy_pinyin)))
+    state.catalog_index = CatalogIndex(
+        SearchSources(),
+        FuzzyPinyin(tuple(settings.search_fuzzy_pinyin)),
+        check_interval=settings.revision_check_ms / 1000,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

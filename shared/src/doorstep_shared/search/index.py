@@ -14,11 +14,13 @@ must match, and a document matching more of them, or rarer ones, ranks higher. T
 more popular document (``popularity``: how often it is handled), then to insertion order.
 
 ``upsert``/``remove`` change one document in place (no rebuild); results are memoised per
-query until the next change.
+query until the next change. A query whose keys are all common scores at most
+``MAX_CANDIDATES`` documents (``_candidates``): its cost stays flat as the index grows.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -33,7 +35,7 @@ EXACT_BONUS = 0.6
 COVERAGE_POWER = 2.0
 POPULARITY_WEIGHT = 1e-4  # enough to order ties, never enough to beat a better match
 MEMO_SIZE = 512
-MAX_CANDIDATES = 200
+MAX_CANDIDATES = 100
 _K1, _B = 1.2, 0.6
 
 
@@ -68,6 +70,18 @@ class _Doc(NamedTuple):
         return POPULARITY_WEIGHT * math.log1p(self.popularity)
 
 
+def _entries(
+    posting: dict[str, tuple[float, str]], candidates: set[str] | None
+) -> Iterable[tuple[str, tuple[float, str]]]:
+    """A posting's entries, only the candidates' when there are candidates (walking the
+    shorter of the two)."""
+    if candidates is None:
+        return posting.items()
+    if len(posting) > len(candidates):
+        return [(k, e) for k in candidates if (e := posting.get(k)) is not None]
+    return [(k, e) for k, e in posting.items() if k in candidates]
+
+
 def _length_factor(length: int, typical: int) -> float:
     return (_K1 + 1) / (1 + _K1 * (1 - _B + _B * length / max(typical, 1)))
 
@@ -91,6 +105,7 @@ class SearchIndex:
         self._next = 0
         self._memo: OrderedDict[str, list[Hit]] = OrderedDict()
         self._sound_cache: dict[str, tuple[str, ...]] = {}
+        self._tops: dict[str, list[str]] = {}  # a long posting's best documents (``_top``)
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -134,7 +149,10 @@ class SearchIndex:
                 if spec.pinyin:
                     texts.append((name, tuple(us)))
         postings = self._postings
+        tops = self._tops
         for g, scored in grams.items():
+            if tops:
+                tops.pop(g, None)
             posting = postings.get(g)
             if posting is None:
                 postings[g] = {key: scored}
@@ -156,9 +174,11 @@ class SearchIndex:
         if doc is not None and doc.popularity != popularity:
             self._docs[key] = doc._replace(popularity=popularity)
             self._memo.clear()
+            self._tops.clear()
 
     def _unpost(self, key: str, doc: _Doc) -> None:
         for g in doc.keys:
+            self._tops.pop(g, None)
             posting = self._postings.get(g)
             if posting is not None:
                 posting.pop(key, None)
@@ -248,24 +268,55 @@ class SearchIndex:
         return hits[:limit] if limit is not None else list(hits)
 
     def _candidates(self, plans: list[list[Term]]) -> set[str] | None:
-        """The documents worth scoring, or None for all that match: when the query's postings
-        are long, those of its rarest keys, up to ``MAX_CANDIDATES`` (a document matching
-        only common keys would rank low anyway). Keeps a query's cost bounded at thousands
-        of documents, like Typesense's candidate limit."""
-        postings = [
-            p
+        """The documents worth scoring, or None for all that match. When the query's postings
+        are long: whole postings of its rarest keys while they fit in ``MAX_CANDIDATES`` (a
+        document matching only common keys would rank low anyway), then the best of the next
+        key by static rank (``_top``) up to the cap — so a common key alone (one letter, one
+        character, a phrase of common words) costs ``MAX_CANDIDATES``, not its thousands of
+        documents — and the documents a term names exactly. Keeps a query's cost bounded at
+        thousands of documents, like Typesense's candidate limit."""
+        postings = self._postings
+        keyed = [
+            (g, p)
             for g in {g for terms in plans for t in terms for r in t.readings for sl in r.slots for g, _ in sl.keys}
-            if (p := self._postings.get(g))
+            if (p := postings.get(g))
         ]
-        if sum(len(p) for p in postings) <= MAX_CANDIDATES * 2:
+        if sum(len(p) for _, p in keyed) <= MAX_CANDIDATES * 2:
             return None
-        postings.sort(key=len)
+        keyed.sort(key=lambda e: (len(e[1]), e[0]))  # "c" (characters) before "p" (sounds)
         found: set[str] = set()
-        for p in postings:
-            if found and len(found) + len(p) > MAX_CANDIDATES:
-                break
-            found.update(p)
+        for g, p in keyed:
+            if len(found) + len(p) <= MAX_CANDIDATES:
+                found.update(p)
+                continue
+            for k in self._top(g):
+                if len(found) >= MAX_CANDIDATES:
+                    break
+                found.add(k)
+            break
+        for terms in plans:
+            for t in terms:
+                for r in t.readings:
+                    for g in r.whole:
+                        exact = postings.get(g)
+                        if exact and len(exact) <= MAX_CANDIDATES:
+                            found.update(exact)
         return found
+
+    def _top(self, key: str) -> list[str]:
+        """The ``MAX_CANDIDATES`` documents of a long posting that a query of this key alone
+        would rank first: by posting weight, then popularity, then insertion order. Kept until
+        the posting (or a popularity) changes."""
+        top = self._tops.get(key)
+        if top is None:
+            docs = self._docs
+            ranked = heapq.nsmallest(
+                MAX_CANDIDATES,
+                self._postings[key].items(),
+                key=lambda e: (-e[1][0], -docs[e[0]].popularity, docs[e[0]].order),
+            )
+            top = self._tops[key] = [k for k, _ in ranked]
+        return top
 
     def _search(self, plans: list[list[Term]], candidates: set[str] | None) -> list[Hit]:
         best: dict[str, float] = {}
@@ -310,13 +361,7 @@ class SearchIndex:
                     if not posting:
                         continue
                     idf = self._idf(len(posting)) * factor
-                    if candidates is None:
-                        entries: Iterable[tuple[str, tuple[float, str]]] = posting.items()
-                    elif len(posting) > len(candidates):
-                        entries = [(k, posting[k]) for k in candidates if k in posting]
-                    else:
-                        entries = [(k, e) for k, e in posting.items() if k in candidates]
-                    for key, (weight, field_name) in entries:
+                    for key, (weight, field_name) in _entries(posting, candidates):
                         value = idf * weight
                         known = slot_best.get(key)
                         if known is None or value > known[0]:
@@ -351,9 +396,7 @@ class SearchIndex:
         if not posting:
             return
         idf = self._idf(len(posting)) * keyed[1]
-        for key, (weight, field_name) in posting.items():
-            if candidates is not None and key not in candidates:
-                continue
+        for key, (weight, field_name) in _entries(posting, candidates):
             value = idf * weight
             scores[key] = scores.get(key, 0.0) + value
             hits[key] = hits.get(key, 0) + 1

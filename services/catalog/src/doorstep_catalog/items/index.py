@@ -1,8 +1,13 @@
 """The catalogue as this replica holds it in memory: search index, compiled rules, export body.
 
-Refreshed from the database whenever the catalogue's revision counter (one cheap row read per
-request) differs from the one it was built at, so several replicas stay correct. The search
-index is updated in place: only items whose version, category or tips changed are re-indexed.
+Refreshed from the database whenever the catalogue's revision counter (one cheap row read)
+differs from the one it was built at, so several replicas stay correct. The search index is
+updated in place: only items whose version, category or tips changed are re-indexed.
+
+Hot reads (an item, the categories) go through ``served``: the revision is re-read at most
+every ``check_interval`` seconds, and at once after this process commits a revision bump, so
+a replica answers its own writes at once and another replica's within the interval. The
+snapshot keeps each item's response body and ETag serialised once.
 """
 
 from __future__ import annotations
@@ -10,19 +15,23 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
 from doorstep_shared.rules import CompiledRule, RuleError, compile_rule
 from doorstep_shared.search import Field, FuzzyPinyin, SearchIndex
 
-from ..http import export_etag
+from ..http import export_etag, item_etag
 from . import repository
 from .schemas import CatalogExport, CategoryRead, ItemRead, item_read
+
+MAX_PAGES = 512  # browsing pages kept per snapshot
 
 # Field weights: name > alias > summary > materials > tips > the rest. Names, aliases and
 # material names are also the words query segmentation knows.
@@ -90,6 +99,9 @@ class Snapshot:
     categories: list[CategoryRead]
     fingerprints: dict[str, tuple[object, ...]] = field(default_factory=dict, repr=False)
     _export: bytes | None = field(default=None, repr=False)
+    _bodies: dict[str, tuple[bytes, str]] = field(default_factory=dict, repr=False)
+    _categories: bytes | None = field(default=None, repr=False)
+    _pages: dict[tuple[object, ...], bytes] = field(default_factory=dict, repr=False)
 
     @property
     def revision(self) -> int:
@@ -111,29 +123,97 @@ class Snapshot:
             self._export = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         return self._export
 
+    def item_body(self, code: str) -> tuple[bytes, str]:
+        """An item's response body (what ``ItemRead.model_dump_json`` gives) and ETag."""
+        found = self._bodies.get(code)
+        if found is None:
+            item = self.items[code]
+            found = self._bodies[code] = (item.model_dump_json().encode(), item_etag(item))
+        return found
+
+    def page_body(self, key: tuple[object, ...], build: Callable[[], bytes]) -> bytes:
+        """A browsing page's body, built once per parameters (at most ``MAX_PAGES`` kept: a
+        client making up parameters costs itself the build, not the replica its memory)."""
+        body = self._pages.get(key)
+        if body is None:
+            body = build()
+            if len(self._pages) < MAX_PAGES:
+                self._pages[key] = body
+        return body
+
+    def categories_body(self) -> bytes:
+        if self._categories is None:
+            self._categories = json.dumps(
+                [c.model_dump(mode="json") for c in self.categories], ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        return self._categories
+
 
 class CatalogIndex:
     """Per-app holder of the current snapshot (one per replica)."""
 
-    def __init__(self, sources: IndexSources | None = None, fuzzy: FuzzyPinyin | None = None) -> None:
+    def __init__(
+        self, sources: IndexSources | None = None, fuzzy: FuzzyPinyin | None = None, *, check_interval: float = 0.0
+    ) -> None:
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
+        self._check_lock = asyncio.Lock()
+        self.check_interval = check_interval  # seconds between revision reads on ``served``
+        self._checked_at = -float("inf")  # time.monotonic() of the last revision read
+        self._checked_bumps = -1  # repository.committed_bumps() before that read
+        self.checks = 0  # revision reads so far
         self._sources: IndexSources = sources or NoSources()
         self._fuzzy = fuzzy
         self.builds = 0
         self.reindexed = 0  # items (re)indexed since start: a refresh touches only changed ones
 
+    def expire(self) -> None:
+        """Re-read the revision on the next ``served`` (the database changed behind this
+        process's back without a revision bump: a restore, a test emptying tables)."""
+        self._checked_at = -float("inf")
+
+    def _fresh(self) -> Snapshot | None:
+        snap = self._snapshot
+        if (
+            snap is not None
+            and self._checked_bumps == repository.committed_bumps()
+            and time.monotonic() - self._checked_at < self.check_interval
+        ):
+            return snap
+        return None
+
+    async def served(self, sessions: async_sessionmaker[AsyncSession]) -> Snapshot:
+        """The snapshot, re-reading the revision only when the last read is older than
+        ``check_interval`` or this process has committed a revision bump since (one read at a
+        time; the others wait for it). No database session otherwise."""
+        snap = self._fresh()
+        if snap is not None:
+            return snap
+        async with self._check_lock:
+            snap = self._fresh()
+            if snap is not None:
+                return snap
+            async with sessions() as session:
+                return await self.current(session)
+
     async def current(self, session: AsyncSession) -> Snapshot:
+        """The snapshot at the database's current revision (one row read, every call)."""
+        bumps = repository.committed_bumps()  # before the read: a commit during it re-checks
         key = await repository.catalog_revision(session)
+        self.checks += 1
+        checked_at = time.monotonic()
         snap = self._snapshot
         if snap is not None and snap.key == key:
+            self._checked_at, self._checked_bumps = checked_at, bumps
             return snap
         async with self._lock:
             snap = self._snapshot
             if snap is not None and snap.key == key:
+                self._checked_at, self._checked_bumps = checked_at, bumps
                 return snap
             snap = await self._refresh(session, key, snap)
             self._snapshot = snap
+            self._checked_at, self._checked_bumps = checked_at, bumps
             self.builds += 1
             # The index is millions of long-lived, acyclic objects: keep them out of the cyclic
             # collector's full passes (which would otherwise stall requests for tens of ms).

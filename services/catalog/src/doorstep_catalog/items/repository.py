@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -22,13 +22,32 @@ _STATE = CatalogRevision.__table__  # type: ignore[attr-defined]
 _REVISION = select(_STATE.c.epoch, _STATE.c.revision)
 
 
+# Revision bumps this process has committed: a replica's snapshot re-checks the revision at
+# once after one (read-your-writes), and only every few hundred ms otherwise.
+_committed_bumps = 0
+
+
+def committed_bumps() -> int:
+    return _committed_bumps
+
+
+def _count_commit(_session: object) -> None:
+    global _committed_bumps
+    _committed_bumps += 1
+
+
 async def catalog_revision(session: AsyncSession) -> tuple[str, int]:
     row = (await session.exec(_REVISION)).first()
     return (row[0], row[1]) if row else ("", 0)
 
 
 async def bump_revision(session: AsyncSession) -> None:
-    """+1 in the writer's transaction; creates the row race-free the first time."""
+    """+1 in the writer's transaction; creates the row race-free the first time. Counted in
+    ``committed_bumps`` when (if) the transaction commits."""
+    sync = session.sync_session
+    if not sync.info.get("counts_revision_commits"):
+        sync.info["counts_revision_commits"] = True
+        event.listen(sync, "after_commit", _count_commit)
     for _ in range(2):
         result = await session.exec(
             update(CatalogRevision).where(col(CatalogRevision.id) == 1).values(revision=CatalogRevision.revision + 1)

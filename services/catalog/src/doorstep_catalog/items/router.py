@@ -9,7 +9,7 @@ from fastapi import Request, Response
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import NOT_MODIFIED, not_modified, not_modified_response, problems
 
-from ..deps import CatalogReader, CatalogWriter, IfMatch, Index, ItemCode, api_router
+from ..deps import CatalogReader, CatalogWriter, IfMatch, Index, ItemCode, Served, api_router
 from ..http import CACHE, category_etag, item_etag, json_response
 from . import service
 from .schemas import (
@@ -28,8 +28,9 @@ router = api_router()
 
 
 @router.get("/categories", response_model=list[CategoryRead], summary="List item categories", tags=["items"])
-async def list_categories(session: DbSession, _: CatalogReader) -> list[CategoryRead]:
-    return [CategoryRead.model_validate(c) for c in await service.categories(session)]
+async def list_categories(_: CatalogReader, snap: Served) -> Response:
+    # From the snapshot, serialised once per revision (the body list[CategoryRead] gives).
+    return Response(snap.categories_body(), media_type="application/json")
 
 
 @router.post(
@@ -93,12 +94,12 @@ async def create_item(session: DbSession, principal: CatalogWriter, body: ItemCr
     tags=["items"],
     responses={**NOT_MODIFIED, **problems(404)},
 )
-async def get_item(request: Request, session: DbSession, principal: CatalogReader, index: Index, code: ItemCode) -> Any:
-    item = await service.get_item(session, index, principal, code)
-    etag = item_etag(item)
+async def get_item(request: Request, principal: CatalogReader, snap: Served, code: ItemCode) -> Any:
+    # From the snapshot, serialised once per revision: no database session per request.
+    body, etag = service.item_response(snap, principal, code)
     if not_modified(request, etag):
         return not_modified_response(etag, CACHE)
-    return json_response(item.model_dump_json().encode(), etag)
+    return json_response(body, etag)
 
 
 @router.patch(

@@ -140,6 +140,15 @@ async def get_item(session: AsyncSession, index: CatalogIndex, principal: Princi
     return item
 
 
+def item_response(snap: Snapshot, principal: Principal, code: str) -> tuple[bytes, str]:
+    """An item's serialised body and ETag from a snapshot (``CatalogIndex.served``), with the
+    rule of ``get_item``: a draft is an admin's only."""
+    item = snap.items.get(code)
+    if item is None or (item.status == "draft" and not is_admin(principal)):
+        raise NotFound(f"No item {code!r}.")
+    return snap.item_body(code)
+
+
 async def list_items(
     session: AsyncSession,
     index: CatalogIndex,
@@ -156,8 +165,42 @@ async def list_items(
     """Search (ranked) or browse (by code); drafts only for admins; cursors are positions."""
     if status == "draft" and not is_admin(principal):
         return ItemPage(items=[])
-    statuses = {status} if status else {"published"}
     snap = await index.current(session)
+    return _page(snap, q, category, proxy_eligible, channel, status, cursor, limit)
+
+
+def browse_body(
+    snap: Snapshot,
+    principal: Principal,
+    *,
+    category: str | None,
+    proxy_eligible: bool | None,
+    channel: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> bytes:
+    """A browsing page (no ``q``) from a snapshot (``CatalogIndex.served``), serialised once
+    per revision and set of parameters: what ``list_items`` gives, as JSON."""
+    if status == "draft" and not is_admin(principal):
+        return ItemPage(items=[]).model_dump_json().encode()
+    return snap.page_body(
+        (category, proxy_eligible, channel, status, cursor, limit),
+        lambda: _page(snap, None, category, proxy_eligible, channel, status, cursor, limit).model_dump_json().encode(),
+    )
+
+
+def _page(
+    snap: Snapshot,
+    q: str | None,
+    category: str | None,
+    proxy_eligible: bool | None,
+    channel: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> ItemPage:
+    statuses = {status} if status else {"published"}
     scores: dict[str, tuple[float, str]] = {}
     if q is not None and q.strip():
         hits = snap.index.search(q[: MAX_QUERY_CHARS * 4])

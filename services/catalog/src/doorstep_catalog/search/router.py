@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Response
 
@@ -10,7 +10,7 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
-from ..deps import CatalogReader, CatalogWriter, Index, api_router
+from ..deps import CatalogReader, CatalogWriter, Index, Sessions, api_router
 from ..items.schemas import ItemPage
 from . import service
 from .schemas import AliasAdded, AliasFromMiss, MissPage, SearchOpened
@@ -29,6 +29,7 @@ async def list_items(
     session: DbSession,
     principal: CatalogReader,
     index: Index,
+    sessions: Sessions,
     limit: LimitParam = 20,
     cursor: CursorParam = None,
     q: Annotated[str | None, Query(max_length=1000, description="Words, pinyin or initials, as people type")] = None,
@@ -36,7 +37,21 @@ async def list_items(
     proxy_eligible: bool | None = None,
     channel: Literal["window", "doorstep", "online"] | None = None,
     status: Literal["draft", "published", "retired"] | None = None,
-) -> ItemPage:
+) -> Any:
+    if q is None or not q.strip():
+        # Browsing: a page of the snapshot, serialised once per revision (no revision read
+        # per request, nothing recorded).
+        body = service.browse_body(
+            await index.served(sessions),
+            principal,
+            category=category,
+            proxy_eligible=proxy_eligible,
+            channel=channel,
+            status=status,
+            cursor=cursor,
+            limit=limit,
+        )
+        return Response(body, media_type="application/json")
     return await service.search_items(
         session,
         index,

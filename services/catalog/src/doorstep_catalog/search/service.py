@@ -18,7 +18,7 @@ from doorstep_shared.search import canonical
 
 from ..http import item_etag
 from ..items import service as items_service
-from ..items.index import CatalogIndex
+from ..items.index import CatalogIndex, Snapshot
 from ..items.schemas import ItemPage, ItemUpdate
 from . import repository
 from .models import SearchEvent
@@ -82,6 +82,30 @@ async def search_items(
     await repository.add_event(session, event)
     page.search_id = event.id
     return page
+
+
+def browse_body(
+    snap: Snapshot,
+    principal: Principal,
+    *,
+    category: str | None,
+    proxy_eligible: bool | None,
+    channel: str | None,
+    status: str | None,
+    cursor: str | None,
+    limit: int,
+) -> bytes:
+    """Browsing (no ``q``): a page from the snapshot, nothing recorded."""
+    return items_service.browse_body(
+        snap,
+        principal,
+        category=category,
+        proxy_eligible=proxy_eligible,
+        channel=channel,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 async def report_open(session: AsyncSession, data: SearchOpened) -> None:

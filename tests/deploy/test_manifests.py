@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib
+import io
 import os
 import re
 import stat
@@ -18,6 +19,7 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import kubernetes_validate
@@ -153,8 +155,9 @@ def test_make_run_starts_the_same_apps_and_factories_as_the_image(
     assert tuple(launcher.APPS) == APPS
     started: list[list[str]] = []
 
-    def fake_popen(cmd: list[str], **_: Any) -> None:
+    def fake_popen(cmd: list[str], **_: Any) -> SimpleNamespace:
         started.append(cmd)
+        return SimpleNamespace(stdout=io.BytesIO())  # the launcher relays it, prefixed
 
     monkeypatch.setattr(launcher.subprocess, "Popen", fake_popen)
     for name in list(os.environ):

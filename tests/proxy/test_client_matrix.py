@@ -53,6 +53,22 @@ PROXY_ROUTES = [r for r in client_reachable_gets(create_app()) if r.startswith("
 # Client-reachable routes of the other apps, and why they carry no resident's data.
 NOT_RESIDENT_DATA: dict[str, str] = {
     "GET /api/v1/directory/communities": "the county's communities and grids",
+    # The org directory: codes, names, addresses and coordinates of places, and who changed them
+    # (staff usernames in the history); no resident appears in it.
+    **{
+        f"GET /api/v1/directory/{path}": "the org directory (places, not people)"
+        for path in (
+            "communities/{code}",
+            "compounds",
+            "compounds/{code}",
+            "counties",
+            "counties/{code}",
+            "grids",
+            "grids/{code}",
+            "tree",
+            "{kind}/{code}/history",
+        )
+    },
     "GET /api/v1/reports/summary": "county figures: counts, no records",
     "GET /open311/discovery.{fmt}": "the Open311 endpoint description",
     "GET /open311/v2/services.{fmt}": "the catalogue as Open311 services",

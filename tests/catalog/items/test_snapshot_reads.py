@@ -51,7 +51,7 @@ async def test_item_and_categories_answer_as_the_database_says(
             CategoryRead.model_validate(c).model_dump(mode="json") for c in await repository.list_categories(session)
         ]
     item, category_code, category_name = rows["pension-face-check"]
-    assert read.headers["etag"] == item_etag(item)
+    assert read.headers["etag"].removeprefix("W/") == item_etag(item)  # weak once compressed
     assert read.json() == json.loads(item_read(item, category_code, category_name).model_dump_json())
     assert read.headers["content-type"] == "application/json"
     assert categories.status_code == 200 and categories.json() == stored

@@ -103,5 +103,10 @@ def declared_permissions(route: Any) -> set[str]:
 
 
 def iter_api_routes(app: Any) -> list[Any]:
-    """Every APIRoute of an app, including those of included routers."""
-    return [rc.route for rc in iter_route_contexts(app.routes) if isinstance(rc.route, APIRoute)]
+    """Every APIRoute of an app's API (including those of included routers): the operations of
+    its OpenAPI document. The documentation pages (``/docs``, ``/redoc``) are not API routes."""
+    return [
+        rc.route
+        for rc in iter_route_contexts(app.routes)
+        if isinstance(rc.route, APIRoute) and rc.route.include_in_schema
+    ]

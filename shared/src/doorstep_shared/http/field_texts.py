@@ -11,6 +11,7 @@ from __future__ import annotations
 
 FIELD_TEXTS_ZH: dict[str, str] = {
     "required for community roles": "社区岗位必须填写所属社区",
+    "not a compound of the community": "该小区不属于此社区",
     # the password policy's reasons (gateway identity/password_policy.py)
     "at least 10 characters": "至少 10 个字符",
     "must not contain the username": "不能包含用户名",

@@ -347,6 +347,12 @@ MESSAGES: dict[str, Message] = {
     "unreadable_file": M(
         "文件无法读取", "Unreadable file", "无法读取上传的文件。", "The uploaded file cannot be read."
     ),
+    "directory_unavailable": M(
+        "目录暂不可用",
+        "Directory unavailable",
+        "暂时无法取得组织目录，请稍后重试。",
+        "The org directory is not available yet; retry shortly.",
+    ),
     # staff accounts (gateway)
     "activation_invalid": M(
         "激活码无效", "Invalid activation", "用户名或激活码不正确。", "The username or the activation code is wrong."

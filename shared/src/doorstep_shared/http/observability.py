@@ -35,7 +35,7 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 # An API key sent as a query or form parameter (GeoReport v2's ``api_key``), and a gateway API
-# key anywhere (``dsk.<lookup id>.<secret>``, doorstep_gateway.clients.service): the lookup id
+# key anywhere (``dsk.<lookup id>.<secret>``, issued by the gateway's client registry): the lookup id
 # stays readable, the secret never reaches a log line (an access log prints the query string).
 _KEY_PARAMETER = re.compile(r"(?i)(api_?key(?:%3D|=|\\?[\"']?\s*:\s*\\?[\"']))[^&\s\"'\\]+")
 _GATEWAY_KEY = re.compile(r"(dsk\.[0-9a-f]{1,32}\.)[A-Za-z0-9_-]+")

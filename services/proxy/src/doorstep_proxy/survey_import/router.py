@@ -38,7 +38,9 @@ async def import_residents(
     session: DbSession,
     principal: Importer,
     cipher: Cipher,
-    file: Annotated[UploadFile, File(description="The survey sheet (摸排表)")],
+    file: Annotated[
+        UploadFile, File(description="The survey sheet (摸排表)", examples=["朝阳社区第六网格摸排表.xlsx"])
+    ],
     mode: Annotated[
         ImportMode,
         Query(description="all_or_nothing: any rejected row → nothing written"),

@@ -95,13 +95,14 @@ def test_every_request_body_documents_an_example_that_validates(app: str, route:
             assert shown.get("examples"), f"form field {param.alias} has no example"
             if "contentMediaType" not in shown and shown.get("format") != "binary":  # a file's is its name
                 field = param.field_info
-                typed = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+                typed: Any = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
                 adapter: TypeAdapter[Any] = TypeAdapter(typed)
                 for example in shown["examples"]:
                     adapter.validate_python(example)
         return
     examples = _examples(doc, content["application/json"])
     assert examples, f"{method} {route.path}: the body has no example"
-    adapter = TypeAdapter(route.body_field.field_info.annotation)
+    body_type: Any = route.body_field.field_info.annotation
+    adapter = TypeAdapter(body_type)
     for example in examples:
         assert adapter.validate_python(example) is not None

@@ -18,16 +18,16 @@ class SessionCreate(Input):
         json_schema_extra={
             "examples": [
                 {
-                    "title": "翰墨飘香书画班",
+                    "title": "爱心理发 周六上午场",
                     "starts_at": "2026-11-07T09:00:00+08:00",
                     "ends_at": "2026-11-07T11:00:00+08:00",
-                    "capacity": 20,
-                    "min_participants": 5,
+                    "capacity": 8,
+                    "min_participants": 2,
                     "min_cutoff_at": "2026-11-06T18:00:00+08:00",
                     "booking_opens_at": "2026-11-01T08:00:00+08:00",
                     "booking_closes_at": "2026-11-07T08:00:00+08:00",
                     "cancel_cutoff_at": "2026-11-06T20:00:00+08:00",
-                    "max_seats_per_booking": 2,
+                    "max_seats_per_booking": 1,
                 }
             ]
         }

@@ -20,9 +20,9 @@ class HoursRuleCreate(Input):
         json_schema_extra={
             "examples": [
                 {
-                    "service_code": "tailoring",
-                    "weekdays": [0, 1, 2, 3, 4],
-                    "opens": "09:00",
+                    "service_code": "haircut",
+                    "weekdays": [1, 3],
+                    "opens": "08:30",
                     "closes": "11:30",
                     "effective_from": "2026-06-01",
                 }

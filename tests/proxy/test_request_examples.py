@@ -1,0 +1,62 @@
+"""The proxy's documented request examples, sent as they are, get their documented answers (the
+ids in a path come from the resource an earlier example created); tests/test_request_examples.py
+checks that every example validates."""
+
+from __future__ import annotations
+
+import httpx
+
+from doorstep_proxy.demands.schemas import DemandAnswer, DemandCreate
+from doorstep_proxy.discovery.schemas import RunCreate
+from doorstep_proxy.ledger.schemas import ResidentCreate, ResidentLookup, ResidentRemove, RevealRequest
+from doorstep_proxy.workers.schemas import WorkerUpsert
+
+from ..request_examples import example_of
+from ..support import Tokens
+from .discovery.catalog import seed_snapshot
+from .discovery.helpers import prime, wait_runs
+from .helpers import BASE, admin, with_compounds, worker
+
+
+async def test_discovery_run_example_starts_a_run(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    app = prime(proxy, seed_snapshot())
+    resp = await proxy.post(f"{BASE}/discovery/runs", json=example_of(RunCreate), headers=admin(tokens))
+    assert resp.status_code == 202, resp.text
+    await wait_runs(app)
+
+
+async def test_resident_examples_register_find_reveal_and_remove_a_resident(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await with_compounds(proxy)
+    created = await proxy.post(f"{BASE}/residents", json=example_of(ResidentCreate), headers=worker(tokens))
+    assert created.status_code == 201, created.text
+    resident = created.json()["id"]
+    found = await proxy.post(f"{BASE}/residents/lookup", json=example_of(ResidentLookup), headers=worker(tokens))
+    assert found.status_code == 200, found.text
+    assert resident in found.text
+    reveal = await proxy.post(
+        f"{BASE}/residents/{resident}/reveal", json=example_of(RevealRequest), headers=worker(tokens)
+    )
+    assert reveal.status_code == 200, reveal.text
+    assert reveal.json()["id_number"] == example_of(ResidentCreate)["id_number"]
+    removed = await proxy.post(
+        f"{BASE}/residents/{resident}/removal", json=example_of(ResidentRemove), headers=worker(tokens)
+    )
+    assert removed.status_code == 200, removed.text
+
+
+async def test_demand_examples_log_and_answer_a_demand(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    logged = await proxy.post(f"{BASE}/demands", json=example_of(DemandCreate), headers=worker(tokens))
+    assert logged.status_code == 201, logged.text
+    answered = await proxy.post(
+        f"{BASE}/demands/{logged.json()['id']}/answer", json=example_of(DemandAnswer), headers=worker(tokens)
+    )
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["status"] == "answered"
+
+
+async def test_worker_example_sets_a_field_profile(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    resp = await proxy.put(f"{BASE}/workers/chaoyang.worker", json=example_of(WorkerUpsert), headers=admin(tokens))
+    assert resp.status_code == 201, resp.text  # a new profile (200 when it replaces one)
+    assert resp.json()["grids"] == ["chaoyang-g6"]

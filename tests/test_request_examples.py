@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter
 
+from doorstep_gateway.docs.merge import merge
 from doorstep_shared.auth.security import iter_api_routes
 from doorstep_tools.apps import SERVICES
 
@@ -106,3 +107,19 @@ def test_every_request_body_documents_an_example_that_validates(app: str, route:
     adapter = TypeAdapter(body_type)
     for example in examples:
         assert adapter.validate_python(example) is not None
+
+
+def test_the_gateways_merged_document_keeps_an_example_on_every_body() -> None:
+    """What clients generate from and Swagger UI fills forms with: the gateway's /openapi.json."""
+    merged = merge(_doc("gateway"), {name: _doc(name) for name in SERVICES if name != "gateway"})
+    bodies = 0
+    for path, item in merged["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict):
+                continue
+            for kind, media in operation.get("requestBody", {}).get("content", {}).items():
+                bodies += 1
+                properties = _resolve(merged, media.get("schema", {})).get("properties", {})
+                forms_shown = kind in FORMS and all(p.get("examples") for p in properties.values())
+                assert _examples(merged, media) or forms_shown, f"{method} {path} ({kind}) shows no example"
+    assert bodies >= len(BODIES)

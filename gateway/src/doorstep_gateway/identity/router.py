@@ -13,6 +13,7 @@ from doorstep_shared.auth.security import authenticated, public
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
+from ..config import DEFAULT_DEMO_PASSWORD
 from ..deps import Settings, Signer, Verifier
 from ..state import state_of
 from . import service
@@ -62,7 +63,7 @@ async def token(
         str, Form(max_length=40, description="password | refresh_token | client_credentials", examples=["password"])
     ],
     username: Annotated[str | None, Form(max_length=64, examples=["chaoyang.worker"])] = None,
-    password: Annotated[str | None, Form(max_length=256, examples=["demo-password"])] = None,
+    password: Annotated[str | None, Form(max_length=256, examples=[DEFAULT_DEMO_PASSWORD])] = None,
     refresh_token: Annotated[
         str | None,
         Form(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import httpx
 
+from doorstep_proxy.cases.schemas import CaseAssign, CaseCreate, MaterialMark
 from doorstep_proxy.demands.schemas import DemandAnswer, DemandCreate
 from doorstep_proxy.discovery.schemas import RunCreate
 from doorstep_proxy.ledger.schemas import ResidentCreate, ResidentLookup, ResidentRemove, RevealRequest
@@ -13,9 +14,10 @@ from doorstep_proxy.workers.schemas import WorkerUpsert
 
 from ..request_examples import example_of
 from ..support import Tokens
+from .cases.conftest import catalogue
 from .discovery.catalog import seed_snapshot
 from .discovery.helpers import prime, wait_runs
-from .helpers import BASE, admin, with_compounds, worker
+from .helpers import BASE, admin, app_of, with_compounds, worker
 
 
 async def test_discovery_run_example_starts_a_run(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -60,3 +62,28 @@ async def test_worker_example_sets_a_field_profile(proxy: httpx.AsyncClient, tok
     resp = await proxy.put(f"{BASE}/workers/chaoyang.worker", json=example_of(WorkerUpsert), headers=admin(tokens))
     assert resp.status_code == 201, resp.text  # a new profile (200 when it replaces one)
     assert resp.json()["grids"] == ["chaoyang-g6"]
+
+
+async def test_case_examples_open_assign_and_tick_a_case_for_the_example_resident(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """The case bodies as documented, with the ids of the resident and demand made just before."""
+    await with_compounds(proxy)
+    app_of(proxy).state.catalog.prime(catalogue())
+    h = worker(tokens)
+    profile = await proxy.put(f"{BASE}/workers/chaoyang.worker", json=example_of(WorkerUpsert), headers=admin(tokens))
+    assert profile.status_code == 201, profile.text
+    resident = (await proxy.post(f"{BASE}/residents", json=example_of(ResidentCreate), headers=h)).json()["id"]
+    demand = (await proxy.post(f"{BASE}/demands", json=example_of(DemandCreate), headers=h)).json()["id"]
+    opened = await proxy.post(
+        f"{BASE}/cases", json={**example_of(CaseCreate), "resident_id": resident, "demand_id": demand}, headers=h
+    )
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    assigned = await proxy.post(f"{BASE}/cases/{case['id']}/assignment", json=example_of(CaseAssign), headers=h)
+    assert assigned.status_code == 200, assigned.text
+    position = case["materials"][0]["position"]
+    ticked = await proxy.put(
+        f"{BASE}/cases/{case['id']}/materials/{position}", json=example_of(MaterialMark), headers=h
+    )
+    assert ticked.status_code == 200, ticked.text

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 
 from doorstep_catalog.eligibility.schemas import EligibilityRequest
-from doorstep_catalog.items.schemas import CategoryCreate, ItemCreate
+from doorstep_catalog.items.schemas import CategoryCreate, CategoryUpdate, ItemCreate, ItemUpdate
 from doorstep_catalog.search.schemas import AliasFromMiss
-from doorstep_catalog.tips.schemas import TipCreate
+from doorstep_catalog.tips.schemas import BriefingCreate, TipCreate, TipHide
 
 from ..request_examples import example_of
 
@@ -50,3 +50,34 @@ async def test_alias_example_makes_the_query_an_alias(seeded: httpx.AsyncClient,
     resp = await seeded.post(f"{BASE}/search/misses/alias", json=example, headers=admin)
     assert resp.status_code == 200, resp.text
     assert resp.json()["item"] == example["item"] and example["query"] in resp.json()["aliases"]
+
+
+async def test_update_examples_change_the_category_and_item_they_are_sent_to(
+    seeded: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    etag = (await seeded.get(f"{BASE}/items/elderly-allowance", headers=admin)).headers["ETag"]
+    resp = await seeded.patch(
+        f"{BASE}/items/elderly-allowance", json=example_of(ItemUpdate), headers={**admin, "If-Match": etag}
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["promised_days"] == example_of(ItemUpdate)["promised_days"]
+    created = await seeded.post(f"{BASE}/categories", json=example_of(CategoryCreate), headers=admin)
+    resp = await seeded.patch(
+        f"{BASE}/categories/{created.json()['code']}",
+        json=example_of(CategoryUpdate),
+        headers={**admin, "If-Match": created.headers["ETag"]},
+    )
+    assert resp.status_code == 200, resp.text
+
+
+async def test_briefing_example_records_a_briefing_with_the_tip_and_hide_example_hides_it(
+    seeded: httpx.AsyncClient, worker: dict[str, str], admin: dict[str, str]
+) -> None:
+    tip = (await seeded.post(f"{BASE}/items/elderly-allowance/tips", json=example_of(TipCreate), headers=worker)).json()
+    briefing = {**example_of(BriefingCreate), "tip_ids": [tip["id"]]}
+    resp = await seeded.post(f"{BASE}/briefings", json=briefing, headers=admin)
+    assert resp.status_code == 201, resp.text
+    assert [t["id"] for t in resp.json()["tips"]] == [tip["id"]]
+    resp = await seeded.post(f"{BASE}/tips/{tip['id']}/hide", json=example_of(TipHide), headers=admin)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["hidden"] is True

@@ -68,7 +68,7 @@ class TicketStatusChange(Input):
 
 
 class TicketCollect(Input):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"claim_code": "7KQ2MX"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"claim_code": "7KQ2MX"}, {"phone_last4": "0000"}]})
 
     claim_code: str | None = Field(None, min_length=1, max_length=20)
     phone_last4: str | None = Field(None, pattern=r"^\d{4}$")

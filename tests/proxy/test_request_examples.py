@@ -7,9 +7,16 @@ from __future__ import annotations
 import httpx
 
 from doorstep_proxy.cases.schemas import CaseAssign, CaseCreate, MaterialMark
-from doorstep_proxy.demands.schemas import DemandAnswer, DemandCreate
+from doorstep_proxy.demands.schemas import DemandAnswer, DemandClose, DemandCreate
 from doorstep_proxy.discovery.schemas import RunCreate
-from doorstep_proxy.ledger.schemas import ResidentCreate, ResidentLookup, ResidentRemove, RevealRequest
+from doorstep_proxy.ledger.schemas import (
+    CompoundUpdate,
+    ResidentCreate,
+    ResidentLookup,
+    ResidentRemove,
+    ResidentUpdate,
+    RevealRequest,
+)
 from doorstep_proxy.workers.schemas import WorkerUpsert
 
 from ..request_examples import example_of
@@ -87,3 +94,25 @@ async def test_case_examples_open_assign_and_tick_a_case_for_the_example_residen
         f"{BASE}/cases/{case['id']}/materials/{position}", json=example_of(MaterialMark), headers=h
     )
     assert ticked.status_code == 200, ticked.text
+
+
+async def test_update_and_close_examples_change_what_they_are_sent_to(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    await with_compounds(proxy)
+    h = worker(tokens)
+    compound = await proxy.get(f"{BASE}/compounds/binjiang", headers=admin(tokens))
+    resp = await proxy.patch(
+        f"{BASE}/compounds/binjiang",
+        json=example_of(CompoundUpdate),
+        headers={**admin(tokens), "If-Match": compound.headers["ETag"]},
+    )
+    assert resp.status_code == 200, resp.text
+    created = await proxy.post(f"{BASE}/residents", json=example_of(ResidentCreate), headers=h)
+    resp = await proxy.patch(
+        f"{BASE}/residents/{created.json()['id']}",
+        json=example_of(ResidentUpdate),
+        headers={**h, "If-Match": created.headers["ETag"]},
+    )
+    assert resp.status_code == 200, resp.text
+    demand = await proxy.post(f"{BASE}/demands", json=example_of(DemandCreate), headers=h)
+    resp = await proxy.post(f"{BASE}/demands/{demand.json()['id']}/closure", json=example_of(DemandClose), headers=h)
+    assert resp.status_code == 200, resp.text

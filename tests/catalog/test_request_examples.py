@@ -7,7 +7,7 @@ import httpx
 
 from doorstep_catalog.eligibility.schemas import EligibilityRequest
 from doorstep_catalog.items.schemas import CategoryCreate, CategoryUpdate, ItemCreate, ItemUpdate
-from doorstep_catalog.search.schemas import AliasFromMiss
+from doorstep_catalog.search.schemas import AliasFromMiss, SearchOpened
 from doorstep_catalog.tips.schemas import BriefingCreate, TipCreate, TipHide
 
 from ..request_examples import example_of
@@ -81,3 +81,15 @@ async def test_briefing_example_records_a_briefing_with_the_tip_and_hide_example
     resp = await seeded.post(f"{BASE}/tips/{tip['id']}/hide", json=example_of(TipHide), headers=admin)
     assert resp.status_code == 200, resp.text
     assert resp.json()["hidden"] is True
+
+
+async def test_search_opened_example_reports_the_item_opened_from_a_search(
+    seeded: httpx.AsyncClient, worker: dict[str, str]
+) -> None:
+    example = example_of(SearchOpened)
+    found = await seeded.get(f"{BASE}/items", params={"q": "高龄补贴"}, headers=worker)
+    assert example["code"] in [i["code"] for i in found.json()["items"]]
+    resp = await seeded.post(
+        f"{BASE}/search/opened", json={**example, "search_id": found.json()["search_id"]}, headers=worker
+    )
+    assert resp.status_code == 204, resp.text

@@ -8,7 +8,7 @@ import httpx
 
 from doorstep_proxy.cases.schemas import CaseAssign, CaseCreate, MaterialMark
 from doorstep_proxy.demands.schemas import DemandAnswer, DemandClose, DemandCreate
-from doorstep_proxy.discovery.schemas import RunCreate
+from doorstep_proxy.discovery.schemas import LeadContacted, LeadConversion, LeadDeclined, RunCreate
 from doorstep_proxy.ledger.schemas import (
     CompoundUpdate,
     ResidentCreate,
@@ -23,7 +23,7 @@ from ..request_examples import example_of
 from ..support import Tokens
 from .cases.conftest import catalogue
 from .discovery.catalog import seed_snapshot
-from .discovery.helpers import prime, wait_runs
+from .discovery.helpers import prime, run, wait_runs
 from .helpers import BASE, admin, app_of, with_compounds, worker
 
 
@@ -115,4 +115,26 @@ async def test_update_and_close_examples_change_what_they_are_sent_to(proxy: htt
     assert resp.status_code == 200, resp.text
     demand = await proxy.post(f"{BASE}/demands", json=example_of(DemandCreate), headers=h)
     resp = await proxy.post(f"{BASE}/demands/{demand.json()['id']}/closure", json=example_of(DemandClose), headers=h)
+    assert resp.status_code == 200, resp.text
+
+
+async def test_lead_examples_contact_convert_and_decline_the_example_residents_leads(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await with_compounds(proxy)
+    prime(proxy, seed_snapshot())
+    resident = (await proxy.post(f"{BASE}/residents", json=example_of(ResidentCreate), headers=worker(tokens))).json()
+    await run(proxy, admin(tokens), scope=example_of(RunCreate)["scope"])
+    found = await proxy.get(f"{BASE}/leads", params={"verdict": "all"}, headers=worker(tokens))
+    leads = [x for x in found.json()["items"] if x["resident_id"] == resident["id"]]
+    assert {x["item_code"] for x in leads} >= {"elderly-allowance"}, leads
+    first, second = sorted(leads, key=lambda x: x["item_code"] != "elderly-allowance")[:2]
+    at = f"{BASE}/leads/{first['id']}"
+    resp = await proxy.post(f"{at}/contacted", json=example_of(LeadContacted), headers=worker(tokens))
+    assert resp.status_code == 200, resp.text
+    resp = await proxy.post(f"{at}/conversion", json=example_of(LeadConversion), headers=worker(tokens))
+    assert resp.status_code == 201, resp.text
+    resp = await proxy.post(
+        f"{BASE}/leads/{second['id']}/declined", json=example_of(LeadDeclined), headers=worker(tokens)
+    )
     assert resp.status_code == 200, resp.text

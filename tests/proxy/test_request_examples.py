@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from doorstep_proxy.cases.schemas import CaseAssign, CaseCreate, MaterialMark
+from doorstep_proxy.cases.schemas import CaseAssign, CaseCreate, CaseDueOverride, MaterialMark, VisitCreate, VisitUpdate
 from doorstep_proxy.demands.schemas import DemandAnswer, DemandClose, DemandCreate
 from doorstep_proxy.discovery.schemas import LeadContacted, LeadConversion, LeadDeclined, RunCreate
 from doorstep_proxy.ledger.schemas import (
@@ -71,7 +71,7 @@ async def test_worker_example_sets_a_field_profile(proxy: httpx.AsyncClient, tok
     assert resp.json()["grids"] == ["chaoyang-g6"]
 
 
-async def test_case_examples_open_assign_and_tick_a_case_for_the_example_resident(
+async def test_case_examples_open_assign_tick_and_plan_a_visit_for_the_example_resident(
     proxy: httpx.AsyncClient, tokens: Tokens
 ) -> None:
     """The case bodies as documented, with the ids of the resident and demand made just before."""
@@ -94,6 +94,18 @@ async def test_case_examples_open_assign_and_tick_a_case_for_the_example_residen
         f"{BASE}/cases/{case['id']}/materials/{position}", json=example_of(MaterialMark), headers=h
     )
     assert ticked.status_code == 200, ticked.text
+    due = await proxy.put(
+        f"{BASE}/cases/{case['id']}/due-date", json=example_of(CaseDueOverride), headers=admin(tokens)
+    )
+    assert due.status_code == 200, due.text
+    planned = await proxy.post(f"{BASE}/visits", json={**example_of(VisitCreate), "case_ids": [case["id"]]}, headers=h)
+    assert planned.status_code == 201, planned.text
+    moved = await proxy.patch(
+        f"{BASE}/visits/{planned.json()['id']}",
+        json=example_of(VisitUpdate),
+        headers={**h, "If-Match": planned.headers["ETag"]},
+    )
+    assert moved.status_code == 200, moved.text
 
 
 async def test_update_and_close_examples_change_what_they_are_sent_to(proxy: httpx.AsyncClient, tokens: Tokens) -> None:

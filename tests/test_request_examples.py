@@ -1,7 +1,7 @@
 """Every request body of every app carries an example in its OpenAPI document, and every example
 validates against the body's own type, so an example cannot rot (issue #21: none of the bodies had
-one, and Swagger UI's form-filled eligibility body answered 422). Some are also sent:
-tests/{catalog,proxy,stations}/test_request_examples.py."""
+one, and Swagger UI's form-filled eligibility body answered 422). Most are also sent, and get
+their documented answers: tests/{gateway,catalog,proxy,stations}/test_request_examples.py."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _examples(doc: dict[str, Any], media: dict[str, Any]) -> list[Any]:
-    """The media type's example(s), else those of its schema (or of the schemas of a union)."""
+    """The media type's example(s) and those of its schema (or of the schemas of a union)."""
     found: list[Any] = [media["example"]] if "example" in media else []
     found += [e["value"] for e in media.get("examples", {}).values() if "value" in e]
     schema = media.get("schema", {})

@@ -1,5 +1,6 @@
 """The gateway's documented request examples, sent as they are, get their documented answers: the
-token form's example logs the demo worker in (on `make run` too: its password is the demo one),
+token form's examples log the demo worker and the demo platform client in (on `make run` too: the
+password and secret are the demo ones),
 revoke takes the refresh token it gave, and the client examples register and rotate a client
 (tests/test_request_examples.py checks that every example validates)."""
 
@@ -48,3 +49,12 @@ async def test_client_examples_register_a_client_and_rotate_its_secret(
     )
     assert rotated.status_code == 200, rotated.text
     assert rotated.json()["client_secret"] != created.json()["client_secret"]
+
+
+async def test_token_form_examples_of_a_machine_client_get_it_a_token(
+    gateway: httpx.AsyncClient, gateway_app: FastAPI
+) -> None:
+    form = _form_example(gateway_app, "/api/v1/auth/token", ("client_id", "client_secret", "scope"))
+    resp = await gateway.post("/api/v1/auth/token", data={**form, "grant_type": "client_credentials"})
+    assert resp.status_code == 200, resp.text
+    assert set(resp.json()["scope"].split()) == set(form["scope"].split())

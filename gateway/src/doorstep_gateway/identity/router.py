@@ -71,8 +71,8 @@ async def token(
             examples=["eyJhbGciOiJFZERTQSIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJjaGFveWFuZy53b3JrZXIifQ.c2lnbmF0dXJl"],
         ),
     ] = None,
-    client_id: Annotated[str | None, Form(max_length=64, examples=["hotline-12345"])] = None,
-    client_secret: Annotated[str | None, Form(max_length=256, examples=["cs_3q9X7vKp2mW8zR4tY6uH1jN5bF0dL"])] = None,
+    client_id: Annotated[str | None, Form(max_length=64, examples=["demo.platform"])] = None,
+    client_secret: Annotated[str | None, Form(max_length=256, examples=[DEFAULT_DEMO_PASSWORD])] = None,
     scope: Annotated[str | None, Form(max_length=1000, examples=["catalog:read demands:write"])] = None,
 ) -> dict[str, object]:
     if grant_type == "password":

@@ -15,7 +15,21 @@ ScopeName = Annotated[str, Field(max_length=40)]
 
 
 class ClientCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "12345 政务服务便民热线",
+                    "scopes": ["catalog:read", "demands:read", "demands:write"],
+                    "communities": ["chaoyang", "zhenhuai"],
+                    "contact": "热线平台运维组",
+                    "ip_allowlist": ["10.20.0.0/16"],
+                    "quota_per_minute": 600,
+                }
+            ]
+        },
+    )
 
     name: str = Field(min_length=1, max_length=100)
     scopes: list[ScopeName] = Field(min_length=1, max_length=len(CLIENT_SCOPES))
@@ -78,7 +92,7 @@ class ClientWithApiKey(ClientRead):
 
 
 class RotateSecret(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"grace_seconds": 3600}]})
 
     grace_seconds: int = Field(
         default=3600, ge=0, le=7 * 24 * 3600, description="How long the old secret keeps working"

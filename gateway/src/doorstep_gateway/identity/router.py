@@ -13,6 +13,7 @@ from doorstep_shared.auth.security import authenticated, public
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
+from ..config import DEFAULT_DEMO_PASSWORD
 from ..deps import Settings, Signer, Verifier
 from ..state import state_of
 from . import service
@@ -58,13 +59,21 @@ async def token(
     settings: Settings,
     signer: Signer,
     verifier: Verifier,
-    grant_type: Annotated[str, Form(max_length=40, description="password | refresh_token | client_credentials")],
-    username: Annotated[str | None, Form(max_length=64)] = None,
-    password: Annotated[str | None, Form(max_length=256)] = None,
-    refresh_token: Annotated[str | None, Form(max_length=4096)] = None,
-    client_id: Annotated[str | None, Form(max_length=64)] = None,
-    client_secret: Annotated[str | None, Form(max_length=256)] = None,
-    scope: Annotated[str | None, Form(max_length=1000)] = None,
+    grant_type: Annotated[
+        str, Form(max_length=40, description="password | refresh_token | client_credentials", examples=["password"])
+    ],
+    username: Annotated[str | None, Form(max_length=64, examples=["chaoyang.worker"])] = None,
+    password: Annotated[str | None, Form(max_length=256, examples=[DEFAULT_DEMO_PASSWORD])] = None,
+    refresh_token: Annotated[
+        str | None,
+        Form(
+            max_length=4096,
+            examples=["eyJhbGciOiJFZERTQSIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJjaGFveWFuZy53b3JrZXIifQ.c2lnbmF0dXJl"],
+        ),
+    ] = None,
+    client_id: Annotated[str | None, Form(max_length=64, examples=["demo.platform"])] = None,
+    client_secret: Annotated[str | None, Form(max_length=256, examples=[DEFAULT_DEMO_PASSWORD])] = None,
+    scope: Annotated[str | None, Form(max_length=1000, examples=["catalog:read demands:write"])] = None,
 ) -> dict[str, object]:
     if grant_type == "password":
         if not username or password is None:
@@ -101,8 +110,14 @@ async def token(
 async def revoke(
     session: DbSession,
     verifier: Verifier,
-    token: Annotated[str, Form(max_length=4096)],
-    token_type_hint: Annotated[str | None, Form(max_length=40)] = None,
+    token: Annotated[
+        str,
+        Form(
+            max_length=4096,
+            examples=["eyJhbGciOiJFZERTQSIsImtpZCI6ImtleS0xIn0.eyJzdWIiOiJjaGFveWFuZy53b3JrZXIifQ.c2lnbmF0dXJl"],
+        ),
+    ],
+    token_type_hint: Annotated[str | None, Form(max_length=40, examples=["refresh_token"])] = None,
 ) -> dict[str, str]:
     await service.revoke(session, verifier, token)
     return {"status": "revoked"}

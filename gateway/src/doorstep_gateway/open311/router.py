@@ -33,7 +33,15 @@ from .mapping import (
     services_of,
 )
 from .render import ERRORS, Format, Open311Error, Open311Route, content, render
-from .schemas import POST_BODY_SCHEMA, CreatedOut, DiscoveryOut, RequestOut, ServiceDefinitionOut, ServiceOut
+from .schemas import (
+    POST_BODY_EXAMPLE,
+    POST_BODY_SCHEMA,
+    CreatedOut,
+    DiscoveryOut,
+    RequestOut,
+    ServiceDefinitionOut,
+    ServiceOut,
+)
 
 # Each route names its caller: a bearer token or an api_key; the catalogue routes are public.
 router = APIRouter(prefix="/open311", tags=["open311"], route_class=Open311Route)
@@ -117,8 +125,8 @@ async def service_definition(
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-www-form-urlencoded": {"schema": POST_BODY_SCHEMA},
-                "application/json": {"schema": POST_BODY_SCHEMA},
+                "application/x-www-form-urlencoded": {"schema": POST_BODY_SCHEMA, "example": POST_BODY_EXAMPLE},
+                "application/json": {"schema": POST_BODY_SCHEMA, "example": POST_BODY_EXAMPLE},
             },
         }
     },

@@ -94,3 +94,18 @@ POST_BODY_SCHEMA: dict[str, Any] = {
     "additionalProperties": {"type": "string", "maxLength": ATTRIBUTE_VALUE_MAX},
     "description": "The spec's fields; attributes as attribute[code]=value (attribute[code][]=value for lists)",
 }
+
+# The spec's example with this county's values (docs/open311.md); form-encoded, attributes are
+# "attribute[code]" fields. tests/test_request_examples.py checks it against POST_BODY_SCHEMA.
+POST_BODY_EXAMPLE: dict[str, Any] = {
+    "service_code": "elderly-allowance",
+    "lat": 31.7134,
+    "long": 118.3652,
+    "address_string": "滨江花园6栋502",
+    "account_id": "123456",
+    "first_name": "明",
+    "last_name": "王",
+    "phone": "13800138000",
+    "description": "为父亲申请高龄补贴",
+    "attribute[material_1]": "ready",
+}

@@ -88,9 +88,13 @@ async def start_discovery_run_later(state: ProxyState, snapshot: CatalogSnapshot
 
 
 async def _cancel_discovery_runs(state: ProxyState) -> None:
-    """A run cut short is resumed by the next discovery pass (its progress is in the database)."""
-    for pending in list(state.discovery_tasks):
-        pending.cancel()
+    """A run cut short is resumed by the next discovery pass (its progress is in the database).
+    The cancelled tasks are awaited, so each closes its session before the engine is disposed
+    (left pending, a run's database connection was dropped unclosed: a ResourceWarning)."""
+    pending = list(state.discovery_tasks)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def placement_listener(state: ProxyState) -> Listener:

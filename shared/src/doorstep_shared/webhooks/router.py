@@ -161,6 +161,16 @@ def _secret_response(response: Response, row: RowMapping, secret: str) -> Webhoo
     return WebhookSubscriptionCreated(**subscription_read(row).model_dump(), secret=secret)
 
 
+def subscription_example(hooks: Webhooks) -> dict[str, Any]:
+    """The documented body of a subscription, with this service's own event types (the model's
+    example cannot know them)."""
+    return {
+        "url": "https://receiver.example.gov.cn/hooks/doorstep",
+        "event_types": list(hooks.events)[:2],
+        "description": "12345 热线平台：状态回推",
+    }
+
+
 # --- the routes ------------------------------------------------------------------------------
 
 
@@ -214,6 +224,7 @@ def webhooks_router(
         summary="Subscribe a URL to events; the signing secret is returned only here",
         operation_id=op + "create_subscription",
         responses=_problems(409, 422),
+        openapi_extra={"requestBody": {"content": {"application/json": {"example": subscription_example(hooks)}}}},
     )
     async def create_subscription(
         session: DbSession,

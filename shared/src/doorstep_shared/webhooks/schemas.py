@@ -12,7 +12,19 @@ from .tables import DeliveryStatus
 
 
 class WebhookSubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hotline.example.gov.cn/hooks/doorstep",
+                    "event_types": ["demand.created", "demand.answered"],
+                    "communities": ["chaoyang"],
+                    "description": "12345 热线：诉求回访",
+                }
+            ]
+        },
+    )
 
     url: str = Field(min_length=8, max_length=2000, description="Where to POST events (https in production)")
     event_types: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
@@ -49,7 +61,7 @@ class WebhookSubscriptionCreated(WebhookSubscriptionRead):
 
 
 class WebhookSecretRotate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"overlap_hours": 24}]})
 
     overlap_hours: float = Field(
         24, ge=0, le=168, description="How long the old secret keeps signing alongside the new one"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from doorstep_shared.rules.vocabulary import DISABILITY_TYPES, EMPLOYMENT_STATUSES, GENDERS
 
@@ -34,6 +34,24 @@ class ResidentFacts(Input):
 
 
 class EligibilityRequest(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "facts": {
+                        "age": 82,
+                        "gender": "female",
+                        "hukou_local": True,
+                        "living_alone": True,
+                        "dibao": False,
+                        "pension_insured": True,
+                    },
+                    "items": ["elderly-allowance", "senior-preferential-card", "home-care-service-subsidy", "dibao"],
+                }
+            ]
+        }
+    )
+
     facts: ResidentFacts
     items: list[Code] | None = Field(
         default=None, max_length=100, description="Only these items (default: all published)"

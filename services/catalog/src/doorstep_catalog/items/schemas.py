@@ -36,6 +36,19 @@ class CategoryRead(BaseModel):
 
 
 class CategoryCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "veterans",
+                    "name": "退役军人服务",
+                    "description": "优待证申领、信息采集、帮扶援助等",
+                    "position": 6,
+                }
+            ]
+        }
+    )
+
     code: Code
     name: Name
     description: str = Field(default="", max_length=1000)
@@ -43,6 +56,12 @@ class CategoryCreate(Input):
 
 
 class CategoryUpdate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "养老与民生保障", "description": "高龄补贴、低保、特困供养、廉租房等", "position": 4}]
+        }
+    )
+
     name: Name | None = None
     description: str | None = Field(default=None, max_length=1000)
     position: int | None = Field(default=None, ge=0, le=1000)
@@ -129,6 +148,37 @@ CONTENT_FIELDS = tuple(ItemFields.model_fields)
 
 
 class ItemCreate(ItemFields):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "elderly-meal-card",
+                    "name": "老年助餐卡办理",
+                    "category": "elderly-livelihood",
+                    "status": "draft",
+                    "aliases": ["助餐卡", "老年食堂"],
+                    "summary": "本县户籍60周岁以上老年人可办理助餐卡，在社区老年食堂享受用餐优惠。（示例文本）",
+                    "audience": "本县户籍60周岁以上老年人",
+                    "conditions": "年满60周岁；本县户籍",
+                    "eligibility_rule": {"and": [{">=": [{"var": "age"}, 60]}, {"var": "hukou_local"}]},
+                    "materials": [{"name": "居民身份证", "form": "copy", "count": 1, "collectable_at_home": True}],
+                    "steps": [
+                        {"title": "社区受理", "detail": "社工上门或窗口收取材料"},
+                        {"title": "发卡", "detail": "5个工作日内发放助餐卡"},
+                    ],
+                    "promised_days": 5,
+                    "fee": {"free": True},
+                    "department": "县民政局",
+                    "contact": "社区党群服务中心一楼窗口",
+                    "channels": ["window", "doorstep"],
+                    "proxy_eligible": True,
+                    "trips": 0,
+                    "faq": [{"question": "外地户籍老人能办吗？", "answer": "暂不能办理，可按普通价格用餐。"}],
+                }
+            ]
+        }
+    )
+
     code: Code = Field(description="Stable, human-readable code, e.g. elderly-allowance")
     name: Name
     category: Code
@@ -137,6 +187,18 @@ class ItemCreate(ItemFields):
 
 class ItemUpdate(Input):
     """Only the fields given change; ``reason`` says why (kept with the new version)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "承诺时限由15个工作日缩短为10个工作日",
+                    "promised_days": 10,
+                    "contact": "朝阳社区党群服务中心一楼窗口",
+                }
+            ]
+        }
+    )
 
     reason: str = Field(min_length=1, max_length=500)
     name: Name | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from doorstep_shared.types import RedactedText
 
@@ -18,10 +18,20 @@ LATEST = dt.date(2100, 12, 31)
 
 
 class TipCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"body": "高龄补贴到龄前一个月社区会电话提醒；老人行动不便的可预约上门代办，记得提前备好银行卡复印件。"}
+            ]
+        }
+    )
+
     body: str = Field(min_length=1, max_length=500)
 
 
 class TipHide(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "内容已过时：补贴标准已调整"}]})
+
     reason: str = Field(default="", max_length=200)
 
 
@@ -46,6 +56,24 @@ class AgendaPoint(Input):
 
 
 class BriefingCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community": "chaoyang",
+                    "held_on": "2026-11-02",
+                    "title": "周一晨会",
+                    "agenda": [
+                        {"item_code": "elderly-allowance", "note": "本月到龄老人名单已下发，各网格核对后上门"},
+                        {"note": "冬季取暖救助摸排启动"},
+                    ],
+                    "tip_ids": [1],
+                    "attendees": ["第六网格社工", "社区主任"],
+                }
+            ]
+        }
+    )
+
     community: Code
     held_on: dt.date
     held_at: dt.datetime | None = Field(

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from doorstep_shared.types import LocalTime, RedactedText
 
@@ -39,6 +39,21 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, m
 
 
 class CaseCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "resident_id": "7f0c2b1e-3d4a-4b5c-9e8f-0a1b2c3d4e5f",
+                    "item_code": "elderly-allowance",
+                    "channel": "doorstep",
+                    "demand_id": "c3a9e7d1-2b4f-4e6a-8c0d-9f1e2a3b4c5d",
+                    "keep": False,
+                    "note": "老人行动不便，家属希望上午上门",
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID | None = Field(None, description="Client-generated UUID (offline phones); default: the server's")
     resident_id: uuid.UUID
     item_code: Code
@@ -49,6 +64,10 @@ class CaseCreate(Input):
 
 
 class CaseTransition(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to": "filed", "department_ref": "MZ-2026-1102", "note": "材料已交县民政局"}]}
+    )
+
     to: CaseStatus
     note: Note | None = None
     department_ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = (
@@ -57,17 +76,35 @@ class CaseTransition(Input):
 
 
 class CaseAssign(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "assigned_to": "chaoyang.worker",
+                    "assigned_grid": "chaoyang-g6",
+                    "reason": "原经办人休假，转交本网格社工",
+                }
+            ]
+        }
+    )
+
     assigned_to: Username | None = Field(None, description="A worker of the community; null: the grid's team")
     assigned_grid: Code | None = Field(None, description="Default: the resident's grid")
     reason: Reason
 
 
 class CaseDueOverride(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"due_date": "2026-12-15", "reason": "县民政局系统升级，受理顺延"}]}
+    )
+
     due_date: dt.date
     reason: Reason
 
 
 class MaterialMark(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"collected": "copy_taken"}]})
+
     collected: Collected | None = Field(description="How it was collected; null un-ticks it")
 
 
@@ -181,6 +218,21 @@ class CaseQuery:
 
 
 class VisitCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "case_ids": ["5b1f3c2a-8d4e-4f6a-9b7c-1e2d3f4a5b6c"],
+                    "planned_date": "2026-11-05",
+                    "window_start": "09:00",
+                    "window_end": "10:30",
+                    "worker": "chaoyang.worker",
+                    "notes": "先电话确认老人在家",
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID | None = Field(None, description="Client-generated UUID (offline phones)")
     case_ids: list[uuid.UUID] = Field(min_length=1, max_length=20, description="Cases of one household")
     planned_date: dt.date
@@ -197,6 +249,10 @@ class VisitCreate(Input):
 
 
 class VisitUpdate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"planned_date": "2026-11-06", "window_start": "14:00", "window_end": "15:00"}]}
+    )
+
     planned_date: dt.date | None = None
     window_start: LocalTime | None = None
     window_end: LocalTime | None = None
@@ -206,10 +262,25 @@ class VisitUpdate(Input):
 
 
 class VisitCheckIn(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"at": "2026-11-05T09:12:00+08:00"}]})
+
     at: AwareDatetime | None = Field(None, description="The phone's time of arrival (default: now)")
 
 
 class VisitCheckOut(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-11-05T09:48:00+08:00",
+                    "outcome": "done",
+                    "follow_up_date": "2026-12-05",
+                    "notes": "材料已收齐，老人签字确认",
+                }
+            ]
+        }
+    )
+
     at: AwareDatetime | None = Field(None, description="The phone's time of leaving (default: now)")
     outcome: Outcome
     come_back_date: dt.date | None = Field(None, description="Required when the outcome is come_back")

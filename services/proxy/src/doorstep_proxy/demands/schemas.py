@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from doorstep_shared.types import RedactedText
 
@@ -19,6 +19,24 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class DemandCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "community": "chaoyang",
+                    "grid": "chaoyang-g6",
+                    "channel": "hotline",
+                    "kind": "request",
+                    "item_code": "elderly-allowance",
+                    "text": "家中老人今年满80周岁，想咨询高龄补贴怎么申请，老人行动不便能否上门办理。",
+                    "contact_name": "李女士",
+                    "contact_phone": "13800000000",
+                    "external_ref": "12345-2026-0001",
+                }
+            ]
+        }
+    )
+
     community: Code | None = Field(None, description="Default: the caller's community")
     grid: Code | None = None
     resident_id: uuid.UUID | None = Field(None, description="Optional: callers may stay anonymous")
@@ -35,14 +53,26 @@ class DemandCreate(Input):
 
 
 class DemandAnswer(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"answer": "已告知：本县户籍满80周岁可申领高龄补贴，社工本周内上门收取身份证、户口簿和银行卡复印件。"}
+            ]
+        }
+    )
+
     answer: Text
 
 
 class DemandConvert(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"case_ref": "5b1f3c2a-8d4e-4f6a-9b7c-1e2d3f4a5b6c"}]})
+
     case_ref: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class DemandClose(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "来电人表示已自行到窗口办理"}]})
+
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep_shared.types import RedactedText
 
@@ -53,14 +53,22 @@ class LeadRead(BaseModel):
 
 
 class LeadContacted(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "已电话联系家属，约下周上门"}]})
+
     note: str | None = Field(default=None, max_length=500)
 
 
 class LeadDeclined(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "暂不需要"}]})
+
     reason: str = Field(min_length=2, max_length=500, description="What the resident said (e.g. 暂不需要)")
 
 
 class LeadConversion(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"channel": "doorstep", "note": "家属同意代办，约周三上午上门"}]}
+    )
+
     channel: Literal["doorstep", "window"] = "doorstep"
     case_id: uuid.UUID | None = Field(default=None, description="Client-generated case id (optional)")
     note: str | None = Field(default=None, max_length=1000)
@@ -139,6 +147,8 @@ class NeedsSurvey(BaseModel):
 
 
 class RunCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"scope": "chaoyang"}]})
+
     scope: str = Field(default="county", min_length=2, max_length=64, description="`county` or a community code")
 
 

@@ -48,6 +48,21 @@ class CompoundRead(BaseModel):
 
 
 class CompoundUpdate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "滨江花园",
+                    "address": "朝阳路88号",
+                    "buildings": 12,
+                    "households": 480,
+                    "latitude": 31.7093,
+                    "longitude": 118.3621,
+                }
+            ]
+        }
+    )
+
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] | None = None
     address: Annotated[str, StringConstraints(max_length=200)] | None = None
     buildings: int | None = Field(None, ge=0, le=1000)
@@ -90,6 +105,30 @@ FACT_FIELDS: tuple[str, ...] = tuple(f for f in ResidentFacts.model_fields if f 
 
 
 class ResidentCreate(ResidentFacts):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "李秀英",
+                    "id_number": "340523194403150029",
+                    "gender": "female",
+                    "birth_date": "1944-03-15",
+                    "phone": "13800000000",
+                    "compound": "binjiang",
+                    "building": "3",
+                    "unit": "2",
+                    "room": "401",
+                    "hukou_local": True,
+                    "living_alone": True,
+                    "dibao": False,
+                    "pension_insured": True,
+                    "children_count": 2,
+                    "benefits": [{"item_code": "senior-preferential-card", "since": "2009-05-01"}],
+                }
+            ]
+        }
+    )
+
     name: PersonName
     id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
     gender: Gender | None = Field(None, description="Checked against the ID number if given")
@@ -110,6 +149,18 @@ class ResidentCreate(ResidentFacts):
 
 class ResidentUpdate(ResidentFacts):
     """Only the fields sent change; sending ``null`` for a fact marks it unknown."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone": "13900000000",
+                    "living_alone": False,
+                    "benefits": [{"item_code": "elderly-allowance", "since": "2024-04-01"}],
+                }
+            ]
+        }
+    )
 
     name: PersonName | None = None
     id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
@@ -216,6 +267,8 @@ class ResidentBrief(BaseModel):
 class ResidentLookup(Input):
     """Exact lookup by a full ID number or phone, kept out of URLs (and so out of access logs)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id_number": "340523194403150029"}]})
+
     id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
     phone: Annotated[str, StringConstraints(max_length=20)] | None = None
 
@@ -227,6 +280,10 @@ class ResidentLookup(Input):
 
 
 class ResidentRemove(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "moved_away", "reason": "随子女迁往南京居住"}]}
+    )
+
     status: Literal["moved_away", "deceased"]
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
 
@@ -236,6 +293,12 @@ def _default_reveal_fields() -> list[RevealField]:
 
 
 class RevealRequest(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "上门代办高龄补贴，需核对身份证号和联系电话", "fields": ["id_number", "phone"]}]
+        }
+    )
+
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=500)] = Field(
         description="Why the plain values are needed (kept in the audit record)"
     )

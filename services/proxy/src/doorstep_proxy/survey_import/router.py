@@ -39,7 +39,9 @@ async def import_residents(
     principal: Importer,
     cipher: Cipher,
     directory: CurrentDirectory,
-    file: Annotated[UploadFile, File(description="The survey sheet (摸排表)")],
+    file: Annotated[
+        UploadFile, File(description="The survey sheet (摸排表)", examples=["朝阳社区第六网格摸排表.xlsx"])
+    ],
     mode: Annotated[
         ImportMode,
         Query(description="all_or_nothing: any rejected row → nothing written"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..inputs import Code, Input
 
@@ -14,6 +14,20 @@ Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}
 
 
 class WorkerUpsert(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "display_name": "第六网格社工",
+                    "community": "chaoyang",
+                    "grids": ["chaoyang-g6"],
+                    "categories": ["elderly-livelihood", "disability"],
+                    "status": "active",
+                }
+            ]
+        }
+    )
+
     display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
     community: Code | None = Field(None, description="Default: the caller's community")
     grids: list[Code] = Field(default_factory=list, max_length=16)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep_shared.types import RedactedText
 
@@ -14,6 +14,25 @@ from .models import BookingStatus, SessionStatus
 
 
 class SessionCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "爱心理发 周六上午场",
+                    "starts_at": "2026-11-07T09:00:00+08:00",
+                    "ends_at": "2026-11-07T11:00:00+08:00",
+                    "capacity": 8,
+                    "min_participants": 2,
+                    "min_cutoff_at": "2026-11-06T18:00:00+08:00",
+                    "booking_opens_at": "2026-11-01T08:00:00+08:00",
+                    "booking_closes_at": "2026-11-07T08:00:00+08:00",
+                    "cancel_cutoff_at": "2026-11-06T20:00:00+08:00",
+                    "max_seats_per_booking": 1,
+                }
+            ]
+        }
+    )
+
     title: str = Field("", max_length=100)
     starts_at: Instant
     ends_at: Instant
@@ -27,6 +46,8 @@ class SessionCreate(Input):
 
 
 class SessionCancel(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "老师临时有事，改期另行通知"}]})
+
     reason: str = Field(min_length=1, max_length=200)
 
 
@@ -53,6 +74,10 @@ class SessionRead(BaseModel):
 
 
 class BookingCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "张阿姨", "phone": "13800000000", "seats": 1, "waitlist": True}]}
+    )
+
     name: str = Field(min_length=1, max_length=50)
     phone: str = Field(min_length=5, max_length=20)
     seats: int = Field(1, ge=1, le=100)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from doorstep_shared.types import LocalTime
 
@@ -15,6 +15,20 @@ from .models import ExceptionKind
 
 class HoursRuleCreate(Input):
     """One window on several weekdays (0 = Monday … 6 = Sunday), from/to dates inclusive."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "service_code": "haircut",
+                    "weekdays": [1, 3],
+                    "opens": "08:30",
+                    "closes": "11:30",
+                    "effective_from": "2026-06-01",
+                }
+            ]
+        }
+    )
 
     service_code: Code | None = None
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1, max_length=7)
@@ -36,6 +50,12 @@ class HoursRuleRead(BaseModel):
 
 class HoursExceptionCreate(Input):
     """Closed days (holidays; a window if ``opens``/``closes`` are given) or an extra opening."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"kind": "closed", "start_date": "2026-10-01", "end_date": "2026-10-07", "reason": "国庆假期"}]
+        }
+    )
 
     service_code: Code | None = None
     kind: ExceptionKind

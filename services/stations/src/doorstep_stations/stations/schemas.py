@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..inputs import Code, Input, Username
 from .models import ServiceKind
@@ -34,6 +34,25 @@ class StationRead(BaseModel):
 
 
 class StationCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "binjiang",
+                    "name": "滨江花园党群驿站",
+                    "community": "chaoyang",
+                    "compound": "binjiang",
+                    "address": "滨江花园3栋一楼",
+                    "latitude": 31.7093,
+                    "longitude": 118.3621,
+                    "keepers": ["binjiang.keeper"],
+                    "contact": "周一至周五 9:00–17:00 到驿站咨询",
+                    "description": "爱心理发、健康咨询、快递代收",
+                }
+            ]
+        }
+    )
+
     code: Code
     name: str = Field(min_length=1, max_length=100)
     community: Code
@@ -47,6 +66,12 @@ class StationCreate(Input):
 
 
 class StationUpdate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"contact": "周一至周六 9:00–17:00 到驿站咨询", "keepers": ["binjiang.keeper"]}]
+        }
+    )
+
     name: str | None = Field(None, min_length=1, max_length=100)
     address: str | None = Field(None, max_length=200)
     latitude: float | None = Field(None, ge=-90, le=90)
@@ -57,6 +82,20 @@ class StationUpdate(Input):
 
 
 class ServiceCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "haircut",
+                    "name": "爱心理发",
+                    "kind": "appointment",
+                    "description": "为老年人免费理发，按时段预约。",
+                    "featured": True,
+                }
+            ]
+        }
+    )
+
     code: Code
     name: str = Field(min_length=1, max_length=100)
     kind: ServiceKind
@@ -65,6 +104,14 @@ class ServiceCreate(Input):
 
 
 class ServiceUpdate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"description": "为老年人免费理发，每周二、四上午，按时段预约。", "featured": True, "active": True}
+            ]
+        }
+    )
+
     name: str | None = Field(None, min_length=1, max_length=100)
     description: str | None = Field(None, max_length=1000)
     featured: bool | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from doorstep_shared.types import RedactedText
 
@@ -14,6 +14,20 @@ from .models import TicketStatus
 
 
 class TicketCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "service_code": "tailoring",
+                    "name": "李阿姨",
+                    "phone": "13800000000",
+                    "item": "深蓝色西裤一条",
+                    "request": "裤脚改短3厘米",
+                }
+            ]
+        }
+    )
+
     service_code: Code | None = None
     name: str = Field(min_length=1, max_length=50)
     phone: str = Field(min_length=5, max_length=20)
@@ -47,11 +61,15 @@ class TicketCreated(TicketRead):
 
 
 class TicketStatusChange(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ready"}]})
+
     status: Literal["in_progress", "ready", "returned"]
     reason: str | None = Field(None, min_length=1, max_length=200)
 
 
 class TicketCollect(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"claim_code": "7KQ2MX"}, {"phone_last4": "0000"}]})
+
     claim_code: str | None = Field(None, min_length=1, max_length=20)
     phone_last4: str | None = Field(None, pattern=r"^\d{4}$")
 

@@ -17,6 +17,7 @@ from doorstep_shared.http.health import ResponseMarkerMiddleware
 from doorstep_shared.webhooks import WebhookDispatcher
 
 from . import audit, background
+from .batch.router import router as batch_router
 from .cases.deadlines import load_holiday_calendar
 from .cases.router import router as cases_router
 from .catalog_client import CatalogClient
@@ -106,6 +107,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
             webhook_routes.router,
             retention_router,
             audit.router,
+            batch_router,
         ],
         key_set=key_set,
         openapi_tags=TAGS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -116,6 +117,7 @@ async def test_a_stale_if_match_fails_only_its_own_operation(cases: httpx.AsyncC
         ({"method": "GET", "body": {"x": 1}}, "body.operations[1].body", "invalid"),
         ({"method": "TRACE"}, "body.operations.1.method", None),
         ({"headers": {"Authorization": "Bearer x"}}, "body.operations.1.headers.Authorization", None),
+        ({"headers": {"If-Match": '"a"\r\nX-Evil: 1'}}, "body.operations.1.headers.If-Match", None),
     ],
 )
 async def test_an_invalid_operation_refuses_the_whole_batch_naming_it(
@@ -145,3 +147,21 @@ async def test_limits_atomic_and_the_declared_size(cases: httpx.AsyncClient, tok
     assert wrong.status_code == 422 and wrong.json()["code"] == "batch_size_mismatch"
     assert wrong.json()["errors"][0]["field"] == "header.Doorstep-Batch-Size"
     assert (await cases.post(f"{BASE}/batch", json={"operations": [get]})).status_code == 401
+
+
+async def test_a_request_sent_alone_is_replayed_by_the_same_key_in_a_batch(
+    cases: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """The phone sent it alone and lost the answer; its queue now replays it inside a batch
+    (re-serialised: the key's fingerprint is over canonical JSON, not the bytes)."""
+    h = worker(tokens)
+    r = await create(cases, h)
+    op = new_case_op(r["id"], str(uuid.uuid4()), key="sent-alone")
+    pretty = json.dumps(dict(reversed(op["body"].items())), indent=2).encode()
+    alone = await cases.post(
+        op["path"], content=pretty, headers={**h, **op["headers"], "Content-Type": "application/json"}
+    )
+    assert alone.status_code == 201
+    replayed = (await batch(cases, h, op)).json()["results"][0]
+    assert replayed["status"] == 201 and replayed["replayed"] and replayed["body"] == alone.json()
+    assert await _cases(cases) == 1

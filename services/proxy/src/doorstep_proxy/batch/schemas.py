@@ -12,7 +12,8 @@ MAX_OPERATIONS = 100
 MAX_PATH = 500
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-HeaderValue = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+# Visible ASCII and spaces: what these headers hold on the wire (no line breaks to smuggle).
+HeaderValue = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x20-\x7e]+$")]
 
 
 class OperationHeaders(Input):

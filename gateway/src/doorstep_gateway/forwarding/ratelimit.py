@@ -15,7 +15,7 @@ token up a second time.
 A batch (``POST /api/v1/proxy/batch``) counts as its number of operations: the client states it
 in ``Doorstep-Batch-Size`` (1–100; anything else counts 1) and the proxy refuses a batch whose
 header differs from its ``operations`` (422 ``batch_size_mismatch``). The header, not the body:
-the gateway streams bodies and never parses them; the proxy, which parses it anyway, checks.
+the limiter runs before a body is read and parses none; the proxy, which parses it anyway, checks.
 
 Open311 (``/open311/``) takes a GeoReport ``api_key`` (query or form) instead of a bearer token,
 and lists services to anyone: its requests without a bearer token pass here uncounted, with this

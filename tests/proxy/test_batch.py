@@ -9,7 +9,11 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
+from doorstep_proxy.batch import service
+from doorstep_proxy.batch.schemas import BatchRequest
 from doorstep_proxy.cases.models import ProxyCase
 
 from ..support import Tokens
@@ -165,3 +169,20 @@ async def test_a_request_sent_alone_is_replayed_by_the_same_key_in_a_batch(
     replayed = (await batch(cases, h, op)).json()["results"][0]
     assert replayed["status"] == 201 and replayed["replayed"] and replayed["body"] == alone.json()
     assert await _cases(cases) == 1
+
+
+async def test_a_key_on_the_batch_itself_is_refused_and_a_crashing_operation_is_its_own_500(
+    cases: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    get = {"method": "GET", "path": f"{BASE}/cases"}
+    keyed = await batch(cases, {**worker(tokens), "Idempotency-Key": "whole-batch"}, get)
+    assert keyed.status_code == 422 and keyed.json()["errors"][0]["field"] == "header.Idempotency-Key"
+
+    async def crashing(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"].endswith("/boom"):
+            raise RuntimeError("a bug")
+        await PlainTextResponse("fine", headers={"ETag": '"1"'})(scope, receive, send)
+
+    ops = BatchRequest.model_validate({"operations": [{**get, "path": f"{BASE}/boom"}, get]})
+    results = await service.run(crashing, {"headers": []}, ops, service.check(ops, "2", None))
+    assert [(r.status, r.body, r.etag) for r in results] == [(500, None, None), (200, "fine", '"1"')]

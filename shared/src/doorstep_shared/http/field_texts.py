@@ -19,6 +19,7 @@ FIELD_TEXTS_ZH: dict[str, str] = {
     "too common: it is on a list of passwords attackers try first": "过于常见：在攻击者最先尝试的密码清单中",
     "a grid needs a community": "填写网格时须同时填写社区",
     "a batch cannot contain a batch": "批量操作中不能再嵌套批量操作",
+    "put Idempotency-Key on each operation, not on the batch": "Idempotency-Key 应放在每个操作上，而不是整个批量请求上",
     "all-or-nothing batches are not supported: each operation commits on its own": "不支持整批原子执行：每个操作各自提交",
     "required: the county the new county admin runs": "必填：新县级管理员所管理的县",
     "a county admin belongs to no community, grid or station": "县级管理员不属于任何社区、网格或站点",

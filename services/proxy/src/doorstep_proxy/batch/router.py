@@ -32,6 +32,9 @@ async def run_batch(
     request: Request,
     batch: BatchRequest,
     batch_size: Annotated[str | None, Header(alias=service.SIZE_HEADER, description="The number of operations")] = None,
+    batch_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", description="Refused: keys go on the operations")
+    ] = None,
 ) -> BatchResult:
-    checked = service.check(batch, batch_size)
+    checked = service.check(batch, batch_size, batch_key)
     return BatchResult(results=await service.run(request.app, request.scope, batch, checked))

@@ -39,8 +39,12 @@ MAX_BODY_BYTES = 64 * 1024  # per operation; the largest single write of the pro
 _INHERITED = frozenset({b"authorization", b"accept-language", b"user-agent", b"x-forwarded-for"})
 
 
-def check(batch: BatchRequest, declared_size: str | None) -> list[tuple[str, str, bytes]]:
+def check(batch: BatchRequest, declared_size: str | None, batch_key: str | None) -> list[tuple[str, str, bytes]]:
     """Validates the whole batch before anything runs: (path, query, body) per operation."""
+    if batch_key is not None:
+        # The batch is outside the idempotency store: its answer may hold an operation's secret
+        # (a webhook subscription's), which is never stored. Ignoring the key would mislead.
+        raise Invalid.field("header.Idempotency-Key", "put Idempotency-Key on each operation, not on the batch")
     if batch.atomic:
         raise Invalid.field(
             "body.atomic",

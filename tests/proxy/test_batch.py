@@ -181,8 +181,10 @@ async def test_a_key_on_the_batch_itself_is_refused_and_a_crashing_operation_is_
     async def crashing(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["path"].endswith("/boom"):
             raise RuntimeError("a bug")
-        await PlainTextResponse("fine", headers={"ETag": '"1"'})(scope, receive, send)
+        query = scope["query_string"].decode()
+        await PlainTextResponse(query, headers={"ETag": '"1"'})(scope, receive, send)
 
-    ops = BatchRequest.model_validate({"operations": [{**get, "path": f"{BASE}/boom"}, get]})
+    paths = [f"{BASE}/boom", f"{BASE}/cases?name=江&x=%20"]
+    ops = BatchRequest.model_validate({"operations": [{**get, "path": p} for p in paths]})
     results = await service.run(crashing, {"headers": []}, ops, service.check(ops, "2", None))
-    assert [(r.status, r.body, r.etag) for r in results] == [(500, None, None), (200, "fine", '"1"')]
+    assert [(r.status, r.body, r.etag) for r in results] == [(500, None, None), (200, "name=%E6%B1%9F&x=%20", '"1"')]

@@ -37,6 +37,7 @@ SIZE_HEADER = "Doorstep-Batch-Size"
 MAX_BODY_BYTES = 64 * 1024  # per operation; the largest single write of the proxy is far below
 # Headers of the batch request every operation inherits (who asks, in which language, which trace).
 _INHERITED = frozenset({b"authorization", b"accept-language", b"user-agent", b"x-forwarded-for"})
+_QUERY_SAFE = "!$&'()*+,/:;=?@[]~%"
 
 
 def check(batch: BatchRequest, declared_size: str | None, batch_key: str | None) -> list[tuple[str, str, bytes]]:
@@ -110,7 +111,8 @@ async def run(
             "method": op.method,
             "path": path,
             "raw_path": quote(path).encode("latin-1"),
-            "query_string": query.encode("latin-1", "replace"),
+            # As a client would send it: escapes kept, anything beyond ASCII percent-encoded (UTF-8).
+            "query_string": quote(query, safe=_QUERY_SAFE).encode("ascii"),
             "headers": headers,
             "state": {},
         }

@@ -36,7 +36,7 @@ BATCH_PATH = "/api/v1/proxy/batch"
 SIZE_HEADER = "Doorstep-Batch-Size"
 MAX_BODY_BYTES = 64 * 1024  # per operation; the largest single write of the proxy is far below
 # Headers of the batch request every operation inherits (who asks, in which language, which trace).
-_INHERITED = frozenset({b"authorization", b"accept-language", b"user-agent", b"x-forwarded-for"})
+_INHERITED = frozenset({b"authorization", b"accept-language", b"user-agent", b"x-forwarded-for", b"x-forwarded-proto"})
 _QUERY_SAFE = "!$&'()*+,/:;=?@[]~%"
 
 

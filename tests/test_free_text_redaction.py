@@ -63,6 +63,8 @@ NOT_FREE_TEXT_IN = {
     *(("proxy", "WebhookEventTypeRead", "description"), ("stations", "WebhookEventTypeRead", "description")),
     # the directory: a county's code, a revision hash
     *(("gateway", "CommunityRead", "county"), ("gateway", "ImportReport", "revision")),
+    # a batch operation's answer headers, as the route made them (its body is the route's own answer)
+    *(("proxy", "OperationResult", "etag"), ("proxy", "OperationResult", "location")),
     *(
         ("catalog", "VerifyResult", "reason"),
         ("proxy", "VerifyResult", "reason"),

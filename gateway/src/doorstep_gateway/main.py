@@ -65,7 +65,16 @@ TAGS = [
     {"name": "open311", "description": "Open311 GeoReport v2 for government platforms (docs/open311.md)"},
 ]
 
-CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"]
+# Doorstep-Batch-Size: what a proxy batch costs against the rate limit (forwarding/ratelimit.py).
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-ID",
+    "Doorstep-Batch-Size",
+]
 CORS_EXPOSED = ["ETag", "X-Request-ID", "Retry-After", "Doorstep-Catalogue-Stale-Since"]
 
 

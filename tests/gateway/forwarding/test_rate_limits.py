@@ -123,3 +123,21 @@ async def test_local_limiter_forgets_idle_keys() -> None:
     now[0] += 3600
     await limiter.hit(item, "ip:10.0.1.1")
     assert len(limiter._windows) == 1
+
+
+async def test_a_batch_counts_as_its_operations(tokens: Tokens, tmp_path: object) -> None:
+    """Doorstep-Batch-Size (checked by the proxy against the body) is what a batch costs."""
+    async with limited_gateway(tokens, str(tmp_path), rate_limit_user="5/minute") as app, client_for(app) as client:
+        h = tokens.headers("social_worker", subject="batcher")
+
+        async def send(size: str) -> int:
+            resp = await client.post("/api/v1/proxy/batch", json={}, headers={**h, "Doorstep-Batch-Size": size})
+            return resp.status_code
+
+        assert await send("4") != 429  # forwarded (this gateway's proxy is unreachable)
+        assert await send("2") == 429  # 4 + 2 > 5: refused, and not counted
+        assert await send("junk") != 429  # counts 1, and the proxy refuses the mismatch
+        assert (await client.get("/api/v1/auth/me", headers=h)).status_code == 429
+    limiter = LocalLimiter(clock=lambda: 0.0)
+    item = parse("3/minute")
+    assert await limiter.hit(item, "k", 3) and not await limiter.hit(item, "k")

@@ -12,6 +12,11 @@ The verified principal is left in ``scope["state"]["principal"]`` (or the ``Unau
 that rejected the token, under ``"token_error"``) so that the forwarder does not look the
 token up a second time.
 
+A batch (``POST /api/v1/proxy/batch``) counts as its number of operations: the client states it
+in ``Doorstep-Batch-Size`` (1–100; anything else counts 1) and the proxy refuses a batch whose
+header differs from its ``operations`` (422 ``batch_size_mismatch``). The header, not the body:
+the limiter runs before a body is read and parses none; the proxy, which parses it anyway, checks.
+
 Open311 (``/open311/``) takes a GeoReport ``api_key`` (query or form) instead of a bearer token,
 and lists services to anyone: its requests without a bearer token pass here uncounted, with this
 limiter in ``scope["state"]["rate_limit"]``; the Open311 credential check counts each of them
@@ -43,12 +48,15 @@ TOKEN_PATH = "/api/v1/auth/token"  # noqa: S105 (a path)
 SECRET_PATHS = frozenset({TOKEN_PATH, "/api/v1/auth/activate"})
 OPEN311_PREFIX = "/open311/"
 EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
+BATCH_PATH = "/api/v1/proxy/batch"
+BATCH_SIZE_HEADER = b"doorstep-batch-size"
+MAX_BATCH = 100
 _SWEEP_EVERY = 60.0  # seconds between passes that forget idle keys
 
 
 class Limiter(Protocol):
-    async def hit(self, item: RateLimitItem, key: str) -> bool:
-        """Count one request; False if it is over the limit (and then it is not counted)."""
+    async def hit(self, item: RateLimitItem, key: str, cost: int = 1) -> bool:
+        """Count ``cost`` requests; False if they are over the limit (and then none is counted)."""
 
     async def retry_after(self, item: RateLimitItem, key: str) -> int:
         """Whole seconds until a request under ``key`` would be allowed again."""
@@ -63,8 +71,8 @@ class SharedLimiter:
         assert isinstance(storage, Storage)
         self._limiter = SlidingWindowCounterRateLimiter(storage)
 
-    async def hit(self, item: RateLimitItem, key: str) -> bool:
-        return await self._limiter.hit(item, key)
+    async def hit(self, item: RateLimitItem, key: str, cost: int = 1) -> bool:
+        return await self._limiter.hit(item, key, cost=cost)
 
     async def retry_after(self, item: RateLimitItem, key: str) -> int:
         stats = await self._limiter.get_window_stats(item, key)
@@ -103,14 +111,14 @@ class LocalLimiter:
         for k in stale:
             del self._windows[k]
 
-    async def hit(self, item: RateLimitItem, key: str) -> bool:
+    async def hit(self, item: RateLimitItem, key: str, cost: int = 1) -> bool:
         now = self._clock()
         period = item.get_expiry()
         window = self._window(period, key, now)
         overlap = 1.0 - (now % period) / period
-        if window[2] * overlap + window[1] + 1 > item.amount:
+        if window[2] * overlap + window[1] + cost > item.amount:
             return False
-        window[1] += 1
+        window[1] += cost
         return True
 
     async def retry_after(self, item: RateLimitItem, key: str) -> int:
@@ -161,7 +169,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         item, key = await self._classify(scope)
-        retry_after = await self._hit(item, key)
+        retry_after = await self._hit(item, key, _cost(scope))
         if retry_after is None:
             await self.app(scope, receive, send)
             return
@@ -173,10 +181,10 @@ class RateLimitMiddleware:
         )
         await response(scope, receive, send)
 
-    async def _hit(self, item: RateLimitItem, key: str) -> int | None:
+    async def _hit(self, item: RateLimitItem, key: str, cost: int = 1) -> int | None:
         """None when the call is allowed; otherwise the seconds to wait."""
         try:
-            allowed = await self.limiter.hit(item, key)
+            allowed = await self.limiter.hit(item, key, cost)
         except Exception as exc:  # a broken counter store must not take the API down
             logger.warning("rate-limit store unavailable (%s); allowing the request", type(exc).__name__)
             allowed = True
@@ -216,6 +224,14 @@ class RateLimitMiddleware:
                 )
             return item, f"{principal.kind}:{principal.subject}"
         return self.user_limit, f"{principal.kind}:{principal.subject}"
+
+
+def _cost(scope: Scope) -> int:
+    """How many requests this one counts for: a batch's operations, else 1."""
+    if scope["path"] != BATCH_PATH or scope["method"] != "POST":
+        return 1
+    declared = next((v for k, v in scope["headers"] if k == BATCH_SIZE_HEADER), b"")
+    return int(declared) if declared.isdigit() and 1 <= int(declared) <= MAX_BATCH else 1
 
 
 def _bearer(scope: Scope) -> str | None:

@@ -17,6 +17,8 @@ from doorstep_shared.http.health import ResponseMarkerMiddleware
 from doorstep_shared.webhooks import WebhookDispatcher
 
 from . import audit, background
+from .batch.router import router as batch_router
+from .batch.service import BATCH_PATH
 from .cases.deadlines import load_holiday_calendar
 from .cases.router import router as cases_router
 from .catalog_client import CatalogClient
@@ -106,6 +108,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
             webhook_routes.router,
             retention_router,
             audit.router,
+            batch_router,
         ],
         key_set=key_set,
         openapi_tags=TAGS,
@@ -113,6 +116,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         audit_log=audit.audit_log,
         # Every POST of the proxy honours Idempotency-Key (offline phones retry): see CASES.md.
         # Webhook routes are excluded: their answers carry signing secrets, never to be stored.
+        # So is the batch (a batch's answer may hold them too): keys go on its operations.
         # The stale-catalogue header rides outside the idempotency store: a replay says how old
         # the copy is now, not when the first answer was made.
         extra_middleware=[
@@ -121,7 +125,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
                 {
                     "table": IDEMPOTENCY,
                     "path_prefix": "/api/v1/proxy/",
-                    "exclude_prefixes": (webhook_routes.PREFIX + "/",),
+                    "exclude_prefixes": (webhook_routes.PREFIX + "/", BATCH_PATH),
                 },
             ),
             (ResponseMarkerMiddleware, {}),

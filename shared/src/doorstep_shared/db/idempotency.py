@@ -12,7 +12,10 @@ Protocol (what a client sees):
 - The same key again with the same request (method, path, query and body hash — the
   *fingerprint*) answers the first response again (status, body and headers such as ``ETag`` /
   ``Location``), with ``Idempotent-Replayed: true``.
-- The same key with a different request → **422** ``idempotency_key_reused``.
+- The same key with a different request → **422** ``idempotency_key_reused``. A JSON body is
+  fingerprinted in a canonical form (keys sorted, no insignificant whitespace), so the same
+  request sent alone or inside a proxy batch (which re-serialises it) is the same request;
+  a fingerprint stored over the raw bytes (before this rule) still matches its retry.
 - Concurrent duplicates: a unique constraint on (key, principal) lets exactly one claim the key
   and run. The others wait (polling, up to ``wait_seconds``) and then replay its response; if
   it is still running after that they get **409** ``idempotency_in_progress`` with
@@ -96,6 +99,17 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+
+def canonical_json(body: bytes) -> bytes | None:
+    """The body in one canonical JSON form, or None when it is not JSON."""
+    if not body:
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return json.dumps(parsed, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def valid_key(key: str) -> bool:
@@ -200,7 +214,11 @@ class IdempotencyMiddleware:
             return
 
         body = await _read_body(receive)
-        print_ = fingerprint(scope["method"], path, scope.get("query_string", b""), body)
+        query = scope.get("query_string", b"")
+        canonical = canonical_json(body)
+        print_ = fingerprint(scope["method"], path, query, body if canonical is None else canonical)
+        # Keys stored before canonical fingerprints hold the raw body's: a retry still matches.
+        prints = {print_, fingerprint(scope["method"], path, query, body)}
         app_state = scope["app"].state
         maker: async_sessionmaker[AsyncSession] = app_state.sessionmaker
         await self._maybe_purge(maker)
@@ -211,7 +229,7 @@ class IdempotencyMiddleware:
             if claimed:
                 break
             assert row is not None
-            if row.fingerprint != print_:
+            if row.fingerprint not in prints:
                 response = problem_response(
                     422,
                     "idempotency_key_reused",
@@ -403,6 +421,7 @@ async def _read_body(receive: Receive) -> bytes:
 __all__ = [
     "REPLAYED",
     "IdempotencyMiddleware",
+    "canonical_json",
     "fingerprint",
     "idempotency_table",
     "purge_expired",

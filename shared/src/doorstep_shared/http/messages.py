@@ -225,6 +225,19 @@ MESSAGES: dict[str, Message] = {
     "sheet_too_slow": M(
         "表格读取超时", "Sheet too slow", "表格读取耗时过长，请拆分后上传。", "The sheet takes too long."
     ),
+    # -- batch (proxy)
+    "atomic_unsupported": M(
+        "不支持整批原子执行",
+        "Atomic batches unsupported",
+        "每个操作各自提交，无法整批回滚；请去掉 atomic。",
+        "Each operation commits on its own; a batch cannot be rolled back as a whole.",
+    ),
+    "batch_size_mismatch": M(
+        "批量数量不符",
+        "Batch size mismatch",
+        "Doorstep-Batch-Size 请求头必须等于操作的数量。",
+        "The Doorstep-Batch-Size header must equal the number of operations.",
+    ),
     "too_many_rows": M("行数过多", "Too many rows", "数据行数超过上限，请拆分表格。", "Too many data rows."),
     # -- proxy: cases, visits, demands, discovery, sync
     "case_not_found": M("案件不存在", "Case not found", "没有这个代办案件。", "No such case."),

@@ -115,7 +115,9 @@ async def import_directory(
     session: DbSession,
     principal: Manager,
     settings: Settings,
-    file: Annotated[UploadFile, File(description="the directory file (.csv or .xlsx)")],
+    file: Annotated[
+        UploadFile, File(description="the directory file (.csv or .xlsx)", examples=["含山县组织目录.csv"])
+    ],
     dry_run: Annotated[bool, Query(description="report what would change, write nothing")] = False,
 ) -> ImportReport:
     data = await file.read(settings.directory_import_max_bytes + 1)

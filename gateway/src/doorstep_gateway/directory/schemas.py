@@ -62,11 +62,17 @@ class _Input(BaseModel):
 
 
 class CountyCreate(_Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": "hanshan", "name": "含山县"}]})
+
     code: Code
     name: Name
 
 
 class CommunityCreate(_Input):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"code": "huancheng", "name": "环城社区", "county": "hanshan"}]}
+    )
+
     code: Code
     name: Name
     county: Code
@@ -74,6 +80,11 @@ class CommunityCreate(_Input):
 
 
 class GridCreate(_Input):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"code": "huancheng-g1", "name": "第一网格", "community": "huancheng"}]},
+    )
+
     code: Code
     name: Name
     community: Code
@@ -90,6 +101,24 @@ class Place(_Input):
 
 
 class CompoundCreate(Place):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "xinyuan",
+                    "name": "新苑小区",
+                    "grid": "huancheng-g1",
+                    "address": "含山县环城社区新苑小区",
+                    "latitude": 31.73,
+                    "longitude": 118.1,
+                    "buildings": 6,
+                    "households": 240,
+                }
+            ]
+        },
+    )
+
     code: Code
     name: Name
     grid: Code = Field(description="the community follows from the grid")
@@ -103,19 +132,27 @@ class Ending(_Input):
 
 
 class CountyUpdate(Ending):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "含山县"}]})
+
     name: Name | None = None
 
 
 class CommunityUpdate(Ending):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "环城社区"}]})
+
     name: Name | None = None
     placeholder: bool | None = None
 
 
 class GridUpdate(Ending):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "第一网格（新）"}]})
+
     name: Name | None = None
 
 
 class CompoundUpdate(Ending):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"grid": "chaoyang-g5"}]})
+
     name: Name | None = None
     grid: Code | None = Field(None, description="Redraw: move the compound to another grid (its community follows)")
     address: str | None = Field(None, max_length=200)

@@ -14,7 +14,18 @@ class TokenResponse(BaseModel):
 
 
 class ActivationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "chaoyang.worker2",
+                    "activation_code": "K7QX2M9PLR4TWZ8N",
+                    "new_password": "Stairwell-Signal-7",
+                }
+            ]
+        },
+    )
 
     username: str = Field(min_length=1, max_length=64)
     activation_code: str = Field(min_length=1, max_length=64, description="The one-time code an admin was shown")

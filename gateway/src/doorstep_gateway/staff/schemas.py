@@ -22,7 +22,21 @@ def _known_roles(roles: list[str]) -> list[str]:
 
 
 class StaffCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "chaoyang.worker2",
+                    "display_name": "王晓燕",
+                    "phone": "13800005678",
+                    "roles": ["social_worker"],
+                    "community": "chaoyang",
+                    "grid": "chaoyang-g6",
+                }
+            ]
+        },
+    )
 
     username: str = Field(pattern=USERNAME_PATTERN, description="Lower-case letters, digits, . _ -; 3-64")
     display_name: str = Field(min_length=1, max_length=100)
@@ -37,7 +51,7 @@ class StaffCreate(BaseModel):
 
 
 class StaffUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"grid": "chaoyang-g5"}]})
 
     roles: list[Annotated[str, Field(max_length=40)]] | None = Field(default=None, min_length=1, max_length=6)
     grid: Code | None = None

@@ -36,6 +36,29 @@ class Operation(Input):
 
 
 class BatchRequest(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "operations": [
+                        {
+                            "method": "POST",
+                            "path": "/api/v1/proxy/cases",
+                            "headers": {"Idempotency-Key": "phone-1-4b9f0c3e-case"},
+                            "body": {
+                                "id": "4b9f0c3e-5d1a-4c2e-9f7b-2a6d8e1c3b50",
+                                "resident_id": "0f1e2d3c-4b5a-4968-8776-655443322110",
+                                "item_code": "elderly-allowance",
+                                "channel": "doorstep",
+                            },
+                        },
+                        {"method": "GET", "path": "/api/v1/proxy/my/day"},
+                    ]
+                }
+            ]
+        }
+    )
+
     operations: list[Operation] = Field(min_length=1, max_length=MAX_OPERATIONS)
     atomic: bool = Field(
         False,

@@ -117,7 +117,7 @@ async def changes(
     live = [r for r in residents if isinstance(r, Resident) and r.status == "active"]
     gone = [r for r in residents if r.status != "active"]
     if live:
-        out.residents = await ledger.reads(session, live, cipher)
+        out.residents = await ledger.reads(session, live, cipher, principal)
     out.tombstones = [Tombstone(entity="resident", id=str(r.id), row_version=r.row_version) for r in gone]
     if households:
         out.households = await ledger.household_reads(session, [h for h in households if isinstance(h, Household)])

@@ -290,7 +290,7 @@ async def create_resident(
     r = await service.create_resident(session, principal, directory, cipher, data)
     _etag_headers(response, service.resident_etag(r))
     response.headers["Location"] = f"/api/v1/proxy/residents/{r.id}"
-    return (await service.reads(session, [r], cipher))[0]
+    return (await service.reads(session, [r], cipher, principal))[0]
 
 
 @router.get(
@@ -313,7 +313,7 @@ async def get_resident(
     if not_modified(request, etag):
         return not_modified_response(etag)
     _etag_headers(response, etag)
-    return (await service.reads(session, [r], cipher))[0]
+    return (await service.reads(session, [r], cipher, principal))[0]
 
 
 @router.patch(
@@ -335,7 +335,7 @@ async def update_resident(
 ) -> ResidentRead:
     r = await service.update_resident(session, principal, directory, cipher, resident_id, data, if_match)
     _etag_headers(response, service.resident_etag(r))
-    return (await service.reads(session, [r], cipher))[0]
+    return (await service.reads(session, [r], cipher, principal))[0]
 
 
 @router.post(
@@ -356,7 +356,7 @@ async def remove_resident(
 ) -> ResidentRead:
     r = await service.remove_resident(session, principal, resident_id, data, if_match)
     _etag_headers(response, service.resident_etag(r))
-    return (await service.reads(session, [r], cipher))[0]
+    return (await service.reads(session, [r], cipher, principal))[0]
 
 
 @router.post(

@@ -24,8 +24,9 @@ from ..audit import audit_log
 from ..events.residents import residents_changed
 from ..versions import next_row_versions
 from . import repository as repo
+from .faces import resident_face as resident_face  # the one rule, for every sub-domain
 from .groups import groups_of
-from .idnumbers import age_on, check_id_number, check_phone
+from .idnumbers import check_id_number, check_phone
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
 from .personal_data import (
     certificate_columns,
@@ -197,26 +198,29 @@ async def household(session: AsyncSession, principal: Principal, household_id: u
 # --- residents: reading ---------------------------------------------------------------
 
 
-def resident_read(r: Resident, benefits: Sequence[ResidentBenefit], cipher: PiiCipher, today: dt.date) -> ResidentRead:
-    """The masked view: decrypts only to mask (the plain value never leaves this function)."""
+def resident_read(
+    r: Resident, benefits: Sequence[ResidentBenefit], cipher: PiiCipher, today: dt.date, principal: Principal
+) -> ResidentRead:
+    """The masked view: decrypts only to mask (the plain value never leaves this function); the
+    name and the address as ``principal`` may see them (``faces.resident_face``, the one rule)."""
     id_masked = mask_id_number(plain_id_number(cipher, r)) or ""
-    phone = plain_phone(cipher, r)
+    face = resident_face(principal, cipher, r, today)
     cert = plain_certificate(cipher, r)
     return ResidentRead(
         id=r.id,
-        name=r.name,
+        name=face.name,
         gender=r.gender,
         birth_date=r.birth_date,
-        age=age_on(r.birth_date, today),
+        age=face.age,
         id_number_masked=id_masked,
-        phone_masked=mask_phone(phone),
+        phone_masked=face.phone_masked,
         community=r.community,
         grid=r.grid,
-        compound=r.compound_code,
+        compound=face.address.compound,
         household_id=r.household_id,
-        building=r.building,
-        unit=r.unit,
-        room=r.room,
+        building=face.address.building,
+        unit=face.address.unit,
+        room=face.address.room,
         disability_certificate_masked=mask_id_number(cert),
         benefits=[BenefitRead(item_code=b.item_code, since=b.since) for b in benefits],
         groups=groups_of(r, today),
@@ -232,10 +236,12 @@ def resident_read(r: Resident, benefits: Sequence[ResidentBenefit], cipher: PiiC
     )
 
 
-async def reads(session: AsyncSession, residents: Sequence[Resident], cipher: PiiCipher) -> list[ResidentRead]:
+async def reads(
+    session: AsyncSession, residents: Sequence[Resident], cipher: PiiCipher, principal: Principal
+) -> list[ResidentRead]:
     benefits = await repo.benefits_of(session, [r.id for r in residents])
     today = local_today()
-    return [resident_read(r, benefits.get(r.id, []), cipher, today) for r in residents]
+    return [resident_read(r, benefits.get(r.id, []), cipher, today, principal) for r in residents]
 
 
 def resident_brief(r: Resident, cipher: PiiCipher) -> ResidentBrief:
@@ -293,7 +299,7 @@ async def search(
     rows = await repo.search_residents(session, principal, query, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return await reads(session, rows, cipher), (rows[-1] if more else None)
+    return await reads(session, rows, cipher, principal), (rows[-1] if more else None)
 
 
 async def lookup(

@@ -1,0 +1,116 @@
+"""What a phone screen needs (#22 part 4): leads with the resident's masked phone, age, gender
+and address and a ``resident`` filter; ``/my/day`` names as ``/residents/{id}`` shows them;
+``?fields=`` on the lists the app scrolls."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from doorstep_proxy.ledger.faces import resident_face, sees_in_full
+from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.clock import local_today
+from doorstep_shared.pii import PiiCipher
+
+from ..support import Tokens
+from .discovery.catalog import seed_snapshot
+from .discovery.helpers import prime
+from .helpers import BASE, auditor, create, id_number, with_compounds, worker
+
+pytestmark = pytest.mark.dates
+
+CARE = "severe-disability-care-subsidy"
+FACE = ("name", "phone_masked", "age", "gender")
+
+
+def _birthday_tomorrow(years: int) -> dt.date:
+    tomorrow = local_today() + dt.timedelta(days=1)
+    if (tomorrow.month, tomorrow.day) == (2, 29):
+        tomorrow += dt.timedelta(days=1)
+    return tomorrow.replace(year=tomorrow.year - years)
+
+
+def _as_resident_shows(resident: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resident_name": resident["name"],
+        "phone_masked": resident["phone_masked"],
+        "age": resident["age"],
+        "gender": resident["gender"],
+        "address": {k: resident[k] for k in ("compound", "building", "unit", "room")},
+    }
+
+
+def _lead_face(lead: dict[str, Any]) -> dict[str, Any]:
+    return {k: lead[k] for k in ("resident_name", "phone_masked", "age", "gender", "address")}
+
+
+async def test_leads_show_the_resident_as_their_record_does_and_filter_by_resident(
+    proxy: httpx.AsyncClient, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await with_compounds(proxy)
+    prime(proxy, seed_snapshot())
+    h = worker(tokens)
+    birth = _birthday_tomorrow(57)
+    story = await create(proxy, h, id_number=id_number(birth, "female"), phone="13912348765")
+    other = await create(proxy, h, name="欧阳明华", room="1101")
+
+    resp = await proxy.get(f"{BASE}/leads", params={"item": CARE, "resident": story["id"]}, headers=h)
+    assert resp.status_code == 200, resp.text
+    (lead,) = resp.json()["items"]
+    assert lead["resident_id"] == story["id"]
+    assert lead["phone_masked"] == "139****8765" and "13912348765" not in resp.text
+    assert lead["gender"] == "female" and lead["age"] == 56
+    for headers in (h, auditor(tokens)):  # masking equals /residents/{id}'s for the same caller
+        shown = (await proxy.get(f"{BASE}/residents/{story['id']}", headers=headers)).json()
+        again = (await proxy.get(f"{BASE}/leads/{lead['id']}", headers=headers)).json()
+        assert _lead_face(again) == _as_resident_shows(shown)
+    assert lead["address"] == {"compound": "binjiang", "building": "6", "unit": "2", "room": "502"}
+
+    theirs = await proxy.get(f"{BASE}/leads", params={"item": CARE, "resident": other["id"]}, headers=h)
+    assert [x["resident_id"] for x in theirs.json()["items"]] == [other["id"]]
+    nobody = await proxy.get(f"{BASE}/leads", params={"resident": str(uuid.uuid4())}, headers=h)
+    assert nobody.status_code == 200 and nobody.json()["items"] == []
+    bad = await proxy.get(f"{BASE}/leads", params={"resident": "not-a-uuid"}, headers=h)
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["query.resident"]
+
+    # tomorrow (the clock moved): the birthday has come, on the lead and on the record alike
+    moved = local_today() + dt.timedelta(days=1)
+    for module in ("doorstep_proxy.discovery.service", "doorstep_proxy.ledger.service"):
+        monkeypatch.setattr(f"{module}.local_today", lambda now=None: moved)
+    older = await proxy.get(f"{BASE}/leads/{lead['id']}", headers=h)
+    shown = (await proxy.get(f"{BASE}/residents/{story['id']}", headers=h)).json()
+    assert older.json()["age"] == shown["age"] == 57
+
+
+def test_a_caller_who_may_not_read_the_resident_sees_them_masked() -> None:
+    cipher = PiiCipher({"k": b"k" * 32}, "k", b"h" * 32)
+    row = type(
+        "Row",
+        (),
+        {
+            "name": "欧阳明华",
+            "community": "chaoyang",
+            "compound_code": "binjiang",
+            "building": "6",
+            "unit": "2",
+            "room": "502",
+            "gender": "male",
+            "birth_date": dt.date(1950, 3, 1),
+            "phone_enc": cipher.encrypt("13812345678", context="resident.phone"),
+        },
+    )()
+    reader = Principal("w", "user", "w", community="chaoyang", permissions=frozenset({"residents:read"}))
+    leads_only = Principal("l", "user", "l", community="chaoyang", permissions=frozenset({"leads:read"}))
+    elsewhere = Principal("z", "user", "z", community="zhenhuai", permissions=frozenset({"residents:read"}))
+    client = Principal("c", "client", "c", permissions=frozenset({"residents:read"}))
+    assert sees_in_full(reader, "chaoyang")
+    assert not any(sees_in_full(p, "chaoyang") for p in (leads_only, elsewhere, client, None))
+    full = resident_face(reader, cipher, row, dt.date(2026, 3, 1))
+    assert (full.name, full.address.room, full.phone_masked, full.age) == ("欧阳明华", "502", "138****5678", 76)
+    masked = resident_face(leads_only, cipher, row, dt.date(2026, 2, 28))
+    assert (masked.name, masked.address.unit, masked.address.room, masked.age) == ("欧**华", "*", "***", 75)

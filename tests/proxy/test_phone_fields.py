@@ -114,3 +114,27 @@ def test_a_caller_who_may_not_read_the_resident_sees_them_masked() -> None:
     assert (full.name, full.address.room, full.phone_masked, full.age) == ("欧阳明华", "502", "138****5678", 76)
     masked = resident_face(leads_only, cipher, row, dt.date(2026, 2, 28))
     assert (masked.name, masked.address.unit, masked.address.room, masked.age) == ("欧**华", "*", "***", 75)
+
+
+async def test_my_day_names_residents_as_their_record_does_for_the_same_caller(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await with_compounds(proxy)
+    prime(proxy, seed_snapshot())
+    h = worker(tokens)
+    resident = await create(proxy, h, name="欧阳明华")
+    case = await proxy.post(
+        f"{BASE}/cases", json={"resident_id": resident["id"], "item_code": CARE, "channel": "doorstep"}, headers=h
+    )
+    assert case.status_code == 201, case.text
+    visit = await proxy.post(
+        f"{BASE}/visits", json={"case_ids": [case.json()["id"]], "planned_date": local_today().isoformat()}, headers=h
+    )
+    assert visit.status_code == 201, visit.text
+    for headers, query in ((h, {}), (auditor(tokens), {"worker": "chaoyang.worker"})):
+        day = await proxy.get(f"{BASE}/my/day", params=query, headers=headers)
+        assert day.status_code == 200, day.text
+        (shown,) = [v["resident"] for v in day.json()["visits"]]
+        record = (await proxy.get(f"{BASE}/residents/{resident['id']}", headers=headers)).json()
+        assert shown["name"] == record["name"] == "欧阳明华"
+        assert shown["name_masked"] == "欧**华" and shown["phone_masked"] == record["phone_masked"]

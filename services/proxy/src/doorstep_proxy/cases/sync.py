@@ -122,9 +122,9 @@ async def changes(
     if households:
         out.households = await ledger.household_reads(session, [h for h in households if isinstance(h, Household)])
     if cases:
-        out.cases = await case_reads(session, [c for c in cases if isinstance(c, ProxyCase)], cipher)
+        out.cases = await case_reads(session, [c for c in cases if isinstance(c, ProxyCase)], cipher, principal)
     if visits:
-        out.visits = await visit_reads(session, [v for v in visits if isinstance(v, Visit)], cipher)
+        out.visits = await visit_reads(session, [v for v in visits if isinstance(v, Visit)], cipher, principal)
     out.demands = [demand_read(d, cipher) for d in demands if isinstance(d, Demand)]
     out.tombstones += [
         Tombstone(entity=s.entity, id=s.entity_id, row_version=s.row_version)

@@ -222,9 +222,11 @@ class ResidentFace:
 
 
 class ResidentBrief(BaseModel):
-    """A resident as a case or visit shows them: masked name and phone, the address."""
+    """A resident as a case or visit shows them: the name as the caller may read it at
+    ``/residents/{id}`` (``name``), the masked name and phone, the address."""
 
     id: uuid.UUID
+    name: str = Field(description="As `GET /residents/{id}` shows it to the caller: in full or masked")
     name_masked: str
     phone_masked: str | None
     compound: str

@@ -18,7 +18,7 @@ from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import request_id_var
-from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone
+from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name
 
 from ..audit import audit_log
 from ..events.residents import residents_changed
@@ -244,13 +244,16 @@ async def reads(
     return [resident_read(r, benefits.get(r.id, []), cipher, today, principal) for r in residents]
 
 
-def resident_brief(r: Resident, cipher: PiiCipher) -> ResidentBrief:
-    """A resident as a case or visit shows them: name and phone masked, the address."""
-    phone = plain_phone(cipher, r)
+def resident_brief(r: Resident, cipher: PiiCipher, principal: Principal | None) -> ResidentBrief:
+    """A resident as a case or visit shows them: the name as ``principal`` may read it at
+    ``/residents/{id}`` (``faces.resident_face``; masked for no principal), the masked name and
+    phone, the address."""
+    face = resident_face(principal, cipher, r, local_today())
     return ResidentBrief(
         id=r.id,
+        name=face.name,
         name_masked=mask_name(r.name) or "",
-        phone_masked=mask_phone(phone),
+        phone_masked=face.phone_masked,
         compound=r.compound_code,
         building=r.building,
         unit=r.unit,
@@ -264,9 +267,10 @@ async def residents_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> d
 
 
 async def resident_briefs(
-    session: AsyncSession, ids: Sequence[uuid.UUID], cipher: PiiCipher
+    session: AsyncSession, ids: Sequence[uuid.UUID], cipher: PiiCipher, principal: Principal | None = None
 ) -> dict[uuid.UUID, ResidentBrief]:
-    return {rid: resident_brief(r, cipher) for rid, r in (await repo.residents_by_ids(session, ids)).items()}
+    found = await repo.residents_by_ids(session, ids)
+    return {rid: resident_brief(r, cipher, principal) for rid, r in found.items()}
 
 
 async def resident(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Resident:

@@ -138,3 +138,42 @@ async def test_my_day_names_residents_as_their_record_does_for_the_same_caller(
         record = (await proxy.get(f"{BASE}/residents/{resident['id']}", headers=headers)).json()
         assert shown["name"] == record["name"] == "欧阳明华"
         assert shown["name_masked"] == "欧**华" and shown["phone_masked"] == record["phone_masked"]
+
+
+async def test_fields_trims_the_items_of_the_lists_the_phone_scrolls(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    await with_compounds(proxy)
+    prime(proxy, seed_snapshot())
+    h = worker(tokens)
+    resident = await create(proxy, h)
+    case = await proxy.post(
+        f"{BASE}/cases", json={"resident_id": resident["id"], "item_code": CARE, "channel": "window"}, headers=h
+    )
+    assert case.status_code == 201, case.text
+    lists = {
+        "/residents": ("name,phone_masked,age", {"id", "name", "phone_masked", "age"}),
+        "/leads": ("resident_name, age,address", {"id", "resident_name", "age", "address"}),
+        "/cases": ("status,resident", {"id", "status", "resident"}),
+    }
+    for path, (fields, keys) in lists.items():
+        full = await proxy.get(f"{BASE}{path}", headers=h)
+        resp = await proxy.get(f"{BASE}{path}", params={"fields": fields}, headers=h)
+        assert resp.status_code == 200, (path, resp.text)
+        items = resp.json()["items"]
+        assert items and all(set(item) == keys for item in items), (path, items)
+        assert items == [{k: item[k] for k in keys} for item in full.json()["items"]]
+        assert "next_cursor" in resp.json()
+        bad = await proxy.get(f"{BASE}{path}", params={"fields": "id,nope"}, headers=h)
+        assert bad.status_code == 422, (path, bad.text)
+        assert bad.json()["code"] == "unknown_field" and bad.json()["unknown"] == ["nope"]
+        assert [e["field"] for e in bad.json()["errors"]] == ["query.fields"]
+    only_id = await proxy.get(f"{BASE}/residents", params={"fields": "id"}, headers=h)
+    assert only_id.json()["items"] == [{"id": resident["id"]}]
+    assert (
+        "13812345678" not in (await proxy.get(f"{BASE}/residents", params={"fields": "phone_masked"}, headers=h)).text
+    )
+
+
+def test_the_fields_parameter_lists_the_item_fields_in_the_openapi_document(proxy_app: Any) -> None:
+    doc = proxy_app.openapi()
+    (param,) = [p for p in doc["paths"]["/api/v1/proxy/leads"]["get"]["parameters"] if p["name"] == "fields"]
+    assert "`phone_masked`" in param["description"] and "`waitlist_position`" not in param["description"]

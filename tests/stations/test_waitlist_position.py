@@ -62,3 +62,17 @@ async def test_waitlist_positions_follow_booking_order_and_move_up(stations: htt
     assert gave_up.status_code == 200 and gave_up.json()["waitlist_position"] is None
     one = await stations.get(f"{API}/bookings/{third['id']}", headers=h)
     assert one.json()["status"] == "waitlisted" and one.json()["waitlist_position"] == 1
+
+
+async def test_fields_trims_the_bookings_list(stations: httpx.AsyncClient, tokens: Tokens) -> None:
+    await station_with_class(stations, tokens)
+    s = await make_session(stations, tokens, capacity=1, max_seats_per_booking=1)
+    h = worker(tokens)
+    await _book(stations, h, s["id"], 1)
+    waiting = await _book(stations, h, s["id"], 2)
+    url = f"{API}/sessions/{s['id']}/bookings"
+    resp = await stations.get(url, params={"fields": "status,waitlist_position"}, headers=h)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["items"][1] == {"id": waiting["id"], "status": "waitlisted", "waitlist_position": 1}
+    bad = await stations.get(url, params={"fields": "status,phone_plain"}, headers=h)
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["query.fields"]

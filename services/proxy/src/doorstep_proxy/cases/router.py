@@ -22,6 +22,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields
 
 from ..deps import Catalog, Cipher, CurrentDirectory, IfMatch
 from ..inputs import Code
@@ -54,6 +55,7 @@ router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_princip
 CasesReader = Annotated[Principal, Depends(require(Permission.CASES_READ))]
 CasesWriter = Annotated[Principal, Depends(require(Permission.CASES_WRITE))]
 SyncReader = Annotated[Principal, Depends(require(Permission.SYNC_READ))]
+CaseFields = Annotated[Fields, Depends(sparse_fields(CaseRead))]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified (If-None-Match)"}}
 
 
@@ -122,9 +124,10 @@ async def list_cases(
     item_code: Code | None = None,
     channel: CaseChannel | None = None,
     resident_id: uuid.UUID | None = None,
+    fields: CaseFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[CaseRead]:
+) -> Page[CaseRead] | Response:
     parsed = read_cursor(cursor, cursor_timestamp, cursor_uuid)
     query = CaseQuery(
         status=status,
@@ -144,7 +147,7 @@ async def list_cases(
     nxt = None
     if len(rows) > limit:
         nxt = encode_cursor([items[-1].accepted_at.isoformat(), str(items[-1].id)])
-    return Page(items=items, next_cursor=nxt)
+    return sparse(Page(items=items, next_cursor=nxt), fields)
 
 
 @router.get(

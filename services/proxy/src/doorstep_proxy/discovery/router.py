@@ -22,6 +22,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields
 
 from ..background import start_discovery_run_later
 from ..deps import Catalog, Cipher, CurrentDirectory, IfMatch
@@ -56,6 +57,7 @@ FactName = Annotated[str | None, Query(max_length=32, description="Only unknown 
 
 LeadId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 RunId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+LeadFields = Annotated[Fields, Depends(sparse_fields(LeadRead))]
 
 LEADS: list[str | Enum] = ["leads"]
 RUNS: list[str | Enum] = ["discovery"]
@@ -87,9 +89,10 @@ async def list_leads(
     status_: Annotated[list[LeadStatus] | None, Query(alias="status", max_length=5)] = None,
     verdict: Literal["eligible", "unknown", "all"] = "eligible",
     missing: FactName = None,
+    fields: LeadFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[LeadRead]:
+) -> Page[LeadRead] | Response:
     after = read_cursor(cursor, cursor_int)
     items, last = await svc.list_leads(
         session,
@@ -107,7 +110,7 @@ async def list_leads(
         after=after[0] if after else None,
         limit=limit,
     )
-    return Page(items=items, next_cursor=encode_cursor([last]) if last is not None else None)
+    return sparse(Page(items=items, next_cursor=encode_cursor([last]) if last is not None else None), fields)
 
 
 @router.get(

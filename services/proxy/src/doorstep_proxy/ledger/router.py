@@ -23,6 +23,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields
 
 from ..deps import Cipher, CurrentDirectory, IfMatch
 from . import service
@@ -56,6 +57,7 @@ AuditReader = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
 Code = Annotated[str, Query(max_length=64)]
 Part = Annotated[str, Query(max_length=16)]
 CompoundCode = Annotated[str, Path(max_length=64)]
+ResidentFields = Annotated[Fields, Depends(sparse_fields(ResidentRead))]
 
 
 def _etag_headers(response: Response, etag: str) -> None:
@@ -227,9 +229,10 @@ async def search_residents(
     disability_grade: Annotated[int | None, Query(ge=1, le=4)] = None,
     without_benefit: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[list[ResidentStatus] | None, Query(max_length=3)] = None,
+    fields: ResidentFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[ResidentRead]:
+) -> Page[ResidentRead] | Response:
     query = ResidentQuery(
         name=q.strip() or None if q else None,
         id_last4=id_last4.upper() if id_last4 else None,
@@ -255,7 +258,7 @@ async def search_residents(
         limit=limit,
     )
     nxt = encode_cursor(service.resident_cursor_key(last)) if last else None
-    return Page(items=items, next_cursor=nxt)
+    return sparse(Page(items=items, next_cursor=nxt), fields)
 
 
 @router.post(

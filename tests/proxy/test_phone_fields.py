@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from doorstep_proxy.ledger.faces import resident_face, sees_in_full
 from doorstep_shared.auth.tokens import Principal
@@ -19,7 +20,7 @@ from doorstep_shared.pii import PiiCipher
 from ..support import Tokens
 from .discovery.catalog import seed_snapshot
 from .discovery.helpers import prime
-from .helpers import BASE, auditor, create, id_number, with_compounds, worker
+from .helpers import BASE, app_of, auditor, create, id_number, with_compounds, worker
 
 pytestmark = pytest.mark.dates
 
@@ -177,3 +178,34 @@ def test_the_fields_parameter_lists_the_item_fields_in_the_openapi_document(prox
     doc = proxy_app.openapi()
     (param,) = [p for p in doc["paths"]["/api/v1/proxy/leads"]["get"]["parameters"] if p["name"] == "fields"]
     assert "`phone_masked`" in param["description"] and "`waitlist_position`" not in param["description"]
+
+
+async def test_a_page_of_leads_costs_the_same_queries_for_one_resident_or_many(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    await with_compounds(proxy)
+    prime(proxy, seed_snapshot())
+    h = worker(tokens)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = app_of(proxy).state.engine.sync_engine
+
+    async def queries(n: int) -> int:
+        await proxy.get(f"{BASE}/leads", params={"item": CARE}, headers=h)  # evaluated, warm
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            resp = await proxy.get(f"{BASE}/leads", params={"item": CARE}, headers=h)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert len(resp.json()["items"]) == n
+        return len(statements)
+
+    await create(proxy, h, room="101")
+    one = await queries(1)
+    for room in ("102", "103", "104"):
+        await create(proxy, h, room=room)
+    assert await queries(4) == one

@@ -178,6 +178,10 @@ def test_the_fields_parameter_lists_the_item_fields_in_the_openapi_document(prox
     doc = proxy_app.openapi()
     (param,) = [p for p in doc["paths"]["/api/v1/proxy/leads"]["get"]["parameters"] if p["name"] == "fields"]
     assert "`phone_masked`" in param["description"] and "`waitlist_position`" not in param["description"]
+    # the trimmed page is documented too: a client checking answers against the document agrees
+    for path in ("/api/v1/proxy/leads", "/api/v1/proxy/residents", "/api/v1/proxy/cases"):
+        ok = doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert {"$ref": "#/components/schemas/SparsePage"} in ok["anyOf"], path
 
 
 async def test_a_page_of_leads_costs_the_same_queries_for_one_resident_or_many(

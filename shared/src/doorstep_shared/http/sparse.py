@@ -1,7 +1,9 @@
 """Sparse responses: ``?fields=a,b,c`` on the lists a phone scrolls.
 
-A list route declares ``fields: Annotated[Fields, Depends(sparse_fields(ItemModel))]`` and ends
-with ``return sparse(page, fields)``. The parameter names the fields of one item (comma
+A list route declares ``fields: Annotated[Fields, Depends(sparse_fields(ItemModel))]``, answers
+``response_model=Page[ItemModel] | SparsePage`` (so the document says what a trimmed page looks
+like, and a client checking answers against it is never surprised) and ends with
+``return sparse(page, fields)``. The parameter names the fields of one item (comma
 separated); each item then carries only those and its ``id``; without the parameter the
 answer is the full page. A name the item model does not have is a 422 naming ``query.fields``
 (code ``unknown_field``, the unknown names in ``unknown``), so a typo never looks like an
@@ -18,7 +20,6 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from .errors import Invalid
@@ -55,12 +56,17 @@ def sparse_fields(model: type[BaseModel]) -> Callable[..., Fields]:
     return dependency
 
 
-def sparse(page: Page[T], fields: Fields) -> Page[T] | JSONResponse:
+class SparsePage(BaseModel):
+    """A page answered with ``?fields=``: each item carries ``id`` and the fields asked for, as
+    the full item would show them."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+
+def sparse(page: Page[T], fields: Fields) -> Page[T] | SparsePage:
     """``page`` as it is, or with each item trimmed to ``fields`` (already checked)."""
     if fields is None:
         return page
-    body: dict[str, Any] = {
-        "items": [item.model_dump(mode="json", include=set(fields)) for item in page.items],
-        "next_cursor": page.next_cursor,
-    }
-    return JSONResponse(body)
+    items = [item.model_dump(mode="json", include=set(fields)) for item in page.items]
+    return SparsePage(items=items, next_cursor=page.next_cursor)

@@ -1,8 +1,9 @@
 """Sparse responses: ``?fields=a,b,c`` on the lists a phone scrolls.
 
 A list route declares ``fields: Annotated[Fields, Depends(sparse_fields(ItemModel))]``, answers
-``response_model=Page[ItemModel] | SparsePage`` (so the document says what a trimmed page looks
-like, and a client checking answers against it is never surprised) and ends with
+``response_model=sparse_page(ItemModel)`` (the full page or ``Page[ItemModelFields]``, the item
+with every field but ``id`` optional, so a trimmed answer conforms to the document and a
+generated client reads it) and ends with
 ``return sparse(page, fields)``. The parameter names the fields of one item (comma
 separated); each item then carries only those and its ``id``; without the parameter the
 answer is the full page. A name the item model does not have is a 422 naming ``query.fields``
@@ -20,7 +21,8 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .errors import Invalid
 from .pagination import Page
@@ -56,17 +58,44 @@ def sparse_fields(model: type[BaseModel]) -> Callable[..., Fields]:
     return dependency
 
 
-class SparsePage(BaseModel):
-    """A page answered with ``?fields=``: each item carries ``id`` and the fields asked for, as
-    the full item would show them."""
-
-    items: list[dict[str, Any]]
-    next_cursor: str | None = None
+_TRIMMED: dict[type[BaseModel], type[BaseModel]] = {}
 
 
-def sparse(page: Page[T], fields: Fields) -> Page[T] | SparsePage:
-    """``page`` as it is, or with each item trimmed to ``fields`` (already checked)."""
+def _no_defaults(schema: dict[str, Any]) -> None:
+    """An absent field is absent, not null: the trimmed item's document shows no defaults."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)
+
+
+def trimmed(model: type[BaseModel]) -> type[BaseModel]:
+    """``model`` with every field but ``id`` optional (same types, same masking marks): the item
+    of a page answered with ``?fields=``, named ``<Model>Fields`` in the document."""
+    found = _TRIMMED.get(model)
+    if found is None:
+        fields: dict[str, Any] = {}
+        for name, info in model.model_fields.items():
+            annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+            fields[name] = (annotation, Field(... if name == ALWAYS else None, description=info.description))
+        found = create_model(
+            f"{model.__name__}Fields",
+            __config__=ConfigDict(json_schema_extra=_no_defaults),
+            __doc__=f"{model.__name__} trimmed by `?fields=`: `id` and the fields asked for.",
+            **fields,
+        )
+        _TRIMMED[model] = found
+    return found
+
+
+def sparse_page(model: type[BaseModel]) -> Any:
+    """The response model of a list taking ``?fields=``: the full page or the trimmed one."""
+    full: Any = Page[model]  # type: ignore[valid-type]
+    return full | Page[trimmed(model)]  # type: ignore[misc]
+
+
+def sparse(page: Page[T], fields: Fields) -> Page[T] | JSONResponse:
+    """``page`` as it is, or with each item trimmed to ``fields`` (already checked), dumped by
+    the item model itself so its masking applies."""
     if fields is None:
         return page
     items = [item.model_dump(mode="json", include=set(fields)) for item in page.items]
-    return SparsePage(items=items, next_cursor=page.next_cursor)
+    return JSONResponse({"items": items, "next_cursor": page.next_cursor})

@@ -22,7 +22,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
-from doorstep_shared.http.sparse import Fields, SparsePage, sparse, sparse_fields
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
 
 from ..deps import Catalog, Cipher, CurrentDirectory, IfMatch
 from ..inputs import Code
@@ -104,7 +104,7 @@ async def create_case(
 
 @router.get(
     "/cases",
-    response_model=Page[CaseRead] | SparsePage,
+    response_model=sparse_page(CaseRead),
     tags=["cases"],
     summary="List cases, newest first; filters for open, overdue and due-soon lists",
     responses=problems(422),
@@ -127,7 +127,7 @@ async def list_cases(
     fields: CaseFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[CaseRead] | SparsePage:
+) -> Page[CaseRead] | Response:
     parsed = read_cursor(cursor, cursor_timestamp, cursor_uuid)
     query = CaseQuery(
         status=status,

@@ -22,7 +22,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
-from doorstep_shared.http.sparse import Fields, SparsePage, sparse, sparse_fields
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
 
 from ..background import start_discovery_run_later
 from ..deps import Catalog, Cipher, CurrentDirectory, IfMatch
@@ -71,7 +71,7 @@ def _etag(response: Response, etag: str) -> None:
     "/leads",
     # Re-evaluates residents whose facts changed before answering (read your writes).
     dependencies=[WritesOnRead],
-    response_model=Page[LeadRead] | SparsePage,
+    response_model=sparse_page(LeadRead),
     tags=LEADS,
     summary="Leads: residents who qualify for an item they neither receive nor have an open case for",
     responses=problems(422, 503),
@@ -92,7 +92,7 @@ async def list_leads(
     fields: LeadFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[LeadRead] | SparsePage:
+) -> Page[LeadRead] | Response:
     after = read_cursor(cursor, cursor_int)
     items, last = await svc.list_leads(
         session,

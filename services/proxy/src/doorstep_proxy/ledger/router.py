@@ -23,7 +23,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
-from doorstep_shared.http.sparse import Fields, SparsePage, sparse, sparse_fields
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
 
 from ..deps import Cipher, CurrentDirectory, IfMatch
 from . import service
@@ -206,7 +206,7 @@ async def get_household(
 
 @router.get(
     "/residents",
-    response_model=Page[ResidentRead] | SparsePage,
+    response_model=sparse_page(ResidentRead),
     tags=["residents"],
     summary="Find residents (name part, ID last 4, phone, address, special groups)",
     responses=problems(422),
@@ -232,7 +232,7 @@ async def search_residents(
     fields: ResidentFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[ResidentRead] | SparsePage:
+) -> Page[ResidentRead] | Response:
     query = ResidentQuery(
         name=q.strip() or None if q else None,
         id_last4=id_last4.upper() if id_last4 else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
@@ -20,7 +20,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
-from doorstep_shared.http.sparse import Fields, SparsePage, sparse, sparse_fields
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
 from doorstep_shared.periods import check_year
 
 from ..deps import BookingsReader, BookingsWriter, Code, Id, Manager, Now, Pii, Reader, Settings, api_router
@@ -135,7 +135,7 @@ async def book(
 
 @router.get(
     "/sessions/{session_id}/bookings",
-    response_model=Page[BookingRead] | SparsePage,
+    response_model=sparse_page(BookingRead),
     summary="Bookings of a session (names and phones masked)",
     tags=["bookings"],
     responses=problems(403, 404, 422),
@@ -148,7 +148,7 @@ async def list_bookings(
     fields: BookingFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[BookingRead] | SparsePage:
+) -> Page[BookingRead] | Response:
     values = read_cursor(cursor, cursor_int)
     after = values[0] if values else None
     items, last = await service.list_bookings(

@@ -71,6 +71,7 @@ NOT_FREE_TEXT_IN = {
         ("gateway", "VerifyResult", "reason"),
     ),
     ("proxy", "LeadRead", "reason"),
+    ("proxy", "LeadReadFields", "reason"),  # the same lead trimmed by ?fields= (doorstep_shared.http.sparse)
     # search: the id of a search, the item an alias went to, and the service names and states of
     # the dashboard's degraded list (the query and the alias are RedactedText)
     *(("catalog", "ItemPage", "search_id"), ("catalog", "AliasAdded", "item")),

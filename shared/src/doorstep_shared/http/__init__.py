@@ -8,6 +8,7 @@
 - ``conditional``: ETags, ``If-None-Match`` → 304, one ``check_if_match``; as a client, a
   document kept with its ETag (``Copy``, ``if_none_match``, ``revalidated``)
 - ``pagination``: opaque cursors and the capped ``limit``
+- ``sparse``: ``?fields=a,b`` on the lists a phone scrolls (items trimmed to those fields and ``id``)
 - ``observability``: request ids, JSON logs without personal data, Prometheus metrics
 - ``docs_pages``: Swagger UI and ReDoc on files the app serves itself (no CDN, no web fonts)
 

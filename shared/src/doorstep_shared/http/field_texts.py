@@ -61,6 +61,7 @@ FIELD_TEXTS_ZH: dict[str, str] = {
     "not a cursor or an ISO date (or out of range)": "不是游标或 ISO 日期（或超出范围）",
     "not a drop-off service": "不是代收代办类服务",
     "not a fact of the rule vocabulary": "不是规则词汇中的事实项",
+    "not a field of the list's items": "不是列表条目的字段",
     "not a grid of the case's community": "不是案件所属社区的网格",
     "not a grid of the community": "不是该社区的网格",
     "not a readable .xlsx workbook": "不是可读取的 .xlsx 工作簿",

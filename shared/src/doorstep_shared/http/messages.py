@@ -103,6 +103,12 @@ MESSAGES: dict[str, Message] = {
     "not_ready": M("尚未就绪", "Not ready", "尚未就绪，请稍后再试。", "Not ready yet."),
     "internal_error": M("内部错误", "Internal error", "发生了意外错误，已记录在案。", "An unexpected error occurred."),
     "invalid_cursor": M("游标无效", "Invalid cursor", "分页或同步游标无法识别。", "The cursor is malformed."),
+    "unknown_field": M(
+        "字段不存在",
+        "Unknown field",
+        "fields 参数中有列表条目没有的字段，详见 unknown。",
+        "The fields parameter names a field the list's items do not have (see unknown).",
+    ),
     # -- tokens and permissions
     "missing_token": M("缺少令牌", "Missing token", "请求需要携带 Bearer 令牌。", "A bearer token is required."),
     "invalid_token": M("令牌无效", "Invalid token", "令牌无效，请重新登录。", "The token is not valid."),

@@ -22,6 +22,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
 
 from ..deps import Catalog, Cipher, CurrentDirectory, IfMatch
 from ..inputs import Code
@@ -54,12 +55,15 @@ router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_princip
 CasesReader = Annotated[Principal, Depends(require(Permission.CASES_READ))]
 CasesWriter = Annotated[Principal, Depends(require(Permission.CASES_WRITE))]
 SyncReader = Annotated[Principal, Depends(require(Permission.SYNC_READ))]
+CaseFields = Annotated[Fields, Depends(sparse_fields(CaseRead))]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified (If-None-Match)"}}
 
 
-async def _case_out(session: DbSession, case: ProxyCase, cipher: Cipher, response: Response) -> CaseRead:
+async def _case_out(
+    session: DbSession, case: ProxyCase, cipher: Cipher, response: Response, principal: Principal
+) -> CaseRead:
     response.headers["ETag"] = service.case_etag(case)
-    return (await service.case_reads(session, [case], cipher))[0]
+    return (await service.case_reads(session, [case], cipher, principal))[0]
 
 
 # --- cases ------------------------------------------------------------------------------
@@ -95,12 +99,12 @@ async def create_case(
     )
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/proxy/cases/{case.id}"
-    return await _case_out(session, case, cipher, response)
+    return await _case_out(session, case, cipher, response, principal)
 
 
 @router.get(
     "/cases",
-    response_model=Page[CaseRead],
+    response_model=sparse_page(CaseRead),
     tags=["cases"],
     summary="List cases, newest first; filters for open, overdue and due-soon lists",
     responses=problems(422),
@@ -120,9 +124,10 @@ async def list_cases(
     item_code: Code | None = None,
     channel: CaseChannel | None = None,
     resident_id: uuid.UUID | None = None,
+    fields: CaseFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[CaseRead]:
+) -> Page[CaseRead] | Response:
     parsed = read_cursor(cursor, cursor_timestamp, cursor_uuid)
     query = CaseQuery(
         status=status,
@@ -138,11 +143,11 @@ async def list_cases(
     rows = await service.list_cases(
         session, principal, query, overdue=overdue, due_soon=due_soon, after=parsed, limit=limit + 1
     )
-    items = await service.case_reads(session, rows[:limit], cipher)
+    items = await service.case_reads(session, rows[:limit], cipher, principal)
     nxt = None
     if len(rows) > limit:
         nxt = encode_cursor([items[-1].accepted_at.isoformat(), str(items[-1].id)])
-    return Page(items=items, next_cursor=nxt)
+    return sparse(Page(items=items, next_cursor=nxt), fields)
 
 
 @router.get(
@@ -164,7 +169,7 @@ async def get_case(
     etag = service.case_etag(case)
     if not_modified(request, etag):
         return not_modified_response(etag)
-    return await _case_out(session, case, cipher, response)
+    return await _case_out(session, case, cipher, response, principal)
 
 
 @router.get(
@@ -195,7 +200,7 @@ async def transition_case(
     if_match: IfMatch = None,
 ) -> CaseRead:
     case = await service.transition(session, principal, case_id, data, if_match)
-    return await _case_out(session, case, cipher, response)
+    return await _case_out(session, case, cipher, response, principal)
 
 
 @router.post(
@@ -216,7 +221,7 @@ async def assign_case(
     if_match: IfMatch = None,
 ) -> CaseRead:
     case = await service.assign(session, principal, directory, case_id, data, if_match)
-    return await _case_out(session, case, cipher, response)
+    return await _case_out(session, case, cipher, response, principal)
 
 
 @router.put(
@@ -236,7 +241,7 @@ async def override_due_date(
     if_match: IfMatch = None,
 ) -> CaseRead:
     case = await service.override_due(session, principal, case_id, data, if_match)
-    return await _case_out(session, case, cipher, response)
+    return await _case_out(session, case, cipher, response, principal)
 
 
 @router.put(
@@ -257,7 +262,7 @@ async def mark_material(
     if_match: IfMatch = None,
 ) -> CaseRead:
     case = await service.mark_material(session, principal, case_id, position, data, if_match)
-    return await _case_out(session, case, cipher, response)
+    return await _case_out(session, case, cipher, response, principal)
 
 
 # --- visits -----------------------------------------------------------------------------
@@ -284,7 +289,7 @@ async def create_visit(
     visit, created = await visits.create_visit(session, principal, data)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/proxy/visits/{visit.id}"
-    return await _visit_out(session, visit, cipher, response)
+    return await _visit_out(session, visit, cipher, response, principal)
 
 
 @router.get(
@@ -326,7 +331,7 @@ async def update_visit(
     if_match: IfMatch = None,
 ) -> VisitRead:
     visit = await visits.update_visit(session, principal, visit_id, data, if_match)
-    return await _visit_out(session, visit, cipher, response)
+    return await _visit_out(session, visit, cipher, response, principal)
 
 
 @router.delete(
@@ -360,7 +365,7 @@ async def check_in(
     if_match: IfMatch = None,
 ) -> VisitRead:
     visit = await visits.check_in(session, principal, visit_id, data, if_match)
-    return await _visit_out(session, visit, cipher, response)
+    return await _visit_out(session, visit, cipher, response, principal)
 
 
 @router.post(
@@ -380,7 +385,7 @@ async def check_out(
     if_match: IfMatch = None,
 ) -> VisitRead:
     visit = await visits.check_out(session, principal, visit_id, data, if_match)
-    return await _visit_out(session, visit, cipher, response)
+    return await _visit_out(session, visit, cipher, response, principal)
 
 
 @router.get(

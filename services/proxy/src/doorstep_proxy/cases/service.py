@@ -128,12 +128,15 @@ def case_read(
 
 
 async def case_reads(
-    session: AsyncSession, cases: Sequence[ProxyCase], cipher: PiiCipher | None = None
+    session: AsyncSession,
+    cases: Sequence[ProxyCase],
+    cipher: PiiCipher | None = None,
+    principal: Principal | None = None,
 ) -> list[CaseRead]:
     materials = await repo.materials_of(session, [c.id for c in cases])
     briefs: dict[uuid.UUID, ResidentBrief] = {}
     if cipher is not None:
-        briefs = await ledger.resident_briefs(session, [c.resident_id for c in cases], cipher)
+        briefs = await ledger.resident_briefs(session, [c.resident_id for c in cases], cipher, principal)
     today = local_today()
     return [case_read(c, materials.get(c.id, []), today, briefs.get(c.resident_id)) for c in cases]
 

@@ -117,14 +117,14 @@ async def changes(
     live = [r for r in residents if isinstance(r, Resident) and r.status == "active"]
     gone = [r for r in residents if r.status != "active"]
     if live:
-        out.residents = await ledger.reads(session, live, cipher)
+        out.residents = await ledger.reads(session, live, cipher, principal)
     out.tombstones = [Tombstone(entity="resident", id=str(r.id), row_version=r.row_version) for r in gone]
     if households:
         out.households = await ledger.household_reads(session, [h for h in households if isinstance(h, Household)])
     if cases:
-        out.cases = await case_reads(session, [c for c in cases if isinstance(c, ProxyCase)], cipher)
+        out.cases = await case_reads(session, [c for c in cases if isinstance(c, ProxyCase)], cipher, principal)
     if visits:
-        out.visits = await visit_reads(session, [v for v in visits if isinstance(v, Visit)], cipher)
+        out.visits = await visit_reads(session, [v for v in visits if isinstance(v, Visit)], cipher, principal)
     out.demands = [demand_read(d, cipher) for d in demands if isinstance(d, Demand)]
     out.tombstones += [
         Tombstone(entity=s.entity, id=s.entity_id, row_version=s.row_version)

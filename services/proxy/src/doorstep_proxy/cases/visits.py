@@ -33,7 +33,8 @@ async def visit_reads(
     session: AsyncSession, visits: Sequence[Visit], cipher: PiiCipher, principal: Principal | None = None
 ) -> list[VisitRead]:
     """Visits with the cases they cover; for a machine client, only the covered cases it sees
-    (a visit may cover other cases of the household that did not come from it)."""
+    (a visit may cover other cases of the household that did not come from it). Residents are
+    named as ``principal`` may read them at ``/residents/{id}``."""
     links = await repo.case_ids_of_visits(session, [v.id for v in visits])
     all_case_ids = list(dict.fromkeys(cid for ids in links.values() for cid in ids))
     if principal is not None and principal.sees_only_its_own:
@@ -41,7 +42,7 @@ async def visit_reads(
     else:
         cases = await repo.cases_map(session, all_case_ids)
     materials = await repo.materials_of(session, all_case_ids)
-    briefs = await ledger.resident_briefs(session, [v.resident_id for v in visits], cipher)
+    briefs = await ledger.resident_briefs(session, [v.resident_id for v in visits], cipher, principal)
     out = []
     for v in visits:
         covered = [cases[cid] for cid in links.get(v.id, []) if cid in cases]
@@ -282,7 +283,7 @@ async def day_plan(
     _check_date(day, "query.date")
     who = worker or principal.subject
     visits = await repo.list_visits(session, principal, worker=who, date_from=day, date_to=day)
-    return DayPlan(date=day, worker=who, visits=await visit_reads(session, visits, cipher))
+    return DayPlan(date=day, worker=who, visits=await visit_reads(session, visits, cipher, principal))
 
 
 async def week_plan(
@@ -295,7 +296,7 @@ async def week_plan(
     visits = await repo.list_visits(
         session, principal, worker=who, date_from=start, date_to=start + dt.timedelta(days=6)
     )
-    reads = await visit_reads(session, visits, cipher)
+    reads = await visit_reads(session, visits, cipher, principal)
     days = [
         DayPlan(
             date=start + dt.timedelta(days=i),

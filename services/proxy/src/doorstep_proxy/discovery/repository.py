@@ -205,6 +205,7 @@ async def list_leads(
     community: str | None,
     grids: Sequence[str] | None,
     item_code: str | None,
+    resident_id: uuid.UUID | None = None,
     statuses: Sequence[str],
     verdict: str | None,
     missing_bit: int | None,
@@ -219,6 +220,8 @@ async def list_leads(
         stmt = stmt.where(in_grids(grids))
     if item_code is not None:
         stmt = stmt.where(lead.item_code == item_code)
+    if resident_id is not None:
+        stmt = stmt.where(lead.resident_id == resident_id)
     if statuses:
         stmt = stmt.where(lead.status.in_(list(statuses)))  # type: ignore[attr-defined]
     if verdict is not None:

@@ -22,9 +22,10 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
 
 from ..background import start_discovery_run_later
-from ..deps import Catalog, CurrentDirectory, IfMatch
+from ..deps import Catalog, Cipher, CurrentDirectory, IfMatch
 from ..state import state_of
 from . import runs
 from . import service as svc
@@ -56,6 +57,7 @@ FactName = Annotated[str | None, Query(max_length=32, description="Only unknown 
 
 LeadId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 RunId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+LeadFields = Annotated[Fields, Depends(sparse_fields(LeadRead))]
 
 LEADS: list[str | Enum] = ["leads"]
 RUNS: list[str | Enum] = ["discovery"]
@@ -69,7 +71,7 @@ def _etag(response: Response, etag: str) -> None:
     "/leads",
     # Re-evaluates residents whose facts changed before answering (read your writes).
     dependencies=[WritesOnRead],
-    response_model=Page[LeadRead],
+    response_model=sparse_page(LeadRead),
     tags=LEADS,
     summary="Leads: residents who qualify for an item they neither receive nor have an open case for",
     responses=problems(422, 503),
@@ -77,33 +79,38 @@ def _etag(response: Response, etag: str) -> None:
 async def list_leads(
     session: DbSession,
     principal: LeadReader,
+    cipher: Cipher,
     catalog: Catalog,
     community: Code = None,
     grid: Code = None,
     worker: Annotated[str | None, Query(max_length=64, description="A worker's grids; `me` for yours")] = None,
     item: Code = None,
+    resident: Annotated[uuid.UUID | None, Query(description="Only this resident's leads")] = None,
     status_: Annotated[list[LeadStatus] | None, Query(alias="status", max_length=5)] = None,
     verdict: Literal["eligible", "unknown", "all"] = "eligible",
     missing: FactName = None,
+    fields: LeadFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[LeadRead]:
+) -> Page[LeadRead] | Response:
     after = read_cursor(cursor, cursor_int)
     items, last = await svc.list_leads(
         session,
         principal,
+        cipher,
         catalog,
         community=community,
         grid=grid,
         worker=worker,
         item_code=item,
+        resident=resident,
         statuses=status_ or ["new", "contacted"],
         verdict=None if verdict == "all" else verdict,
         missing=missing,
         after=after[0] if after else None,
         limit=limit,
     )
-    return Page(items=items, next_cursor=encode_cursor([last]) if last is not None else None)
+    return sparse(Page(items=items, next_cursor=encode_cursor([last]) if last is not None else None), fields)
 
 
 @router.get(
@@ -165,9 +172,9 @@ async def needs_survey(
     responses=problems(404, 503),
 )
 async def get_lead(
-    session: DbSession, principal: LeadReader, catalog: Catalog, lead_id: LeadId, response: Response
+    session: DbSession, principal: LeadReader, cipher: Cipher, catalog: Catalog, lead_id: LeadId, response: Response
 ) -> LeadRead:
-    read = await svc.get_lead(session, principal, catalog, lead_id)
+    read = await svc.get_lead(session, principal, cipher, catalog, lead_id)
     _etag(response, etag_of("lead", read.id, read.version))
     return read
 
@@ -182,12 +189,13 @@ async def get_lead(
 async def lead_contacted(
     session: DbSession,
     principal: LeadWriter,
+    cipher: Cipher,
     catalog: Catalog,
     lead_id: LeadId,
     body: LeadContacted,
     if_match: IfMatch = None,
 ) -> LeadRead:
-    return await svc.mark_contacted(session, principal, catalog, lead_id, if_match)
+    return await svc.mark_contacted(session, principal, cipher, catalog, lead_id, if_match)
 
 
 @router.post(
@@ -200,12 +208,13 @@ async def lead_contacted(
 async def lead_declined(
     session: DbSession,
     principal: LeadWriter,
+    cipher: Cipher,
     catalog: Catalog,
     lead_id: LeadId,
     body: LeadDeclined,
     if_match: IfMatch = None,
 ) -> LeadRead:
-    return await svc.decline(session, principal, catalog, lead_id, body.reason, if_match)
+    return await svc.decline(session, principal, cipher, catalog, lead_id, body.reason, if_match)
 
 
 @router.post(
@@ -219,6 +228,7 @@ async def lead_declined(
 async def lead_conversion(
     session: DbSession,
     principal: Converter,
+    cipher: Cipher,
     catalog: Catalog,
     lead_id: LeadId,
     body: LeadConversion,
@@ -227,6 +237,7 @@ async def lead_conversion(
     return await svc.convert(
         session,
         principal,
+        cipher,
         catalog,
         lead_id,
         channel=body.channel,

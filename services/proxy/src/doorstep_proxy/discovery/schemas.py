@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from doorstep_shared.types import RedactedText
 
 from ..inputs import Input
+from ..ledger.schemas import ResidentAddress
 
 LeadStatus = Literal["new", "contacted", "declined", "converted", "obsolete"]
 Verdict = Literal["eligible", "unknown"]
@@ -26,7 +27,11 @@ class LeadMaterialRead(BaseModel):
 class LeadRead(BaseModel):
     id: int
     resident_id: uuid.UUID
-    resident_name: str
+    resident_name: str = Field(description="As `GET /residents/{id}` shows it to the caller")
+    phone_masked: str | None
+    age: int = Field(description="Whole years today (Asia/Shanghai), from the birth date")
+    gender: Literal["male", "female"]
+    address: ResidentAddress = Field(description="As `GET /residents/{id}` shows it to the caller")
     compound: str
     building: str
     unit: str

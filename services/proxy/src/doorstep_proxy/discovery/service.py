@@ -18,6 +18,7 @@ from doorstep_shared.clock import local_today, utcnow
 from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
+from doorstep_shared.pii import PiiCipher
 from doorstep_shared.rules.vocabulary import FACT_BY_NAME
 
 from ..cases import intake  # the cases sub-domain owns intake rules
@@ -76,7 +77,10 @@ async def _confirmed_markers(session: AsyncSession, leads: Sequence[DiscoveryLea
     return out
 
 
-async def lead_reads(session: AsyncSession, leads: Sequence[DiscoveryLead], book: RuleBook) -> list[LeadRead]:
+async def lead_reads(
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, leads: Sequence[DiscoveryLead], book: RuleBook
+) -> list[LeadRead]:
+    """The page of leads with their residents as the caller may see them (one query for all)."""
     ids = list({lead.resident_id for lead in leads})
     residents = await repo.residents_by_id(session, ids)
     benefits = await repo.benefit_codes(session, ids)
@@ -92,15 +96,20 @@ async def lead_reads(session: AsyncSession, leads: Sequence[DiscoveryLead], book
         if item_rule is not None:
             reasons = list(item_rule.rule(python_facts(r, benefits.get(r.id, set()), on)).reasons)
         missing = facts_in(lead.missing_mask)
+        face = ledger.resident_face(principal, cipher, r, on)
         out.append(
             LeadRead(
                 id=lead.id or 0,
                 resident_id=r.id,
-                resident_name=r.name,
-                compound=r.compound_code,
-                building=r.building,
-                unit=r.unit,
-                room=r.room,
+                resident_name=face.name,
+                phone_masked=face.phone_masked,
+                age=face.age,
+                gender=face.gender,
+                address=face.address,
+                compound=face.address.compound,
+                building=face.address.building,
+                unit=face.address.unit,
+                room=face.address.room,
                 community=lead.community,
                 grid=lead.grid,
                 item_code=lead.item_code,
@@ -152,12 +161,14 @@ async def grids_for(
 async def list_leads(
     session: AsyncSession,
     principal: Principal,
+    cipher: PiiCipher,
     catalog: CatalogClient,
     *,
     community: str | None,
     grid: str | None,
     worker: str | None,
     item_code: str | None,
+    resident: uuid.UUID | None,
     statuses: Sequence[str],
     verdict: str | None,
     missing: str | None,
@@ -174,6 +185,7 @@ async def list_leads(
         community=community,
         grids=grids,
         item_code=item_code,
+        resident_id=resident,
         statuses=statuses,
         verdict=verdict,
         missing_bit=FACT_BITS[missing] if missing else None,
@@ -182,7 +194,7 @@ async def list_leads(
     )
     more = len(leads) > limit
     leads = list(leads[:limit])
-    return await lead_reads(session, leads, book), (leads[-1].id if more and leads else None)
+    return await lead_reads(session, principal, cipher, leads, book), (leads[-1].id if more and leads else None)
 
 
 async def _lead(
@@ -194,10 +206,12 @@ async def _lead(
     return lead
 
 
-async def get_lead(session: AsyncSession, principal: Principal, catalog: CatalogClient, lead_id: int) -> LeadRead:
+async def get_lead(
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, catalog: CatalogClient, lead_id: int
+) -> LeadRead:
     lead = await _lead(session, principal, lead_id)
     book = rulebook(await catalog.snapshot())
-    return (await lead_reads(session, [lead], book))[0]
+    return (await lead_reads(session, principal, cipher, [lead], book))[0]
 
 
 def _transition(lead: DiscoveryLead, allowed_from: Sequence[str], to: str, actor: str) -> None:
@@ -214,18 +228,29 @@ def _transition(lead: DiscoveryLead, allowed_from: Sequence[str], to: str, actor
 
 
 async def mark_contacted(
-    session: AsyncSession, principal: Principal, catalog: CatalogClient, lead_id: int, if_match: str | None
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PiiCipher,
+    catalog: CatalogClient,
+    lead_id: int,
+    if_match: str | None,
 ) -> LeadRead:
     lead = await _lead(session, principal, lead_id, for_update=True)
     check_if_match(if_match, lead_etag(lead), current_version=lead.version)
     _transition(lead, ("new", "contacted"), "contacted", principal.subject)
     session.add(lead)
     await session.flush()
-    return await get_lead(session, principal, catalog, lead_id)
+    return await get_lead(session, principal, cipher, catalog, lead_id)
 
 
 async def decline(
-    session: AsyncSession, principal: Principal, catalog: CatalogClient, lead_id: int, reason: str, if_match: str | None
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PiiCipher,
+    catalog: CatalogClient,
+    lead_id: int,
+    reason: str,
+    if_match: str | None,
 ) -> LeadRead:
     lead = await _lead(session, principal, lead_id, for_update=True)
     check_if_match(if_match, lead_etag(lead), current_version=lead.version)
@@ -233,12 +258,13 @@ async def decline(
     lead.declined_reason = reason
     session.add(lead)
     await session.flush()
-    return await get_lead(session, principal, catalog, lead_id)
+    return await get_lead(session, principal, cipher, catalog, lead_id)
 
 
 async def convert(
     session: AsyncSession,
     principal: Principal,
+    cipher: PiiCipher,
     catalog: CatalogClient,
     lead_id: int,
     *,
@@ -266,7 +292,7 @@ async def convert(
     lead.case_id = case.id
     session.add(lead)
     await session.flush()
-    read = await get_lead(session, principal, catalog, lead_id)
+    read = await get_lead(session, principal, cipher, catalog, lead_id)
     return ConversionRead(
         lead=read,
         case_id=case.id,

@@ -23,6 +23,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
 
 from ..deps import Cipher, CurrentDirectory, IfMatch
 from . import service
@@ -56,6 +57,7 @@ AuditReader = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
 Code = Annotated[str, Query(max_length=64)]
 Part = Annotated[str, Query(max_length=16)]
 CompoundCode = Annotated[str, Path(max_length=64)]
+ResidentFields = Annotated[Fields, Depends(sparse_fields(ResidentRead))]
 
 
 def _etag_headers(response: Response, etag: str) -> None:
@@ -204,7 +206,7 @@ async def get_household(
 
 @router.get(
     "/residents",
-    response_model=Page[ResidentRead],
+    response_model=sparse_page(ResidentRead),
     tags=["residents"],
     summary="Find residents (name part, ID last 4, phone, address, special groups)",
     responses=problems(422),
@@ -227,9 +229,10 @@ async def search_residents(
     disability_grade: Annotated[int | None, Query(ge=1, le=4)] = None,
     without_benefit: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[list[ResidentStatus] | None, Query(max_length=3)] = None,
+    fields: ResidentFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[ResidentRead]:
+) -> Page[ResidentRead] | Response:
     query = ResidentQuery(
         name=q.strip() or None if q else None,
         id_last4=id_last4.upper() if id_last4 else None,
@@ -255,7 +258,7 @@ async def search_residents(
         limit=limit,
     )
     nxt = encode_cursor(service.resident_cursor_key(last)) if last else None
-    return Page(items=items, next_cursor=nxt)
+    return sparse(Page(items=items, next_cursor=nxt), fields)
 
 
 @router.post(
@@ -290,7 +293,7 @@ async def create_resident(
     r = await service.create_resident(session, principal, directory, cipher, data)
     _etag_headers(response, service.resident_etag(r))
     response.headers["Location"] = f"/api/v1/proxy/residents/{r.id}"
-    return (await service.reads(session, [r], cipher))[0]
+    return (await service.reads(session, [r], cipher, principal))[0]
 
 
 @router.get(
@@ -313,7 +316,7 @@ async def get_resident(
     if not_modified(request, etag):
         return not_modified_response(etag)
     _etag_headers(response, etag)
-    return (await service.reads(session, [r], cipher))[0]
+    return (await service.reads(session, [r], cipher, principal))[0]
 
 
 @router.patch(
@@ -335,7 +338,7 @@ async def update_resident(
 ) -> ResidentRead:
     r = await service.update_resident(session, principal, directory, cipher, resident_id, data, if_match)
     _etag_headers(response, service.resident_etag(r))
-    return (await service.reads(session, [r], cipher))[0]
+    return (await service.reads(session, [r], cipher, principal))[0]
 
 
 @router.post(
@@ -356,7 +359,7 @@ async def remove_resident(
 ) -> ResidentRead:
     r = await service.remove_resident(session, principal, resident_id, data, if_match)
     _etag_headers(response, service.resident_etag(r))
-    return (await service.reads(session, [r], cipher))[0]
+    return (await service.reads(session, [r], cipher, principal))[0]
 
 
 @router.post(

@@ -252,10 +252,32 @@ class ResidentRow:
     benefits: dict[str, dt.date | None] = field(default_factory=dict)
 
 
+class ResidentAddress(BaseModel):
+    """Where a resident lives, as ``GET /residents/{id}`` shows it to the caller."""
+
+    compound: str
+    building: str
+    unit: str
+    room: str
+
+
+@dataclass(frozen=True)
+class ResidentFace:
+    """A resident as one caller may see them (``faces.resident_face``)."""
+
+    name: str
+    phone_masked: str | None
+    gender: str
+    age: int
+    address: ResidentAddress
+
+
 class ResidentBrief(BaseModel):
-    """A resident as a case or visit shows them: masked name and phone, the address."""
+    """A resident as a case or visit shows them: the name as the caller may read it at
+    ``/residents/{id}`` (``name``), the masked name and phone, the address."""
 
     id: uuid.UUID
+    name: str = Field(description="As `GET /residents/{id}` shows it to the caller: in full or masked")
     name_masked: str
     phone_masked: str | None
     compound: str

@@ -18,14 +18,15 @@ from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import request_id_var
-from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone
+from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name
 
 from ..audit import audit_log
 from ..events.residents import residents_changed
 from ..versions import next_row_versions
 from . import repository as repo
+from .faces import resident_face as resident_face  # the one rule, for every sub-domain
 from .groups import groups_of
-from .idnumbers import age_on, check_id_number, check_phone
+from .idnumbers import check_id_number, check_phone
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
 from .personal_data import (
     certificate_columns,
@@ -197,26 +198,29 @@ async def household(session: AsyncSession, principal: Principal, household_id: u
 # --- residents: reading ---------------------------------------------------------------
 
 
-def resident_read(r: Resident, benefits: Sequence[ResidentBenefit], cipher: PiiCipher, today: dt.date) -> ResidentRead:
-    """The masked view: decrypts only to mask (the plain value never leaves this function)."""
+def resident_read(
+    r: Resident, benefits: Sequence[ResidentBenefit], cipher: PiiCipher, today: dt.date, principal: Principal
+) -> ResidentRead:
+    """The masked view: decrypts only to mask (the plain value never leaves this function); the
+    name and the address as ``principal`` may see them (``faces.resident_face``, the one rule)."""
     id_masked = mask_id_number(plain_id_number(cipher, r)) or ""
-    phone = plain_phone(cipher, r)
+    face = resident_face(principal, cipher, r, today)
     cert = plain_certificate(cipher, r)
     return ResidentRead(
         id=r.id,
-        name=r.name,
+        name=face.name,
         gender=r.gender,
         birth_date=r.birth_date,
-        age=age_on(r.birth_date, today),
+        age=face.age,
         id_number_masked=id_masked,
-        phone_masked=mask_phone(phone),
+        phone_masked=face.phone_masked,
         community=r.community,
         grid=r.grid,
-        compound=r.compound_code,
+        compound=face.address.compound,
         household_id=r.household_id,
-        building=r.building,
-        unit=r.unit,
-        room=r.room,
+        building=face.address.building,
+        unit=face.address.unit,
+        room=face.address.room,
         disability_certificate_masked=mask_id_number(cert),
         benefits=[BenefitRead(item_code=b.item_code, since=b.since) for b in benefits],
         groups=groups_of(r, today),
@@ -232,19 +236,24 @@ def resident_read(r: Resident, benefits: Sequence[ResidentBenefit], cipher: PiiC
     )
 
 
-async def reads(session: AsyncSession, residents: Sequence[Resident], cipher: PiiCipher) -> list[ResidentRead]:
+async def reads(
+    session: AsyncSession, residents: Sequence[Resident], cipher: PiiCipher, principal: Principal
+) -> list[ResidentRead]:
     benefits = await repo.benefits_of(session, [r.id for r in residents])
     today = local_today()
-    return [resident_read(r, benefits.get(r.id, []), cipher, today) for r in residents]
+    return [resident_read(r, benefits.get(r.id, []), cipher, today, principal) for r in residents]
 
 
-def resident_brief(r: Resident, cipher: PiiCipher) -> ResidentBrief:
-    """A resident as a case or visit shows them: name and phone masked, the address."""
-    phone = plain_phone(cipher, r)
+def resident_brief(r: Resident, cipher: PiiCipher, principal: Principal | None) -> ResidentBrief:
+    """A resident as a case or visit shows them: the name as ``principal`` may read it at
+    ``/residents/{id}`` (``faces.resident_face``; masked for no principal), the masked name and
+    phone, the address."""
+    face = resident_face(principal, cipher, r, local_today())
     return ResidentBrief(
         id=r.id,
+        name=face.name,
         name_masked=mask_name(r.name) or "",
-        phone_masked=mask_phone(phone),
+        phone_masked=face.phone_masked,
         compound=r.compound_code,
         building=r.building,
         unit=r.unit,
@@ -258,9 +267,10 @@ async def residents_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> d
 
 
 async def resident_briefs(
-    session: AsyncSession, ids: Sequence[uuid.UUID], cipher: PiiCipher
+    session: AsyncSession, ids: Sequence[uuid.UUID], cipher: PiiCipher, principal: Principal | None = None
 ) -> dict[uuid.UUID, ResidentBrief]:
-    return {rid: resident_brief(r, cipher) for rid, r in (await repo.residents_by_ids(session, ids)).items()}
+    found = await repo.residents_by_ids(session, ids)
+    return {rid: resident_brief(r, cipher, principal) for rid, r in found.items()}
 
 
 async def resident(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Resident:
@@ -293,7 +303,7 @@ async def search(
     rows = await repo.search_residents(session, principal, query, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return await reads(session, rows, cipher), (rows[-1] if more else None)
+    return await reads(session, rows, cipher, principal), (rows[-1] if more else None)
 
 
 async def lookup(

@@ -173,6 +173,22 @@ async def waitlist(session: AsyncSession, session_id: int) -> Sequence[Booking]:
     ).all()
 
 
+async def waitlist_order(session: AsyncSession, session_ids: Collection[int]) -> dict[int, list[int]]:
+    """The waitlisted booking ids of these sessions, each in booking order (one query)."""
+    rows = (
+        await session.exec(
+            select(Booking.session_id, Booking.id)
+            .where(col(Booking.session_id).in_(list(session_ids)), Booking.status == BookingStatus.WAITLISTED)
+            .order_by(col(Booking.session_id), col(Booking.created_at), col(Booking.id))
+        )
+    ).all()
+    out: dict[int, list[int]] = {}
+    for session_id, booking_id in rows:
+        if booking_id is not None:
+            out.setdefault(session_id, []).append(booking_id)
+    return out
+
+
 async def bookings_of_session(
     session: AsyncSession,
     session_id: int,

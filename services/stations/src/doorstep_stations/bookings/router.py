@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Depends, Query, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
@@ -20,6 +20,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
+from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
 from doorstep_shared.periods import check_year
 
 from ..deps import BookingsReader, BookingsWriter, Code, Id, Manager, Now, Pii, Reader, Settings, api_router
@@ -28,6 +29,7 @@ from .models import BookingStatus
 from .schemas import BookingCreate, BookingRead, SessionCancel, SessionCreate, SessionRead
 
 router = api_router()
+BookingFields = Annotated[Fields, Depends(sparse_fields(BookingRead))]
 
 
 @router.get(
@@ -133,7 +135,7 @@ async def book(
 
 @router.get(
     "/sessions/{session_id}/bookings",
-    response_model=Page[BookingRead],
+    response_model=sparse_page(BookingRead),
     summary="Bookings of a session (names and phones masked)",
     tags=["bookings"],
     responses=problems(403, 404, 422),
@@ -143,9 +145,10 @@ async def list_bookings(
     principal: BookingsReader,
     session_id: Id,
     status: Annotated[list[BookingStatus] | None, Query(max_length=5)] = None,
+    fields: BookingFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[BookingRead]:
+) -> Page[BookingRead] | Response:
     values = read_cursor(cursor, cursor_int)
     after = values[0] if values else None
     items, last = await service.list_bookings(
@@ -156,7 +159,7 @@ async def list_bookings(
         after_id=after,
         limit=limit,
     )
-    return Page(items=items, next_cursor=encode_cursor([last]) if last else None)
+    return sparse(Page(items=items, next_cursor=encode_cursor([last]) if last else None), fields)
 
 
 @router.get(

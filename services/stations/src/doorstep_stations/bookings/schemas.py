@@ -94,6 +94,9 @@ class BookingRead(BaseModel):
     resident_id: str | None
     seats: int
     status: BookingStatus
+    waitlist_position: int | None = Field(
+        description="1-based place among the session's waitlisted bookings in booking order; null unless waitlisted"
+    )
     booked_by: str
     created_at: dt.datetime
     promoted_at: dt.datetime | None

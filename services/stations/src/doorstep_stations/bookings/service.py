@@ -12,6 +12,7 @@ someone who fits waits).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,7 +60,7 @@ def session_read(s: ServiceSession, station: Station, svc: StationService) -> Se
     )
 
 
-def booking_read(b: Booking, station_code: str) -> BookingRead:
+def booking_read(b: Booking, station_code: str, waitlist_position: int | None = None) -> BookingRead:
     return BookingRead(
         id=b.id or 0,
         session_id=b.session_id,
@@ -69,6 +70,7 @@ def booking_read(b: Booking, station_code: str) -> BookingRead:
         resident_id=b.resident_id,
         seats=b.seats,
         status=BookingStatus(b.status),
+        waitlist_position=waitlist_position,
         booked_by=b.booked_by,
         created_at=b.created_at,
         promoted_at=b.promoted_at,
@@ -76,6 +78,21 @@ def booking_read(b: Booking, station_code: str) -> BookingRead:
         checked_in_at=b.checked_in_at,
         version=b.version,
     )
+
+
+async def booking_reads(session: AsyncSession, bookings: Sequence[Booking], station_code: str) -> list[BookingRead]:
+    """Bookings with their place on the waitlist (one query for all, none if nobody waits)."""
+    waiting = {b.session_id for b in bookings if b.status == BookingStatus.WAITLISTED}
+    order = await repo.waitlist_order(session, waiting) if waiting else {}
+    places = {bid: n for ids in order.values() for n, bid in enumerate(ids, start=1)}
+    return [
+        booking_read(b, station_code, places.get(b.id or 0) if b.status == BookingStatus.WAITLISTED else None)
+        for b in bookings
+    ]
+
+
+async def booking_out(session: AsyncSession, booking: Booking, station_code: str) -> BookingRead:
+    return (await booking_reads(session, [booking], station_code))[0]
 
 
 async def _session_context(session: AsyncSession, session_id: int) -> tuple[ServiceSession, Station, StationService]:
@@ -228,7 +245,7 @@ async def book(
         booking.status = BookingStatus.WAITLISTED
         session.add(booking)
         await session.flush()
-    return booking_read(booking, station.code)
+    return await booking_out(session, booking, station.code)
 
 
 async def get_booking(session: AsyncSession, principal: Principal, booking_id: int) -> tuple[Booking, Station]:
@@ -242,7 +259,7 @@ async def get_booking(session: AsyncSession, principal: Principal, booking_id: i
 
 async def read_booking(session: AsyncSession, principal: Principal, booking_id: int) -> BookingRead:
     booking, station = await get_booking(session, principal, booking_id)
-    return booking_read(booking, station.code)
+    return await booking_out(session, booking, station.code)
 
 
 async def list_bookings(
@@ -268,7 +285,7 @@ async def list_bookings(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return [booking_read(b, station.code) for b in rows], (rows[-1].id if more and rows else None)
+    return await booking_reads(session, rows, station.code), (rows[-1].id if more and rows else None)
 
 
 async def promote_waitlist(session: AsyncSession, session_id: int, now: dt.datetime) -> list[Booking]:
@@ -334,7 +351,7 @@ async def cancel_booking(session: AsyncSession, principal: Principal, booking_id
     if was_confirmed:
         await repo.release_seats(session, booking.session_id, booking.seats)
         await promote_waitlist(session, booking.session_id, now)
-    return booking_read(booking, station.code)
+    return await booking_out(session, booking, station.code)
 
 
 async def _managed_booking(
@@ -360,7 +377,7 @@ async def check_in(session: AsyncSession, principal: Principal, booking_id: int,
     booking.version += 1
     session.add(booking)
     await session.flush()
-    return booking_read(booking, station.code)
+    return await booking_out(session, booking, station.code)
 
 
 async def mark_no_show(session: AsyncSession, principal: Principal, booking_id: int, now: dt.datetime) -> BookingRead:
@@ -377,7 +394,7 @@ async def mark_no_show(session: AsyncSession, principal: Principal, booking_id: 
     booking.version += 1
     session.add(booking)
     await session.flush()
-    return booking_read(booking, station.code)
+    return await booking_out(session, booking, station.code)
 
 
 async def _cancel_all(

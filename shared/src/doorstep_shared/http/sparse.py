@@ -17,7 +17,7 @@ masking and redaction that live in the model's serializers apply exactly as on a
 # No ``from __future__ import annotations``: the dependency's parameter type is built per model
 # at run time and FastAPI must see it as an object, not a string to resolve in this module.
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
@@ -34,7 +34,7 @@ ALWAYS = "id"
 MAX_FIELDS_LENGTH = 1000
 
 
-def sparse_fields(model: type[BaseModel]) -> Callable[..., Fields]:
+def sparse_fields(model: type[BaseModel]) -> Callable[..., Awaitable[Fields]]:
     """A dependency reading ``?fields=`` against ``model``'s fields; ``None`` when absent."""
     names = tuple(model.model_fields)
     description = (
@@ -42,7 +42,7 @@ def sparse_fields(model: type[BaseModel]) -> Callable[..., Fields]:
         f"field. One of: {', '.join(f'`{n}`' for n in names)}. An unknown name is a 422."
     )
 
-    def dependency(
+    async def dependency(  # async: a plain def would run in the thread pool on every request
         fields: Annotated[str | None, Query(max_length=MAX_FIELDS_LENGTH, description=description)] = None,
     ) -> Fields:
         if fields is None:

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.engine import RowMapping
 
 from ..auth.permissions import Permission
@@ -21,7 +21,7 @@ from ..auth.security import CurrentPrincipal, current_principal
 from ..auth.tokens import Principal
 from ..clock import utcnow
 from ..db.session import DbSession
-from ..http.conditional import check_if_match, etag_of
+from ..http.conditional import IfMatch, check_if_match, etag_of
 from ..http.errors import Conflict, Forbidden, Invalid
 from ..http.pagination import CursorParam, LimitParam, Page, cursor_int, encode_cursor, read_cursor
 from ..http.problems import Responses, problems
@@ -287,17 +287,17 @@ def webhooks_router(
         responses=_problems(404, 409, 412, 422),
     )
     async def rotate_secret(
-        request: Request,
         session: DbSession,
         principal: caller,
         box: box_dep,
         now: now_dep,
         subscription_id: row_id,
         response: Response,
+        if_match: IfMatch = None,
         body: WebhookSecretRotate | None = None,
     ) -> WebhookSubscriptionCreated:
         row = await subscription_of(session, principal, subscription_id)
-        check_if_match(request.headers.get("if-match"), subscription_etag(row))
+        check_if_match(if_match, subscription_etag(row))
         overlap = dt.timedelta(hours=(body or WebhookSecretRotate()).overlap_hours)
         row, secret = await hooks.rotate_secret(session, box, row, overlap, now)
         return _secret_response(response, row, secret)
@@ -310,15 +310,15 @@ def webhooks_router(
         responses=_problems(404, 412),
     )
     async def deactivate(
-        request: Request,
         session: DbSession,
         principal: caller,
         now: now_dep,
         subscription_id: row_id,
         response: Response,
+        if_match: IfMatch = None,
     ) -> WebhookSubscriptionRead:
         row = await subscription_of(session, principal, subscription_id)
-        check_if_match(request.headers.get("if-match"), subscription_etag(row))
+        check_if_match(if_match, subscription_etag(row))
         row = await hooks.deactivate(session, row, now)
         response.headers["ETag"] = subscription_etag(row)
         return subscription_read(row)

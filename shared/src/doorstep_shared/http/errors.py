@@ -309,7 +309,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return await on_database_unavailable(request, exc)
 
     async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        logger.error("database unavailable: %s", type(exc).__name__)
+        # The SQLSTATE says which (53300 too many connections, 40P01 deadlock…); never the message,
+        # which may quote the row.
+        logger.error("database unavailable: %s (SQLSTATE %s)", type(exc).__name__, _sqlstate(exc) or "-")
         return problem_response(
             503,
             "database_unavailable",

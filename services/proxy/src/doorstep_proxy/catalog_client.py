@@ -228,7 +228,7 @@ class CatalogClient:
         task.add_done_callback(self._storing.discard)
 
     async def stored(self) -> None:
-        """Wait until the copies being written are down (tests; shutdown)."""
+        """Wait until the copies being written are down (tests)."""
         while self._storing:
             await asyncio.gather(*self._storing)
 

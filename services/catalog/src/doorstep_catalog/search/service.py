@@ -18,7 +18,7 @@ from doorstep_shared.search import canonical
 
 from ..http import item_etag
 from ..items import service as items_service
-from ..items.index import CatalogIndex, Snapshot
+from ..items.index import CatalogIndex
 from ..items.schemas import ItemPage, ItemUpdate
 from . import repository
 from .models import SearchEvent
@@ -84,28 +84,8 @@ async def search_items(
     return page
 
 
-def browse_body(
-    snap: Snapshot,
-    principal: Principal,
-    *,
-    category: str | None,
-    proxy_eligible: bool | None,
-    channel: str | None,
-    status: str | None,
-    cursor: str | None,
-    limit: int,
-) -> bytes:
-    """Browsing (no ``q``): a page from the snapshot, nothing recorded."""
-    return items_service.browse_body(
-        snap,
-        principal,
-        category=category,
-        proxy_eligible=proxy_eligible,
-        channel=channel,
-        status=status,
-        cursor=cursor,
-        limit=limit,
-    )
+# Browsing (no ``q``) records nothing: it is the items sub-domain's page from the snapshot.
+browse_body = items_service.browse_body
 
 
 async def report_open(session: AsyncSession, data: SearchOpened) -> None:

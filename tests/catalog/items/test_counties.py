@@ -148,7 +148,7 @@ async def test_import_from_copies_published_items_as_drafts_into_the_callers_cou
     assert again["copied"] == [] and set(again["skipped"]) == published
     async with catalog_app.state.sessionmaker() as session:
         rows = (await session.execute(text("SELECT county, count(*) FROM item GROUP BY county"))).all()
-    counts = {county: n for county, n in rows}
+    counts = dict(rows)
     assert counts == {DEMO_COUNTY: len(published) + 1 + len(a_before["items"]), OTHER: len(published) + 1}
 
     # Audited like every catalogue write, in B's name.

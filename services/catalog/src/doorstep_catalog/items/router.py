@@ -134,8 +134,9 @@ async def update_item(
     "/export",
     response_model=None,
     summary="The whole published catalogue in one compact document (ETag; 304)",
-    description="Staff: their county's handbook. Tokens that name no county (the services following the "
-    "catalogue, machine clients): every county's, each item naming its `county`, or one county's with `county`.",
+    description="Staff: their county's handbook; machine clients bound to communities: their county's. "
+    "Tokens that name no county and no community (the services following the catalogue): every county's, "
+    "each item naming its `county`, or one county's with `county`.",
     tags=["items"],
     responses={
         200: {"model": CatalogExport, "description": "Every published item and the categories"},
@@ -148,7 +149,7 @@ async def export(
 ) -> Response:
     handbooks = await service.snapshot(session, index)
     snap: Any = handbooks
-    if principal.county or county is not None:
+    if principal.county or principal.communities or county is not None:
         snap = handbooks.of(county_of(request, principal, county))
     etag = snap.export_etag
     if not_modified(request, etag):

@@ -296,3 +296,16 @@ async def test_a_single_county_deployment_needs_no_parameter_and_claims_rows_fro
     async with catalog_app.state.sessionmaker() as session:
         county = (await session.execute(text("SELECT county FROM item WHERE code = 'dibao'"))).scalar_one()
     assert county == DEMO_COUNTY
+
+
+async def test_a_machine_client_bound_to_a_community_reads_its_countys_handbook(
+    seeded: httpx.AsyncClient, two_counties: Directory, tokens: Tokens, b_admin: dict[str, str]
+) -> None:
+    await create_item(seeded, b_admin, "elderly-allowance", name="河畔长者金")
+    platform = tokens.headers(None, kind="client", scopes=("catalog:read",), communities=("riverside",))
+    export = (await seeded.get("/api/v1/catalog/export", headers=platform)).json()
+    assert export["county"] == OTHER and [i["name"] for i in export["items"]] == ["河畔长者金"]
+    item = await seeded.get(f"{ITEMS}/elderly-allowance", headers=platform)
+    assert item.status_code == 200 and item.json()["name"] == "河畔长者金"
+    demo_platform = tokens.headers(None, kind="client", scopes=("catalog:read",), communities=("zhenhuai",))
+    assert (await seeded.get(f"{ITEMS}/elderly-allowance", headers=demo_platform)).json()["name"] != "河畔长者金"

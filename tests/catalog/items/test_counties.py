@@ -309,3 +309,23 @@ async def test_a_machine_client_bound_to_a_community_reads_its_countys_handbook(
     assert item.status_code == 200 and item.json()["name"] == "河畔长者金"
     demo_platform = tokens.headers(None, kind="client", scopes=("catalog:read",), communities=("zhenhuai",))
     assert (await seeded.get(f"{ITEMS}/elderly-allowance", headers=demo_platform)).json()["name"] != "河畔长者金"
+
+
+async def test_rows_from_before_counties_join_the_county_when_the_directory_names_only_one(
+    seeded: httpx.AsyncClient, catalog_app: FastAPI, a_worker: dict[str, str]
+) -> None:
+    copy = catalog_app.state.directory
+    demo = copy.current
+    async with catalog_app.state.engine.begin() as conn:  # as the migration leaves them
+        await conn.execute(text("UPDATE item SET county = ''"))
+        await conn.execute(text("UPDATE catalog_state SET revision = revision + 1"))
+    catalog_app.state.catalog_index.expire()
+    assert (await seeded.get(f"{ITEMS}/dibao", headers=a_worker)).status_code == 404
+    try:
+        copy.prime(TWO, source="file")
+        await copy.refresh()  # two counties: nobody's to claim
+        assert (await seeded.get(f"{ITEMS}/dibao", headers=a_worker)).status_code == 404
+    finally:
+        copy.prime(demo, source="file")
+    await copy.refresh()  # one county again: the rows are its
+    assert (await seeded.get(f"{ITEMS}/dibao", headers=a_worker)).status_code == 200

@@ -329,3 +329,17 @@ async def test_rows_from_before_counties_join_the_county_when_the_directory_name
         copy.prime(demo, source="file")
     await copy.refresh()  # one county again: the rows are its
     assert (await seeded.get(f"{ITEMS}/dibao", headers=a_worker)).status_code == 200
+
+
+async def test_search_misses_are_the_countys_own(
+    seeded: httpx.AsyncClient,
+    two_counties: Directory,
+    a_admin: dict[str, str],
+    a_worker: dict[str, str],
+    b_admin: dict[str, str],
+) -> None:
+    found = (await seeded.get(ITEMS, params={"q": "夕阳红卡"}, headers=a_worker)).json()
+    assert found["search_id"]
+    a_misses = (await seeded.get("/api/v1/catalog/search/misses", headers=a_admin)).json()["misses"]
+    assert "夕阳红卡" in {m["query"] for m in a_misses}
+    assert (await seeded.get("/api/v1/catalog/search/misses", headers=b_admin)).json()["misses"] == []

@@ -28,7 +28,8 @@ from doorstep_stations.main import create_app as stations_app
 # Not free text about a person, by field name (in any response of any app).
 NOT_FREE_TEXT = {
     # identifiers, codes, enum-like words, references and cursors the services make
-    *("id", "code", "county", "community", "grid", "compound", "item_code", "service_code", "station_code", "group"),
+    *("id", "code", "county", "from_county", "community", "grid", "compound", "item_code", "service_code"),
+    *("station_code", "group"),
     *("next_cursor", "cursor", "kind", "type", "status", "category", "channel", "scope", "form", "fact"),
     *("request_id", "subject_id", "subject_type", "action", "outcome", "hash", "actor", "actor_kind", "owner"),
     *("event_id", "event_type", "resource", "key", "datatype", "from_status", "to_status", "case_status", "number"),

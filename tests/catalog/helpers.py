@@ -6,6 +6,12 @@ from typing import Any
 
 import httpx
 
+from doorstep_catalog.demo.service import demo_county
+
+# The demo handbook's county (the demo directory file's one county): what tokens without a
+# county read in the single-county test deployment.
+DEMO_COUNTY = demo_county()
+
 
 def item_body(code: str = "test-item", **overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from ..support import Tokens
-from .helpers import create_item
+from .helpers import DEMO_COUNTY, create_item
 
 AUDIT = "/api/v1/catalog/audit"
 ITEMS = "/api/v1/catalog/items"
@@ -44,7 +44,13 @@ async def test_item_edits_are_audited_with_who_what_version_and_field_names(
     update = found[2]
     assert update["details"]["version"] == 2
     assert update["details"]["fields"] == ["contact", "summary"]
-    assert found[1]["details"] == {"version": 3, "published_version": 3, "status": "retired", "fields": ["status"]}
+    assert found[1]["details"] == {
+        "county": DEMO_COUNTY,
+        "version": 3,
+        "published_version": 3,
+        "status": "retired",
+        "fields": ["status"],
+    }
     # The free-text reason (which could name a resident) is not copied into the log.
     assert all("reason" not in e["details"] for e in found)
     assert "13800138000" not in str(found)

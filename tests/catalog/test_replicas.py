@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from doorstep_catalog.items.index import CatalogIndex
 from doorstep_shared.auth.security import declared_permissions, iter_api_routes
 
-from .helpers import create_item
+from .helpers import DEMO_COUNTY, create_item
 
 
 async def test_another_replicas_index_sees_a_write_through_the_revision_counter(
@@ -14,13 +14,13 @@ async def test_another_replicas_index_sees_a_write_through_the_revision_counter(
 ) -> None:
     other = CatalogIndex()  # a second replica's in-memory state
     async with catalog_app.state.sessionmaker() as session:
-        before = await other.current(session)
+        before = (await other.current(session)).of(DEMO_COUNTY)
         assert "parcel" not in before.items
-        again = await other.current(session)
+        again = (await other.current(session)).of(DEMO_COUNTY)
     assert again is before and other.builds == 1  # unchanged catalogue: no rebuild
     await create_item(seeded, admin, "parcel", name="快递代收")
     async with catalog_app.state.sessionmaker() as session:
-        after = await other.current(session)
+        after = (await other.current(session)).of(DEMO_COUNTY)
     assert other.builds == 2
     assert [h.key for h in after.index.search("kuaidi")] == ["parcel"]
 

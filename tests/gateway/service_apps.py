@@ -140,7 +140,7 @@ async def services_fixture(gateway_app: FastAPI, service_apps: ServiceApps) -> A
     async with service_apps.proxy.state.sessionmaker() as session:
         await seed_compounds(session)
         await session.commit()
-    gateway_app.state.catalog_view = None
+    gateway_app.state.catalog_views.clear()
     clients = gateway_app.state.upstreams.clients
     saved = dict(clients)
     for name in SERVICES:
@@ -157,4 +157,4 @@ async def services_fixture(gateway_app: FastAPI, service_apps: ServiceApps) -> A
             await clients[name].aclose()
         clients.clear()
         clients.update(saved)
-        gateway_app.state.catalog_view = None
+        gateway_app.state.catalog_views.clear()

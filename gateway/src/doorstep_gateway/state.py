@@ -34,8 +34,9 @@ class GatewayState(AppState):
     upstreams: Upstreams
     pii: PiiCipher  # staff phones at rest (made in the lifespan)
     openapi_docs: MergedOpenAPI
-    # The published catalogue as last read (Open311, reports); revalidated by ETag on every use.
-    catalog_view: Copy[CatalogView] | None
+    # The published catalogue as last read (Open311, reports), per county handbook the callers
+    # read (``forwarding.service_calls.handbook_key``); revalidated by ETag on every use.
+    catalog_views: dict[str, Copy[CatalogView]]
     # The active directory as last built (runtime reads go through directory.service.current).
     directory: DirectoryCopy
 
@@ -45,7 +46,7 @@ class GatewayState(AppState):
         self.jwks = jwks
         self.upstreams = upstreams
         self.openapi_docs = MergedOpenAPI()
-        self.catalog_view = None
+        self.catalog_views = {}
         self.directory = DirectoryCopy()
 
 

@@ -15,6 +15,8 @@ from doorstep_catalog.items import repository
 from doorstep_catalog.items.index import CatalogIndex
 from doorstep_catalog.items.schemas import CategoryRead, item_read
 
+from ..helpers import DEMO_COUNTY
+
 ITEMS = "/api/v1/catalog/items"
 
 
@@ -79,17 +81,17 @@ async def test_another_replicas_write_is_seen_at_the_next_revision_check(
     sessions = catalog_app.state.sessionmaker
     patient = CatalogIndex(check_interval=3600.0)  # a replica that re-reads the revision hourly
     eager = CatalogIndex(check_interval=0.0)  # one that re-reads it on every read
-    before = await patient.served(sessions)
-    assert await patient.served(sessions) is before and patient.checks == 1  # no query in between
+    before = (await patient.served(sessions)).of(DEMO_COUNTY)
+    assert (await patient.served(sessions)).of(DEMO_COUNTY) is before and patient.checks == 1  # no query in between
     await eager.served(sessions)
     # Another replica publishes: the row changes in the database, not through this process.
     async with catalog_app.state.engine.begin() as conn:
         await conn.execute(text("UPDATE item SET name = '另一副本的修改', version = version + 1 WHERE code = 'dibao'"))
         await conn.execute(text("UPDATE catalog_state SET revision = revision + 1"))
-    assert (await patient.served(sessions)) is before  # within its interval: the snapshot it has
-    assert (await eager.served(sessions)).items["dibao"].name == "另一副本的修改"
+    assert (await patient.served(sessions)).of(DEMO_COUNTY) is before  # within its interval: the snapshot it has
+    assert (await eager.served(sessions)).of(DEMO_COUNTY).items["dibao"].name == "另一副本的修改"
     patient.expire()  # the interval is over
-    after = await patient.served(sessions)
+    after = (await patient.served(sessions)).of(DEMO_COUNTY)
     assert after.items["dibao"].name == "另一副本的修改" and after.revision == before.revision + 1
     assert after.item_body("dibao")[1] != before.item_body("dibao")[1]  # a new ETag with the new body
 

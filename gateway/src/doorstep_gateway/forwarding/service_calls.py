@@ -95,10 +95,22 @@ def json_or_none(response: httpx.Response) -> Any:
         return None
 
 
+def handbook_key(request: Request) -> str:
+    """Which county's handbook the caller's export is (the catalog decides from the token: its
+    county claim, else its communities' county, else every county's): the key of its copy."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        return ""
+    return principal.county or ",".join(sorted(principal.communities))
+
+
 async def catalog_view(request: Request) -> CatalogView:
-    """The published catalogue, read as the caller (401/403 of the catalog → ServiceCallFailed)."""
+    """The published catalogue of the caller's county, read as the caller (401/403 of the
+    catalog → ServiceCallFailed). Each county's copy is kept apart, so a stale copy served
+    during an outage is always the caller's own county's."""
     state = state_of(request)
-    cached = state.catalog_view
+    key = handbook_key(request)
+    cached = state.catalog_views.get(key)
     try:
         response = await call(request, "catalog", "GET", "/api/v1/catalog/export", headers=if_none_match(cached))
     except ServiceCallFailed:
@@ -115,5 +127,5 @@ async def catalog_view(request: Request) -> CatalogView:
     if fresh is None:
         raise ServiceCallFailed("catalog", response.status_code, json_or_none(response))
     fresh.value.confirmed_at = utcnow()  # a 200 or a 304: the catalog vouched for it just now
-    state.catalog_view = fresh
+    state.catalog_views[key] = fresh
     return fresh.value

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+from starlette.requests import HTTPConnection
 
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, get_verifier, oauth2_scheme, public, require
 from doorstep_shared.auth.tokens import Principal, TokenVerifier
 from doorstep_shared.directory import Directory
 
-from .items.index import CatalogIndex, Snapshot
+from .counties import handbook_county
+from .items.index import CatalogIndex, Handbooks
 from .state import state_of
 
 
@@ -59,14 +61,14 @@ async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 
 
-async def served_snapshot(request: Request) -> Snapshot:
-    """The catalogue snapshot for a hot read (``CatalogIndex.served``): one dependency, no
-    database session unless the revision is due for a check."""
+async def served_snapshot(request: Request) -> Handbooks:
+    """The handbooks for a hot read (``CatalogIndex.served``): one dependency, no database
+    session unless the revision is due for a check; ``.of(county)`` is one county's."""
     state = state_of(request)
     return await state.catalog_index.served(state.sessionmaker)
 
 
-Served = Annotated[Snapshot, Depends(served_snapshot)]
+Served = Annotated[Handbooks, Depends(served_snapshot)]
 
 CatalogReader = Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
 CatalogWriter = Annotated[Principal, Depends(require(Permission.CATALOG_WRITE))]
@@ -76,6 +78,22 @@ BriefingWriter = Annotated[Principal, Depends(require(Permission.BRIEFINGS_WRITE
 OptionalReader = Annotated[Principal | None, Depends(optional_reader)]
 
 ItemCode = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+CountyParam = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Whose handbook: for callers whose token names no county (anonymous, machine clients) "
+        "in a deployment of several counties; a staff token's own county otherwise",
+    ),
+]
+
+
+def county_of(holder: HTTPConnection, principal: Principal | None, requested: str | None = None) -> str:
+    """The county whose handbook the caller reads or writes (``counties.handbook_county``)."""
+    return handbook_county(principal, state_of(holder).directory.current, requested)
+
+
 IfMatch = Annotated[str | None, Header(max_length=200, description="The ETag you read")]
 
 

@@ -17,16 +17,18 @@ CACHE = "private, no-cache"
 
 
 def item_etag(item: Item | ItemRead) -> str:
-    return etag_of("item", item.code, item.version)
+    # The county too: two counties' items of the same code and version are different resources.
+    return etag_of("item", item.county, item.code, item.version)
 
 
 def category_etag(category: Category) -> str:
     return etag_of("category", category.code, category.version)
 
 
-def export_etag(revision_key: tuple[str, int]) -> str:
-    """The export document's ETag: it changes exactly when the catalogue's revision does."""
-    return etag_of("export", *revision_key)
+def export_etag(revision_key: tuple[str, int], county: str | None) -> str:
+    """The export document's ETag (one county's, or every county's: ``None``): it changes
+    exactly when the catalogue's revision does."""
+    return etag_of("export", *revision_key, county or "*")
 
 
 def json_response(body: bytes, etag: str) -> Response:

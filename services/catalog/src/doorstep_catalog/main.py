@@ -10,15 +10,19 @@ from fastapi import FastAPI
 from doorstep_shared.app import create_service_app
 from doorstep_shared.auth.tokens import KeySet
 from doorstep_shared.db.audit import audit_router
+from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import directory_copy, following
 from doorstep_shared.search import FuzzyPinyin
 
 from .audit import audit_log
 from .config import CatalogSettings, get_settings
+from .counties import only_county
 from .eligibility import router as eligibility
 from .items import router as items
+from .items import service as items_service
 from .items.index import CatalogIndex
 from .search import router as search
+from .search import service as search_service
 from .search.service import SearchSources
 from .state import CatalogState
 from .tips import router as tips
@@ -45,9 +49,21 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
         check_interval=settings.revision_check_ms / 1000,
     )
 
+    async def claim_unassigned(_before: Directory | None, directory: Directory) -> None:
+        """Rows from before counties (the migration leaves them without one) join the
+        deployment's county once the directory names exactly one; with several, they wait."""
+        county = only_county(directory)
+        if county is None:
+            return
+        async with state.sessionmaker() as session:
+            await items_service.claim_unassigned(session, county)
+            await search_service.claim_unassigned(session, county)
+            await session.commit()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.directory = directory_copy(settings, state.http, state.dependencies)
+        state.directory.on_change(claim_unassigned)
         await state.directory.refresh()
         async with following(state.directory, settings).running():
             yield

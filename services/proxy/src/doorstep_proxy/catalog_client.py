@@ -13,6 +13,11 @@ last good copy keeps serving and every response that used it carries
 ``catalog`` is ``degraded`` on /readyz and in the metrics, and recovers by itself at the next
 successful refresh. With no copy at all (a first start during an outage), what needs the
 catalogue answers 503 ``catalog_unavailable``.
+
+Every county has its own handbook: the export (read with a service token, which names no
+county) holds every county's published items, each naming its ``county``.
+``CatalogSnapshot.handbook(county)`` is one county's; :meth:`CatalogClient.item_for` finds an
+item in the handbook of a community's county, through the proxy's copy of the directory.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.service_keys import ServiceCredentials
 from doorstep_shared.clock import utcnow
+from doorstep_shared.directory_copy import DirectoryCopy
 from doorstep_shared.http.conditional import Copy, if_none_match, revalidated
 from doorstep_shared.http.errors import ServiceUnavailable
 from doorstep_shared.http.health import Dependencies, DependencyState, mark_response
@@ -62,6 +68,7 @@ class CatalogItem(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    county: str = ""  # whose handbook ('' in an export from before counties)
     code: str
     name: str
     category: str = ""
@@ -83,13 +90,32 @@ class CatalogItem(BaseModel):
 
 class CatalogSnapshot(BaseModel):
     revision: int
+    # Every county's items by code. With several counties a code may be in more than one:
+    # the first county (in code order) holds it here; ``handbook`` is exact.
     items: dict[str, CatalogItem]
+    counties: dict[str, dict[str, CatalogItem]] = Field(default_factory=dict)  # county → code → item
 
     @classmethod
     def of_export(cls, body: Any) -> CatalogSnapshot:
         """The snapshot of an export document (``GET /api/v1/catalog/export``)."""
-        items = {raw["code"]: CatalogItem.model_validate(raw) for raw in body["items"]}
-        return cls(revision=int(body.get("revision", 0)), items=items)
+        counties: dict[str, dict[str, CatalogItem]] = {}
+        for raw in body["items"]:
+            item = CatalogItem.model_validate(raw)
+            counties.setdefault(item.county, {})[item.code] = item
+        items: dict[str, CatalogItem] = {}
+        for county in sorted(counties):
+            for code, item in counties[county].items():
+                items.setdefault(code, item)
+        if set(counties) <= {""}:
+            counties = {}  # an export from before counties: ``items`` is the one handbook
+        return cls(revision=int(body.get("revision", 0)), items=items, counties=counties)
+
+    def handbook(self, county: str | None) -> dict[str, CatalogItem]:
+        """``county``'s published items by code (none for a county without a handbook); with no
+        county known, or an export without counties, every item (``items``)."""
+        if county is None or not self.counties:
+            return self.items
+        return self.counties.get(county, {})
 
 
 STALE_HEADER = "Doorstep-Catalogue-Stale-Since"
@@ -125,6 +151,9 @@ class CatalogClient:
         self.stale_since: dt.datetime | None = None  # set while the copy could not be confirmed
         self._refreshing: asyncio.Task[None] | None = None
         self._storing: set[asyncio.Task[None]] = set()
+        # The proxy's copy of the directory (set by the app): a community's county, so a
+        # resident's case uses their county's handbook.
+        self.directory: DirectoryCopy | None = None
         if dependencies is not None:
             dependencies.register(DEPENDENCY, self.probe)
 
@@ -246,9 +275,19 @@ class CatalogClient:
         except Exception as exc:
             logger.warning("could not store the catalogue copy: %s", type(exc).__name__)
 
-    async def item(self, code: str) -> CatalogItem | None:
+    def county_of(self, community: str | None) -> str | None:
+        """The county whose handbook serves ``community``'s residents (None: unknown)."""
+        directory = self.directory.current if self.directory is not None else None
+        return directory.county_of(community) if directory is not None else None
+
+    async def item_for(self, code: str, community: str | None) -> CatalogItem | None:
+        """Item ``code`` of the handbook of ``community``'s county (see :meth:`item`)."""
+        return await self.item(code, self.county_of(community))
+
+    async def item(self, code: str, county: str | None = None) -> CatalogItem | None:
+        """Item ``code`` of ``county``'s handbook (any county's, without one)."""
         snapshot = await self.snapshot()
-        found = snapshot.items.get(code)
+        found = snapshot.handbook(county).get(code)
         if found is None and self.stale_since is not None:
             # The item may have been added since the copy: say we cannot tell, not that it is unknown.
             raise ServiceUnavailable(

@@ -85,6 +85,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         state.webhook_dispatcher = WebhookDispatcher(hooks, state.sessionmaker, state.pii, state.webhook_config)
         store = DirectoryStore(directory_copy_table, state.sessionmaker)
         state.directory = directory_copy(settings, state.http, state.dependencies, store)
+        state.catalog.directory = state.directory  # a resident's county picks the handbook
         state.directory.on_change(background.placement_listener(state))
         await state.directory.refresh()
         async with following(state.directory, settings).running(), background.background_work(app).running():

@@ -58,6 +58,7 @@ FIELD_TEXTS_ZH: dict[str, str] = {
     "not UTF-8 or GBK text": "不是 UTF-8 或 GBK 编码的文本",
     "not a case id (create the case first)": "不是案件编号（请先创建案件）",
     "not a community you may record briefings for": "您不能为该社区记录情况通报",
+    "the deployment serves several counties and the token names none: say which": "本部署服务多个县，而令牌未指明县：请指明",
     "not a cursor or an ISO date (or out of range)": "不是游标或 ISO 日期（或超出范围）",
     "not a drop-off service": "不是代收代办类服务",
     "not a fact of the rule vocabulary": "不是规则词汇中的事实项",

@@ -194,6 +194,19 @@ MESSAGES: dict[str, Message] = {
         "资格规则无效", "Invalid rule", "资格规则有误，详见 errors。", "The eligibility rule is invalid."
     ),
     "too_many_aliases": M("别名过多", "Too many aliases", "该事项的别名已达上限。", "The item has too many aliases."),
+    "unknown_county": M("县不存在", "Unknown county", "目录中没有这个县。", "No such county in the directory."),
+    "no_handbook": M(
+        "没有已发布的手册", "No published handbook", "该县还没有已发布的事项。", "That county has no published item."
+    ),
+    "county_required": M(
+        "请指明县",
+        "County required",
+        "本部署服务多个县，而此令牌未指明县：请用 county 参数指明。",
+        "This deployment serves several counties and the token names none: pass county.",
+    ),
+    "same_county": M(
+        "不能从本县复制", "Same county", "不能把本县的手册复制到本县。", "A county cannot copy its own handbook."
+    ),
     # -- proxy: ledger, workers, import
     "compound_not_found": M("小区不存在", "Compound not found", "没有这个小区。", "No such compound."),
     "household_not_found": M("户不存在", "Household not found", "没有这一户。", "No such household."),

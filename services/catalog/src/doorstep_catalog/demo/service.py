@@ -1,11 +1,15 @@
 """Loads the demo handbook (``handbook``): categories, published items with their first version,
-and tips. Idempotent: a second run changes nothing."""
+and tips, as the handbook of the demo county: the one county of the demo directory file
+(``doorstep_shared.directory.demo_directory_file``, the data ``make run`` imports), so no
+county is named in code. Idempotent: a second run changes nothing."""
 
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
+from doorstep_shared.directory import demo_directory_file
+from doorstep_shared.directory_copy import read_directory_file
 
 from ..items import service as items_service
 from ..items.models import Category, Item, ItemVersion
@@ -19,7 +23,17 @@ from .handbook import CATEGORIES, ITEMS, SYNONYMS, TIPS, item_content
 SEED_USER = "seed"
 
 
-async def seed(session: AsyncSession) -> None:
+def demo_county() -> str:
+    """The county of the demo directory file (it has exactly one)."""
+    counties = read_directory_file(demo_directory_file()).counties
+    if len(counties) != 1:
+        raise ValueError(f"the demo directory file should name one county, not {len(counties)}")
+    return counties[0].code
+
+
+async def seed(session: AsyncSession, county: str | None = None) -> None:
+    """The demo handbook as ``county``'s (the demo county's by default)."""
+    county = county or demo_county()
     categories = {c.code: c for c in await items_service.categories(session)}
     changed = False
     for position, (code, name, description) in enumerate(CATEGORIES):
@@ -29,7 +43,7 @@ async def seed(session: AsyncSession) -> None:
             categories[code] = category
             changed = True
     await session.flush()
-    existing = await repo.item_codes(session)
+    existing = await repo.item_codes(session, county)
     now = utcnow()
     for row in ITEMS:
         code, name, category_code, content = item_content(row)
@@ -37,6 +51,7 @@ async def seed(session: AsyncSession) -> None:
             continue
         category = categories[category_code]
         item = Item(
+            county=county,
             code=code,
             name=name,
             category_id=category.id or 0,
@@ -67,7 +82,7 @@ async def seed(session: AsyncSession) -> None:
         )
         changed = True
     await session.flush()
-    items = await repo.items_by_code(session)
+    items = await repo.items_by_code(session, county)
     for code, body in TIPS:
         tip_item = items.get(code)
         if tip_item is None or await tips_service.tip_exists(session, tip_item.id or 0, body):

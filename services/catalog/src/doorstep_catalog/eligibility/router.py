@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from fastapi import Request
+
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 
-from ..deps import CatalogReader, Index, api_router
+from ..deps import CatalogReader, Index, api_router, county_of
 from . import service
 from .schemas import EligibilityRequest, EligibilityResponse
 
@@ -19,5 +21,7 @@ router = api_router()
     tags=["eligibility"],
     responses=problems(422),
 )
-async def evaluate(session: DbSession, _: CatalogReader, index: Index, body: EligibilityRequest) -> EligibilityResponse:
-    return await service.evaluate(session, index, body)
+async def evaluate(
+    request: Request, session: DbSession, principal: CatalogReader, index: Index, body: EligibilityRequest
+) -> EligibilityResponse:
+    return await service.evaluate(session, index, county_of(request, principal), body)

@@ -20,8 +20,11 @@ def _age_on(birth: dt.date, today: dt.date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-async def evaluate(session: AsyncSession, index: CatalogIndex, request: EligibilityRequest) -> EligibilityResponse:
-    snap = await items_service.snapshot(session, index)
+async def evaluate(
+    session: AsyncSession, index: CatalogIndex, county: str, request: EligibilityRequest
+) -> EligibilityResponse:
+    """Against ``county``'s handbook (its published items' rules)."""
+    snap = await items_service.handbook(session, index, county)
     # A fact left out is unknown; ``"disability_type": null`` says "no disability" (the
     # vocabulary's "null if none"), exactly as the proxy reads a resident without one on record.
     facts: dict[str, Any] = with_none_on_record(request.facts.model_dump(exclude_unset=True))

@@ -29,6 +29,7 @@ from doorstep_shared.search import Field, FuzzyPinyin, SearchIndex
 
 from ..http import export_etag, item_etag
 from . import repository
+from .models import Item
 from .schemas import CatalogExport, CategoryRead, ItemRead, item_read
 
 MAX_PAGES = 512  # browsing pages kept per snapshot
@@ -70,34 +71,37 @@ def new_search_index(fuzzy: FuzzyPinyin | None = None, synonyms: Sequence[Sequen
 
 class IndexSources(Protocol):
     """What the index needs from outside the items (wired in ``main.py``): visible tips per
-    item code, synonym groups, and how often each item is handled (ties in ranking)."""
+    (county, item code), synonym groups, and how often each item is opened (ties in ranking)."""
 
-    async def tips(self, session: AsyncSession) -> Mapping[str, Sequence[str]]: ...
+    async def tips(self, session: AsyncSession) -> Mapping[tuple[str, str], Sequence[str]]: ...
 
     async def synonyms(self, session: AsyncSession) -> Sequence[Sequence[str]]: ...
 
-    async def popularity(self, session: AsyncSession) -> Mapping[str, float]: ...
+    async def popularity(self, session: AsyncSession) -> Mapping[tuple[str, str], float]: ...
 
 
 class NoSources:
-    async def tips(self, session: AsyncSession) -> Mapping[str, Sequence[str]]:
+    async def tips(self, session: AsyncSession) -> Mapping[tuple[str, str], Sequence[str]]:
         return {}
 
     async def synonyms(self, session: AsyncSession) -> Sequence[Sequence[str]]:
         return []
 
-    async def popularity(self, session: AsyncSession) -> Mapping[str, float]:
+    async def popularity(self, session: AsyncSession) -> Mapping[tuple[str, str], float]:
         return {}
 
 
 @dataclass
 class Snapshot:
+    """One county's handbook at one revision."""
+
     key: tuple[str, int]
     index: SearchIndex  # shared with the snapshots before and after it (updated in place)
     items: dict[str, ItemRead]  # every item, in catalogue order
     rules: dict[str, CompiledRule]  # published items that carry a valid rule
     categories: list[CategoryRead]
     fingerprints: dict[str, tuple[object, ...]] = field(default_factory=dict, repr=False)
+    county: str = ""
     _export: bytes | None = field(default=None, repr=False)
     _bodies: dict[str, tuple[bytes, str]] = field(default_factory=dict, repr=False)
     _categories: bytes | None = field(default=None, repr=False)
@@ -109,18 +113,14 @@ class Snapshot:
 
     @property
     def export_etag(self) -> str:
-        return export_etag(self.key)
+        return export_etag(self.key, self.county)
+
+    def published(self) -> list[ItemRead]:
+        return [i for i in self.items.values() if i.status == "published"]
 
     def export_body(self) -> bytes:
         if self._export is None:
-            body = CatalogExport(
-                revision=self.revision,
-                generated_at=utcnow(),
-                categories=self.categories,
-                items=[i for i in self.items.values() if i.status == "published"],
-            )
-            data = body.model_dump(mode="json", exclude_none=True)
-            self._export = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+            self._export = _export_body(self.revision, self.county, self.categories, self.published())
         return self._export
 
     def item_body(self, code: str) -> tuple[bytes, str]:
@@ -149,13 +149,64 @@ class Snapshot:
         return self._categories
 
 
+def _export_body(revision: int, county: str | None, categories: list[CategoryRead], items: list[ItemRead]) -> bytes:
+    body = CatalogExport(revision=revision, county=county, generated_at=utcnow(), categories=categories, items=items)
+    data = body.model_dump(mode="json", exclude_none=True)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass
+class Handbooks:
+    """Every county's handbook at one revision: a snapshot per county (``of``), and the export
+    of them all (what services following the catalogue read, each item naming its county)."""
+
+    key: tuple[str, int]
+    counties: dict[str, Snapshot]
+    categories: list[CategoryRead]
+    fuzzy: FuzzyPinyin | None = field(default=None, repr=False)
+    synonyms: Sequence[Sequence[str]] = field(default=(), repr=False)
+    _export: bytes | None = field(default=None, repr=False)
+    _categories: bytes | None = field(default=None, repr=False)
+
+    @property
+    def revision(self) -> int:
+        return self.key[1]
+
+    def of(self, county: str) -> Snapshot:
+        """``county``'s handbook; an empty one for a county with no item yet (kept, so it is
+        built once per revision)."""
+        snap = self.counties.get(county)
+        if snap is None:
+            snap = Snapshot(self.key, new_search_index(self.fuzzy, self.synonyms), {}, {}, self.categories)
+            snap.county = county
+            self.counties[county] = snap
+        return snap
+
+    @property
+    def export_etag(self) -> str:
+        return export_etag(self.key, None)
+
+    def categories_body(self) -> bytes:
+        if self._categories is None:
+            self._categories = json.dumps(
+                [c.model_dump(mode="json") for c in self.categories], ensure_ascii=False, separators=(",", ":")
+            ).encode()
+        return self._categories
+
+    def export_body(self) -> bytes:
+        if self._export is None:
+            items = [i for county in sorted(self.counties) for i in self.counties[county].published()]
+            self._export = _export_body(self.revision, None, self.categories, items)
+        return self._export
+
+
 class CatalogIndex:
-    """Per-app holder of the current snapshot (one per replica)."""
+    """Per-app holder of the current handbooks (one per replica)."""
 
     def __init__(
         self, sources: IndexSources | None = None, fuzzy: FuzzyPinyin | None = None, *, check_interval: float = 0.0
     ) -> None:
-        self._snapshot: Snapshot | None = None
+        self._snapshot: Handbooks | None = None
         self._lock = asyncio.Lock()
         self._check_lock = asyncio.Lock()
         self.check_interval = check_interval  # seconds between revision reads on ``served``
@@ -172,7 +223,7 @@ class CatalogIndex:
         process's back without a revision bump: a restore, a test emptying tables)."""
         self._checked_at = -float("inf")
 
-    def _fresh(self) -> Snapshot | None:
+    def _fresh(self) -> Handbooks | None:
         snap = self._snapshot
         if (
             snap is not None
@@ -182,7 +233,7 @@ class CatalogIndex:
             return snap
         return None
 
-    async def served(self, sessions: async_sessionmaker[AsyncSession]) -> Snapshot:
+    async def served(self, sessions: async_sessionmaker[AsyncSession]) -> Handbooks:
         """The snapshot, re-reading the revision only when the last read is older than
         ``check_interval`` or this process has committed a revision bump since (one read at a
         time; the others wait for it). No database session otherwise."""
@@ -196,8 +247,8 @@ class CatalogIndex:
             async with sessions() as session:
                 return await self.current(session)
 
-    async def current(self, session: AsyncSession) -> Snapshot:
-        """The snapshot at the database's current revision (one row read, every call)."""
+    async def current(self, session: AsyncSession) -> Handbooks:
+        """The handbooks at the database's current revision (one row read, every call)."""
         bumps = repository.committed_bumps()  # before the read: a commit during it re-checks
         key = await repository.catalog_revision(session)
         self.checks += 1
@@ -221,7 +272,7 @@ class CatalogIndex:
             gc.freeze()
             return snap
 
-    async def _refresh(self, session: AsyncSession, key: tuple[str, int], old: Snapshot | None) -> Snapshot:
+    async def _refresh(self, session: AsyncSession, key: tuple[str, int], old: Handbooks | None) -> Handbooks:
         rows = await repository.all_items(session)
         categories = [CategoryRead.model_validate(c) for c in await repository.list_categories(session)]
         tips = await self._sources.tips(session)
@@ -229,6 +280,28 @@ class CatalogIndex:
         synonyms = await self._sources.synonyms(session)
         if old is not None and old.key[0] != key[0]:
             old = None  # another epoch (a restored or recreated database): start afresh
+        by_county: dict[str, list[tuple[Item, str, str]]] = {}
+        for row in rows:
+            by_county.setdefault(row[0].county, []).append(row)
+        counties = {}
+        for county, county_rows in by_county.items():
+            previous = old.counties.get(county) if old is not None else None
+            counties[county] = self._refresh_county(
+                county, county_rows, key, previous, categories, tips, popularity, synonyms
+            )
+        return Handbooks(key, counties, categories, self._fuzzy, synonyms)
+
+    def _refresh_county(
+        self,
+        county: str,
+        rows: Sequence[tuple[Item, str, str]],
+        key: tuple[str, int],
+        old: Snapshot | None,
+        categories: list[CategoryRead],
+        tips: Mapping[tuple[str, str], Sequence[str]],
+        popularity: Mapping[tuple[str, str], float],
+        synonyms: Sequence[Sequence[str]],
+    ) -> Snapshot:
         index = old.index if old is not None else new_search_index(self._fuzzy, synonyms)
         if old is not None:
             index.set_synonyms(synonyms)
@@ -236,21 +309,24 @@ class CatalogIndex:
         items: dict[str, ItemRead] = {}
         fingerprints: dict[str, tuple[object, ...]] = {}
         for item, category_code, category_name in rows:
-            item_tips = tuple(tips.get(item.code, ()))
+            item_tips = tuple(tips.get((county, item.code), ()))
+            score = popularity.get((county, item.code), 0.0)
             fingerprint = (item.id, item.version, item.updated_at, category_code, category_name, item_tips)
             previous = old.items.get(item.code) if old is not None else None
             if previous is not None and known.get(item.code) == fingerprint:
                 read = previous
             else:
                 read = item_read(item, category_code, category_name)
-                index.upsert(read.code, item_document(read, item_tips), popularity=popularity.get(read.code, 0.0))
+                index.upsert(read.code, item_document(read, item_tips), popularity=score)
                 self.reindexed += 1
-            index.set_popularity(read.code, popularity.get(read.code, 0.0))
+            index.set_popularity(read.code, score)
             items[read.code] = read
             fingerprints[read.code] = fingerprint
         for gone in set(known) - set(items):
             index.remove(gone)
-        return Snapshot(key, index, items, _compile_rules(items), categories, fingerprints)
+        snap = Snapshot(key, index, items, _compile_rules(items), categories, fingerprints)
+        snap.county = county
+        return snap
 
 
 def _compile_rules(items: dict[str, ItemRead]) -> dict[str, CompiledRule]:

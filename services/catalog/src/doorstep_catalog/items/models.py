@@ -27,13 +27,18 @@ class Category(CatalogModel, table=True):
 
 
 class Item(CatalogModel, table=True):
-    """One service item (事项). ``content`` holds every descriptive field (see ``ItemContent``);
-    the columns beside it are what queries filter on."""
+    """One service item (事项) of one county's handbook. ``content`` holds every descriptive
+    field (see ``ItemContent``); the columns beside it are what queries filter on. Codes are
+    unique per county: two counties may both have ``elderly-allowance``."""
 
     __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("county", "code"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=64, unique=True)
+    # The county whose handbook this is ('' only for rows from before counties, until the
+    # directory names the deployment's one county: see ``items.service.claim_unassigned``).
+    county: str = Field(default="", max_length=64, index=True)
+    code: str = Field(max_length=64)
     name: str = Field(max_length=100)
     category_id: int = Field(foreign_key="category.id", index=True)
     status: str = Field(max_length=16, index=True)  # draft | published | retired

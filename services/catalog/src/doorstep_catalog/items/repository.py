@@ -82,8 +82,25 @@ async def category_by_id(session: AsyncSession, category_id: int) -> Category | 
 # ---------------------------------------------------------------- items
 
 
-async def item_by_code(session: AsyncSession, code: str) -> Item | None:
-    return (await session.exec(select(Item).where(Item.code == code))).first()
+async def item_by_code(session: AsyncSession, county: str, code: str) -> Item | None:
+    return (await session.exec(select(Item).where(Item.county == county, Item.code == code))).first()
+
+
+async def item_codes(session: AsyncSession, county: str) -> set[str]:
+    """Every code in ``county``'s handbook, whatever its status."""
+    return set((await session.exec(select(Item.code).where(Item.county == county))).all())
+
+
+async def published_items(session: AsyncSession, county: str) -> Sequence[Item]:
+    """``county``'s published items, in catalogue order."""
+    stmt = select(Item).where(Item.county == county, Item.status == "published").order_by(col(Item.id))
+    return (await session.exec(stmt)).all()
+
+
+async def claim_unassigned(session: AsyncSession, county: str) -> int:
+    """Give the items from before counties (county '') to ``county``; how many there were."""
+    result = await session.exec(update(Item).where(col(Item.county) == "").values(county=county))
+    return int(result.rowcount or 0)
 
 
 async def all_items(session: AsyncSession) -> Sequence[tuple[Item, str, str]]:
@@ -96,10 +113,12 @@ async def all_items(session: AsyncSession) -> Sequence[tuple[Item, str, str]]:
     return (await session.exec(stmt)).all()
 
 
-async def item_names(session: AsyncSession, codes: Collection[str]) -> dict[str, str]:
+async def item_names(session: AsyncSession, county: str, codes: Collection[str]) -> dict[str, str]:
     if not codes:
         return {}
-    rows = await session.exec(select(Item.code, Item.name).where(col(Item.code).in_(list(codes))))
+    rows = await session.exec(
+        select(Item.code, Item.name).where(Item.county == county, col(Item.code).in_(list(codes)))
+    )
     return {str(code): str(name) for code, name in rows.all()}
 
 

@@ -9,14 +9,17 @@ from fastapi import Request, Response
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import NOT_MODIFIED, not_modified, not_modified_response, problems
 
-from ..deps import CatalogReader, CatalogWriter, IfMatch, Index, ItemCode, Served, api_router
+from ..deps import CatalogReader, CatalogWriter, CountyParam, IfMatch, Index, ItemCode, Served, api_router, county_of
 from ..http import CACHE, category_etag, item_etag, json_response
+from ..state import state_of
 from . import service
 from .schemas import (
     CatalogExport,
     CategoryCreate,
     CategoryRead,
     CategoryUpdate,
+    HandbookImport,
+    HandbookImported,
     ItemCreate,
     ItemRead,
     ItemUpdate,
@@ -28,9 +31,9 @@ router = api_router()
 
 
 @router.get("/categories", response_model=list[CategoryRead], summary="List item categories", tags=["items"])
-async def list_categories(_: CatalogReader, snap: Served) -> Response:
-    # From the snapshot, serialised once per revision (the body list[CategoryRead] gives).
-    return Response(snap.categories_body(), media_type="application/json")
+async def list_categories(_: CatalogReader, served: Served) -> Response:
+    # One taxonomy for every county's handbook: from the snapshot, serialised once per revision.
+    return Response(served.categories_body(), media_type="application/json")
 
 
 @router.post(
@@ -80,8 +83,10 @@ async def update_category(
     tags=["items"],
     responses=problems(409, 422),
 )
-async def create_item(session: DbSession, principal: CatalogWriter, body: ItemCreate, response: Response) -> ItemRead:
-    item = await service.create_item(session, principal, body)
+async def create_item(
+    request: Request, session: DbSession, principal: CatalogWriter, body: ItemCreate, response: Response
+) -> ItemRead:
+    item = await service.create_item(session, principal, county_of(request, principal), body)
     response.headers["ETag"] = item_etag(item)
     response.headers["Location"] = f"/api/v1/catalog/items/{item.code}"
     return item
@@ -94,9 +99,11 @@ async def create_item(session: DbSession, principal: CatalogWriter, body: ItemCr
     tags=["items"],
     responses={**NOT_MODIFIED, **problems(404)},
 )
-async def get_item(request: Request, principal: CatalogReader, snap: Served, code: ItemCode) -> Any:
-    # From the snapshot, serialised once per revision: no database session per request.
-    body, etag = service.item_response(snap, principal, code)
+async def get_item(
+    request: Request, principal: CatalogReader, served: Served, code: ItemCode, county: CountyParam = None
+) -> Any:
+    # From the county's snapshot, serialised once per revision: no database session per request.
+    body, etag = service.item_response(served.of(county_of(request, principal, county)), principal, code)
     if not_modified(request, etag):
         return not_modified_response(etag, CACHE)
     return json_response(body, etag)
@@ -110,6 +117,7 @@ async def get_item(request: Request, principal: CatalogReader, snap: Served, cod
     responses=problems(404, 409, 412, 422, 428),
 )
 async def update_item(
+    request: Request,
     session: DbSession,
     principal: CatalogWriter,
     code: ItemCode,
@@ -117,7 +125,7 @@ async def update_item(
     response: Response,
     if_match: IfMatch = None,
 ) -> ItemRead:
-    item = await service.update_item(session, principal, code, body, if_match)
+    item = await service.update_item(session, principal, county_of(request, principal), code, body, if_match)
     response.headers["ETag"] = item_etag(item)
     return item
 
@@ -126,15 +134,42 @@ async def update_item(
     "/export",
     response_model=None,
     summary="The whole published catalogue in one compact document (ETag; 304)",
+    description="Staff: their county's handbook; machine clients bound to communities: their county's. "
+    "Tokens that name no county and no community (the services following the catalogue): every county's, "
+    "each item naming its `county`, or one county's with `county`.",
     tags=["items"],
     responses={
         200: {"model": CatalogExport, "description": "Every published item and the categories"},
         **NOT_MODIFIED,
+        **problems(404),
     },
 )
-async def export(request: Request, session: DbSession, _: CatalogReader, index: Index) -> Response:
-    snap = await service.snapshot(session, index)
+async def export(
+    request: Request, session: DbSession, principal: CatalogReader, index: Index, county: CountyParam = None
+) -> Response:
+    handbooks = await service.snapshot(session, index)
+    snap: Any = handbooks
+    if principal.county or principal.communities or county is not None:
+        snap = handbooks.of(county_of(request, principal, county))
     etag = snap.export_etag
     if not_modified(request, etag):
         return not_modified_response(etag, CACHE)
     return json_response(snap.export_body(), etag)
+
+
+@router.post(
+    "/import-from",
+    response_model=HandbookImported,
+    summary="Copy another county's published handbook into your county, as drafts (county admins)",
+    description="Each published item of `from_county` whose code your county does not have yet becomes a "
+    "draft of yours; codes you have (any status) are skipped and listed, never overwritten, so a second call "
+    "copies only what is new. Edit the drafts and publish them with `PATCH /items/{code}`.",
+    tags=["items"],
+    responses=problems(403, 404, 409, 422),
+)
+async def import_from(
+    request: Request, session: DbSession, principal: CatalogWriter, body: HandbookImport
+) -> HandbookImported:
+    directory = state_of(request).directory.current
+    known = directory is None or directory.county(body.from_county) is not None
+    return await service.import_handbook(session, principal, county_of(request, principal), body, from_known=known)

@@ -235,6 +235,7 @@ class ItemUpdate(Input):
 
 
 class ItemRead(BaseModel):
+    county: str = Field(default="", description="The county whose handbook the item is in")
     code: str
     name: str
     category: str
@@ -291,11 +292,32 @@ class ItemPage(BaseModel):
     )
 
 
+# ---------------------------------------------------------------- copying a handbook
+
+
+class HandbookImport(Input):
+    """Copy another county's published handbook into yours, as drafts."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"from_county": "neighbour-county"}]})
+
+    from_county: Code = Field(description="The county whose published items are copied")
+
+
+class HandbookImported(BaseModel):
+    county: str = Field(description="Your county: where the drafts are")
+    from_county: str
+    copied: list[str] = Field(description="Codes copied as drafts")
+    skipped: list[str] = Field(description="Codes your county already has (any status): left as they are")
+
+
 # ---------------------------------------------------------------- export
 
 
 class CatalogExport(BaseModel):
     revision: int
+    county: str | None = Field(
+        default=None, description="The county of every item below; absent: every county's, each item naming its own"
+    )
     generated_at: dt.datetime
     categories: list[CategoryRead]
     items: list[ItemRead]
@@ -309,6 +331,7 @@ def item_read(item: Item, category_code: str, category_name: str) -> ItemRead:
     return ItemRead.model_validate(
         {
             **item.content,
+            "county": item.county,
             "code": item.code,
             "name": item.name,
             "category": category_code,

@@ -1,6 +1,10 @@
-"""Items rules: categories and items (reads, search, writes). Every published write records a
-version of the item (read back by ``versions``), every admin write an audit entry; every write
-bumps the catalogue's revision, so each replica's index knows to rebuild."""
+"""Items rules: categories and items (reads, search, writes), and copying another county's
+handbook. Every published write records a version of the item (read back by ``versions``),
+every admin write an audit entry; every write bumps the catalogue's revision, so each
+replica's index knows to rebuild.
+
+Items belong to a county's handbook (``county``, from ``counties.handbook_county``); codes are
+unique per county. Categories are one taxonomy for the whole deployment."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
 from doorstep_shared.http import check_if_match
-from doorstep_shared.http.errors import Conflict, Invalid, NotFound, PreconditionFailed
+from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from doorstep_shared.http.pagination import encode_cursor
 from doorstep_shared.rules import validate as validate_rule
 from doorstep_shared.search import MAX_QUERY_CHARS
@@ -23,12 +27,14 @@ from ..cursors import int_cursor
 from ..http import category_etag, item_etag
 from ..versions.schemas import FieldChange
 from . import repository
-from .index import CatalogIndex, Snapshot
+from .index import CatalogIndex, Handbooks, Snapshot
 from .models import Category, Item, ItemVersion
 from .schemas import (
     CONTENT_FIELDS,
     CategoryCreate,
     CategoryUpdate,
+    HandbookImport,
+    HandbookImported,
     ItemCreate,
     ItemFields,
     ItemPage,
@@ -128,12 +134,20 @@ async def update_category(
 # ---------------------------------------------------------------- items: reads
 
 
-async def snapshot(session: AsyncSession, index: CatalogIndex) -> Snapshot:
+async def snapshot(session: AsyncSession, index: CatalogIndex) -> Handbooks:
+    """Every county's handbook at the current revision."""
     return await index.current(session)
 
 
-async def get_item(session: AsyncSession, index: CatalogIndex, principal: Principal, code: str) -> ItemRead:
-    snap = await index.current(session)
+async def handbook(session: AsyncSession, index: CatalogIndex, county: str) -> Snapshot:
+    """``county``'s handbook at the current revision."""
+    return (await index.current(session)).of(county)
+
+
+async def get_item(
+    session: AsyncSession, index: CatalogIndex, principal: Principal, county: str, code: str
+) -> ItemRead:
+    snap = await handbook(session, index, county)
     item = snap.items.get(code)
     if item is None or (item.status == "draft" and not is_admin(principal)):
         raise NotFound(f"No item {code!r}.")
@@ -153,6 +167,7 @@ async def list_items(
     session: AsyncSession,
     index: CatalogIndex,
     principal: Principal,
+    county: str,
     *,
     q: str | None,
     category: str | None,
@@ -162,10 +177,11 @@ async def list_items(
     cursor: str | None,
     limit: int,
 ) -> ItemPage:
-    """Search (ranked) or browse (by code); drafts only for admins; cursors are positions."""
+    """Search (ranked) or browse (by code) ``county``'s handbook; drafts only for admins;
+    cursors are positions."""
     if status == "draft" and not is_admin(principal):
         return ItemPage(items=[])
-    snap = await index.current(session)
+    snap = await handbook(session, index, county)
     return _page(snap, q, category, proxy_eligible, channel, status, cursor, limit)
 
 
@@ -340,8 +356,8 @@ async def _record_version(
     await session.flush()
 
 
-async def create_item(session: AsyncSession, principal: Principal, data: ItemCreate) -> ItemRead:
-    if await repository.item_by_code(session, data.code) is not None:
+async def create_item(session: AsyncSession, principal: Principal, county: str, data: ItemCreate) -> ItemRead:
+    if await repository.item_by_code(session, county, data.code) is not None:
         raise Conflict(f"An item with code {data.code!r} already exists.", code="duplicate_code")
     category = await _category(session, data.category)
     _validate_rule(data.eligibility_rule)
@@ -349,6 +365,7 @@ async def create_item(session: AsyncSession, principal: Principal, data: ItemCre
     _validate_dates(content)
     now = utcnow()
     item = Item(
+        county=county,
         code=data.code,
         name=data.name,
         category_id=category.id or 0,
@@ -373,6 +390,7 @@ async def create_item(session: AsyncSession, principal: Principal, data: ItemCre
         "item.create",
         "item",
         item.code,
+        county=county,
         version=item.version,
         published_version=item.published_version,
         status=item.status,
@@ -403,11 +421,12 @@ def _changed_names(item: Item, name: str, status: str, category_id: int | None, 
 async def update_item(
     session: AsyncSession,
     principal: Principal,
+    county: str,
     code: str,
     data: ItemUpdate,
     if_match: str | None,
 ) -> ItemRead:
-    item = await repository.item_by_code(session, code)
+    item = await repository.item_by_code(session, county, code)
     if item is None:
         raise NotFound(f"No item {code!r}.")
     check_if_match(if_match, item_etag(item), required=True, what="item")
@@ -471,6 +490,7 @@ async def update_item(
         _ITEM_ACTIONS.get((prior_status, status), "item.update"),
         "item",
         code,
+        county=county,
         version=item.version,
         published_version=item.published_version,
         status=status,
@@ -479,18 +499,93 @@ async def update_item(
     return read
 
 
-async def readable_item(session: AsyncSession, principal: Principal, code: str) -> Item:
-    item = await repository.item_by_code(session, code)
+async def readable_item(session: AsyncSession, principal: Principal, county: str, code: str) -> Item:
+    item = await repository.item_by_code(session, county, code)
     if item is None or (item.status == "draft" and not is_admin(principal)):
         raise NotFound(f"No item {code!r}.")
     return item
 
 
-async def item_names(session: AsyncSession, codes: Collection[str]) -> dict[str, str]:
-    """The names of the items with these codes (unknown codes are left out)."""
-    return await repository.item_names(session, codes)
+async def item_names(session: AsyncSession, county: str, codes: Collection[str]) -> dict[str, str]:
+    """The names of ``county``'s items with these codes (unknown codes are left out)."""
+    return await repository.item_names(session, county, codes)
 
 
 async def catalogue_changed(session: AsyncSession) -> None:
     """Bump the catalogue's revision in the writer's transaction (every replica rebuilds its index)."""
     await repository.bump_revision(session)
+
+
+async def claim_unassigned(session: AsyncSession, county: str) -> int:
+    """Items from before counties (migrated with county '') join ``county``'s handbook: called
+    with the deployment's county when the directory names exactly one."""
+    claimed = await repository.claim_unassigned(session, county)
+    if claimed:
+        await repository.bump_revision(session)
+    return claimed
+
+
+# ---------------------------------------------------------------- copying a handbook
+
+
+async def import_handbook(
+    session: AsyncSession, principal: Principal, county: str, data: HandbookImport, *, from_known: bool
+) -> HandbookImported:
+    """Copy ``data.from_county``'s published items into ``county``'s handbook as drafts.
+
+    A code ``county`` already has (in any status: an earlier copy, a local item) is skipped and
+    reported, never overwritten; a second copy therefore adds only what the other county
+    published since. The county's admins then edit the drafts and publish them as any draft
+    (``PATCH /items/{code}`` with ``status: published``): their first version is theirs.
+    """
+    if not principal.is_county:
+        raise Forbidden("Only a county admin may copy a handbook into the county.", code="county_scope")
+    source = data.from_county
+    if source == county:
+        raise Conflict("A county cannot copy its own handbook.", code="same_county")
+    if not from_known:
+        raise NotFound(f"No county {source!r}.", code="unknown_county")
+    published = await repository.published_items(session, source)
+    if not published:
+        raise NotFound(f"County {source!r} has no published item to copy.", code="no_handbook")
+    existing = await repository.item_codes(session, county)
+    copied: list[str] = []
+    skipped: list[str] = []
+    now = utcnow()
+    for original in published:
+        if original.code in existing:
+            skipped.append(original.code)
+            continue
+        session.add(
+            Item(
+                county=county,
+                code=original.code,
+                name=original.name,
+                category_id=original.category_id,
+                status="draft",
+                proxy_eligible=original.proxy_eligible,
+                channel_tags=original.channel_tags,
+                content=dict(original.content),
+                version=1,
+                published_version=0,
+                created_at=now,
+                updated_at=now,
+                updated_by=principal.subject,
+            )
+        )
+        copied.append(original.code)
+    if copied:
+        await session.flush()
+        await repository.bump_revision(session)
+    await audit.record(
+        session,
+        principal,
+        "handbook.import",
+        "handbook",
+        county,
+        county=county,
+        from_county=source,
+        copied=copied,
+        skipped=skipped,
+    )
+    return HandbookImported(county=county, from_county=source, copied=copied, skipped=skipped)

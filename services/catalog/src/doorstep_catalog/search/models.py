@@ -16,7 +16,8 @@ from ..db import CatalogModel
 class SearchEvent(CatalogModel, table=True):
     """A search someone ran (first page only) and, if reported, the item they opened from it.
     The query is stored redacted (ID and phone numbers masked); no user name is kept, only the
-    community, so a community admin sees their community's misses."""
+    community (and the county whose handbook was searched), so a community admin sees their
+    community's misses and a county admin their county's."""
 
     __tablename__ = "search_event"
     __table_args__ = (Index("ix_search_event_at_normalised", "at", "normalised"),)
@@ -24,6 +25,7 @@ class SearchEvent(CatalogModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     community: str | None = Field(default=None, max_length=64)
+    county: str | None = Field(default=None, max_length=64)  # whose handbook was searched
     query: str = Field(max_length=200)
     normalised: str = Field(max_length=200)
     hits: int = 0

@@ -39,7 +39,7 @@ def _missed() -> ColumnElement[bool]:
 
 
 async def top_misses(
-    session: AsyncSession, since: dt.datetime, communities: Collection[str] | None, limit: int
+    session: AsyncSession, county: str, since: dt.datetime, communities: Collection[str] | None, limit: int
 ) -> Sequence[tuple[str, int, int, int, dt.datetime]]:
     """(normalised query, searches, found nothing, not opened, last seen) of unresolved misses,
     the most frequent first."""
@@ -53,7 +53,12 @@ async def top_misses(
             not_opened,
             func.max(col(SearchEvent.at)),
         )
-        .where(col(SearchEvent.at) >= since, col(SearchEvent.resolved_at).is_(None), _missed())
+        .where(
+            col(SearchEvent.county) == county,
+            col(SearchEvent.at) >= since,
+            col(SearchEvent.resolved_at).is_(None),
+            _missed(),
+        )
         .group_by(col(SearchEvent.normalised))
         .order_by(func.count().desc(), func.max(SearchEvent.at).desc(), col(SearchEvent.normalised))
         .limit(limit)
@@ -69,8 +74,11 @@ async def sample_query(session: AsyncSession, normalised: str) -> str | None:
     return (await session.exec(stmt.limit(1))).first()
 
 
-async def resolve(session: AsyncSession, normalised: str, communities: Collection[str] | None, at: dt.datetime) -> int:
+async def resolve(
+    session: AsyncSession, county: str, normalised: str, communities: Collection[str] | None, at: dt.datetime
+) -> int:
     stmt = update(SearchEvent).where(
+        col(SearchEvent.county) == county,
         col(SearchEvent.normalised) == normalised,
         col(SearchEvent.resolved_at).is_(None),
         _missed(),
@@ -81,13 +89,20 @@ async def resolve(session: AsyncSession, normalised: str, communities: Collectio
     return int(result.rowcount or 0)
 
 
-async def opens_since(session: AsyncSession, since: dt.datetime) -> dict[str, int]:
+async def opens_since(session: AsyncSession, since: dt.datetime) -> dict[tuple[str, str], int]:
+    """How often each (county, item code) was opened from a search since ``since``."""
     stmt = (
-        select(SearchEvent.opened_code, func.count())
+        select(SearchEvent.county, SearchEvent.opened_code, func.count())
         .where(col(SearchEvent.opened_code).is_not(None), col(SearchEvent.opened_at) >= since)
-        .group_by(col(SearchEvent.opened_code))
+        .group_by(col(SearchEvent.county), col(SearchEvent.opened_code))
     )
-    return {str(code): int(n) for code, n in (await session.exec(stmt)).all()}
+    return {(str(county or ""), str(code)): int(n) for county, code, n in (await session.exec(stmt)).all()}
+
+
+async def claim_unassigned(session: AsyncSession, county: str) -> int:
+    """Searches from before counties (county NULL) become ``county``'s."""
+    result = await session.exec(update(SearchEvent).where(col(SearchEvent.county).is_(None)).values(county=county))
+    return int(result.rowcount or 0)
 
 
 async def synonym_groups(session: AsyncSession) -> list[list[str]]:
@@ -104,14 +119,15 @@ async def add_synonym_groups(session: AsyncSession, groups: Sequence[Sequence[st
     return len(new)
 
 
-async def visible_tips(session: AsyncSession) -> dict[str, list[str]]:
+async def visible_tips(session: AsyncSession) -> dict[tuple[str, str], list[str]]:
+    """The visible tips of every item, by (county, item code)."""
     stmt = (
-        select(Item.code, Tip.body)
+        select(Item.county, Item.code, Tip.body)
         .join(Item, col(Item.id) == col(Tip.item_id))
         .where(col(Tip.hidden).is_(False))
         .order_by(col(Tip.id))
     )
-    out: dict[str, list[str]] = {}
-    for code, body in (await session.exec(stmt)).all():
-        out.setdefault(str(code), []).append(str(body))
+    out: dict[tuple[str, str], list[str]] = {}
+    for county, code, body in (await session.exec(stmt)).all():
+        out.setdefault((str(county), str(code)), []).append(str(body))
     return out

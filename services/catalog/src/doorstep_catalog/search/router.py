@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
-from ..deps import CatalogReader, CatalogWriter, Index, Sessions, api_router
+from ..deps import CatalogReader, CatalogWriter, CountyParam, Index, Sessions, api_router, county_of
 from ..items.schemas import ItemPage
 from . import service
 from .schemas import AliasAdded, AliasFromMiss, MissPage, SearchOpened
@@ -26,6 +26,7 @@ router = api_router()
     responses=problems(422),
 )
 async def list_items(
+    request: Request,
     session: DbSession,
     principal: CatalogReader,
     index: Index,
@@ -37,12 +38,14 @@ async def list_items(
     proxy_eligible: bool | None = None,
     channel: Literal["window", "doorstep", "online"] | None = None,
     status: Literal["draft", "published", "retired"] | None = None,
+    county: CountyParam = None,
 ) -> Any:
+    handbook = county_of(request, principal, county)
     if q is None or not q.strip():
         # Browsing: a page of the snapshot, serialised once per revision (no revision read
         # per request, nothing recorded).
         body = service.browse_body(
-            await index.served(sessions),
+            (await index.served(sessions)).of(handbook),
             principal,
             category=category,
             proxy_eligible=proxy_eligible,
@@ -56,6 +59,7 @@ async def list_items(
         session,
         index,
         principal,
+        handbook,
         q=q,
         category=category,
         proxy_eligible=proxy_eligible,
@@ -86,12 +90,13 @@ async def report_open(session: DbSession, _: CatalogReader, body: SearchOpened) 
     responses=problems(422),
 )
 async def misses(
+    request: Request,
     session: DbSession,
     principal: CatalogWriter,
     days: Annotated[int, Query(ge=1, le=365)] = 7,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> MissPage:
-    return await service.misses(session, principal, days=days, limit=limit)
+    return await service.misses(session, principal, county_of(request, principal), days=days, limit=limit)
 
 
 @router.post(
@@ -102,6 +107,6 @@ async def misses(
     responses=problems(404, 409, 422),
 )
 async def alias_from_miss(
-    session: DbSession, principal: CatalogWriter, index: Index, body: AliasFromMiss
+    request: Request, session: DbSession, principal: CatalogWriter, index: Index, body: AliasFromMiss
 ) -> AliasAdded:
-    return await service.alias_from_miss(session, index, principal, body)
+    return await service.alias_from_miss(session, index, principal, county_of(request, principal), body)

@@ -37,6 +37,7 @@ async def search_items(
     session: AsyncSession,
     index: CatalogIndex,
     principal: Principal,
+    county: str,
     *,
     q: str | None,
     category: str | None,
@@ -57,6 +58,7 @@ async def search_items(
         session,
         index,
         principal,
+        county,
         q=q,
         category=category,
         proxy_eligible=proxy_eligible,
@@ -74,6 +76,7 @@ async def search_items(
         id=uuid.uuid4().hex,
         at=utcnow(),
         community=principal.community,
+        county=county,
         query=redact(q.strip())[:200],
         normalised=key,
         hits=len(page.items),
@@ -94,9 +97,9 @@ async def report_open(session: AsyncSession, data: SearchOpened) -> None:
     await repository.mark_opened(session, data.search_id, data.code, utcnow())
 
 
-async def misses(session: AsyncSession, principal: Principal, *, days: int, limit: int) -> MissPage:
+async def misses(session: AsyncSession, principal: Principal, county: str, *, days: int, limit: int) -> MissPage:
     since = utcnow() - dt.timedelta(days=days)
-    rows = await repository.top_misses(session, since, principal.visible_communities, limit)
+    rows = await repository.top_misses(session, county, since, principal.visible_communities, limit)
     return MissPage(
         since=since,
         misses=[Miss(query=q, searches=n, found_nothing=z, not_opened=o, last_at=at) for q, n, z, o, at in rows],
@@ -104,28 +107,34 @@ async def misses(session: AsyncSession, principal: Principal, *, days: int, limi
 
 
 async def alias_from_miss(
-    session: AsyncSession, index: CatalogIndex, principal: Principal, data: AliasFromMiss
+    session: AsyncSession, index: CatalogIndex, principal: Principal, county: str, data: AliasFromMiss
 ) -> AliasAdded:
     alias = normalised(data.query)
     if "*" in alias or not any(ch.isalnum() for ch in alias):
         raise Invalid.field("body.query", "nothing to keep as an alias (no word, or a masked personal number)")
-    item = await items_service.get_item(session, index, principal, data.item)
+    item = await items_service.get_item(session, index, principal, county, data.item)
     if alias in {normalised(a) for a in item.aliases} or alias == normalised(item.name):
-        resolved = await repository.resolve(session, alias, principal.visible_communities, utcnow())
+        resolved = await repository.resolve(session, county, alias, principal.visible_communities, utcnow())
         return AliasAdded(item=item.code, alias=alias, aliases=item.aliases, version=item.version, resolved=resolved)
     if len(item.aliases) >= MAX_ALIASES:
         raise Conflict(f"Item {item.code!r} already has {MAX_ALIASES} aliases.", code="too_many_aliases")
     updated = await items_service.update_item(
         session,
         principal,
+        county,
         item.code,
         ItemUpdate(reason=data.reason, aliases=[*item.aliases, alias]),
         item_etag(item),
     )
-    resolved = await repository.resolve(session, alias, principal.visible_communities, utcnow())
+    resolved = await repository.resolve(session, county, alias, principal.visible_communities, utcnow())
     return AliasAdded(
         item=updated.code, alias=alias, aliases=updated.aliases, version=updated.version, resolved=resolved
     )
+
+
+async def claim_unassigned(session: AsyncSession, county: str) -> int:
+    """Searches recorded before counties count for ``county`` (the deployment's only one)."""
+    return await repository.claim_unassigned(session, county)
 
 
 async def seed_synonyms(session: AsyncSession, groups: Sequence[Sequence[str]]) -> int:
@@ -135,12 +144,12 @@ async def seed_synonyms(session: AsyncSession, groups: Sequence[Sequence[str]]) 
 class SearchSources:
     """The catalogue index's outside sources (``items.index.IndexSources``)."""
 
-    async def tips(self, session: AsyncSession) -> Mapping[str, Sequence[str]]:
+    async def tips(self, session: AsyncSession) -> Mapping[tuple[str, str], Sequence[str]]:
         return await repository.visible_tips(session)
 
     async def synonyms(self, session: AsyncSession) -> Sequence[Sequence[str]]:
         return await repository.synonym_groups(session)
 
-    async def popularity(self, session: AsyncSession) -> Mapping[str, float]:
+    async def popularity(self, session: AsyncSession) -> Mapping[tuple[str, str], float]:
         since = utcnow() - dt.timedelta(days=POPULARITY_DAYS)
-        return {code: float(n) for code, n in (await repository.opens_since(session, since)).items()}
+        return {key: float(n) for key, n in (await repository.opens_since(session, since)).items()}

@@ -35,13 +35,14 @@ async def tips_of(
     return (await session.exec(stmt.order_by(col(Tip.id)).limit(limit))).all()
 
 
-async def tips_by_ids(session: AsyncSession, ids: Collection[int]) -> Sequence[tuple[Tip, str]]:
+async def tips_by_ids(session: AsyncSession, county: str, ids: Collection[int]) -> Sequence[tuple[Tip, str]]:
+    """The tips with these ids on ``county``'s items, with their item's code."""
     if not ids:
         return []
     stmt = (
         select(Tip, Item.code)
         .join(Item, col(Item.id) == col(Tip.item_id))
-        .where(col(Tip.id).in_(list(ids)))
+        .where(col(Tip.id).in_(list(ids)), col(Item.county) == county)
         .order_by(col(Tip.id))
     )
     return (await session.exec(stmt)).all()

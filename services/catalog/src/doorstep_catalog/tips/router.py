@@ -16,12 +16,14 @@ from ..deps import (
     BriefingWriter,
     CatalogReader,
     CatalogWriter,
+    CountyParam,
     CurrentDirectory,
     Index,
     ItemCode,
     OptionalReader,
     TipWriter,
     api_router,
+    county_of,
     public_router,
 )
 from ..http import CACHE
@@ -54,17 +56,22 @@ async def sheet(
     index: Index,
     code: ItemCode,
     print_: Annotated[Literal["large"] | None, Query(alias="print", description="`large`: large print")] = None,
+    county: CountyParam = None,
 ) -> Response:
     settings = state_of(request).settings
     base = settings.public_base_url.rstrip("/") or str(request.base_url).rstrip("/")
-    url = f"{base}{request.url.path}" + ("?print=large" if print_ else "")
+    query = "&".join(p for p in (f"county={county}" if county else "", "print=large" if print_ else "") if p)
+    url = f"{base}{request.url.path}" + (f"?{query}" if query else "")
     window = ServiceWindow(
         settings.service_window_name,
         settings.service_window_address,
         settings.service_window_phone,
         settings.service_window_hours,
     )
-    page = await service.item_sheet(session, index, principal, code, url=url, window=window, large=bool(print_))
+    handbook = county_of(request, principal, county)
+    page = await service.item_sheet(
+        session, index, principal, handbook, code, url=url, window=window, large=bool(print_)
+    )
     # The page's own content is its version (item, tips, settings and template alike).
     etag = etag_of("sheet", page.html)
     headers = {
@@ -90,6 +97,7 @@ async def sheet(
     responses=problems(404),
 )
 async def list_tips(
+    request: Request,
     session: DbSession,
     principal: CatalogReader,
     code: ItemCode,
@@ -97,7 +105,15 @@ async def list_tips(
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> TipPage:
-    return await service.list_tips(session, principal, code, include_hidden=include_hidden, cursor=cursor, limit=limit)
+    return await service.list_tips(
+        session,
+        principal,
+        county_of(request, principal),
+        code,
+        include_hidden=include_hidden,
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @router.post(
@@ -108,8 +124,10 @@ async def list_tips(
     tags=["tips"],
     responses=problems(404, 422),
 )
-async def add_tip(session: DbSession, principal: TipWriter, code: ItemCode, body: TipCreate) -> TipRead:
-    return await service.add_tip(session, principal, code, body.body)
+async def add_tip(
+    request: Request, session: DbSession, principal: TipWriter, code: ItemCode, body: TipCreate
+) -> TipRead:
+    return await service.add_tip(session, principal, county_of(request, principal), code, body.body)
 
 
 @router.post(
@@ -120,12 +138,15 @@ async def add_tip(session: DbSession, principal: TipWriter, code: ItemCode, body
     responses=problems(404, 422),
 )
 async def hide_tip(
+    request: Request,
     session: DbSession,
     principal: CatalogWriter,
     tip_id: Annotated[int, Path(ge=1, le=2**31)],
     body: Annotated[TipHide | None, Body()] = None,
 ) -> TipRead:
-    return await service.hide_tip(session, principal, tip_id, body.reason if body else "")
+    return await service.hide_tip(
+        session, principal, county_of(request, principal), tip_id, body.reason if body else ""
+    )
 
 
 # ---------------------------------------------------------------- briefings
@@ -140,9 +161,9 @@ async def hide_tip(
     responses=problems(422),
 )
 async def create_briefing(
-    session: DbSession, principal: BriefingWriter, directory: CurrentDirectory, body: BriefingCreate
+    request: Request, session: DbSession, principal: BriefingWriter, directory: CurrentDirectory, body: BriefingCreate
 ) -> BriefingRead:
-    return await service.create_briefing(session, principal, directory, body)
+    return await service.create_briefing(session, principal, directory, county_of(request, principal), body)
 
 
 @router.get(
@@ -153,13 +174,15 @@ async def create_briefing(
     responses=problems(422),
 )
 async def list_briefings(
+    request: Request,
     session: DbSession,
     principal: CatalogReader,
     community: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")] = None,
     limit: LimitParam = 20,
     cursor: CursorParam = None,
 ) -> BriefingPage:
-    return await service.list_briefings(session, principal, community=community, cursor=cursor, limit=limit)
+    county = county_of(request, principal)
+    return await service.list_briefings(session, principal, county, community=community, cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -168,8 +191,8 @@ async def list_briefings(
     summary="Items changed since the last briefing you attended",
     tags=["briefings"],
 )
-async def since_my_last(session: DbSession, principal: CatalogReader) -> SinceBriefing:
-    return await service.changes_since_my_last_briefing(session, principal)
+async def since_my_last(request: Request, session: DbSession, principal: CatalogReader) -> SinceBriefing:
+    return await service.changes_since_my_last_briefing(session, principal, county_of(request, principal))
 
 
 @router.get(
@@ -180,8 +203,9 @@ async def since_my_last(session: DbSession, principal: CatalogReader) -> SinceBr
     responses=problems(404),
 )
 async def get_briefing(
+    request: Request,
     session: DbSession,
     principal: CatalogReader,
     briefing_id: Annotated[int, Path(ge=1, le=2**31)],
 ) -> BriefingRead:
-    return await service.get_briefing(session, principal, briefing_id)
+    return await service.get_briefing(session, principal, county_of(request, principal), briefing_id)

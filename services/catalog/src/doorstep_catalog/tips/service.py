@@ -47,8 +47,8 @@ def tip_read(tip: Tip, item_code: str) -> TipRead:
     )
 
 
-async def add_tip(session: AsyncSession, principal: Principal, code: str, body: str) -> TipRead:
-    item = await items_service.readable_item(session, principal, code)
+async def add_tip(session: AsyncSession, principal: Principal, county: str, code: str, body: str) -> TipRead:
+    item = await items_service.readable_item(session, principal, county, code)
     tip = Tip(item_id=item.id or 0, body=body, author=principal.subject, community=principal.community)
     session.add(tip)
     await session.flush()
@@ -59,13 +59,14 @@ async def add_tip(session: AsyncSession, principal: Principal, code: str, body: 
 async def list_tips(
     session: AsyncSession,
     principal: Principal,
+    county: str,
     code: str,
     *,
     include_hidden: bool,
     cursor: str | None,
     limit: int,
 ) -> TipPage:
-    item = await items_service.readable_item(session, principal, code)
+    item = await items_service.readable_item(session, principal, county, code)
     after = int_cursor(cursor, 1)
     rows = await repository.tips_of(
         session,
@@ -84,9 +85,10 @@ async def list_tips(
     )
 
 
-async def hide_tip(session: AsyncSession, principal: Principal, tip_id: int, reason: str) -> TipRead:
-    """A community admin hides tips left in their community; a county admin any tip."""
-    rows = await repository.tips_by_ids(session, [tip_id])
+async def hide_tip(session: AsyncSession, principal: Principal, county: str, tip_id: int, reason: str) -> TipRead:
+    """A community admin hides tips left in their community; a county admin any tip of the
+    county's handbook."""
+    rows = await repository.tips_by_ids(session, county, [tip_id])
     if not rows or not principal.sees_community(rows[0][0].community):
         raise NotFound(f"No tip {tip_id}.")
     tip, code = rows[0]
@@ -109,13 +111,13 @@ async def tip_exists(session: AsyncSession, item_id: int, body: str) -> bool:
 # ---------------------------------------------------------------- briefings
 
 
-async def _briefing_reads(session: AsyncSession, rows: Sequence[Briefing]) -> list[BriefingRead]:
+async def _briefing_reads(session: AsyncSession, county: str, rows: Sequence[Briefing]) -> list[BriefingRead]:
     ids = [b.id or 0 for b in rows]
     attendees = await repository.attendees_of(session, ids)
     tip_ids = {t for b in rows for t in b.tip_ids}
-    tips = {t.id: tip_read(t, code) for t, code in await repository.tips_by_ids(session, tip_ids)}
+    tips = {t.id: tip_read(t, code) for t, code in await repository.tips_by_ids(session, county, tip_ids)}
     codes = {p.get("item_code") for b in rows for p in b.agenda if p.get("item_code")}
-    names = await items_service.item_names(session, {str(c) for c in codes})
+    names = await items_service.item_names(session, county, {str(c) for c in codes})
     out = []
     for b in rows:
         out.append(
@@ -142,16 +144,20 @@ async def _briefing_reads(session: AsyncSession, rows: Sequence[Briefing]) -> li
 
 
 async def create_briefing(
-    session: AsyncSession, principal: Principal, directory: Directory, data: BriefingCreate
+    session: AsyncSession, principal: Principal, directory: Directory, county: str, data: BriefingCreate
 ) -> BriefingRead:
-    if directory.community(data.community) is None or not principal.sees_community(data.community):
+    if (
+        directory.community(data.community) is None
+        or directory.county_of(data.community) != county
+        or not principal.sees_community(data.community)
+    ):
         raise Invalid.field("body.community", "not a community you may record briefings for")
     codes = {p.item_code for p in data.agenda if p.item_code}
-    names = await items_service.item_names(session, codes)
+    names = await items_service.item_names(session, county, codes)
     missing = sorted(codes - set(names))
     if missing:
         raise Invalid.field("body.agenda", f"unknown items: {', '.join(missing[:5])}")
-    found = {t.id for t, _ in await repository.tips_by_ids(session, data.tip_ids)}
+    found = {t.id for t, _ in await repository.tips_by_ids(session, county, data.tip_ids)}
     if set(data.tip_ids) - found:
         raise Invalid.field("body.tip_ids", "unknown tips")
     held_at = data.held_at
@@ -184,19 +190,20 @@ async def create_briefing(
         items=sorted(codes),
         tips=sorted(set(data.tip_ids)),
     )
-    return (await _briefing_reads(session, [briefing]))[0]
+    return (await _briefing_reads(session, county, [briefing]))[0]
 
 
-async def get_briefing(session: AsyncSession, principal: Principal, briefing_id: int) -> BriefingRead:
+async def get_briefing(session: AsyncSession, principal: Principal, county: str, briefing_id: int) -> BriefingRead:
     briefing = await repository.briefing_by_id(session, briefing_id, principal.visible_communities)
     if briefing is None:
         raise NotFound(f"No briefing {briefing_id}.")
-    return (await _briefing_reads(session, [briefing]))[0]
+    return (await _briefing_reads(session, county, [briefing]))[0]
 
 
 async def list_briefings(
     session: AsyncSession,
     principal: Principal,
+    county: str,
     *,
     community: str | None,
     cursor: str | None,
@@ -210,17 +217,17 @@ async def list_briefings(
     more = len(rows) > limit
     rows = rows[:limit]
     return BriefingPage(
-        items=await _briefing_reads(session, rows),
+        items=await _briefing_reads(session, county, rows),
         next_cursor=encode_cursor([rows[-1].held_at.isoformat(), rows[-1].id]) if more and rows else None,
     )
 
 
-async def changes_since_my_last_briefing(session: AsyncSession, principal: Principal) -> SinceBriefing:
+async def changes_since_my_last_briefing(session: AsyncSession, principal: Principal, county: str) -> SinceBriefing:
     """Items whose published content changed after the last briefing the caller attended."""
     last = await repository.last_attended(session, principal.subject, principal.visible_communities)
     since = last.held_at if last else None
     grouped: dict[str, ChangedItem] = {}
-    for change in await versions_service.changes_since(session, since, limit=MAX_CHANGES_SINCE):
+    for change in await versions_service.changes_since(session, county, since, limit=MAX_CHANGES_SINCE):
         code = change.item_code
         entry = grouped.get(code)
         if entry is None:
@@ -230,7 +237,7 @@ async def changes_since_my_last_briefing(session: AsyncSession, principal: Princ
         entry.changes.append(change)
         entry.item_name, entry.status = change.item_name, change.status
     return SinceBriefing(
-        last_briefing=(await _briefing_reads(session, [last]))[0] if last else None,
+        last_briefing=(await _briefing_reads(session, county, [last]))[0] if last else None,
         since=since,
         items=list(grouped.values()),
     )
@@ -240,6 +247,7 @@ async def item_sheet(
     session: AsyncSession,
     index: CatalogIndex,
     principal: Principal | None,
+    county: str,
     code: str,
     *,
     url: str,
@@ -250,11 +258,11 @@ async def item_sheet(
     the sheet of a published item (public information), without tips, which are staff notes.
     A draft, retired or unknown item is the same 404 to them, so drafts do not leak."""
     if principal is None:
-        snap = await items_service.snapshot(session, index)
+        snap = await items_service.handbook(session, index, county)
         item = snap.items.get(code)
         if item is None or item.status != "published":
             raise NotFound(f"No item {code!r}.")
         return render_sheet(item, [], url=url, window=window, large=large)
-    read = await items_service.get_item(session, index, principal, code)
-    tips = await list_tips(session, principal, code, include_hidden=False, cursor=None, limit=5)
+    read = await items_service.get_item(session, index, principal, county, code)
+    tips = await list_tips(session, principal, county, code, include_hidden=False, cursor=None, limit=5)
     return render_sheet(read, tips.items, url=url, window=window, large=large)

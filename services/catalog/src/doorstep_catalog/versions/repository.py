@@ -27,13 +27,18 @@ async def version_of(session: AsyncSession, item_id: int, number: int) -> ItemVe
 
 async def changes(
     session: AsyncSession,
+    county: str,
     *,
     after_id: int | None,
     since: dt.datetime | None,
     limit: int,
     item_ids: Collection[int] | None = None,
 ) -> Sequence[tuple[ItemVersion, str]]:
-    stmt = select(ItemVersion, Item.code).join(Item, col(Item.id) == col(ItemVersion.item_id))
+    stmt = (
+        select(ItemVersion, Item.code)
+        .join(Item, col(Item.id) == col(ItemVersion.item_id))
+        .where(col(Item.county) == county)
+    )
     if after_id is not None:
         stmt = stmt.where(col(ItemVersion.id) > after_id)
     if since is not None:
@@ -44,6 +49,11 @@ async def changes(
     return (await session.exec(stmt)).all()
 
 
-async def last_change_id(session: AsyncSession) -> int:
-    value = (await session.exec(select(func.max(ItemVersion.id)))).first()
+async def last_change_id(session: AsyncSession, county: str) -> int:
+    stmt = (
+        select(func.max(ItemVersion.id))
+        .join(Item, col(Item.id) == col(ItemVersion.item_id))
+        .where(col(Item.county) == county)
+    )
+    value = (await session.exec(stmt)).first()
     return int(value or 0)

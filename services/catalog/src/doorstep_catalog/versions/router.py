@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Path, Query, Request
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
-from ..deps import CatalogReader, ItemCode, api_router
+from ..deps import CatalogReader, ItemCode, api_router, county_of
 from . import service
 from .schemas import ChangesPage, VersionPage, VersionRead
 
@@ -25,13 +25,15 @@ router = api_router()
     responses=problems(404),
 )
 async def list_versions(
+    request: Request,
     session: DbSession,
     principal: CatalogReader,
     code: ItemCode,
     limit: LimitParam = 50,
     cursor: CursorParam = None,
 ) -> VersionPage:
-    return await service.list_versions(session, principal, code, cursor=cursor, limit=limit)
+    county = county_of(request, principal)
+    return await service.list_versions(session, principal, county, code, cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -42,12 +44,13 @@ async def list_versions(
     responses=problems(404),
 )
 async def read_version(
+    request: Request,
     session: DbSession,
     principal: CatalogReader,
     code: ItemCode,
     number: Annotated[int, Path(ge=1, le=1_000_000)],
 ) -> VersionRead:
-    return await service.read_version(session, principal, code, number)
+    return await service.read_version(session, principal, county_of(request, principal), code, number)
 
 
 @router.get(
@@ -58,11 +61,12 @@ async def read_version(
     responses=problems(422),
 )
 async def changes(
+    request: Request,
     session: DbSession,
-    _: CatalogReader,
+    principal: CatalogReader,
     since: Annotated[
         str | None, Query(max_length=512, description="A cursor from `next_cursor`, or an ISO date")
     ] = None,
     limit: LimitParam = 100,
 ) -> ChangesPage:
-    return await service.changes(session, since=since, limit=limit)
+    return await service.changes(session, county_of(request, principal), since=since, limit=limit)

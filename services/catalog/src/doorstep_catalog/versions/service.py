@@ -40,9 +40,9 @@ def _version_summary(v: ItemVersion) -> VersionSummary:
 
 
 async def list_versions(
-    session: AsyncSession, principal: Principal, code: str, *, cursor: str | None, limit: int
+    session: AsyncSession, principal: Principal, county: str, code: str, *, cursor: str | None, limit: int
 ) -> VersionPage:
-    item = await items_service.readable_item(session, principal, code)
+    item = await items_service.readable_item(session, principal, county, code)
     before = int_cursor(cursor, 1)
     rows = await repository.versions_of(session, item.id or 0, before=before[0] if before else None, limit=limit + 1)
     more = len(rows) > limit
@@ -53,8 +53,8 @@ async def list_versions(
     )
 
 
-async def read_version(session: AsyncSession, principal: Principal, code: str, number: int) -> VersionRead:
-    item = await items_service.readable_item(session, principal, code)
+async def read_version(session: AsyncSession, principal: Principal, county: str, code: str, number: int) -> VersionRead:
+    item = await items_service.readable_item(session, principal, county, code)
     version = await repository.version_of(session, item.id or 0, number)
     if version is None:
         raise NotFound(f"Item {code!r} has no version {number}.")
@@ -90,9 +90,10 @@ def change_read(v: ItemVersion, code: str) -> ChangeRead:
     return ChangeRead(cursor=encode_cursor([v.id]), item_code=code, item_name=name, **_history(v))
 
 
-async def changes(session: AsyncSession, *, since: str | None, limit: int) -> ChangesPage:
+async def changes(session: AsyncSession, county: str, *, since: str | None, limit: int) -> ChangesPage:
+    """What changed in ``county``'s handbook (cursors are shared by every county: ids)."""
     after_id, since_at = parse_since(since)
-    rows = await repository.changes(session, after_id=after_id, since=since_at, limit=limit + 1)
+    rows = await repository.changes(session, county, after_id=after_id, since=since_at, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     items = [change_read(v, code) for v, code in rows]
@@ -101,11 +102,14 @@ async def changes(session: AsyncSession, *, since: str | None, limit: int) -> Ch
     elif after_id is not None:
         next_cursor = since
     else:
-        next_cursor = encode_cursor([await repository.last_change_id(session)])
+        next_cursor = encode_cursor([await repository.last_change_id(session, county)])
     return ChangesPage(items=items, next_cursor=next_cursor, has_more=more)
 
 
-async def changes_since(session: AsyncSession, since: dt.datetime | None, *, limit: int) -> list[ChangeRead]:
-    """The first ``limit`` changes at or after ``since`` (all of them without it), oldest first."""
-    rows = await repository.changes(session, after_id=None, since=since, limit=limit)
+async def changes_since(
+    session: AsyncSession, county: str, since: dt.datetime | None, *, limit: int
+) -> list[ChangeRead]:
+    """The first ``limit`` changes of ``county``'s handbook at or after ``since`` (all of them
+    without it), oldest first."""
+    rows = await repository.changes(session, county, after_id=None, since=since, limit=limit)
     return [change_read(v, code) for v, code in rows]

@@ -139,7 +139,8 @@ async def accept_case(
         raise Invalid.field("body.resident_id", "unknown resident", code="unknown_resident")
     if resident.status != "active":
         raise Invalid.field("body.resident_id", f"the resident is {resident.status}", code="resident_inactive")
-    item = check_item(await catalog.item(item_code), channel)
+    # The handbook of the resident's county: its materials, time limits and steps.
+    item = check_item(await catalog.item_for(item_code, resident.community), channel)
     open_case = await repo.open_case_for(session, resident_id, item_code)
     if open_case is not None:
         raise Conflict(

@@ -36,13 +36,13 @@ async def create_client(
 
 
 @router.get("", response_model=list[ClientRead], summary="List machine clients")
-async def list_clients(session: DbSession, _: Manager) -> Sequence[ClientRead]:
-    return [ClientRead.model_validate(c) for c in await service.list_clients(session)]
+async def list_clients(session: DbSession, principal: Manager) -> Sequence[ClientRead]:
+    return [ClientRead.model_validate(c) for c in await service.list_clients(session, principal)]
 
 
 @router.get("/{client_id}", response_model=ClientRead, summary="Read one machine client", responses=problems(404))
-async def read_client(client_id: str, session: DbSession, _: Manager) -> ClientRead:
-    return ClientRead.model_validate(await service.get(session, client_id))
+async def read_client(client_id: str, session: DbSession, principal: Manager) -> ClientRead:
+    return ClientRead.model_validate(await service.get(session, principal, client_id))
 
 
 @router.post(

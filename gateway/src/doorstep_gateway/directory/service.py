@@ -292,5 +292,7 @@ async def import_file(
 
 async def staff_visible_to(session: AsyncSession, principal: Principal) -> list[UserRead]:
     """Users of the caller's own community; county roles see their county's."""
-    users = await identity.staff(session, principal.visible_communities, principal.county)
+    # a county role: every user of its county (county-level staff hold no community)
+    communities = None if principal.is_county else principal.visible_communities
+    users = await identity.staff(session, communities, principal.county)
     return [UserRead.model_validate(u) for u in users]

@@ -73,12 +73,15 @@ async def station_detail(session: AsyncSession, code: str) -> StationRead:
 async def create_station(
     session: AsyncSession, principal: Principal, directory: Directory, data: StationCreate
 ) -> StationRead:
-    if directory.community(data.community) is None:
+    # another county's community is unknown to a county role, as if absent
+    if directory.community(data.community) is None or (
+        principal.is_county and not principal.sees_community(data.community)
+    ):
         raise Invalid.field("body.community", "unknown community")
     compound = directory.compound(data.compound)
     if compound is None or compound.community != data.community:
         raise Invalid.field("body.compound", "not a compound of the community", code="unknown_compound")
-    allowed = Role.COUNTY_ADMIN in principal.roles or (
+    allowed = (Role.COUNTY_ADMIN in principal.roles and principal.sees_community(data.community)) or (
         Role.COMMUNITY_ADMIN in principal.roles and principal.community == data.community
     )
     if not allowed:

@@ -126,6 +126,7 @@ class Tokens:
         scopes: tuple[str, ...] = (),
         communities: tuple[str, ...] = (),
         name: str | None = None,
+        county: str | None = None,
     ) -> Principal:
         subject = subject or f"{kind}-{uuid.uuid4().hex[:8]}"
         return Principal(
@@ -134,6 +135,7 @@ class Tokens:
             name=name or subject,
             roles=frozenset({role}) if role and kind == "user" else frozenset(),
             scopes=frozenset(scopes),
+            county=county if kind == "user" else None,
             community=community if kind == "user" else None,
             grid=grid,
             communities=frozenset(communities),

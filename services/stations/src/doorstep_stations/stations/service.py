@@ -73,10 +73,7 @@ async def station_detail(session: AsyncSession, code: str) -> StationRead:
 async def create_station(
     session: AsyncSession, principal: Principal, directory: Directory, data: StationCreate
 ) -> StationRead:
-    # another county's community is unknown to a county role, as if absent
-    if directory.community(data.community) is None or (
-        principal.is_county and not principal.sees_community(data.community)
-    ):
+    if directory.community(data.community) is None:
         raise Invalid.field("body.community", "unknown community")
     compound = directory.compound(data.compound)
     if compound is None or compound.community != data.community:

@@ -9,16 +9,17 @@ from fastapi import APIRouter, Depends
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import current_principal
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
-from ..deps import CurrentDirectory
+from ..deps import CurrentDirectory, require_in_county
 from . import service
 from .schemas import ClientCreate, ClientRead, ClientWithApiKey, ClientWithSecret, RotateSecret
 
 router = APIRouter(prefix="/api/v1/clients", tags=["clients"], dependencies=[Depends(current_principal)])
-Manager = Annotated[Principal, Depends(require(Permission.CLIENTS_MANAGE))]
+# a county admin manages the clients of its county's communities (resolved against the directory now)
+Manager = Annotated[Principal, Depends(require_in_county(Permission.CLIENTS_MANAGE))]
 
 
 @router.post(

@@ -31,4 +31,3 @@ async def test_a_county_admin_moderates_the_tips_of_its_own_county_only(
         hidden = {"include_hidden": "true"}
         assert "朝阳内部备注" in bodies(await seeded.get(f"{ITEMS}/dibao/tips", params=hidden, headers=ours))
         assert "朝阳内部备注" not in bodies(await seeded.get(f"{ITEMS}/dibao/tips", params=hidden, headers=theirs))
-

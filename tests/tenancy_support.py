@@ -14,6 +14,7 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,11 +27,19 @@ from sqlalchemy import inspect as sa_inspect
 
 from doorstep_shared.auth.security import iter_api_routes
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.directory import Community, Compound, County, Directory, Grid
+from doorstep_shared.directory_copy import DirectoryCopy
 
 from .support import Tokens, truncate_all
 
 HOME = "chaoyang"
 OTHER = "zhenhuai"
+# A second county beside the demo's (hexian, where HOME and OTHER lie): its county roles must
+# meet OTHER's records exactly as HOME's community admin does, and hexian's must not see it.
+COUNTY = "hexian"
+SECOND_COUNTY = "hanshan"
+SECOND_COMMUNITY = "huanfeng"
+SECOND_COMPOUND = "huanfeng-c1"
 # Webhook subscriptions belong to a machine client (the owner), not to a community: the matrix
 # calls those routes as HOME's client against a subscription of OTHER's client.
 HOME_CLIENT = "chaoyang-platform"
@@ -205,6 +214,38 @@ def find_route(app: FastAPI, case: RouteCase) -> APIRoute:
         if route.path == case.path and case.method in (route.methods or ()):
             return route  # type: ignore[no-any-return]
     raise AssertionError(f"route {case.id} is gone")
+
+
+def two_counties(directory: Directory) -> Directory:
+    """``directory`` (the demo county's) with a second county: one community, grid and compound."""
+    return Directory.of(
+        (*directory.counties, County(SECOND_COUNTY, "含山县")),
+        (*directory.communities, Community(SECOND_COMMUNITY, "环峰镇", SECOND_COUNTY)),
+        (*directory.grids, Grid(f"{SECOND_COMMUNITY}-g1", "第一网格", SECOND_COMMUNITY, 1)),
+        (
+            *directory.compounds,
+            Compound(
+                SECOND_COMPOUND, "环峰苑", SECOND_COMMUNITY, f"{SECOND_COMMUNITY}-g1", address="含山县环峰镇环峰苑"
+            ),
+        ),
+    )
+
+
+@contextmanager
+def second_county(copy: DirectoryCopy) -> Iterator[None]:
+    """The app's directory copy holds the second county for the duration (then as found)."""
+    before = copy.current
+    assert before is not None
+    copy.prime(two_counties(before))
+    try:
+        yield
+    finally:
+        copy.prime(before)
+
+
+def county_caller(tokens: Tokens, county: str, role: str = "county_admin") -> dict[str, str]:
+    """A county role of ``county`` (its token names the county, no community)."""
+    return tokens.headers(role, county=county, community=None, subject=f"{county}.{role}")
 
 
 def is_webhook_route(path: str) -> bool:

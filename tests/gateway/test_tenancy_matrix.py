@@ -17,7 +17,7 @@ from doorstep_gateway.main import create_app
 from doorstep_shared.auth.security import iter_api_routes
 
 from ..support import Tokens
-from ..tenancy_support import HOME, OTHER
+from ..tenancy_support import HOME, OTHER, SECOND_COUNTY, county_caller
 from .service_apps import Wired, service_apps_fixture, services_fixture  # noqa: F401 (fixtures)
 
 ADMIN = {"community_admin": True}
@@ -59,6 +59,20 @@ GATEWAY_METHODS: dict[tuple[str, str], tuple[int, str]] = {
 }
 
 
+# The same routes as the county admin of a second county (hanshan), where it differs from above:
+# it holds clients:manage and directory:manage, so the refusal is another county's, not a permission's.
+COUNTY_ROUTES: dict[str, tuple[int, str]] = {
+    "/api/v1/clients/{client_id}": (404, "another county's machine client answers as if absent"),
+    "/api/v1/clients/{client_id}/rotate-secret": (404, "as if absent"),
+    "/api/v1/clients/{client_id}/revoke": (404, "as if absent"),
+    "/api/v1/clients/{client_id}/api-key": (404, "as if absent"),
+}
+COUNTY_METHODS: dict[tuple[str, str], tuple[int, str]] = {
+    ("PATCH", f"/api/v1/directory/{kind}/{{code}}"): (403, "another county's directory: outside_scope")
+    for kind in ("counties", "communities", "grids", "compounds")
+}
+
+
 def _routes() -> list[tuple[str, str]]:
     """(method, path) of every route with a path param other than ``{fmt}`` (a format)."""
     app = create_app()
@@ -94,13 +108,28 @@ async def _demand(services: Wired, tokens: Tokens, community: str) -> str:
     return demand_id
 
 
+async def _client_of(services: Wired, tokens: Tokens, community: str) -> str:
+    r = await services.gateway.post(
+        "/api/v1/clients",
+        json={"name": "tenancy probe", "scopes": ["demands:write"], "communities": [community]},
+        headers=tokens.headers("county_admin", community=None, subject="county.admin"),
+    )
+    assert r.status_code == 201, r.text
+    client_id: str = r.json()["client_id"]
+    return client_id
+
+
+@pytest.mark.parametrize("county", [False, True], ids=["community", "county"])
 @pytest.mark.parametrize(("method", "path"), _routes(), ids=lambda v: v)
 async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
-    method: str, path: str, services: Wired, tokens: Tokens
+    method: str, path: str, county: bool, services: Wired, tokens: Tokens
 ) -> None:
     assert path in GATEWAY_ROUTES, f"{method} {path} is not in the gateway's tenancy matrix"
     caller, expected, why = GATEWAY_ROUTES[path]
     expected, why = GATEWAY_METHODS.get((method, path), (expected, why))
+    if county:
+        expected, why = COUNTY_ROUTES.get(path, (expected, why))
+        expected, why = COUNTY_METHODS.get((method, path), (expected, why))
     other_demand = await _demand(services, tokens, OTHER)
     url = (
         path.replace("{service_request_id}", other_demand)
@@ -116,7 +145,14 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
         .replace("{code}", OTHER)
     )
     kwargs: dict[str, Any] = {"json": {}} if method in ("POST", "PATCH") else {}
-    r = await services.gateway.request(method, url, headers=_caller(tokens, caller), **kwargs)
+    if county and caller is CLIENT:
+        pytest.skip("a machine client's route: a client has no county")
+    if county and "{client_id}" in path:  # a real client of OTHER, so that 404 is tenancy, not absence
+        url = url.replace(f"{OTHER}-platform", await _client_of(services, tokens, OTHER))
+    headers = county_caller(tokens, SECOND_COUNTY) if county else _caller(tokens, caller)
+    if county and method == "PATCH":
+        headers |= {"If-Match": "*"}
+    r = await services.gateway.request(method, url, headers=headers, **kwargs)
     assert r.status_code == expected, f"{method} {url} ({why}): {r.status_code} {r.text[:300]}"
     if expected == 404:  # as if absent: nothing of the record in the answer
         assert OTHER not in r.text and "咨询" not in r.text, r.text[:300]

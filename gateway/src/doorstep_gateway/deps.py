@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from doorstep_shared.app import DbSession
-from doorstep_shared.auth.tokens import TokenSigner, TokenVerifier
+from doorstep_shared.auth.security import require
+from doorstep_shared.auth.tokens import Principal, TokenSigner, TokenVerifier
 from doorstep_shared.directory import Directory
 from doorstep_shared.pii import PiiCipher
 
@@ -51,3 +54,24 @@ async def directory_of(request: Request) -> Directory:
     state = state_of(request)
     async with state.sessionmaker() as session:
         return await directory_service.current(session, state.directory)
+
+
+def require_in_county(*permissions: str) -> Callable[..., Awaitable[Principal]]:
+    """``require(*permissions)``, the caller resolved against the directory as stored now: a
+    county role sees the communities of its county, one created on another replica included
+    (the verifier resolves against this replica's last-built copy)."""
+    allowed = require(*permissions)
+
+    async def check(principal: Principal, directory: Directory) -> Principal:
+        return principal.within(directory)
+
+    # the annotations name a local dependency (``allowed``): given as objects, not strings
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    check.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("principal", keyword, annotation=Annotated[Principal, Depends(allowed)]),
+            inspect.Parameter("directory", keyword, annotation=CurrentDirectory),
+        ],
+        return_annotation=Principal,
+    )
+    return check

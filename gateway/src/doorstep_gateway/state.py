@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 
 from doorstep_shared.app import AppState
 from doorstep_shared.auth.tokens import TokenSigner
+from doorstep_shared.directory import Directory
 from doorstep_shared.http.conditional import Copy
 from doorstep_shared.pii import PiiCipher
 
@@ -48,6 +49,11 @@ class GatewayState(AppState):
         self.openapi_docs = MergedOpenAPI()
         self.catalog_views = {}
         self.directory = DirectoryCopy()
+
+    def tenancy_directory(self) -> Directory | None:
+        """The directory as last built (every directory read rebuilds it when a write moved it;
+        routes that hold the current directory resolve the caller against it again)."""
+        return self.directory.directory
 
 
 def state_of(holder: HTTPConnection | FastAPI) -> GatewayState:

@@ -32,6 +32,7 @@ from .db.migrations import current_revision, head_revision, known_revisions
 
 # The request's session reads the sessionmaker the lifespan below sets: part of the app's surface.
 from .db.session import DbSession, WritesOnRead, make_sessionmaker, writes_on_read
+from .directory.model import Directory
 from .http.compression import Compression
 from .http.docs_pages import assets_mount, oauth2_redirect_page, redoc_page, swagger_page
 from .http.errors import install_error_handlers, problem_response
@@ -66,6 +67,12 @@ class AppState(State):
     http: httpx.AsyncClient
     key_set: KeySet
     verifier: TokenVerifier
+
+    def tenancy_directory(self) -> Directory | None:
+        """The directory a county role's communities are read from on every request: the app's
+        copy as it is now (None: no copy yet, and a county role of a named county sees nothing).
+        Each app with a directory overrides it."""
+        return None
 
     @classmethod
     def of(cls, holder: HTTPConnection | FastAPI) -> Self:
@@ -130,6 +137,7 @@ def create_service_app(
                 production=settings.is_production,
                 directory=settings.service_keys_dir,
             ),
+            directory=app.state.tenancy_directory,
         )
         try:
             async with _audit_checkpoints(app, settings, audit_log):

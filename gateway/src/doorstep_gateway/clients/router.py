@@ -9,16 +9,17 @@ from fastapi import APIRouter, Depends
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import current_principal
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
-from ..deps import CurrentDirectory
+from ..deps import CurrentDirectory, require_in_county
 from . import service
 from .schemas import ClientCreate, ClientRead, ClientWithApiKey, ClientWithSecret, RotateSecret
 
 router = APIRouter(prefix="/api/v1/clients", tags=["clients"], dependencies=[Depends(current_principal)])
-Manager = Annotated[Principal, Depends(require(Permission.CLIENTS_MANAGE))]
+# a county admin manages the clients of its county's communities (resolved against the directory now)
+Manager = Annotated[Principal, Depends(require_in_county(Permission.CLIENTS_MANAGE))]
 
 
 @router.post(
@@ -36,13 +37,13 @@ async def create_client(
 
 
 @router.get("", response_model=list[ClientRead], summary="List machine clients")
-async def list_clients(session: DbSession, _: Manager) -> Sequence[ClientRead]:
-    return [ClientRead.model_validate(c) for c in await service.list_clients(session)]
+async def list_clients(session: DbSession, principal: Manager) -> Sequence[ClientRead]:
+    return [ClientRead.model_validate(c) for c in await service.list_clients(session, principal)]
 
 
 @router.get("/{client_id}", response_model=ClientRead, summary="Read one machine client", responses=problems(404))
-async def read_client(client_id: str, session: DbSession, _: Manager) -> ClientRead:
-    return ClientRead.model_validate(await service.get(session, client_id))
+async def read_client(client_id: str, session: DbSession, principal: Manager) -> ClientRead:
+    return ClientRead.model_validate(await service.get(session, principal, client_id))
 
 
 @router.post(

@@ -103,9 +103,9 @@ async def authenticate_api_key(session: AsyncSession, key: str) -> ApiClient | N
     return client
 
 
-async def _locked(session: AsyncSession, client_id: str) -> ApiClient:
+async def _locked(session: AsyncSession, principal: Principal, client_id: str) -> ApiClient:
     client = await repository.client_by_id(session, client_id, for_update=True)
-    if client is None:
+    if client is None or not manages(principal, client):
         raise NotFound(f"No client {client_id!r}.")
     return client
 
@@ -115,9 +115,13 @@ async def register(
 ) -> tuple[ApiClient, str]:
     """A new client and its secret (the secret is kept only as a hash); its communities must be
     active in the directory."""
-    unknown = [c for c in body.communities if directory.community(c) is None]
+    # another county's community is unknown to a county admin, as if absent
+    unknown = [c for c in body.communities if directory.community(c) is None or not principal.sees_community(c)]
     if unknown:
         raise Invalid.field("body.communities", f"unknown communities: {', '.join(unknown)}")
+    if not body.communities and principal.visible_communities is not None:
+        # no communities means every community of the deployment, other counties' included
+        raise Invalid.field("body.communities", "required: the communities of your county the client acts in")
     secret = secrets.token_urlsafe(32)
     client = ApiClient(
         client_id=_slug(body.name),
@@ -147,13 +151,20 @@ async def register(
     return client, secret
 
 
-async def list_clients(session: AsyncSession) -> Sequence[ApiClient]:
-    return await repository.list_clients(session)
+def manages(principal: Principal, client: ApiClient) -> bool:
+    """A county admin manages the clients acting only in their county's communities; a client
+    of every community (none named) belongs to a deployment-wide admin (county None)."""
+    visible = principal.visible_communities
+    return visible is None or (bool(client.communities) and set(client.communities) <= visible)
 
 
-async def get(session: AsyncSession, client_id: str) -> ApiClient:
+async def list_clients(session: AsyncSession, principal: Principal) -> Sequence[ApiClient]:
+    return [c for c in await repository.list_clients(session) if manages(principal, c)]
+
+
+async def get(session: AsyncSession, principal: Principal, client_id: str) -> ApiClient:
     client = await repository.client_by_id(session, client_id)
-    if client is None:
+    if client is None or not manages(principal, client):
         raise NotFound(f"No client {client_id!r}.")
     return client
 
@@ -162,7 +173,7 @@ async def rotate_secret(
     session: AsyncSession, principal: Principal, client_id: str, grace_seconds: int
 ) -> tuple[ApiClient, str]:
     """A new secret; the old one keeps working for ``grace_seconds``."""
-    client = await _locked(session, client_id)
+    client = await _locked(session, principal, client_id)
     if not client.active:
         raise Conflict("A revoked client cannot get a new secret.")
     secret = secrets.token_urlsafe(32)
@@ -178,7 +189,7 @@ async def rotate_secret(
 
 async def issue_api_key(session: AsyncSession, principal: Principal, client_id: str) -> tuple[ApiClient, str]:
     """A new API key for the client (shown once); a key it had before stops working at once."""
-    client = await _locked(session, client_id)
+    client = await _locked(session, principal, client_id)
     if not client.active:
         raise Conflict("A revoked client cannot get an API key.")
     replaced = client.api_key_id
@@ -193,7 +204,7 @@ async def issue_api_key(session: AsyncSession, principal: Principal, client_id: 
 
 async def revoke(session: AsyncSession, principal: Principal, client_id: str) -> ApiClient:
     """No new tokens for this client from now on."""
-    client = await _locked(session, client_id)
+    client = await _locked(session, principal, client_id)
     client.active = False
     client.revoked_at = client.revoked_at or utcnow()
     client.previous_secret_hash = None

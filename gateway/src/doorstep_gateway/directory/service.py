@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -13,9 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.directory import Directory, parse_rows
+from doorstep_shared.directory import Directory, RowError, parse_rows
 from doorstep_shared.http.conditional import check_if_match, etag_of
-from doorstep_shared.http.errors import Conflict, Invalid, NotFound
+from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.http.pagination import cursor_text, read_cursor
 
 from ..db import audit
@@ -149,6 +150,33 @@ async def _parent(session: AsyncSession, kind: str, code: str, field: str, at: d
     return found
 
 
+OUTSIDE_COUNTY = "you manage the directory of your own county only"
+
+
+async def _county_of(session: AsyncSession, kind: str, values: Mapping[str, Any]) -> str | None:
+    """The county a record (as ``values``) lies in, through its parents."""
+    if kind == "counties":
+        return str(values["code"])
+    if kind == "communities":
+        return values["county"]  # type: ignore[no-any-return]
+    if kind == "compounds":
+        grid = await repository.one(session, "grids", values["grid"])
+        values = {"community": grid.community if grid is not None else None}
+    community = await repository.one(session, "communities", values["community"])
+    return community.county if community is not None else None
+
+
+def _ensure_county(principal: Principal, kind: str, county: str | None, *, creating: bool = False) -> None:
+    """A county admin edits its own county's records (and creates no county); platform staff
+    and a deployment-wide admin (no county in the token) edit any."""
+    if principal.county is None:
+        return
+    if (creating and kind == "counties") or county != principal.county:
+        raise Forbidden(
+            f"{OUTSIDE_COUNTY}.", code="outside_scope", errors=[{"field": "body", "message": OUTSIDE_COUNTY}]
+        )
+
+
 async def create(session: AsyncSession, principal: Principal, kind: str, body: BaseModel) -> Any:
     """A new record under an active parent; 409 if the code is taken (active or not)."""
     values = body.model_dump()
@@ -166,6 +194,7 @@ async def create(session: AsyncSession, principal: Principal, kind: str, body: B
     elif kind == "compounds":
         grid = await _parent(session, kind, values["grid"], "grid")
         values["community"] = grid.community
+    _ensure_county(principal, kind, await _county_of(session, kind, values), creating=True)
     model = repository.KINDS[kind]
     created = model(**values)
     await repository.add(session, created)
@@ -185,11 +214,13 @@ async def update(
     children stay active past that instant is a 409."""
     await repository.lock_generation(session)
     found = await record(session, kind, code, for_update=True)
+    _ensure_county(principal, kind, await _county_of(session, kind, found.model_dump()))
     check_if_match(if_match, record_etag(kind, found), what=SINGULAR[kind])
     wanted = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None or k == "active_to"}
     if kind == "compounds" and "grid" in wanted and wanted["grid"] != found.grid:
         grid = await _parent(session, kind, wanted["grid"], "grid")
         wanted["community"] = grid.community
+        _ensure_county(principal, kind, await _county_of(session, kind, wanted))
     ending = wanted.get("active_to")
     if (
         ending is not None
@@ -230,10 +261,21 @@ async def _stored(session: AsyncSession) -> dict[str, dict[str, dict[str, Any]]]
 
 
 def _read_and_plan(
-    data: bytes, filename: str, max_rows: int, stored: dict[str, dict[str, dict[str, Any]]], now: dt.datetime
+    data: bytes,
+    filename: str,
+    max_rows: int,
+    stored: dict[str, dict[str, dict[str, Any]]],
+    now: dt.datetime,
+    county: str | None = None,
 ) -> Plan:
+    """The import's plan; with ``county`` (a county admin's), a row of another county is an error."""
     records, columns = read_records(data, filename, max_rows=max_rows)
     rows, errors = parse_rows(records)
+    if county is not None:
+        errors += [
+            RowError(r.line, "county_code", "outside_scope", OUTSIDE_COUNTY) for r in rows if r.county.code != county
+        ]
+        rows = [r for r in rows if r.county.code == county]
     return plan_import(rows, errors, stored, columns, now)
 
 
@@ -255,7 +297,10 @@ async def import_file(
         await repository.lock_generation(session)  # one import (or edit) at a time plans and writes
     before = await current(session, copy)
     stored = await _stored(session)
-    plan = await asyncio.to_thread(functools.partial(_read_and_plan, data, filename, max_rows, stored, utcnow()))
+    county = principal.county if principal is not None else None
+    plan = await asyncio.to_thread(
+        functools.partial(_read_and_plan, data, filename, max_rows, stored, utcnow(), county)
+    )
     report = ImportReport(
         dry_run=dry_run, applied=False, revision=before.revision, counts=plan.counts(), rows=plan.rows
     )
@@ -292,5 +337,7 @@ async def import_file(
 
 async def staff_visible_to(session: AsyncSession, principal: Principal) -> list[UserRead]:
     """Users of the caller's own community; county roles see their county's."""
-    users = await identity.staff(session, principal.visible_communities, principal.county)
+    # a county role: every user of its county (county-level staff hold no community)
+    communities = None if principal.is_county else principal.visible_communities
+    users = await identity.staff(session, communities, principal.county)
     return [UserRead.model_validate(u) for u in users]

@@ -32,6 +32,11 @@ class CommunityFigures(Figures):
     name: str
 
 
+class CountyFigures(Figures):
+    code: str
+    name: str
+
+
 class HandbookFigures(BaseModel):
     items: int = Field(description="Published items in the handbook")
     proxy_eligible: int = Field(description="Of which fit for doorstep proxy handling")
@@ -55,6 +60,11 @@ class ReportSummary(BaseModel):
         default_factory=list,
         description="Services that are down or serving degraded (e.g. the proxy from a stale catalogue copy)",
     )
-    county: Figures = Field(description="Totals over the communities below")
+    county: Figures = Field(
+        description="Totals over the communities below (a county role's: its county's; else every county's)"
+    )
+    counties: list[CountyFigures] = Field(
+        default_factory=list, description="The totals per county, one entry per county of the communities below"
+    )
     communities: list[CommunityFigures]
     handbook: HandbookFigures | None

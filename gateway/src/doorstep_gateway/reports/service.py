@@ -25,7 +25,15 @@ from doorstep_shared.periods import report_period
 
 from ..forwarding.service_calls import ServiceCallFailed, catalog_view, get_json
 from ..state import state_of
-from .schemas import FIGURE_NAMES, CommunityFigures, DegradedService, Figures, HandbookFigures, ReportSummary
+from .schemas import (
+    FIGURE_NAMES,
+    CommunityFigures,
+    CountyFigures,
+    DegradedService,
+    Figures,
+    HandbookFigures,
+    ReportSummary,
+)
 
 logger = logging.getLogger("doorstep.gateway.reports")
 
@@ -86,6 +94,9 @@ async def handbook_figures(request: Request) -> HandbookFigures:
 
 
 def scope_of(principal: Principal, community: str | None, directory: Directory) -> list[str]:
+    """The communities a summary covers: the one asked for, or every one the caller sees (a
+    county role: its county's, read from the directory as it is now)."""
+    principal = principal.within(directory)
     if community is not None:
         if directory.community(community) is None:
             raise Invalid.field("query.community", "unknown community")
@@ -126,10 +137,13 @@ async def summary_of(
         if stations is not None:
             values["people_served_by_stations"] = stations.get(code, 0)
         rows.append(CommunityFigures(community=code, name=name_of(directory, code), **values))
-    county: dict[str, Any] = {}
-    for name in FIGURE_NAMES:
-        counted = [getattr(r, name) for r in rows]
-        county[name] = None if any(v is None for v in counted) else sum(counted)
+    by_county: dict[str, list[CommunityFigures]] = {}
+    for row in rows:
+        by_county.setdefault(directory.county_of(row.community) or "", []).append(row)
+    counties = [
+        CountyFigures(code=code, name=found.name if (found := directory.county(code)) else code, **_totals(members))
+        for code, members in by_county.items()
+    ]
     return ReportSummary(
         period_from=start,
         period_to=end,
@@ -142,10 +156,20 @@ async def summary_of(
             )
             for d in dependencies.not_ok()
         ],
-        county=Figures(**county),
+        county=Figures(**_totals(rows)),
+        counties=counties,
         communities=rows,
         handbook=handbook,
     )
+
+
+def _totals(rows: list[CommunityFigures]) -> dict[str, int | None]:
+    """Each figure summed over ``rows``; null where a service did not answer."""
+    totals: dict[str, int | None] = {}
+    for name in FIGURE_NAMES:
+        counted = [getattr(r, name) for r in rows]
+        totals[name] = None if any(v is None for v in counted) else sum(counted)
+    return totals
 
 
 def county_of(directory: Directory, summary: ReportSummary) -> tuple[str, str]:

@@ -18,6 +18,9 @@ def to_csv(summary: ReportSummary, county: tuple[str, str]) -> bytes:
     writer.writerow(CSV_HEADER)
     for row in summary.communities:
         writer.writerow([_cell(row.community), _cell(row.name), *(_cell(getattr(row, n)) for n in FIGURE_NAMES)])
+    if len(summary.counties) > 1:  # each county's total, then the total of them all
+        for each in summary.counties:
+            writer.writerow([each.code, f"{each.name}（合计）", *(_cell(getattr(each, n)) for n in FIGURE_NAMES)])
     writer.writerow([county[0], f"{county[1]}（合计）", *(_cell(getattr(summary.county, n)) for n in FIGURE_NAMES)])
     # A byte-order mark so that spreadsheet programs read the Chinese names as UTF-8.
     return "\ufeff".encode() + buffer.getvalue().encode()

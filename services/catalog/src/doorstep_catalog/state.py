@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
 from doorstep_shared.app import AppState
+from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import DirectoryCopy
 
 from .config import CatalogSettings
@@ -21,6 +22,11 @@ class CatalogState(AppState):
     catalog_index: CatalogIndex
     # Set by the lifespan: the org directory, followed from the gateway.
     directory: DirectoryCopy
+
+    def tenancy_directory(self) -> Directory | None:
+        """County roles see the communities of their county in the copy as it is now."""
+        copy: DirectoryCopy | None = getattr(self, "directory", None)  # set by the lifespan
+        return copy.current if copy is not None else None
 
 
 def state_of(holder: HTTPConnection | FastAPI) -> CatalogState:

@@ -13,6 +13,7 @@ from prometheus_client import Counter
 from starlette.requests import HTTPConnection
 
 from doorstep_shared.app import AppState
+from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import DirectoryCopy
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
@@ -37,6 +38,11 @@ class ProxyState(AppState):
         super().__init__(state)
         # A plain attribute beside the state entries: made with the state, never replaced.
         object.__setattr__(self, "discovery_tasks", set())
+
+    def tenancy_directory(self) -> Directory | None:
+        """County roles see the communities of their county in the copy as it is now."""
+        copy: DirectoryCopy | None = getattr(self, "directory", None)  # set by the lifespan
+        return copy.current if copy is not None else None
 
 
 def state_of(holder: HTTPConnection | FastAPI) -> ProxyState:

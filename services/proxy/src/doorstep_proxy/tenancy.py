@@ -1,5 +1,6 @@
 """The one scoping rule: a caller sees the rows of the communities their token names (county
-roles: every community). Every query of a tenant's records goes through :func:`scoped`, so a
+roles: the communities of their token's county, as the directory copy has them now; without a
+county, every community). Every query of a tenant's records goes through :func:`scoped`, so a
 record of another community is simply absent — 404 on read, missing from lists and counts.
 
 A machine client sees less: only the rows that came from its own requests (its demands, which

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.requests import HTTPConnection
 
 from doorstep_shared.app import AppState
+from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import DirectoryCopy
 from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
@@ -31,6 +32,11 @@ class StationsState(AppState):
     worker_task: asyncio.Task[None] | None
     webhook_dispatcher: WebhookDispatcher
     webhook_task: asyncio.Task[None] | None
+
+    def tenancy_directory(self) -> Directory | None:
+        """County roles see the communities of their county in the copy as it is now."""
+        copy: DirectoryCopy | None = getattr(self, "directory", None)  # set by the lifespan
+        return copy.current if copy is not None else None
 
 
 def state_of(holder: HTTPConnection | FastAPI) -> StationsState:

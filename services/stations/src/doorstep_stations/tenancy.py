@@ -1,8 +1,9 @@
 """Who may see and manage what in stations: one public module for the tenancy rule.
 
-Staff see the records of the communities they see (``Principal.visible_communities``; None =
-all); another community's records answer 404, as if absent. A station is managed by its
-keepers, its community's admins and county admins.
+Staff see the records of the communities they see (``Principal.visible_communities``: their
+own; a county role's, those of its county; None = all); another community's (or county's)
+records answer 404, as if absent. A station is managed by its keepers, its community's admins
+and its county's admins.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def can_manage(principal: Principal, station: Station) -> bool:
     if not principal.has(Permission.STATIONS_MANAGE) or principal.kind != "user":
         return False
     if Role.COUNTY_ADMIN in principal.roles:
-        return True
+        return principal.sees_community(station.community)  # their county's stations
     if Role.COMMUNITY_ADMIN in principal.roles and principal.community == station.community:
         return True
     return (

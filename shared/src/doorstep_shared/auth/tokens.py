@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from ..clock import epoch_seconds, utcnow
+from ..directory.model import Directory
 from ..http.errors import Unauthorized
 from .permissions import COUNTY_ROLES, Permission, permissions_for_roles
 
@@ -50,6 +51,10 @@ class Principal:
     expires_at: float = 0.0
     permissions: frozenset[str] = frozenset()
     quota_per_minute: int | None = None  # machine clients: their request quota at the gateway
+    # County roles of a named county: its communities as the app's directory copy has them now
+    # (set by :meth:`within`, never a claim, so a community created since the token was issued
+    # is seen at once). None: not resolved, and such a principal sees no community.
+    county_communities: frozenset[str] | None = None
 
     @property
     def is_county(self) -> bool:
@@ -66,12 +71,29 @@ class Principal:
 
     @property
     def visible_communities(self) -> frozenset[str] | None:
-        """Communities whose records this principal sees; ``None`` means all of them."""
+        """Communities whose records this principal sees; ``None`` means all of them.
+
+        A county role sees its county's communities (resolved from the directory by
+        :meth:`within`; unresolved, none); a county role without a county is the single-county
+        deployment's and sees all. Anyone else sees their own community."""
         if self.kind == "client":
             return self.communities or None
         if self.is_county:
-            return None
+            if self.county is None:
+                return None
+            return self.county_communities if self.county_communities is not None else frozenset()
         return frozenset({self.community}) if self.community else frozenset()
+
+    def within(self, directory: Directory | None) -> Principal:
+        """This principal with its county's communities read from ``directory`` (the app's
+        current copy; None: no copy yet, so a county role sees nothing). Anyone but a county
+        role of a named county is returned unchanged."""
+        if self.kind != "user" or self.county is None or not self.is_county:
+            return self
+        found = directory.community_codes_of(self.county) if directory is not None else frozenset()
+        if found == self.county_communities:
+            return self
+        return dataclasses.replace(self, county_communities=found)
 
     def sees_community(self, community: str | None) -> bool:
         visible = self.visible_communities
@@ -344,8 +366,12 @@ class TokenVerifier:
         leeway: int = 5,
         cache_size: int = 10_000,
         services: ServiceTokens | None = None,
+        directory: Callable[[], Directory | None] | None = None,
     ) -> None:
         self.keys = keys
+        # The app's current directory copy: county roles are resolved against it on every
+        # verification (the cache keeps the token's principal, not the resolution).
+        self.directory = directory
         self.services = services  # other services' own tokens (their keys and algorithm, never the gateway's)
         self.issuer = issuer
         self.audience = audience
@@ -357,7 +383,7 @@ class TokenVerifier:
         cached = self._cache.get(token)
         if cached is not None and token_type == ACCESS:
             if cached.expires_at + self.leeway > epoch_seconds():
-                return cached
+                return self._scoped(cached)
             self._cache.pop(token, None)
         principal = await self._service_principal(token) if token_type == ACCESS else None
         if principal is None:
@@ -366,7 +392,13 @@ class TokenVerifier:
             self._cache[token] = principal
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return principal
+        return self._scoped(principal)
+
+    def _scoped(self, principal: Principal) -> Principal:
+        """A county role resolved against the directory as it is now (see ``Principal.within``)."""
+        if self.directory is None or not principal.is_county:
+            return principal
+        return principal.within(self.directory())
 
     async def _service_principal(self, token: str) -> Principal | None:
         """A service's own token (its algorithm, its key set, its grants); None for anything else."""

@@ -58,12 +58,15 @@ class Directory:
     _community: dict[str, Community] = field(default_factory=dict, repr=False, compare=False)
     _grid: dict[str, Grid] = field(default_factory=dict, repr=False, compare=False)
     _compound: dict[str, Compound] = field(default_factory=dict, repr=False, compare=False)
+    _of_county: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._county.update((c.code, c) for c in self.counties)
         self._community.update((c.code, c) for c in self.communities)
         self._grid.update((g.code, g) for g in self.grids)
         self._compound.update((c.code, c) for c in self.compounds)
+        for c in self.communities:
+            self._of_county[c.county] = self._of_county.get(c.county, frozenset()) | {c.code}
         if not self.revision:
             object.__setattr__(self, "revision", _revision(self.export_body()))
 
@@ -94,6 +97,10 @@ class Directory:
 
     def communities_of(self, county: str) -> tuple[Community, ...]:
         return tuple(c for c in self.communities if c.county == county)
+
+    def community_codes_of(self, county: str) -> frozenset[str]:
+        """The codes of a county's active communities (what a county role of it sees)."""
+        return self._of_county.get(county, frozenset())
 
     def grids_of(self, community: str) -> tuple[Grid, ...]:
         return tuple(g for g in self.grids if g.community == community)

@@ -23,6 +23,8 @@ FIELD_TEXTS_ZH: dict[str, str] = {
     "put Idempotency-Key on each operation, not on the batch": "Idempotency-Key 应放在每个操作上，而不是整个批量请求上",
     "all-or-nothing batches are not supported: each operation commits on its own": "不支持整批原子执行：每个操作各自提交",
     "required: the county the new county admin runs": "必填：新县级管理员所管理的县",
+    "required: the communities of your county the client acts in": "必填：该客户端所服务的本县社区",
+    "you manage the directory of your own county only": "您只能管理本县的组织目录",
     "a county admin belongs to no community, grid or station": "县级管理员不属于任何社区、网格或站点",
     "`county` or a community code": "须为 county 或社区编码",
     "a disability grade needs a disability type": "填写残疾等级时须同时填写残疾类别",

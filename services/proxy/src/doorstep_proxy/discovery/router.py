@@ -299,10 +299,14 @@ async def start_run(
     responses=problems(422),
 )
 async def list_runs(
-    session: DbSession, principal: LeadReader, cursor: CursorParam = None, limit: LimitParam = 20
+    session: DbSession,
+    principal: LeadReader,
+    directory: CurrentDirectory,
+    cursor: CursorParam = None,
+    limit: LimitParam = 20,
 ) -> Page[RunRead]:
     after = read_cursor(cursor, cursor_int)
-    found = await svc.list_runs(session, principal, after[0] if after else None, limit + 1)
+    found = await svc.list_runs(session, principal, directory, after[0] if after else None, limit + 1)
     more = len(found) > limit
     found = found[:limit]
     return Page(
@@ -318,5 +322,5 @@ async def list_runs(
     summary="One run: progress and outcome",
     responses=problems(404),
 )
-async def get_run(session: DbSession, principal: LeadReader, run_id: RunId) -> RunRead:
-    return svc.run_read(await svc.get_run(session, principal, run_id))
+async def get_run(session: DbSession, principal: LeadReader, directory: CurrentDirectory, run_id: RunId) -> RunRead:
+    return svc.run_read(await svc.get_run(session, principal, directory, run_id))

@@ -447,9 +447,17 @@ async def needs_survey(
 # --- runs ---------------------------------------------------------------------------------------
 
 
+def sees_every_community(principal: Principal, directory: Directory) -> bool:
+    """Whether the caller sees every community of the deployment (a run over ``county`` covers
+    them all): a county role of a single-county deployment, or one without a county."""
+    visible = principal.visible_communities
+    return visible is None or (bool(visible) and all(c.code in visible for c in directory.communities))
+
+
 def check_scope(principal: Principal, directory: Directory, scope: str) -> None:
     if scope == "county":
-        if principal.visible_communities is not None:
+        # A ``county`` run covers the whole deployment: with a second county, run per community.
+        if not sees_every_community(principal, directory):
             raise Forbidden("Only county roles may run discovery for the whole county.", code="county_scope")
         return
     if directory.community(scope) is None:
@@ -481,18 +489,23 @@ def run_read(run: DiscoveryRun, *, joined: bool = False) -> RunRead:
     )
 
 
-def visible_scopes(principal: Principal) -> list[str] | None:
+def visible_scopes(principal: Principal, directory: Directory) -> list[str] | None:
+    """The run scopes the caller sees (None: every run, ``county`` runs included)."""
+    if sees_every_community(principal, directory):
+        return None
     visible = principal.visible_communities
     return None if visible is None else sorted(visible)
 
 
-async def get_run(session: AsyncSession, principal: Principal, run_id: int) -> DiscoveryRun:
+async def get_run(session: AsyncSession, principal: Principal, directory: Directory, run_id: int) -> DiscoveryRun:
     run = await repo.get_run(session, run_id)
-    scopes = visible_scopes(principal)
+    scopes = visible_scopes(principal, directory)
     if run is None or (scopes is not None and run.scope not in scopes):
         raise NotFound("No such discovery run.", code="run_not_found")
     return run
 
 
-async def list_runs(session: AsyncSession, principal: Principal, after: int | None, limit: int) -> list[DiscoveryRun]:
-    return list(await repo.list_runs(session, visible_scopes(principal), after, limit))
+async def list_runs(
+    session: AsyncSession, principal: Principal, directory: Directory, after: int | None, limit: int
+) -> list[DiscoveryRun]:
+    return list(await repo.list_runs(session, visible_scopes(principal, directory), after, limit))

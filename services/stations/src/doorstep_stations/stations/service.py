@@ -78,7 +78,7 @@ async def create_station(
     compound = directory.compound(data.compound)
     if compound is None or compound.community != data.community:
         raise Invalid.field("body.compound", "not a compound of the community", code="unknown_compound")
-    allowed = Role.COUNTY_ADMIN in principal.roles or (
+    allowed = (Role.COUNTY_ADMIN in principal.roles and principal.sees_community(data.community)) or (
         Role.COMMUNITY_ADMIN in principal.roles and principal.community == data.community
     )
     if not allowed:

@@ -206,12 +206,6 @@ MESSAGES: dict[str, Message] = {
         "该工作人员的账号已停用，不能再分派新工作。",
         "The worker's staff account is deactivated; no new work can be given to them.",
     ),
-    "worker_elsewhere": M(
-        "工作人员属于其他社区",
-        "Worker elsewhere",
-        "该用户名已在其他社区建档。",
-        "The username is in another community.",
-    ),
     "duplicate_resident": M(
         "居民已登记", "Duplicate resident", "此人已经登记在册。", "This person is already registered."
     ),

@@ -71,10 +71,12 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
         state.directory.on_change(apply)
         await state.directory.refresh()
         # The keepers follow the gateway's staff records (the gateway the directory comes from).
+        # Without a service key (production, unset) they do not: admins set keepers here.
+        credentials = settings.service_credentials()
         state.roster = RosterCopy(
-            url=roster_url(settings.directory_url),
+            url=roster_url(settings.directory_url) if credentials is not None else None,
             http=state.http,
-            credentials=settings.service_credentials(),
+            credentials=credentials,
             dependencies=state.dependencies,
         )
 

@@ -116,6 +116,18 @@ if "DOORSTEP_PROXY_SERVICE_KEY=" not in env.read_text():
         out.write(f"DOORSTEP_PROXY_SERVICE_KEY={service.to_config()}\n")
         out.write(f"DOORSTEP_CATALOG_TRUSTED_SERVICE_KEYS={service.public_config()}\n")
     print(f"keys: wrote service keys {env}")
+if "DOORSTEP_GATEWAY_TRUSTED_SERVICE_KEYS=" not in env.read_text():
+    # The proxy and the stations follow the gateway's staff roster with their own tokens: the
+    # stations' key, and the public halves the gateway trusts (an older volume gains them too).
+    from doorstep_shared.auth.service_keys import ServiceKey
+
+    lines = dict(line.split("=", 1) for line in env.read_text().split() if "=" in line)
+    proxy = ServiceKey.from_config("proxy", lines["DOORSTEP_PROXY_SERVICE_KEY"])
+    stations = ServiceKey.generate("stations", "stations-dev1")
+    with env.open("a") as out:
+        out.write(f"DOORSTEP_STATIONS_SERVICE_KEY={stations.to_config()}\n")
+        out.write(f"DOORSTEP_GATEWAY_TRUSTED_SERVICE_KEYS={proxy.public_config()},{stations.public_config()}\n")
+    print(f"keys: wrote the roster's service keys {env}")
 print("keys: ready (development only; never use these keys anywhere else)")
 PY
 }

@@ -61,15 +61,22 @@ class ExportServer:
 @asynccontextmanager
 async def serving(directory: Directory) -> AsyncIterator[ExportServer]:
     export = ExportServer(directory)
+    async with serving_app(export) as url:
+        export.url = url
+        yield export
+
+
+@asynccontextmanager
+async def serving_app(app: Any) -> AsyncIterator[str]:
+    """An ASGI app (its lifespan already running, or none) on a free port; yields its base URL."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    export.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(export, lifespan="off", log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
             await asyncio.sleep(0.01)
-        yield export
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         await task

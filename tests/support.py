@@ -127,7 +127,6 @@ class Tokens:
         scopes: tuple[str, ...] = (),
         communities: tuple[str, ...] = (),
         name: str | None = None,
-        county: str | None = None,
     ) -> Principal:
         subject = subject or f"{kind}-{uuid.uuid4().hex[:8]}"
         return Principal(

@@ -119,7 +119,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "reason": "phone call to arrange a visit",
         "fields": ["phone"],
     },
-    ("PUT", "/api/v1/proxy/workers/{username}"): {"display_name": "窦明远", "status": "active"},
+    ("PUT", "/api/v1/proxy/workers/{username}"): {"categories": ["elderly"], "status": "active"},
     ("POST", "/api/v1/proxy/demands/{demand_id}/answer"): {"answer": "Answered by phone."},
     ("POST", "/api/v1/proxy/demands/{demand_id}/conversion"): {"case_ref": "CASE-1"},
     ("POST", "/api/v1/proxy/demands/{demand_id}/closure"): {"note": "done"},

@@ -66,16 +66,26 @@ fi
 if ! exists doorstep-service-keys; then
     # The proxy's own Ed25519 key (its calls to the catalog) and the public half the catalog
     # trusts; the last 32 bytes of the DER forms are the raw seed and the raw public key.
-    kid="proxy-$(date +%Y%m%d)-$(openssl rand -hex 4)"
+    # The stations' key likewise; the gateway trusts both (the staff roster they follow).
     pem="$(mktemp)"
     trap 'rm -f "$pem"' EXIT
+    raw() {  # the raw seed (private) or public key of $pem, base64url
+        openssl pkey -in "$pem" "$@" -outform DER | tail -c 32 | openssl base64 -A | tr '+/' '-_' | tr -d '='
+    }
+    kid="proxy-$(date +%Y%m%d)-$(openssl rand -hex 4)"
     openssl genpkey -algorithm ed25519 -out "$pem" 2>/dev/null
-    seed="$(openssl pkey -in "$pem" -outform DER | tail -c 32 | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
-    public="$(openssl pkey -in "$pem" -pubout -outform DER | tail -c 32 | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
+    seed="$(raw)"
+    public="$(raw -pubout)"
+    skid="stations-$(date +%Y%m%d)-$(openssl rand -hex 4)"
+    openssl genpkey -algorithm ed25519 -out "$pem" 2>/dev/null
+    sseed="$(raw)"
+    spublic="$(raw -pubout)"
     rm -f "$pem"
     kubectl -n "$namespace" create secret generic doorstep-service-keys \
         --from-literal=proxy-service-key="$kid:$seed" \
-        --from-literal=trusted-service-keys="proxy:$kid:$public"
-    echo "created doorstep-service-keys (proxy kid $kid)"
+        --from-literal=trusted-service-keys="proxy:$kid:$public" \
+        --from-literal=stations-service-key="$skid:$sseed" \
+        --from-literal=gateway-trusted-service-keys="proxy:$kid:$public,stations:$skid:$spublic"
+    echo "created doorstep-service-keys (proxy kid $kid, stations kid $skid)"
 fi
 echo "secrets ready in namespace $namespace"

@@ -40,6 +40,7 @@ DEPLOY = REPO / "deploy"
 ENTRYPOINT = DEPLOY / "entrypoint.sh"
 OVERLAYS = ("dev", "prod")
 SERVICE_KEY = ServiceKey.generate("proxy", "proxy-test")
+STATIONS_KEY = ServiceKey.generate("stations", "stations-test")
 APPS = tuple(SERVICES)  # gateway, catalog, proxy, stations: the four `make run` processes
 # What `make run` binds (issue 2; each app's settings default agrees, checked below).
 MAKE_RUN_PORTS = {"gateway": 8000, "catalog": 8001, "proxy": 8002, "stations": 8003}
@@ -686,6 +687,8 @@ def test_the_entrypoint_and_the_settings_agree_on_what_prod_manifests_pass(
         "proxy-audit-keys": "p1:" + "H" * 43,
         "proxy-service-key": SERVICE_KEY.to_config(),
         "trusted-service-keys": SERVICE_KEY.public_config(),
+        "stations-service-key": STATIONS_KEY.to_config(),
+        "gateway-trusted-service-keys": f"{SERVICE_KEY.public_config()},{STATIONS_KEY.public_config()}",
     }
     for item in container.get("env", []):
         if "value" in item:

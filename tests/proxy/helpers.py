@@ -11,6 +11,8 @@ from fastapi import FastAPI
 
 from doorstep_proxy.demo import make_id_number
 from doorstep_proxy.seed import seed_compounds
+from doorstep_proxy.workers import service as workers
+from doorstep_shared.staff_roster import StaffRecord
 
 from ..support import Tokens
 
@@ -21,6 +23,23 @@ _serial = itertools.count(101)
 def app_of(client: httpx.AsyncClient) -> FastAPI:
     app: FastAPI = client._transport.app  # type: ignore[attr-defined]
     return app
+
+
+async def enrol(
+    client: httpx.AsyncClient,
+    username: str,
+    grid: str | None,
+    community: str = "chaoyang",
+    *,
+    display_name: str = "测试员",
+    active: bool = True,
+) -> None:
+    """A social worker's staff record, applied as the gateway's roster would bring it (workers
+    are staff accounts: the proxy's API cannot add one)."""
+    record = StaffRecord(username, display_name, ("social_worker",), "hexian", community, grid, (), active)
+    async with app_of(client).state.sessionmaker() as session:
+        await workers.enrol(session, [record])
+        await session.commit()
 
 
 async def with_compounds(client: httpx.AsyncClient) -> None:

@@ -17,14 +17,14 @@ from doorstep_proxy.ledger.schemas import (
     ResidentUpdate,
     RevealRequest,
 )
-from doorstep_proxy.workers.schemas import WorkerUpsert
+from doorstep_proxy.workers.schemas import WorkerFieldProfile
 
 from ..request_examples import example_of
 from ..support import Tokens
 from .cases.conftest import catalogue
 from .discovery.catalog import seed_snapshot
 from .discovery.helpers import prime, run, wait_runs
-from .helpers import BASE, admin, app_of, with_compounds, worker
+from .helpers import BASE, admin, app_of, enrol, with_compounds, worker
 
 
 async def test_discovery_run_example_starts_a_run(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
@@ -66,9 +66,11 @@ async def test_demand_examples_log_and_answer_a_demand(proxy: httpx.AsyncClient,
 
 
 async def test_worker_example_sets_a_field_profile(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
-    resp = await proxy.put(f"{BASE}/workers/chaoyang.worker", json=example_of(WorkerUpsert), headers=admin(tokens))
-    assert resp.status_code == 201, resp.text  # a new profile (200 when it replaces one)
-    assert resp.json()["grids"] == ["chaoyang-g6"]
+    await enrol(proxy, "chaoyang.worker", "chaoyang-g6")
+    body = example_of(WorkerFieldProfile)
+    resp = await proxy.put(f"{BASE}/workers/chaoyang.worker", json=body, headers=admin(tokens))
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["grids"], resp.json()["status"]) == (["chaoyang-g6"], body["status"])
 
 
 async def test_case_examples_open_assign_tick_and_plan_a_visit_for_the_example_resident(
@@ -78,8 +80,7 @@ async def test_case_examples_open_assign_tick_and_plan_a_visit_for_the_example_r
     await with_compounds(proxy)
     app_of(proxy).state.catalog.prime(catalogue())
     h = worker(tokens)
-    profile = await proxy.put(f"{BASE}/workers/chaoyang.worker", json=example_of(WorkerUpsert), headers=admin(tokens))
-    assert profile.status_code == 201, profile.text
+    await enrol(proxy, "chaoyang.worker", "chaoyang-g6")
     resident = (await proxy.post(f"{BASE}/residents", json=example_of(ResidentCreate), headers=h)).json()["id"]
     demand = (await proxy.post(f"{BASE}/demands", json=example_of(DemandCreate), headers=h)).json()["id"]
     opened = await proxy.post(

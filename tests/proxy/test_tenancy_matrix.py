@@ -66,17 +66,11 @@ FILTERS = filter_cases(_APP, "proxy")
 WRITES_WITHOUT_ID = [c for c in route_cases(_APP, with_params=False) if c.method != "GET"]
 
 # Routes where the design answers something other than 404, each with the reason.
-NOT_404: dict[str, tuple[int, str]] = {
-    # An upsert keyed by the county-wide username (the gateway's user directory): "as if
-    # absent" would mean creating a second profile for the same login, so the design refuses
-    # with 409 worker_elsewhere. It tells only that the login works elsewhere (logins are
-    # named <community>.<role> anyway); no field of the profile is shown or changed.
-    "PUT /api/v1/proxy/workers/{username}": (409, "upsert keyed by a county-wide username"),
-}
+# (Empty: PUT /workers/{username} no longer creates profiles, so another community's worker is
+# a plain 404 like any record; workers come from the gateway's staff records.)
+NOT_404: dict[str, tuple[int, str]] = {}
 # What the county caller adds to a body (fields a community admin's own community fills in).
-COUNTY_BODIES: dict[str, dict[str, object]] = {
-    "PUT /api/v1/proxy/workers/{username}": {"community": SECOND_COMMUNITY},
-}
+COUNTY_BODIES: dict[str, dict[str, object]] = {}
 WEBHOOK_SCOPE = "cases:read"  # a read scope of the proxy's events
 
 # GET routes without a path id that are not community data (or need a permission a community
@@ -462,8 +456,6 @@ async def _home_case(app: FastAPI) -> str:
     [
         ("POST", "/demands", {"community": OTHER, "channel": "window", "text": "咨询高龄补贴"}),
         ("POST", "/demands", {"grid": f"{OTHER}-g1", "channel": "window", "text": "咨询高龄补贴"}),
-        ("PUT", "/workers/tenancy.probe", {"display_name": "尹若川", "community": OTHER}),
-        ("PUT", "/workers/tenancy.probe", {"display_name": "尹若川", "grids": [f"{OTHER}-g1"]}),
         ("POST", "/cases/{home_case}/assignment", {"assigned_to": f"{OTHER}.worker", "reason": "rebalance"}),
         ("POST", "/cases/{home_case}/assignment", {"assigned_grid": f"{OTHER}-g1", "reason": "rebalance"}),
     ],

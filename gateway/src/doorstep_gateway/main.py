@@ -33,6 +33,7 @@ from .identity.router import auth_router, wellknown_router
 from .open311.router import router as open311_router
 from .reports.router import dashboard_router
 from .reports.router import router as reports_router
+from .roster.router import router as roster_router
 from .staff.router import router as staff_router
 from .state import GatewayState
 
@@ -106,6 +107,7 @@ def routers(settings: GatewaySettings) -> list[APIRouter]:
         auth_router,
         directory_router,
         staff_router,
+        roster_router,
         clients_router,
         audit_router("/api/v1/audit", audit),
         wellknown_router,

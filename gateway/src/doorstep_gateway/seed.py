@@ -1,4 +1,6 @@
-"""Demo directory (hexian.csv, imported like any county's file) and logins (idempotent). Staff names are invented.
+"""Demo directory (hexian.csv, imported like any county's file) and staff (hexian-staff.csv:
+the logins, the other grid workers and the station keepers the services follow), idempotent.
+Staff names are invented.
 
 It stays at the package's top: the launcher (``doorstep_tools.launcher``) and the fuzz harness
 find every app's demo data as ``<package>.seed``.
@@ -12,6 +14,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.directory import decode, read_csv
+from doorstep_shared.staff_roster import demo_staff_file, read_staff_file
 
 from . import passwords
 from .clients.models import ApiClient
@@ -20,19 +23,8 @@ from .directory import service as directory
 from .directory.snapshot import DirectoryCopy
 from .identity.models import User
 from .passwords import hash_password
+from .staff.service import UNUSABLE_PASSWORD
 
-# username, display name (invented), roles, community, grid
-DEMO_USERS = [
-    ("county.admin", "县级管理员", ["county_admin"], None, None),
-    ("zhenhuai.admin", "镇淮社区管理员", ["community_admin"], "zhenhuai", None),
-    ("chaoyang.admin", "朝阳社区管理员", ["community_admin"], "chaoyang", None),
-    ("zhenhuai.worker", "李明远", ["social_worker"], "zhenhuai", "zhenhuai-g7"),
-    ("chaoyang.worker", "陈雨欣", ["social_worker"], "chaoyang", "chaoyang-g6"),
-    ("shuxiang.keeper", "周慧芳", ["station_keeper"], "chaoyang", "chaoyang-g3"),
-    ("county.auditor", "县级审计员", ["auditor"], None, None),
-    # Runs the deployment: counties and their first admins; belongs to no county, reads no residents.
-    ("platform.admin", "平台管理员", ["platform_admin"], None, None),
-]
 PLATFORM_ROLES = {"platform_admin"}
 
 DEMO_CLIENT = (
@@ -57,25 +49,35 @@ async def seed(session: AsyncSession) -> None:
     county_code = read_csv(decode(data))[0]["county_code"]
     existing = {u.username: u for u in (await session.exec(select(User))).all()}
     password_hash = None
-    for username, display, roles, community, grid in DEMO_USERS:
+    # Logins sign in with the demo password; the other staff records (grid workers, station
+    # keepers) have none: they exist so the proxy's roster and the stations' keepers follow them.
+    for row in read_staff_file(demo_staff_file()):
+        username, roles = row["username"], row["roles"]
         # The demo county's staff belong to it (the county comes from the directory data, not
         # from a migration); rows made before counties were data gain it here.
         county = None if PLATFORM_ROLES & set(roles) else county_code
-        if username in existing:
-            if existing[username].county is None and county is not None:
-                existing[username].county = county
-                session.add(existing[username])
+        found = existing.get(username)
+        if found is not None:
+            if found.county is None and county is not None:
+                found.county = county
+                session.add(found)
+            if not found.stations and row["stations"]:  # a keeper seeded before keepers followed staff
+                found.stations = row["stations"]
+                session.add(found)
             continue
-        password_hash = password_hash or hash_password(settings.demo_password)
+        if row["login"] and password_hash is None:
+            password_hash = hash_password(settings.demo_password)
         session.add(
             User(
                 username=username,
-                display_name=display,
-                password_hash=password_hash,
+                display_name=row["display_name"],
+                password_hash=password_hash if row["login"] and password_hash else UNUSABLE_PASSWORD,
+                password_set=row["login"],
                 roles=roles,
                 county=county,
-                community=community,
-                grid=grid,
+                community=row["community"],
+                grid=row["grid"],
+                stations=row["stations"],
             )
         )
     # The services' own identities are not clients: they are keys from the deployment

@@ -7,6 +7,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from doorstep_shared.staff_roster import demo_staff_file, read_staff_file
+
 from ...support import Tokens
 from .support import NEW_PASSWORD, activate, bearer, new_worker, other_county_admin, problem_fields, sign_in
 
@@ -194,9 +196,23 @@ async def test_list_filters_by_community_grid_role_and_active(gateway: httpx.Asy
         assert resp.status_code == 200, resp.text
         return [u["username"] for u in resp.json()["items"]]
 
-    assert await names(community="chaoyang") == ["chaoyang.admin", "chaoyang.worker", "shuxiang.keeper"]
-    assert await names(grid="chaoyang-g6") == ["chaoyang.worker"]
-    assert await names(role="social_worker") == ["chaoyang.worker", "zhenhuai.worker"]
+    # The demo staff file: the logins, a worker for every grid of two communities, a keeper per station.
+    demo = read_staff_file(demo_staff_file())
+
+    def demo_names(**where: str) -> list[str]:
+        return sorted(
+            r["username"]
+            for r in demo
+            if all(v in r["roles"] if k == "role" else r[k] == v for k, v in where.items())
+            and not {"county_admin", "auditor", "platform_admin"} & set(r["roles"])
+        )
+
+    assert await names(community="chaoyang") == demo_names(community="chaoyang")
+    assert {"chaoyang.admin", "chaoyang.worker", "shuxiang.keeper"} <= set(demo_names(community="chaoyang"))
+    assert await names(grid="chaoyang-g6") == demo_names(grid="chaoyang-g6")
+    assert "chaoyang.worker" in demo_names(grid="chaoyang-g6")
+    assert await names(role="social_worker", limit=200) == demo_names(role="social_worker")
+    assert len(demo_names(role="social_worker")) == 16
     assert "platform.admin" not in await names()
     unknown = await gateway.get("/api/v1/staff", headers=admin, params={"role": "%"})
     assert unknown.status_code == 422 and problem_fields(unknown) == ["query.role"]

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from ...support import Tokens
-from ..helpers import BASE, admin, create
+from ..helpers import BASE, admin, create, enrol
 
 __all__ = ["BASE", "admin", "grid_worker", "new_case", "new_resident", "profile"]
 
@@ -21,12 +21,7 @@ def grid_worker(tokens: Tokens, grid: int = 7, community: str = "chaoyang") -> d
 async def profile(
     client: httpx.AsyncClient, tokens: Tokens, username: str, grid: str, community: str = "chaoyang"
 ) -> None:
-    resp = await client.put(
-        f"{BASE}/workers/{username}",
-        json={"display_name": "测试员", "grids": [grid], "community": community},
-        headers=admin(tokens, community),
-    )
-    assert resp.status_code in (200, 201), resp.text
+    await enrol(client, username, grid, community)
 
 
 async def new_resident(client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:

@@ -55,3 +55,10 @@ async def listed(
     if where.active is not None:
         stmt = stmt.where(col(User.active) == where.active)
     return (await session.exec(stmt)).all()
+
+
+async def field_staff(session: AsyncSession) -> Sequence[User]:
+    """Every account holding a field role (social worker, station keeper), active or not: the
+    roster the services follow."""
+    stmt = select(User).where(_holds("social_worker") | _holds("station_keeper")).order_by(col(User.username))
+    return (await session.exec(stmt)).all()

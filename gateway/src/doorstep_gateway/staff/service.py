@@ -17,6 +17,7 @@ from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
 from doorstep_shared.pii import PiiCipher, mask_phone, normalize_phone, phone_ok
+from doorstep_shared.staff_roster import StaffRecord, StaffRoster
 
 from ..db import audit
 from ..directory import service as directory
@@ -244,3 +245,21 @@ async def reset(session: AsyncSession, principal: Principal, username: str) -> t
     revoked = await identity.end_every_login(session, user.username)
     await _record(session, principal, "staff.reset", user, refresh_tokens_revoked=revoked)
     return user, code
+
+
+async def roster(session: AsyncSession) -> StaffRoster:
+    """The staff roster the services follow (``doorstep_shared.staff_roster``): every field-role
+    account of every county, identity attributes only."""
+    return StaffRoster.of(
+        StaffRecord(
+            username=u.username,
+            display_name=u.display_name,
+            roles=tuple(sorted(u.roles)),
+            county=u.county,
+            community=u.community,
+            grid=u.grid,
+            stations=tuple(sorted(u.stations or ())),
+            active=u.active,
+        )
+        for u in await repository.field_staff(session)
+    )

@@ -17,7 +17,7 @@ themselves (``retention.service.run_once``, ``discovery.runs.tick``, the dispatc
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,12 +25,14 @@ from fastapi import FastAPI
 from doorstep_shared.background import BackgroundWork
 from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import Listener
+from doorstep_shared.staff_roster import StaffRoster
 
 from .catalog_client import CatalogSnapshot
 from .discovery import runs
 from .placement import service as placement
 from .retention import service as retention
 from .state import ProxyState, state_of
+from .workers import service as workers
 
 RETENTION_DELAY = 30.0  # seconds after start-up before the first pass
 DISCOVERY_DELAY = 5.0
@@ -103,6 +105,17 @@ def placement_listener(state: ProxyState) -> Listener:
     async def apply(before: Directory | None, after: Directory) -> None:
         async with state.sessionmaker() as session:
             await placement.follow(session, after)
+            await session.commit()
+
+    return apply
+
+
+def roster_listener(state: ProxyState) -> Callable[[StaffRoster], Awaitable[None]]:
+    """Each new staff roster revision, applied to the worker roster in a transaction of its own."""
+
+    async def apply(roster: StaffRoster) -> None:
+        async with state.sessionmaker() as session:
+            await workers.follow_roster(session, roster)
             await session.commit()
 
     return apply

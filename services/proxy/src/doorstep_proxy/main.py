@@ -14,6 +14,7 @@ from doorstep_shared.db.directory_store import DirectoryStore
 from doorstep_shared.db.idempotency import IdempotencyMiddleware
 from doorstep_shared.directory_copy import directory_copy, following
 from doorstep_shared.http.health import ResponseMarkerMiddleware
+from doorstep_shared.staff_roster import RosterCopy, following_roster, roster_url
 from doorstep_shared.webhooks import WebhookDispatcher
 
 from . import audit, background
@@ -88,7 +89,20 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
         state.catalog.directory = state.directory  # a resident's county picks the handbook
         state.directory.on_change(background.placement_listener(state))
         await state.directory.refresh()
-        async with following(state.directory, settings).running(), background.background_work(app).running():
+        # Who works here follows the gateway's staff records (the gateway the directory comes from).
+        state.roster = RosterCopy(
+            url=roster_url(settings.directory_url),
+            http=state.http,
+            credentials=settings.service_credentials(),
+            dependencies=state.dependencies,
+        )
+        state.roster.on_change(background.roster_listener(state))
+        await state.roster.refresh()
+        async with (
+            following(state.directory, settings).running(),
+            following_roster(state.roster, settings.directory_poll_seconds, settings.service_name).running(),
+            background.background_work(app).running(),
+        ):
             yield
 
     state = ProxyState()

@@ -22,7 +22,7 @@ async def seed(session: AsyncSession, cipher: PiiCipher | None = None) -> None:
     residents_changed.subscribe(queue_changed_residents)
     directory = demo_directory()
     await seed_compounds(session, directory)
-    await seed_workers(session, directory)
+    await seed_workers(session)
     await seed_residents(session, cipher if cipher is not None else get_settings().pii_cipher())
     await seed_demands(session)
     await seed_cases(session)

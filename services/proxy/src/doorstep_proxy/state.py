@@ -16,6 +16,7 @@ from doorstep_shared.app import AppState
 from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import DirectoryCopy
 from doorstep_shared.pii import PiiCipher
+from doorstep_shared.staff_roster import RosterCopy
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
 
 from .catalog_client import CatalogClient
@@ -30,6 +31,7 @@ class ProxyState(AppState):
     pii: PiiCipher
     catalog: CatalogClient
     directory: DirectoryCopy  # the org directory, followed from the gateway
+    roster: RosterCopy  # the staff records the worker roster follows, from the gateway
     webhook_dispatcher: WebhookDispatcher
     # discovery runs started by requests and still running (background.py)
     discovery_tasks: set[asyncio.Task[Any]]

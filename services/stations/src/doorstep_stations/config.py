@@ -8,6 +8,7 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from doorstep_shared.auth.service_keys import ServiceCredentials, ServiceKey, dev_service_key
 from doorstep_shared.config import DirectorySettings, PiiSettings
 from doorstep_shared.webhooks import WebhookSettings
 
@@ -27,6 +28,23 @@ class StationsSettings(PiiSettings, WebhookSettings, DirectorySettings):
         le=720,
         description="Default: bookings can be cancelled until this long before start",
     )
+
+    service_key: str | None = Field(
+        None,
+        repr=False,
+        description="The stations' own Ed25519 key for reading the gateway's staff roster: `kid:base64url-seed` "
+        "(`python -m doorstep_tools.service_keys new stations`; the gateway trusts its public half); "
+        "outside production, unset means a development key under var/keys/services; in production, unset "
+        "means the keepers do not follow the staff records",
+    )
+
+    def service_credentials(self) -> ServiceCredentials | None:
+        """The stations' own identity towards the gateway (configured, the development key, or none)."""
+        if self.service_key:
+            return ServiceCredentials(ServiceKey.from_config(self.service_name, self.service_key))
+        if self.is_production:
+            return None
+        return ServiceCredentials(dev_service_key(self.service_keys_dir, self.service_name))
 
 
 @lru_cache

@@ -45,6 +45,15 @@ async def current_directory(request: Request) -> Directory:
 CurrentDirectory = Annotated[Directory, Depends(current_directory)]
 
 
+async def keepers_follow_staff(request: Request) -> bool:
+    """Whether the stations follow the gateway's staff roster: keepers are then the staff
+    records' (``stations`` of station keepers), not writable here."""
+    return state_of(request).roster.following
+
+
+KeepersFollowStaff = Annotated[bool, Depends(keepers_follow_staff)]
+
+
 async def get_webhook_config(request: Request) -> WebhookConfig:
     return state_of(request).webhook_config
 

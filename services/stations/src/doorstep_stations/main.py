@@ -12,6 +12,7 @@ from doorstep_shared.auth.tokens import KeySet
 from doorstep_shared.db.directory_store import DirectoryStore
 from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import directory_copy, following
+from doorstep_shared.staff_roster import RosterCopy, StaffRoster, following_roster, roster_url
 from doorstep_shared.webhooks import WebhookDispatcher
 
 from .background import StationsWorker, background_work
@@ -28,6 +29,7 @@ from .placement.models import directory_copy as directory_copy_table
 from .search import router as search
 from .state import StationsState
 from .stations import router as stations
+from .stations import service as station_rules
 from .tickets import router as tickets
 
 TAGS = [
@@ -68,7 +70,28 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
 
         state.directory.on_change(apply)
         await state.directory.refresh()
-        async with following(state.directory, settings).running(), background_work(state).running() as work:
+        # The keepers follow the gateway's staff records (the gateway the directory comes from).
+        # Without a service key (production, unset) they do not: admins set keepers here.
+        credentials = settings.service_credentials()
+        state.roster = RosterCopy(
+            url=roster_url(settings.directory_url) if credentials is not None else None,
+            http=state.http,
+            credentials=credentials,
+            dependencies=state.dependencies,
+        )
+
+        async def keepers(roster: StaffRoster) -> None:
+            async with state.sessionmaker() as session:
+                await station_rules.follow_roster(session, roster)
+                await session.commit()
+
+        state.roster.on_change(keepers)
+        await state.roster.refresh()
+        async with (
+            following(state.directory, settings).running(),
+            following_roster(state.roster, settings.directory_poll_seconds, settings.service_name).running(),
+            background_work(state).running() as work,
+        ):
             state.worker_task, state.webhook_task = work.tasks.get("worker"), work.tasks.get("webhooks")
             yield
 

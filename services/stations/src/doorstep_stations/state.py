@@ -14,6 +14,7 @@ from doorstep_shared.app import AppState
 from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import DirectoryCopy
 from doorstep_shared.pii import PiiCipher
+from doorstep_shared.staff_roster import RosterCopy
 from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
 
 from .background import StationsWorker
@@ -27,6 +28,7 @@ class StationsState(AppState):
     webhook_config: WebhookConfig
     pii: PiiCipher
     directory: DirectoryCopy  # the org directory, followed from the gateway
+    roster: RosterCopy  # the staff records the stations' keepers follow, from the gateway
     notifier: Notifier
     worker: StationsWorker
     worker_task: asyncio.Task[None] | None

@@ -61,6 +61,9 @@ class Permission(StrEnum):
     # for a county admin, the community's for a community admin, county admins for the platform.
     STAFF_MANAGE = "staff:manage"
     DIRECTORY_MANAGE = "directory:manage"
+    # The gateway's staff roster export: granted to the services only (SERVICE_GRANTS), never to
+    # a role or a machine client; the proxy's workers and the stations' keepers follow it.
+    STAFF_ROSTER = "staff:roster"
 
 
 P = Permission

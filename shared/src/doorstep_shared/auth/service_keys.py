@@ -39,7 +39,11 @@ MAX_TTL = 600
 REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
 
 # Caller → what it may do at whichever service it calls (audience-bound tokens keep it there).
-SERVICE_GRANTS: Mapping[str, frozenset[str]] = {"proxy": frozenset({"catalog:read"})}
+# The proxy and the stations follow the gateway's staff roster (doorstep_shared.staff_roster).
+SERVICE_GRANTS: Mapping[str, frozenset[str]] = {
+    "proxy": frozenset({"catalog:read", "staff:roster"}),
+    "stations": frozenset({"staff:roster"}),
+}
 
 
 def _b64(raw: bytes) -> str:

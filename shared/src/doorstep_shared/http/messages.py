@@ -213,11 +213,11 @@ MESSAGES: dict[str, Message] = {
     "resident_not_found": M("居民不存在", "Resident not found", "没有这位居民。", "No such resident."),
     "grid_not_found": M("网格不存在", "Grid not found", "没有这个网格。", "No such grid."),
     "worker_not_found": M("工作人员不存在", "Worker not found", "没有这位工作人员。", "No such worker."),
-    "worker_elsewhere": M(
-        "工作人员属于其他社区",
-        "Worker elsewhere",
-        "该用户名已在其他社区建档。",
-        "The username is in another community.",
+    "worker_inactive": M(
+        "工作人员已停用",
+        "Worker inactive",
+        "该工作人员的账号已停用，不能再分派新工作。",
+        "The worker's staff account is deactivated; no new work can be given to them.",
     ),
     "duplicate_resident": M(
         "居民已登记", "Duplicate resident", "此人已经登记在册。", "This person is already registered."
@@ -320,6 +320,12 @@ MESSAGES: dict[str, Message] = {
     "service_exists": M("服务项目已存在", "Service exists", "该服务站已有此服务项目。", "The service exists."),
     "not_station_manager": M(
         "非本站管理人员", "Not a station manager", "您不管理这个服务站。", "You do not manage it."
+    ),
+    "keepers_follow_staff": M(
+        "驿站社工来自人员账号",
+        "Keepers follow staff records",
+        "驿站社工由人员账号决定：请在该社工的账号中列出此驿站。",
+        "A station's keepers come from the staff records: list the station in the keeper's account.",
     ),
     "keepers_admin_only": M(
         "仅限管理员", "Admins only", "站点管理员不能更改站点负责人。", "Keepers cannot change keepers."

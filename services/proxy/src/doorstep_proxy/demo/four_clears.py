@@ -1,13 +1,16 @@
 """Demo data of the four clears (idempotent; bulk statements, a second or two): compounds from
-the org directory, worker profiles for every grid of 朝阳 and 镇淮, a few thousand invented
+the org directory, worker profiles from the demo staff records, a few thousand invented
 residents (``residents.py``) and a few hundred demands.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import random
 import uuid
+from importlib.resources import files
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,6 +20,7 @@ from doorstep_shared.clock import utcnow
 from doorstep_shared.directory import Directory, demo_directory_file
 from doorstep_shared.directory_copy import read_directory_file
 from doorstep_shared.pii import PiiCipher
+from doorstep_shared.staff_roster import demo_roster
 
 from ..config import get_settings
 from ..demands.models import Demand
@@ -25,42 +29,12 @@ from ..ledger.bulk import upsert_residents
 from ..ledger.schemas import ResidentRow
 from ..placement import service as placement
 from ..survey_import.sheet import FIELDS
+from ..workers import service as workers
 from . import repository as repo
 from .residents import DemoResident, generate
 
 SEED_ACTOR = "seed"
 RESIDENTS = 3000
-
-# Field profiles: the two demo logins, then invented colleagues (names are made up).
-WORKERS: list[tuple[str, str, str, list[str], list[str], str]] = [
-    (
-        "chaoyang.worker",
-        "汪晓雯",
-        "chaoyang",
-        ["chaoyang-g6"],
-        ["social_assistance", "disability", "elderly"],
-        "active",
-    ),
-    (
-        "zhenhuai.worker",
-        "鲁振东",
-        "zhenhuai",
-        ["zhenhuai-g7"],
-        ["social_security", "elderly"],
-        "active",
-    ),
-]
-_INVENTED = (
-    "邢佳宁 柏文涛 祁雨桐 诸葛明 甘晓燕 褚俊 经晨曦 车立新 米兰芳 左宏伟 桂书瑶 翟志刚 栾雪 巫海鹏 滕晓丽 包子健"
-)
-_CATEGORY_POOL = [
-    "party_league",
-    "family",
-    "social_security",
-    "disability",
-    "elderly",
-    "social_assistance",
-]
 
 DEMAND_TEXTS = [
     ("consultation", "elderly-allowance", "咨询高龄补贴申领条件和所需材料"),
@@ -88,41 +62,16 @@ async def seed_compounds(session: AsyncSession, directory: Directory | None = No
     await placement.follow(session, directory or demo_directory())
 
 
-async def seed_workers(session: AsyncSession, directory: Directory | None = None) -> None:
-    directory = directory or demo_directory()
-    have = await repo.worker_usernames(session)
-    profiles = list(WORKERS)
-    names = iter(_INVENTED.split())
-    rng = random.Random(7)
-    for community in ("chaoyang", "zhenhuai"):
-        for grid in directory.grids_of(community):
-            if any(grid.code in p[3] for p in profiles):
-                continue
-            username = f"{community}.g{grid.number}.worker"
-            cats = sorted(rng.sample(_CATEGORY_POOL, 2))
-            status = "on_leave" if grid.number == 5 else "active"
-            profiles.append((username, next(names), community, [grid.code], cats, status))
-    now = utcnow()
-    new = [p for p in profiles if p[0] not in have]
-    if not new:
-        return
-    await repo.insert_workers(
-        session,
-        [
-            {
-                "username": u,
-                "display_name": n,
-                "community": c,
-                "status": s,
-                "categories": cats,
-                "version": 1,
-                "row_version": 0,
-                "updated_at": now,
-            }
-            for u, n, c, _, cats, s in new
-        ],
-        [{"username": u, "grid": g} for u, _, _, grids, _, _ in new for g in grids],
-    )
+async def seed_workers(session: AsyncSession) -> None:
+    """The demo county's workers, from its staff records (the data file the gateway's seed
+    creates them from) through the same code that follows the gateway's roster; then what the
+    proxy owns of them (categories, on leave) from ``workers.csv``, where not set yet."""
+    await workers.enrol(session, demo_roster().workers)
+    data = (files("doorstep_proxy.demo") / "workers.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(data)):
+        await repo.set_field_attributes(
+            session, row["username"], sorted(c for c in row["categories"].split(";") if c), row["status"]
+        )
 
 
 def _rows(people: list[DemoResident]) -> list[ResidentRow]:

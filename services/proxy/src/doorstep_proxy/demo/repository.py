@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from ..cases.models import ProxyCase, ProxyCaseMaterial, Visit, VisitCase
 from ..demands.models import Demand
 from ..ledger.models import Compound, Resident
-from ..workers.models import WorkerGrid, WorkerProfile
+from ..workers.models import WorkerProfile
 
 
 async def add(session: AsyncSession, *rows: Any) -> None:
@@ -36,13 +36,14 @@ async def compound_codes(session: AsyncSession) -> set[str]:
     return set((await session.execute(select(col(Compound.code)))).scalars().all())
 
 
-async def worker_usernames(session: AsyncSession) -> set[str]:
-    return set((await session.execute(select(col(WorkerProfile.username)))).scalars().all())
-
-
-async def insert_workers(session: AsyncSession, profiles: list[dict[str, Any]], grids: list[dict[str, Any]]) -> None:
-    await session.execute(insert(WorkerProfile), profiles)
-    await session.execute(insert(WorkerGrid), grids)
+async def set_field_attributes(session: AsyncSession, username: str, categories: list[str], status: str) -> None:
+    """A demo worker's categories and availability, once (a profile whose categories are unset)."""
+    profile = await session.get(WorkerProfile, username)
+    if profile is None or profile.categories or profile.status == "inactive":
+        return
+    profile.categories, profile.status = categories, status
+    session.add(profile)
+    await session.flush()
 
 
 async def residents_created_by(session: AsyncSession, actor: str) -> int:

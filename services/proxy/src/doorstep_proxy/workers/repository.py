@@ -50,6 +50,18 @@ async def get_worker(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def workers_named(session: AsyncSession, usernames: Sequence[str]) -> Sequence[WorkerProfile]:
+    stmt = select(WorkerProfile).where(col(WorkerProfile.username).in_(list(usernames))).with_for_update()
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def all_workers(session: AsyncSession, *, for_update: bool = False) -> Sequence[WorkerProfile]:
+    stmt = select(WorkerProfile).order_by(col(WorkerProfile.username))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalars().all()
+
+
 async def grids_of(session: AsyncSession, usernames: Sequence[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {u: [] for u in usernames}
     if not usernames:

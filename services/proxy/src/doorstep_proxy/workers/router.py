@@ -22,7 +22,7 @@ from doorstep_shared.http.pagination import (
 
 from ..deps import CurrentDirectory, IfMatch
 from . import service
-from .schemas import GridTeam, WorkerRead, WorkerStatus, WorkerUpsert
+from .schemas import GridTeam, WorkerFieldProfile, WorkerRead, WorkerStatus
 
 router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
 
@@ -82,20 +82,22 @@ async def get_worker(
     "/workers/{username}",
     response_model=WorkerRead,
     tags=["workers"],
-    summary="Create or replace a worker's field profile (grids, categories, availability)",
-    responses={**problems(409, 412, 422), 201: {"model": WorkerRead}},
+    summary="Replace a worker's field attributes (categories, availability)",
+    description="Workers are added, moved between grids and deactivated as staff accounts at the gateway "
+    "(`/api/v1/staff`); the proxy follows those records within seconds. This route changes only what the "
+    "proxy owns: the item categories a worker knows and whether they are on leave. An unknown username is "
+    "404; a deactivated worker 409 `worker_inactive`.",
+    responses=problems(404, 409, 412, 422),
 )
 async def put_worker(
     username: UsernamePath,
-    data: WorkerUpsert,
+    data: WorkerFieldProfile,
     session: DbSession,
     principal: WorkersWriter,
-    directory: CurrentDirectory,
     response: Response,
     if_match: IfMatch = None,
 ) -> WorkerRead:
-    found, created = await service.upsert_worker(session, principal, directory, username, data, if_match)
-    response.status_code = 201 if created else 200
+    found = await service.update_field_profile(session, principal, username, data, if_match)
     response.headers["ETag"] = service.worker_etag(found)
     return (await service.worker_reads(session, [found]))[0]
 

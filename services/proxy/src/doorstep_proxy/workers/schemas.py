@@ -9,32 +9,25 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ..inputs import Code, Input
 
-WorkerStatus = Literal["active", "on_leave"]
+# "inactive": the staff account is deactivated (or no longer a social worker); set only by the
+# staff roster, never through the proxy's API.
+WorkerStatus = Literal["active", "on_leave", "inactive"]
+Availability = Literal["active", "on_leave"]
 Username = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 
 
-class WorkerUpsert(Input):
+class WorkerFieldProfile(Input):
+    """What the proxy owns of a worker: the item categories they know, their availability. Who
+    they are (name, community, grid, active) comes from the gateway's staff records."""
+
     model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "display_name": "第六网格社工",
-                    "community": "chaoyang",
-                    "grids": ["chaoyang-g6"],
-                    "categories": ["elderly-livelihood", "disability"],
-                    "status": "active",
-                }
-            ]
-        }
+        json_schema_extra={"examples": [{"categories": ["elderly-livelihood", "disability"], "status": "on_leave"}]}
     )
 
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-    community: Code | None = Field(None, description="Default: the caller's community")
-    grids: list[Code] = Field(default_factory=list, max_length=16)
     categories: list[Code] = Field(
         default_factory=list, max_length=20, description="Catalogue category codes known well"
     )
-    status: WorkerStatus = "active"
+    status: Availability = Field("active", description="Availability: on_leave keeps them off new work")
 
 
 class WorkerRead(BaseModel):

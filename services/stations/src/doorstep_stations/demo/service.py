@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.clock import SHANGHAI, local_today
 from doorstep_shared.directory import Directory, demo_directory_file
 from doorstep_shared.directory_copy import read_directory_file
+from doorstep_shared.staff_roster import demo_roster
 
 from ..bookings.models import ServiceSession
 from ..config import get_settings
@@ -86,6 +87,8 @@ def demo_directory() -> Directory:
 async def seed(session: AsyncSession, directory: Directory | None = None) -> None:
     """A station for each of the directory's compounds (the demo's file by default), once."""
     directory = directory or demo_directory()
+    # Keepers from the demo county's staff records (the file the gateway's seed creates them from).
+    keepers = demo_roster().keepers_of()
     existing = await repo.station_codes(session)
     stations: list[Station] = []
     for compound in directory.compounds:
@@ -101,7 +104,7 @@ async def seed(session: AsyncSession, directory: Directory | None = None) -> Non
                 address=f"{compound.address}小区内",
                 latitude=lat,
                 longitude=lon,
-                keepers=[f"{compound.code}.keeper"],
+                keepers=keepers.get(compound.code, []),
                 contact="0555-5300000",
                 description="一个党群驿站提供一项特色服务。",
             )

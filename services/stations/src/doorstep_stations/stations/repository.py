@@ -14,6 +14,11 @@ async def station_by_code(session: AsyncSession, code: str) -> Station | None:
     return (await session.exec(select(Station).where(Station.code == code))).first()
 
 
+async def all_stations(session: AsyncSession) -> Sequence[Station]:
+    stmt = select(Station).order_by(col(Station.code)).with_for_update()
+    return (await session.exec(stmt)).all()
+
+
 async def station_by_id(session: AsyncSession, station_id: int) -> Station | None:
     return await session.get(Station, station_id)
 

@@ -7,7 +7,7 @@ from fastapi import Request, Response
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import NOT_MODIFIED, check_if_match, not_modified, not_modified_response, problems
 
-from ..deps import Code, CurrentDirectory, Manager, Reader, api_router
+from ..deps import Code, CurrentDirectory, KeepersFollowStaff, Manager, Reader, api_router
 from ..http import station_etag
 from . import service
 from .schemas import ServiceCreate, ServiceRead, ServiceUpdate, StationCreate, StationRead, StationUpdate
@@ -20,13 +20,21 @@ router = api_router()
     response_model=StationRead,
     status_code=201,
     summary="Create a station (county admins; community admins in their community)",
+    description="`keepers`: when the stations follow the gateway's staff roster (as deployed), a station's "
+    "keepers are the station keepers whose staff record lists it (`stations`, `/api/v1/staff`), and sending "
+    "`keepers` here is 409 `keepers_follow_staff`.",
     tags=["stations"],
     responses=problems(403, 409, 422),
 )
 async def create_station(
-    session: DbSession, principal: Manager, directory: CurrentDirectory, body: StationCreate, response: Response
+    session: DbSession,
+    principal: Manager,
+    directory: CurrentDirectory,
+    body: StationCreate,
+    response: Response,
+    follow_staff: KeepersFollowStaff,
 ) -> StationRead:
-    created = await service.create_station(session, principal, directory, body)
+    created = await service.create_station(session, principal, directory, body, keepers_follow_staff=follow_staff)
     response.headers["ETag"] = station_etag(created)
     return created
 
@@ -53,8 +61,11 @@ async def get_station(
     "/stations/{code}",
     response_model=StationRead,
     summary="Update a station (its keepers, community admins, county admins; If-Match)",
+    description="`keepers`: when the stations follow the gateway's staff roster (as deployed), they come from "
+    "the staff records (`stations` of station keepers, `/api/v1/staff`) and sending them here is 409 "
+    "`keepers_follow_staff`.",
     tags=["stations"],
-    responses=problems(403, 404, 412, 422),
+    responses=problems(403, 404, 409, 412, 422),
 )
 async def update_station(
     session: DbSession,
@@ -63,11 +74,12 @@ async def update_station(
     response: Response,
     code: Code,
     body: StationUpdate,
+    follow_staff: KeepersFollowStaff,
 ) -> StationRead:
     current = await service.station_detail(session, code)
     check_if_match(request.headers.get("if-match"), station_etag(current))
     station = await service.get_station(session, code)
-    updated = await service.update_station(session, principal, station, body)
+    updated = await service.update_station(session, principal, station, body, keepers_follow_staff=follow_staff)
     response.headers["ETag"] = station_etag(updated)
     return updated
 

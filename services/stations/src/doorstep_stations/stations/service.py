@@ -6,6 +6,7 @@ call this module, never the stations repository.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,11 +16,14 @@ from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
 from doorstep_shared.directory import Directory
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
+from doorstep_shared.staff_roster import StaffRoster
 
 from ..tenancy import ensure_manage
 from . import repository as repo
 from .models import Station, StationService
 from .schemas import ServiceCreate, ServiceRead, ServiceUpdate, StationCreate, StationRead, StationUpdate
+
+logger = logging.getLogger("doorstep.stations.keepers")
 
 # --- reading --------------------------------------------------------------------------
 
@@ -70,9 +74,24 @@ async def station_detail(session: AsyncSession, code: str) -> StationRead:
 # --- writing --------------------------------------------------------------------------
 
 
+def _keepers_follow_staff() -> Conflict:
+    return Conflict(
+        "A station's keepers come from the staff records: list the station in the keeper's account "
+        "(PATCH /api/v1/staff/{username} with stations).",
+        code="keepers_follow_staff",
+    )
+
+
 async def create_station(
-    session: AsyncSession, principal: Principal, directory: Directory, data: StationCreate
+    session: AsyncSession,
+    principal: Principal,
+    directory: Directory,
+    data: StationCreate,
+    *,
+    keepers_follow_staff: bool = False,
 ) -> StationRead:
+    if keepers_follow_staff and data.keepers:
+        raise _keepers_follow_staff()
     if directory.community(data.community) is None:
         raise Invalid.field("body.community", "unknown community")
     compound = directory.compound(data.compound)
@@ -95,10 +114,17 @@ async def create_station(
 
 
 async def update_station(
-    session: AsyncSession, principal: Principal, station: Station, data: StationUpdate
+    session: AsyncSession,
+    principal: Principal,
+    station: Station,
+    data: StationUpdate,
+    *,
+    keepers_follow_staff: bool = False,
 ) -> StationRead:
     ensure_manage(principal, station)
     changes = data.model_dump(exclude_unset=True)
+    if keepers_follow_staff and "keepers" in changes:
+        raise _keepers_follow_staff()
     if (
         "keepers" in changes
         and Role.STATION_KEEPER in principal.roles
@@ -184,3 +210,23 @@ async def service_code(session: AsyncSession, service_id: int | None) -> str | N
         return None
     svc = (await repo.services_by_ids(session, [service_id])).get(service_id)
     return svc.code if svc else None
+
+
+async def follow_roster(session: AsyncSession, roster: StaffRoster) -> list[str]:
+    """Every station's keepers to the gateway's staff records: the active station keepers whose
+    record lists the station (``doorstep_shared.staff_roster``). Idempotent: only stations whose
+    keepers differ are written (their version bumped, so ETags change). Returns their codes."""
+    keepers = roster.keepers_of()
+    changed: list[str] = []
+    for station in await repo.all_stations(session):
+        wanted = keepers.get(station.code, [])
+        if list(station.keepers) != wanted:
+            station.keepers = wanted
+            station.version += 1
+            station.updated_at = utcnow()
+            session.add(station)
+            changed.append(station.code)
+    await session.flush()
+    if changed:
+        logger.info("staff roster %s: keepers of %d stations changed", roster.revision, len(changed))
+    return changed

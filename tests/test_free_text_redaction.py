@@ -54,6 +54,8 @@ NOT_FREE_TEXT = {
 }
 # Names that are free text in one schema and not in another: decided one by one.
 NOT_FREE_TEXT_IN = {
+    # the caller's own new TOTP secret as a URI and its QR code, made by the gateway (no one's words)
+    *(("gateway", "MfaEnrolment", "otpauth_uri"), ("gateway", "MfaEnrolment", "qr_svg")),
     # the catalogue as admins publish it
     *(("catalog", "Faq", "answer"), ("catalog", "Material", "notes"), ("catalog", "CategoryRead", "description")),
     *(("proxy", "SnapshotMaterial", "notes"), ("proxy", "LeadMaterialRead", "notes")),

@@ -45,7 +45,14 @@ PUBLIC_PATHS = {
 }
 KNOWN = {p.value for p in Permission} | {"public", "authenticated"}
 # The batch checks each operation's own permission when it runs it, as if sent alone.
-AUTHENTICATED_ONLY = {"/api/v1/auth/me", "/api/v1/proxy/batch"}
+AUTHENTICATED_ONLY = {
+    "/api/v1/auth/me",
+    "/api/v1/proxy/batch",
+    # The caller's own account: their second factor (issue 20).
+    "/api/v1/auth/mfa/enroll",
+    "/api/v1/auth/mfa/confirm",
+    "/api/v1/auth/mfa/disable",
+}
 
 
 def build(name: str, tmp: Path) -> FastAPI:

@@ -11,6 +11,8 @@ from pydantic_settings import SettingsConfigDict
 from doorstep_shared.config import AuditSettings, PiiSettings
 
 DEFAULT_DEMO_PASSWORD = "doorstep-demo"  # noqa: S105 (local demo only; refused in production)
+# Roles that must use two factors in production unless DOORSTEP_GATEWAY_MFA_REQUIRED_ROLES says otherwise.
+PRODUCTION_MFA_ROLES = "platform_admin,county_admin,community_admin,security_officer,auditor"
 
 
 class GatewaySettings(PiiSettings, AuditSettings):
@@ -79,6 +81,12 @@ class GatewaySettings(PiiSettings, AuditSettings):
     rate_limit_token: str = Field("30/minute", description="Token endpoint requests per client IP")
     rate_limit_user: str = Field("1200/minute", description="Requests per signed-in user")
     rate_limit_anonymous: str = Field("120/minute", description="Requests per IP without a valid token")
+    mfa_required_roles: str | None = Field(
+        None,
+        description="Comma-separated roles that must sign in with two factors (TOTP); an account holding one "
+        "without two factors reaches only the enrolment endpoints. Unset: "
+        f"`{PRODUCTION_MFA_ROLES}` in production, none in development and test (the demo logins)",
+    )
     demo_password: str = Field(
         DEFAULT_DEMO_PASSWORD,
         validation_alias="DOORSTEP_DEMO_PASSWORD",
@@ -90,6 +98,14 @@ class GatewaySettings(PiiSettings, AuditSettings):
         if self.environment == "production" and self.signing_key_file is None:
             raise ValueError("DOORSTEP_GATEWAY_SIGNING_KEY_FILE must be set in production")
         return self
+
+    @property
+    def mfa_roles(self) -> frozenset[str]:
+        """The roles that must sign in with two factors (see ``mfa_required_roles``)."""
+        spec = self.mfa_required_roles
+        if spec is None:
+            spec = PRODUCTION_MFA_ROLES if self.is_production else ""
+        return frozenset(r.strip() for r in spec.split(",") if r.strip())
 
     @property
     def upstreams(self) -> dict[str, str]:

@@ -74,3 +74,28 @@ class RefreshToken(GatewayModel, table=True):
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MfaFactor(GatewayModel, table=True):
+    """A staff member's TOTP authenticator (RFC 6238). The secret is personal security data:
+    AES-GCM ciphertext under the gateway's PII keys (``identity.mfa``). ``confirmed_at`` None:
+    enrolled but not yet confirmed with a code (sign-in does not ask for it yet). ``last_step``:
+    the newest time step a code was accepted for, so a code cannot be used twice."""
+
+    __tablename__ = "mfa_factor"
+
+    username: str = Field(primary_key=True, max_length=64)
+    secret_cipher: str = Field(max_length=255)
+    confirmed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_step: int = 0
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MfaRecoveryCode(GatewayModel, table=True):
+    """One of a staff member's ten one-time recovery codes, by hash (shown once at confirmation)."""
+
+    __tablename__ = "mfa_recovery_code"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64, index=True)
+    used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

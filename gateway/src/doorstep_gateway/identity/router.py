@@ -14,11 +14,11 @@ from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
 from ..config import DEFAULT_DEMO_PASSWORD
-from ..deps import Settings, Signer, Verifier
+from ..deps import Pii, Settings, Signer, Verifier
 from ..state import state_of
 from . import service
 from .errors import InvalidClient, InvalidGrant, UnsupportedGrant
-from .schemas import Activated, ActivationRequest, Me, TokenResponse
+from .schemas import Activated, ActivationRequest, Me, MfaCode, MfaEnrolment, RecoveryCodes, TokenResponse
 from .throttle import LoginPolicy
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -51,7 +51,13 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     "(`Authorization: Basic base64(client_id:client_secret)`) or with the client_id and "
     "client_secret form fields.",
     dependencies=[Depends(public)],
-    responses=problems(400, 401, 422),
+    responses=problems(
+        described={
+            400: "Wrong credentials or refresh token (invalid_grant)",
+            401: "Machine client refused (invalid_client); two-factor code missing (mfa_required) or wrong (mfa_invalid)",
+            422: "Invalid form",
+        }
+    ),
 )
 async def token(
     request: Request,
@@ -59,6 +65,7 @@ async def token(
     settings: Settings,
     signer: Signer,
     verifier: Verifier,
+    pii: Pii,
     grant_type: Annotated[
         str, Form(max_length=40, description="password | refresh_token | client_credentials", examples=["password"])
     ],
@@ -74,6 +81,14 @@ async def token(
     client_id: Annotated[str | None, Form(max_length=64, examples=["demo.platform"])] = None,
     client_secret: Annotated[str | None, Form(max_length=256, examples=[DEFAULT_DEMO_PASSWORD])] = None,
     scope: Annotated[str | None, Form(max_length=1000, examples=["catalog:read demands:write"])] = None,
+    otp: Annotated[
+        str | None,
+        Form(
+            max_length=64,
+            description="Accounts with two factors: the authenticator's 6-digit code, or one unused recovery code",
+            examples=["492039"],
+        ),
+    ] = None,
 ) -> dict[str, object]:
     if grant_type == "password":
         if not username or password is None:
@@ -85,11 +100,14 @@ async def token(
             password,
             address=request.client.host if request.client else None,
             policy=LoginPolicy.of(settings),
+            cipher=pii,
+            mfa_roles=settings.mfa_roles,
+            otp=otp or None,
         )
     if grant_type == "refresh_token":
         if not refresh_token:
             raise InvalidGrant("refresh_token is required.")
-        return await service.refresh_grant(session, signer, verifier, refresh_token)
+        return await service.refresh_grant(session, signer, verifier, refresh_token, mfa_roles=settings.mfa_roles)
     if grant_type == "client_credentials":
         basic = _basic_credentials(request)
         cid, secret = basic if basic else (client_id, client_secret)
@@ -157,6 +175,45 @@ async def me(principal: Annotated[Principal, Depends(authenticated)]) -> Me:
         communities=sorted(principal.communities),
         expires_at=principal.expires_at,
     )
+
+
+Staff = Annotated[Principal, Depends(authenticated)]
+
+
+@auth_router.post(
+    "/mfa/enroll",
+    response_model=MfaEnrolment,
+    summary="Start two-factor sign-in: a new authenticator secret, its otpauth URI and QR code (SVG)",
+    description="Scan the QR code (or type the secret) into an authenticator app, then confirm with its "
+    "first code (`POST /api/v1/auth/mfa/confirm`). Until confirmed, sign-in does not ask for codes. "
+    "Reachable with the restricted token an account gets when its role requires two factors.",
+    responses=problems(401, 403, 409),
+)
+async def mfa_enroll(session: DbSession, pii: Pii, principal: Staff) -> MfaEnrolment:
+    enrolment = await service.mfa_enroll(session, pii, principal)
+    return MfaEnrolment(secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_svg=enrolment.qr_svg)
+
+
+@auth_router.post(
+    "/mfa/confirm",
+    response_model=RecoveryCodes,
+    summary="Confirm the authenticator with its current code: two factors on, ten recovery codes (shown once)",
+    description="From now on the password grant needs `otp`. A restricted (enrolment-only) token stays "
+    "restricted: sign in again with `otp` for a full one.",
+    responses=problems(401, 403, 409, 422),
+)
+async def mfa_confirm(body: MfaCode, session: DbSession, pii: Pii, principal: Staff) -> RecoveryCodes:
+    return RecoveryCodes(recovery_codes=await service.mfa_confirm(session, pii, principal, body.code.strip()))
+
+
+@auth_router.post(
+    "/mfa/disable",
+    summary="Turn two-factor sign-in off (needs the authenticator's current code)",
+    responses=problems(401, 403, 409, 422),
+)
+async def mfa_disable(body: MfaCode, session: DbSession, pii: Pii, principal: Staff) -> dict[str, str]:
+    await service.mfa_disable(session, pii, principal, body.code.strip())
+    return {"status": "disabled"}
 
 
 @wellknown_router.get("/.well-known/jwks.json", summary="Public keys that verify Doorstep tokens (JWKS)")

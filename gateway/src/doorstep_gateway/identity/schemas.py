@@ -51,3 +51,21 @@ class Me(BaseModel):
     grid: str | None
     communities: list[str]
     expires_at: float
+
+
+class MfaEnrolment(BaseModel):
+    secret: str = Field(description="The TOTP secret (base32) for typing into an authenticator app by hand")
+    otpauth_uri: str = Field(description="otpauth:// URI (RFC 6238 parameters) the QR code holds")
+    qr_svg: str = Field(description="The QR code as an SVG document, rendered by the gateway")
+
+
+class MfaCode(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": "492039"}]})
+
+    code: str = Field(min_length=6, max_length=8, pattern=r"^\s*\d{6,8}\s*$", description="The authenticator's code")
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str] = Field(
+        description="Ten one-time codes for signing in without the phone (in place of otp): shown only now"
+    )

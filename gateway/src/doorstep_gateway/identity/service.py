@@ -11,21 +11,31 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import REFRESH, Principal, TokenSigner, TokenVerifier
 from doorstep_shared.clock import utcnow
-from doorstep_shared.http.errors import Invalid, Unauthorized
+from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, Unauthorized
+from doorstep_shared.pii import PiiCipher
 
 from ..clients import service as client_registry
 from ..db import audit
 from ..passwords import hash_password, verify_password
-from . import activation, password_policy, repository, throttle
-from .errors import ActivationExpired, ActivationInvalid, InvalidClient, InvalidGrant, InvalidScope, ReusedRefreshToken
-from .models import RefreshToken, User
+from . import activation, mfa, password_policy, repository, throttle
+from .errors import (
+    ActivationExpired,
+    ActivationInvalid,
+    InvalidClient,
+    InvalidGrant,
+    InvalidScope,
+    MfaInvalid,
+    MfaRequired,
+    ReusedRefreshToken,
+)
+from .models import MfaFactor, RefreshToken, User
 
 
 def _hash(jti: str) -> str:
     return hashlib.sha256(jti.encode()).hexdigest()
 
 
-def user_principal(user: User) -> Principal:
+def user_principal(user: User, *, mfa_enrollment: bool = False, session_id: str | None = None) -> Principal:
     return Principal(
         subject=user.username,
         kind="user",
@@ -34,11 +44,23 @@ def user_principal(user: User) -> Principal:
         county=user.county,
         community=user.community,
         grid=user.grid,
+        mfa_enrollment=mfa_enrollment,
+        session_id=session_id,
     )
 
 
-async def _issue_pair(session: AsyncSession, signer: TokenSigner, user: User, family: str) -> dict[str, object]:
-    access, _claims = signer.access_token(user_principal(user))
+async def _must_enrol(session: AsyncSession, user: User, mfa_roles: frozenset[str]) -> bool:
+    """A role of the account requires two factors and it has no confirmed authenticator."""
+    if not set(user.roles) & mfa_roles:
+        return False
+    factor = await mfa.factor_of(session, user.username)
+    return factor is None or factor.confirmed_at is None
+
+
+async def _issue_pair(
+    session: AsyncSession, signer: TokenSigner, user: User, family: str, *, mfa_enrollment: bool = False
+) -> dict[str, object]:
+    access, _claims = signer.access_token(user_principal(user, mfa_enrollment=mfa_enrollment, session_id=family))
     jti = uuid.uuid4().hex
     refresh, refresh_claims = signer.refresh_token(user.username, jti=jti, family=family)
     await repository.add_refresh_token(
@@ -66,9 +88,17 @@ async def password_grant(
     *,
     address: str | None,
     policy: throttle.LoginPolicy,
+    cipher: PiiCipher,
+    mfa_roles: frozenset[str] = frozenset(),
+    otp: str | None = None,
 ) -> dict[str, object]:
     """Sign in; throttled per (username, address) the same way whether or not the account exists
-    (see :mod:`.throttle`), and every refusal answers the same."""
+    (see :mod:`.throttle`), and every refusal answers the same. An account with two factors also
+    needs ``otp`` (a TOTP code or an unused recovery code): missing, 401 ``mfa_required``; wrong,
+    401 ``mfa_invalid`` (a throttled failure like a wrong password). The second factor is checked
+    (against a dummy when the password was wrong or the account has none) on every attempt, so
+    the failure paths do the same work. An account whose role requires two factors and that has
+    none gets a token that reaches only the enrolment endpoints."""
     now = utcnow()
     name = username[:64]
     row = await repository.throttle_row(session, name, (address or "unknown")[:64])
@@ -80,6 +110,10 @@ async def password_grant(
     # Hashed for unknown users and unactivated accounts too (against a dummy), so all cost the same.
     usable = user.password_hash if user is not None and user.password_set else None
     ok = await verify_password(password, usable)
+    passed = user is not None and ok and user.active
+    factor = await mfa.factor_of(session, user.username) if user is not None else None
+    has_mfa = factor is not None and factor.confirmed_at is not None
+    second = await mfa.check(session, cipher, name, factor, otp or "", spend=passed and has_mfa and bool(otp))
     if user is None or not ok or not user.active:
         await throttle.record_failure(session, row, policy, now)
         reason = (
@@ -93,9 +127,17 @@ async def password_grant(
         )
         await _audit_login(session, name, user.community if user else None, "failure", reason=reason)
         raise InvalidGrant(throttle.SIGN_IN_REFUSED)
+    if has_mfa and not otp:
+        await _audit_login(session, name, user.community, "failure", reason="mfa_required")
+        raise MfaRequired()
+    if has_mfa and second is None:
+        await throttle.record_failure(session, row, policy, now)
+        await _audit_login(session, name, user.community, "failure", reason="mfa_invalid")
+        raise MfaInvalid()
+    enrol = not has_mfa and await _must_enrol(session, user, mfa_roles)
     await throttle.record_success(session, row, now)
-    await _audit_login(session, name, user.community, "success")
-    return await _issue_pair(session, signer, user, family=uuid.uuid4().hex)
+    await _audit_login(session, name, user.community, "success", second_factor=second or "none")
+    return await _issue_pair(session, signer, user, family=uuid.uuid4().hex, mfa_enrollment=enrol)
 
 
 async def _audit_login(
@@ -108,7 +150,12 @@ async def _audit_login(
 
 
 async def refresh_grant(
-    session: AsyncSession, signer: TokenSigner, verifier: TokenVerifier, token: str
+    session: AsyncSession,
+    signer: TokenSigner,
+    verifier: TokenVerifier,
+    token: str,
+    *,
+    mfa_roles: frozenset[str] = frozenset(),
 ) -> dict[str, object]:
     try:
         claims = await verifier.decode(token, token_type=REFRESH)
@@ -126,7 +173,8 @@ async def refresh_grant(
     user = await repository.user_by_username(session, stored.username)
     if user is None or not user.active:
         raise InvalidGrant("The account is no longer active.")
-    return await _issue_pair(session, signer, user, family=stored.family)
+    enrol = await _must_enrol(session, user, mfa_roles)
+    return await _issue_pair(session, signer, user, family=stored.family, mfa_enrollment=enrol)
 
 
 async def revoke(session: AsyncSession, verifier: TokenVerifier, token: str) -> None:
@@ -234,3 +282,59 @@ async def end_every_login(session: AsyncSession, username: str) -> int:
     """Revokes all of a user's refresh tokens now (deactivation, reset); their access tokens
     still verify until they expire (``access_token_ttl``)."""
     return await repository.revoke_user_tokens(session, username, utcnow())
+
+
+# --- two factors (the caller's own) --------------------------------------------------------
+
+WRONG_CODE = "not the authenticator's current code"
+
+
+def _staff_only(principal: Principal) -> None:
+    if principal.kind != "user":
+        raise Forbidden("Only staff accounts have two-factor sign-in.", code="staff_only")
+
+
+async def mfa_enroll(session: AsyncSession, cipher: PiiCipher, principal: Principal) -> mfa.Enrolment:
+    """A new (pending) authenticator secret for the caller, replacing an unconfirmed one; sign-in
+    asks for codes only once it is confirmed."""
+    _staff_only(principal)
+    factor = await mfa.factor_of(session, principal.subject, for_update=True)
+    if factor is not None and factor.confirmed_at is not None:
+        raise Conflict("Two-factor sign-in is already on: disable it first.", code="mfa_already_enabled")
+    enrolment, stored = mfa.new_enrolment(cipher, principal.subject)
+    if factor is None:
+        factor = MfaFactor(username=principal.subject, secret_cipher=stored)
+    else:
+        factor.secret_cipher, factor.last_step, factor.created_at = stored, 0, utcnow()
+    session.add(factor)
+    await session.flush()
+    await audit.record(session, principal, "mfa.enrolled", "user", principal.subject, community=principal.community)
+    return enrolment
+
+
+async def mfa_confirm(session: AsyncSession, cipher: PiiCipher, principal: Principal, code: str) -> list[str]:
+    """The first code turns two factors on; answers the ten recovery codes (shown only here)."""
+    _staff_only(principal)
+    factor = await mfa.factor_of(session, principal.subject, for_update=True)
+    if factor is None:
+        raise Conflict("No pending authenticator: enrol first.", code="mfa_not_enrolled")
+    if factor.confirmed_at is not None:
+        raise Conflict("Two-factor sign-in is already on.", code="mfa_already_enabled")
+    codes = await mfa.confirm(session, cipher, factor, code)
+    if codes is None:
+        raise Invalid.field("body.code", WRONG_CODE, code="mfa_invalid")
+    await audit.record(session, principal, "mfa.confirmed", "user", principal.subject, community=principal.community)
+    return codes
+
+
+async def mfa_disable(session: AsyncSession, cipher: PiiCipher, principal: Principal, code: str) -> None:
+    """Turns two factors off; needs a current authenticator code (not a recovery code)."""
+    _staff_only(principal)
+    factor = await mfa.factor_of(session, principal.subject, for_update=True)
+    if factor is None or factor.confirmed_at is None:
+        raise Conflict("Two-factor sign-in is not on.", code="mfa_not_enrolled")
+    step = mfa.matching_step(mfa.secret_of(cipher, factor), code, factor.last_step)
+    if step is None:
+        raise Invalid.field("body.code", WRONG_CODE, code="mfa_invalid")
+    await mfa.remove(session, principal.subject)
+    await audit.record(session, principal, "mfa.disabled", "user", principal.subject, community=principal.community)

@@ -50,6 +50,10 @@ class Principal:
     expires_at: float = 0.0
     permissions: frozenset[str] = frozenset()
     quota_per_minute: int | None = None  # machine clients: their request quota at the gateway
+    # Staff whose role requires two factors but who have not enrolled: the token reaches only the
+    # enrolment endpoints (doorstep_shared.auth.security.MFA_ENROLLMENT_PATHS).
+    mfa_enrollment: bool = False
+    session_id: str | None = None  # staff: the sign-in (refresh family) this token belongs to
 
     @property
     def is_county(self) -> bool:
@@ -97,6 +101,8 @@ class Principal:
             expires_at=float(claims["exp"]),
             permissions=permissions,
             quota_per_minute=int(claims["rpm"]) if claims.get("rpm") else None,
+            mfa_enrollment=bool(claims.get("mfa_enroll")),
+            session_id=str(claims["sid"]) if claims.get("sid") else None,
         )
 
     def to_claims(self) -> dict[str, Any]:
@@ -115,6 +121,10 @@ class Principal:
             claims["communities"] = sorted(self.communities)
         if self.quota_per_minute:
             claims["rpm"] = self.quota_per_minute
+        if self.mfa_enrollment:
+            claims["mfa_enroll"] = True
+        if self.session_id:
+            claims["sid"] = self.session_id
         return claims
 
 
@@ -219,8 +229,11 @@ class TokenSigner:
     def access_token(self, principal: Principal) -> tuple[str, dict[str, Any]]:
         return self._encode(principal.to_claims(), ACCESS, self.access_ttl, None)
 
-    def refresh_token(self, subject: str, *, jti: str, family: str) -> tuple[str, dict[str, Any]]:
-        return self._encode({"sub": subject, "kind": "user", "fam": family}, REFRESH, self.refresh_ttl, jti)
+    def refresh_token(
+        self, subject: str, *, jti: str, family: str, ttl: int | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """``ttl``: this token's lifetime when a role policy sets one (default ``refresh_ttl``)."""
+        return self._encode({"sub": subject, "kind": "user", "fam": family}, REFRESH, ttl or self.refresh_ttl, jti)
 
 
 # --- verification (every app) -------------------------------------------------------------

@@ -52,6 +52,10 @@ AUTHENTICATED_ONLY = {
     "/api/v1/auth/mfa/enroll",
     "/api/v1/auth/mfa/confirm",
     "/api/v1/auth/mfa/disable",
+    # … and their own sessions
+    "/api/v1/auth/sessions",
+    "/api/v1/auth/sessions/{session_id}",
+    "/api/v1/auth/sessions/revoke-all",
 }
 
 

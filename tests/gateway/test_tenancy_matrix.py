@@ -44,6 +44,10 @@ GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
     "/api/v1/staff/{username}/deactivate": (ADMIN, 404, "nor to deactivate"),
     "/api/v1/staff/{username}/reactivate": (ADMIN, 404, "nor to reactivate"),
     "/api/v1/staff/{username}/reset": (ADMIN, 404, "nor to reset"),
+    "/api/v1/staff/{username}/sessions": (ADMIN, 404, "nor to list its sessions"),
+    "/api/v1/staff/{username}/sessions/{session_id}": (ADMIN, 404, "nor to end one"),
+    # One's own sessions only: any other session id answers as if absent.
+    "/api/v1/auth/sessions/{session_id}": (ADMIN, 404, "a session that is not the caller's is absent"),
     # GET: the directory is the county's published org structure, readable by all staff;
     # PATCH: county admins only (directory:manage). {code} is a record of OTHER (its county: hexian).
     **{
@@ -109,6 +113,7 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
         .replace("{rest:path}", f"v2/requests/{other_demand}/notes.json")
         .replace("{client_id}", f"{OTHER}-platform")
         .replace("{username}", "worker.elsewhere")  # the instance echoes the path
+        .replace("{session_id}", "f" * 32)
         .replace("{kind}", "communities")
         .replace("/counties/{code}", "/counties/hexian")
         .replace("/grids/{code}", f"/grids/{OTHER}-g1")

@@ -99,3 +99,22 @@ class MfaRecoveryCode(GatewayModel, table=True):
     code_hash: str = Field(primary_key=True, max_length=64)
     username: str = Field(max_length=64, index=True)
     used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginSession(GatewayModel, table=True):
+    """One sign-in as its holder sees it: the refresh-token family (``id`` = the family), on which
+    device (labels the client sends), since when, last seen when and from where. Ending it revokes
+    the family: its next refresh fails at once; its access token lives to its expiry (≤ 15 min)."""
+
+    __tablename__ = "login_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64, index=True)
+    device_id: str | None = Field(default=None, max_length=64)
+    device_name: str | None = Field(default=None, max_length=100)
+    first_address: str | None = Field(default=None, max_length=64)
+    last_address: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

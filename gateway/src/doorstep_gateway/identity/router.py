@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.security import authenticated, public
@@ -18,7 +18,18 @@ from ..deps import Pii, Settings, Signer, Verifier
 from ..state import state_of
 from . import service
 from .errors import InvalidClient, InvalidGrant, UnsupportedGrant
-from .schemas import Activated, ActivationRequest, Me, MfaCode, MfaEnrolment, RecoveryCodes, TokenResponse
+from .schemas import (
+    Activated,
+    ActivationRequest,
+    Me,
+    MfaCode,
+    MfaEnrolment,
+    RecoveryCodes,
+    RevokeAll,
+    SessionRead,
+    SessionsEnded,
+    TokenResponse,
+)
 from .throttle import LoginPolicy
 
 auth_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -89,7 +100,20 @@ async def token(
             examples=["492039"],
         ),
     ] = None,
+    device_id: Annotated[
+        str | None,
+        Form(
+            max_length=64, description="The client's stable label for this device (sessions list)", examples=["a1f3c9"]
+        ),
+    ] = None,
+    device_name: Annotated[
+        str | None,
+        Form(
+            max_length=100, description="A name people recognise the device by (sessions list)", examples=["工作手机"]
+        ),
+    ] = None,
 ) -> dict[str, object]:
+    address = request.client.host if request.client else None
     if grant_type == "password":
         if not username or password is None:
             raise InvalidGrant("username and password are required.")
@@ -98,22 +122,24 @@ async def token(
             signer,
             username,
             password,
-            address=request.client.host if request.client else None,
+            address=address,
             policy=LoginPolicy.of(settings),
             cipher=pii,
             mfa_roles=settings.mfa_roles,
             otp=otp or None,
+            device=service.Device(address=address, device_id=device_id or None, device_name=device_name or None),
         )
     if grant_type == "refresh_token":
         if not refresh_token:
             raise InvalidGrant("refresh_token is required.")
-        return await service.refresh_grant(session, signer, verifier, refresh_token, mfa_roles=settings.mfa_roles)
+        return await service.refresh_grant(
+            session, signer, verifier, refresh_token, mfa_roles=settings.mfa_roles, address=address
+        )
     if grant_type == "client_credentials":
         basic = _basic_credentials(request)
         cid, secret = basic if basic else (client_id, client_secret)
         if not cid or not secret:
             raise InvalidClient()
-        address = request.client.host if request.client else None
         return await service.client_credentials_grant(session, signer, cid, secret, scope, address=address)
     raise UnsupportedGrant(f"grant_type {grant_type!r} is not supported.", error="unsupported_grant_type")
 
@@ -214,6 +240,42 @@ async def mfa_confirm(body: MfaCode, session: DbSession, pii: Pii, principal: St
 async def mfa_disable(body: MfaCode, session: DbSession, pii: Pii, principal: Staff) -> dict[str, str]:
     await service.mfa_disable(session, pii, principal, body.code.strip())
     return {"status": "disabled"}
+
+
+SessionId = Annotated[str, Path(max_length=64)]
+
+
+@auth_router.get(
+    "/sessions",
+    response_model=list[SessionRead],
+    summary="Your sessions: every device signed in, since when, last seen when and from where",
+    responses=problems(401, 403),
+)
+async def my_sessions(session: DbSession, principal: Staff) -> list[SessionRead]:
+    service.staff_only(principal)
+    return SessionRead.listed(await service.sessions_of(session, principal.subject), principal.session_id)
+
+
+@auth_router.delete(
+    "/sessions/{session_id}",
+    status_code=204,
+    summary="End one of your sessions: its refresh fails at once, its access token dies at expiry (≤ 15 min)",
+    responses=problems(401, 403, 404),
+)
+async def end_my_session(session_id: SessionId, session: DbSession, principal: Staff) -> None:
+    service.staff_only(principal)
+    await service.end_session(session, principal, principal.subject, session_id, community=principal.community)
+
+
+@auth_router.post(
+    "/sessions/revoke-all",
+    response_model=SessionsEnded,
+    summary="Sign out everywhere (optionally keeping this session)",
+    responses=problems(401, 403, 422),
+)
+async def end_all_my_sessions(body: RevokeAll, session: DbSession, principal: Staff) -> SessionsEnded:
+    service.staff_only(principal)
+    return SessionsEnded(ended=await service.end_all_sessions(session, principal, keep_current=body.keep_current))
 
 
 @wellknown_router.get("/.well-known/jwks.json", summary="Public keys that verify Doorstep tokens (JWKS)")

@@ -6,12 +6,13 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import REFRESH, Principal, TokenSigner, TokenVerifier
 from doorstep_shared.clock import utcnow
-from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, Unauthorized
+from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from doorstep_shared.pii import PiiCipher
 
 from ..clients import service as client_registry
@@ -28,7 +29,7 @@ from .errors import (
     MfaRequired,
     ReusedRefreshToken,
 )
-from .models import MfaFactor, RefreshToken, User
+from .models import LoginSession, MfaFactor, RefreshToken, User
 
 
 def _hash(jti: str) -> str:
@@ -57,9 +58,28 @@ async def _must_enrol(session: AsyncSession, user: User, mfa_roles: frozenset[st
     return factor is None or factor.confirmed_at is None
 
 
+@dataclass(frozen=True)
+class Device:
+    """Where a sign-in comes from, as the client labels it (``device_id``, ``device_name`` form
+    fields) and as the connection shows it (address)."""
+
+    address: str | None = None
+    device_id: str | None = None
+    device_name: str | None = None
+
+
 async def _issue_pair(
-    session: AsyncSession, signer: TokenSigner, user: User, family: str, *, mfa_enrollment: bool = False
+    session: AsyncSession,
+    signer: TokenSigner,
+    user: User,
+    family: str,
+    *,
+    device: Device,
+    new_session: bool,
+    mfa_enrollment: bool = False,
 ) -> dict[str, object]:
+    """A new access + refresh token pair for the login ``family``; records the session (new) or
+    when and where it was last seen (a refresh)."""
     access, _claims = signer.access_token(user_principal(user, mfa_enrollment=mfa_enrollment, session_id=family))
     jti = uuid.uuid4().hex
     refresh, refresh_claims = signer.refresh_token(user.username, jti=jti, family=family)
@@ -72,6 +92,26 @@ async def _issue_pair(
             expires_at=dt.datetime.fromtimestamp(refresh_claims["exp"], dt.UTC),
         ),
     )
+    now = utcnow()
+    expires_at = dt.datetime.fromtimestamp(refresh_claims["exp"], dt.UTC)
+    address = (device.address or "")[:64] or None
+    if new_session:
+        await repository.add_login_session(
+            session,
+            LoginSession(
+                id=family,
+                username=user.username,
+                device_id=device.device_id,
+                device_name=device.device_name,
+                first_address=address,
+                last_address=address,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=expires_at,
+            ),
+        )
+    else:
+        await repository.touch_login_session(session, family, when=now, address=address, expires_at=expires_at)
     return {
         "access_token": access,
         "token_type": "bearer",
@@ -91,6 +131,7 @@ async def password_grant(
     cipher: PiiCipher,
     mfa_roles: frozenset[str] = frozenset(),
     otp: str | None = None,
+    device: Device | None = None,
 ) -> dict[str, object]:
     """Sign in; throttled per (username, address) the same way whether or not the account exists
     (see :mod:`.throttle`), and every refusal answers the same. An account with two factors also
@@ -137,7 +178,10 @@ async def password_grant(
     enrol = not has_mfa and await _must_enrol(session, user, mfa_roles)
     await throttle.record_success(session, row, now)
     await _audit_login(session, name, user.community, "success", second_factor=second or "none")
-    return await _issue_pair(session, signer, user, family=uuid.uuid4().hex, mfa_enrollment=enrol)
+    device = device or Device(address=address)
+    return await _issue_pair(
+        session, signer, user, family=uuid.uuid4().hex, device=device, new_session=True, mfa_enrollment=enrol
+    )
 
 
 async def _audit_login(
@@ -156,6 +200,7 @@ async def refresh_grant(
     token: str,
     *,
     mfa_roles: frozenset[str] = frozenset(),
+    address: str | None = None,
 ) -> dict[str, object]:
     try:
         claims = await verifier.decode(token, token_type=REFRESH)
@@ -174,7 +219,15 @@ async def refresh_grant(
     if user is None or not user.active:
         raise InvalidGrant("The account is no longer active.")
     enrol = await _must_enrol(session, user, mfa_roles)
-    return await _issue_pair(session, signer, user, family=stored.family, mfa_enrollment=enrol)
+    return await _issue_pair(
+        session,
+        signer,
+        user,
+        family=stored.family,
+        device=Device(address=address),
+        new_session=await repository.login_session(session, user.username, stored.family) is None,
+        mfa_enrollment=enrol,
+    )
 
 
 async def revoke(session: AsyncSession, verifier: TokenVerifier, token: str) -> None:
@@ -289,15 +342,15 @@ async def end_every_login(session: AsyncSession, username: str) -> int:
 WRONG_CODE = "not the authenticator's current code"
 
 
-def _staff_only(principal: Principal) -> None:
+def staff_only(principal: Principal) -> None:
     if principal.kind != "user":
-        raise Forbidden("Only staff accounts have two-factor sign-in.", code="staff_only")
+        raise Forbidden("Only staff accounts have two factors and sessions.", code="staff_only")
 
 
 async def mfa_enroll(session: AsyncSession, cipher: PiiCipher, principal: Principal) -> mfa.Enrolment:
     """A new (pending) authenticator secret for the caller, replacing an unconfirmed one; sign-in
     asks for codes only once it is confirmed."""
-    _staff_only(principal)
+    staff_only(principal)
     factor = await mfa.factor_of(session, principal.subject, for_update=True)
     if factor is not None and factor.confirmed_at is not None:
         raise Conflict("Two-factor sign-in is already on: disable it first.", code="mfa_already_enabled")
@@ -314,7 +367,7 @@ async def mfa_enroll(session: AsyncSession, cipher: PiiCipher, principal: Princi
 
 async def mfa_confirm(session: AsyncSession, cipher: PiiCipher, principal: Principal, code: str) -> list[str]:
     """The first code turns two factors on; answers the ten recovery codes (shown only here)."""
-    _staff_only(principal)
+    staff_only(principal)
     factor = await mfa.factor_of(session, principal.subject, for_update=True)
     if factor is None:
         raise Conflict("No pending authenticator: enrol first.", code="mfa_not_enrolled")
@@ -329,7 +382,7 @@ async def mfa_confirm(session: AsyncSession, cipher: PiiCipher, principal: Princ
 
 async def mfa_disable(session: AsyncSession, cipher: PiiCipher, principal: Principal, code: str) -> None:
     """Turns two factors off; needs a current authenticator code (not a recovery code)."""
-    _staff_only(principal)
+    staff_only(principal)
     factor = await mfa.factor_of(session, principal.subject, for_update=True)
     if factor is None or factor.confirmed_at is None:
         raise Conflict("Two-factor sign-in is not on.", code="mfa_not_enrolled")
@@ -338,3 +391,56 @@ async def mfa_disable(session: AsyncSession, cipher: PiiCipher, principal: Princ
         raise Invalid.field("body.code", WRONG_CODE, code="mfa_invalid")
     await mfa.remove(session, principal.subject)
     await audit.record(session, principal, "mfa.disabled", "user", principal.subject, community=principal.community)
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+async def sessions_of(session: AsyncSession, username: str) -> Sequence[LoginSession]:
+    """The user's live sessions (not ended, not expired), most recently seen first."""
+    return await repository.live_sessions(session, username, utcnow())
+
+
+async def end_session(
+    session: AsyncSession, actor: Principal, username: str, session_id: str, *, community: str | None = None
+) -> None:
+    """Ends one of ``username``'s sessions (404 when it is not theirs or already over): its next
+    refresh fails; its access token lives to its expiry."""
+    found = await repository.login_session(session, username, session_id)
+    now = utcnow()
+    if found is None or found.revoked_at is not None or found.expires_at <= now:
+        raise NotFound(f"No session {session_id!r}.")
+    await repository.revoke_family(session, session_id, now)
+    await audit.record(
+        session,
+        actor,
+        "session.ended",
+        "user",
+        username,
+        community=community,
+        session_id=session_id,
+        device_name_given=found.device_name is not None,
+    )
+
+
+async def end_all_sessions(session: AsyncSession, principal: Principal, *, keep_current: bool) -> int:
+    """Signs the caller out everywhere (but the session of this token when ``keep_current``);
+    how many sessions ended."""
+    now = utcnow()
+    ended = 0
+    for live in await repository.live_sessions(session, principal.subject, now):
+        if keep_current and live.id == principal.session_id:
+            continue
+        await repository.revoke_family(session, live.id, now)
+        ended += 1
+    await audit.record(
+        session,
+        principal,
+        "session.ended_all",
+        "user",
+        principal.subject,
+        community=principal.community,
+        ended=ended,
+        kept_current=keep_current,
+    )
+    return ended

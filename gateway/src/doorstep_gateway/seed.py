@@ -30,6 +30,8 @@ DEMO_USERS = [
     ("chaoyang.worker", "陈雨欣", ["social_worker"], "chaoyang", "chaoyang-g6"),
     ("shuxiang.keeper", "周慧芳", ["station_keeper"], "chaoyang", "chaoyang-g3"),
     ("county.auditor", "县级审计员", ["auditor"], None, None),
+    # Separation of duties: the machine-client registry is the security officer's, not the county admin's.
+    ("county.security", "县级安全管理员", ["security_officer"], None, None),
     # Runs the deployment: counties and their first admins; belongs to no county, reads no residents.
     ("platform.admin", "平台管理员", ["platform_admin"], None, None),
 ]

@@ -65,7 +65,7 @@ class Principal:
     @property
     def sees_only_its_own(self) -> bool:
         """A machine client sees only records that came from its own requests (demands, Open311),
-        unless a county admin granted it ``cases:read:all``; each service's tenancy applies it."""
+        unless the security officer granted it ``cases:read:all``; each service's tenancy applies it."""
         return self.kind == "client" and Permission.CASES_READ_ALL not in self.scopes
 
     @property

@@ -56,6 +56,8 @@ AUTHENTICATED_ONLY = {
     "/api/v1/auth/sessions",
     "/api/v1/auth/sessions/{session_id}",
     "/api/v1/auth/sessions/revoke-all",
+    # … and their own login history
+    "/api/v1/auth/logins",
 }
 
 

@@ -46,6 +46,7 @@ GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
     "/api/v1/staff/{username}/reset": (ADMIN, 404, "nor to reset"),
     "/api/v1/staff/{username}/sessions": (ADMIN, 404, "nor to list its sessions"),
     "/api/v1/staff/{username}/sessions/{session_id}": (ADMIN, 404, "nor to end one"),
+    "/api/v1/audit/logins/{username}": (ADMIN, 403, "login histories are the auditor's (audit:read)"),
     # One's own sessions only: any other session id answers as if absent.
     "/api/v1/auth/sessions/{session_id}": (ADMIN, 404, "a session that is not the caller's is absent"),
     # GET: the directory is the county's published org structure, readable by all staff;

@@ -145,7 +145,7 @@ async def password_grant(
     row = await repository.throttle_row(session, name, (address or "unknown")[:64])
     refused = await throttle.refusal(session, row, name, policy, now)
     if refused is not None:
-        await _audit_login(session, name, None, "failure", reason=refused)
+        await _audit_login(session, name, None, "failure", reason=refused, address=address)
         raise InvalidGrant(throttle.SIGN_IN_REFUSED)
     user = await repository.user_by_username(session, username)
     # Hashed for unknown users and unactivated accounts too (against a dummy), so all cost the same.
@@ -166,18 +166,18 @@ async def password_grant(
             if not ok
             else "inactive"
         )
-        await _audit_login(session, name, user.community if user else None, "failure", reason=reason)
+        await _audit_login(session, name, user.community if user else None, "failure", reason=reason, address=address)
         raise InvalidGrant(throttle.SIGN_IN_REFUSED)
     if has_mfa and not otp:
-        await _audit_login(session, name, user.community, "failure", reason="mfa_required")
+        await _audit_login(session, name, user.community, "failure", reason="mfa_required", address=address)
         raise MfaRequired()
     if has_mfa and second is None:
         await throttle.record_failure(session, row, policy, now)
-        await _audit_login(session, name, user.community, "failure", reason="mfa_invalid")
+        await _audit_login(session, name, user.community, "failure", reason="mfa_invalid", address=address)
         raise MfaInvalid()
     enrol = not has_mfa and await _must_enrol(session, user, mfa_roles)
     await throttle.record_success(session, row, now)
-    await _audit_login(session, name, user.community, "success", second_factor=second or "none")
+    await _audit_login(session, name, user.community, "success", second_factor=second or "none", address=address)
     device = device or Device(address=address)
     return await _issue_pair(
         session, signer, user, family=uuid.uuid4().hex, device=device, new_session=True, mfa_enrollment=enrol
@@ -187,6 +187,7 @@ async def password_grant(
 async def _audit_login(
     session: AsyncSession, username: str, community: str | None, outcome: str, **details: object
 ) -> None:
+    """A sign-in attempt (its address in ``details``: the login history shows where it came from)."""
     principal = Principal(subject=username[:64], kind="user", name=username[:64])
     await audit.record(
         session, principal, "login", "user", username[:64], community=community, outcome=outcome, **details

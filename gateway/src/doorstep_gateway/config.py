@@ -87,6 +87,15 @@ class GatewaySettings(PiiSettings, AuditSettings):
         "without two factors reaches only the enrolment endpoints. Unset: "
         f"`{PRODUCTION_MFA_ROLES}` in production, none in development and test (the demo logins)",
     )
+    session_policies: str = Field(
+        "",
+        description="Per-role sign-in lifetimes: `role:lifetime_seconds:idle_seconds,…` (a session ends that long "
+        "after sign-in, or after that long unused; the strictest of an account's roles applies). Roles not "
+        "named: REFRESH_TOKEN_TTL for both. E.g. `county_admin:43200:1800,social_worker:2592000:604800`",
+    )
+    dormant_account_days: int = Field(
+        0, ge=0, description="Lock (deactivate) an account at its next sign-in after this many days unused; 0: never"
+    )
     demo_password: str = Field(
         DEFAULT_DEMO_PASSWORD,
         validation_alias="DOORSTEP_DEMO_PASSWORD",
@@ -97,7 +106,22 @@ class GatewaySettings(PiiSettings, AuditSettings):
     def _production_guards(self) -> GatewaySettings:
         if self.environment == "production" and self.signing_key_file is None:
             raise ValueError("DOORSTEP_GATEWAY_SIGNING_KEY_FILE must be set in production")
+        try:
+            policies = self.role_session_policies
+        except ValueError as exc:
+            raise ValueError("DOORSTEP_GATEWAY_SESSION_POLICIES: `role:lifetime_seconds:idle_seconds,…`") from exc
+        if any(lifetime < 60 or idle < 60 for lifetime, idle in policies.values()):
+            raise ValueError("DOORSTEP_GATEWAY_SESSION_POLICIES: lifetimes and idle timeouts are at least 60 seconds")
         return self
+
+    @property
+    def role_session_policies(self) -> dict[str, tuple[int, int]]:
+        """``session_policies`` parsed: role → (lifetime, idle timeout) in seconds."""
+        policies: dict[str, tuple[int, int]] = {}
+        for part in filter(None, (p.strip() for p in self.session_policies.split(","))):
+            role, lifetime, idle = part.split(":")
+            policies[role.strip()] = (int(lifetime), int(idle))
+        return policies
 
     @property
     def mfa_roles(self) -> frozenset[str]:

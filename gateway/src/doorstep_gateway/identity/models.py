@@ -43,6 +43,9 @@ class User(GatewayModel, table=True):
     failed_logins: int = 0
     locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Last sign-in, refresh, activation or reactivation: an account unused for
+    # DORMANT_ACCOUNT_DAYS is locked at its next sign-in (None: since created_at).
+    last_active_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class LoginThrottle(GatewayModel, table=True):

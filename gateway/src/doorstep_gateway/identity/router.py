@@ -128,12 +128,20 @@ async def token(
             mfa_roles=settings.mfa_roles,
             otp=otp or None,
             device=service.Device(address=address, device_id=device_id or None, device_name=device_name or None),
+            session_policies=settings.role_session_policies,
+            dormant_days=settings.dormant_account_days,
         )
     if grant_type == "refresh_token":
         if not refresh_token:
             raise InvalidGrant("refresh_token is required.")
         return await service.refresh_grant(
-            session, signer, verifier, refresh_token, mfa_roles=settings.mfa_roles, address=address
+            session,
+            signer,
+            verifier,
+            refresh_token,
+            mfa_roles=settings.mfa_roles,
+            address=address,
+            session_policies=settings.role_session_policies,
         )
     if grant_type == "client_credentials":
         basic = _basic_credentials(request)

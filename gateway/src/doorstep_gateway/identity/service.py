@@ -59,6 +59,22 @@ async def _must_enrol(session: AsyncSession, user: User, mfa_roles: frozenset[st
 
 
 @dataclass(frozen=True)
+class SessionPolicy:
+    """How long a sign-in lasts (from sign-in) and how long it may go unused (between refreshes),
+    the strictest of the account's roles' (``DOORSTEP_GATEWAY_SESSION_POLICIES``)."""
+
+    lifetime: int
+    idle: int
+
+    @classmethod
+    def of(cls, roles: list[str], policies: dict[str, tuple[int, int]], default_ttl: int) -> SessionPolicy:
+        named = [policies[r] for r in roles if r in policies]
+        if not named:
+            return cls(lifetime=default_ttl, idle=default_ttl)
+        return cls(lifetime=min(p[0] for p in named), idle=min(p[1] for p in named))
+
+
+@dataclass(frozen=True)
 class Device:
     """Where a sign-in comes from, as the client labels it (``device_id``, ``device_name`` form
     fields) and as the connection shows it (address)."""
@@ -77,12 +93,18 @@ async def _issue_pair(
     device: Device,
     new_session: bool,
     mfa_enrollment: bool = False,
+    policy: SessionPolicy | None = None,
+    started_at: dt.datetime | None = None,
 ) -> dict[str, object]:
     """A new access + refresh token pair for the login ``family``; records the session (new) or
     when and where it was last seen (a refresh)."""
     access, _claims = signer.access_token(user_principal(user, mfa_enrollment=mfa_enrollment, session_id=family))
     jti = uuid.uuid4().hex
-    refresh, refresh_claims = signer.refresh_token(user.username, jti=jti, family=family)
+    ttl = None
+    if policy is not None:  # unused for `idle`, and never past the session's lifetime
+        left = policy.lifetime - int((utcnow() - (started_at or utcnow())).total_seconds())
+        ttl = max(1, min(policy.idle, left))
+    refresh, refresh_claims = signer.refresh_token(user.username, jti=jti, family=family, ttl=ttl)
     await repository.add_refresh_token(
         session,
         RefreshToken(
@@ -132,6 +154,8 @@ async def password_grant(
     mfa_roles: frozenset[str] = frozenset(),
     otp: str | None = None,
     device: Device | None = None,
+    session_policies: dict[str, tuple[int, int]] | None = None,
+    dormant_days: int = 0,
 ) -> dict[str, object]:
     """Sign in; throttled per (username, address) the same way whether or not the account exists
     (see :mod:`.throttle`), and every refusal answers the same. An account with two factors also
@@ -168,6 +192,15 @@ async def password_grant(
         )
         await _audit_login(session, name, user.community if user else None, "failure", reason=reason, address=address)
         raise InvalidGrant(throttle.SIGN_IN_REFUSED)
+    if dormant_days and _dormant(user, now, dormant_days):
+        user.active = False
+        await repository.save_user(session, user)
+        await throttle.record_failure(session, row, policy, now)
+        await _audit_login(session, name, user.community, "failure", reason="dormant", address=address)
+        await audit.record(
+            session, None, "staff.locked_dormant", "user", user.username, community=user.community, days=dormant_days
+        )
+        raise InvalidGrant(throttle.SIGN_IN_REFUSED)
     if has_mfa and not otp:
         await _audit_login(session, name, user.community, "failure", reason="mfa_required", address=address)
         raise MfaRequired()
@@ -179,9 +212,23 @@ async def password_grant(
     await throttle.record_success(session, row, now)
     await _audit_login(session, name, user.community, "success", second_factor=second or "none", address=address)
     device = device or Device(address=address)
+    user.last_active_at = now
+    await repository.save_user(session, user)
     return await _issue_pair(
-        session, signer, user, family=uuid.uuid4().hex, device=device, new_session=True, mfa_enrollment=enrol
+        session,
+        signer,
+        user,
+        family=uuid.uuid4().hex,
+        device=device,
+        new_session=True,
+        mfa_enrollment=enrol,
+        policy=SessionPolicy.of(user.roles, session_policies or {}, signer.refresh_ttl),
+        started_at=now,
     )
+
+
+def _dormant(user: User, now: dt.datetime, days: int) -> bool:
+    return (user.last_active_at or user.created_at) < now - dt.timedelta(days=days)
 
 
 async def _audit_login(
@@ -202,6 +249,7 @@ async def refresh_grant(
     *,
     mfa_roles: frozenset[str] = frozenset(),
     address: str | None = None,
+    session_policies: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, object]:
     try:
         claims = await verifier.decode(token, token_type=REFRESH)
@@ -220,14 +268,24 @@ async def refresh_grant(
     if user is None or not user.active:
         raise InvalidGrant("The account is no longer active.")
     enrol = await _must_enrol(session, user, mfa_roles)
+    login = await repository.login_session(session, user.username, stored.family)
+    policy = SessionPolicy.of(user.roles, session_policies or {}, signer.refresh_ttl)
+    started = login.created_at if login is not None else stored.issued_at
+    if started + dt.timedelta(seconds=policy.lifetime) <= now:
+        await repository.revoke_family(session, stored.family, now)
+        raise InvalidGrant("The session has reached its role's lifetime: sign in again.")
+    user.last_active_at = now
+    await repository.save_user(session, user)
     return await _issue_pair(
         session,
         signer,
         user,
         family=stored.family,
         device=Device(address=address),
-        new_session=await repository.login_session(session, user.username, stored.family) is None,
+        new_session=login is None,
         mfa_enrollment=enrol,
+        policy=policy,
+        started_at=started,
     )
 
 
@@ -316,6 +374,7 @@ async def activate(
     user.password_set = True
     user.activation_code_hash = None
     user.activation_expires_at = None
+    user.last_active_at = now
     await repository.save_user(session, user)
     await throttle.record_success(session, row, now)
     await _audit_activation(session, name, user, "success")

@@ -230,6 +230,7 @@ async def deactivate(session: AsyncSession, principal: Principal, username: str)
 async def reactivate(session: AsyncSession, principal: Principal, username: str) -> User:
     _, user = await _managed(session, principal, username)
     user.active = True
+    user.last_active_at = utcnow()  # not locked again at once as dormant
     await repository.add(session, user)
     await _record(session, principal, "staff.reactivated", user)
     return user

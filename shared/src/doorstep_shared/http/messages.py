@@ -429,12 +429,6 @@ MESSAGES: dict[str, Message] = {
     "staff_only": M(
         "仅限工作人员账号", "Staff accounts only", "此操作仅适用于工作人员账号。", "Only staff accounts can do this."
     ),
-    "password_change_required": M(
-        "须先修改密码",
-        "Password change required",
-        "密码已被管理员重置或已过期：请先修改密码（POST /api/v1/auth/password）。",
-        "Your password was reset by an administrator or has expired: change it first (POST /api/v1/auth/password).",
-    ),
 }
 del M
 

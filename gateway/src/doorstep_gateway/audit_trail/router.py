@@ -35,7 +35,14 @@ Staff = Annotated[Principal, Depends(authenticated)]
     "itself is audited (`audit.exported`).",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/jsonl": {"schema": {"type": "string"}}}, "description": "JSON Lines"},
+        200: {
+            "content": {
+                "application/jsonl": {"schema": {"type": "string"}},
+                # the same bytes, for generated clients that know no JSON Lines type (a file download)
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "JSON Lines (sent as application/jsonl)",
+        },
         **problems(401, 403, 422),
     },
     dependencies=[WritesOnRead],

@@ -37,7 +37,8 @@ Staff = Annotated[Principal, Depends(authenticated)]
     responses={
         200: {
             "content": {
-                "application/jsonl": {"schema": {"type": "string"}},
+                # lines of JSON objects: no one JSON Schema describes the whole body
+                "application/jsonl": {"schema": {"description": "One audit entry per line, then the signature line"}},
                 # the same bytes, for generated clients that know no JSON Lines type (a file download)
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
             },

@@ -55,6 +55,13 @@ NOT_FREE_TEXT = {
 }
 # Names that are free text in one schema and not in another: decided one by one.
 NOT_FREE_TEXT_IN = {
+    # a login history: a refusal's reason code, the address, the kind of second factor
+    *(("gateway", "LoginRecord", f) for f in ("reason", "address", "second_factor")),
+    # a staff member's own device labels (their client sends them) and addresses, shown to them and
+    # to the admin of their account: about the staff member's sign-ins, never about a resident
+    *(("gateway", "SessionRead", f) for f in ("device_id", "device_name", "first_address", "last_address")),
+    # the caller's own new TOTP secret as a URI and its QR code, made by the gateway (no one's words)
+    *(("gateway", "MfaEnrolment", "otpauth_uri"), ("gateway", "MfaEnrolment", "qr_svg")),
     # the catalogue as admins publish it
     *(("catalog", "Faq", "answer"), ("catalog", "Material", "notes"), ("catalog", "CategoryRead", "description")),
     *(("proxy", "SnapshotMaterial", "notes"), ("proxy", "LeadMaterialRead", "notes")),

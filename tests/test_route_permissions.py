@@ -45,7 +45,20 @@ PUBLIC_PATHS = {
 }
 KNOWN = {p.value for p in Permission} | {"public", "authenticated"}
 # The batch checks each operation's own permission when it runs it, as if sent alone.
-AUTHENTICATED_ONLY = {"/api/v1/auth/me", "/api/v1/proxy/batch"}
+AUTHENTICATED_ONLY = {
+    "/api/v1/auth/me",
+    "/api/v1/proxy/batch",
+    # The caller's own account: their second factor (issue 20).
+    "/api/v1/auth/mfa/enroll",
+    "/api/v1/auth/mfa/confirm",
+    "/api/v1/auth/mfa/disable",
+    # … and their own sessions
+    "/api/v1/auth/sessions",
+    "/api/v1/auth/sessions/{session_id}",
+    "/api/v1/auth/sessions/revoke-all",
+    # … and their own login history
+    "/api/v1/auth/logins",
+}
 
 
 def build(name: str, tmp: Path) -> FastAPI:

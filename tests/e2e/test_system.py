@@ -76,12 +76,13 @@ def test_merged_openapi_lists_operations_of_all_three_services(system: System) -
         if isinstance(op, dict) and "operationId" in op
     ]
     assert len(op_ids) == len(set(op_ids))
-    # Readable ids (<service>_<resource>_<action>), names that are titles, one security scheme,
+    # Readable ids (<service>_<resource>_<action>), names that are titles, two security schemes,
     # tags grouped per service, the gateway's 429 declared with Retry-After.
     assert all(re.fullmatch(r"(gateway|catalog|proxy|stations)_[a-z0-9_]+", i) for i in op_ids), op_ids
     assert sum(map(len, op_ids)) / len(op_ids) < 30
     assert all(s["title"] == name for name, s in doc["components"]["schemas"].items())
-    assert set(doc["components"]["securitySchemes"]) == {"OAuth2"}
+    # OAuth2's password flow, and a pasted bearer token (staff with two factors: README)
+    assert set(doc["components"]["securitySchemes"]) == {"OAuth2", "BearerToken"}
     assert [g["name"] for g in doc["x-tagGroups"]] == ["gateway", "catalog", "proxy", "stations"]
     create = doc["paths"]["/api/v1/proxy/cases"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in create["parameters"])

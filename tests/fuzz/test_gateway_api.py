@@ -26,10 +26,13 @@ KNOWN_FAILURES: dict[str, str] = {}
 
 
 def gateway_identities(tokens: Tokens) -> dict[str, Any]:
-    """Machine clients and the audit log are county business: fuzz as the county admin as well."""
+    """Staff accounts, machine clients and the audit log are county business, each a separate
+    duty (三员分立): fuzz as the county admin, the security officer and the auditor as well."""
     return {
         **harness.identities(tokens),
         "county": lambda: tokens.headers("county_admin", community=None, subject="county.admin"),
+        "security": lambda: tokens.headers("security_officer", community=None, subject="county.security"),
+        "auditor": lambda: tokens.headers("auditor", community=None, subject="county.auditor"),
     }
 
 

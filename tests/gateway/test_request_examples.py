@@ -40,7 +40,7 @@ async def test_token_form_example_logs_in_and_revoke_example_ends_the_login(
 async def test_client_examples_register_a_client_and_rotate_its_secret(
     gateway: httpx.AsyncClient, tokens: Tokens
 ) -> None:
-    admin = tokens.headers("county_admin", community=None, subject="county.admin")
+    admin = tokens.headers("security_officer", community=None, subject="county.security")
     created = await gateway.post("/api/v1/clients", json=example_of(ClientCreate), headers=admin)
     assert created.status_code == 201, created.text
     client_id = created.json()["client_id"]

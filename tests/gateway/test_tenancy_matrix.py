@@ -35,15 +35,20 @@ GATEWAY_ROUTES: dict[str, tuple[dict[str, bool], int, str]] = {
         "the catalogue is the county's, the same for every community",
     ),
     "/open311/{rest:path}": (CLIENT, 404, "no such Open311 resource, whatever is asked"),
-    "/api/v1/clients/{client_id}": (ADMIN, 403, "machine clients are the county's: clients:manage"),
-    "/api/v1/clients/{client_id}/rotate-secret": (ADMIN, 403, "county admins only (clients:manage)"),
-    "/api/v1/clients/{client_id}/revoke": (ADMIN, 403, "county admins only (clients:manage)"),
-    "/api/v1/clients/{client_id}/api-key": (ADMIN, 403, "county admins only (clients:manage)"),
+    "/api/v1/clients/{client_id}": (ADMIN, 403, "machine clients are the security officer's: clients:manage"),
+    "/api/v1/clients/{client_id}/rotate-secret": (ADMIN, 403, "the security officer's only (clients:manage)"),
+    "/api/v1/clients/{client_id}/revoke": (ADMIN, 403, "the security officer's only (clients:manage)"),
+    "/api/v1/clients/{client_id}/api-key": (ADMIN, 403, "the security officer's only (clients:manage)"),
     # Staff accounts: another community's answers as if absent (tests/gateway/staff, on seeded accounts).
     "/api/v1/staff/{username}": (ADMIN, 404, "another community's staff account is not the caller's to see"),
     "/api/v1/staff/{username}/deactivate": (ADMIN, 404, "nor to deactivate"),
     "/api/v1/staff/{username}/reactivate": (ADMIN, 404, "nor to reactivate"),
     "/api/v1/staff/{username}/reset": (ADMIN, 404, "nor to reset"),
+    "/api/v1/staff/{username}/sessions": (ADMIN, 404, "nor to list its sessions"),
+    "/api/v1/staff/{username}/sessions/{session_id}": (ADMIN, 404, "nor to end one"),
+    "/api/v1/audit/logins/{username}": (ADMIN, 403, "login histories are the auditor's (audit:read)"),
+    # One's own sessions only: any other session id answers as if absent.
+    "/api/v1/auth/sessions/{session_id}": (ADMIN, 404, "a session that is not the caller's is absent"),
     # GET: the directory is the county's published org structure, readable by all staff;
     # PATCH: county admins only (directory:manage). {code} is a record of OTHER (its county: hexian).
     **{
@@ -138,6 +143,7 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
         .replace("{rest:path}", f"v2/requests/{other_demand}/notes.json")
         .replace("{client_id}", f"{OTHER}-platform")
         .replace("{username}", "worker.elsewhere")  # the instance echoes the path
+        .replace("{session_id}", "f" * 32)
         .replace("{kind}", "communities")
         .replace("/counties/{code}", "/counties/hexian")
         .replace("/grids/{code}", f"/grids/{OTHER}-g1")

@@ -11,6 +11,8 @@ from pydantic_settings import SettingsConfigDict
 from doorstep_shared.config import AuditSettings, PiiSettings
 
 DEFAULT_DEMO_PASSWORD = "doorstep-demo"  # noqa: S105 (local demo only; refused in production)
+# Roles that must use two factors in production unless DOORSTEP_GATEWAY_MFA_REQUIRED_ROLES says otherwise.
+PRODUCTION_MFA_ROLES = "platform_admin,county_admin,community_admin,security_officer,auditor"
 
 
 class GatewaySettings(PiiSettings, AuditSettings):
@@ -79,6 +81,21 @@ class GatewaySettings(PiiSettings, AuditSettings):
     rate_limit_token: str = Field("30/minute", description="Token endpoint requests per client IP")
     rate_limit_user: str = Field("1200/minute", description="Requests per signed-in user")
     rate_limit_anonymous: str = Field("120/minute", description="Requests per IP without a valid token")
+    mfa_required_roles: str | None = Field(
+        None,
+        description="Comma-separated roles that must sign in with two factors (TOTP); an account holding one "
+        "without two factors reaches only the enrolment endpoints. Unset: "
+        f"`{PRODUCTION_MFA_ROLES}` in production, none in development and test (the demo logins)",
+    )
+    session_policies: str = Field(
+        "",
+        description="Per-role sign-in lifetimes: `role:lifetime_seconds:idle_seconds,…` (a session ends that long "
+        "after sign-in, or after that long unused; the strictest of an account's roles applies). Roles not "
+        "named: REFRESH_TOKEN_TTL for both. E.g. `county_admin:43200:1800,social_worker:2592000:604800`",
+    )
+    dormant_account_days: int = Field(
+        0, ge=0, description="Lock (deactivate) an account at its next sign-in after this many days unused; 0: never"
+    )
     demo_password: str = Field(
         DEFAULT_DEMO_PASSWORD,
         validation_alias="DOORSTEP_DEMO_PASSWORD",
@@ -89,7 +106,30 @@ class GatewaySettings(PiiSettings, AuditSettings):
     def _production_guards(self) -> GatewaySettings:
         if self.environment == "production" and self.signing_key_file is None:
             raise ValueError("DOORSTEP_GATEWAY_SIGNING_KEY_FILE must be set in production")
+        try:
+            policies = self.role_session_policies
+        except ValueError as exc:
+            raise ValueError("DOORSTEP_GATEWAY_SESSION_POLICIES: `role:lifetime_seconds:idle_seconds,…`") from exc
+        if any(lifetime < 60 or idle < 60 for lifetime, idle in policies.values()):
+            raise ValueError("DOORSTEP_GATEWAY_SESSION_POLICIES: lifetimes and idle timeouts are at least 60 seconds")
         return self
+
+    @property
+    def role_session_policies(self) -> dict[str, tuple[int, int]]:
+        """``session_policies`` parsed: role → (lifetime, idle timeout) in seconds."""
+        policies: dict[str, tuple[int, int]] = {}
+        for part in filter(None, (p.strip() for p in self.session_policies.split(","))):
+            role, lifetime, idle = part.split(":")
+            policies[role.strip()] = (int(lifetime), int(idle))
+        return policies
+
+    @property
+    def mfa_roles(self) -> frozenset[str]:
+        """The roles that must sign in with two factors (see ``mfa_required_roles``)."""
+        spec = self.mfa_required_roles
+        if spec is None:
+            spec = PRODUCTION_MFA_ROLES if self.is_production else ""
+        return frozenset(r.strip() for r in spec.split(",") if r.strip())
 
     @property
     def upstreams(self) -> dict[str, str]:

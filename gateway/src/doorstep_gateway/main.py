@@ -18,6 +18,7 @@ from doorstep_shared.db.audit import audit_router
 from doorstep_shared.http.health import ResponseMarkerMiddleware
 
 from . import passwords
+from .audit_trail.router import router as audit_trail_router
 from .clients.router import router as clients_router
 from .config import GatewaySettings, get_settings
 from .db import audit
@@ -109,6 +110,7 @@ def routers(settings: GatewaySettings) -> list[APIRouter]:
         staff_router,
         roster_router,
         clients_router,
+        audit_trail_router,
         audit_router("/api/v1/audit", audit),
         wellknown_router,
         reports_router,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from .clients.models import ApiClient
 from .db import audit_head_table, audit_log_table, metadata
 from .directory.models import Community, Compound, County, DirectoryChange, DirectoryGeneration, Grid
-from .identity.models import LoginThrottle, RefreshToken, User
+from .identity.models import LoginSession, LoginThrottle, MfaFactor, MfaRecoveryCode, RefreshToken, User
 
 __all__ = [
     "ApiClient",
@@ -19,7 +19,10 @@ __all__ = [
     "DirectoryChange",
     "DirectoryGeneration",
     "Grid",
+    "LoginSession",
     "LoginThrottle",
+    "MfaFactor",
+    "MfaRecoveryCode",
     "RefreshToken",
     "User",
     "audit_head_table",

@@ -16,10 +16,10 @@ async def client_token(gateway: httpx.AsyncClient, client_id: str, secret: str, 
     )
 
 
-async def test_county_admin_registers_a_client_whose_secret_is_shown_once(
+async def test_the_security_officer_registers_a_client_whose_secret_is_shown_once(
     gateway: httpx.AsyncClient, tokens: Tokens
 ) -> None:
-    admin = tokens.headers("county_admin", community=None, subject="county.admin")
+    admin = tokens.headers("security_officer", community=None, subject="county.security")
     created = await gateway.post(
         "/api/v1/clients",
         headers=admin,
@@ -40,23 +40,27 @@ async def test_county_admin_registers_a_client_whose_secret_is_shown_once(
 
 
 async def test_client_scopes_are_limited_to_the_narrow_set(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
-    admin = tokens.headers("county_admin", community=None)
+    admin = tokens.headers("security_officer", community=None)
     resp = await gateway.post("/api/v1/clients", headers=admin, json={"name": "x", "scopes": ["residents:reveal"]})
     assert resp.status_code == 422
     assert "scopes" in resp.json()["errors"][0]["field"]
 
 
-async def test_only_county_admins_manage_clients(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
-    resp = await gateway.post(
-        "/api/v1/clients", headers=tokens.headers("community_admin"), json={"name": "x", "scopes": ["catalog:read"]}
-    )
-    assert resp.status_code == 403
+async def test_only_the_security_officer_manages_clients(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
+    """Separation of duties: the account manager (county admin) and the auditor do not."""
+    for role in ("community_admin", "county_admin", "auditor"):
+        resp = await gateway.post(
+            "/api/v1/clients",
+            headers=tokens.headers(role, community=None),
+            json={"name": "x", "scopes": ["catalog:read"]},
+        )
+        assert resp.status_code == 403, role
 
 
 async def test_rotation_keeps_the_old_secret_for_the_grace_period_and_revocation_ends_all(
     gateway: httpx.AsyncClient, tokens: Tokens
 ) -> None:
-    admin = tokens.headers("county_admin", community=None)
+    admin = tokens.headers("security_officer", community=None)
     created = (
         await gateway.post("/api/v1/clients", headers=admin, json={"name": "hotline", "scopes": ["catalog:read"]})
     ).json()
@@ -74,7 +78,7 @@ async def test_rotation_keeps_the_old_secret_for_the_grace_period_and_revocation
 
 
 async def test_ip_allow_list_is_enforced_at_token_issuance(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
-    admin = tokens.headers("county_admin", community=None)
+    admin = tokens.headers("security_officer", community=None)
     created = (
         await gateway.post(
             "/api/v1/clients",

@@ -21,7 +21,7 @@ LOCAL = ("127.0.0.1", 50000)  # where clients reach the gateway in the default s
 
 
 async def allow_listed_client(gateway: httpx.AsyncClient, tokens: Tokens) -> tuple[str, str]:
-    admin = tokens.headers("county_admin", community=None, subject="county.admin")
+    admin = tokens.headers("security_officer", community=None, subject="county.security")
     resp = await gateway.post(
         "/api/v1/clients",
         headers=admin,

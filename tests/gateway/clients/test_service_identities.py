@@ -32,7 +32,7 @@ async def test_a_service_identity_left_in_the_registry_answers_404_to_every_call
     gateway: httpx.AsyncClient, tokens: Tokens
 ) -> None:
     await _plant_old_service_client(gateway._transport.app.state)  # type: ignore[attr-defined]
-    admin = tokens.headers("county_admin", community=None, subject="county.admin")
+    admin = tokens.headers("security_officer", community=None, subject="county.security")
     listed = await gateway.get("/api/v1/clients", headers=admin)
     assert listed.status_code == 200
     assert [c["client_id"] for c in listed.json() if c["client_id"].startswith("svc.")] == []

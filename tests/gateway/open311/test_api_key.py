@@ -34,7 +34,7 @@ REQUEST = {"service_code": "elderly-allowance", "address_string": "滨江花园6
 
 
 def admin(tokens: Tokens) -> dict[str, str]:
-    return tokens.headers("county_admin", community=None, subject="county.admin")
+    return tokens.headers("security_officer", community=None, subject="county.security")
 
 
 async def new_client(gateway: httpx.AsyncClient, tokens: Tokens, **extra: Any) -> dict[str, Any]:

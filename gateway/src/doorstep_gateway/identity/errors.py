@@ -73,3 +73,29 @@ class ActivationExpired(DoorstepError):
 
     def __init__(self) -> None:
         super().__init__("The activation code has expired; ask an administrator for a new one.")
+
+
+class MfaRequired(DoorstepError):
+    """The password was right; the account has two factors and no ``otp`` came with it."""
+
+    status = 401
+    code = "mfa_required"
+    title = "Two-factor code required"
+    keep_changes = True
+
+    def __init__(self) -> None:
+        detail = "This account uses two-factor sign-in: send the authenticator's code (or a recovery code) as otp."
+        super().__init__(detail, error="invalid_grant", error_description=detail, headers={"WWW-Authenticate": "otp"})
+
+
+class MfaInvalid(DoorstepError):
+    """A wrong, stale or already used code (counted by the sign-in throttle like a wrong password)."""
+
+    status = 401
+    code = "mfa_invalid"
+    title = "Invalid two-factor code"
+    keep_changes = True
+
+    def __init__(self) -> None:
+        detail = "The two-factor code or recovery code is wrong, expired or already used."
+        super().__init__(detail, error="invalid_grant", error_description=detail, headers={"WWW-Authenticate": "otp"})

@@ -43,6 +43,9 @@ class User(GatewayModel, table=True):
     failed_logins: int = 0
     locked_until: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Last sign-in, refresh, activation or reactivation: an account unused for
+    # DORMANT_ACCOUNT_DAYS is locked at its next sign-in (None: since created_at).
+    last_active_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class LoginThrottle(GatewayModel, table=True):
@@ -73,4 +76,48 @@ class RefreshToken(GatewayModel, table=True):
     issued_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MfaFactor(GatewayModel, table=True):
+    """A staff member's TOTP authenticator (RFC 6238). The secret is personal security data:
+    AES-GCM ciphertext under the gateway's PII keys (``identity.mfa``). ``confirmed_at`` None:
+    enrolled but not yet confirmed with a code (sign-in does not ask for it yet). ``last_step``:
+    the newest time step a code was accepted for, so a code cannot be used twice."""
+
+    __tablename__ = "mfa_factor"
+
+    username: str = Field(primary_key=True, max_length=64)
+    secret_cipher: str = Field(max_length=255)
+    confirmed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_step: int = 0
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MfaRecoveryCode(GatewayModel, table=True):
+    """One of a staff member's ten one-time recovery codes, by hash (shown once at confirmation)."""
+
+    __tablename__ = "mfa_recovery_code"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64, index=True)
+    used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginSession(GatewayModel, table=True):
+    """One sign-in as its holder sees it: the refresh-token family (``id`` = the family), on which
+    device (labels the client sends), since when, last seen when and from where. Ending it revokes
+    the family: its next refresh fails at once; its access token lives to its expiry (≤ 15 min)."""
+
+    __tablename__ = "login_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    username: str = Field(max_length=64, index=True)
+    device_id: str | None = Field(default=None, max_length=64)
+    device_name: str | None = Field(default=None, max_length=100)
+    first_address: str | None = Field(default=None, max_length=64)
+    last_address: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .models import LoginThrottle, RefreshToken, User
+from .models import LoginSession, LoginThrottle, RefreshToken, User
 
 
 async def user_by_username(session: AsyncSession, username: str) -> User | None:
@@ -74,6 +74,11 @@ async def revoke_family(session: AsyncSession, family: str, when: dt.datetime) -
         .where(col(RefreshToken.family) == family, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=when)
     )
+    await session.execute(
+        update(LoginSession)
+        .where(col(LoginSession.id) == family, col(LoginSession.revoked_at).is_(None))
+        .values(revoked_at=when)
+    )
 
 
 async def revoke_user_tokens(session: AsyncSession, username: str, when: dt.datetime) -> int:
@@ -83,7 +88,46 @@ async def revoke_user_tokens(session: AsyncSession, username: str, when: dt.date
         .where(col(RefreshToken.username) == username, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=when)
     )
+    await session.execute(
+        update(LoginSession)
+        .where(col(LoginSession.username) == username, col(LoginSession.revoked_at).is_(None))
+        .values(revoked_at=when)
+    )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def add_login_session(session: AsyncSession, login: LoginSession) -> None:
+    session.add(login)
+    await session.flush()
+
+
+async def touch_login_session(
+    session: AsyncSession, family: str, *, when: dt.datetime, address: str | None, expires_at: dt.datetime
+) -> None:
+    await session.execute(
+        update(LoginSession)
+        .where(col(LoginSession.id) == family)
+        .values(last_seen_at=when, last_address=address, expires_at=expires_at)
+    )
+
+
+async def live_sessions(session: AsyncSession, username: str, now: dt.datetime) -> Sequence[LoginSession]:
+    """A user's sessions not ended and not expired, most recently seen first."""
+    stmt = (
+        select(LoginSession)
+        .where(
+            col(LoginSession.username) == username,
+            col(LoginSession.revoked_at).is_(None),
+            col(LoginSession.expires_at) > now,
+        )
+        .order_by(col(LoginSession.last_seen_at).desc(), col(LoginSession.id))
+    )
+    return (await session.exec(stmt)).all()
+
+
+async def login_session(session: AsyncSession, username: str, session_id: str) -> LoginSession | None:
+    stmt = select(LoginSession).where(col(LoginSession.id) == session_id, col(LoginSession.username) == username)
+    return (await session.exec(stmt)).first()
 
 
 async def save_user(session: AsyncSession, user: User) -> None:

@@ -45,7 +45,7 @@ async def listed(
         stmt = stmt.where(~_holds("platform_admin"))
     if scope.community is not None:  # a community admin: their community, no county role holders
         stmt = stmt.where(col(User.community) == scope.community)
-        stmt = stmt.where(~_holds("county_admin"), ~_holds("auditor"))
+        stmt = stmt.where(~_holds("county_admin"), ~_holds("auditor"), ~_holds("security_officer"))
     if where.community is not None:
         stmt = stmt.where(col(User.community) == where.community)
     if where.grid is not None:

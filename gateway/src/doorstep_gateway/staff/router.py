@@ -15,6 +15,7 @@ from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, cursor_text, encode_cursor, read_cursor
 
 from ..deps import Pii
+from ..identity.schemas import SessionRead
 from . import service
 from .schemas import StaffCreate, StaffFilter, StaffRead, StaffUpdate, StaffWithCode
 
@@ -98,3 +99,26 @@ async def reactivate_staff(username: Username, session: DbSession, principal: Ma
 async def reset_staff(username: Username, session: DbSession, principal: Manager) -> StaffWithCode:
     user, code = await service.reset(session, principal, username)
     return _with_code(user, code)
+
+
+@router.get(
+    "/{username}/sessions",
+    response_model=list[SessionRead],
+    summary="The account's sessions: devices signed in, first and last seen, addresses",
+    responses=problems(403, 404),
+)
+async def staff_sessions(username: Username, session: DbSession, principal: Manager) -> list[SessionRead]:
+    return SessionRead.listed(await service.sessions(session, principal, username), None)
+
+
+@router.delete(
+    "/{username}/sessions/{session_id}",
+    status_code=204,
+    summary="End one of the account's sessions (a lost phone): its refresh fails at once, "
+    "its access token dies at expiry (≤ 15 min)",
+    responses=problems(403, 404),
+)
+async def end_staff_session(
+    username: Username, session_id: Annotated[str, Path(max_length=64)], session: DbSession, principal: Manager
+) -> None:
+    await service.end_session(session, principal, username, session_id)

@@ -8,6 +8,7 @@ community that hold no county role. An account outside the caller's scope answer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,7 +24,7 @@ from ..db import audit
 from ..directory import service as directory
 from ..identity import activation
 from ..identity import service as identity
-from ..identity.models import User
+from ..identity.models import LoginSession, User
 from . import repository
 from .schemas import StaffCreate, StaffFilter, StaffScope, StaffUpdate
 
@@ -230,6 +231,7 @@ async def deactivate(session: AsyncSession, principal: Principal, username: str)
 async def reactivate(session: AsyncSession, principal: Principal, username: str) -> User:
     _, user = await _managed(session, principal, username)
     user.active = True
+    user.last_active_at = utcnow()  # not locked again at once as dormant
     await repository.add(session, user)
     await _record(session, principal, "staff.reactivated", user)
     return user
@@ -263,3 +265,16 @@ async def roster(session: AsyncSession) -> StaffRoster:
         )
         for u in await repository.field_staff(session)
     )
+
+
+async def sessions(session: AsyncSession, principal: Principal, username: str) -> Sequence[LoginSession]:
+    """The live sessions of an account in the caller's scope (404 outside it)."""
+    _, user = await _managed(session, principal, username)
+    return await identity.sessions_of(session, user.username)
+
+
+async def end_session(session: AsyncSession, principal: Principal, username: str, session_id: str) -> None:
+    """Ends one session of an account in the caller's scope (a lost phone): its next refresh
+    fails at once; its access token lives to its expiry (``access_token_ttl``, 15 minutes)."""
+    _, user = await _managed(session, principal, username)
+    await identity.end_session(session, principal, user.username, session_id, community=user.community)

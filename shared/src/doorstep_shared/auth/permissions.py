@@ -17,6 +17,9 @@ class Role(StrEnum):
     SOCIAL_WORKER = "social_worker"
     STATION_KEEPER = "station_keeper"
     AUDITOR = "auditor"
+    # Security administration (三员分立's 安全管理员): the machine-client registry and its keys;
+    # manages no staff account and reads no audit log, no resident.
+    SECURITY_OFFICER = "security_officer"
     # Runs the deployment: creates counties and their first admins; reads no residents.
     PLATFORM_ADMIN = "platform_admin"
 
@@ -39,7 +42,7 @@ class Permission(StrEnum):
     CASES_READ = "cases:read"
     CASES_WRITE = "cases:write"
     # A machine client's explicit grant to read every case, visit and demand of its communities,
-    # not only those that came from its own demands (granted by a county admin, audited).
+    # not only those that came from its own demands (granted by the security officer, audited).
     CASES_READ_ALL = "cases:read:all"
     LEADS_READ = "leads:read"
     LEADS_WRITE = "leads:write"
@@ -117,7 +120,11 @@ _COMMUNITY_ADMIN = (
     }
 )
 
-_COUNTY_ADMIN = _COMMUNITY_ADMIN | {P.USERS_MANAGE, P.CLIENTS_MANAGE, P.WEBHOOKS_MANAGE, P.DIRECTORY_MANAGE}
+# The account manager (三员分立's 系统管理员): staff accounts and the county's data, not the client
+# registry (the security officer's) and not the audit log (the auditor's).
+_COUNTY_ADMIN = _COMMUNITY_ADMIN | {P.USERS_MANAGE, P.WEBHOOKS_MANAGE, P.DIRECTORY_MANAGE}
+
+_SECURITY_OFFICER = {P.CLIENTS_MANAGE}
 
 _AUDITOR = _STAFF_READ | {
     P.RESIDENTS_READ,
@@ -140,10 +147,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STATION_KEEPER: frozenset(_KEEPER),
     Role.AUDITOR: frozenset(_AUDITOR),
     Role.PLATFORM_ADMIN: frozenset(_PLATFORM_ADMIN),
+    Role.SECURITY_OFFICER: frozenset(_SECURITY_OFFICER),
 }
 
+# Separation of duties (三员分立, GB/T 22239-2019 level 3): no role holds permissions from more than
+# one of these duties (tests/shared/auth/test_separation_of_duties.py proves it over the table).
+ACCOUNT_DUTY = frozenset({P.STAFF_MANAGE, P.USERS_MANAGE})  # accounts and their roles
+SECURITY_DUTY = frozenset({P.CLIENTS_MANAGE})  # machine clients, their scopes and keys
+AUDIT_DUTY = frozenset({P.AUDIT_READ})  # the audit trail as a whole (nobody may alter it)
+DUTIES = {"account management": ACCOUNT_DUTY, "security administration": SECURITY_DUTY, "audit": AUDIT_DUTY}
+
 # Roles whose holders see every community (the county level).
-COUNTY_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDITOR})
+COUNTY_ROLES = frozenset({Role.COUNTY_ADMIN, Role.AUDITOR, Role.SECURITY_OFFICER})
 
 # Scopes a machine client may be granted (the narrow set third-party platforms need).
 CLIENT_SCOPES = frozenset(

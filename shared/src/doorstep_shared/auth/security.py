@@ -7,14 +7,26 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 
 from ..http.errors import Forbidden, Unauthorized
 from .tokens import Principal, TokenVerifier
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a path, not a secret)
 
+# What a token of a staff member who must enrol a second factor (and has not) may reach.
+MFA_ENROLLMENT_PATHS = frozenset({"/api/v1/auth/mfa/enroll", "/api/v1/auth/mfa/confirm", "/api/v1/auth/me"})
+
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, scheme_name="OAuth2", auto_error=False)
+# The same ``Authorization: Bearer`` header, declared a second way so /docs can take a pasted token:
+# staff with two factors get one from the token operation (with ``otp``), which the OAuth2
+# password dialog cannot send.
+bearer_scheme = HTTPBearer(
+    scheme_name="BearerToken",
+    bearerFormat="JWT",
+    description="An access token from POST /api/v1/auth/token (with `otp` for accounts with two factors)",
+    auto_error=False,
+)
 
 
 async def get_verifier(request: Request) -> TokenVerifier:
@@ -26,11 +38,18 @@ async def current_principal(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
     verifier: Annotated[TokenVerifier, Depends(get_verifier)],
+    pasted: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
 ) -> Principal:
     """The verified caller; 401 problem+json without a valid bearer token."""
+    token = token or (pasted.credentials if pasted else None)
     if not token:
         raise Unauthorized("A bearer token is required.", code="missing_token")
     principal = await verifier.verify(token)
+    if principal.mfa_enrollment and request.url.path not in MFA_ENROLLMENT_PATHS:
+        raise Forbidden(
+            "Your role requires two-factor sign-in: enrol first (POST /api/v1/auth/mfa/enroll).",
+            code="mfa_enrollment_required",
+        )
     request.state.principal = principal
     return principal
 

@@ -55,6 +55,10 @@ class Principal:
     # (set by :meth:`within`, never a claim, so a community created since the token was issued
     # is seen at once). None: not resolved, and such a principal sees no community.
     county_communities: frozenset[str] | None = None
+    # Staff whose role requires two factors but who have not enrolled: the token reaches only the
+    # enrolment endpoints (doorstep_shared.auth.security.MFA_ENROLLMENT_PATHS).
+    mfa_enrollment: bool = False
+    session_id: str | None = None  # staff: the sign-in (refresh family) this token belongs to
 
     @property
     def is_county(self) -> bool:
@@ -66,7 +70,7 @@ class Principal:
     @property
     def sees_only_its_own(self) -> bool:
         """A machine client sees only records that came from its own requests (demands, Open311),
-        unless a county admin granted it ``cases:read:all``; each service's tenancy applies it."""
+        unless the security officer granted it ``cases:read:all``; each service's tenancy applies it."""
         return self.kind == "client" and Permission.CASES_READ_ALL not in self.scopes
 
     @property
@@ -119,6 +123,8 @@ class Principal:
             expires_at=float(claims["exp"]),
             permissions=permissions,
             quota_per_minute=int(claims["rpm"]) if claims.get("rpm") else None,
+            mfa_enrollment=bool(claims.get("mfa_enroll")),
+            session_id=str(claims["sid"]) if claims.get("sid") else None,
         )
 
     def to_claims(self) -> dict[str, Any]:
@@ -137,6 +143,10 @@ class Principal:
             claims["communities"] = sorted(self.communities)
         if self.quota_per_minute:
             claims["rpm"] = self.quota_per_minute
+        if self.mfa_enrollment:
+            claims["mfa_enroll"] = True
+        if self.session_id:
+            claims["sid"] = self.session_id
         return claims
 
 
@@ -241,8 +251,11 @@ class TokenSigner:
     def access_token(self, principal: Principal) -> tuple[str, dict[str, Any]]:
         return self._encode(principal.to_claims(), ACCESS, self.access_ttl, None)
 
-    def refresh_token(self, subject: str, *, jti: str, family: str) -> tuple[str, dict[str, Any]]:
-        return self._encode({"sub": subject, "kind": "user", "fam": family}, REFRESH, self.refresh_ttl, jti)
+    def refresh_token(
+        self, subject: str, *, jti: str, family: str, ttl: int | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """``ttl``: this token's lifetime when a role policy sets one (default ``refresh_ttl``)."""
+        return self._encode({"sub": subject, "kind": "user", "fam": family}, REFRESH, ttl or self.refresh_ttl, jti)
 
 
 # --- verification (every app) -------------------------------------------------------------

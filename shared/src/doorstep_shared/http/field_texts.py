@@ -18,6 +18,7 @@ FIELD_TEXTS_ZH: dict[str, str] = {
     "must not be only digits (a phone number, a date)": "不能全是数字（如手机号、日期）",
     "too few different characters": "不同的字符太少",
     "too common: it is on a list of passwords attackers try first": "过于常见：在攻击者最先尝试的密码清单中",
+    "not the authenticator's current code": "不是验证器当前显示的动态码",
     "a grid needs a community": "填写网格时须同时填写社区",
     "a batch cannot contain a batch": "批量操作中不能再嵌套批量操作",
     "put Idempotency-Key on each operation, not on the batch": "Idempotency-Key 应放在每个操作上，而不是整个批量请求上",

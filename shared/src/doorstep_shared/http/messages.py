@@ -9,6 +9,8 @@ gateway's forwarding, the idempotency middleware) renders in the caller's langua
 English details stay the specific ones the raise site wrote (they may name an item or a date);
 the Chinese detail is the code's sentence here. ``tests/shared/http/test_messages.py`` scans
 the apps' sources for every code they can answer and fails on one missing from ``MESSAGES``.
+
+Long because: it is one catalogue, a line or a few per code, read and reviewed as one table.
 """
 
 from __future__ import annotations
@@ -412,6 +414,40 @@ MESSAGES: dict[str, Message] = {
         "不能操作本人账号", "Own account", "不能对自己的账号执行此操作。", "You cannot do this to your own account."
     ),
     "account_inactive": M("账号已停用", "Account inactive", "该账号已停用。", "The account is deactivated."),
+    # two-factor sign-in, sessions, role policies (gateway identity)
+    "mfa_required": M(
+        "需要动态验证码",
+        "Two-factor code required",
+        "该账号已开启双因素认证：请在 otp 字段填写验证器中的 6 位动态码或一个恢复码。",
+        "This account uses two-factor sign-in: send the authenticator's code (or a recovery code) as otp.",
+    ),
+    "mfa_invalid": M(
+        "动态验证码错误",
+        "Invalid two-factor code",
+        "动态验证码或恢复码不正确、已过期或已使用过。",
+        "The two-factor code or recovery code is wrong, expired or already used.",
+    ),
+    "mfa_enrollment_required": M(
+        "须先开启双因素认证",
+        "Two-factor enrolment required",
+        "您的岗位要求双因素认证：请先绑定验证器（POST /api/v1/auth/mfa/enroll）。",
+        "Your role requires two-factor sign-in: enrol first (POST /api/v1/auth/mfa/enroll).",
+    ),
+    "mfa_already_enabled": M(
+        "已开启双因素认证",
+        "Two factors already on",
+        "该账号已开启双因素认证；如需更换验证器，请先关闭。",
+        "Two-factor sign-in is already on: disable it first to enrol another authenticator.",
+    ),
+    "mfa_not_enrolled": M(
+        "未开启双因素认证",
+        "No two factors",
+        "该账号没有待确认或已开启的验证器。",
+        "This account has no pending or active authenticator.",
+    ),
+    "staff_only": M(
+        "仅限工作人员账号", "Staff accounts only", "此操作仅适用于工作人员账号。", "Only staff accounts can do this."
+    ),
 }
 del M
 

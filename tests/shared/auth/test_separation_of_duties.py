@@ -1,0 +1,58 @@
+"""Separation of duties (三员分立, issue 20 part 4), proved over the permission table itself: no
+role holds permissions of two of the duties (account management, security administration,
+audit); every duty has a role; the demo logins follow it (one login per duty)."""
+
+from __future__ import annotations
+
+import pytest
+
+from doorstep_gateway.seed import DEMO_USERS
+from doorstep_shared.auth.permissions import (
+    ACCOUNT_DUTY,
+    AUDIT_DUTY,
+    DUTIES,
+    ROLE_PERMISSIONS,
+    SECURITY_DUTY,
+    Permission,
+    Role,
+    permissions_for_roles,
+)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_no_role_holds_two_duties(role: Role) -> None:
+    held = [duty for duty, permissions in DUTIES.items() if ROLE_PERMISSIONS[role] & permissions]
+    assert len(held) <= 1, f"{role} holds {held}"
+
+
+def test_no_role_both_manages_accounts_or_permissions_and_reads_the_audit_trail() -> None:
+    managing = ACCOUNT_DUTY | SECURITY_DUTY  # staff roles, and the scopes machine clients get
+    for role, permissions in ROLE_PERMISSIONS.items():
+        assert not (permissions & managing and permissions & AUDIT_DUTY), role
+
+
+def test_each_duty_has_its_own_role() -> None:
+    assert Permission.STAFF_MANAGE in ROLE_PERMISSIONS[Role.COUNTY_ADMIN]
+    assert ROLE_PERMISSIONS[Role.SECURITY_OFFICER] & SECURITY_DUTY == SECURITY_DUTY
+    assert ROLE_PERMISSIONS[Role.AUDITOR] & AUDIT_DUTY == AUDIT_DUTY
+    # The security officer reads nobody's personal data and manages no staff.
+    assert not {p for p in ROLE_PERMISSIONS[Role.SECURITY_OFFICER] if p.startswith(("residents", "cases", "staff"))}
+
+
+def test_the_duties_cover_every_permission_that_grants_or_audits() -> None:
+    """A new permission that manages accounts, clients or audit must join a duty (or this fails)."""
+    sensitive = {p for p in Permission if p.value.split(":")[0] in {"staff", "users", "clients", "audit"}}
+    covered = ACCOUNT_DUTY | SECURITY_DUTY | AUDIT_DUTY
+    assert sensitive <= covered | {Permission.USERS_READ}, sensitive - covered
+
+
+def test_the_demo_logins_follow_it() -> None:
+    by_duty: dict[str, list[str]] = {duty: [] for duty in DUTIES}
+    for username, _name, roles, _community, _grid in DEMO_USERS:
+        held = permissions_for_roles(frozenset(roles))
+        duties = [duty for duty, permissions in DUTIES.items() if held & permissions]
+        assert len(duties) <= 1, (username, duties)
+        for duty in duties:
+            by_duty[duty].append(username)
+    assert "county.security" in by_duty["security administration"]
+    assert "county.auditor" in by_duty["audit"] and "county.admin" in by_duty["account management"]

@@ -184,7 +184,10 @@ async def test_a_compound_moved_to_another_community_leaves_tombstones_on_the_ol
         {"entity": t["entity"], "id": t["id"]} for t in old["tombstones"]
     ]
     assert resident["id"] not in [r["id"] for r in old["residents"]]
-    new = (await client.get(f"{BASE}/sync", headers=worker(tokens, "zhenhuai"))).json()
+    # the new community's worker of grid 6 does not carry grid 2 (scope grid), its community scope does
+    theirs = (await client.get(f"{BASE}/sync", headers=worker(tokens, "zhenhuai"))).json()
+    assert resident["id"] not in [r["id"] for r in theirs["residents"]]
+    new = (await client.get(f"{BASE}/sync", params={"scope": "community"}, headers=worker(tokens, "zhenhuai"))).json()
     moved = next(r for r in new["residents"] if r["id"] == resident["id"])
     assert (moved["community"], moved["grid"]) == ("zhenhuai", "zhenhuai-g2")
 

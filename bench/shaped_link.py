@@ -23,6 +23,7 @@ import contextlib
 import random
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 MSS = 1460
 
@@ -76,7 +77,7 @@ class ShapedLink:
         self._up = _Direction(self.shape.up_bps)
         self._rng = random.Random(self.shape.seed)
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()  # the connections' handlers
+        self._tasks: set[asyncio.Task[Any]] = set()  # the connections' handlers
 
     @property
     def url(self) -> str:
@@ -119,7 +120,7 @@ class ShapedLink:
     async def _accept(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         me = asyncio.current_task()
         if me is not None:
-            self._tasks.add(me)  # type: ignore[arg-type]
+            self._tasks.add(me)
         self.connections += 1
         writers = [client_w]
         pumps: list[asyncio.Task[None]] = []
@@ -147,7 +148,7 @@ class ShapedLink:
                 with contextlib.suppress(Exception):
                     await w.wait_closed()
             if me is not None:
-                self._tasks.discard(me)  # type: ignore[arg-type]
+                self._tasks.discard(me)
 
     async def _pump(
         self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, way: _Direction, not_before: float

@@ -341,10 +341,10 @@ async def in_scope(
 ) -> set[str]:
     """Which of ``ids`` (tombstone ``entity_id``s) are records the scope holds right now."""
     model = _SYNC_MODELS[entity]
-    if entity == "compound":
-        key, values = col(Compound.code), list(ids)
-    else:
-        key, values = col(model.id), [u for u in (_uuid_or_none(i) for i in ids) if u is not None]
+    key: Any = col(Compound.code) if entity == "compound" else col(model.id)
+    values: list[Any] = (
+        list(ids) if entity == "compound" else [u for u in (_uuid_or_none(i) for i in ids) if u is not None]
+    )
     if not values:
         return set()
     stmt = select(key).where(key.in_(values))

@@ -150,7 +150,7 @@ def _older_release(since: str) -> bool:
         values = decode_cursor(since, 5, field="query.since")
     except Invalid:
         return False
-    return bool(values) and values[0] == "s1"
+    return values is not None and values[0] == "s1"
 
 
 async def decode(session: AsyncSession, principal: Principal, scope: SyncScope, since: str | None) -> Position:
@@ -303,7 +303,7 @@ async def _still_gone(
     for entity, ids in exits.items():
         held |= {(entity, i) for i in await repo.in_scope(session, principal, entity, scope, ids)}
     return [
-        Tombstone(entity=s.entity, id=s.entity_id, row_version=s.row_version)  # type: ignore[arg-type]
+        Tombstone(entity=s.entity, id=s.entity_id, row_version=s.row_version)
         for s in stones
         if (s.entity, s.entity_id) not in held
     ]
@@ -336,7 +336,7 @@ async def _leaving(
     for entity, ids in by_entity.items():
         held |= {(entity, i) for i in await repo.in_scope(session, principal, entity, scope, ids)}
     tombstones = [
-        Tombstone(entity=entity, id=entity_id, row_version=version)  # type: ignore[arg-type]
+        Tombstone(entity=entity, id=entity_id, row_version=version)
         for entity, entity_id, _, _ in page
         if (entity, entity_id) not in held
     ]

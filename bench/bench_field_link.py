@@ -24,6 +24,10 @@ time, round trips (HTTP requests), bytes on the wire both ways (HTTP headers inc
 ratio after/before, against the goals: morning routine < 8 s; first sync < 15 s and < 400 KB.
 """
 
+# bench-timeout: 420
+# (seeding the demo and a 25-second baseline first sync on the shaped link: over the quick
+# run's 120 s on a busy machine)
+
 from __future__ import annotations
 
 import argparse

@@ -97,13 +97,11 @@ async def resolve_scope(session: AsyncSession, principal: Principal, asked: str 
     return SyncScope(name=name, worker=principal.subject, grids=grids if name == "grid" else ())
 
 
-def scope_key(principal: Principal, scope: SyncScope | None = None) -> str:
+def scope_key(principal: Principal, scope: SyncScope) -> str:
+    """Binds a cursor to the caller's communities and scope (and, but for ``community``, login)."""
     visible = principal.visible_communities
     raw = "*" if visible is None else ",".join(sorted(visible))
-    if scope is not None and scope.name != "community":
-        raw += f"|{scope.name}|{principal.subject}"
-    elif scope is not None:
-        raw += "|community"
+    raw += "|community" if scope.name == "community" else f"|{scope.name}|{principal.subject}"
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 

@@ -42,14 +42,14 @@ ENCODE = {
     "zstd": lambda body: zstandard.ZstdCompressor(level=LEVEL).compress(body),
 }
 ANSWERS = {
-    "sync page (limit 1000)": ("/api/v1/proxy/sync", {"limit": 1000}),
+    "sync page (limit 1000)": ("/api/v1/proxy/sync", {"limit": 1000, "scope": "community"}),
     "case list (limit 200)": ("/api/v1/proxy/cases", {"limit": 200}),
     "residents list (limit 200)": ("/api/v1/proxy/residents", {"limit": 200}),
     "OpenAPI document": ("/openapi.json", {}),
 }
 
 
-async def measure(client: httpx.AsyncClient, path: str, params: dict[str, int], codec: str) -> tuple[int, bytes]:
+async def measure(client: httpx.AsyncClient, path: str, params: dict[str, int | str], codec: str) -> tuple[int, bytes]:
     """(bytes received, decoded body) of one request with one Accept-Encoding."""
     resp = await client.get(path, params=params, headers={"Accept-Encoding": codec})
     resp.raise_for_status()

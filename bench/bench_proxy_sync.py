@@ -156,7 +156,7 @@ async def drain(client: httpx.AsyncClient, headers: dict[str, str], since: str |
     """(records, cursor, pages) of a sync from ``since`` to the end."""
     records, pages, cursor = 0, 0, since
     while True:
-        params: dict[str, Any] = {"limit": 1000}
+        params: dict[str, Any] = {"limit": 1000, "scope": "community"}  # the whole community, as measured since
         if cursor:
             params["since"] = cursor
         resp = await client.get("/api/v1/proxy/sync", params=params, headers=headers)

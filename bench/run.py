@@ -27,6 +27,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -451,6 +452,12 @@ def suite_runs(last: int = 5) -> list[dict[str, Any]]:
     return runs[-last:]
 
 
+def script_timeout(script: Path) -> float:
+    """A script's own time bound, from a ``# bench-timeout: <seconds>`` line (0: none)."""
+    match = re.search(r"^# bench-timeout: (\d+)$", script.read_text(encoding="utf-8"), re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
 def section_modules(ctx: Context) -> dict[str, Any]:
     """Every other bench/bench_*.py script, as a subprocess with a time bound."""
     out: list[dict[str, Any]] = []
@@ -460,6 +467,7 @@ def section_modules(ctx: Context) -> dict[str, Any]:
         for app in ("gateway", "catalog", "proxy", "stations"):
             env[f"DOORSTEP_{app.upper()}_VAR_DIR"] = str(ctx.tmp / f"mod-{script.stem}")
         started = time.monotonic()
+        timeout = max(ctx.plan.module_timeout, script_timeout(script))
         try:
             done = subprocess.run(
                 cmd,
@@ -467,14 +475,14 @@ def section_modules(ctx: Context) -> dict[str, Any]:
                 cwd=common.REPO_ROOT,
                 capture_output=True,
                 text=True,
-                timeout=ctx.plan.module_timeout,
+                timeout=timeout,
             )
             status = "ok" if done.returncode == 0 else f"exit {done.returncode}"
             output = done.stdout.strip()
             if done.returncode != 0:
                 output += "\n" + done.stderr.strip()[-1500:]
         except subprocess.TimeoutExpired as exc:
-            status = f"timed out after {ctx.plan.module_timeout:.0f} s"
+            status = f"timed out after {timeout:.0f} s"
             output = (
                 (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
             )

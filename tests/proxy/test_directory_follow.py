@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -184,7 +185,10 @@ async def test_a_compound_moved_to_another_community_leaves_tombstones_on_the_ol
         {"entity": t["entity"], "id": t["id"]} for t in old["tombstones"]
     ]
     assert resident["id"] not in [r["id"] for r in old["residents"]]
-    new = (await client.get(f"{BASE}/sync", headers=worker(tokens, "zhenhuai"))).json()
+    # the new community's worker of grid 6 does not carry grid 2 (scope grid), its community scope does
+    theirs = (await client.get(f"{BASE}/sync", headers=worker(tokens, "zhenhuai"))).json()
+    assert resident["id"] not in [r["id"] for r in theirs["residents"]]
+    new = (await client.get(f"{BASE}/sync", params={"scope": "community"}, headers=worker(tokens, "zhenhuai"))).json()
     moved = next(r for r in new["residents"] if r["id"] == resident["id"])
     assert (moved["community"], moved["grid"]) == ("zhenhuai", "zhenhuai-g2")
 
@@ -194,3 +198,68 @@ async def _sync_cursor(client: httpx.AsyncClient, headers: dict[str, str]) -> st
     while page["has_more"]:
         page = (await client.get(f"{BASE}/sync", params={"since": page["cursor"]}, headers=headers)).json()
     return str(page["cursor"])
+
+
+async def _delta(client: httpx.AsyncClient, headers: dict[str, str], since: str) -> dict[str, Any]:
+    got: dict[str, Any] = {"compounds": set(), "residents": set(), "cases": set(), "tombstones": set()}
+    page: dict[str, Any] = {"cursor": since, "has_more": True}
+    while page["has_more"]:
+        page = (await client.get(f"{BASE}/sync", params={"since": page["cursor"]}, headers=headers)).json()
+        got["compounds"] |= {c["code"] for c in page["compounds"]}
+        got["residents"] |= {r["id"] for r in page["residents"]}
+        got["cases"] |= {c["id"] for c in page["cases"]}
+        got["tombstones"] |= {(t["entity"], t["id"]) for t in page["tombstones"]}
+    return got
+
+
+async def test_a_compound_redrawn_to_another_grid_leaves_the_old_grids_phones_but_not_what_is_assigned_there(
+    followed: tuple[FastAPI, ExportServer], client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    app, export = followed
+    resp = await client.put(
+        f"{BASE}/workers/chaoyang.g3.worker",
+        json={"display_name": "三网格社工", "grids": ["chaoyang-g3"], "community": "chaoyang"},
+        headers=admin(tokens),
+    )
+    assert resp.status_code in (200, 201), resp.text
+    g3 = tokens.headers("social_worker", community="chaoyang", grid="chaoyang-g3", subject="chaoyang.g3.worker")
+    g4 = tokens.headers("social_worker", community="chaoyang", grid="chaoyang-g4", subject="chaoyang.g4.worker")
+    kept = await create(client, admin(tokens), compound="shuxiang", building="1", unit="1", room="101")
+    left = await create(client, admin(tokens), compound="shuxiang", building="1", unit="1", room="102")
+    made = []
+    for r in (kept, left):
+        body = {"resident_id": r["id"], "item_code": "elderly-allowance", "channel": "window"}
+        resp = await client.post(f"{BASE}/cases", json=body, headers=admin(tokens))
+        assert resp.status_code == 201, resp.text
+        made.append(resp.json())
+    etag = (await client.get(f"{BASE}/cases/{made[0]['id']}", headers=admin(tokens))).headers["etag"]
+    resp = await client.post(
+        f"{BASE}/cases/{made[0]['id']}/assignment",
+        json={"assigned_to": "chaoyang.g3.worker", "reason": "本网格社工上门"},
+        headers={**admin(tokens), "If-Match": etag},
+    )
+    assert resp.status_code == 200, resp.text
+    c3, c4 = await _sync_cursor(client, g3), await _sync_cursor(client, g4)
+
+    export.directory = redrawn(export.directory, "shuxiang", grid="chaoyang-g4")
+    await within(5.0, lambda: _revision_applied(app, export))
+
+    old = await _delta(client, g3, c3)
+    assert {
+        ("resident", left["id"]),
+        ("household", left["household_id"]),
+        ("case", made[1]["id"]),
+    } <= old["tombstones"]
+    # the case assigned to the grid-3 worker, its resident and household stay on that phone
+    assert (
+        not {
+            ("case", made[0]["id"]),
+            ("resident", kept["id"]),
+            ("household", kept["household_id"]),
+        }
+        & old["tombstones"]
+    )
+    new = await _delta(client, g4, c4)
+    assert "shuxiang" in new["compounds"]
+    assert {kept["id"], left["id"]} <= new["residents"] and {c["id"] for c in made} <= new["cases"]
+    assert not new["tombstones"]

@@ -72,6 +72,7 @@ FIELD_TEXTS_ZH: dict[str, str] = {
     "not a valid mainland mobile or landline number": "不是有效的大陆手机或固定电话号码",
     "not a valid mobile or landline number": "不是有效的手机或固定电话号码",
     "not a worker of the case's community": "不是案件所属社区的工作人员",
+    "no grid to sync: your account serves no grid": "没有可同步的网格：您的账号没有负责的网格",
     "not a worker of the community": "不是本社区的工作人员",
     "not in the catalogue": "目录中没有此事项",
     "nothing to keep as an alias (no word, or a masked personal number)": "没有可保存为别名的内容（无词语，或为已遮盖的个人号码）",

@@ -309,6 +309,12 @@ MESSAGES: dict[str, Message] = {
     "catalog_unavailable": M(
         "目录服务不可用", "Catalogue unavailable", "事项目录暂时无法访问，请稍后重试。", "Catalogue down."
     ),
+    "sync_scope_no_grid": M(
+        "没有可同步的网格",
+        "No grid to sync",
+        "您的账号没有负责的网格，请使用 scope=mine 或 scope=community。",
+        "Your account serves no grid: ask for scope=mine or scope=community.",
+    ),
     "sync_resync_required": M(
         "需要重新同步",
         "Resync required",

@@ -155,7 +155,10 @@ class VisitCase(ProxyModel, table=True):
 
 
 class SyncTombstone(ProxyModel, table=True):
-    """A deleted record, kept so the sync feed can tell phones to drop it."""
+    """A deleted record, kept so the sync feed can tell phones to drop it. With ``grid`` or
+    ``worker`` set the record still exists but left that grid's or that worker's sync scope
+    (a compound redrawn, a case reassigned): only phones of that scope hear of it, and not if the
+    record is still in their scope by another road."""
 
     __tablename__ = "sync_tombstone"
 
@@ -165,3 +168,5 @@ class SyncTombstone(ProxyModel, table=True):
     community: str = Field(max_length=64, index=True)
     row_version: int = Field(index=True)
     deleted_at: dt.datetime = Field(sa_type=UTCDateTime)
+    grid: str | None = Field(default=None, max_length=64)
+    worker: str | None = Field(default=None, max_length=64)

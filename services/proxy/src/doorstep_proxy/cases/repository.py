@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, tuple_
@@ -17,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.auth.tokens import Principal
 
 from ..demands.models import Demand
-from ..ledger.models import Household, Resident
+from ..ledger.models import Compound, Household, Resident
 from ..tenancy import scoped
 from ..versions import set_sequence_value
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial, SyncTombstone, Visit, VisitCase
@@ -220,8 +221,9 @@ async def add_tombstone(session: AsyncSession, stone: SyncTombstone) -> None:
 
 # The feed merges several tables ordered by (row_version, entity rank, id); the rank breaks ties
 # between records of different tables that share a row_version (bulk writes share one).
-SYNC_ENTITIES = ("resident", "household", "case", "visit", "demand", "tombstone")
+SYNC_ENTITIES = ("compound", "resident", "household", "case", "visit", "demand", "tombstone")
 _SYNC_MODELS: dict[str, Any] = {
+    "compound": Compound,
     "resident": Resident,
     "household": Household,
     "case": ProxyCase,
@@ -229,32 +231,184 @@ _SYNC_MODELS: dict[str, Any] = {
     "demand": Demand,
     "tombstone": SyncTombstone,
 }
+_INT_IDS = ("compound", "tombstone")
+
+
+@dataclass(frozen=True)
+class SyncScope:
+    """What one phone carries, inside what the principal may see (``tenancy.scoped``):
+    ``community`` everything; ``grid`` the records of ``grids`` plus all of ``mine``; ``mine``
+    the worker's cases and visits, their residents, households and compounds, their demands."""
+
+    name: str  # mine | grid | community
+    worker: str
+    grids: tuple[str, ...] = ()
+
+
+def _case_grid() -> Any:
+    return func.coalesce(col(ProxyCase.assigned_grid), col(ProxyCase.grid))
+
+
+def _mine(entity: str, worker: str) -> Any:
+    my_cases = col(ProxyCase.assigned_to) == worker
+    my_visits = col(Visit.worker) == worker
+    case_residents = select(col(ProxyCase.resident_id)).where(my_cases)
+    visit_residents = select(col(Visit.resident_id)).where(my_visits)
+    if entity == "case":
+        return my_cases
+    if entity == "visit":
+        return my_visits
+    if entity == "resident":
+        return col(Resident.id).in_(case_residents) | col(Resident.id).in_(visit_residents)
+    if entity == "household":
+        return col(Household.id).in_(
+            select(col(Resident.household_id)).where(
+                col(Resident.id).in_(case_residents) | col(Resident.id).in_(visit_residents)
+            )
+        )
+    if entity == "compound":
+        return col(Compound.code).in_(
+            select(col(Resident.compound_code)).where(
+                col(Resident.id).in_(case_residents) | col(Resident.id).in_(visit_residents)
+            )
+        )
+    if entity == "demand":
+        return col(Demand.logged_by) == worker
+    if entity == "tombstone":
+        return col(SyncTombstone.worker) == worker
+    raise ValueError(entity)
+
+
+def _in_grids(entity: str, grids: tuple[str, ...]) -> Any:
+    if entity == "case":
+        return _case_grid().in_(grids)
+    return col(_SYNC_MODELS[entity].grid).in_(grids)
+
+
+def scope_clause(entity: str, scope: SyncScope) -> Any:
+    """The rows of ``entity`` in ``scope`` (None: no narrowing beyond tenancy)."""
+    if scope.name == "community":
+        return None
+    clause = _mine(entity, scope.worker)
+    if scope.name == "grid" and scope.grids:
+        clause = clause | _in_grids(entity, scope.grids)
+    if entity == "tombstone":  # a deletion (no grid, no worker) concerns every scope
+        clause = clause | (col(SyncTombstone.grid).is_(None) & col(SyncTombstone.worker).is_(None))
+    return clause
+
+
+def _after(entity: str, model: Any, after: tuple[int, int, str]) -> Any:
+    rank = SYNC_ENTITIES.index(entity)
+    version, crank, cid = after
+    rv = col(model.row_version)
+    if rank < crank:
+        return rv > version
+    if rank > crank:
+        return rv >= version
+    return or_(rv > version, (rv == version) & (col(model.id) > _key_of(entity, cid)))
+
+
+def _key_of(entity: str, cid: str) -> Any:
+    if entity in _INT_IDS:
+        try:
+            return int(cid)
+        except ValueError:
+            return -1
+    return _uuid_or_min(cid)
 
 
 async def sync_rows(
     session: AsyncSession,
     principal: Principal,
     entity: str,
+    scope: SyncScope,
     *,
     after: tuple[int, int, str],
     limit: int,
 ) -> list[Any]:
     """Rows of one table after the cursor (row_version, rank, id), in feed order, scoped."""
     model = _SYNC_MODELS[entity]
-    rank = SYNC_ENTITIES.index(entity)
-    version, crank, cid = after
-    rv = col(model.row_version)
-    id_col = col(model.id)
-    stmt = select(model).order_by(rv, id_col).limit(limit)
-    if rank < crank:
-        stmt = stmt.where(rv > version)
-    elif rank > crank:
-        stmt = stmt.where(rv >= version)
-    else:
-        key: Any = int(cid) if entity == "tombstone" else _uuid_or_min(cid)
-        stmt = stmt.where(or_(rv > version, (rv == version) & (id_col > key)))
-    stmt = scoped(stmt, model, principal)
+    stmt = select(model).where(_after(entity, model, after)).order_by(col(model.row_version), col(model.id))
+    clause = scope_clause(entity, scope)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    stmt = scoped(stmt, model, principal).limit(limit)
     return list((await session.execute(stmt)).scalars().all())
+
+
+async def in_scope(
+    session: AsyncSession, principal: Principal, entity: str, scope: SyncScope, ids: Sequence[str]
+) -> set[str]:
+    """Which of ``ids`` (tombstone ``entity_id``s) are records the scope holds right now."""
+    model = _SYNC_MODELS[entity]
+    key: Any = col(Compound.code) if entity == "compound" else col(model.id)
+    values: list[Any] = (
+        list(ids) if entity == "compound" else [u for u in (_uuid_or_none(i) for i in ids) if u is not None]
+    )
+    if not values:
+        return set()
+    stmt = select(key).where(key.in_(values))
+    if entity == "resident":
+        stmt = stmt.where(col(Resident.status) == "active")
+    clause = scope_clause(entity, scope)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    stmt = scoped(stmt, model, principal)
+    return {str(v) for v in (await session.execute(stmt)).scalars().all()}
+
+
+async def leaving_ids(
+    session: AsyncSession,
+    principal: Principal,
+    entity: str,
+    grids: tuple[str, ...],
+    *,
+    after: str,
+    limit: int,
+) -> list[tuple[str, str]]:
+    """(feed id, entity id) of the rows of ``grids`` after ``after`` in id order: what a phone
+    whose worker left those grids may hold (the caller keeps those still in its scope)."""
+    model = _SYNC_MODELS[entity]
+    identity = col(Compound.code) if entity == "compound" else col(model.id)
+    stmt = (
+        select(col(model.id), identity)
+        .where(_in_grids(entity, grids), col(model.id) > _key_of(entity, after))
+        .order_by(col(model.id))
+        .limit(limit)
+    )
+    stmt = scoped(stmt, model, principal)
+    return [(str(a), str(b)) for a, b in (await session.execute(stmt)).all()]
+
+
+async def left_since(
+    session: AsyncSession,
+    principal: Principal,
+    grids: tuple[str, ...],
+    *,
+    version: int,
+    after: str,
+    limit: int,
+) -> list[SyncTombstone]:
+    """Scope-exit tombstones of ``grids`` after row version ``version``, in id order."""
+    stmt = (
+        select(SyncTombstone)
+        .where(
+            col(SyncTombstone.grid).in_(grids),
+            col(SyncTombstone.row_version) > version,
+            col(SyncTombstone.id) > _key_of("tombstone", after),
+        )
+        .order_by(col(SyncTombstone.id))
+        .limit(limit)
+    )
+    stmt = scoped(stmt, SyncTombstone, principal)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def _uuid_or_min(value: str) -> uuid.UUID:

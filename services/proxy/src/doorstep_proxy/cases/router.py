@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -438,5 +438,13 @@ async def get_sync(
     cipher: Cipher,
     since: Annotated[str | None, Query(max_length=512, description="The cursor of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    scope: Annotated[
+        Literal["mine", "grid", "community"] | None,
+        Query(
+            description="What the phone carries: `mine` (assigned to me), `grid` (my grids' records plus "
+            "mine; the default of a worker with a grid), `community` (the default of admins and of "
+            "workers without a grid). A cursor answers only for the scope it was issued for (else 410)."
+        ),
+    ] = None,
 ) -> SyncPage:
-    return await sync.changes(session, principal, cipher, since=since, limit=limit)
+    return await sync.changes(session, principal, cipher, since=since, limit=limit, scope=scope)

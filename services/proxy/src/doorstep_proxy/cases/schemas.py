@@ -13,7 +13,7 @@ from doorstep_shared.types import LocalTime, RedactedText
 
 from ..demands.schemas import DemandRead
 from ..inputs import Code, Input
-from ..ledger.schemas import HouseholdRead, ResidentBrief, ResidentRead
+from ..ledger.schemas import CompoundRead, HouseholdRead, ResidentBrief, ResidentRead
 from ..workers.schemas import Username
 
 CaseChannel = Literal["window", "doorstep", "platform"]
@@ -336,14 +336,16 @@ class WeekPlan(BaseModel):
 
 
 class Tombstone(BaseModel):
-    entity: Literal["resident", "household", "case", "visit", "demand"]
-    id: str
+    entity: Literal["compound", "resident", "household", "case", "visit", "demand"]
+    id: str = Field(description="The record's id (a compound's code)")
     row_version: int
 
 
 class SyncPage(BaseModel):
     cursor: str = Field(description="Pass as `since` next time (also when has_more is false)")
     has_more: bool
+    scope: Literal["mine", "grid", "community"] = Field(description="The scope this page was cut for")
+    compounds: list[CompoundRead] = Field(default_factory=list)
     residents: list[ResidentRead] = Field(default_factory=list)
     households: list[HouseholdRead] = Field(default_factory=list)
     cases: list[CaseRead] = Field(default_factory=list)

@@ -27,7 +27,7 @@ from ..versions import next_row_versions
 from ..workers import service as workers
 from . import deadlines
 from . import repository as repo
-from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial
+from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial, SyncTombstone
 from .schemas import (
     CaseAssign,
     CaseDueOverride,
@@ -316,10 +316,12 @@ async def assign(
             raise Invalid.field("body.assigned_to", "not a worker of the case's community", code="unknown_worker")
     now = utcnow()
     before = {"assigned_grid": case.assigned_grid, "assigned_to": case.assigned_to}
+    grid_before = case.assigned_grid or case.grid
     case.assigned_grid = grid
     case.assigned_to = data.assigned_to
     await _bump(session, case, principal.subject, now)
     await repo.save(session, case)
+    await _left_scopes(session, case, grid_before, before["assigned_to"], now)
     await record_event(
         session,
         case,
@@ -330,6 +332,33 @@ async def assign(
         details={"from": before, "to": {"assigned_grid": grid, "assigned_to": data.assigned_to}},
     )
     return case
+
+
+async def _left_scopes(
+    session: AsyncSession, case: ProxyCase, grid_before: str, worker_before: str | None, now: dt.datetime
+) -> None:
+    """A reassigned case leaves the sync scope of its old grid and old worker (with its resident,
+    for the worker): tombstones tagged with them; the feed keeps whatever is still theirs."""
+    left_grid = grid_before if grid_before != (case.assigned_grid or case.grid) else None
+    left_worker = worker_before if worker_before and worker_before != case.assigned_to else None
+    stones = []
+    if left_grid or left_worker:
+        stones.append(("case", str(case.id), left_grid, left_worker))
+    if left_worker:
+        stones.append(("resident", str(case.resident_id), None, left_worker))
+    for entity, entity_id, grid, worker in stones:
+        await repo.add_tombstone(
+            session,
+            SyncTombstone(
+                entity=entity,
+                entity_id=entity_id,
+                community=case.community,
+                grid=grid,
+                worker=worker,
+                row_version=case.row_version,
+                deleted_at=now,
+            ),
+        )
 
 
 async def override_due(

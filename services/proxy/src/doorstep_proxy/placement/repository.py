@@ -39,6 +39,10 @@ async def rehome(
     place = {"community": community, "grid": grid}
     if old_community != community:
         await _tombstones(session, code, old_community, row_version, now)
+    elif old != grid:
+        # The old grid's phones drop what left it (a phone holding one of these records by
+        # another road, say a case assigned to its worker, keeps it: the feed checks).
+        await _tombstones(session, code, old_community, row_version, now, grid=old)
     synced = {**place, "version": col(Compound.version) + 1, "row_version": row_version}
     await session.execute(update(Compound).where(col(Compound.code) == code).values(**synced, updated_at=now))
     result = await session.execute(
@@ -88,11 +92,15 @@ async def rehome(
     return moved
 
 
-async def _tombstones(session: AsyncSession, code: str, community: str, row_version: int, now: dt.datetime) -> None:
-    """The old community's phones drop what left it: its residents, households, open cases,
-    open demands and visits (the new community's phones receive them as changes)."""
+async def _tombstones(
+    session: AsyncSession, code: str, community: str, row_version: int, now: dt.datetime, *, grid: str | None = None
+) -> None:
+    """The old community's (or, with ``grid``, the old grid's) phones drop what left it: the
+    compound, its residents, households, open cases, open demands and visits (the new
+    community's or grid's phones receive them as changes)."""
     residents = select(col(Resident.id)).where(col(Resident.compound_code) == code)
     kinds: list[tuple[str, Any]] = [
+        ("compound", select(col(Compound.code)).where(col(Compound.code) == code)),
         ("resident", residents),
         ("household", select(col(Household.id)).where(col(Household.compound_code) == code)),
         (
@@ -114,7 +122,14 @@ async def _tombstones(session: AsyncSession, code: str, community: str, row_vers
         ),
     ]
     rows = [
-        {"entity": entity, "entity_id": str(i), "community": community, "row_version": row_version, "deleted_at": now}
+        {
+            "entity": entity,
+            "entity_id": str(i),
+            "community": community,
+            "grid": grid,
+            "row_version": row_version,
+            "deleted_at": now,
+        }
         for entity, stmt in kinds
         for i in (await session.execute(stmt)).scalars().all()
     ]

@@ -364,6 +364,12 @@ async def override_due(
 MATERIAL_STAGES = ("accepted", "scheduled", "visited")
 
 
+def _needs_evidence(case: ProxyCase, position: int) -> bool:
+    """Whether the catalogue (as snapshotted at intake) asks for a file before the tick."""
+    materials = ItemSnapshot.model_validate(case.snapshot).materials
+    return 1 <= position <= len(materials) and materials[position - 1].evidence == "photo"
+
+
 async def mark_material(
     session: AsyncSession,
     principal: Principal,
@@ -382,6 +388,12 @@ async def mark_material(
     material = await repo.get_material(session, case.id, position)
     if material is None:
         raise NotFound("No such material on this case.", code="material_not_found")
+    if data.collected and _needs_evidence(case, position) and not await repo.has_ready_file(session, case.id, position):
+        raise Conflict(
+            "This material needs a photo or scan: upload it before ticking the material.",
+            code="material_evidence_missing",
+            position=position,
+        )
     now = utcnow()
     material.collected = data.collected
     material.collected_by = principal.subject if data.collected else None

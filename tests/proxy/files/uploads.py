@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import uuid
 from typing import Any
 
 import httpx
@@ -164,3 +165,46 @@ async def resumable_upload(
         assert offset == end
         if offset == len(data):
             return resp, counts
+
+
+async def seed_case_file(app: FastAPI, case_id: str, position: int = 1) -> str:
+    """A finished photo (content and thumbnail, sealed as the service seals them) on a case's
+    material, written straight to the database: for the route matrices, which need one record
+    of each kind. Returns the file's id."""
+    from sqlalchemy import select
+
+    from doorstep_proxy.cases.models import ProxyCase
+    from doorstep_proxy.files import content as file_content
+    from doorstep_proxy.files.models import CaseFile
+    from doorstep_proxy.files.service import seal_parts
+    from doorstep_shared.clock import utcnow
+
+    prepared = file_content.prepare(png_with_text(), max_pixels=1_000_000, thumbnail_edge=64)
+    cipher = app.state.pii
+    async with app.state.sessionmaker() as session:
+        case = (await session.execute(select(ProxyCase).where(ProxyCase.id == uuid.UUID(case_id)))).scalar_one()
+        f = CaseFile(
+            case_id=case.id,
+            position=position,
+            community=case.community,
+            grid=case.grid,
+            status="ready",
+            size=len(prepared.data),
+            received=len(prepared.data),
+            content_type=prepared.content_type,
+            stored_size=len(prepared.data),
+            width=prepared.width,
+            height=prepared.height,
+            has_thumbnail=True,
+            pii_kid=cipher.active_kid,
+            uploaded_by="seed",
+            created_at=utcnow(),
+            completed_at=utcnow(),
+        )
+        session.add(f)
+        await session.flush()
+        assert prepared.thumbnail is not None
+        session.add_all(seal_parts(cipher, f.id, "content", 0, prepared.data))
+        session.add_all(seal_parts(cipher, f.id, "thumbnail", 0, prepared.thumbnail))
+        await session.commit()
+        return str(f.id)

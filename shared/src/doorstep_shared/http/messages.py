@@ -1,5 +1,8 @@
 """What a problem+json answer says to people, in Simplified Chinese (the default) or English.
 
+Long because: it is one table of every problem code's texts in two languages, a line or four per
+code; split by app, the message test and the translators would have to look in several places.
+
 The ``code`` of a problem is the stable machine key; this catalogue gives every code a title
 and a detail in both languages, and every pydantic error type a field message. The language
 is negotiated once per request from ``Accept-Language`` (:func:`negotiate`, set by the request

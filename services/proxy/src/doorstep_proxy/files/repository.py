@@ -1,7 +1,7 @@
 """Every query for material files and their sealed parts.
 
-Tenancy (``tenancy.scoped``): a file of a community the caller does not see is absent; the
-service also reaches the file through its case (scoped there too)."""
+Tenancy (``tenancy.scoped``): a file is visible exactly when its case is (the file's query
+joins the case and scopes the case), so another community's file is absent."""
 
 from __future__ import annotations
 
@@ -21,11 +21,16 @@ from ..tenancy import scoped
 from .models import CaseFile, CaseFilePart
 
 
+def _visible(stmt: Any, principal: Principal) -> Any:
+    """Files of the cases the principal may see: the case's own rule (a machine client sees the
+    files of the cases made from its requests, and no other)."""
+    return scoped(stmt.join(ProxyCase, col(ProxyCase.id) == col(CaseFile.case_id)), ProxyCase, principal)
+
+
 async def get_file(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, file_id: uuid.UUID, *, for_update: bool = False
 ) -> CaseFile | None:
-    stmt = select(CaseFile).where(col(CaseFile.id) == file_id, col(CaseFile.case_id) == case_id)
-    stmt = scoped(stmt, CaseFile, principal)
+    stmt = _visible(select(CaseFile), principal).where(col(CaseFile.id) == file_id, col(CaseFile.case_id) == case_id)
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -37,7 +42,7 @@ async def get_any(session: AsyncSession, file_id: uuid.UUID) -> CaseFile | None:
 
 
 async def files_of(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> list[CaseFile]:
-    stmt = scoped(select(CaseFile).where(col(CaseFile.case_id) == case_id), CaseFile, principal)
+    stmt = _visible(select(CaseFile), principal).where(col(CaseFile.case_id) == case_id)
     stmt = stmt.order_by(col(CaseFile.position), col(CaseFile.created_at), col(CaseFile.id))
     return list((await session.execute(stmt)).scalars().all())
 

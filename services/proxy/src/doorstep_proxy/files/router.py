@@ -29,7 +29,12 @@ Position = Annotated[int, Path(ge=1, le=100, description="The material's positio
 BASE = "/cases/{case_id}/materials/{position}/files"
 CHUNK_BODY = {
     "required": True,
-    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    "content": {
+        "application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"},
+            "example": "(bytes first…last of the file, as Content-Range says)",
+        }
+    },
 }
 
 
@@ -95,7 +100,9 @@ async def put_chunk(
     cipher: Cipher,
     settings: AppSettings,
     response: Response,
-    content_range: Annotated[str, Header(alias="Content-Range", max_length=64, description="bytes first-last/total")],
+    content_range: Annotated[
+        str | None, Header(alias="Content-Range", max_length=64, description="bytes first-last/total (required)")
+    ] = None,
 ) -> CaseFileRead:
     body = bytearray()
     try:
@@ -105,8 +112,9 @@ async def put_chunk(
                 raise PayloadTooLarge(f"Files are at most {settings.file_max_bytes} bytes.", code="file_too_large")
     except ClientDisconnect:
         pass  # keep what arrived: the stored prefix stays contiguous, the client resumes from it
-    chunk = service.parse_range(content_range, bytes(body))
-    f = await service.receive_chunk(session, principal, cipher, case_id, position, file_id, chunk, _limits(settings))
+    f = await service.receive_chunk(
+        session, principal, cipher, case_id, position, file_id, content_range, bytes(body), _limits(settings)
+    )
     response.status_code = 200 if f.status == "ready" else 202
     return _progress(response, service.file_read(f))
 

@@ -171,7 +171,7 @@ async def start_upload(
     return row, True
 
 
-def _seal(cipher: PiiCipher, file_id: uuid.UUID, kind: str, offset: int, data: bytes) -> list[CaseFilePart]:
+def seal_parts(cipher: PiiCipher, file_id: uuid.UUID, kind: str, offset: int, data: bytes) -> list[CaseFilePart]:
     return [
         CaseFilePart(
             file_id=file_id,
@@ -198,7 +198,8 @@ async def receive_chunk(
     case_id: uuid.UUID,
     position: int,
     file_id: uuid.UUID,
-    chunk: Chunk,
+    content_range: str | None,
+    body: bytes,
     limits: Limits,
 ) -> CaseFile:
     """Keep the chunk's bytes the file does not have yet; finish the file on its last byte.
@@ -208,6 +209,7 @@ async def receive_chunk(
     short (the connection dropped) keeps the bytes that arrived, so the file's stored prefix is
     always contiguous."""
     f = await _file(session, principal, case_id, position, file_id, for_update=True)
+    chunk = parse_range(content_range, body)
     if chunk.total != f.size:
         raise Conflict(f"This upload is {f.size} bytes, not {chunk.total}.", code="upload_size_mismatch", size=f.size)
     if f.status == "ready":
@@ -220,7 +222,7 @@ async def receive_chunk(
         )
     fresh = chunk.body[f.received - chunk.start :]
     if fresh:
-        repo.add(session, *_seal(cipher, f.id, "upload", f.received, fresh))
+        repo.add(session, *seal_parts(cipher, f.id, "upload", f.received, fresh))
         f.received += len(fresh)
         repo.add(session, f)
         await session.flush()
@@ -239,9 +241,9 @@ async def _finish(session: AsyncSession, principal: Principal, cipher: PiiCipher
         await repo.delete_file(session, f.id)
         raise FileRefused(str(refused), code=refused.code) from None
     await repo.drop_parts(session, f.id, "upload")
-    repo.add(session, *_seal(cipher, f.id, "content", 0, prepared.data))
+    repo.add(session, *seal_parts(cipher, f.id, "content", 0, prepared.data))
     if prepared.thumbnail is not None:
-        repo.add(session, *_seal(cipher, f.id, "thumbnail", 0, prepared.thumbnail))
+        repo.add(session, *seal_parts(cipher, f.id, "thumbnail", 0, prepared.thumbnail))
     now = utcnow()
     f.status = "ready"
     f.content_type = prepared.content_type

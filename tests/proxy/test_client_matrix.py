@@ -30,8 +30,8 @@ from doorstep_shared.auth.security import declared_permissions, iter_api_routes
 
 from ..support import Tokens, client_for
 from ..tenancy_support import reset_tables
-from .files.uploads import seed_case_file
 from ..test_route_permissions import build
+from .files.uploads import seed_case_file
 
 PLATFORM = "demo.platform"
 HOME, OTHER = "chaoyang", "zhenhuai"

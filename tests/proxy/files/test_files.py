@@ -3,6 +3,7 @@ stripped, encrypted at rest, thumbnails, tenancy, audited downloads, the evidenc
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import os
@@ -243,6 +244,10 @@ async def test_a_material_that_wants_a_photo_cannot_be_ticked_without_one(
     await upload(files, worker(tokens), case["id"], photo_with_gps())
     ok = await files.put(tick, json={"collected": "copy_taken"}, headers=worker(tokens))
     assert ok.status_code == 200, ok.text
+    # the tick rests on the file: its last file cannot go while the material stays ticked
+    only = (await files.get(f"{BASE}/cases/{case['id']}/files", headers=worker(tokens))).json()[0]
+    held = await files.delete(f"{files_url(case['id'])}/{only['id']}", headers=worker(tokens))
+    assert held.status_code == 409 and held.json()["code"] == "material_evidence_in_use"
     timeline = (await files.get(f"{BASE}/cases/{case['id']}/timeline", headers=worker(tokens))).json()
     assert any(e["kind"] == "file" and e["details"]["position"] == 1 for e in timeline)
 
@@ -304,3 +309,18 @@ async def test_files_are_read_after_the_pii_key_rotates(files: httpx.AsyncClient
         assert kids == {uuid.UUID(got["id"]): "k1", uuid.UUID(later["id"]): "k2"}  # what a re-key job selects
     finally:
         state.pii = before
+
+
+async def test_the_same_chunk_sent_twice_at_once_is_stored_once(files: httpx.AsyncClient, tokens: Tokens) -> None:
+    case = await _case(files, tokens)
+    data = scan_pdf(60_000)
+    h = worker(tokens)
+    f = await start(files, h, case["id"], len(data))
+    url = f"{files_url(case['id'])}/{f['id']}"
+    first, second = await asyncio.gather(
+        put_chunk(files, h, url, data, 0, 30_000), put_chunk(files, h, url, data, 0, 30_000)
+    )
+    assert {first.status_code, second.status_code} == {202}
+    assert sum(p.length for p in await _parts(app_of(files), f["id"])) == 30_000
+    done = await put_chunk(files, h, url, data, 30_000, len(data))
+    assert (await files.get(done.json()["content_url"], headers=h)).content == data

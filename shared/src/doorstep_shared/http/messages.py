@@ -394,6 +394,12 @@ MESSAGES: dict[str, Message] = {
         "请按 bytes 起-止/总数 的格式说明这一段。",
         "Expected `bytes first-last/total`.",
     ),
+    "material_evidence_in_use": M(
+        "材料照片正在使用",
+        "Material photo in use",
+        "该材料已凭此文件勾选为已收取，请先取消勾选再删除最后一个文件。",
+        "The material is ticked on the strength of this file; un-tick it first.",
+    ),
     "material_evidence_missing": M(
         "缺少材料照片",
         "Material photo missing",

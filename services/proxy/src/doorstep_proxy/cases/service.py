@@ -370,6 +370,14 @@ def _needs_evidence(case: ProxyCase, position: int) -> bool:
     return 1 <= position <= len(materials) and materials[position - 1].evidence == "photo"
 
 
+async def ticked_with_evidence(session: AsyncSession, case: ProxyCase, position: int) -> bool:
+    """Whether the material is ticked collected and its tick rests on a file (``evidence: photo``)."""
+    if not _needs_evidence(case, position):
+        return False
+    material = await repo.get_material(session, case.id, position)
+    return material is not None and material.collected is not None
+
+
 async def mark_material(
     session: AsyncSession,
     principal: Principal,

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -32,7 +32,7 @@ async def get_file(
 ) -> CaseFile | None:
     stmt = _visible(select(CaseFile), principal).where(col(CaseFile.id) == file_id, col(CaseFile.case_id) == case_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=CaseFile)  # the file's row, not its case's
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
@@ -45,6 +45,13 @@ async def files_of(session: AsyncSession, principal: Principal, case_id: uuid.UU
     stmt = _visible(select(CaseFile), principal).where(col(CaseFile.case_id) == case_id)
     stmt = stmt.order_by(col(CaseFile.position), col(CaseFile.created_at), col(CaseFile.id))
     return list((await session.execute(stmt)).scalars().all())
+
+
+async def count_ready(session: AsyncSession, case_id: uuid.UUID, position: int) -> int:
+    stmt = select(func.count()).where(
+        col(CaseFile.case_id) == case_id, col(CaseFile.position) == position, col(CaseFile.status) == "ready"
+    )
+    return int((await session.execute(stmt)).scalar_one())
 
 
 def add(session: AsyncSession, *rows: Any) -> None:

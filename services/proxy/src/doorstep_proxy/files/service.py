@@ -314,7 +314,18 @@ async def delete_file(
     session: AsyncSession, principal: Principal, case_id: uuid.UUID, position: int, file_id: uuid.UUID
 ) -> None:
     f = await _file(session, principal, case_id, position, file_id, for_update=True)
-    _open_for_materials(await cases.get_case(session, principal, case_id))
+    case = await cases.get_case(session, principal, case_id)
+    _open_for_materials(case)
+    if (
+        f.status == "ready"
+        and await cases.ticked_with_evidence(session, case, position)
+        and await repo.count_ready(session, case.id, position) <= 1
+    ):
+        raise Conflict(
+            "The material is ticked on the strength of this file: un-tick it before deleting its last file.",
+            code="material_evidence_in_use",
+            position=position,
+        )
     await repo.delete_file(session, f.id)
     if f.status == "ready":
         await cases.record_event(

@@ -70,6 +70,8 @@ PARAM_QUERIES: dict[str, dict[str, str]] = {
             "(SELECT 1 FROM proxy_case_material m WHERE m.case_id = c.id) ORDER BY c.id LIMIT 1"
         ),
         "position": "SELECT MIN(position) FROM proxy_case_material WHERE case_id = :case_id",
+        # the matrix's fixture puts a photo on that material (tests/proxy/files/uploads.py)
+        "file_id": "SELECT id FROM proxy_case_file WHERE case_id = :case_id AND position = :position",
         "visit_id": "SELECT id FROM proxy_visit WHERE community = 'zhenhuai' ORDER BY id LIMIT 1",
         "lead_id": "SELECT id FROM discovery_lead WHERE community = 'zhenhuai' ORDER BY id LIMIT 1",
         "run_id": "SELECT id FROM discovery_run WHERE scope = 'zhenhuai' ORDER BY id LIMIT 1",
@@ -133,6 +135,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "reason": "waiting for papers",
     },
     ("PUT", "/api/v1/proxy/cases/{case_id}/materials/{position}"): {"collected": "copy_taken"},
+    ("POST", "/api/v1/proxy/cases/{case_id}/materials/{position}/files"): {"size": 1000},
     ("PATCH", "/api/v1/proxy/visits/{visit_id}"): {"notes": "bring the form"},
     ("POST", "/api/v1/proxy/visits/{visit_id}/check-in"): {},
     ("POST", "/api/v1/proxy/visits/{visit_id}/check-out"): {"outcome": "done"},

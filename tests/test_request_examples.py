@@ -82,6 +82,9 @@ def test_every_request_body_documents_an_example_that_validates(app: str, route:
     content = doc["paths"][route.path_format][method.lower()]["requestBody"]["content"]
     if route.body_field is None:  # a hand-written body (Open311): the example against its schema
         for media in content.values():
+            if media["schema"].get("format") == "binary":  # raw bytes (a file's chunk): a string shows them
+                assert isinstance(media.get("example"), str), f"no example for {media}"
+                continue
             example, schema = media.get("example"), media["schema"]
             assert isinstance(example, dict), f"no example for {media}"
             assert set(schema.get("required", ())) <= set(example)

@@ -31,6 +31,7 @@ from doorstep_shared.auth.security import declared_permissions, iter_api_routes
 from ..support import Tokens, client_for
 from ..tenancy_support import reset_tables
 from ..test_route_permissions import build
+from .files.uploads import seed_case_file
 
 PLATFORM = "demo.platform"
 HOME, OTHER = "chaoyang", "zhenhuai"
@@ -93,6 +94,8 @@ class Own:
     neighbour_case: str  # a case of the platform's own community that is not its own
     neighbour_visit: str
     neighbour_demand: str
+    file: str  # a photo on the platform's case
+    neighbour_file: str  # a photo on the neighbour case
 
 
 def platform(tokens: Tokens, *scopes: str) -> dict[str, str]:
@@ -144,6 +147,8 @@ async def own(proxy_app: FastAPI, tokens: Tokens) -> Own:
                 await _ids(conn, f"SELECT id FROM {table} WHERE community = :home", home=HOME) - mine
             )[0]
     return Own(
+        file=await seed_case_file(proxy_app, case),
+        neighbour_file=await seed_case_file(proxy_app, neighbours["proxy_case"]),
         demand=demand,
         case=case,
         visit=visit,
@@ -167,7 +172,7 @@ def _url(route: str, ids: dict[str, str]) -> str:
 async def test_a_platform_sees_nothing_that_did_not_come_from_its_own_requests(
     route: str, own: Own, proxy_app: FastAPI, tokens: Tokens
 ) -> None:
-    ids = {"case_id": own.case, "visit_id": own.visit, "demand_id": own.demand}
+    ids = {"case_id": own.case, "visit_id": own.visit, "demand_id": own.demand, "position": "1", "file_id": own.file}
     async with client_for(proxy_app) as client:
         resp = await client.get(_url(route, ids), headers=platform(tokens, *ONLY_OWN))
         assert resp.status_code == 200, f"{route}: {resp.status_code} {resp.text[:300]}"
@@ -178,7 +183,13 @@ async def test_a_platform_sees_nothing_that_did_not_come_from_its_own_requests(
         if route in ("GET /api/v1/proxy/cases", "GET /api/v1/proxy/demands"):
             assert [item["id"] for item in resp.json()["items"]] == [own.case if "cases" in route else own.demand]
         if "{" in route:  # the same route for a record of its community that is not its own
-            others = {"case_id": own.neighbour_case, "visit_id": own.neighbour_visit, "demand_id": own.neighbour_demand}
+            others = {
+                "case_id": own.neighbour_case,
+                "visit_id": own.neighbour_visit,
+                "demand_id": own.neighbour_demand,
+                "position": "1",
+                "file_id": own.neighbour_file,
+            }
             neighbour = await client.get(_url(route, others), headers=platform(tokens, *ONLY_OWN))
             assert neighbour.status_code == 404, f"{route}: {neighbour.status_code} {neighbour.text[:300]}"
 

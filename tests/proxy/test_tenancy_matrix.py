@@ -58,6 +58,7 @@ from ..tenancy_support import (
     valid_id_number,
 )
 from .discovery.catalog import seed_snapshot
+from .files.uploads import seed_case_file
 
 _APP = create_app()
 ID_ROUTES = route_cases(_APP, with_params=True)
@@ -148,6 +149,22 @@ async def _add_leads_and_runs(app: FastAPI) -> None:
         await session.commit()
 
 
+async def _add_material_files(app: FastAPI) -> None:
+    """A photo on the first material of each community's first case with a checklist (the case
+    ``PARAM_QUERIES`` picks), so the file routes have a record of each community."""
+    async with app.state.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT c.community, MIN(CAST(c.id AS VARCHAR(36))) FROM proxy_case c WHERE EXISTS "
+                    "(SELECT 1 FROM proxy_case_material m WHERE m.case_id = c.id) GROUP BY c.community"
+                )
+            )
+        ).all()
+    for _community, case_id in rows:
+        await seed_case_file(app, case_id)
+
+
 @pytest.fixture(scope="module")
 async def seeded_proxy(proxy_app: FastAPI) -> AsyncIterator[FastAPI]:
     """Demo data once per backend (other modules' clients empty the tables before each test)."""
@@ -160,6 +177,7 @@ async def seeded_proxy(proxy_app: FastAPI) -> AsyncIterator[FastAPI]:
         # 200 of them (seconds each); the matrix needs only the leads added below.
         await conn.execute(text("DELETE FROM discovery_pending"))
     await _add_leads_and_runs(proxy_app)
+    await _add_material_files(proxy_app)
     _WEBHOOK_TABLES[id(proxy_app)] = await add_webhook_rows(proxy_app, metadata)
     catalog = proxy_app.state.catalog
     saved = (catalog._snapshot, catalog._etag, catalog._checked)

@@ -76,6 +76,24 @@ class PiiCipher:
         raw = _b64d(body)
         return self._aead[kid].decrypt(raw[:12], raw[12:], context.encode() or None).decode()
 
+    def seal(self, data: bytes, *, context: str = "") -> bytes:
+        """Binary ciphertext for a bytea/blob column: ``<kid>.`` then nonce || ct+tag (files)."""
+        nonce = os.urandom(12)
+        ct = self._aead[self.active_kid].encrypt(nonce, data, context.encode() or None)
+        return self.active_kid.encode() + b"." + nonce + ct
+
+    def open(self, sealed: bytes, *, context: str = "") -> bytes:
+        """The plaintext of :meth:`seal`'s output (under whichever known key sealed it)."""
+        kid, _, raw = bytes(sealed).partition(b".")
+        aead = self._aead.get(kid.decode("ascii", "replace"))
+        if aead is None or len(raw) < 28:
+            raise ValueError("unknown sealed format or key id")
+        return aead.decrypt(raw[:12], raw[12:], context.encode() or None)
+
+    @staticmethod
+    def key_id_of_sealed(sealed: bytes) -> str:
+        return bytes(sealed).partition(b".")[0].decode("ascii", "replace")
+
     def lookup_hash(self, value: str, *, kind: str) -> str:
         """Deterministic keyed hash of a normalised value (``kind`` separates id numbers from phones)."""
         return hmac.new(self._hash_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()

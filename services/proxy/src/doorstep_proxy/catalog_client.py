@@ -54,6 +54,7 @@ class CatalogMaterial(BaseModel):
     count: int = 1
     notes: str = ""
     collectable_at_home: bool = True
+    evidence: str | None = None  # "photo": ticking it collected needs a file on the case
 
 
 class CatalogStep(BaseModel):

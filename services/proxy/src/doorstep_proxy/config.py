@@ -65,6 +65,19 @@ class ProxySettings(PiiSettings, WebhookSettings, AuditSettings, DirectorySettin
         3600.0, ge=1, le=7 * 86400, description="Seconds between two retention purge passes"
     )
 
+    file_max_bytes: int = Field(
+        10 * 1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest photo or scan of a case material (bytes, as uploaded)",
+    )
+    file_max_pixels: int = Field(
+        40_000_000, ge=10_000, description="Most pixels of a material photo (a decompression bomb is refused)"
+    )
+    file_thumbnail_edge: int = Field(
+        320, ge=64, le=1024, description="Longer edge of a material photo's thumbnail (pixels)"
+    )
+
     @model_validator(mode="after")
     def _service_key_in_production(self) -> ProxySettings:
         if self.is_production and not self.service_key:

@@ -32,6 +32,7 @@ from .events import router as webhook_routes
 from .events.residents import residents_changed
 from .events.webhooks import hooks
 from .figures.router import router as figures_router
+from .files.router import router as files_router
 from .ledger.router import router as ledger_router
 from .placement.models import directory_copy as directory_copy_table
 from .retention.router import router as retention_router
@@ -53,6 +54,11 @@ TAGS = [
         "description": "Append-only, hash-chained audit log (reveals, imports, removals, erasures) and its check",
     },
     {"name": "cases", "description": "Proxy cases (代办件): intake, status machine, deadlines, materials"},
+    {
+        "name": "files",
+        "description": "Photos and scans of a case's materials: resumable upload, metadata stripped, "
+        "encrypted at rest, every download audited",
+    },
     {"name": "visits", "description": "Doorstep visits, my day and my week"},
     {"name": "sync", "description": "Change feed for the offline field app"},
     {
@@ -119,6 +125,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
             demands_router,
             figures_router,
             cases_router,
+            files_router,
             discovery_router,
             webhook_routes.router,
             retention_router,

@@ -12,6 +12,7 @@ from .cases import models as cases
 from .demands import models as demands
 from .discovery import models as discovery
 from .events import webhooks
+from .files import models as files
 from .ledger import models as ledger
 from .placement import models as placement
 from .workers import models as workers
@@ -20,4 +21,17 @@ metadata = db.metadata
 
 # The modules whose tables make up ``metadata`` (the audit log, idempotency keys and webhook
 # tables are declared by their stores; the change counter by ``versions``).
-TABLE_MODULES = (ledger, workers, demands, cases, discovery, versions, audit, db, webhooks, catalog_copy, placement)
+TABLE_MODULES = (
+    ledger,
+    workers,
+    demands,
+    cases,
+    discovery,
+    versions,
+    audit,
+    db,
+    webhooks,
+    catalog_copy,
+    placement,
+    files,
+)

@@ -80,6 +80,10 @@ FIELD_TEXTS_ZH: dict[str, str] = {
     "outside your communities": "超出您所在的社区",
     "required (which community the demand is for)": "必填（诉求所属的社区）",
     "required when filing (the department's reference)": "报送时必填（部门受理编号）",
+    # material file chunks (proxy files/)
+    "expected `bytes <first>-<last>/<total>`": "格式应为 bytes 起-止/总数",
+    "first ≤ last < total": "须满足 起 ≤ 止 < 总数",
+    "the body is longer than the range": "请求体比声明的范围长",
     "required when the outcome is come_back": "结果为再次上门时必填",
     "the cases of one visit must be of one household": "一次走访的案件须属于同一户",
     "the demand is about another resident": "该诉求属于另一位居民",

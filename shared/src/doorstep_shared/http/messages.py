@@ -1,5 +1,8 @@
 """What a problem+json answer says to people, in Simplified Chinese (the default) or English.
 
+Long because: it is one table of every problem code's texts in two languages, a line or four per
+code; split by app, the message test and the translators would have to look in several places.
+
 The ``code`` of a problem is the stable machine key; this catalogue gives every code a title
 and a detail in both languages, and every pydantic error type a field message. The language
 is negotiated once per request from ``Accept-Language`` (:func:`negotiate`, set by the request
@@ -383,6 +386,52 @@ MESSAGES: dict[str, Message] = {
     ),
     "file_too_large": M(
         "文件过大", "File too large", "上传的文件超过大小上限。", "The uploaded file is larger than allowed."
+    ),
+    "file_not_found": M("文件不存在", "File not found", "该材料下没有这个文件。", "No such file on this material."),
+    "file_id_taken": M(
+        "文件编号已被占用", "File id taken", "该文件编号已被使用，请生成新的 UUID。", "This file id is already taken."
+    ),
+    "file_type_refused": M(
+        "文件类型不支持",
+        "File type refused",
+        "只接受 JPEG、PNG 照片和 PDF 扫描件（按文件内容判断）。",
+        "Only JPEG, PNG and PDF files are accepted (judged by their content).",
+    ),
+    "file_damaged": M("文件已损坏", "File damaged", "文件内容无法读取，请重新拍摄或扫描。", "The file cannot be read."),
+    "image_too_large": M(
+        "图片像素过多", "Image too large", "图片像素超过上限，请降低分辨率后重传。", "The picture has too many pixels."
+    ),
+    "upload_gap": M(
+        "上传不连续",
+        "Upload gap",
+        "这一段之前还有未收到的字节，请从 received 指示的位置续传。",
+        "Bytes before this chunk are missing; resume at `received`.",
+    ),
+    "upload_size_mismatch": M(
+        "文件大小不符",
+        "Upload size mismatch",
+        "分段声明的总大小与开始上传时不同。",
+        "The total size differs from the upload's.",
+    ),
+    "upload_incomplete": M("上传未完成", "Upload incomplete", "文件尚未上传完毕。", "The upload is not finished."),
+    "thumbnail_not_found": M("没有缩略图", "No thumbnail", "PDF 文件没有缩略图。", "This file has no thumbnail."),
+    "content_range_invalid": M(
+        "Content-Range 无效",
+        "Invalid Content-Range",
+        "请按 bytes 起-止/总数 的格式说明这一段。",
+        "Expected `bytes first-last/total`.",
+    ),
+    "material_evidence_in_use": M(
+        "材料照片正在使用",
+        "Material photo in use",
+        "该材料已凭此文件勾选为已收取，请先取消勾选再删除最后一个文件。",
+        "The material is ticked on the strength of this file; un-tick it first.",
+    ),
+    "material_evidence_missing": M(
+        "缺少材料照片",
+        "Material photo missing",
+        "该材料须先上传照片或扫描件，才能勾选为已收取。",
+        "This material needs an uploaded photo or scan before it is ticked.",
     ),
     "has_active_children": M(
         "仍有下级",

@@ -83,6 +83,9 @@ class Material(Input):
     count: int = Field(default=1, ge=1, le=20)
     notes: str = Field(default="", max_length=200)
     collectable_at_home: bool = Field(default=True, description="上门时可收取")
+    evidence: Literal["photo"] | None = Field(
+        default=None, description="photo：代办时须上传照片或扫描件，方可勾选为已收取"
+    )
 
 
 class Step(Input):

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.auth.tokens import Principal
 
 from ..demands.models import Demand
+from ..files.models import CaseFile
 from ..ledger.models import Compound, Household, Resident
 from ..tenancy import scoped
 from ..versions import set_sequence_value
@@ -430,3 +431,11 @@ async def purge_tombstones(session: AsyncSession, before: dt.datetime) -> int:
     result = await session.execute(delete(SyncTombstone).where(col(SyncTombstone.row_version) <= top))
     await set_sequence_value(session, "tombstone_floor", int(top) + 1)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def has_ready_file(session: AsyncSession, case_id: uuid.UUID, position: int) -> bool:
+    """Whether a finished photo or scan is attached to this material (the evidence rule)."""
+    stmt = select(col(CaseFile.id)).where(
+        col(CaseFile.case_id) == case_id, col(CaseFile.position) == position, col(CaseFile.status) == "ready"
+    )
+    return (await session.execute(stmt.limit(1))).first() is not None

@@ -125,6 +125,7 @@ class SnapshotMaterial(BaseModel):
     count: int = 1
     notes: str = ""
     collectable_at_home: bool = True
+    evidence: str | None = None  # "photo": ticking it collected needs an uploaded file
 
 
 class SnapshotStep(BaseModel):

@@ -393,6 +393,20 @@ async def override_due(
 MATERIAL_STAGES = ("accepted", "scheduled", "visited")
 
 
+def _needs_evidence(case: ProxyCase, position: int) -> bool:
+    """Whether the catalogue (as snapshotted at intake) asks for a file before the tick."""
+    materials = ItemSnapshot.model_validate(case.snapshot).materials
+    return 1 <= position <= len(materials) and materials[position - 1].evidence == "photo"
+
+
+async def ticked_with_evidence(session: AsyncSession, case: ProxyCase, position: int) -> bool:
+    """Whether the material is ticked collected and its tick rests on a file (``evidence: photo``)."""
+    if not _needs_evidence(case, position):
+        return False
+    material = await repo.get_material(session, case.id, position)
+    return material is not None and material.collected is not None
+
+
 async def mark_material(
     session: AsyncSession,
     principal: Principal,
@@ -411,6 +425,12 @@ async def mark_material(
     material = await repo.get_material(session, case.id, position)
     if material is None:
         raise NotFound("No such material on this case.", code="material_not_found")
+    if data.collected and _needs_evidence(case, position) and not await repo.has_ready_file(session, case.id, position):
+        raise Conflict(
+            "This material needs a photo or scan: upload it before ticking the material.",
+            code="material_evidence_missing",
+            position=position,
+        )
     now = utcnow()
     material.collected = data.collected
     material.collected_by = principal.subject if data.collected else None

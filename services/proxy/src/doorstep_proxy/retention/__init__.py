@@ -8,6 +8,7 @@ purge erases what identifies the person and keeps what the figures need:
 - erased: the name (replaced by ``已清除``), the encrypted ID number and its lookup hash and
   last four digits, the encrypted phone and its hash, the encrypted disability certificate
   number, the free-text removal reason; on the resident's demands, the contact name and phone;
+- deleted: every photo and scan attached to the resident's cases (``files/``), parts and all;
 - kept: community, grid, compound, household, birth date, gender, the eligibility facts,
   benefits, status and dates, cases and visits (by id).
 

@@ -14,4 +14,5 @@ class PurgeResult(BaseModel):
     cutoff: dt.datetime
     erased: int
     demands_cleared: int
+    files_deleted: int = 0  # photos and scans of the erased residents' cases
     ran_at: dt.datetime

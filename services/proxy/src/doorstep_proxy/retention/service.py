@@ -20,6 +20,7 @@ from doorstep_shared.pii import PiiCipher
 
 from ..audit import audit_log
 from ..cases.sync import purge_tombstones
+from ..files import service as files
 from ..ledger.models import RevealAudit
 from ..ledger.personal_data import certificate_columns, id_number_columns, phone_columns
 from ..versions import next_row_versions
@@ -112,15 +113,22 @@ async def purge(
     cleared = 0
     for start in range(0, len(erased), BATCH):
         cleared += await repo.clear_demand_contacts(session, erased[start : start + BATCH], now)
+    files_erased = await files.erase_for_residents(session, erased) if erased else 0
     if erased:
         logger.info(
-            "retention purge erased %d residents (removed before %s, %d demands cleared)",
+            "retention purge erased %d residents (removed before %s, %d demands cleared, %d files deleted)",
             len(erased),
             cutoff.date().isoformat(),
             cleared,
+            files_erased,
         )
     return PurgeResult(
-        retention_days=retention_days, cutoff=cutoff, erased=len(erased), demands_cleared=cleared, ran_at=now
+        retention_days=retention_days,
+        cutoff=cutoff,
+        erased=len(erased),
+        demands_cleared=cleared,
+        files_deleted=files_erased,
+        ran_at=now,
     )
 
 

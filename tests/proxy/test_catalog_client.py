@@ -75,6 +75,35 @@ async def test_client_fetches_once_with_its_own_token_then_revalidates_with_etag
     await client.http.aclose()
 
 
+async def test_an_item_missing_from_an_older_copy_is_asked_for_again_at_once_not_after_the_ttl() -> None:
+    calls: list[str] = []
+    published = {"revision": 6, "items": []}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers.get("if-none-match", ""))
+        body = EXPORT if published["revision"] == 7 else published
+        revision = body["revision"]
+        etag = f'"r{revision}"'
+        if request.headers.get("if-none-match") == etag:
+            return httpx.Response(304)
+        return httpx.Response(200, json=body, headers={"ETag": etag})
+
+    client = client_on(httpx.MockTransport(handler), ttl=3600)
+    with time_machine.travel(dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC), tick=False) as traveller:
+        assert await client.item("elderly-allowance") is None  # just fetched: unknown means unknown
+        assert calls == [""]
+        published["revision"] = 7  # the county publishes the item
+        assert await client.item("elderly-allowance") is None  # within a second: the same copy
+        traveller.shift(dt.timedelta(seconds=2))
+        assert await client.item("elderly-allowance") is not None  # asked again, long before the ttl
+        assert calls == ["", '"r6"']
+        traveller.shift(dt.timedelta(seconds=2))
+        assert await client.item("elderly-allowance") is not None  # a hit costs nothing
+        assert await client.item("nope") is None  # a miss: one conditional GET, answered 304
+        assert calls == ["", '"r6"', '"r7"']
+    await client.http.aclose()
+
+
 async def test_without_a_copy_a_down_catalog_is_a_503_and_the_dependency_unavailable() -> None:
     deps = Dependencies("proxy", Metrics("proxy").registry)
     client = client_on(fake_catalog([], down=True), ttl=0, dependencies=deps)

@@ -123,6 +123,10 @@ STALE_HEADER = "Doorstep-Catalogue-Stale-Since"
 DEPENDENCY = "catalog"
 AUDIENCE = "catalog"  # the catalog's service name: its tokens are good there only
 CONFIRM_EVERY = dt.timedelta(minutes=5)  # a 304 is written down at most this often per replica
+# An item missing from a copy older than this is asked for again at once (a conditional GET, a
+# 304 when nothing changed): an item a county has just published is accepted within seconds, not
+# after the copy's ttl; a client sending unknown codes costs at most one revalidation this often.
+RECHECK_MISS_AFTER = dt.timedelta(seconds=1)
 
 
 class CatalogClient:
@@ -289,6 +293,9 @@ class CatalogClient:
         """Item ``code`` of ``county``'s handbook (any county's, without one)."""
         snapshot = await self.snapshot()
         found = snapshot.handbook(county).get(code)
+        if found is None and self._checked is not None and utcnow() - self._checked >= RECHECK_MISS_AFTER:
+            self._checked = None  # due now
+            found = (await self.snapshot()).handbook(county).get(code)
         if found is None and self.stale_since is not None:
             # The item may have been added since the copy: say we cannot tell, not that it is unknown.
             raise ServiceUnavailable(

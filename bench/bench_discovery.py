@@ -48,7 +48,7 @@ from doorstep_proxy.cases.models import ProxyCase
 from doorstep_proxy.catalog_client import CatalogItem, CatalogSnapshot
 from doorstep_proxy.discovery import runs
 from doorstep_proxy.discovery.models import DiscoveryItemState, DiscoveryLead, DiscoveryRun
-from doorstep_proxy.discovery.rulebook import rulebook
+from doorstep_proxy.discovery.rulebook import RuleBooks
 from doorstep_proxy.ledger.models import Compound, Resident, ResidentBenefit
 from doorstep_proxy.models import metadata
 from doorstep_shared.db import create_engine, make_sessionmaker
@@ -479,7 +479,7 @@ async def naive_rerun(url: str, schema: str | None, limit: int | None = None) ->
 async def one_resident(url: str, schema: str | None, total: int, samples: int = 200) -> list[float]:
     engine = create_engine(url, schema=schema)
     maker = make_sessionmaker(engine)
-    book = rulebook(catalogue())
+    book = RuleBooks(catalogue(), None)
     rng = random.Random(7)
     out = []
     try:

@@ -14,7 +14,7 @@ import pytest
 from doorstep_proxy.discovery import runs
 from doorstep_proxy.discovery import service as svc
 from doorstep_proxy.discovery.compile_sql import birth_bound
-from doorstep_proxy.discovery.rulebook import rulebook
+from doorstep_proxy.discovery.rulebook import RuleBooks
 from doorstep_shared.clock import local_today
 
 from ...support import Tokens
@@ -256,7 +256,7 @@ async def test_incremental_reevaluation_of_one_resident_matches_a_run(proxy: htt
     async with app.state.sessionmaker() as session:
         fingerprints = dict((await session.execute(text("SELECT id, fingerprint FROM discovery_lead"))).all())
         await session.execute(text("DELETE FROM discovery_lead"))
-        book = runs.rulebook(app.state.catalog._snapshot)
+        book = RuleBooks(app.state.catalog._snapshot, None)
         for rid in ids:
             await runs.reevaluate_resident(session, book, rid)
         await session.commit()
@@ -319,7 +319,7 @@ async def test_a_run_that_races_an_incremental_lead_evaluates_the_item_again(
         pytest.skip("SQLite has one writer: a run and the incremental path never overlap")
     rid = await add_resident(app, birth=dt.date(1930, 1, 1), hukou_local=True)
     await add_resident(app, birth=dt.date(1931, 1, 1), hukou_local=True)
-    book = rulebook(snapshot)
+    book = RuleBooks(snapshot, None)
     async with app.state.sessionmaker() as other:
         # the incremental path's upsert, not yet committed: the run's INSERT waits on it
         await runs.reevaluate_resident(other, book, rid, local_today())

@@ -78,7 +78,8 @@ async def _quiet(work: Awaitable[Any]) -> Any:
 
 def start_discovery_run(state: ProxyState, snapshot: CatalogSnapshot, run_id: int, owner: str) -> asyncio.Task[Any]:
     """Work through a run in the background; the task is kept (and cancelled at shutdown)."""
-    task = asyncio.create_task(_quiet(runs.execute(state.sessionmaker, snapshot, run_id, owner)))
+    work = runs.execute(state.sessionmaker, snapshot, run_id, owner, directory=state.tenancy_directory())
+    task = asyncio.create_task(_quiet(work))
     state.discovery_tasks.add(task)
     task.add_done_callback(state.discovery_tasks.discard)
     return task

@@ -39,6 +39,7 @@ from ..db import chunks, dialect_insert
 from .compile_sql import RESIDENT, SqlRule
 from .models import SWEPT_STATUSES
 from .repository import LEAD, has_open_case, receives, scope_filter
+from .rulebook import Scope
 
 logger = logging.getLogger("doorstep.proxy.discovery")
 # A run's diff of one item is retried this many times when it races the incremental path.
@@ -94,7 +95,7 @@ def _on_conflict(ins: Any, *, keep_pass: bool) -> Any:
     )
 
 
-def _candidates(sql: SqlRule, item_code: str, scope: str) -> Any:
+def _candidates(sql: SqlRule, item_code: str, scope: Scope) -> Any:
     """The item's leads as they should be: residents in scope the rule does not rule out, who
     neither receive the item nor have an open case for it (verdict, missing facts, fingerprint)."""
     return select(
@@ -113,7 +114,7 @@ def _candidates(sql: SqlRule, item_code: str, scope: str) -> Any:
     )
 
 
-def _diff(sql: SqlRule, item_code: str, scope: str) -> Any:
+def _diff(sql: SqlRule, item_code: str, scope: Scope) -> Any:
     """One join of the item's candidates with the item's existing leads (FULL OUTER JOIN on the
     resident), keeping only what must be written: candidates without a lead (insert), leads that
     really differ from their candidate (update: reopen an obsolete one, a declined one whose facts
@@ -145,7 +146,7 @@ def _diff(sql: SqlRule, item_code: str, scope: str) -> Any:
     )
     gone = and_(cand.c.resident_id.is_(None), lead.c.status.in_(SWEPT_STATUSES))
     if scope != "county":
-        gone = and_(gone, lead.c.community == scope)
+        gone = and_(gone, scope_filter(scope, lead.c.community))
     return (
         select(
             cand.c.resident_id,
@@ -210,7 +211,7 @@ def _apply_diff(diff: Any, item_code: str, pass_id: int, now: dt.datetime) -> tu
 
 
 async def sync_item_leads(
-    session: AsyncSession, sql: SqlRule, item_code: str, scope: str, pass_id: int, now: dt.datetime
+    session: AsyncSession, sql: SqlRule, item_code: str, scope: Scope, pass_id: int, now: dt.datetime
 ) -> tuple[int, int, int]:
     """Bring one item's leads over the scope in line with the rule: (inserted, updated, obsoleted).
 
@@ -241,7 +242,7 @@ async def sync_item_leads(
 
 
 async def _pg_sync(
-    session: AsyncSession, sql: SqlRule, item_code: str, scope: str, pass_id: int, now: dt.datetime
+    session: AsyncSession, sql: SqlRule, item_code: str, scope: Scope, pass_id: int, now: dt.datetime
 ) -> tuple[int, int, int]:
     """PostgreSQL: an item without any lead yet (a county's first fill, a new item) is one
     INSERT … SELECT of its candidates; otherwise the diff. Both insert without ON CONFLICT: a
@@ -313,7 +314,7 @@ async def _item_has_leads(session: AsyncSession, item_code: str) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
-def _sqlite_writes(cand: Table, item_code: str, scope: str, pass_id: int, now: dt.datetime) -> tuple[Any, Any, Any]:
+def _sqlite_writes(cand: Table, item_code: str, scope: Scope, pass_id: int, now: dt.datetime) -> tuple[Any, Any, Any]:
     """The same three writes as :func:`_apply_diff`, from a candidates table (SQLite)."""
     at = literal(now, UTCDateTime())
     lead_of = exists(select(LEAD.c.id).where(LEAD.c.resident_id == cand.c.resident_id, LEAD.c.item_code == item_code))
@@ -347,7 +348,7 @@ def _sqlite_writes(cand: Table, item_code: str, scope: str, pass_id: int, now: d
         .values(status="obsolete", status_changed_at=at, status_by=None, version=LEAD.c.version + 1)
     )
     if scope != "county":
-        swp = swp.where(LEAD.c.community == scope)
+        swp = swp.where(scope_filter(scope, LEAD.c.community))
     return ins, upd, swp
 
 
@@ -370,7 +371,7 @@ async def upsert_lead_rows(session: AsyncSession, rows: list[dict[str, Any]], *,
         await session.execute(_on_conflict(ins, keep_pass=keep_pass))
 
 
-async def sweep_item(session: AsyncSession, item_code: str, scope: str, pass_id: int, now: dt.datetime) -> int:
+async def sweep_item(session: AsyncSession, item_code: str, scope: Scope, pass_id: int, now: dt.datetime) -> int:
     """Leads of the item in scope that this pass did not confirm no longer hold: obsolete."""
     stmt = (
         update(LEAD)
@@ -382,7 +383,7 @@ async def sweep_item(session: AsyncSession, item_code: str, scope: str, pass_id:
         .values(status="obsolete", status_changed_at=now, status_by=None, version=LEAD.c.version + 1)
     )
     if scope != "county":
-        stmt = stmt.where(LEAD.c.community == scope)
+        stmt = stmt.where(scope_filter(scope, LEAD.c.community))
     result = await session.execute(stmt)
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -69,8 +69,15 @@ def has_open_case(item_code: str) -> ColumnElement[bool]:
     )
 
 
-def scope_filter(scope: str) -> ColumnElement[bool]:
-    return literal(True) if scope == "county" else RESIDENT.c.community == scope
+def scope_filter(scope: str | tuple[str, ...], community: Any = None) -> ColumnElement[bool]:
+    """``county`` (everybody), one community, or several (a county's, see ``RuleBooks.plan``);
+    ``community`` is the column to filter (the resident's by default)."""
+    column = RESIDENT.c.community if community is None else community
+    if scope == "county":
+        return literal(True)
+    if isinstance(scope, tuple):
+        return column.in_(scope)
+    return column == scope
 
 
 async def last_runs_covering(session: AsyncSession, scopes: Sequence[str]) -> Sequence[DiscoveryRun]:
@@ -87,7 +94,9 @@ async def last_runs_covering(session: AsyncSession, scopes: Sequence[str]) -> Se
 # --- streaming (the Python fallback and the naive paths never hold the register) ----------
 
 
-async def resident_batch(session: AsyncSession, scope: str, after: uuid.UUID | None, size: int) -> Sequence[Any]:
+async def resident_batch(
+    session: AsyncSession, scope: str | tuple[str, ...], after: uuid.UUID | None, size: int
+) -> Sequence[Any]:
     stmt = (
         select(RESIDENT).where(RESIDENT.c.status == "active", scope_filter(scope)).order_by(RESIDENT.c.id).limit(size)
     )

@@ -281,7 +281,9 @@ async def start_run(
     svc.check_scope(principal, directory, body.scope)
     snapshot = await catalog.snapshot()
     owner = runs.new_owner()
-    run, started = await runs.start_run(session, snapshot, scope=body.scope, actor=principal.subject, owner=owner)
+    run, started = await runs.start_run(
+        session, snapshot, scope=body.scope, actor=principal.subject, owner=owner, directory=directory
+    )
     await session.flush()
     if started:
         # after the request's transaction commits (BackgroundTasks run once the response is out)

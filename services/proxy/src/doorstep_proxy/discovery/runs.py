@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.directory import Directory
 from doorstep_shared.http.errors import Conflict
 
 from ..catalog_client import CatalogSnapshot
@@ -29,7 +30,7 @@ from . import lead_writes as writes
 from . import repository as repo
 from .compile_sql import mask_of, python_facts, python_fingerprint
 from .models import DiscoveryRun
-from .rulebook import ItemRule, RuleBook, rulebook
+from .rulebook import ItemRule, RuleBook, RuleBooks, Scope
 
 logger = logging.getLogger("doorstep.proxy.discovery")
 
@@ -82,9 +83,10 @@ def lead_row(
 
 
 async def reevaluate_resident(
-    session: AsyncSession, book: RuleBook, resident_id: uuid.UUID, on: dt.date | None = None
+    session: AsyncSession, books: RuleBooks, resident_id: uuid.UUID, on: dt.date | None = None
 ) -> int:
-    """Bring one resident's leads up to date with their stored facts; returns leads held.
+    """Bring one resident's leads up to date with their stored facts (against the handbook of
+    their community's county); returns leads held.
 
     Two reads (the row; benefits, open cases and lead states in one UNION ALL), every item
     evaluated in Python with the compiled closures on the same facts, then at most one bulk
@@ -92,10 +94,12 @@ async def reevaluate_resident(
     on = on or local_today()
     now = utcnow()
     row = await repo.resident_row(session, resident_id)
-    benefits, open_cases, existing = await repo.resident_context(session, resident_id, list(book.snapshot.items))
+    # every county's codes: a lead of another county's item (the resident moved) goes too
+    benefits, open_cases, existing = await repo.resident_context(session, resident_id, list(books.snapshot.items))
     if row is None or row.status != "active":
         await writes.obsolete_leads(session, resident_id, list(existing), now)
         return 0
+    book = books.book_of(row.community)
     facts = python_facts(row, benefits, on)
     rows = []
     held: set[str] = set()
@@ -136,15 +140,17 @@ async def queue_changed_residents(session: AsyncSession, resident_ids: Sequence[
         await repo.enqueue(session, resident_ids, utcnow())
 
 
-async def drain_pending(session: AsyncSession, snapshot: CatalogSnapshot, limit: int = 200) -> int:
+async def drain_pending(
+    session: AsyncSession, snapshot: CatalogSnapshot, limit: int = 200, *, directory: Directory | None = None
+) -> int:
     """Re-evaluate residents whose facts changed (queued by :func:`queue_changed_residents`)."""
     queued = await repo.pending(session, limit)
     if not queued:
         return 0
-    book = rulebook(snapshot)
+    books = RuleBooks(snapshot, directory)
     on = local_today()
     for resident_id, queued_at in queued:
-        await reevaluate_resident(session, book, resident_id, on)
+        await reevaluate_resident(session, books, resident_id, on)
         await repo.dequeue(session, resident_id, queued_at)
     return len(queued)
 
@@ -162,6 +168,7 @@ async def start_run(
     kind: str = "full",
     items: Sequence[str] | None = None,
     on: dt.date | None = None,
+    directory: Directory | None = None,
 ) -> tuple[DiscoveryRun, bool]:
     """Take the lease and record a run (the caller commits, then calls :func:`execute`).
 
@@ -187,8 +194,7 @@ async def start_run(
             await repo.set_lock(session, LOCK_NAME, current.id, owner, now + LEASE)
             return current, True
         current.status, current.error, current.finished_at = "failed", "abandoned: lease expired", now
-    book = rulebook(snapshot)
-    plan = sorted(book.items) if items is None else list(items)
+    plan = RuleBooks(snapshot, directory).codes() if items is None else list(items)
     run = await repo.create_run(
         session,
         DiscoveryRun(
@@ -216,14 +222,16 @@ async def execute(
     *,
     stop_after: int | None = None,
     workers: int | None = None,
+    directory: Directory | None = None,
 ) -> DiscoveryRun | None:
     """Work through the run's remaining items, one transaction (and checkpoint) each.
 
     On PostgreSQL two workers take items from the plan in parallel, each on its own connection
     (an item's work and its checkpoint still commit together; the run row is locked only for the
     checkpoint itself). SQLite has a single writer: one worker. ``stop_after`` stops after that
-    many items without finishing (tests simulate a crash; one worker then)."""
-    book = rulebook(snapshot)
+    many items without finishing (tests simulate a crash; one worker then). ``directory`` tells
+    each community's county, whose handbook its residents are evaluated against."""
+    books = RuleBooks(snapshot, directory)
     if workers is None:
         async with sessionmaker() as probe:
             dialect = probe.bind.dialect.name if probe.bind is not None else "sqlite"
@@ -245,7 +253,7 @@ async def execute(
                 code = remaining[0]
                 taken.add(code)
                 now = utcnow()
-                python, inserted = await run_item(session, book, code, run.scope, run.id or 0, run.eval_date, now)
+                python, inserted = await run_item(session, books, code, run.scope, run.id or 0, run.eval_date, now)
                 # the checkpoint: renew the lease, then lock the run row only to record the item
                 if not await repo.renew_lock(session, LOCK_NAME, owner, utcnow() + LEASE):
                     await session.rollback()
@@ -287,7 +295,7 @@ async def execute(
                 await session.rollback()
                 return run
             if all(code in run.items_done for code in run.items):
-                await _finish(session, book, run, owner, now, analyze=state["inserted"] >= ANALYZE_AFTER)
+                await _finish(session, books, run, owner, now, analyze=state["inserted"] >= ANALYZE_AFTER)
             await session.commit()
             return run
     except Exception as exc:
@@ -304,10 +312,21 @@ async def execute(
 
 
 async def run_item(
-    session: AsyncSession, book: RuleBook, code: str, scope: str, pass_id: int, on: dt.date, now: dt.datetime
+    session: AsyncSession, books: RuleBooks, code: str, scope: str, pass_id: int, on: dt.date, now: dt.datetime
 ) -> tuple[bool, int]:
     """Bring one item's leads over the scope up to date: (done in Python — the fallback, leads
-    inserted by SQL)."""
+    inserted by SQL). Each county's residents by their county's rule for the code (one query
+    per county); where the county's handbook lacks it, its leads there go."""
+    python, inserted = False, 0
+    for book, part in books.plan(scope):
+        p, n = await _run_item_part(session, book, code, part, pass_id, on, now)
+        python, inserted = python or p, inserted + n
+    return python, inserted
+
+
+async def _run_item_part(
+    session: AsyncSession, book: RuleBook, code: str, scope: Scope, pass_id: int, on: dt.date, now: dt.datetime
+) -> tuple[bool, int]:
     rule = book.items.get(code)
     if rule is not None:
         sql = rule.sql(on)
@@ -322,7 +341,7 @@ async def run_item(
 
 
 async def _run_item_in_python(
-    session: AsyncSession, rule: ItemRule, scope: str, pass_id: int, on: dt.date, now: dt.datetime
+    session: AsyncSession, rule: ItemRule, scope: Scope, pass_id: int, on: dt.date, now: dt.datetime
 ) -> None:
     """The fallback: stream the scope in id order, a batch at a time (memory stays flat)."""
     after: uuid.UUID | None = None
@@ -345,15 +364,16 @@ async def _run_item_in_python(
 
 
 async def _finish(
-    session: AsyncSession, book: RuleBook, run: DiscoveryRun, owner: str, now: dt.datetime, *, analyze: bool = False
+    session: AsyncSession, books: RuleBooks, run: DiscoveryRun, owner: str, now: dt.datetime, *, analyze: bool = False
 ) -> None:
     counts = await writes.run_counts(session, run.items, run.scope)
     run.eligible, run.unknown = counts.get("eligible", 0), counts.get("unknown", 0)
     run.status, run.finished_at, run.heartbeat_at = "completed", now, now
     session.add(run)
     if run.scope == "county":
-        hashes = {code: book.items[code].rule_hash for code in run.items if code in book.items}
-        removed = [code for code in run.items if code not in book.items]
+        current = books.hashes()
+        hashes = {code: current[code] for code in run.items if code in current}
+        removed = [code for code in run.items if code not in current]
         await repo.save_item_states(session, hashes, removed, run.catalog_revision, now)
         if run.kind == "full":
             await repo.forget_pending_before(session, run.started_at)
@@ -365,24 +385,25 @@ async def _finish(
 # --- what to run without being asked ---------------------------------------------------------
 
 
-async def changed_items(session: AsyncSession, book: RuleBook) -> list[str]:
-    """Items whose rule differs from the last county-wide evaluation (new, edited, removed)."""
+async def changed_items(session: AsyncSession, books: RuleBooks) -> list[str]:
+    """Items whose rule (in some county) differs from the last county-wide evaluation (new,
+    edited, removed)."""
     seen = await repo.item_states(session)
-    current = book.hashes()
+    current = books.hashes()
     changed = {code for code, h in current.items() if seen.get(code) != h}
     changed |= {code for code in seen if code not in current}
     return sorted(changed)
 
 
 async def plan_automatic(
-    session: AsyncSession, snapshot: CatalogSnapshot, today: dt.date
+    session: AsyncSession, snapshot: CatalogSnapshot, today: dt.date, directory: Directory | None = None
 ) -> tuple[str, list[str] | None] | None:
     """What the background pass should start: a county run once a day (ages move on), a run of
     just the changed items when the catalogue's rules changed, or nothing."""
     last = await repo.last_completed_run(session, "county", "full")
     if last is None or last.eval_date < today:
         return "full", None
-    changed = await changed_items(session, rulebook(snapshot))
+    changed = await changed_items(session, RuleBooks(snapshot, directory))
     if changed:
         return "rules", changed
     return None
@@ -393,8 +414,9 @@ async def tick(app: FastAPI) -> None:
     state = state_of(app)
     snapshot = await state.catalog.snapshot()
     sessionmaker = state.sessionmaker
+    directory = state.tenancy_directory()
     async with sessionmaker() as session:
-        await drain_pending(session, snapshot, limit=500)
+        await drain_pending(session, snapshot, limit=500, directory=directory)
         await session.commit()
     async with sessionmaker() as session:
         now = utcnow()
@@ -406,16 +428,31 @@ async def tick(app: FastAPI) -> None:
             return  # a run is alive somewhere
         stale = await repo.get_run(session, lock.run_id) if lock.run_id is not None else None
         if stale is not None and stale.status == "running":
-            run, _ = await start_run(session, snapshot, scope=stale.scope, actor="system", owner=owner, kind=stale.kind)
+            run, _ = await start_run(
+                session,
+                snapshot,
+                scope=stale.scope,
+                actor="system",
+                owner=owner,
+                kind=stale.kind,
+                directory=directory,
+            )
         else:
-            plan = await plan_automatic(session, snapshot, local_today())
+            plan = await plan_automatic(session, snapshot, local_today(), directory)
             if plan is None:
                 await session.commit()
                 return
             kind, items = plan
             run, _ = await start_run(
-                session, snapshot, scope="county", actor="system", owner=owner, kind=kind, items=items
+                session,
+                snapshot,
+                scope="county",
+                actor="system",
+                owner=owner,
+                kind=kind,
+                items=items,
+                directory=directory,
             )
         run_id = run.id or 0
         await session.commit()
-    await execute(sessionmaker, snapshot, run_id, owner)
+    await execute(sessionmaker, snapshot, run_id, owner, directory=directory)

@@ -28,7 +28,7 @@ from ..workers import service as workers
 from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
 from .models import SWEPT_STATUSES, DiscoveryLead, DiscoveryRun
-from .rulebook import RuleBook, rulebook
+from .rulebook import RuleBook, RuleBooks, Scope
 from .runs import drain_pending
 from .schemas import (
     ComingDue,
@@ -78,7 +78,7 @@ async def _confirmed_markers(session: AsyncSession, leads: Sequence[DiscoveryLea
 
 
 async def lead_reads(
-    session: AsyncSession, principal: Principal, cipher: PiiCipher, leads: Sequence[DiscoveryLead], book: RuleBook
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, leads: Sequence[DiscoveryLead], books: RuleBooks
 ) -> list[LeadRead]:
     """The page of leads with their residents as the caller may see them (one query for all)."""
     ids = list({lead.resident_id for lead in leads})
@@ -89,8 +89,9 @@ async def lead_reads(
     out = []
     for lead in leads:
         r = residents[lead.resident_id]
+        book = books.book_of(lead.community)  # the handbook of the lead's county
         item_rule = book.items.get(lead.item_code)
-        item = book.snapshot.items.get(lead.item_code)
+        item = book.handbook.get(lead.item_code)
         name = item.name if item else lead.item_code
         reasons: list[str] = []
         if item_rule is not None:
@@ -137,11 +138,17 @@ async def lead_reads(
     return out
 
 
-async def _fresh_book(session: AsyncSession, catalog: CatalogClient) -> RuleBook:
+async def books_of(catalog: CatalogClient) -> RuleBooks:
+    """The compiled rules of every county's handbook (a resident's: their community's county's)."""
+    return RuleBooks(await catalog.snapshot(), catalog.directory.current if catalog.directory is not None else None)
+
+
+async def _fresh_book(session: AsyncSession, catalog: CatalogClient) -> RuleBooks:
     """The compiled rules; first re-evaluates residents whose facts changed (read your writes)."""
-    snapshot = await catalog.snapshot()
-    await drain_pending(session, snapshot)
-    return rulebook(snapshot)
+    books = await books_of(catalog)
+    directory = catalog.directory.current if catalog.directory is not None else None
+    await drain_pending(session, books.snapshot, directory=directory)
+    return books
 
 
 async def grids_for(
@@ -210,8 +217,7 @@ async def get_lead(
     session: AsyncSession, principal: Principal, cipher: PiiCipher, catalog: CatalogClient, lead_id: int
 ) -> LeadRead:
     lead = await _lead(session, principal, lead_id)
-    book = rulebook(await catalog.snapshot())
-    return (await lead_reads(session, principal, cipher, [lead], book))[0]
+    return (await lead_reads(session, principal, cipher, [lead], await books_of(catalog)))[0]
 
 
 def _transition(lead: DiscoveryLead, allowed_from: Sequence[str], to: str, actor: str) -> None:
@@ -339,10 +345,11 @@ async def eligibility(
     """Every published item: eligible / not eligible / unknown and why, from the stored facts."""
     if await ledger.visible_resident(session, principal, resident_id) is None:
         raise NotFound("No such resident.", code="resident_not_found")
-    snapshot = await catalog.snapshot()
-    book = rulebook(snapshot)
+    books = await books_of(catalog)
+    snapshot = books.snapshot
     on = on or local_today()
     row = await repo.resident_row(session, resident_id)
+    book = books.book_of(row.community if row is not None else None)  # the resident's county's
     held = (await repo.benefit_codes(session, [resident_id]))[resident_id]
     cases = (await repo.open_case_items(session, [resident_id]))[resident_id]
     facts = python_facts(row, held, on)
@@ -361,7 +368,7 @@ async def eligibility(
                 open_case=code in cases,
             )
         )
-    without = sorted(c for c, i in snapshot.items.items() if i.status == "published" and c not in book.items)
+    without = sorted(c for c, i in book.handbook.items() if i.status == "published" and c not in book.items)
     return EligibilityRead(
         resident_id=resident_id,
         evaluated_on=on,
@@ -383,12 +390,31 @@ async def coming_due(
     today: dt.date | None = None,
 ) -> list[ComingDue]:
     """Residents who will qualify within ``days`` days only because they grow older (turning
-    80, reaching pension age): the thresholds come from the rules' age comparisons."""
-    book = rulebook(await catalog.snapshot())
+    80, reaching pension age): the thresholds come from the rules' age comparisons — of each
+    resident's county's handbook."""
+    plan = (await books_of(catalog)).plan("county")
     today = today or local_today()
     until = today + dt.timedelta(days=days)
     grids = await grids_for(session, principal, grid, worker)
     found: dict[tuple[uuid.UUID, str], ComingDue] = {}
+    for book, part in plan:
+        await _coming_due_of(session, principal, book, part, found, today, until, grids, item_code)
+    return sorted(found.values(), key=lambda c: (c.due_on, c.compound, c.building, c.unit, c.room, c.item_code))
+
+
+async def _coming_due_of(
+    session: AsyncSession,
+    principal: Principal,
+    book: RuleBook,
+    part: Scope,
+    found: dict[tuple[uuid.UUID, str], ComingDue],
+    today: dt.date,
+    until: dt.date,
+    grids: list[str] | None,
+    item_code: str | None,
+) -> None:
+    """:func:`coming_due` of one county's book (its residents only, with several counties)."""
+    communities = None if part == "county" else set(part)
     for code, rule in book.items.items():
         if item_code is not None and code != item_code:
             continue
@@ -400,6 +426,8 @@ async def coming_due(
             if lo is None or hi is None:
                 continue
             rows = await repo.coming_due_candidates(session, principal, sql_today, code, lo, hi, grids)
+            if communities is not None:
+                rows = [r for r in rows if r.community in communities]
             if not rows:
                 continue
             held = await repo.benefit_codes(session, [r.id for r in rows])
@@ -427,7 +455,6 @@ async def coming_due(
                     turns=age,
                     reasons=list(outcome.reasons),
                 )
-    return sorted(found.values(), key=lambda c: (c.due_on, c.compound, c.building, c.unit, c.room, c.item_code))
 
 
 async def needs_survey(

@@ -18,8 +18,10 @@ from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.discovery.models import DiscoveryLead
 from doorstep_proxy.main import create_app
 from doorstep_proxy.placement import service as placement
+from doorstep_proxy.workers import service as workers
 from doorstep_shared.clock import utcnow
 from doorstep_shared.directory import Compound
+from doorstep_shared.staff_roster import StaffRecord, StaffRoster
 
 from ..directory_support import DEMO, ExportServer, redrawn, serving, with_compound, within
 from ..support import Tokens, client_for, create_database, drop_database, running
@@ -216,12 +218,13 @@ async def test_a_compound_redrawn_to_another_grid_leaves_the_old_grids_phones_bu
     followed: tuple[FastAPI, ExportServer], client: httpx.AsyncClient, tokens: Tokens
 ) -> None:
     app, export = followed
-    resp = await client.put(
-        f"{BASE}/workers/chaoyang.g3.worker",
-        json={"display_name": "三网格社工", "grids": ["chaoyang-g3"], "community": "chaoyang"},
-        headers=admin(tokens),
+    # Grid 3's worker, as the gateway's staff records (which the proxy follows) name them.
+    g3_record = StaffRecord(
+        "chaoyang.g3.worker", "三网格社工", ("social_worker",), "hexian", "chaoyang", "chaoyang-g3", (), True
     )
-    assert resp.status_code in (200, 201), resp.text
+    async with app.state.sessionmaker() as session:
+        await workers.follow_roster(session, StaffRoster.of([g3_record]))
+        await session.commit()
     g3 = tokens.headers("social_worker", community="chaoyang", grid="chaoyang-g3", subject="chaoyang.g3.worker")
     g4 = tokens.headers("social_worker", community="chaoyang", grid="chaoyang-g4", subject="chaoyang.g4.worker")
     kept = await create(client, admin(tokens), compound="shuxiang", building="1", unit="1", room="101")

@@ -32,7 +32,7 @@ from .harness import EXAMPLES
 # What the probe sent (base64 of the JSON text, unsigned and signed): each one was a 500 somewhere.
 PROBE_PAYLOADS = ("[118059162071741130342]", "[1e999]", "[null]", '[{"a": 1}]', "[[1]]")
 # Demo data the paths need (the 朝阳/树香 station, the 低保 item).
-PATH_VALUES = {"code": "dibao", "subscription_id": "1"}
+PATH_VALUES = {"code": "dibao", "subscription_id": "1", "username": "chaoyang.worker"}
 STATION_PATH_VALUES = {"code": "shuxiang"}
 EXAMPLES_PER_ROUTE = EXAMPLES  # 10 in `make test`, 500 in `make fuzz`
 

@@ -117,7 +117,7 @@ async def _client_of(services: Wired, tokens: Tokens, community: str) -> str:
     r = await services.gateway.post(
         "/api/v1/clients",
         json={"name": "tenancy probe", "scopes": ["demands:write"], "communities": [community]},
-        headers=tokens.headers("county_admin", community=None, subject="county.admin"),
+        headers=tokens.headers("security_officer", community=None, subject="county.security"),
     )
     assert r.status_code == 201, r.text
     client_id: str = r.json()["client_id"]
@@ -155,7 +155,9 @@ async def test_gateway_route_with_a_path_param_keeps_to_tenancy(
         pytest.skip("a machine client's route: a client has no county")
     if county and "{client_id}" in path:  # a real client of OTHER, so that 404 is tenancy, not absence
         url = url.replace(f"{OTHER}-platform", await _client_of(services, tokens, OTHER))
-    headers = county_caller(tokens, SECOND_COUNTY) if county else _caller(tokens, caller)
+    # The client registry is the security officer's (separation of duties), the rest the admin's.
+    county_role = "security_officer" if path.startswith("/api/v1/clients") else "county_admin"
+    headers = county_caller(tokens, SECOND_COUNTY, county_role) if county else _caller(tokens, caller)
     if county and method == "PATCH":
         headers |= {"If-Match": "*"}
     r = await services.gateway.request(method, url, headers=headers, **kwargs)

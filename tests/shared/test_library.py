@@ -29,6 +29,7 @@ LAYERS = {
     "app": {"http", "auth", "db", "config", "background"},
     "webhooks": {"http", "auth", "db", "config"},
     "directory_copy": {"http", "config", "background", "db"},
+    "staff_roster": {"http", "auth", "background"},
 }
 
 

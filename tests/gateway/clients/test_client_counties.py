@@ -1,5 +1,6 @@
-"""Machine clients belong to a county: a county admin registers clients for its own county's
-communities only and sees, rotates and revokes none of another county's (404, as if absent)."""
+"""Machine clients belong to a county: a county's security officer (the client registry is theirs,
+separation of duties) registers clients for its own county's communities only and sees, rotates
+and revokes none of another county's (404, as if absent)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ async def _second_county(gateway: httpx.AsyncClient, tokens: Tokens) -> None:
         assert r.status_code == 201, r.text
 
 
-async def test_a_county_admin_manages_the_clients_of_its_own_county_only(
+async def test_a_county_security_officer_manages_the_clients_of_its_own_county_only(
     gateway: httpx.AsyncClient, tokens: Tokens
 ) -> None:
-    ours, theirs = county_caller(tokens, COUNTY), county_caller(tokens, SECOND_COUNTY)
+    ours, theirs = (
+        county_caller(tokens, COUNTY, "security_officer"),
+        county_caller(tokens, SECOND_COUNTY, "security_officer"),
+    )
     await _second_county(gateway, tokens)
     body = {"name": "含山县平台", "scopes": ["demands:write"], "communities": [SECOND_COMMUNITY]}
     r = await gateway.post("/api/v1/clients", json=body, headers=theirs)
@@ -54,6 +58,8 @@ async def test_a_county_admin_manages_the_clients_of_its_own_county_only(
     # A deployment-wide county admin (no county in the token) manages both.
     everyone = [
         c["client_id"]
-        for c in (await gateway.get("/api/v1/clients", headers=tokens.headers("county_admin", community=None))).json()
+        for c in (
+            await gateway.get("/api/v1/clients", headers=tokens.headers("security_officer", community=None))
+        ).json()
     ]
     assert {our_client, their_client} <= set(everyone)

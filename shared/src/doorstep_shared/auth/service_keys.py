@@ -8,8 +8,8 @@ itself, as RFC 7523 assertions verified at the resource rather than exchanged at
 token endpoint: a call from the proxy to the catalog then depends on the catalog alone.
 
 What a service may do at another is not in the token: the receiver grants it from
-``SERVICE_GRANTS`` (the architecture's service-to-service calls), so a leaked service key can
-read the catalogue and nothing else. Tokens are bound to one audience (the called service's
+``SERVICE_GRANTS`` (the architecture's service-to-service calls, per caller and receiver), so a
+leaked proxy key can read the catalogue and the gateway's staff roster and nothing else. Tokens are bound to one audience (the called service's
 name) and live five minutes; during a key rotation the receiver trusts the old and the new
 public key (deploy/README.md, "Service keys").
 """
@@ -38,11 +38,11 @@ TOKEN_TTL = 300  # seconds; the receiver refuses longer-lived service tokens
 MAX_TTL = 600
 REQUIRED = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
 
-# Caller → what it may do at whichever service it calls (audience-bound tokens keep it there).
-# The proxy and the stations follow the gateway's staff roster (doorstep_shared.staff_roster).
-SERVICE_GRANTS: Mapping[str, frozenset[str]] = {
-    "proxy": frozenset({"catalog:read", "staff:roster"}),
-    "stations": frozenset({"staff:roster"}),
+# Caller → called service (the token's audience) → what it may do there: the architecture's
+# service-to-service calls, each granted only where it is made.
+SERVICE_GRANTS: Mapping[str, Mapping[str, frozenset[str]]] = {
+    "proxy": {"catalog": frozenset({"catalog:read"}), "gateway": frozenset({"staff:roster"})},
+    "stations": {"gateway": frozenset({"staff:roster"})},
 }
 
 
@@ -128,7 +128,7 @@ class ServiceTrust:
         keys: Mapping[str, tuple[str, Ed25519PublicKey]] | None = None,
         *,
         directory: Path | None = None,
-        grants: Mapping[str, frozenset[str]] = SERVICE_GRANTS,
+        grants: Mapping[str, Mapping[str, frozenset[str]]] = SERVICE_GRANTS,
         leeway: int = 5,
     ) -> None:
         self.audience = audience
@@ -181,7 +181,7 @@ class ServiceTrust:
         )
         if claims["sub"] != subject or int(claims["exp"]) - int(claims["iat"]) > MAX_TTL:
             raise Unauthorized("Service token rejected.", code="invalid_token")
-        granted = self.grants.get(service, frozenset())
+        granted = self.grants.get(service, {}).get(self.audience, frozenset())
         return Principal(
             subject=subject,
             kind="client",

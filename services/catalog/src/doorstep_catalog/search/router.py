@@ -23,7 +23,7 @@ router = api_router()
     response_model=ItemPage,
     summary="Search or browse items (phrases, pinyin, initials, slips, traditional characters)",
     tags=["items"],
-    responses=problems(422),
+    responses=problems(404, 422),
 )
 async def list_items(
     request: Request,

@@ -46,11 +46,11 @@ $(TS)/node_modules/.installed: $(TS)/package.json $(TS)/package-lock.json
 	else echo "npm not found: the TypeScript type check will be skipped"; fi
 
 test: venv $(TS)/node_modules/.installed ## Run the whole suite (SQLite; PostgreSQL too when DOORSTEP_TEST_DATABASE_URL is set)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m tests.lanes $(PYTEST_ARGS)
 
 test-pg: venv $(TS)/node_modules/.installed ## Run the suite on SQLite and on the local PostgreSQL
 	DOORSTEP_TEST_DATABASE_URL=$${DOORSTEP_TEST_DATABASE_URL:-postgresql+asyncpg://postgres@127.0.0.1:5432/test} \
-	DOORSTEP_TEST_REQUIRE_POSTGRES=1 $(PY) -m pytest $(PYTEST_ARGS)
+	DOORSTEP_TEST_REQUIRE_POSTGRES=1 $(PY) -m tests.lanes $(PYTEST_ARGS)
 
 test-dates: venv ## The date-sensitive tests at every instant of the date matrix (SQLite; see tests/travel/matrix.py)
 	$(PY) -m tests.travel.matrix $(PYTEST_ARGS)

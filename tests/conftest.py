@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -43,6 +44,25 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"travelled to {at} (now {utcnow().isoformat(timespec='seconds')})" if at else None
 
 
+# In a parallel run (tests/lanes.py) each process takes one lane: "postgresql" runs every test on
+# PostgreSQL, "sqlite" every other test (on SQLite, and those that need no database).
+LANE = os.environ.get("DOORSTEP_TEST_LANE", "")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not LANE:
+        return
+
+    def on_postgresql(item: pytest.Item) -> bool:
+        callspec = getattr(item, "callspec", None)
+        return callspec is not None and callspec.params.get("db_backend") == "postgresql"
+
+    keep = [item for item in items if on_postgresql(item) == (LANE == "postgresql")]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def db_backend(request: pytest.FixtureRequest) -> str:
     """Parametrises every storage test over SQLite and (when configured) PostgreSQL."""
@@ -72,7 +92,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record = {
         "finished_at": utcnow().isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - started, 1),
-        "backends": BACKENDS,
+        "backends": [LANE] if LANE else BACKENDS,
         "tests": session.testscollected,
         "failed": session.testsfailed,
         "exit": int(exitstatus),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +24,33 @@ from doorstep_shared.db import create_engine, migrations
 PG_URL = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("DOORSTEP_TEST_REQUIRE_POSTGRES", "") == "1"
 BACKENDS = ["sqlite", "postgresql"] if PG_URL or REQUIRE_PG else ["sqlite"]
+
+# A lane of a parallel run (tests/lanes.py, the date matrix) hands out ports from its own range
+# ("20000-25999"), so that two lanes never pick the same free port between checking and binding it.
+_PORTS = os.environ.get("DOORSTEP_TEST_PORTS", "")
+_handed_out: set[int] = set()
+
+
+def free_port() -> int:
+    """A port nothing listens on now, never the same one twice in this process."""
+    if not _PORTS:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+    low, high = (int(end) for end in _PORTS.split("-"))
+    for _ in range(200):
+        port = random.randint(low, high)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in DOORSTEP_TEST_PORTS={_PORTS}")
+
 
 ISSUER = "doorstep-gateway"
 AUDIENCE = "doorstep"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import pytest
 
 from doorstep_shared.directory import demo_directory_file
 
-from ..support import PG_URL
+from ..support import PG_URL, free_port
 
 APPS = {
     "gateway": "doorstep_gateway",
@@ -28,12 +27,6 @@ APPS = {
     "stations": "doorstep_stations",
 }
 PASSWORD = "e2e-demo-password"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

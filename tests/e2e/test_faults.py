@@ -30,8 +30,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from ..fuzz import harness
-from ..support import PG_URL
-from .conftest import System, free_port, login, wait_healthy
+from ..support import PG_URL, free_port
+from .conftest import System, login, wait_healthy
 
 pytestmark = pytest.mark.e2e
 

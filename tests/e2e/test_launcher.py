@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from .conftest import APPS, free_port
+from ..support import free_port
+from .conftest import APPS
 
 COUNTED = {"gateway": "user_account", "proxy": "resident", "stations": "station", "catalog": "item"}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +11,8 @@ import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from doorstep_tools.launcher import CoalescingHttpToolsProtocol, CoalescingTransport
+
+from ..support import free_port
 
 
 class FakeTransport:
@@ -86,9 +87,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 @asynccontextmanager
 async def serving() -> AsyncIterator[int]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, http=CoalescingHttpToolsProtocol, log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

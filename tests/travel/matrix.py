@@ -71,11 +71,14 @@ def main(argv: list[str]) -> int:
                 state.wait()  # only story runs are left and one is running
             return None
 
-    def lane() -> None:
+    def lane(index: int) -> None:
         nonlocal stories_running
+        # Each lane's servers take ports from its own range (tests/support.py free_port).
+        span = 12000 // jobs
+        lane_env = {**env, "DOORSTEP_TEST_PORTS": f"{20000 + index * span}-{20000 + (index + 1) * span - 1}"}
         while (entry := take()) is not None:
             instant, why, stories = entry
-            code, report = _run(instant, why, stories, argv, env)
+            code, report = _run(instant, why, stories, argv, lane_env)
             print(report, flush=True)
             with state:
                 results.append((instant, code))
@@ -84,7 +87,7 @@ def main(argv: list[str]) -> int:
                 state.notify_all()
 
     started = time.monotonic()
-    lanes = [threading.Thread(target=lane) for _ in range(jobs)]
+    lanes = [threading.Thread(target=lane, args=(index,)) for index in range(jobs)]
     for thread in lanes:
         thread.start()
     for thread in lanes:

@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import io
 import logging
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,7 +23,7 @@ from sqlalchemy import text
 
 from doorstep_shared.http.observability import RedactingJsonFormatter
 
-from ...support import Tokens
+from ...support import Tokens, free_port
 from ..service_apps import Wired, service_apps_fixture, services_fixture  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.dates
@@ -68,9 +67,7 @@ def spec_errors(resp: httpx.Response | requests.Response, status: int) -> list[d
 @asynccontextmanager
 async def served(app: FastAPI) -> AsyncIterator[str]:
     """The running gateway app on a real socket (uvicorn in this event loop, access log on)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     levels = {name: logging.getLogger(name).level for name in ("uvicorn", "uvicorn.error", "uvicorn.access")}
     config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None, log_level="info")
     server = uvicorn.Server(config)

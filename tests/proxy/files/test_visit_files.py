@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import random
+import uuid
 from typing import Any
 
 import httpx
@@ -150,3 +151,22 @@ async def test_a_visits_files_go_with_the_visit_and_with_the_resident(
         left = (await session.execute(select(VisitFile.visit_id))).scalars().all()
     assert [str(v) for v in left] == [kept["id"]]
     assert (await files.get(kept_file["content_url"], headers=worker(tokens))).content == scan_pdf()
+
+
+async def test_starting_again_with_the_same_client_id_returns_the_same_upload(
+    files: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    visit, elsewhere = await _visit(files, tokens), await _visit(files, tokens)
+    body = {"id": str(uuid.uuid4()), "size": 4000}
+    first = await files.post(visit_files_url(visit["id"]), json=body, headers=worker(tokens))
+    again = await files.post(visit_files_url(visit["id"]), json=body, headers=worker(tokens))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"] == body["id"]
+    assert again.headers["location"].endswith(f"/visits/{visit['id']}/files/{body['id']}")
+    taken = await files.post(visit_files_url(elsewhere["id"]), json=body, headers=worker(tokens))
+    assert taken.status_code == 409 and taken.json()["code"] == "file_id_taken"
+    other_size = await files.post(visit_files_url(visit["id"]), json={**body, "size": 5000}, headers=worker(tokens))
+    assert other_size.status_code == 409
+    too_big = app_of(files).state.settings.file_max_bytes + 1
+    refused = await files.post(visit_files_url(visit["id"]), json={"size": too_big}, headers=worker(tokens))
+    assert refused.status_code == 413 and refused.json()["code"] == "file_too_large"

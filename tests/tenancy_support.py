@@ -47,7 +47,8 @@ OTHER_CLIENT = "zhenhuai-platform"
 SKIPPED_PATHS = {"/healthz", "/readyz", "/metrics"}
 
 # param name → SQL returning one row, one column: a record that belongs to OTHER. Queries may
-# bind the raw values of params resolved before them in the same path (``:code`` ...).
+# bind the raw values of params resolved before them in the same path (``:code`` ...). A key
+# ``previous/name`` is for ``{name}`` right after ``{previous}`` (the same name under another parent).
 # Per-service tables: the same name can mean different records (``code``).
 WEBHOOK_QUERIES = {
     "subscription_id": ("SELECT id FROM webhook_subscription WHERE owner = 'zhenhuai-platform' ORDER BY id LIMIT 1"),
@@ -73,6 +74,8 @@ PARAM_QUERIES: dict[str, dict[str, str]] = {
         # the matrix's fixture puts a photo on that material (tests/proxy/files/uploads.py)
         "file_id": "SELECT id FROM proxy_case_file WHERE case_id = :case_id AND position = :position",
         "visit_id": "SELECT id FROM proxy_visit WHERE community = 'zhenhuai' ORDER BY id LIMIT 1",
+        # a file under a visit (``previous/name``: the param before it picks the query)
+        "visit_id/file_id": "SELECT id FROM proxy_visit_file WHERE visit_id = :visit_id",
         "lead_id": "SELECT id FROM discovery_lead WHERE community = 'zhenhuai' ORDER BY id LIMIT 1",
         "run_id": "SELECT id FROM discovery_run WHERE scope = 'zhenhuai' ORDER BY id LIMIT 1",
     },
@@ -139,6 +142,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/proxy/visits/{visit_id}"): {"notes": "bring the form"},
     ("POST", "/api/v1/proxy/visits/{visit_id}/check-in"): {},
     ("POST", "/api/v1/proxy/visits/{visit_id}/check-out"): {"outcome": "done"},
+    ("POST", "/api/v1/proxy/visits/{visit_id}/files"): {"size": 1000},
     ("POST", "/api/v1/proxy/leads/{lead_id}/contacted"): {"note": "called"},
     ("POST", "/api/v1/proxy/leads/{lead_id}/declined"): {"reason": "not interested"},
     ("POST", "/api/v1/proxy/leads/{lead_id}/conversion"): {"channel": "doorstep"},
@@ -330,14 +334,16 @@ async def resolve_path(app: FastAPI, service: str, path: str) -> str:
     queries = PARAM_QUERIES[service]
     raw: dict[str, Any] = {}
     resolved = path
+    previous = ""
     async with app.state.engine.connect() as conn:
         for name in _param_names(path):
-            if name not in queries:
+            key, previous = (f"{previous}/{name}" if f"{previous}/{name}" in queries else name), name
+            if key not in queries:
                 pytest.fail(
                     f"path param {{{name}}} of {path} is not in the tenancy matrix: add it to "
                     f"PARAM_QUERIES[{service!r}] in tests/tenancy_support.py"
                 )
-            sql = queries[name]
+            sql = queries[key]
             binds = {k: v for k, v in raw.items() if f":{k}" in sql}
             value = (await conn.execute(text(sql), binds)).scalar()
             assert value is not None, f"no {OTHER} record for {{{name}}}: {sql}"

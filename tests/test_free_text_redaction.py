@@ -66,9 +66,13 @@ NOT_FREE_TEXT_IN = {
     *(("catalog", "Faq", "answer"), ("catalog", "Material", "notes"), ("catalog", "CategoryRead", "description")),
     *(("proxy", "SnapshotMaterial", "notes"), ("proxy", "LeadMaterialRead", "notes")),
     ("proxy", "SnapshotMaterial", "evidence"),  # the catalogue's word for what a material needs ("photo")
-    # a material file: the type found in its content, links the proxy made, the uploader's user name
-    *(("proxy", "CaseFileRead", "content_type"), ("proxy", "CaseFileRead", "uploaded_by")),
-    *(("proxy", "CaseFileRead", "content_url"), ("proxy", "CaseFileRead", "thumbnail_url")),
+    # a material's or a visit's file: the type found in its content, links the proxy made, the
+    # uploader's user name
+    *(
+        ("proxy", model, f)
+        for model in ("CaseFileRead", "VisitFileRead")
+        for f in ("content_type", "uploaded_by", "content_url", "thumbnail_url")
+    ),
     *(("stations", "ServiceRead", "description"), ("stations", "StationRead", "description")),
     ("stations", "StationHit", "description"),
     # the services' own words: event catalogues, chain verification, the rule a lead matched

@@ -46,7 +46,7 @@ def _open_case(worker: httpx.Client) -> dict:
     raise AssertionError("no case with materials to attach a photo to")
 
 
-def _cut_put(system: System, path: str, token: str, content_range: str, body: bytes, arrives: int) -> None:
+def cut_put(system: System, path: str, token: str, content_range: str, body: bytes, arrives: int) -> None:
     """A PUT whose connection drops after ``arrives`` bytes of its body (no answer is read)."""
     url = httpx.URL(system.url())
     head = (
@@ -60,43 +60,55 @@ def _cut_put(system: System, path: str, token: str, content_range: str, body: by
     time.sleep(0.3)  # let the servers notice the drop
 
 
+def upload_with_a_cut(system: System, worker: httpx.Client, token: str, base: str, data: bytes) -> dict:
+    """Start an upload at ``base``, send one chunk, cut the next one mid-way (the connection
+    drops), ask the server how far it got and resume from there; the finished file's answer."""
+    started = worker.post(base, json={"size": len(data)})
+    assert started.status_code == 201, started.text
+    url = f"{base}/{started.json()['id']}"
+    first = worker.put(url, content=data[:CHUNK], headers={"Content-Range": f"bytes 0-{CHUNK - 1}/{len(data)}"})
+    assert first.status_code == 202 and first.json()["received"] == CHUNK, first.text
+    end = min(len(data), 2 * CHUNK)
+    cut_put(
+        system,
+        f"/api/v1/proxy{url}",
+        token,
+        f"bytes {CHUNK}-{end - 1}/{len(data)}",
+        data[CHUNK:end],
+        arrives=(end - CHUNK) // 2,
+    )
+    offset = worker.get(url).json()["received"]
+    assert CHUNK <= offset < end  # what arrived of the cut chunk, or nothing of it
+    last = None
+    while offset < len(data):
+        stop = min(len(data), offset + CHUNK)
+        last = worker.put(
+            url, content=data[offset:stop], headers={"Content-Range": f"bytes {offset}-{stop - 1}/{len(data)}"}
+        )
+        assert last.status_code in (200, 202), last.text
+        offset = last.json()["received"]
+    assert last is not None and last.status_code == 200 and last.json()["status"] == "ready"
+    return dict(last.json())
+
+
+def assert_same_pixels_without_gps(stored: httpx.Response, data: bytes) -> None:
+    assert stored.status_code == 200 and stored.headers["content-type"] == "image/jpeg"
+    image = Image.open(io.BytesIO(stored.content))
+    assert image.tobytes() == Image.open(io.BytesIO(data)).tobytes()
+    assert not image.getexif().get_ifd(GPS_IFD)
+
+
 def test_a_photo_uploaded_with_a_dropped_chunk_resumes_and_arrives_without_its_gps(system: System) -> None:
     data = photo_with_gps(640, 480)
     token = login(system, "chaoyang.worker")
     with _client(system, "chaoyang.worker") as worker:
         case = _open_case(worker)
         base = f"/cases/{case['id']}/materials/1/files"
-        started = worker.post(base, json={"size": len(data)})
-        assert started.status_code == 201, started.text
-        url = f"{base}/{started.json()['id']}"
-        first = worker.put(url, content=data[:CHUNK], headers={"Content-Range": f"bytes 0-{CHUNK - 1}/{len(data)}"})
-        assert first.status_code == 202 and first.json()["received"] == CHUNK, first.text
-        end = min(len(data), 2 * CHUNK)
-        _cut_put(
-            system,
-            f"/api/v1/proxy{url}",
-            token,
-            f"bytes {CHUNK}-{end - 1}/{len(data)}",
-            data[CHUNK:end],
-            arrives=(end - CHUNK) // 2,
-        )
-        offset = worker.get(url).json()["received"]
-        assert CHUNK <= offset < end  # what arrived of the cut chunk, or nothing of it
-        last = None
-        while offset < len(data):
-            stop = min(len(data), offset + CHUNK)
-            last = worker.put(
-                url, content=data[offset:stop], headers={"Content-Range": f"bytes {offset}-{stop - 1}/{len(data)}"}
-            )
-            assert last.status_code in (200, 202), last.text
-            offset = last.json()["received"]
-        assert last is not None and last.status_code == 200 and last.json()["status"] == "ready"
-        stored = worker.get(system.url() + last.json()["content_url"])  # links are absolute paths
-        assert stored.status_code == 200 and stored.headers["content-type"] == "image/jpeg"
-        image = Image.open(io.BytesIO(stored.content))
-        assert image.tobytes() == Image.open(io.BytesIO(data)).tobytes()
-        assert not image.getexif().get_ifd(GPS_IFD)
-        assert worker.get(system.url() + last.json()["thumbnail_url"]).status_code == 200
+        done = upload_with_a_cut(system, worker, token, base, data)
+        url = f"{base}/{done['id']}"
+        stored = worker.get(system.url() + done["content_url"])  # links are absolute paths
+        assert_same_pixels_without_gps(stored, data)
+        assert worker.get(system.url() + done["thumbnail_url"]).status_code == 200
     with _client(system, "zhenhuai.worker") as other:
         assert other.get(url).status_code == 404
-        assert other.get(system.url() + last.json()["content_url"]).status_code == 404
+        assert other.get(system.url() + done["content_url"]).status_code == 404

@@ -31,7 +31,7 @@ from doorstep_shared.auth.security import declared_permissions, iter_api_routes
 from ..support import Tokens, client_for
 from ..tenancy_support import reset_tables
 from ..test_route_permissions import build
-from .files.uploads import seed_case_file
+from .files.uploads import seed_case_file, seed_visit_file
 
 PLATFORM = "demo.platform"
 HOME, OTHER = "chaoyang", "zhenhuai"
@@ -96,6 +96,8 @@ class Own:
     neighbour_demand: str
     file: str  # a photo on the platform's case
     neighbour_file: str  # a photo on the neighbour case
+    visit_file: str  # a photo on the platform's visit
+    neighbour_visit_file: str
 
 
 def platform(tokens: Tokens, *scopes: str) -> dict[str, str]:
@@ -149,6 +151,8 @@ async def own(proxy_app: FastAPI, tokens: Tokens) -> Own:
     return Own(
         file=await seed_case_file(proxy_app, case),
         neighbour_file=await seed_case_file(proxy_app, neighbours["proxy_case"]),
+        visit_file=await seed_visit_file(proxy_app, visit),
+        neighbour_visit_file=await seed_visit_file(proxy_app, neighbours["proxy_visit"]),
         demand=demand,
         case=case,
         visit=visit,
@@ -172,7 +176,14 @@ def _url(route: str, ids: dict[str, str]) -> str:
 async def test_a_platform_sees_nothing_that_did_not_come_from_its_own_requests(
     route: str, own: Own, proxy_app: FastAPI, tokens: Tokens
 ) -> None:
-    ids = {"case_id": own.case, "visit_id": own.visit, "demand_id": own.demand, "position": "1", "file_id": own.file}
+    on_visit = route.startswith("GET /api/v1/proxy/visits/")  # a visit's file, not a material's
+    ids = {
+        "case_id": own.case,
+        "visit_id": own.visit,
+        "demand_id": own.demand,
+        "position": "1",
+        "file_id": own.visit_file if on_visit else own.file,
+    }
     async with client_for(proxy_app) as client:
         resp = await client.get(_url(route, ids), headers=platform(tokens, *ONLY_OWN))
         assert resp.status_code == 200, f"{route}: {resp.status_code} {resp.text[:300]}"
@@ -188,7 +199,7 @@ async def test_a_platform_sees_nothing_that_did_not_come_from_its_own_requests(
                 "visit_id": own.neighbour_visit,
                 "demand_id": own.neighbour_demand,
                 "position": "1",
-                "file_id": own.neighbour_file,
+                "file_id": own.neighbour_visit_file if on_visit else own.neighbour_file,
             }
             neighbour = await client.get(_url(route, others), headers=platform(tokens, *ONLY_OWN))
             assert neighbour.status_code == 404, f"{route}: {neighbour.status_code} {neighbour.text[:300]}"

@@ -58,7 +58,7 @@ from ..tenancy_support import (
     valid_id_number,
 )
 from .discovery.catalog import seed_snapshot
-from .files.uploads import seed_case_file
+from .files.uploads import seed_case_file, seed_visit_file
 
 _APP = create_app()
 ID_ROUTES = route_cases(_APP, with_params=True)
@@ -161,8 +161,15 @@ async def _add_material_files(app: FastAPI) -> None:
                 )
             )
         ).all()
+        visits = (
+            await conn.execute(
+                text("SELECT community, MIN(CAST(id AS VARCHAR(36))) FROM proxy_visit GROUP BY community")
+            )
+        ).all()
     for _community, case_id in rows:
         await seed_case_file(app, case_id)
+    for _community, visit_id in visits:
+        await seed_visit_file(app, visit_id)
 
 
 @pytest.fixture(scope="module")

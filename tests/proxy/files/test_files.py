@@ -4,7 +4,6 @@ stripped, encrypted at rest, thumbnails, tenancy, audited downloads, the evidenc
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import io
 import os
 import random
@@ -14,11 +13,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from PIL import Image
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from doorstep_proxy.files.models import CaseFile, CaseFilePart
-from doorstep_proxy.ledger.models import Resident
-from doorstep_shared.clock import utcnow
 from doorstep_shared.pii import PiiCipher
 
 from ...support import Tokens
@@ -28,6 +25,7 @@ from ..test_audit_chain import entries
 from .conftest import PHOTO_ITEM
 from .uploads import (
     GPS_IFD,
+    erase_resident,
     files_url,
     photo_with_gps,
     png_with_text,
@@ -263,23 +261,7 @@ async def test_retention_erases_the_files_of_an_erased_residents_cases(
     await upload(files, worker(tokens), gone_case["id"], scan_pdf(), position=2)
     await start(files, worker(tokens), gone_case["id"], 5000, position=3)  # an abandoned upload too
     kept_file = (await upload(files, worker(tokens), kept_case["id"], scan_pdf())).json()
-    resp = await files.post(
-        f"{BASE}/residents/{gone['id']}/removal",
-        json={"status": "moved_away", "reason": "迁往外地"},
-        headers=worker(tokens),
-    )
-    assert resp.status_code == 200, resp.text
-    async with proxy_app.state.sessionmaker() as session:
-        await session.execute(
-            update(Resident)
-            .where(Resident.id == uuid.UUID(gone["id"]))
-            .values(removed_at=utcnow() - dt.timedelta(days=400))
-        )
-        await session.commit()
-    purge = await files.post(
-        f"{BASE}/admin/purge", headers=tokens.headers("county_admin", community=None, subject="county.admin")
-    )
-    assert purge.status_code == 200 and purge.json()["files_deleted"] == 3
+    assert (await erase_resident(files, proxy_app, tokens, gone["id"]))["files_deleted"] == 3
     assert (await files.get(f"{BASE}/cases/{gone_case['id']}/files", headers=worker(tokens))).json() == []
     async with proxy_app.state.sessionmaker() as session:
         left = (await session.execute(select(CaseFile.case_id, func.count()).group_by(CaseFile.case_id))).all()

@@ -13,7 +13,7 @@ import httpx
 from fastapi import FastAPI
 from PIL import Image
 
-from ..helpers import BASE, app_of
+from ..helpers import BASE, app_of, worker
 
 GPS_IFD = 0x8825
 
@@ -54,10 +54,21 @@ def files_url(case_id: str, position: int = 1) -> str:
     return f"{BASE}/cases/{case_id}/materials/{position}/files"
 
 
+def visit_files_url(visit_id: str) -> str:
+    return f"{BASE}/visits/{visit_id}/files"
+
+
 async def start(
-    client: httpx.AsyncClient, headers: dict[str, str], case_id: str, size: int, position: int = 1, **extra: Any
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    case_id: str,
+    size: int,
+    position: int = 1,
+    base: str | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
-    resp = await client.post(files_url(case_id, position), json={"size": size, **extra}, headers=headers)
+    """Start an upload on a case's material (or at ``base``, e.g. a visit's files)."""
+    resp = await client.post(base or files_url(case_id, position), json={"size": size, **extra}, headers=headers)
     assert resp.status_code == 201, resp.text
     data: dict[str, Any] = resp.json()
     return data
@@ -80,10 +91,11 @@ async def upload(
     data: bytes,
     position: int = 1,
     chunk: int = 64 * 1024,
+    base: str | None = None,
 ) -> httpx.Response:
-    """Start and send the whole file; the last answer."""
-    f = await start(client, headers, case_id, len(data), position)
-    url = f"{files_url(case_id, position)}/{f['id']}"
+    """Start and send the whole file (to a case's material, or at ``base``); the last answer."""
+    f = await start(client, headers, case_id, len(data), position, base=base)
+    url = f"{base or files_url(case_id, position)}/{f['id']}"
     resp: httpx.Response | None = None
     for at in range(0, len(data), chunk):
         resp = await put_chunk(client, headers, url, data, at, min(at + chunk, len(data)))
@@ -132,13 +144,19 @@ async def cut_chunk(
 
 
 async def resumable_upload(
-    client: httpx.AsyncClient, headers: dict[str, str], case_id: str, data: bytes, rnd: random.Random
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    case_id: str,
+    data: bytes,
+    rnd: random.Random,
+    base: str | None = None,
 ) -> tuple[httpx.Response, dict[str, int]]:
     """Upload ``data`` over a bad link: chunks of random sizes, some cut mid-way, some answers
-    lost (the chunk is sent again), resuming each time from what the server says it has."""
+    lost (the chunk is sent again), resuming each time from what the server says it has. To the
+    case's first material, or at ``base`` (a visit's files)."""
     app = app_of(client)
-    f = await start(client, headers, case_id, len(data))
-    url = f"{files_url(case_id)}/{f['id']}"
+    f = await start(client, headers, case_id, len(data), base=base)
+    url = f"{base or files_url(case_id)}/{f['id']}"
     counts = {"cut": 0, "resent": 0, "chunks": 0}
     offset, step = 0, 0
     while True:
@@ -171,23 +189,43 @@ async def seed_case_file(app: FastAPI, case_id: str, position: int = 1) -> str:
     """A finished photo (content and thumbnail, sealed as the service seals them) on a case's
     material, written straight to the database: for the route matrices, which need one record
     of each kind. Returns the file's id."""
+    return await _seed_file(app, case_id=case_id, position=position)
+
+
+async def seed_visit_file(app: FastAPI, visit_id: str) -> str:
+    """As ``seed_case_file``, on a visit."""
+    return await _seed_file(app, visit_id=visit_id)
+
+
+async def _seed_file(
+    app: FastAPI, *, case_id: str | None = None, position: int = 1, visit_id: str | None = None
+) -> str:
     from sqlalchemy import select
 
-    from doorstep_proxy.cases.models import ProxyCase
+    from doorstep_proxy.cases.models import ProxyCase, Visit
     from doorstep_proxy.files import content as file_content
-    from doorstep_proxy.files.models import CaseFile
+    from doorstep_proxy.files.models import CaseFile, CaseFilePart, VisitFile, VisitFilePart
     from doorstep_proxy.files.service import seal_parts
     from doorstep_shared.clock import utcnow
 
     prepared = file_content.prepare(png_with_text(), max_pixels=1_000_000, thumbnail_edge=64)
     cipher = app.state.pii
     async with app.state.sessionmaker() as session:
-        case = (await session.execute(select(ProxyCase).where(ProxyCase.id == uuid.UUID(case_id)))).scalar_one()
-        f = CaseFile(
-            case_id=case.id,
-            position=position,
-            community=case.community,
-            grid=case.grid,
+        row: Any
+        if visit_id is not None:
+            visit = (await session.execute(select(Visit).where(Visit.id == uuid.UUID(visit_id)))).scalar_one()
+            row, part, owner = (
+                VisitFile,
+                VisitFilePart,
+                {"visit_id": visit.id, "community": visit.community, "grid": visit.grid},
+            )
+        else:
+            assert case_id is not None
+            case = (await session.execute(select(ProxyCase).where(ProxyCase.id == uuid.UUID(case_id)))).scalar_one()
+            row, part = CaseFile, CaseFilePart
+            owner = {"case_id": case.id, "position": position, "community": case.community, "grid": case.grid}
+        f = row(
+            **owner,
             status="ready",
             size=len(prepared.data),
             received=len(prepared.data),
@@ -204,7 +242,36 @@ async def seed_case_file(app: FastAPI, case_id: str, position: int = 1) -> str:
         session.add(f)
         await session.flush()
         assert prepared.thumbnail is not None
-        session.add_all(seal_parts(cipher, f.id, "content", 0, prepared.data))
-        session.add_all(seal_parts(cipher, f.id, "thumbnail", 0, prepared.thumbnail))
+        session.add_all(seal_parts(cipher, f.id, "content", 0, prepared.data, part))
+        session.add_all(seal_parts(cipher, f.id, "thumbnail", 0, prepared.thumbnail, part))
         await session.commit()
         return str(f.id)
+
+
+async def erase_resident(client: httpx.AsyncClient, app: FastAPI, tokens: Any, resident_id: str) -> dict[str, Any]:
+    """The resident moved away 400 days ago, then the retention purge: its answer."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from doorstep_proxy.ledger.models import Resident
+    from doorstep_shared.clock import utcnow
+
+    resp = await client.post(
+        f"{BASE}/residents/{resident_id}/removal",
+        json={"status": "moved_away", "reason": "迁往外地"},
+        headers=worker(tokens),
+    )
+    assert resp.status_code == 200, resp.text
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(Resident)
+            .where(Resident.id == uuid.UUID(resident_id))
+            .values(removed_at=utcnow() - dt.timedelta(days=400))
+        )
+        await session.commit()
+    purge = await client.post(
+        f"{BASE}/admin/purge", headers=tokens.headers("county_admin", community=None, subject="county.admin")
+    )
+    assert purge.status_code == 200, purge.text
+    return dict(purge.json())

@@ -33,6 +33,7 @@ from .events.residents import residents_changed
 from .events.webhooks import hooks
 from .figures.router import router as figures_router
 from .files.router import router as files_router
+from .files.visit_router import router as visit_files_router
 from .ledger.router import router as ledger_router
 from .placement.models import directory_copy as directory_copy_table
 from .retention.router import router as retention_router
@@ -126,6 +127,7 @@ def create_app(settings: ProxySettings | None = None, *, key_set: KeySet | None 
             figures_router,
             cases_router,
             files_router,
+            visit_files_router,
             discovery_router,
             webhook_routes.router,
             retention_router,

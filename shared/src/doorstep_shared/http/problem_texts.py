@@ -341,6 +341,7 @@ MESSAGES: dict[str, Message] = {
         "文件过大", "File too large", "上传的文件超过大小上限。", "The uploaded file is larger than allowed."
     ),
     "file_not_found": M("文件不存在", "File not found", "该材料下没有这个文件。", "No such file on this material."),
+    "visit_file_not_found": M("文件不存在", "File not found", "该走访下没有这个文件。", "No such file on this visit."),
     "file_id_taken": M(
         "文件编号已被占用", "File id taken", "该文件编号已被使用，请生成新的 UUID。", "This file id is already taken."
     ),

@@ -1,5 +1,7 @@
-"""Tables of material files: one row per file (its upload's progress, then what was stored) and
-its parts, each sealed with the PII keys (``doorstep_shared.pii``)."""
+"""Tables of files — a case's material files and a visit's attachments: one row per file (its
+upload's progress, then what was stored) and its parts, each sealed with the PII keys
+(``doorstep_shared.pii``). Both kinds share their columns (``FileColumns``) and their rules
+(``service.py``); only what they belong to differs."""
 
 from __future__ import annotations
 
@@ -15,18 +17,11 @@ from doorstep_shared.db import UTCDateTime
 from ..db import ProxyModel
 
 
-class CaseFile(ProxyModel, table=True):
-    """A photo or scan of one material of a case (``position`` in its checklist)."""
-
-    __tablename__ = "proxy_case_file"
-    __table_args__ = (Index("ix_proxy_case_file_case_position", "case_id", "position"),)
+class FileColumns(ProxyModel):
+    """What every file row holds: its upload's progress, then what was stored (no table)."""
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    case_id: uuid.UUID = Field(
-        sa_column=Column(SaUuid(), ForeignKey("proxy_case.id", ondelete="CASCADE"), nullable=False)
-    )
-    position: int
-    community: str = Field(max_length=64, index=True)  # the case's, for tenancy.scoped
+    community: str = Field(max_length=64, index=True)  # its case's or visit's, for tenancy.scoped
     grid: str = Field(max_length=64)
     status: str = Field(default="uploading", max_length=16)  # uploading | ready
     size: int  # bytes the client announced (the upload is complete when ``received`` reaches it)
@@ -42,6 +37,29 @@ class CaseFile(ProxyModel, table=True):
     completed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class CaseFile(FileColumns, table=True):
+    """A photo or scan of one material of a case (``position`` in its checklist)."""
+
+    __tablename__ = "proxy_case_file"
+    __table_args__ = (Index("ix_proxy_case_file_case_position", "case_id", "position"),)
+
+    case_id: uuid.UUID = Field(
+        sa_column=Column(SaUuid(), ForeignKey("proxy_case.id", ondelete="CASCADE"), nullable=False)
+    )
+    position: int
+
+
+class VisitFile(FileColumns, table=True):
+    """A photo or scan taken on a visit (the signed form, the door notice left for nobody home)."""
+
+    __tablename__ = "proxy_visit_file"
+    __table_args__ = (Index("ix_proxy_visit_file_visit_created", "visit_id", "created_at"),)
+
+    visit_id: uuid.UUID = Field(
+        sa_column=Column(SaUuid(), ForeignKey("proxy_visit.id", ondelete="CASCADE"), nullable=False)
+    )
+
+
 class CaseFilePart(ProxyModel, table=True):
     """A sealed slice of a file: the upload as it arrives (``upload``), then the stored file
     (``content``) and its thumbnail (``thumbnail``). ``offset`` is the slice's first byte in the
@@ -52,6 +70,20 @@ class CaseFilePart(ProxyModel, table=True):
 
     file_id: uuid.UUID = Field(
         sa_column=Column(SaUuid(), ForeignKey("proxy_case_file.id", ondelete="CASCADE"), primary_key=True)
+    )
+    kind: str = Field(max_length=16, primary_key=True)
+    offset: int = Field(primary_key=True)
+    length: int
+    data: bytes = Field(sa_column=Column(LargeBinary(), nullable=False))
+
+
+class VisitFilePart(ProxyModel, table=True):
+    """A sealed slice of a visit's file, as ``CaseFilePart`` is of a material's."""
+
+    __tablename__ = "proxy_visit_file_part"
+
+    file_id: uuid.UUID = Field(
+        sa_column=Column(SaUuid(), ForeignKey("proxy_visit_file.id", ondelete="CASCADE"), primary_key=True)
     )
     kind: str = Field(max_length=16, primary_key=True)
     offset: int = Field(primary_key=True)

@@ -1,7 +1,7 @@
-"""Every query for material files and their sealed parts.
+"""Every query for files (a case's materials', a visit's) and their sealed parts.
 
-Tenancy (``tenancy.scoped``): a file is visible exactly when its case is (the file's query
-joins the case and scopes the case), so another community's file is absent."""
+Tenancy (``tenancy.scoped``): a file is visible exactly when its case (or visit) is (the file's
+query joins the case or visit and scopes it), so another community's file is absent."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 
-from ..cases.models import ProxyCase
+from ..cases.models import ProxyCase, Visit
 from ..db import chunks
 from ..tenancy import scoped
-from .models import CaseFile, CaseFilePart
+from .models import CaseFile, CaseFilePart, VisitFile, VisitFilePart
+
+AnyFile = CaseFile | VisitFile
+PARTS: dict[type, Any] = {CaseFile: CaseFilePart, VisitFile: VisitFilePart}
 
 
 def _visible(stmt: Any, principal: Principal) -> Any:
@@ -58,36 +61,62 @@ def add(session: AsyncSession, *rows: Any) -> None:
     session.add_all(rows)
 
 
-async def parts(session: AsyncSession, file_id: uuid.UUID, kind: str) -> list[CaseFilePart]:
-    stmt = (
-        select(CaseFilePart)
-        .where(col(CaseFilePart.file_id) == file_id, col(CaseFilePart.kind) == kind)
-        .order_by(col(CaseFilePart.offset))
-    )
+async def parts(session: AsyncSession, f: AnyFile, kind: str) -> list[Any]:
+    part = PARTS[type(f)]
+    stmt = select(part).where(col(part.file_id) == f.id, col(part.kind) == kind).order_by(col(part.offset))
     return list((await session.execute(stmt)).scalars().all())
 
 
-async def drop_parts(session: AsyncSession, file_id: uuid.UUID, kind: str) -> None:
-    await session.execute(
-        delete(CaseFilePart).where(col(CaseFilePart.file_id) == file_id, col(CaseFilePart.kind) == kind)
+async def drop_parts(session: AsyncSession, f: AnyFile, kind: str) -> None:
+    part = PARTS[type(f)]
+    await session.execute(delete(part).where(col(part.file_id) == f.id, col(part.kind) == kind))
+
+
+async def delete_file(session: AsyncSession, f: AnyFile) -> None:
+    await session.execute(delete(PARTS[type(f)]).where(col(PARTS[type(f)].file_id) == f.id))
+    await session.execute(delete(type(f)).where(col(type(f).id) == f.id))
+
+
+# --- visit files ---------------------------------------------------------------------------
+
+
+def _visible_on_visits(stmt: Any, principal: Principal) -> Any:
+    """Files of the visits the principal may see (the visit's own rule)."""
+    return scoped(stmt.join(Visit, col(Visit.id) == col(VisitFile.visit_id)), Visit, principal)
+
+
+async def get_visit_file(
+    session: AsyncSession, principal: Principal, visit_id: uuid.UUID, file_id: uuid.UUID, *, for_update: bool = False
+) -> VisitFile | None:
+    stmt = _visible_on_visits(select(VisitFile), principal).where(
+        col(VisitFile.id) == file_id, col(VisitFile.visit_id) == visit_id
     )
+    if for_update:
+        stmt = stmt.with_for_update(of=VisitFile)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def delete_file(session: AsyncSession, file_id: uuid.UUID) -> None:
-    await session.execute(delete(CaseFilePart).where(col(CaseFilePart.file_id) == file_id))
-    await session.execute(delete(CaseFile).where(col(CaseFile.id) == file_id))
+async def get_any_visit_file(session: AsyncSession, file_id: uuid.UUID) -> VisitFile | None:
+    return await session.get(VisitFile, file_id)
+
+
+async def files_of_visit(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> list[VisitFile]:
+    stmt = _visible_on_visits(select(VisitFile), principal).where(col(VisitFile.visit_id) == visit_id)
+    stmt = stmt.order_by(col(VisitFile.created_at), col(VisitFile.id))
+    return list((await session.execute(stmt)).scalars().all())
 
 
 async def erase_for_residents(session: AsyncSession, resident_ids: Sequence[uuid.UUID]) -> int:
-    """Delete every file (and part) of these residents' cases; returns the files deleted."""
+    """Delete every file (and part) of these residents' cases and visits; returns the files deleted."""
     erased = 0
     for batch in chunks(list(resident_ids)):
         cases = select(col(ProxyCase.id)).where(col(ProxyCase.resident_id).in_(list(batch)))
-        ids = list(
-            (await session.execute(select(col(CaseFile.id)).where(col(CaseFile.case_id).in_(cases)))).scalars().all()
-        )
-        for id_batch in chunks(ids):
-            await session.execute(delete(CaseFilePart).where(col(CaseFilePart.file_id).in_(list(id_batch))))
-            result: Any = await session.execute(delete(CaseFile).where(col(CaseFile.id).in_(list(id_batch))))
-            erased += int(result.rowcount or 0)
+        visits = select(col(Visit.id)).where(col(Visit.resident_id).in_(list(batch)))
+        for model, owner, owners in ((CaseFile, CaseFile.case_id, cases), (VisitFile, VisitFile.visit_id, visits)):
+            ids = list((await session.execute(select(col(model.id)).where(col(owner).in_(owners)))).scalars().all())
+            part = PARTS[model]
+            for id_batch in chunks(ids):
+                await session.execute(delete(part).where(col(part.file_id).in_(list(id_batch))))
+                result: Any = await session.execute(delete(model).where(col(model.id).in_(list(id_batch))))
+                erased += int(result.rowcount or 0)
     return erased

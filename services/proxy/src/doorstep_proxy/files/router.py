@@ -4,7 +4,7 @@ far it got, list, download (audited), thumbnail, delete. Thin: parse, call, answ
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from starlette.requests import ClientDisconnect
@@ -19,8 +19,9 @@ from doorstep_shared.http.errors import PayloadTooLarge
 from ..config import ProxySettings
 from ..deps import AppSettings, Cipher
 from . import service
-from .schemas import CaseFileRead, FileStart
+from .schemas import CaseFileRead, FileRead, FileStart
 
+R = TypeVar("R", bound=FileRead)
 router = APIRouter(prefix="/api/v1/proxy", tags=["files"], dependencies=[Depends(current_principal)])
 
 FilesReader = Annotated[Principal, Depends(require(Permission.CASES_READ))]
@@ -39,7 +40,7 @@ CHUNK_BODY = {
 }
 
 
-def _limits(settings: ProxySettings) -> service.Limits:
+def limits(settings: ProxySettings) -> service.Limits:
     return service.Limits(
         max_bytes=settings.file_max_bytes,
         max_pixels=settings.file_max_pixels,
@@ -47,7 +48,7 @@ def _limits(settings: ProxySettings) -> service.Limits:
     )
 
 
-def _progress(response: Response, f: CaseFileRead) -> CaseFileRead:
+def progress(response: Response, f: R) -> R:
     response.headers["Upload-Offset"] = str(f.received)
     if f.received:
         response.headers["Range"] = f"bytes=0-{f.received - 1}"
@@ -74,10 +75,31 @@ async def start_upload(
     settings: AppSettings,
     response: Response,
 ) -> CaseFileRead:
-    f, created = await service.start_upload(session, principal, cipher, case_id, position, data, _limits(settings))
+    f, created = await service.start_upload(session, principal, cipher, case_id, position, data, limits(settings))
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/api/v1/proxy/cases/{case_id}/materials/{position}/files/{f.id}"
-    return _progress(response, service.file_read(f))
+    return progress(response, service.file_read(f))
+
+
+async def read_chunk(request: Request, settings: ProxySettings) -> bytes:
+    """The chunk's body as far as it arrived (a dropped connection keeps what came)."""
+    body = bytearray()
+    try:
+        async for piece in request.stream():
+            body += piece
+            if len(body) > settings.file_max_bytes:
+                raise PayloadTooLarge(f"Files are at most {settings.file_max_bytes} bytes.", code="file_too_large")
+    except ClientDisconnect:
+        pass  # keep what arrived: the stored prefix stays contiguous, the client resumes from it
+    return bytes(body)
+
+
+def file_response(got: service.Download) -> Response:
+    return Response(
+        content=got.data,
+        media_type=got.content_type,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.put(
@@ -105,19 +127,12 @@ async def put_chunk(
         str | None, Header(alias="Content-Range", max_length=64, description="bytes first-last/total (required)")
     ] = None,
 ) -> CaseFileRead:
-    body = bytearray()
-    try:
-        async for piece in request.stream():
-            body += piece
-            if len(body) > settings.file_max_bytes:
-                raise PayloadTooLarge(f"Files are at most {settings.file_max_bytes} bytes.", code="file_too_large")
-    except ClientDisconnect:
-        pass  # keep what arrived: the stored prefix stays contiguous, the client resumes from it
+    body = await read_chunk(request, settings)
     f = await service.receive_chunk(
-        session, principal, cipher, case_id, position, file_id, content_range, bytes(body), _limits(settings)
+        session, principal, cipher, case_id, position, file_id, content_range, body, limits(settings)
     )
     response.status_code = 200 if f.status == "ready" else 202
-    return _progress(response, service.file_read(f))
+    return progress(response, service.file_read(f))
 
 
 @router.get(
@@ -135,7 +150,7 @@ async def get_file(
     response: Response,
 ) -> CaseFileRead:
     f = await service.get_file(session, principal, case_id, position, file_id)
-    return _progress(response, service.file_read(f))
+    return progress(response, service.file_read(f))
 
 
 @router.get(
@@ -157,12 +172,7 @@ async def _download(
     principal: Principal,
     cipher: Cipher,
 ) -> Response:
-    got = await service.download(session, principal, cipher, case_id, position, file_id, kind)
-    return Response(
-        content=got.data,
-        media_type=got.content_type,
-        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
-    )
+    return file_response(await service.download(session, principal, cipher, case_id, position, file_id, kind))
 
 
 @router.get(

@@ -23,10 +23,10 @@ class FileStart(Input):
     size: int = Field(ge=1, description="The file's size in bytes (the upload is complete at the last one)")
 
 
-class CaseFileRead(BaseModel):
+class FileRead(BaseModel):
+    """What a file of a material or of a visit says of itself."""
+
     id: uuid.UUID
-    case_id: uuid.UUID
-    position: int = Field(description="The material's position in the case's checklist")
     status: Literal["uploading", "ready"]
     size: int = Field(description="Bytes announced when the upload started")
     received: int = Field(description="Bytes the server has: the next chunk starts here")
@@ -39,3 +39,12 @@ class CaseFileRead(BaseModel):
     completed_at: dt.datetime | None
     content_url: str | None = Field(description="Download (audited); once ready")
     thumbnail_url: str | None = Field(description="A small JPEG for lists (audited); images only")
+
+
+class CaseFileRead(FileRead):
+    case_id: uuid.UUID
+    position: int = Field(description="The material's position in the case's checklist")
+
+
+class VisitFileRead(FileRead):
+    visit_id: uuid.UUID

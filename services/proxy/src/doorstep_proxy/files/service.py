@@ -1,6 +1,7 @@
 """Rules for material files: starting an upload, taking its chunks (idempotent, resumable, a cut
 chunk keeps the bytes that arrived), checking and storing the finished file sealed with the PII
-keys, reading it back (audited), and erasing a resident's files. No FastAPI here and no commit.
+keys, reading it back (audited), and erasing a resident's files. The upload, storage and audited
+read are shared with a visit's files (``visit_files.py``). No FastAPI here and no commit.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import anyio
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,9 +27,10 @@ from ..cases.models import ProxyCase
 from ..cases.schemas import ItemSnapshot
 from . import content
 from . import repository as repo
-from .models import CaseFile, CaseFilePart
+from .models import CaseFile, CaseFilePart, VisitFile
 from .schemas import CaseFileRead, FileStart
 
+F = TypeVar("F", CaseFile, VisitFile)
 PART_BYTES = 256 * 1024  # one sealed row per 256 KiB: a bytea/blob row stays small
 RANGE = re.compile(r"^bytes (\d{1,12})-(\d{1,12})/(\d{1,12})$")
 
@@ -77,26 +80,33 @@ def parse_range(header: str | None, body: bytes) -> Chunk:
     return Chunk(start, end, total, body)
 
 
+def read_fields(f: repo.AnyFile, base: str) -> dict[str, Any]:
+    """The fields every file answer has; ``base`` is the file's own path."""
+    ready = f.status == "ready"
+    return {
+        **f.model_dump(
+            include={
+                "id",
+                "status",
+                "size",
+                "received",
+                "content_type",
+                "stored_size",
+                "width",
+                "height",
+                "uploaded_by",
+                "created_at",
+                "completed_at",
+            }
+        ),
+        "content_url": f"{base}/content" if ready else None,
+        "thumbnail_url": f"{base}/thumbnail" if ready and f.has_thumbnail else None,
+    }
+
+
 def file_read(f: CaseFile) -> CaseFileRead:
     base = f"/api/v1/proxy/cases/{f.case_id}/materials/{f.position}/files/{f.id}"
-    ready = f.status == "ready"
-    return CaseFileRead(
-        id=f.id,
-        case_id=f.case_id,
-        position=f.position,
-        status=f.status,
-        size=f.size,
-        received=f.received,
-        content_type=f.content_type,
-        stored_size=f.stored_size,
-        width=f.width,
-        height=f.height,
-        uploaded_by=f.uploaded_by,
-        created_at=f.created_at,
-        completed_at=f.completed_at,
-        content_url=f"{base}/content" if ready else None,
-        thumbnail_url=f"{base}/thumbnail" if ready and f.has_thumbnail else None,
-    )
+    return CaseFileRead(**read_fields(f, base), case_id=f.case_id, position=f.position)
 
 
 def _material(case: ProxyCase, position: int) -> None:
@@ -151,29 +161,42 @@ async def start_upload(
                 raise Conflict("This file id is already taken; generate a new UUID.", code="file_id_taken")
             return existing, False
     _open_for_materials(case)
-    if data.size > limits.max_bytes:
-        raise PayloadTooLarge(
-            f"Files are at most {limits.max_bytes} bytes.", code="file_too_large", max_bytes=limits.max_bytes
-        )
-    row = CaseFile(
+    owner = {"case_id": case.id, "position": position, "community": case.community, "grid": case.grid}
+    row = await add_upload(session, CaseFile, principal, cipher, data, limits, owner)
+    return row, True
+
+
+async def add_upload(
+    session: AsyncSession,
+    model: type[F],
+    principal: Principal,
+    cipher: PiiCipher,
+    data: FileStart,
+    limits: Limits,
+    owner: dict[str, Any],
+) -> F:
+    """A new upload of ``data.size`` bytes by ``principal`` (within the size limit), belonging to
+    ``owner`` (its case and material, or its visit, with their community and grid)."""
+    check_size(data.size, limits)
+    row = model(
         id=data.id or uuid.uuid4(),
-        case_id=case.id,
-        position=position,
-        community=case.community,
-        grid=case.grid,
         size=data.size,
         pii_kid=cipher.active_kid,
         uploaded_by=principal.subject,
         created_at=utcnow(),
+        **owner,
     )
     repo.add(session, row)
     await session.flush()
-    return row, True
+    return row
 
 
-def seal_parts(cipher: PiiCipher, file_id: uuid.UUID, kind: str, offset: int, data: bytes) -> list[CaseFilePart]:
+def seal_parts(
+    cipher: PiiCipher, file_id: uuid.UUID, kind: str, offset: int, data: bytes, part: Any = CaseFilePart
+) -> list[Any]:
+    """``data`` (starting at byte ``offset`` of the file) as sealed rows of the ``part`` table."""
     return [
-        CaseFilePart(
+        part(
             file_id=file_id,
             kind=kind,
             offset=offset + at,
@@ -184,11 +207,14 @@ def seal_parts(cipher: PiiCipher, file_id: uuid.UUID, kind: str, offset: int, da
     ]
 
 
-async def _read_parts(session: AsyncSession, cipher: PiiCipher, file_id: uuid.UUID, kind: str) -> bytes:
+async def _read_parts(session: AsyncSession, cipher: PiiCipher, f: repo.AnyFile, kind: str) -> bytes:
     return b"".join(
-        cipher.open(p.data, context=f"file:{file_id}:{kind}:{p.offset}")
-        for p in await repo.parts(session, file_id, kind)
+        cipher.open(p.data, context=f"file:{f.id}:{kind}:{p.offset}") for p in await repo.parts(session, f, kind)
     )
+
+
+def _seal(cipher: PiiCipher, f: repo.AnyFile, kind: str, offset: int, data: bytes) -> list[Any]:
+    return seal_parts(cipher, f.id, kind, offset, data, repo.PARTS[type(f)])
 
 
 async def receive_chunk(
@@ -209,11 +235,30 @@ async def receive_chunk(
     short (the connection dropped) keeps the bytes that arrived, so the file's stored prefix is
     always contiguous."""
     f = await _file(session, principal, case_id, position, file_id, for_update=True)
+    if await take_chunk(session, cipher, f, content_range, body, limits):
+        case = await cases.get_case(session, principal, f.case_id)
+        await cases.record_event(
+            session,
+            case,
+            "file",
+            principal.subject,
+            utcnow(),
+            details={"position": f.position, "file_id": str(f.id), "content_type": f.content_type},
+        )
+        await session.flush()
+    return f
+
+
+async def take_chunk(
+    session: AsyncSession, cipher: PiiCipher, f: repo.AnyFile, content_range: str | None, body: bytes, limits: Limits
+) -> bool:
+    """Keep what the file (of a case or a visit, locked) lacks of this chunk; True when it was
+    the last byte and the file is now stored (see ``receive_chunk``)."""
     chunk = parse_range(content_range, body)
     if chunk.total != f.size:
         raise Conflict(f"This upload is {f.size} bytes, not {chunk.total}.", code="upload_size_mismatch", size=f.size)
     if f.status == "ready":
-        return f
+        return False
     if chunk.start > f.received:
         raise Conflict(
             f"The server has bytes 0–{f.received - 1}; resume at byte {f.received}.",
@@ -222,47 +267,45 @@ async def receive_chunk(
         )
     fresh = chunk.body[f.received - chunk.start :]
     if fresh:
-        repo.add(session, *seal_parts(cipher, f.id, "upload", f.received, fresh))
+        repo.add(session, *_seal(cipher, f, "upload", f.received, fresh))
         f.received += len(fresh)
         repo.add(session, f)
         await session.flush()
-    if f.received == f.size:
-        await _finish(session, principal, cipher, f, limits)
-    return f
+    if f.received < f.size:
+        return False
+    await _finish(session, cipher, f, limits)
+    return True
 
 
-async def _finish(session: AsyncSession, principal: Principal, cipher: PiiCipher, f: CaseFile, limits: Limits) -> None:
-    raw = await _read_parts(session, cipher, f.id, "upload")
+async def _finish(session: AsyncSession, cipher: PiiCipher, f: repo.AnyFile, limits: Limits) -> None:
+    raw = await _read_parts(session, cipher, f, "upload")
     try:
         prepared = await anyio.to_thread.run_sync(
             lambda: content.prepare(raw, max_pixels=limits.max_pixels, thumbnail_edge=limits.thumbnail_edge)
         )
     except content.Refused as refused:
-        await repo.delete_file(session, f.id)
+        await repo.delete_file(session, f)
         raise FileRefused(str(refused), code=refused.code) from None
-    await repo.drop_parts(session, f.id, "upload")
-    repo.add(session, *seal_parts(cipher, f.id, "content", 0, prepared.data))
+    await repo.drop_parts(session, f, "upload")
+    repo.add(session, *_seal(cipher, f, "content", 0, prepared.data))
     if prepared.thumbnail is not None:
-        repo.add(session, *seal_parts(cipher, f.id, "thumbnail", 0, prepared.thumbnail))
-    now = utcnow()
+        repo.add(session, *_seal(cipher, f, "thumbnail", 0, prepared.thumbnail))
     f.status = "ready"
     f.content_type = prepared.content_type
     f.stored_size = len(prepared.data)
     f.width, f.height = prepared.width, prepared.height
     f.has_thumbnail = prepared.thumbnail is not None
     f.pii_kid = cipher.active_kid
-    f.completed_at = now
+    f.completed_at = utcnow()
     repo.add(session, f)
-    case = await cases.get_case(session, principal, f.case_id)
-    await cases.record_event(
-        session,
-        case,
-        "file",
-        principal.subject,
-        now,
-        details={"position": f.position, "file_id": str(f.id), "content_type": prepared.content_type},
-    )
     await session.flush()
+
+
+def check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_bytes:
+        raise PayloadTooLarge(
+            f"Files are at most {limits.max_bytes} bytes.", code="file_too_large", max_bytes=limits.max_bytes
+        )
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -290,6 +333,21 @@ async def download(
 ) -> Download:
     """The stored file (``content``) or its thumbnail, recorded in the audit log first."""
     f = await _file(session, principal, case_id, position, file_id)
+    return await read_audited(
+        session, principal, cipher, f, kind, "case_file", {"case_id": str(f.case_id), "position": f.position}
+    )
+
+
+async def read_audited(
+    session: AsyncSession,
+    principal: Principal,
+    cipher: PiiCipher,
+    f: repo.AnyFile,
+    kind: str,
+    subject_type: str,
+    details: dict[str, Any],
+) -> Download:
+    """A finished file's content or thumbnail, the read appended to the audit log first."""
     if f.status != "ready":
         raise Conflict("The upload is not finished.", code="upload_incomplete", received=f.received)
     if kind == "thumbnail" and not f.has_thumbnail:
@@ -299,14 +357,14 @@ async def download(
         AuditEvent(
             actor=principal.subject,
             actor_kind=principal.kind,
-            action=f"case_file.{kind}_read",
-            subject_type="case_file",
+            action=f"{subject_type}.{kind}_read",
+            subject_type=subject_type,
             subject_id=str(f.id),
             community=f.community,
-            details={"case_id": str(f.case_id), "position": f.position, "content_type": f.content_type},
+            details={**details, "content_type": f.content_type},
         ),
     )
-    data = await _read_parts(session, cipher, f.id, kind)
+    data = await _read_parts(session, cipher, f, kind)
     return Download(data=data, content_type=(f.content_type or content.PDF) if kind == "content" else content.JPEG)
 
 
@@ -326,7 +384,7 @@ async def delete_file(
             code="material_evidence_in_use",
             position=position,
         )
-    await repo.delete_file(session, f.id)
+    await repo.delete_file(session, f)
     if f.status == "ready":
         await cases.record_event(
             session,

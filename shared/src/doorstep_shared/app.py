@@ -44,8 +44,10 @@ from .http.query import reject_unknown_query
 
 logger = logging.getLogger("doorstep.app")
 
-# How often the audit log's entries past their retention are pruned (the first pass 5 minutes in).
-AUDIT_PRUNE_SECONDS = 3600.0
+# How often the audit log's entries past their retention are pruned: a pass walks the whole chain
+# first, so once a day (the first pass 5 minutes after start-up) is plenty for a 180-day window.
+AUDIT_PRUNE_SECONDS = 24 * 3600.0
+AUDIT_PRUNE_FIRST_DELAY = 300.0
 
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 
@@ -239,7 +241,7 @@ async def _audit_checkpoints(
 ) -> AsyncIterator[None]:
     """Checkpoint the audit chain at start-up (which also pins where unkeyed entries from before
     the keys end), then every ``audit_checkpoint_seconds``: the window in which the newest
-    entries could be deleted unseen is that long. Every hour, entries older than
+    entries could be deleted unseen is that long. Once a day, entries older than
     ``audit_retention_days`` are pruned behind a pruning checkpoint (``AuditLog.prune``)."""
     if audit_log is None or app.state.audit_trust is None or not isinstance(settings, AuditSettings):
         yield
@@ -264,7 +266,7 @@ async def _audit_checkpoints(
         "audit-retention",
         prune,
         interval=AUDIT_PRUNE_SECONDS,
-        delay=AUDIT_PRUNE_SECONDS / 12,
+        delay=AUDIT_PRUNE_FIRST_DELAY,
         enabled=settings.audit_retention_days > 0,
     )
     async with work.running():

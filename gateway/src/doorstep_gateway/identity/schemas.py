@@ -67,6 +67,7 @@ class PasswordChange(BaseModel):
     otp: str | None = Field(
         None,
         max_length=64,
+        pattern=r"^[0-9A-Za-z\- ]*$",
         description="Accounts with two factors: the authenticator's current code, or one unused recovery code",
     )
 

@@ -55,8 +55,8 @@ NOT_FREE_TEXT = {
 }
 # Names that are free text in one schema and not in another: decided one by one.
 NOT_FREE_TEXT_IN = {
-    # a login history: a refusal's reason code, the address, the kind of second factor
-    *(("gateway", "LoginRecord", f) for f in ("reason", "address", "second_factor")),
+    # a login history: a refusal's reason code, the address, the kind of second factor, the door (via)
+    *(("gateway", "LoginRecord", f) for f in ("reason", "address", "second_factor", "via")),
     # a staff member's own device labels (their client sends them) and addresses, shown to them and
     # to the admin of their account: about the staff member's sign-ins, never about a resident
     *(("gateway", "SessionRead", f) for f in ("device_id", "device_name", "first_address", "last_address")),

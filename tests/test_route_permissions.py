@@ -34,6 +34,7 @@ PUBLIC_PATHS = {
     "/api/v1/auth/token",
     "/api/v1/auth/revoke",
     "/api/v1/auth/activate",
+    "/api/v1/auth/password",  # a change with the current password: an expired one has no token to send
     "/api/v1/directory/export",  # the published org structure (codes, names, places; no people)
     # Open311's published catalogue (GeoReport clients list services without a key), and its 404.
     "/open311/discovery.{fmt}",

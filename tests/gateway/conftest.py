@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -55,3 +56,17 @@ async def gateway(gateway_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         await session.commit()
     async with client_for(gateway_app) as client:
         yield client
+
+
+@pytest.fixture
+def configure(gateway_app: FastAPI) -> Iterator[Any]:
+    """``configure(name=value, …)``: the gateway's settings changed for one test (read per request)."""
+    original = gateway_app.state.settings
+
+    def apply(**changes: Any) -> None:
+        gateway_app.state.settings = original.model_copy(update=changes)
+
+    try:
+        yield apply
+    finally:
+        gateway_app.state.settings = original

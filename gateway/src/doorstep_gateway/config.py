@@ -93,6 +93,12 @@ class GatewaySettings(PiiSettings, AuditSettings):
         "after sign-in, or after that long unused; the strictest of an account's roles applies). Roles not "
         "named: REFRESH_TOKEN_TTL for both. E.g. `county_admin:43200:1800,social_worker:2592000:604800`",
     )
+    password_max_age_days: str = Field(
+        "",
+        description="Per-role password expiry: `role:days,…` (the strictest of an account's roles applies); a "
+        "password older than that signs in no more (401 password_expired) until changed at "
+        "/api/v1/auth/password. Roles not named, and the default: passwords never expire",
+    )
     dormant_account_days: int = Field(
         0, ge=0, description="Lock (deactivate) an account at its next sign-in after this many days unused; 0: never"
     )
@@ -112,7 +118,22 @@ class GatewaySettings(PiiSettings, AuditSettings):
             raise ValueError("DOORSTEP_GATEWAY_SESSION_POLICIES: `role:lifetime_seconds:idle_seconds,…`") from exc
         if any(lifetime < 60 or idle < 60 for lifetime, idle in policies.values()):
             raise ValueError("DOORSTEP_GATEWAY_SESSION_POLICIES: lifetimes and idle timeouts are at least 60 seconds")
+        try:
+            ages = self.role_password_max_age
+        except ValueError as exc:
+            raise ValueError("DOORSTEP_GATEWAY_PASSWORD_MAX_AGE_DAYS: `role:days,…`") from exc
+        if any(days < 1 for days in ages.values()):
+            raise ValueError("DOORSTEP_GATEWAY_PASSWORD_MAX_AGE_DAYS: at least 1 day")
         return self
+
+    @property
+    def role_password_max_age(self) -> dict[str, int]:
+        """``password_max_age_days`` parsed: role → days a password may be used."""
+        ages: dict[str, int] = {}
+        for part in filter(None, (p.strip() for p in self.password_max_age_days.split(","))):
+            role, days = part.split(":")
+            ages[role.strip()] = int(days)
+        return ages
 
     @property
     def role_session_policies(self) -> dict[str, tuple[int, int]]:

@@ -19,5 +19,5 @@ class GatewayModel(SQLModel, registry=new_registry()):
 metadata = GatewayModel.metadata
 
 # The gateway's append-only audit log: logins (identity), client tokens and client changes (clients).
-audit_log_table, audit_head_table = audit_tables(metadata)
-audit = AuditLog(audit_log_table, audit_head_table)
+audit_log_table, audit_head_table, audit_pruned_table = audit_tables(metadata)
+audit = AuditLog(audit_log_table, audit_head_table, audit_pruned_table)

@@ -27,7 +27,7 @@ from .auth.tokens import KeySet, TokenVerifier
 from .background import BackgroundWork
 from .config import AuditSettings, ServiceSettings
 from .db.audit import AuditLog
-from .db.engine import create_engine, ping
+from .db.engine import create_engine, ping, write_intent
 from .db.migrations import current_revision, head_revision, known_revisions
 
 # The request's session reads the sessionmaker the lifespan below sets: part of the app's surface.
@@ -43,6 +43,11 @@ from .http.problems import document_problems
 from .http.query import reject_unknown_query
 
 logger = logging.getLogger("doorstep.app")
+
+# How often the audit log's entries past their retention are pruned: a pass walks the whole chain
+# first, so once a day (the first pass 5 minutes after start-up) is plenty for a 180-day window.
+AUDIT_PRUNE_SECONDS = 24 * 3600.0
+AUDIT_PRUNE_FIRST_DELAY = 300.0
 
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 
@@ -236,7 +241,8 @@ async def _audit_checkpoints(
 ) -> AsyncIterator[None]:
     """Checkpoint the audit chain at start-up (which also pins where unkeyed entries from before
     the keys end), then every ``audit_checkpoint_seconds``: the window in which the newest
-    entries could be deleted unseen is that long."""
+    entries could be deleted unseen is that long. Once a day, entries older than
+    ``audit_retention_days`` are pruned behind a pruning checkpoint (``AuditLog.prune``)."""
     if audit_log is None or app.state.audit_trust is None or not isinstance(settings, AuditSettings):
         yield
         return
@@ -249,11 +255,35 @@ async def _audit_checkpoints(
         await checkpoint()
     except Exception as exc:  # the database may be down or not migrated yet: /readyz says so
         logger.warning("audit checkpoint at start-up failed (%s); the periodic one will retry", type(exc).__name__)
+
+    async def prune() -> None:
+        await prune_expired_audit(app, audit_log)
+
     work = BackgroundWork(settings.service_name, enabled=settings.audit_checkpoint_seconds > 0, logger=logger)
     interval = settings.audit_checkpoint_seconds or 1.0
     work.every("audit-checkpoint", checkpoint, interval=interval, delay=interval)
+    work.every(
+        "audit-retention",
+        prune,
+        interval=AUDIT_PRUNE_SECONDS,
+        delay=AUDIT_PRUNE_FIRST_DELAY,
+        enabled=settings.audit_retention_days > 0,
+    )
     async with work.running():
         yield
+
+
+async def prune_expired_audit(app: FastAPI, audit_log: AuditLog) -> int:
+    """One retention pass: prune the entries older than the app's ``audit_retention_days``
+    (its settings as they are now) and commit; returns how many went."""
+    token = write_intent.set(True)  # a transaction from the first statement (SQLite: the write lock)
+    try:
+        async with app.state.sessionmaker() as session:
+            pruned = await audit_log.prune_expired(session, app.state.settings.audit_retention_days)
+            await session.commit()  # what was pruned, or that a broken chain was not
+    finally:
+        write_intent.reset(token)
+    return pruned
 
 
 def _docs_router(title: str) -> APIRouter:
@@ -287,5 +317,6 @@ __all__ = [
     "WritesOnRead",
     "create_service_app",
     "get_engine",
+    "prune_expired_audit",
     "writes_on_read",
 ]

@@ -25,6 +25,9 @@ from .pii import PiiCipher
 
 Environment = Literal["development", "test", "production"]
 
+# Network logs are kept at least six months (Cybersecurity Law art. 21, MLPS 2.0 level 3).
+AUDIT_RETENTION_FLOOR_DAYS = 180
+
 
 def default_var_dir() -> Path:
     """``./var`` under the working directory when the settings are made (where ``make run``
@@ -171,10 +174,22 @@ class AuditSettings(ServiceSettings):
         300.0, ge=0, description="Seconds between audit checkpoints (0: only at start-up and on verify)"
     )
 
+    audit_retention_days: int = Field(
+        AUDIT_RETENTION_FLOOR_DAYS,
+        ge=0,
+        description="Days an audit entry is kept before a background pass prunes it (behind a signed checkpoint "
+        f"of what was pruned); 0: never prune. Production refuses less than {AUDIT_RETENTION_FLOOR_DAYS}",
+    )
+
     @model_validator(mode="after")
     def _require_audit_keys_in_production(self) -> AuditSettings:
         if self.is_production and not self.audit_keys:
             raise ValueError(f"{self.env_prefix}AUDIT_KEYS must be set in production")
+        if self.is_production and 0 < self.audit_retention_days < AUDIT_RETENTION_FLOOR_DAYS:
+            raise ValueError(
+                f"{self.env_prefix}AUDIT_RETENTION_DAYS must be at least {AUDIT_RETENTION_FLOOR_DAYS} in production "
+                "(network logs are kept at least six months: Cybersecurity Law art. 21)"
+            )
         return self
 
     def audit_trust(self) -> AuditTrust:

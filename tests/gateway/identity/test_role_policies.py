@@ -5,31 +5,16 @@ worker's phone long); an account unused for DORMANT_ACCOUNT_DAYS is locked at it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import time_machine
-from fastapi import FastAPI
 
 from doorstep_shared.clock import utcnow
 
 PASSWORD = "doorstep-demo"
 TOKEN = "/api/v1/auth/token"
-
-
-@pytest.fixture
-def configure(gateway_app: FastAPI) -> Iterator[Any]:
-    original = gateway_app.state.settings
-
-    def apply(**changes: Any) -> None:
-        gateway_app.state.settings = original.model_copy(update=changes)
-
-    try:
-        yield apply
-    finally:
-        gateway_app.state.settings = original
 
 
 async def sign_in(client: httpx.AsyncClient, username: str) -> httpx.Response:

@@ -5,12 +5,14 @@ checkpoints (issue 17, part 2). The three attacks themselves run on the apps' ow
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import MetaData, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,8 +24,8 @@ from doorstep_shared.db.session import make_sessionmaker
 from ...support import engine_with
 
 metadata = MetaData()
-log_table, head_table = audit_tables(metadata)
-audit = AuditLog(log_table, head_table)
+log_table, head_table, pruned_table = audit_tables(metadata)
+audit = AuditLog(log_table, head_table, pruned_table)
 
 
 def key() -> str:
@@ -128,3 +130,87 @@ async def test_a_checkpoint_without_a_valid_signature_fails_verification(engine:
     broken = await verify(engine, t)
     assert broken["ok"] is False
     assert "no valid signature" in str(broken["reason"])
+
+
+async def prune(engine: AsyncEngine, t: AuditTrust, days: int) -> int:
+    async with make_sessionmaker(engine, audit=t)() as session:
+        pruned = await audit.prune_expired(session, days)
+        await session.commit()
+        return pruned
+
+
+async def actions(engine: AsyncEngine) -> list[tuple[str, str]]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT action, outcome FROM audit_log ORDER BY id"))).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+async def test_pruning_keeps_a_prefix_checkpoint_the_rest_verifies_from_and_checkpoints_still_count(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    t = trust(tmp_path, f"k1:{key()}")
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        await append(engine, t, 3)
+        assert (await verify(engine, t))["checked"] == 3  # an anchor checkpoint pins id 3, count 3
+        clock.shift(dt.timedelta(days=10))
+        await append(engine, t, 2)
+        assert await prune(engine, t, 30) == 0  # nothing is 30 days old
+        clock.shift(dt.timedelta(days=25))
+        assert await prune(engine, t, 30) == 3
+        assert await actions(engine) == [("thing.done", "success")] * 2 + [("audit.pruned", "success")]
+        # Positions and counts go on from the pruned entries: the anchor's checkpoints still hold.
+        assert await verify(engine, t) == {
+            "ok": True,
+            "checked": 6,
+            "broken_at": None,
+            "position": None,
+            "reason": None,
+        }
+        cp = await checkpoint(engine, t)  # the periodic checkpoint counts the pruned entries too
+        assert cp is not None and cp.count == 6
+        clock.shift(dt.timedelta(days=40))
+        await append(engine, t, 1)
+        assert await prune(engine, t, 30) == 3  # a second checkpoint, chained to the first
+        assert (await verify(engine, t))["checked"] == 8
+        async with engine.connect() as conn:
+            totals = (await conn.execute(text("SELECT pruned, total FROM audit_pruned ORDER BY id"))).all()
+        assert [tuple(r) for r in totals] == [(3, 3), (3, 6)]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "words"),
+    [
+        ("UPDATE audit_pruned SET pruned = pruned - 1, total = total - 1", "does not hold"),
+        ("UPDATE audit_pruned SET through_hash = '" + "0" * 64 + "'", "does not hold"),
+        ("DELETE FROM audit_pruned", "previous hash does not match"),
+        ("DELETE FROM audit_log WHERE id = (SELECT MIN(id) FROM audit_log)", "previous hash does not match"),
+    ],
+)
+async def test_a_tampered_pruning_checkpoint_or_a_deleted_remaining_entry_fails_verification(
+    engine: AsyncEngine, tmp_path: Path, tamper: str, words: str
+) -> None:
+    t = trust(tmp_path, f"k1:{key()}")
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        await append(engine, t, 2)
+        clock.shift(dt.timedelta(days=200))
+        await append(engine, t, 2)
+        assert await prune(engine, t, 180) == 2
+        assert (await verify(engine, t))["ok"] is True
+    async with engine.begin() as conn:
+        await conn.execute(text(tamper))
+    broken = await verify(engine, t)
+    assert broken["ok"] is False
+    assert words in str(broken["reason"]), broken
+
+
+async def test_a_broken_chain_is_not_pruned_and_the_refusal_is_logged(engine: AsyncEngine, tmp_path: Path) -> None:
+    t = trust(tmp_path, f"k1:{key()}")
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        await append(engine, t, 3)
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE audit_log SET subject_id = 'x' WHERE id = 2"))
+        clock.shift(dt.timedelta(days=200))
+        assert await prune(engine, t, 180) == 0
+    assert await actions(engine) == [("thing.done", "success")] * 3 + [("audit.pruned", "failure")]
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT COUNT(*) FROM audit_pruned"))).scalar_one() == 0

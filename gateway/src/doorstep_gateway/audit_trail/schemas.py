@@ -17,7 +17,10 @@ class LoginRecord(BaseModel):
     reason: str | None = Field(
         None,
         description="Why it was refused: bad_password, unknown_user, not_activated, inactive, throttled, "
-        "account_ceiling, mfa_required, mfa_invalid",
+        "account_ceiling, dormant, password_expired, mfa_required, mfa_invalid",
+    )
+    via: str | None = Field(
+        None, description="password_change: an attempt at POST /api/v1/auth/password; none: a sign-in"
     )
     address: str | None = Field(None, description="The address it came from (entries since issue 20)")
     second_factor: str | None = Field(None, description="totp | recovery | none (successes since issue 20)")
@@ -32,4 +35,5 @@ class LoginRecord(BaseModel):
             reason=details.get("reason"),
             address=details.get("address"),
             second_factor=details.get("second_factor"),
+            via=details.get("via"),
         )

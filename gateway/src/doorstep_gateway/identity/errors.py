@@ -99,3 +99,20 @@ class MfaInvalid(DoorstepError):
     def __init__(self) -> None:
         detail = "The two-factor code or recovery code is wrong, expired or already used."
         super().__init__(detail, error="invalid_grant", error_description=detail, headers={"WWW-Authenticate": "otp"})
+
+
+PASSWORD_CHANGE_PATH = "/api/v1/auth/password"  # noqa: S105 (a route, not a secret)
+
+
+class PasswordExpired(DoorstepError):
+    """The password was right but older than the account's roles allow
+    (``DOORSTEP_GATEWAY_PASSWORD_MAX_AGE_DAYS``): change it, then sign in."""
+
+    status = 401
+    code = "password_expired"
+    title = "Password expired"
+    keep_changes = True  # the refusal stays in the login history
+
+    def __init__(self) -> None:
+        detail = f"The password has expired: change it with POST {PASSWORD_CHANGE_PATH}, then sign in again."
+        super().__init__(detail, error="invalid_grant", error_description=detail, password_change=PASSWORD_CHANGE_PATH)

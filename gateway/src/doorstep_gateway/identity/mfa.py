@@ -72,8 +72,9 @@ def matching_step(secret: str, code: str, after_step: int) -> int | None:
     totp = pyotp.TOTP(secret, interval=STEP_SECONDS)
     now = current_step()
     found: int | None = None
+    given = code.strip().encode("utf-8", "surrogatepass")  # bytes: compare_digest refuses non-ASCII str
     for step in range(now - DRIFT_STEPS, now + DRIFT_STEPS + 1):
-        if hmac.compare_digest(totp.generate_otp(step), code.strip()) and step > after_step and found is None:
+        if hmac.compare_digest(totp.generate_otp(step).encode(), given) and step > after_step and found is None:
             found = step
     return found
 

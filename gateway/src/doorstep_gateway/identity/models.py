@@ -46,6 +46,9 @@ class User(GatewayModel, table=True):
     # Last sign-in, refresh, activation or reactivation: an account unused for
     # DORMANT_ACCOUNT_DAYS is locked at its next sign-in (None: since created_at).
     last_active_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # When the password in use was set (activation, change): it expires PASSWORD_MAX_AGE_DAYS
+    # later for the account's roles (None: since created_at).
+    password_changed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class LoginThrottle(GatewayModel, table=True):

@@ -16,7 +16,7 @@ from doorstep_shared.http import problems
 from ..config import DEFAULT_DEMO_PASSWORD
 from ..deps import Pii, Settings, Signer, Verifier
 from ..state import state_of
-from . import service
+from . import own_password, service
 from .errors import InvalidClient, InvalidGrant, UnsupportedGrant
 from .schemas import (
     Activated,
@@ -24,6 +24,8 @@ from .schemas import (
     Me,
     MfaCode,
     MfaEnrolment,
+    PasswordChange,
+    PasswordChanged,
     RecoveryCodes,
     RevokeAll,
     SessionRead,
@@ -65,7 +67,9 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     responses=problems(
         described={
             400: "Wrong credentials or refresh token (invalid_grant)",
-            401: "Machine client refused (invalid_client); two-factor code missing (mfa_required) or wrong (mfa_invalid)",
+            401: "Machine client refused (invalid_client); two-factor code missing (mfa_required) or wrong "
+            "(mfa_invalid); the password is right but expired (password_expired: change it at "
+            "POST /api/v1/auth/password)",
             422: "Invalid form",
         }
     ),
@@ -130,6 +134,7 @@ async def token(
             device=service.Device(address=address, device_id=device_id or None, device_name=device_name or None),
             session_policies=settings.role_session_policies,
             dormant_days=settings.dormant_account_days,
+            password_max_age=settings.role_password_max_age,
         )
     if grant_type == "refresh_token":
         if not refresh_token:
@@ -183,7 +188,7 @@ async def revoke(
     responses=problems(400, 422),
 )
 async def activate(request: Request, body: ActivationRequest, session: DbSession, settings: Settings) -> Activated:
-    user = await service.activate(
+    user = await own_password.activate(
         session,
         body.username,
         body.activation_code,
@@ -192,6 +197,44 @@ async def activate(request: Request, body: ActivationRequest, session: DbSession
         policy=LoginPolicy.of(settings),
     )
     return Activated(username=user.username)
+
+
+@auth_router.post(
+    "/password",
+    response_model=PasswordChanged,
+    summary="Change your own password (no token needed, so an expired password can be changed)",
+    description="Checked as a sign-in is: the same throttle, answers and cost (a wrong current password is "
+    "400 `invalid_grant`; an account with two factors also needs `otp`). The new password follows the "
+    "activation rules and differs from the current one (422 `weak_password` naming `body.new_password`). "
+    "Every session of the account ends: sign in again with the new password.",
+    dependencies=[Depends(public)],
+    responses=problems(
+        described={
+            400: "Wrong username or current password, or too many attempts (invalid_grant)",
+            401: "Two-factor code missing (mfa_required) or wrong (mfa_invalid)",
+            422: "Invalid body, or the new password is refused (weak_password)",
+        }
+    ),
+)
+async def change_password(
+    request: Request, body: PasswordChange, session: DbSession, settings: Settings, pii: Pii
+) -> PasswordChanged:
+    given = service.Credentials(
+        body.username,
+        body.current_password,
+        body.otp or None,
+        request.client.host if request.client else None,
+        via="password_change",
+    )
+    user = await own_password.change_password(
+        session,
+        given,
+        body.new_password,
+        policy=LoginPolicy.of(settings),
+        cipher=pii,
+        dormant_days=settings.dormant_account_days,
+    )
+    return PasswordChanged(username=user.username)
 
 
 @auth_router.get("/me", response_model=Me, summary="Who the bearer token says you are", responses=problems(401))

@@ -38,6 +38,46 @@ class ActivationRequest(BaseModel):
     )
 
 
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "chaoyang.worker",
+                    "current_password": "doorstep-demo",
+                    "new_password": "Stairwell-Signal-7",
+                },
+                {
+                    "username": "county.admin",
+                    "current_password": "doorstep-demo",
+                    "new_password": "Lantern-Ferry-2031",
+                    "otp": "492039",
+                },
+            ]
+        },
+    )
+
+    username: str = Field(min_length=1, max_length=64)
+    current_password: str = Field(max_length=256, description="The password in use (it may have expired)")
+    new_password: str = Field(
+        max_length=256,
+        description="At least 10 characters, not the username, not a common password, not the current one",
+    )
+    otp: str | None = Field(
+        None,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z\- ]*$",
+        description="Accounts with two factors: the authenticator's current code, or one unused recovery code",
+    )
+
+
+class PasswordChanged(BaseModel):
+    username: str
+    status: str = "password_changed"
+    sessions_ended: bool = Field(True, description="Every session of the account ended: sign in again")
+
+
 class Activated(BaseModel):
     username: str
     status: str = "activated"

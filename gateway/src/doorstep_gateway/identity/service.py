@@ -17,19 +17,18 @@ from doorstep_shared.pii import PiiCipher
 
 from ..clients import service as client_registry
 from ..db import audit
-from ..passwords import hash_password, verify_password
-from . import activation, mfa, password_policy, repository, throttle
+from ..passwords import verify_password
+from . import mfa, repository, throttle
 from .errors import (
-    ActivationExpired,
-    ActivationInvalid,
     InvalidClient,
     InvalidGrant,
     InvalidScope,
     MfaInvalid,
     MfaRequired,
+    PasswordExpired,
     ReusedRefreshToken,
 )
-from .models import LoginSession, MfaFactor, RefreshToken, User
+from .models import LoginSession, LoginThrottle, MfaFactor, RefreshToken, User
 
 
 def _hash(jti: str) -> str:
@@ -156,61 +155,20 @@ async def password_grant(
     device: Device | None = None,
     session_policies: dict[str, tuple[int, int]] | None = None,
     dormant_days: int = 0,
+    password_max_age: dict[str, int] | None = None,
 ) -> dict[str, object]:
-    """Sign in; throttled per (username, address) the same way whether or not the account exists
-    (see :mod:`.throttle`), and every refusal answers the same. An account with two factors also
-    needs ``otp`` (a TOTP code or an unused recovery code): missing, 401 ``mfa_required``; wrong,
-    401 ``mfa_invalid`` (a throttled failure like a wrong password). The second factor is checked
-    (against a dummy when the password was wrong or the account has none) on every attempt, so
-    the failure paths do the same work. An account whose role requires two factors and that has
-    none gets a token that reaches only the enrolment endpoints."""
+    """Sign in (see :func:`authenticate`). An account whose role requires two factors and that
+    has none gets a token that reaches only the enrolment endpoints."""
     now = utcnow()
-    name = username[:64]
-    row = await repository.throttle_row(session, name, (address or "unknown")[:64])
-    refused = await throttle.refusal(session, row, name, policy, now)
-    if refused is not None:
-        await _audit_login(session, name, None, "failure", reason=refused, address=address)
-        raise InvalidGrant(throttle.SIGN_IN_REFUSED)
-    user = await repository.user_by_username(session, username)
-    # Hashed for unknown users and unactivated accounts too (against a dummy), so all cost the same.
-    usable = user.password_hash if user is not None and user.password_set else None
-    ok = await verify_password(password, usable)
-    passed = user is not None and ok and user.active
-    factor = await mfa.factor_of(session, user.username) if user is not None else None
-    has_mfa = factor is not None and factor.confirmed_at is not None
-    second = await mfa.check(session, cipher, name, factor, otp or "", spend=passed and has_mfa and bool(otp))
-    if user is None or not ok or not user.active:
-        await throttle.record_failure(session, row, policy, now)
-        reason = (
-            "unknown_user"
-            if user is None
-            else "not_activated"
-            if not user.password_set
-            else "bad_password"
-            if not ok
-            else "inactive"
-        )
-        await _audit_login(session, name, user.community if user else None, "failure", reason=reason, address=address)
-        raise InvalidGrant(throttle.SIGN_IN_REFUSED)
-    if dormant_days and _dormant(user, now, dormant_days):
-        user.active = False
-        await repository.save_user(session, user)
-        await throttle.record_failure(session, row, policy, now)
-        await _audit_login(session, name, user.community, "failure", reason="dormant", address=address)
-        await audit.record(
-            session, None, "staff.locked_dormant", "user", user.username, community=user.community, days=dormant_days
-        )
-        raise InvalidGrant(throttle.SIGN_IN_REFUSED)
-    if has_mfa and not otp:
-        await _audit_login(session, name, user.community, "failure", reason="mfa_required", address=address)
-        raise MfaRequired()
-    if has_mfa and second is None:
-        await throttle.record_failure(session, row, policy, now)
-        await _audit_login(session, name, user.community, "failure", reason="mfa_invalid", address=address)
-        raise MfaInvalid()
-    enrol = not has_mfa and await _must_enrol(session, user, mfa_roles)
+    check = Credentials(username, password, otp, address)
+    user, row, second = await authenticate(
+        session, check, policy, cipher, dormant_days=dormant_days, max_age=password_max_age or {}
+    )
+    enrol = not second and await _must_enrol(session, user, mfa_roles)
     await throttle.record_success(session, row, now)
-    await _audit_login(session, name, user.community, "success", second_factor=second or "none", address=address)
+    await audit_login(
+        session, user.username, user.community, "success", second_factor=second or "none", address=address
+    )
     device = device or Device(address=address)
     user.last_active_at = now
     await repository.save_user(session, user)
@@ -227,11 +185,104 @@ async def password_grant(
     )
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """What a sign-in or a password change presents, and where from."""
+
+    username: str
+    password: str
+    otp: str | None
+    address: str | None
+    via: str | None = None  # "password_change" in the login history; None: the token endpoint
+
+
+async def authenticate(
+    session: AsyncSession,
+    given: Credentials,
+    policy: throttle.LoginPolicy,
+    cipher: PiiCipher,
+    *,
+    dormant_days: int,
+    max_age: dict[str, int],
+) -> tuple[User, LoginThrottle, str | None]:
+    """The account, its throttle row and the second factor used ("totp", "recovery"; None: the
+    account has none), or a refusal. Throttled per (username, address) the same way whether or
+    not the account exists (see :mod:`.throttle`), and every wrong password or unknown account
+    answers the same. An account with two factors also needs ``otp`` (a TOTP code or an unused
+    recovery code): missing, 401 ``mfa_required``; wrong, 401 ``mfa_invalid`` (a throttled
+    failure like a wrong password). The second factor is checked (against a dummy when the
+    password was wrong or the account has none) on every attempt, so the failure paths do the
+    same work. A right password older than ``max_age`` allows its roles is 401
+    ``password_expired`` (its code is not spent: the change needs it)."""
+    now = utcnow()
+    name = given.username[:64]
+    via = {"via": given.via} if given.via else {}
+    address = given.address
+    row = await repository.throttle_row(session, name, (address or "unknown")[:64])
+    refused = await throttle.refusal(session, row, name, policy, now)
+    if refused is not None:
+        await audit_login(session, name, None, "failure", reason=refused, address=address, **via)
+        raise InvalidGrant(throttle.SIGN_IN_REFUSED)
+    user = await repository.user_by_username(session, given.username)
+    # Hashed for unknown users and unactivated accounts too (against a dummy), so all cost the same.
+    usable = user.password_hash if user is not None and user.password_set else None
+    ok = await verify_password(given.password, usable)
+    passed = user is not None and ok and user.active
+    factor = await mfa.factor_of(session, user.username) if user is not None else None
+    has_mfa = factor is not None and factor.confirmed_at is not None
+    expired = user is not None and passed and _password_expired(user, now, max_age)
+    otp = given.otp or ""
+    spend = passed and has_mfa and bool(otp) and not expired
+    second = await mfa.check(session, cipher, name, factor, otp, spend=spend)
+    if user is None or not ok or not user.active:
+        await throttle.record_failure(session, row, policy, now)
+        reason = (
+            "unknown_user"
+            if user is None
+            else "not_activated"
+            if not user.password_set
+            else "bad_password"
+            if not ok
+            else "inactive"
+        )
+        community = user.community if user else None
+        await audit_login(session, name, community, "failure", reason=reason, address=address, **via)
+        raise InvalidGrant(throttle.SIGN_IN_REFUSED)
+    if dormant_days and _dormant(user, now, dormant_days):
+        user.active = False
+        await repository.save_user(session, user)
+        await throttle.record_failure(session, row, policy, now)
+        await audit_login(session, name, user.community, "failure", reason="dormant", address=address, **via)
+        await audit.record(
+            session, None, "staff.locked_dormant", "user", user.username, community=user.community, days=dormant_days
+        )
+        raise InvalidGrant(throttle.SIGN_IN_REFUSED)
+    if expired:
+        await audit_login(session, name, user.community, "failure", reason="password_expired", address=address)
+        raise PasswordExpired()
+    if has_mfa and not otp:
+        await audit_login(session, name, user.community, "failure", reason="mfa_required", address=address, **via)
+        raise MfaRequired()
+    if has_mfa and second is None:
+        await throttle.record_failure(session, row, policy, now)
+        await audit_login(session, name, user.community, "failure", reason="mfa_invalid", address=address, **via)
+        raise MfaInvalid()
+    return user, row, second if has_mfa else None
+
+
+def _password_expired(user: User, now: dt.datetime, max_age: dict[str, int]) -> bool:
+    """Older than the strictest max age of the account's roles (roles not named: never)."""
+    days = [max_age[r] for r in user.roles if r in max_age]
+    if not days:
+        return False
+    return (user.password_changed_at or user.created_at) <= now - dt.timedelta(days=min(days))
+
+
 def _dormant(user: User, now: dt.datetime, days: int) -> bool:
     return (user.last_active_at or user.created_at) < now - dt.timedelta(days=days)
 
 
-async def _audit_login(
+async def audit_login(
     session: AsyncSession, username: str, community: str | None, outcome: str, **details: object
 ) -> None:
     """A sign-in attempt (its address in ``details``: the login history shows where it came from)."""
@@ -340,55 +391,6 @@ async def staff(session: AsyncSession, communities: frozenset[str] | None, count
     """Staff users of these communities (None: every user), of ``county`` when given (a token
     without a county is from the deployment's single county), by username."""
     return await repository.list_users(session, communities, county)
-
-
-async def activate(
-    session: AsyncSession,
-    username: str,
-    code: str,
-    new_password: str,
-    *,
-    address: str | None,
-    policy: throttle.LoginPolicy,
-) -> User:
-    """The holder of a one-time code sets their own password; throttled like sign-in (same rows),
-    and every wrong answer is the same whether or not the account exists."""
-    now = utcnow()
-    name = username[:64]
-    row = await repository.throttle_row(session, name, (address or "unknown")[:64])
-    if await throttle.refusal(session, row, name, policy, now) is not None:
-        raise ActivationInvalid()
-    user = await repository.user_by_username(session, username)
-    if user is None or not user.active or not activation.code_matches(code, user.activation_code_hash):
-        await throttle.record_failure(session, row, policy, now)
-        await _audit_activation(session, name, user, "failure", reason="no_match")
-        raise ActivationInvalid()
-    if user.activation_expires_at is None or user.activation_expires_at <= now:
-        await throttle.record_failure(session, row, policy, now)
-        await _audit_activation(session, name, user, "failure", reason="expired")
-        raise ActivationExpired()
-    weakness = password_policy.weakness(new_password, user.username)
-    if weakness is not None:
-        raise Invalid.field("body.new_password", weakness, code="weak_password")
-    user.password_hash = hash_password(new_password)
-    user.password_set = True
-    user.activation_code_hash = None
-    user.activation_expires_at = None
-    user.last_active_at = now
-    await repository.save_user(session, user)
-    await throttle.record_success(session, row, now)
-    await _audit_activation(session, name, user, "success")
-    return user
-
-
-async def _audit_activation(
-    session: AsyncSession, username: str, user: User | None, outcome: str, **details: object
-) -> None:
-    principal = Principal(subject=username, kind="user", name=username)
-    community = user.community if user else None
-    await audit.record(
-        session, principal, "staff.activated", "user", username, community=community, outcome=outcome, **details
-    )
 
 
 async def end_every_login(session: AsyncSession, username: str) -> int:

@@ -13,8 +13,8 @@ from doorstep_shared.db.audit import AuditLog, audit_tables
 
 from .db import metadata
 
-audit_log_table, audit_head_table = audit_tables(metadata)
-audit_log = AuditLog(audit_log_table, audit_head_table)
+audit_log_table, audit_head_table, audit_pruned_table = audit_tables(metadata)
+audit_log = AuditLog(audit_log_table, audit_head_table, audit_pruned_table)
 
 
 async def record(

@@ -8,7 +8,7 @@ from doorstep_shared.db.audit import AuditLog, audit_router, audit_tables
 
 from .db import metadata
 
-audit_log_table, audit_head_table = audit_tables(metadata)
-audit_log = AuditLog(audit_log_table, audit_head_table)
+audit_log_table, audit_head_table, audit_pruned_table = audit_tables(metadata)
+audit_log = AuditLog(audit_log_table, audit_head_table, audit_pruned_table)
 
 router = audit_router("/api/v1/proxy/audit", audit_log, tag="audit-log")

@@ -11,6 +11,12 @@ anyway), which is what makes the chain linear under concurrency.
 
 Entries written before the chain was keyed (``key_id`` NULL, plain SHA-256) still verify; the
 first keyed entry pins them, and no unkeyed entry may follow a keyed one or a checkpoint.
+
+Entries older than the app's retention are pruned (:meth:`AuditLog.prune`), and only as a prefix
+of the chain: first a row in ``audit_pruned`` records the last pruned entry's id and MAC and how
+many entries were pruned in all, MACed under the chain's key and chained to the previous such
+row; ``verify`` starts from the newest one, so the rest of the chain still verifies and an
+altered or deleted pruning row shows.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    delete,
     func,
     insert,
     select,
@@ -58,8 +65,8 @@ GENESIS = "0" * 64
 Session = AsyncSession | SAAsyncSession
 
 
-def audit_tables(metadata: MetaData) -> tuple[Table, Table]:
-    """The audit log and its head row, in a service's own MetaData."""
+def audit_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
+    """The audit log, its head row and its pruning checkpoints, in a service's own MetaData."""
     log = Table(
         "audit_log",
         metadata,
@@ -86,7 +93,21 @@ def audit_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("last_hash", String(64), nullable=False),
         Column("updated_at", DateTime(timezone=True), nullable=True),
     )
-    return log, head
+    pruned = Table(
+        "audit_pruned",
+        metadata,
+        Column("id", BigIntId, primary_key=True, autoincrement=True),
+        Column("at", UTCDateTime(), nullable=False),
+        Column("before", UTCDateTime(), nullable=False),
+        Column("through_id", BigInteger(), nullable=False),
+        Column("through_hash", String(64), nullable=False),
+        Column("pruned", BigInteger(), nullable=False),
+        Column("total", BigInteger(), nullable=False),
+        Column("prev_sig", String(64), nullable=False),
+        Column("key_id", String(16), nullable=False),
+        Column("sig", String(64), nullable=False),
+    )
+    return log, head, pruned
 
 
 @dataclass
@@ -144,10 +165,39 @@ def entry_hash(entry: dict[str, Any], trust: AuditTrust | None = None) -> str:
     return trust.keys.mac(kid, "entry", _canonical(entry))
 
 
+def _instant(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return str(value)
+
+
+def pruning_sig(row: dict[str, Any], trust: AuditTrust) -> str:
+    """The MAC of a pruning checkpoint under its ``key_id`` (``KeyError`` for an unknown key)."""
+    kid = row["key_id"]
+    if not trust.keys.knows(kid):
+        raise KeyError(kid)
+    body = {k: row[k] for k in ("through_id", "through_hash", "pruned", "total", "prev_sig", "key_id")}
+    body |= {"at": _instant(row["at"]), "before": _instant(row["before"])}
+    return trust.keys.mac(kid, "pruned", json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+
+
+@dataclass(frozen=True)
+class PrunedPrefix:
+    """Where the chain starts after pruning: ``total`` entries gone, the last ``through_id``
+    with MAC ``through_hash``; ``sig`` is the newest pruning checkpoint's (GENESIS: none)."""
+
+    total: int = 0
+    through_id: int = 0
+    through_hash: str = GENESIS
+    sig: str = GENESIS
+    problem: str | None = None
+
+
 class AuditLog:
-    def __init__(self, log: Table, head: Table) -> None:
+    def __init__(self, log: Table, head: Table, pruned: Table) -> None:
         self.log = log
         self.head = head
+        self.pruned = pruned
 
     async def append(self, session: Session, event: AuditEvent) -> int:
         """Append one entry in the caller's transaction; returns its id."""
@@ -249,15 +299,22 @@ class AuditLog:
         checkpoints, forged = trust.checkpoints()
         if forged:
             return VerifyResult.broken(0, None, 1, f"{forged} checkpoint(s) in the anchor carry no valid signature")
+        start = await self.pruned_prefix(session)
+        if start.problem is not None:
+            return VerifyResult.broken(start.total, None, start.total + 1, start.problem)
         pinned: dict[int, list[Checkpoint]] = {}
         for cp in checkpoints:
-            pinned.setdefault(cp.last_id, []).append(cp)
+            if cp.last_id > start.through_id:
+                pinned.setdefault(cp.last_id, []).append(cp)
+            elif cp.last_id == start.through_id and (cp.count != start.total or cp.head != start.through_hash):
+                reason = f"the pruning checkpoint differs from the checkpoint of {cp.at}"
+                return VerifyResult.broken(start.total, None, start.total + 1, reason)
         # Entries are MACed since the first checkpoint at the latest (it is written at start-up):
         # an unkeyed entry after it was re-hashed by someone without the key.
         keyed_after = min((cp.last_id for cp in checkpoints), default=None)
         matched: set[int] = set()
         keyed_seen = False
-        prev, checked, last_id = GENESIS, 0, 0
+        prev, checked, last_id = start.through_hash, start.total, start.through_id
         while True:
             rows = (
                 await session.execute(
@@ -281,10 +338,13 @@ class AuditLog:
                 prev = entry["hash"]
                 checked += 1
                 last_id = entry["id"]
-        missing = sorted((cp for cp in checkpoints if cp.count and cp.last_id not in matched), key=lambda c: c.count)
+        missing = sorted(
+            (cp for cp in checkpoints if cp.count and cp.last_id > start.through_id and cp.last_id not in matched),
+            key=lambda c: c.count,
+        )
         if missing:
             cp = missing[-1]
-            if not checked:
+            if checked == start.total:
                 reason = f"the log was emptied: the checkpoint of {cp.at} vouches for {cp.count} entries"
             else:
                 reason = (
@@ -319,18 +379,99 @@ class AuditLog:
         last checkpoint this process wrote says the same. Runs now and then and at start-up."""
         trust = trust_of(session)
         counted = select(func.count()).select_from(self.log).where(self.log.c.id <= self.head.c.last_id)
+        pruned = select(self.pruned.c.total).order_by(self.pruned.c.id.desc()).limit(1)
         row = (
             await session.execute(
-                select(self.head.c.last_id, self.head.c.last_hash, counted.scalar_subquery()).where(self.head.c.id == 1)
+                select(
+                    self.head.c.last_id,
+                    self.head.c.last_hash,
+                    counted.scalar_subquery(),
+                    pruned.scalar_subquery(),
+                ).where(self.head.c.id == 1)
             )
         ).first()
-        state = (0, 0, GENESIS) if row is None else (int(row[2]), int(row[0]), str(row[1]))
+        state = (0, 0, GENESIS) if row is None else (int(row[2]) + int(row[3] or 0), int(row[0]), str(row[1]))
         if trust.last_state == state:
             return None
         cp = trust.sign(*state)
         trust.write(cp)
         trust.last_state = state
         return cp
+
+    async def pruned_prefix(self, session: Session) -> PrunedPrefix:
+        """The newest pruning checkpoint, after checking every one: its MAC, its link to the one
+        before, and that each prunes past the last (``problem`` names the first that fails)."""
+        trust = trust_of(session)
+        start = PrunedPrefix()
+        for row in (await session.execute(select(self.pruned).order_by(self.pruned.c.id))).all():
+            cp = row._asdict()
+            try:
+                sound = hmac.compare_digest(pruning_sig(cp, trust), cp["sig"])
+            except KeyError:
+                sound = False
+            if (
+                not sound
+                or cp["prev_sig"] != start.sig
+                or cp["through_id"] <= start.through_id
+                or cp["total"] != start.total + cp["pruned"]
+            ):
+                problem = f"the checkpoint of the entries pruned on {_instant(cp['at'])} does not hold (it was altered)"
+                return PrunedPrefix(start.total, start.through_id, start.through_hash, start.sig, problem)
+            start = PrunedPrefix(cp["total"], cp["through_id"], cp["through_hash"], cp["sig"])
+        return start
+
+    async def prune(self, session: Session, before: dt.datetime) -> int:
+        """Delete the chain's oldest entries, those written before ``before`` (a prefix: pruning
+        stops at the first newer entry), in the caller's transaction; returns how many.
+
+        The chain is verified first (pruning never launders a broken prefix: a broken chain
+        prunes nothing and says so in the log); then a pruning checkpoint is recorded, the
+        entries deleted, and the pruning itself appended as ``audit.pruned``."""
+        trust = trust_of(session)
+        c = self.log.c
+        await session.execute(select(self.head.c.id).where(self.head.c.id == 1).with_for_update())
+        first_kept = select(func.min(c.id)).where(c.at >= before).scalar_subquery()
+        last = (
+            await session.execute(
+                select(c.id, c.hash).where(c.id < func.coalesce(first_kept, c.id + 1)).order_by(c.id.desc()).limit(1)
+            )
+        ).first()
+        if last is None:
+            return 0
+
+        def pruning(outcome: str, **details: Any) -> AuditEvent:
+            return AuditEvent("system", "system", "audit.pruned", "audit_log", str(last.id), None, outcome, details)
+
+        checked = await self.verify(session, anchor=False)
+        if not checked.ok:
+            await self.append(session, pruning("failure", reason="chain_broken", position=checked.position))
+            return 0
+        start = await self.pruned_prefix(session)
+        count = int(
+            (await session.execute(select(func.count()).select_from(self.log).where(c.id <= last.id))).scalar_one()
+        )
+        cp: dict[str, Any] = {
+            "at": utcnow(),
+            "before": before,
+            "through_id": int(last.id),
+            "through_hash": last.hash,
+            "pruned": count,
+            "total": start.total + count,
+            "prev_sig": start.sig,
+            "key_id": trust.keys.active_kid,
+        }
+        cp["sig"] = pruning_sig(cp, trust)
+        await session.execute(insert(self.pruned).values(**cp))
+        await session.execute(delete(self.log).where(c.id <= last.id))
+        details = {"pruned": count, "through_id": int(last.id), "before": _instant(before), "total": cp["total"]}
+        await self.append(session, pruning("success", **details))
+        return count
+
+    async def prune_expired(self, session: Session, retention_days: int) -> int:
+        """Prune the entries older than ``retention_days`` (0: keep every entry)."""
+        if retention_days <= 0:
+            return 0
+        return await self.prune(session, utcnow() - dt.timedelta(days=retention_days))
 
 
 class VerifyResult(BaseModel):

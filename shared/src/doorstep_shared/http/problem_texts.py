@@ -436,6 +436,12 @@ MESSAGES: dict[str, Message] = {
         "动态验证码或恢复码不正确、已过期或已使用过。",
         "The two-factor code or recovery code is wrong, expired or already used.",
     ),
+    "password_expired": M(
+        "密码已过期",
+        "Password expired",
+        "密码已超过岗位规定的使用期限：请先通过 POST /api/v1/auth/password 修改密码，再重新登录。",
+        "The password has expired: change it with POST /api/v1/auth/password, then sign in again.",
+    ),
     "mfa_enrollment_required": M(
         "须先开启双因素认证",
         "Two-factor enrolment required",

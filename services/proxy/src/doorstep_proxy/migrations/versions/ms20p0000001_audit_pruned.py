@@ -4,7 +4,7 @@ Each row records the last pruned entry's id and MAC and how many entries were pr
 MACed under the audit key and chained to the row before; /verify starts from the newest.
 
 Revision ID: ms20p0000001
-Revises: aa7f11e00001
+Revises: bb7f11e00001
 Create Date: 2026-12-04 04:40:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "ms20p0000001"
-down_revision: str | None = "aa7f11e00001"
+down_revision: str | None = "bb7f11e00001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -172,15 +172,16 @@ def main() -> int:
     print()
     print("| backend | app | read | req/s | vs raw | p50 ms | p99 ms | CPU µs/req | raw CPU ÷ this | errors |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    ratios: dict[str, tuple[float, float]] = {}
+    ratios: dict[str, tuple[float, float, int]] = {}
     for key in results:
         backend, name, read = key
         raw = (backend, "raw asyncpg + orjson", read)
         rps, cpu = median(key, "rps"), median(key, "cpu_us")
         vs_raw = rps / median(raw, "rps") if raw in results else None
         cpu_ratio = median(raw, "cpu_us") / cpu if raw in results and cpu else None
+        errors = sum(int(r["errors"]) for r in results[key]) + sum(int(r["errors"]) for r in results.get(raw, []))
         if name == "proxy" and backend == "PostgreSQL" and vs_raw is not None and cpu_ratio is not None:
-            ratios[read] = (vs_raw, cpu_ratio)
+            ratios[read] = (vs_raw, cpu_ratio, errors)
         print(
             f"| {backend} | {name} | {read} | {rps:,.0f} | {f'{vs_raw:.2f}×' if vs_raw else ''}"
             f" | {median(key, 'p50'):.2f} | {median(key, 'p99'):.2f} | {cpu:,.0f}"
@@ -191,10 +192,11 @@ def main() -> int:
         if read not in ratios:
             print(f"{read}: no PostgreSQL baseline in this run — goal ≥ {goal}× not measured")
             continue
-        vs_raw, cpu_ratio = ratios[read]
+        vs_raw, cpu_ratio, errors = ratios[read]
+        verdict = ("met" if vs_raw >= goal else "not met") if not errors else f"not judged ({errors} failed requests)"
         print(
             f"{read} (PostgreSQL): {vs_raw:.2f}× raw asyncpg + orjson req/s (CPU: {cpu_ratio:.2f}×) — "
-            f"goal ≥ {goal}×: {'met' if vs_raw >= goal else 'not met'}"
+            f"goal ≥ {goal}×: {verdict}"
         )
     return 0
 

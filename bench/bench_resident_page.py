@@ -17,6 +17,8 @@ bench/run.py's default; unreachable, only SQLite is measured.
     .venv/bin/python bench/bench_resident_page.py [--quick] [-c CONNECTIONS]
 """
 
+# bench-timeout: 300
+
 from __future__ import annotations
 
 import argparse

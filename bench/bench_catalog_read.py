@@ -32,7 +32,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text
 
 from bench import common
 from doorstep_catalog.config import CatalogSettings
@@ -55,15 +54,6 @@ async def prepare(url: str, schema: str | None, var_dir: Path) -> None:
         async with make_sessionmaker(engine, audit=settings.audit_trust())() as session:
             await seed(session)
             await session.commit()
-    finally:
-        await engine.dispose()
-
-
-async def drop_schema(url: str, schema: str) -> None:
-    engine = create_engine(url, null_pool=True)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     finally:
         await engine.dispose()
 
@@ -185,7 +175,7 @@ def main() -> int:
         for srv in servers.values():
             srv.stop()
         if schema:
-            asyncio.run(drop_schema(url, schema))
+            asyncio.run(common.drop_schema(url, schema))
 
     def baseline(name: str) -> dict[str, float]:
         label = PER_REQUEST if name.startswith(PER_REQUEST) else ""

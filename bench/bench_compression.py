@@ -28,10 +28,11 @@ import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import common
 from bench.bench_proxy_sync import populate
 from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.main import create_app
-from doorstep_shared.auth.tokens import KeySet, Principal, SigningKey, TokenSigner
+from doorstep_shared.auth.tokens import KeySet, SigningKey, TokenSigner
 from doorstep_shared.db import migrations
 
 CODECS = ("identity", "gzip", "br", "zstd")
@@ -73,14 +74,7 @@ async def run(residents: int, rounds: int) -> None:
         await asyncio.to_thread(migrations.upgrade, "doorstep_proxy", url, None)
         key = SigningKey.generate("bench")
         signer = TokenSigner(key, issuer="doorstep-gateway", audience="doorstep", access_ttl=3600, refresh_ttl=3600)
-        principal = Principal(
-            subject="chaoyang.worker",
-            kind="user",
-            name="bench",
-            roles=frozenset({"social_worker"}),
-            community="chaoyang",
-            grid="chaoyang-g6",
-        )
+        principal = common.chaoyang_worker()
         headers = {"Authorization": f"Bearer {signer.access_token(principal)[0]}"}
         settings = ProxySettings(environment="test", database_url=url, log_json=False, log_level="WARNING")
         app = create_app(settings, key_set=KeySet(keys={key.kid: key.private_key.public_key()}))

@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import os
 import random
+import sys
 import tempfile
 import time
 import uuid
@@ -26,6 +27,9 @@ from typing import Any
 import httpx
 from sqlalchemy import insert, text, update
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import common
 from doorstep_proxy.cases.models import ProxyCase
 from doorstep_proxy.config import ProxySettings
 from doorstep_proxy.ledger.models import Household, Resident
@@ -33,7 +37,7 @@ from doorstep_proxy.ledger.personal_data import ID_CTX, PHONE_CTX
 from doorstep_proxy.main import create_app
 from doorstep_proxy.seed import seed_compounds
 from doorstep_proxy.versions import ChangeSequence
-from doorstep_shared.auth.tokens import KeySet, Principal, SigningKey, TokenSigner
+from doorstep_shared.auth.tokens import KeySet, SigningKey, TokenSigner
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db import create_engine, migrations
 
@@ -174,14 +178,7 @@ async def run(backend: str, url: str, schema: str | None, residents: int, per_re
     await asyncio.to_thread(migrations.upgrade, "doorstep_proxy", url, schema)
     key = SigningKey.generate("bench")
     signer = TokenSigner(key, issuer="doorstep-gateway", audience="doorstep", access_ttl=3600, refresh_ttl=3600)
-    principal = Principal(
-        subject="chaoyang.worker",
-        kind="user",
-        name="bench",
-        roles=frozenset({"social_worker"}),
-        community="chaoyang",
-        grid="chaoyang-g6",
-    )
+    principal = common.chaoyang_worker()
     headers = {"Authorization": f"Bearer {signer.access_token(principal)[0]}"}
     settings = ProxySettings(
         environment="test", database_url=url, database_schema=schema, log_json=False, log_level="WARNING"

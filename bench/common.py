@@ -420,3 +420,34 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# --- what several module scripts share ------------------------------------------------------
+
+
+def chaoyang_worker() -> Any:
+    """The demo's grid worker (第六网格 of chaoyang), as the benchmarks sign their tokens for."""
+    from doorstep_shared.auth.tokens import Principal
+
+    return Principal(
+        subject="chaoyang.worker",
+        kind="user",
+        name="bench",
+        roles=frozenset({"social_worker"}),
+        community="chaoyang",
+        grid="chaoyang-g6",
+    )
+
+
+async def drop_schema(url: str, schema: str) -> None:
+    """Drop a benchmark's throw-away PostgreSQL schema."""
+    from sqlalchemy import text
+
+    from doorstep_shared.db import create_engine
+
+    engine = create_engine(url, null_pool=True)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    finally:
+        await engine.dispose()

@@ -12,6 +12,11 @@ empty field. The OpenAPI description of the parameter lists the names the route 
 
 The trimmed page is dumped through the item model itself (``model_dump(mode="json")``), so
 masking and redaction that live in the model's serializers apply exactly as on a full page.
+
+A hot list may skip the models altogether (``json_page``): its items are plain dicts already
+in the item model's shape (its fields, in its order, values already masked and redacted), and
+``pydantic_core.to_json`` writes them as the response model would, with no per-item
+validation. The route still declares ``response_model=sparse_page(ItemModel)`` for the document.
 """
 
 # No ``from __future__ import annotations``: the dependency's parameter type is built per model
@@ -21,8 +26,9 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic_core import to_json
 
 from .errors import Invalid
 from .pagination import Page
@@ -99,3 +105,18 @@ def sparse(page: Page[T], fields: Fields) -> Page[T] | JSONResponse:
         return page
     items = [item.model_dump(mode="json", include=set(fields)) for item in page.items]
     return JSONResponse({"items": items, "next_cursor": page.next_cursor})
+
+
+def json_page(items: list[dict[str, Any]], next_cursor: str | None, fields: Fields) -> Response:
+    """A page of items already in the item model's shape, trimmed to ``fields`` (already
+    checked) and written as JSON once: the bytes ``sparse`` would answer, without building and
+    validating a model per item."""
+    if fields is not None:
+        items = [{name: value for name, value in item.items() if name in fields} for item in items]
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+def json_response(content: Any, headers: dict[str, str] | None = None) -> Response:
+    """``content`` (plain dicts and lists of JSON-able values: str, numbers, UUIDs, dates) as the
+    JSON bytes a response model would write for the same values."""
+    return Response(to_json(content), media_type="application/json", headers=headers)

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import Row, delete, func, select, tuple_, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,7 +21,7 @@ from ..db import chunks, dialect_insert
 from ..tenancy import scoped
 from .groups import group_condition
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
-from .schemas import ResidentQuery
+from .schemas import FACT_FIELDS, ResidentQuery
 
 
 def cursor_uuid(value: Any) -> uuid.UUID:
@@ -173,6 +173,39 @@ RESIDENT_ORDER = (
 )
 
 
+# What a resident's read shows, and the ciphertexts it masks: a Core row of these (no lookup
+# hashes, key ids or bookkeeping, no ORM instance, identity map or change tracking per row).
+_RESIDENTS = Resident.__table__  # type: ignore[attr-defined]
+READ_COLUMNS = tuple(
+    _RESIDENTS.c[name]
+    for name in (
+        "id",
+        "name",
+        "gender",
+        "birth_date",
+        "id_number_enc",
+        "phone_enc",
+        "disability_cert_enc",
+        "community",
+        "grid",
+        "compound_code",
+        "household_id",
+        "building",
+        "unit",
+        "room",
+        *FACT_FIELDS,
+        "status",
+        "removed_reason",
+        "removed_at",
+        "surveyed_at",
+        "surveyed_by",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+)
+
+
 async def search_residents(
     session: AsyncSession,
     principal: Principal,
@@ -180,8 +213,9 @@ async def search_residents(
     *,
     after: Sequence[Any] | None,
     limit: int,
-) -> Sequence[Resident]:
-    stmt = select(Resident).order_by(*RESIDENT_ORDER).limit(limit)
+) -> Sequence[Row[Any]]:
+    """A page of residents as rows of ``READ_COLUMNS``, in ``RESIDENT_ORDER``."""
+    stmt = select(*READ_COLUMNS).order_by(*RESIDENT_ORDER).limit(limit)
     stmt = scoped(stmt, Resident, principal)
     if query.statuses:
         stmt = stmt.where(col(Resident.status).in_(list(query.statuses)))
@@ -217,7 +251,7 @@ async def search_residents(
     if after:
         values = [*(str(v) for v in after[:5]), cursor_uuid(after[5])]
         stmt = stmt.where(tuple_(*RESIDENT_ORDER) > tuple_(*values))
-    return (await session.execute(stmt)).scalars().all()
+    return (await session.execute(stmt)).all()
 
 
 async def get_resident(
@@ -227,6 +261,12 @@ async def get_resident(
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def resident_row(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Row[Any] | None:
+    """One resident as a row of ``READ_COLUMNS``, if the caller sees them."""
+    stmt = scoped(select(*READ_COLUMNS).where(col(Resident.id) == resident_id), Resident, principal)
+    return (await session.execute(stmt)).first()
 
 
 async def residents_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Resident]:
@@ -260,17 +300,14 @@ async def existing_id_hashes(session: AsyncSession) -> set[str]:
     return set((await session.execute(select(col(Resident.id_number_hash)))).scalars().all())
 
 
-async def benefits_of(
-    session: AsyncSession, resident_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[ResidentBenefit]]:
-    out: dict[uuid.UUID, list[ResidentBenefit]] = {rid: [] for rid in resident_ids}
+async def benefits_of(session: AsyncSession, resident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Row[Any]]]:
+    """The benefits of these residents (rows of resident_id, item_code, since), in one query per
+    chunk of ids, each resident's in item code order."""
+    out: dict[uuid.UUID, list[Row[Any]]] = {rid: [] for rid in resident_ids}
+    columns = (col(ResidentBenefit.resident_id), col(ResidentBenefit.item_code), col(ResidentBenefit.since))
     for part in chunks(list(resident_ids)):
-        stmt = (
-            select(ResidentBenefit)
-            .where(col(ResidentBenefit.resident_id).in_(part))
-            .order_by(col(ResidentBenefit.item_code))
-        )
-        for b in (await session.execute(stmt)).scalars().all():
+        stmt = select(*columns).where(columns[0].in_(part)).order_by(columns[1])
+        for b in (await session.execute(stmt)).all():
             out.setdefault(b.resident_id, []).append(b)
     return out
 

@@ -23,7 +23,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
-from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
+from doorstep_shared.http.sparse import Fields, json_page, json_response, sparse_fields, sparse_page
 
 from ..deps import Cipher, CurrentDirectory, IfMatch
 from . import service
@@ -61,8 +61,11 @@ ResidentFields = Annotated[Fields, Depends(sparse_fields(ResidentRead))]
 
 
 def _etag_headers(response: Response, etag: str) -> None:
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers.update(_cache_headers(etag))
+
+
+def _cache_headers(etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": "private, no-cache"}
 
 
 # --- compounds ------------------------------------------------------------------------
@@ -232,7 +235,7 @@ async def search_residents(
     fields: ResidentFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[ResidentRead] | Response:
+) -> Response:
     query = ResidentQuery(
         name=q.strip() or None if q else None,
         id_last4=id_last4.upper() if id_last4 else None,
@@ -248,7 +251,9 @@ async def search_residents(
         without_benefit=without_benefit,
         statuses=list(status or ["active"]),
     )
-    items, last = await service.search(
+    # The field app's hottest list: plain dicts written as JSON once (the lean path, no model
+    # per row); the page is still the documented Page[ResidentRead].
+    items, last = await service.search_items(
         session,
         principal,
         cipher,
@@ -258,7 +263,7 @@ async def search_residents(
         limit=limit,
     )
     nxt = encode_cursor(service.resident_cursor_key(last)) if last else None
-    return sparse(Page(items=items, next_cursor=nxt), fields)
+    return json_page(items, nxt, fields)
 
 
 @router.post(
@@ -309,14 +314,13 @@ async def get_resident(
     principal: ResidentsReader,
     cipher: Cipher,
     request: Request,
-    response: Response,
-) -> ResidentRead | Response:
-    r = await service.resident(session, principal, resident_id)
+) -> Response:
+    r = await service.resident_row(session, principal, resident_id)
     etag = service.resident_etag(r)
     if not_modified(request, etag):
         return not_modified_response(etag)
-    _etag_headers(response, etag)
-    return (await service.reads(session, [r], cipher, principal))[0]
+    item = (await service.resident_items(session, [r], cipher, principal))[0]
+    return json_response(item, headers=_cache_headers(etag))
 
 
 @router.patch(

@@ -5,7 +5,6 @@ No FastAPI here and no commit: the request's session commits once when the handl
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -25,9 +24,8 @@ from ..events.residents import residents_changed
 from ..versions import next_row_versions
 from . import repository as repo
 from .faces import resident_face as resident_face  # the one rule, for every sub-domain
-from .groups import groups_of
 from .idnumbers import check_id_number, check_phone
-from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
+from .models import Compound, Household, Resident, RevealAudit
 from .personal_data import (
     certificate_columns,
     id_number_columns,
@@ -38,10 +36,11 @@ from .personal_data import (
     plain_id_number,
     plain_phone,
 )
+from .reads import resident_item as resident_item
+from .reads import resident_items as resident_items
 from .schemas import (
     FACT_FIELDS,
     BenefitIn,
-    BenefitRead,
     CompoundUpdate,
     HouseholdRead,
     ResidentBrief,
@@ -58,7 +57,8 @@ from .schemas import (
 # --- versions and ETags ---------------------------------------------------------------
 
 
-def resident_etag(resident: Resident) -> str:
+def resident_etag(resident: Any) -> str:
+    """A ``Resident`` or a row with its id and version."""
     return etag_of("resident", str(resident.id), resident.version)
 
 
@@ -198,50 +198,11 @@ async def household(session: AsyncSession, principal: Principal, household_id: u
 # --- residents: reading ---------------------------------------------------------------
 
 
-def resident_read(
-    r: Resident, benefits: Sequence[ResidentBenefit], cipher: PiiCipher, today: dt.date, principal: Principal
-) -> ResidentRead:
-    """The masked view: decrypts only to mask (the plain value never leaves this function); the
-    name and the address as ``principal`` may see them (``faces.resident_face``, the one rule)."""
-    id_masked = mask_id_number(plain_id_number(cipher, r)) or ""
-    face = resident_face(principal, cipher, r, today)
-    cert = plain_certificate(cipher, r)
-    return ResidentRead(
-        id=r.id,
-        name=face.name,
-        gender=r.gender,
-        birth_date=r.birth_date,
-        age=face.age,
-        id_number_masked=id_masked,
-        phone_masked=face.phone_masked,
-        community=r.community,
-        grid=r.grid,
-        compound=face.address.compound,
-        household_id=r.household_id,
-        building=face.address.building,
-        unit=face.address.unit,
-        room=face.address.room,
-        disability_certificate_masked=mask_id_number(cert),
-        benefits=[BenefitRead(item_code=b.item_code, since=b.since) for b in benefits],
-        groups=groups_of(r, today),
-        status=r.status,
-        removed_reason=r.removed_reason,
-        removed_at=r.removed_at,
-        surveyed_at=r.surveyed_at,
-        surveyed_by=r.surveyed_by,
-        version=r.version,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        **{f: getattr(r, f) for f in FACT_FIELDS},
-    )
-
-
 async def reads(
-    session: AsyncSession, residents: Sequence[Resident], cipher: PiiCipher, principal: Principal
+    session: AsyncSession, residents: Sequence[Any], cipher: PiiCipher, principal: Principal
 ) -> list[ResidentRead]:
-    benefits = await repo.benefits_of(session, [r.id for r in residents])
-    today = local_today()
-    return [resident_read(r, benefits.get(r.id, []), cipher, today, principal) for r in residents]
+    """The masked views as models (a write's answer, the sync feed): ``resident_items`` validated."""
+    return [ResidentRead.model_validate(item) for item in await resident_items(session, residents, cipher, principal)]
 
 
 def resident_brief(r: Resident, cipher: PiiCipher, principal: Principal | None) -> ResidentBrief:
@@ -280,12 +241,21 @@ async def resident(session: AsyncSession, principal: Principal, resident_id: uui
     return found
 
 
+async def resident_row(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Any:
+    """The resident as a row of ``repo.READ_COLUMNS`` (what ``resident_items`` takes); 404 when
+    the caller does not see them."""
+    found = await repo.resident_row(session, principal, resident_id)
+    if found is None:
+        raise NotFound("No such resident.", code="resident_not_found")
+    return found
+
+
 async def visible_resident(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Resident | None:
     """The resident, if the caller sees them (other sub-domains decide what "absent" means)."""
     return await repo.get_resident(session, principal, resident_id)
 
 
-async def search(
+async def search_items(
     session: AsyncSession,
     principal: Principal,
     cipher: PiiCipher,
@@ -295,15 +265,24 @@ async def search(
     after: Sequence[Any] | None,
     limit: int,
     phone_field: str = "query.phone",
-) -> tuple[list[ResidentRead], Resident | None]:
-    """Residents matching the query, a page at a time; the last row seeds the next cursor."""
+) -> tuple[list[dict[str, Any]], Any | None]:
+    """Residents matching the query, a page at a time, as ``resident_item`` dicts; the last row
+    seeds the next cursor (``resident_cursor_key``)."""
     if phone is not None:
         query.phone_hash = phone_hash(cipher, check_phone(phone, field=phone_field))
     query.today = local_today()
     rows = await repo.search_residents(session, principal, query, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return await reads(session, rows, cipher, principal), (rows[-1] if more else None)
+    return await resident_items(session, rows, cipher, principal), (rows[-1] if more else None)
+
+
+async def search(
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, query: ResidentQuery, **options: Any
+) -> tuple[list[ResidentRead], Any | None]:
+    """``search_items`` as models (where a page sits inside another answer)."""
+    items, last = await search_items(session, principal, cipher, query, **options)
+    return [ResidentRead.model_validate(item) for item in items], last
 
 
 async def lookup(
@@ -321,7 +300,7 @@ async def lookup(
     return items
 
 
-def resident_cursor_key(r: Resident) -> list[Any]:
+def resident_cursor_key(r: Any) -> list[Any]:
     return [r.compound_code, r.building, r.unit, r.room, r.name, str(r.id)]
 
 

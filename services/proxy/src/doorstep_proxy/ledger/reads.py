@@ -1,0 +1,84 @@
+"""The lean read path for residents: a resident as ``ResidentRead`` shows them, built as a plain
+dict from a Core row (``repository.READ_COLUMNS``) or a ``Resident``, the benefits of a whole page
+read in one query, masked in one pass.
+
+The dicts have exactly ``ResidentRead``'s fields, in its order, with the values its serialisers
+would write (masked; the removal reason redacted), so the hot routes write them as JSON at once
+(``doorstep_shared.http.sparse.json_page``) and answer the bytes the model would, while a write's
+answer or the sync feed validates the same dict into the model (``service.reads``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.clock import local_today
+from doorstep_shared.pii import PiiCipher, mask_id_number, redact_text
+
+from . import repository as repo
+from .faces import resident_face
+from .groups import groups_of
+from .personal_data import plain_certificate, plain_id_number
+
+
+def resident_item(
+    r: Any, benefits: Sequence[Any], cipher: PiiCipher, today: dt.date, principal: Principal
+) -> dict[str, Any]:
+    """One resident as ``ResidentRead`` shows them, as a plain dict: its fields in its order, the
+    values as its serialisers write them (masked, the removal reason redacted). ``r`` is a
+    ``Resident`` or a row of ``repo.READ_COLUMNS``; ``benefits`` rows of item_code and since.
+    Decrypts only to mask (the plain value never leaves this function); the name and the
+    address as ``principal`` may see them (``faces.resident_face``, the one rule)."""
+    face = resident_face(principal, cipher, r, today)
+    address = face.address
+    return {
+        "id": r.id,
+        "name": face.name,
+        "gender": r.gender,
+        "birth_date": r.birth_date,
+        "age": face.age,
+        "id_number_masked": mask_id_number(plain_id_number(cipher, r)) or "",
+        "phone_masked": face.phone_masked,
+        "community": r.community,
+        "grid": r.grid,
+        "compound": address.compound,
+        "household_id": r.household_id,
+        "building": address.building,
+        "unit": address.unit,
+        "room": address.room,
+        "hukou_local": r.hukou_local,
+        "disability_type": r.disability_type,
+        "disability_grade": r.disability_grade,
+        "disability_certificate_masked": mask_id_number(plain_certificate(cipher, r)),
+        "serious_illness": r.serious_illness,
+        "living_alone": r.living_alone,
+        "dibao": r.dibao,
+        "employment_status": r.employment_status,
+        "pension_insured": r.pension_insured,
+        "children_count": r.children_count,
+        "housing_difficulty": r.housing_difficulty,
+        "benefits": [{"item_code": b.item_code, "since": b.since} for b in benefits],
+        "groups": groups_of(r, today),
+        "status": r.status,
+        "removed_reason": redact_text(r.removed_reason) if r.removed_reason else r.removed_reason,
+        "removed_at": r.removed_at,
+        "surveyed_at": r.surveyed_at,
+        "surveyed_by": r.surveyed_by,
+        "version": r.version,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+    }
+
+
+async def resident_items(
+    session: AsyncSession, residents: Sequence[Any], cipher: PiiCipher, principal: Principal
+) -> list[dict[str, Any]]:
+    """``resident_item`` of each resident, their benefits read in one query for all."""
+    benefits = await repo.benefits_of(session, [r.id for r in residents])
+    today = local_today()
+    return [resident_item(r, benefits[r.id], cipher, today, principal) for r in residents]

@@ -48,6 +48,26 @@ async def test_a_blocking_call_on_the_loop_is_seen_as_lag_as_long_as_the_block()
     assert registry.get_sample_value("doorstep_event_loop_lag_max_seconds", {"service": "demo"}) == probe.max_seconds
 
 
+async def test_a_blocking_call_counts_as_busy_and_a_thread_waiting_elsewhere_does_not() -> None:
+    registry = CollectorRegistry()
+    probe = LoopLagProbe("demo", registry, interval=0.005)
+    async with probe.running():
+        await until(lambda: probe.samples >= 1)
+        time.sleep(BLOCK)  # noqa: ASYNC251 (held, but not on the CPU: a process waiting for a core looks so)
+        seen = probe.samples
+        await until(lambda: probe.samples > seen)
+        assert probe.max_seconds >= BLOCK - 0.01
+        assert probe.busy_max_seconds < BLOCK / 2
+        spin_until = time.thread_time() + BLOCK  # CPU time: on a busy machine a core is shared
+        while time.thread_time() < spin_until:  # code of ours holding the loop
+            pass
+        seen = probe.samples
+        await until(lambda: probe.samples > seen)
+    assert probe.busy_max_seconds >= BLOCK / 2
+    busy_max = registry.get_sample_value("doorstep_event_loop_busy_lag_max_seconds", {"service": "demo"})
+    assert busy_max == probe.busy_max_seconds
+
+
 async def test_the_probe_stops_with_its_block() -> None:
     probe = LoopLagProbe("demo", CollectorRegistry(), interval=0.005)
     async with probe.running():

@@ -10,7 +10,11 @@ Exported in the app's ``/metrics``:
 
 - ``doorstep_event_loop_lag_seconds`` (histogram): every sample; the count above 0.05 s is the
   number of times the loop was held longer than 50 ms;
-- ``doorstep_event_loop_lag_max_seconds`` (gauge): the longest since the process started.
+- ``doorstep_event_loop_lag_max_seconds`` (gauge): the longest since the process started;
+- ``doorstep_event_loop_busy_lag_seconds`` (histogram) and ``…_busy_lag_max_seconds`` (gauge):
+  the part of each lag the loop's own thread spent on the CPU (``time.thread_time``). A lag
+  the thread did not spend running is the process waiting for a core (a busy machine) or for
+  the GIL, not code of ours blocking the loop; a busy lag is ours.
 
 One sample every ``interval`` costs a few microseconds of CPU: on by default
 (``DOORSTEP_<APP>_LOOP_LAG_PROBE_MS``; 0 turns it off).
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
@@ -49,22 +54,44 @@ class LoopLagProbe:
             ["service"],
             registry=registry,
         ).labels(service)
+        self.busy_max_seconds = 0.0
+        self._busy = Histogram(
+            "doorstep_event_loop_busy_lag_seconds",
+            "The part of an event-loop lag the loop's thread spent on the CPU",
+            ["service"],
+            registry=registry,
+            buckets=BUCKETS,
+        ).labels(service)
+        self._busy_max = Gauge(
+            "doorstep_event_loop_busy_lag_max_seconds",
+            "The longest busy event-loop lag since the process started",
+            ["service"],
+            registry=registry,
+        ).labels(service)
 
-    def record(self, lag: float) -> None:
+    def record(self, lag: float, cpu: float | None = None) -> None:
+        """One sample: ``lag`` seconds late; ``cpu``: the loop thread's CPU seconds over the
+        sample's whole wait (None: as long as the lag, i.e. all of it was ours)."""
         lag = max(lag, 0.0)
+        busy = lag if cpu is None else min(lag, max(cpu, 0.0))
         self.samples += 1
         self._lag.observe(lag)
+        self._busy.observe(busy)
         if lag > self.max_seconds:
             self.max_seconds = lag
             self._max.set(lag)
+        if busy > self.busy_max_seconds:
+            self.busy_max_seconds = busy
+            self._busy_max.set(busy)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         interval = self.interval
         while True:
             asked = loop.time() + interval
+            cpu = time.thread_time()
             await asyncio.sleep(interval)
-            self.record(loop.time() - asked)
+            self.record(loop.time() - asked, time.thread_time() - cpu)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import sys
 import tempfile
 import time
@@ -278,14 +277,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         ctx = Context(Plan.of(quick=True), tmp, force_loadgen=True)
         env = app_env(ctx)
-        seed = subprocess.run(
-            [common.PYTHON, "-m", "doorstep_tools.launcher", "--seed-only"],
-            env=env,
-            cwd=common.REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        seed = common.seed_demo(env)
         if seed.returncode != 0:
             raise SystemExit(f"launcher --seed-only failed: {seed.stderr[-2000:]}")
         catalog = app_server(ctx, "catalog", env)

@@ -22,8 +22,8 @@ seconds of each app; each app's event-loop lag during the run, from its ``/metri
 p99 < 300 ms and max < 1 s on PostgreSQL, p99 < 500 ms on SQLite, no app's loop held > 50 ms.
 """
 
-# bench-timeout: 420
-# (seeding the demo twice and two 30-second runs, on a busy machine)
+# bench-timeout: 720
+# (on each database: seeding the demo, the first discovery pass, a 30-second run; on a busy machine)
 
 from __future__ import annotations
 
@@ -452,14 +452,7 @@ def stack(ctx: Context, database: str | None) -> tuple[dict[str, common.Server],
             env[f"DOORSTEP_{app.upper()}_DATABASE_URL"] = database
             env[f"DOORSTEP_{app.upper()}_DATABASE_SCHEMA"] = schema
             env[f"DOORSTEP_{app.upper()}_DATABASE_POOL_SIZE"] = "5"
-    seed = subprocess.run(
-        [common.PYTHON, "-m", "doorstep_tools.launcher", "--seed-only"],
-        env=env,
-        cwd=common.REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    seed = common.seed_demo(env)
     if seed.returncode != 0:
         raise SystemExit(f"launcher --seed-only failed: {seed.stderr[-2000:]}")
     from doorstep_tools.launcher import HTTP_PROTOCOL

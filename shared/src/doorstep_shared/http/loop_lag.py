@@ -26,10 +26,20 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def _series(registry: CollectorRegistry, service: str, name: str, text: str) -> tuple[Any, Any]:
+    """A histogram of the samples and a gauge of the longest since start."""
+    histogram = Histogram(f"doorstep_event_loop_{name}_seconds", text, ["service"], registry=registry, buckets=BUCKETS)
+    longest = Gauge(
+        f"doorstep_event_loop_{name}_max_seconds", f"{text}: the longest since start", ["service"], registry=registry
+    )
+    return histogram.labels(service), longest.labels(service)
 
 
 class LoopLagProbe:
@@ -41,33 +51,11 @@ class LoopLagProbe:
         self.interval = interval
         self.max_seconds = 0.0
         self.samples = 0
-        self._lag = Histogram(
-            "doorstep_event_loop_lag_seconds",
-            "How much later than asked the event loop woke a sleeping probe",
-            ["service"],
-            registry=registry,
-            buckets=BUCKETS,
-        ).labels(service)
-        self._max = Gauge(
-            "doorstep_event_loop_lag_max_seconds",
-            "The longest event-loop lag since the process started",
-            ["service"],
-            registry=registry,
-        ).labels(service)
         self.busy_max_seconds = 0.0
-        self._busy = Histogram(
-            "doorstep_event_loop_busy_lag_seconds",
-            "The part of an event-loop lag the loop's thread spent on the CPU",
-            ["service"],
-            registry=registry,
-            buckets=BUCKETS,
-        ).labels(service)
-        self._busy_max = Gauge(
-            "doorstep_event_loop_busy_lag_max_seconds",
-            "The longest busy event-loop lag since the process started",
-            ["service"],
-            registry=registry,
-        ).labels(service)
+        self._lag, self._max = _series(registry, service, "lag", "How much later than asked the loop woke the probe")
+        self._busy, self._busy_max = _series(
+            registry, service, "busy_lag", "The part of an event-loop lag the loop's thread spent on the CPU"
+        )
 
     def record(self, lag: float, cpu: float | None = None) -> None:
         """One sample: ``lag`` seconds late; ``cpu``: the loop thread's CPU seconds over the

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -166,7 +166,7 @@ READ_DRAIN = 25
 
 async def refresh_pending(
     sessionmaker: async_sessionmaker[AsyncSession],
-    snapshot: CatalogSnapshot,
+    snapshot: Callable[[], Awaitable[CatalogSnapshot]],
     lock: asyncio.Lock,
     *,
     directory: Directory | None = None,
@@ -174,8 +174,9 @@ async def refresh_pending(
     """Read your writes before a lead read, without making the read a writer.
 
     A plain read peeks at the change queue; only when residents are queued are they
-    re-evaluated, in a short transaction of their own (committed before the read runs), and one
-    such drain at a time per process (the others wait for it, then find the queue empty). The
+    re-evaluated (against the catalogue's ``snapshot``, asked for then), in a short transaction
+    of their own (committed before the read runs), at most ``READ_DRAIN`` of them, and one such
+    drain at a time per process (the others wait for it, then find little or nothing left). The
     read itself stays read-only: on SQLite it no longer holds the database's write lock for its
     whole request (under load every visit and case write queued behind lead lists), on
     PostgreSQL it reads outside a transaction."""
@@ -190,7 +191,7 @@ async def refresh_pending(
         token = write_intent.set(True)
         try:
             async with sessionmaker() as session:
-                drained = await drain_pending(session, snapshot, limit=READ_DRAIN, directory=directory)
+                drained = await drain_pending(session, await snapshot(), limit=READ_DRAIN, directory=directory)
                 await session.commit()
         finally:
             write_intent.reset(token)

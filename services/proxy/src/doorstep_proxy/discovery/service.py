@@ -151,7 +151,7 @@ async def refresh_leads(
     """Before a lead read: re-evaluate residents whose facts changed (read your writes), in a
     transaction of its own and only when some are queued (``runs.refresh_pending``)."""
     directory = catalog.directory.current if catalog.directory is not None else None
-    await refresh_pending(sessionmaker, await catalog.snapshot(), lock, directory=directory)
+    await refresh_pending(sessionmaker, catalog.snapshot, lock, directory=directory)
 
 
 async def grids_for(

@@ -39,7 +39,6 @@ import argparse
 import asyncio
 import io
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -386,14 +385,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         ctx = Context(Plan.of(quick=True), tmp, force_loadgen=True)
         env = app_env(ctx)
-        seed = subprocess.run(
-            [common.PYTHON, "-m", "doorstep_tools.launcher", "--seed-only"],
-            env=env,
-            cwd=common.REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        seed = common.seed_demo(env)
         if seed.returncode != 0:
             raise SystemExit(f"launcher --seed-only failed: {seed.stderr[-2000:]}")
         catalog = app_server(ctx, "catalog", env)

@@ -171,6 +171,18 @@ def serving(servers: Sequence[Server]) -> Iterator[None]:
             server.stop()
 
 
+def seed_demo(env: Mapping[str, str], timeout: float = 600.0) -> subprocess.CompletedProcess[str]:
+    """Migrate the four apps' databases and load the demo data, as ``make run`` does first."""
+    return subprocess.run(
+        [PYTHON, "-m", "doorstep_tools.launcher", "--seed-only"],
+        env=dict(env),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 # --- nginx ----------------------------------------------------------------------------------
 
 NGINX_CONF = """\

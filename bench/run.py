@@ -378,14 +378,7 @@ def section_read(ctx: Context) -> dict[str, Any]:
 def section_resources(ctx: Context) -> dict[str, Any]:
     """Start-up time and RSS of the four apps; the real catalog endpoint direct and via gateway."""
     env = app_env(ctx)
-    seed = subprocess.run(
-        [common.PYTHON, "-m", "doorstep_tools.launcher", "--seed-only"],
-        env=env,
-        cwd=common.REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    seed = common.seed_demo(env, timeout=300)
     seeded = seed.returncode == 0
     if not seeded:
         ctx.notes.append(
@@ -466,6 +459,8 @@ def section_modules(ctx: Context) -> dict[str, Any]:
         env = ctx.base_env()
         for app in ("gateway", "catalog", "proxy", "stations"):
             env[f"DOORSTEP_{app.upper()}_VAR_DIR"] = str(ctx.tmp / f"mod-{script.stem}")
+        if ctx.pg_ok:  # the scripts that run on PostgreSQL as well read it (bench_mixed_load.py)
+            env["BENCH_PG_URL"] = ctx.pg_url
         started = time.monotonic()
         timeout = max(ctx.plan.module_timeout, script_timeout(script))
         try:

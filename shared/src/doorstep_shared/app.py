@@ -37,6 +37,7 @@ from .http.compression import Compression
 from .http.docs_pages import assets_mount, oauth2_redirect_page, redoc_page, swagger_page
 from .http.errors import install_error_handlers, problem_response
 from .http.health import Dependencies, DependencyState
+from .http.loop_lag import LoopLagProbe
 from .http.observability import Metrics, RequestContextMiddleware, configure_logging
 from .http.openapi import document_for_generators, operation_ids
 from .http.problems import document_problems
@@ -65,6 +66,7 @@ class AppState(State):
     settings: ServiceSettings
     metrics: Metrics
     dependencies: Dependencies  # the other services this one calls, and how they answer
+    loop_lag: LoopLagProbe | None  # how late the event loop wakes (None: the probe is off)
     audit_trust: AuditTrust | None  # the audit chain's keys and anchor (None: the app keeps none)
     # In the lifespan.
     engine: AsyncEngine
@@ -144,8 +146,12 @@ def create_service_app(
             ),
             directory=app.state.tenancy_directory,
         )
+        probe = app.state.loop_lag
         try:
-            async with _audit_checkpoints(app, settings, audit_log):
+            async with (
+                probe.running() if probe is not None else contextlib.nullcontext(),
+                _audit_checkpoints(app, settings, audit_log),
+            ):
                 if extra_lifespan is not None:
                     async with extra_lifespan(app):
                         yield
@@ -175,6 +181,12 @@ def create_service_app(
     app.state = state if state is not None else AppState()
     app.state.settings = settings
     app.state.metrics = metrics
+    # Built with the app (its metrics live in the app's registry), sampling while it serves.
+    app.state.loop_lag = (
+        LoopLagProbe(settings.service_name, metrics.registry, interval=settings.loop_lag_probe_ms / 1000)
+        if settings.loop_lag_probe_ms > 0
+        else None
+    )
     app.state.audit_trust = settings.audit_trust() if isinstance(settings, AuditSettings) else None
     app.state.dependencies = dependencies = Dependencies(settings.service_name, metrics.registry)
     install_error_handlers(app)

@@ -63,6 +63,12 @@ class ServiceSettings(BaseSettings):
         "outside production, unset means the development keys under var/keys/services",
     )
     log_level: str = Field("INFO", description="Log level")
+    loop_lag_probe_ms: int = Field(
+        20,
+        ge=0,
+        description="Sample how late the event loop wakes every this many ms, exported in /metrics "
+        "(doorstep_event_loop_lag_seconds, …_max_seconds); 0: off",
+    )
     log_json: bool = Field(True, description="JSON-lines logs")
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json")
     compression_min_bytes: int = Field(

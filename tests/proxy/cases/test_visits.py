@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import uuid
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlmodel import col
 
+from doorstep_proxy.cases.models import ProxyCase
+from doorstep_proxy.versions import next_row_versions
 from doorstep_shared.clock import local_today
+from doorstep_shared.db import write_intent
 
 from ...support import Tokens
-from ..helpers import id_number, worker
+from ..helpers import app_of, id_number, worker
 from .helpers import BASE, new_case, new_resident
 
 pytestmark = pytest.mark.dates
@@ -133,3 +140,35 @@ async def test_visit_updates_need_a_fresh_etag(cases: httpx.AsyncClient, tokens:
     assert stale.status_code == 412 and stale.json()["current_version"] == 2
     bad = await cases.patch(url, json={"window_start": "16:00"}, headers=h)
     assert bad.status_code == 422
+
+
+async def test_a_check_out_and_an_update_of_its_case_at_once_both_succeed(
+    cases: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """A check-out locks the visit's cases before it takes a change number, as a case's own update
+    does (the case, then the number): in the other order the two deadlocked on PostgreSQL and
+    one of them answered 503."""
+    h = worker(tokens)
+    resident = await new_resident(cases, h)
+    case = await new_case(cases, h, resident["id"], channel="doorstep")
+    planned = {"case_ids": [case["id"]], "planned_date": local_today().isoformat()}
+    visit = (await cases.post(f"{BASE}/visits", json=planned, headers=h)).json()
+    assert (await cases.post(f"{BASE}/visits/{visit['id']}/check-in", json={}, headers=h)).status_code == 200
+    app = app_of(cases)
+    token = write_intent.set(True)
+    try:
+        async with app.state.sessionmaker() as other:  # another request updating the case
+            await other.execute(select(ProxyCase).where(col(ProxyCase.id) == uuid.UUID(case["id"])).with_for_update())
+            check_out = asyncio.create_task(
+                cases.post(f"{BASE}/visits/{visit['id']}/check-out", json={"outcome": "done"}, headers=h)
+            )
+            await asyncio.sleep(0.3)  # the check-out reaches the case's lock and waits there
+            async with asyncio.timeout(10):
+                await next_row_versions(other)  # then the other update takes its change number
+            await other.commit()
+    finally:
+        write_intent.reset(token)
+    done = await check_out
+    assert done.status_code == 200, done.text
+    after = await cases.get(f"{BASE}/cases/{case['id']}", headers=h)
+    assert after.json()["status"] == "visited"

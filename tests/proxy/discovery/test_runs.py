@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import sqlite3
 from typing import Any
 
 import httpx
 import pytest
 
+from doorstep_proxy.discovery import repository as repo
 from doorstep_proxy.discovery import runs
 from doorstep_proxy.discovery import service as svc
 from doorstep_proxy.discovery.compile_sql import birth_bound
@@ -132,6 +134,57 @@ async def test_fact_changes_through_the_ledger_update_leads_without_a_run(
     assert [x["item_code"] for x in leads] == ["alone"]
     obsolete = await _leads(proxy, tokens, status="obsolete")
     assert [x["item_code"] for x in obsolete] == ["care"]
+
+
+async def test_a_lead_read_with_nothing_queued_does_not_wait_for_the_database_writer(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """The read-your-writes drain runs only when residents are queued, in a transaction of its
+    own: a lead list never takes SQLite's write lock for its whole request."""
+    app = app_of(proxy)
+    url = app.state.settings.database_url
+    if not url.startswith("sqlite"):
+        pytest.skip("the database-wide write lock is SQLite's")
+    await with_compounds(proxy)
+    prime(proxy, snapshot_with({"care": CARE, "alone": ALONE}))
+    await create(proxy, worker(tokens), living_alone=False)
+    await run(proxy, county_admin(tokens))
+    assert [x["item_code"] for x in await _leads(proxy, tokens)] == ["care"]  # the queue drained
+    writer = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # another writer holds the database
+        async with asyncio.timeout(10):  # the busy timeout is 30 s: a lead list waiting for it fails here
+            assert [x["item_code"] for x in await _leads(proxy, tokens)] == ["care"]
+            survey = await proxy.get(f"{BASE}/leads/needs-survey", headers=admin(tokens))
+            assert survey.status_code == 200, survey.text
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+async def test_a_lead_read_drains_a_few_queued_residents_and_the_pass_the_rest(
+    proxy: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """A bulk change (an import) is the background pass's to work through in short
+    transactions; a lead read re-evaluates at most ``READ_DRAIN`` queued residents first."""
+    await with_compounds(proxy)
+    app = prime(proxy, snapshot_with({"elderly": ELDERLY}))
+    await runs.tick(app)  # the first pass: a county run (nobody yet)
+    await wait_runs(app)
+    queued = [await add_resident(app, birth=dt.date(1940, 1, 1), hukou_local=True) for _ in range(runs.READ_DRAIN + 7)]
+    async with app.state.sessionmaker() as session:
+        await runs.queue_changed_residents(session, queued)
+        await session.commit()
+
+    async def still_queued() -> int:
+        async with app.state.sessionmaker() as session:
+            return len(await repo.pending(session, 1000))
+
+    await _leads(proxy, tokens)
+    assert await still_queued() == 7
+    await runs.tick(app)
+    assert await still_queued() == 0
+    assert len(await _leads(proxy, tokens)) == len(queued)
 
 
 async def test_declined_leads_stay_declined_until_the_facts_change(proxy: httpx.AsyncClient, tokens: Tokens) -> None:

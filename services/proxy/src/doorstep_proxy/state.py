@@ -35,11 +35,14 @@ class ProxyState(AppState):
     webhook_dispatcher: WebhookDispatcher
     # discovery runs started by requests and still running (background.py)
     discovery_tasks: set[asyncio.Task[Any]]
+    # one read-your-writes drain of the change queue at a time (discovery.service.refresh_leads)
+    drain_lock: asyncio.Lock
 
     def __init__(self, state: dict[str, Any] | None = None) -> None:
         super().__init__(state)
         # A plain attribute beside the state entries: made with the state, never replaced.
         object.__setattr__(self, "discovery_tasks", set())
+        object.__setattr__(self, "drain_lock", asyncio.Lock())
 
     def tenancy_directory(self) -> Directory | None:
         """County roles see the communities of their county in the copy as it is now."""

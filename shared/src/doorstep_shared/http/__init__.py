@@ -10,6 +10,7 @@
 - ``pagination``: opaque cursors and the capped ``limit``
 - ``sparse``: ``?fields=a,b`` on the lists a phone scrolls (items trimmed to those fields and ``id``)
 - ``observability``: request ids, JSON logs without personal data, Prometheus metrics
+- ``loop_lag``: how late the event loop wakes (a blocking call shows), in the metrics
 - ``docs_pages``: Swagger UI and ReDoc on files the app serves itself (no CDN, no web fonts)
 
 ``auth/`` and ``db/`` build on this package; ``doorstep_shared.app`` puts them together.

@@ -249,12 +249,17 @@ async def check_out(
     visit.follow_up_date = data.follow_up_date or visit.come_back_date
     if data.notes is not None:
         visit.notes = data.notes
-    await _bump(session, visit)
+    # The cases are locked before the change counter is taken (in _bump): a case's own updates
+    # lock the case, then take the counter; in the other order the two deadlock (PostgreSQL).
+    scheduled = []
     if data.outcome == "done":
         for case_id in (await repo.case_ids_of_visits(session, [visit.id]))[visit.id]:
             case = await repo.get_case(session, principal, case_id, for_update=True)
             if case is not None and case.status == "scheduled":
-                await move(session, case, "visited", principal.subject, details={"visit_id": str(visit.id)})
+                scheduled.append(case)
+    await _bump(session, visit)
+    for case in scheduled:
+        await move(session, case, "visited", principal.subject, details={"visit_id": str(visit.id)})
     return visit
 
 

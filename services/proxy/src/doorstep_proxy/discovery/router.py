@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response, status
 
-from doorstep_shared.app import DbSession, WritesOnRead
+from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
@@ -63,6 +63,16 @@ LEADS: list[str | Enum] = ["leads"]
 RUNS: list[str | Enum] = ["discovery"]
 
 
+async def fresh_leads(request: Request, catalog: Catalog) -> None:
+    """Read your writes: residents whose facts changed are re-evaluated before a lead read (in
+    a transaction of their own, only when some are queued), so the read itself stays read-only."""
+    state = state_of(request)
+    await svc.refresh_leads(state.sessionmaker, catalog, state.drain_lock)
+
+
+FreshLeads = Depends(fresh_leads)
+
+
 def _etag(response: Response, etag: str) -> None:
     response.headers["ETag"] = etag
 
@@ -70,7 +80,7 @@ def _etag(response: Response, etag: str) -> None:
 @router.get(
     "/leads",
     # Re-evaluates residents whose facts changed before answering (read your writes).
-    dependencies=[WritesOnRead],
+    dependencies=[FreshLeads],
     response_model=sparse_page(LeadRead),
     tags=LEADS,
     summary="Leads: residents who qualify for an item they neither receive nor have an open case for",
@@ -148,7 +158,7 @@ async def coming_due(
 @router.get(
     "/leads/needs-survey",
     # Re-evaluates residents whose facts changed before answering (read your writes).
-    dependencies=[WritesOnRead],
+    dependencies=[FreshLeads],
     response_model=NeedsSurvey,
     tags=LEADS,
     summary="Undecided because a fact is missing, grouped by the missing fact (the survey to-do list)",

@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.db import write_intent
 from doorstep_shared.directory import Directory
 from doorstep_shared.http.errors import Conflict
 
@@ -153,6 +154,48 @@ async def drain_pending(
         await reevaluate_resident(session, books, resident_id, on)
         await repo.dequeue(session, resident_id, queued_at)
     return len(queued)
+
+
+# Residents re-evaluated per transaction of the background pass, and per pass.
+DRAIN_BATCH = 50
+TICK_DRAIN = 500
+# At most this many before a lead read: enough for what one person just changed; a bulk change
+# (an import) is the background pass's to work through, not one reader's.
+READ_DRAIN = 25
+
+
+async def refresh_pending(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    snapshot: Callable[[], Awaitable[CatalogSnapshot]],
+    lock: asyncio.Lock,
+    *,
+    directory: Directory | None = None,
+) -> int:
+    """Read your writes before a lead read, without making the read a writer.
+
+    A plain read peeks at the change queue; only when residents are queued are they
+    re-evaluated (against the catalogue's ``snapshot``, asked for then), in a short transaction
+    of their own (committed before the read runs), at most ``READ_DRAIN`` of them, and one such
+    drain at a time per process (the others wait for it, then find little or nothing left). The
+    read itself stays read-only: on SQLite it no longer holds the database's write lock for its
+    whole request (under load every visit and case write queued behind lead lists), on
+    PostgreSQL it reads outside a transaction."""
+    token = write_intent.set(False)  # a read, whatever the caller's context says
+    try:
+        async with sessionmaker() as peek:
+            if not await repo.pending(peek, 1):
+                return 0
+    finally:
+        write_intent.reset(token)
+    async with lock:
+        token = write_intent.set(True)
+        try:
+            async with sessionmaker() as session:
+                drained = await drain_pending(session, await snapshot(), limit=READ_DRAIN, directory=directory)
+                await session.commit()
+        finally:
+            write_intent.reset(token)
+    return drained
 
 
 # --- runs -----------------------------------------------------------------------------------
@@ -415,9 +458,14 @@ async def tick(app: FastAPI) -> None:
     snapshot = await state.catalog.snapshot()
     sessionmaker = state.sessionmaker
     directory = state.tenancy_directory()
-    async with sessionmaker() as session:
-        await drain_pending(session, snapshot, limit=500, directory=directory)
-        await session.commit()
+    # The change queue in short transactions: on SQLite each holds the database's write lock,
+    # and one of 500 re-evaluations held it for seconds while every request's write waited.
+    for _ in range(TICK_DRAIN // DRAIN_BATCH):
+        async with sessionmaker() as session:
+            drained = await drain_pending(session, snapshot, limit=DRAIN_BATCH, directory=directory)
+            await session.commit()
+        if drained < DRAIN_BATCH:
+            break
     async with sessionmaker() as session:
         now = utcnow()
         owner = new_owner()

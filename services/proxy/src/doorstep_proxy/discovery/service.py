@@ -7,10 +7,12 @@ lead is read, so they always say why today; the lead row keeps the verdict, the 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
@@ -29,7 +31,7 @@ from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
 from .models import SWEPT_STATUSES, DiscoveryLead, DiscoveryRun
 from .rulebook import RuleBook, RuleBooks, Scope
-from .runs import drain_pending
+from .runs import refresh_pending
 from .schemas import (
     ComingDue,
     ConversionRead,
@@ -143,12 +145,13 @@ async def books_of(catalog: CatalogClient) -> RuleBooks:
     return RuleBooks(await catalog.snapshot(), catalog.directory.current if catalog.directory is not None else None)
 
 
-async def _fresh_book(session: AsyncSession, catalog: CatalogClient) -> RuleBooks:
-    """The compiled rules; first re-evaluates residents whose facts changed (read your writes)."""
-    books = await books_of(catalog)
+async def refresh_leads(
+    sessionmaker: async_sessionmaker[AsyncSession], catalog: CatalogClient, lock: asyncio.Lock
+) -> None:
+    """Before a lead read: re-evaluate residents whose facts changed (read your writes), in a
+    transaction of its own and only when some are queued (``runs.refresh_pending``)."""
     directory = catalog.directory.current if catalog.directory is not None else None
-    await drain_pending(session, books.snapshot, directory=directory)
-    return books
+    await refresh_pending(sessionmaker, catalog.snapshot, lock, directory=directory)
 
 
 async def grids_for(
@@ -182,7 +185,7 @@ async def list_leads(
     after: int | None,
     limit: int,
 ) -> tuple[list[LeadRead], int | None]:
-    book = await _fresh_book(session, catalog)
+    book = await books_of(catalog)
     grids = await grids_for(session, principal, grid, worker)
     if missing is not None and missing not in FACT_BITS:
         raise Invalid.field("query.missing", "not a fact of the rule vocabulary")
@@ -460,7 +463,6 @@ async def _coming_due_of(
 async def needs_survey(
     session: AsyncSession, principal: Principal, catalog: CatalogClient, grid: str | None, worker: str | None
 ) -> NeedsSurvey:
-    await _fresh_book(session, catalog)
     grids = await grids_for(session, principal, grid, worker)
     counts = await repo.missing_counts(session, principal, grids, FACT_BITS)
     groups = [

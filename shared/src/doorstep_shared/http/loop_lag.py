@@ -1,0 +1,93 @@
+"""How late the event loop wakes: a probe that shows when something blocks an app's loop.
+
+A background task sleeps ``interval`` seconds over and over and records how much later than
+asked it woke up. While the loop runs only awaits, the lag is a millisecond or less; a
+synchronous call on the loop (password hashing, a big JSON body, a long regex, a blocking
+read) delays every request the process holds by its duration, and shows here as one sample
+that long. A loop saturated by many short callbacks shows as many moderate samples.
+
+Exported in the app's ``/metrics``:
+
+- ``doorstep_event_loop_lag_seconds`` (histogram): every sample; the count above 0.05 s is the
+  number of times the loop was held longer than 50 ms;
+- ``doorstep_event_loop_lag_max_seconds`` (gauge): the longest since the process started;
+- ``doorstep_event_loop_busy_lag_seconds`` (histogram) and ``…_busy_lag_max_seconds`` (gauge):
+  the part of each lag the loop's own thread spent on the CPU (``time.thread_time``). A lag
+  the thread did not spend running is the process waiting for a core (a busy machine) or for
+  the GIL, not code of ours blocking the loop; a busy lag is ours.
+
+One sample every ``interval`` costs a few microseconds of CPU: on by default
+(``DOORSTEP_<APP>_LOOP_LAG_PROBE_MS``; 0 turns it off).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def _series(registry: CollectorRegistry, service: str, name: str, text: str) -> tuple[Any, Any]:
+    """A histogram of the samples and a gauge of the longest since start."""
+    histogram = Histogram(f"doorstep_event_loop_{name}_seconds", text, ["service"], registry=registry, buckets=BUCKETS)
+    longest = Gauge(
+        f"doorstep_event_loop_{name}_max_seconds", f"{text}: the longest since start", ["service"], registry=registry
+    )
+    return histogram.labels(service), longest.labels(service)
+
+
+class LoopLagProbe:
+    """Samples the running loop's lag every ``interval`` seconds (see the module's documentation)."""
+
+    def __init__(self, service: str, registry: CollectorRegistry, *, interval: float = 0.02) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self.interval = interval
+        self.max_seconds = 0.0
+        self.samples = 0
+        self.busy_max_seconds = 0.0
+        self._lag, self._max = _series(registry, service, "lag", "How much later than asked the loop woke the probe")
+        self._busy, self._busy_max = _series(
+            registry, service, "busy_lag", "The part of an event-loop lag the loop's thread spent on the CPU"
+        )
+
+    def record(self, lag: float, cpu: float | None = None) -> None:
+        """One sample: ``lag`` seconds late; ``cpu``: the loop thread's CPU seconds over the
+        sample's whole wait (None: as long as the lag, i.e. all of it was ours)."""
+        lag = max(lag, 0.0)
+        busy = lag if cpu is None else min(lag, max(cpu, 0.0))
+        self.samples += 1
+        self._lag.observe(lag)
+        self._busy.observe(busy)
+        if lag > self.max_seconds:
+            self.max_seconds = lag
+            self._max.set(lag)
+        if busy > self.busy_max_seconds:
+            self.busy_max_seconds = busy
+            self._busy_max.set(busy)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.interval
+        while True:
+            asked = loop.time() + interval
+            cpu = time.thread_time()
+            await asyncio.sleep(interval)
+            self.record(loop.time() - asked, time.thread_time() - cpu)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The probe runs while the block does (an app's lifespan)."""
+        task = asyncio.create_task(self.run(), name="loop-lag-probe")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -11,9 +11,11 @@ other table is invisible to it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import FromClause, false, select
+from sqlalchemy import FromClause, bindparam, false, select
 from sqlmodel import col
 
 from doorstep_shared.auth.tokens import Principal
@@ -32,8 +34,9 @@ def _table_name(model: Any) -> str:
     return str(getattr(model, "name", "") if isinstance(model, FromClause) else model.__tablename__)
 
 
-def _from_own_requests(model: Any, client_id: str) -> Any:
-    """Rows of ``model`` that came from this client's own demands; nothing of other tables."""
+def _from_own_requests(model: Any, client_id: Any) -> Any:
+    """Rows of ``model`` that came from this client's own demands (``client_id`` a value or a bound
+    parameter); nothing of other tables."""
     own_demands = select(col(Demand.id)).where(col(Demand.source_client) == client_id)
     own_cases = select(col(ProxyCase.id)).where(col(ProxyCase.demand_id).in_(own_demands))
     name = _table_name(model)
@@ -63,3 +66,46 @@ def scoped(
     if grid:
         stmt = stmt.where(_column(model, "grid") == grid)
     return stmt
+
+
+# The hot reads' statements are built once per shape of scope (see :func:`prepared`), not per request.
+ScopeShape = tuple[bool, bool]  # (sees only its own requests, limited to some communities)
+
+
+def scope_of(principal: Principal) -> tuple[ScopeShape, dict[str, Any]]:
+    """The shape of ``principal``'s scope and the values its bound parameters take: the same rule
+    as :func:`scoped`, for statements built once (``prepared``)."""
+    visible = principal.visible_communities
+    own = principal.sees_only_its_own
+    params: dict[str, Any] = {}
+    if own:
+        params["scope_client"] = principal.subject
+    if visible is not None:
+        params["scope_communities"] = sorted(visible)
+    return (own, visible is not None), params
+
+
+def scoped_by_shape(stmt: Any, model: Any, shape: ScopeShape) -> Any:
+    """``stmt`` narrowed as :func:`scoped` narrows it, with bound parameters in place of the
+    principal's values (``scope_client``, ``scope_communities``; :func:`scope_of` gives them)."""
+    own, limited = shape
+    if own:
+        stmt = stmt.where(_from_own_requests(model, bindparam("scope_client")))
+    if limited:
+        stmt = stmt.where(_column(model, "community").in_(bindparam("scope_communities", expanding=True)))
+    return stmt
+
+
+def prepared(build: Callable[[], Any], model: Any) -> Callable[[Principal], tuple[Any, dict[str, Any]]]:
+    """A hot read's statement built once per scope shape: ``prepared(build, model)(principal)`` is
+    ``(statement, scope parameters)``; the caller adds its own parameters and executes."""
+
+    @cache
+    def of_shape(shape: ScopeShape) -> Any:
+        return scoped_by_shape(build(), model, shape)
+
+    def statement(principal: Principal) -> tuple[Any, dict[str, Any]]:
+        shape, params = scope_of(principal)
+        return of_shape(shape), params
+
+    return statement

@@ -172,3 +172,30 @@ async def test_a_check_out_and_an_update_of_its_case_at_once_both_succeed(
     assert done.status_code == 200, done.text
     after = await cases.get(f"{BASE}/cases/{case['id']}", headers=h)
     assert after.json()["status"] == "visited"
+
+
+async def test_a_visit_planned_while_its_case_is_updated_waits_instead_of_deadlocking(
+    cases: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    """Planning a visit locks its cases before it takes a change number, as a case's own update
+    does: in the other order the two deadlocked on PostgreSQL and one of them answered 503."""
+    h = worker(tokens)
+    resident = await new_resident(cases, h)
+    case = await new_case(cases, h, resident["id"], channel="doorstep")
+    app = app_of(cases)
+    token = write_intent.set(True)
+    try:
+        async with app.state.sessionmaker() as other:  # another request updating the case
+            await other.execute(select(ProxyCase).where(col(ProxyCase.id) == uuid.UUID(case["id"])).with_for_update())
+            planned = {"case_ids": [case["id"]], "planned_date": local_today().isoformat()}
+            plan = asyncio.create_task(cases.post(f"{BASE}/visits", json=planned, headers=h))
+            await asyncio.sleep(0.3)  # the plan reaches the case's lock and waits there
+            async with asyncio.timeout(10):
+                await next_row_versions(other)  # then the other update takes its change number
+            await other.commit()
+    finally:
+        write_intent.reset(token)
+    made = await plan
+    assert made.status_code == 201, made.text
+    after = await cases.get(f"{BASE}/cases/{case['id']}", headers=h)
+    assert after.json()["status"] == "scheduled"

@@ -46,6 +46,16 @@ async def cases_by_ids(session: AsyncSession, principal: Principal, ids: Sequenc
     return list((await session.execute(stmt)).scalars().all())
 
 
+async def lock_cases(session: AsyncSession, principal: Principal, ids: Sequence[uuid.UUID]) -> None:
+    """Lock these cases (those the caller sees) for this transaction, in id order, so that two
+    writers locking overlapping sets queue instead of deadlocking. Writers that take a change
+    number lock their cases first, as a case's own update does (the case, then the number)."""
+    if not ids:
+        return
+    stmt = select(col(ProxyCase.id)).where(col(ProxyCase.id).in_(sorted(set(ids)))).order_by(col(ProxyCase.id))
+    await session.execute(scoped(stmt, ProxyCase, principal).with_for_update())
+
+
 async def cases_map(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ProxyCase]:
     """Cases by id (no tenancy: for ids taken from records the caller already sees)."""
     out: dict[uuid.UUID, ProxyCase] = {}

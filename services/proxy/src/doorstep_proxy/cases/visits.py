@@ -96,7 +96,10 @@ def _check_date(day: dt.date, field: str) -> None:
 async def create_visit(session: AsyncSession, principal: Principal, data: VisitCreate) -> tuple[Visit, bool]:
     """Plan a visit covering cases of one household; covered accepted cases become scheduled."""
     _check_date(data.planned_date, "body.planned_date")
-    row_version = await next_row_versions(session)  # serialises writers: see create_case
+    # Its cases first, then the change number that serialises writers (see create_case): a case's
+    # own update locks in that order, and in the other order the two deadlocked on PostgreSQL.
+    await repo.lock_cases(session, principal, data.case_ids)
+    row_version = await next_row_versions(session)
     if data.id is not None:
         existing = await repo.get_visit(session, None, data.id)
         if existing is not None:

@@ -21,7 +21,7 @@ from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 
 from .audit_anchor import AuditTrust
-from .auth.security import public
+from .auth.security import document_bearer_token, public
 from .auth.service_keys import service_trust
 from .auth.tokens import KeySet, TokenVerifier
 from .background import BackgroundWork
@@ -190,7 +190,7 @@ def create_service_app(
     app.state.audit_trust = settings.audit_trust() if isinstance(settings, AuditSettings) else None
     app.state.dependencies = dependencies = Dependencies(settings.service_name, metrics.registry)
     install_error_handlers(app)
-    document_for_generators(app, list(extra_middleware))
+    document_for_generators(app, list(extra_middleware), hooks=[document_bearer_token])
     for middleware_class, options in extra_middleware:
         app.add_middleware(middleware_class, **options)
     # Outside the app's own middleware (the forwarder, idempotency), which see plain bodies; a

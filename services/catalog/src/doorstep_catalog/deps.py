@@ -11,8 +11,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, get_verifier, oauth2_scheme, public, require
-from doorstep_shared.auth.tokens import Principal, TokenVerifier
+from doorstep_shared.auth.security import current_principal, oauth2_scheme, public, require
+from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.directory import Directory
 
 from .counties import handbook_county
@@ -29,13 +29,12 @@ def public_router() -> APIRouter:
 async def optional_reader(
     request: Request,
     token: Annotated[str | None, Depends(oauth2_scheme)],
-    verifier: Annotated[TokenVerifier, Depends(get_verifier)],
 ) -> Principal | None:
     """None without a bearer token; with one, the caller as a ``catalog:read`` route sees them
     (401 for a bad token, 403 without the permission), so staff behaviour does not change."""
     if not token:
         return None
-    principal = await current_principal(request, token, verifier)
+    principal = await current_principal(request, token)
     return await require(Permission.CATALOG_READ)(principal)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
+from fastapi.security import HTTPBearer, OAuth2PasswordBearer
 
 from ..http.errors import Forbidden, Unauthorized
 from .tokens import Principal, TokenVerifier
@@ -34,16 +34,16 @@ async def get_verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
-async def current_principal(
-    request: Request,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    verifier: Annotated[TokenVerifier, Depends(get_verifier)],
-    pasted: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
-) -> Principal:
-    """The verified caller; 401 problem+json without a valid bearer token."""
-    token = token or (pasted.credentials if pasted else None)
+async def current_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    """The verified caller; 401 problem+json without a valid bearer token.
+
+    One dependency below it, not three: the ``Authorization: Bearer`` header is read once (the
+    ``BearerToken`` scheme /docs offers is the same header, added to the document by
+    :func:`document_bearer_token`), and the verifier comes from the app's state. Every
+    authenticated request solves this tree, so each node counts (issue #23)."""
     if not token:
         raise Unauthorized("A bearer token is required.", code="missing_token")
+    verifier: TokenVerifier = request.app.state.verifier
     principal = await verifier.verify(token)
     if principal.mfa_enrollment and request.url.path not in MFA_ENROLLMENT_PATHS:
         raise Forbidden(
@@ -52,6 +52,26 @@ async def current_principal(
         )
     request.state.principal = principal
     return principal
+
+
+def document_bearer_token(doc: dict[str, Any]) -> None:
+    """Offer the ``BearerToken`` scheme (a pasted token, for staff with two factors) wherever
+    the document asks for ``OAuth2``: both are the same ``Authorization: Bearer`` header, which
+    :func:`current_principal` reads once."""
+    oauth2 = {oauth2_scheme.scheme_name: []}
+    pasted = {bearer_scheme.scheme_name: []}
+    found = False
+    for item in doc.get("paths", {}).values():
+        for op in item.values():
+            security = op.get("security") if isinstance(op, dict) else None
+            if security and oauth2 in security and pasted not in security:
+                security.insert(security.index(oauth2) + 1, pasted)
+                found = True
+    if found:
+        schemes = doc.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes[bearer_scheme.scheme_name] = bearer_scheme.model.model_dump(
+            mode="json", by_alias=True, exclude_none=True
+        )
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -101,8 +101,13 @@ def check_unique_operation_ids(doc: dict[str, Any]) -> None:
         seen[op_id] = f"{method.upper()} {path}"
 
 
-def document_for_generators(app: FastAPI, middleware: list[tuple[Any, dict[str, Any]]]) -> None:
-    """Wrap ``app.openapi``: middleware documents itself, titles are names, ids are unique."""
+def document_for_generators(
+    app: FastAPI,
+    middleware: list[tuple[Any, dict[str, Any]]],
+    hooks: Iterable[Callable[[dict[str, Any]], None]] = (),
+) -> None:
+    """Wrap ``app.openapi``: middleware documents itself, then ``hooks`` edit the document,
+    titles are names, ids are unique."""
     original = app.openapi
     done = False
 
@@ -114,6 +119,8 @@ def document_for_generators(app: FastAPI, middleware: list[tuple[Any, dict[str, 
                 hook = getattr(middleware_class, "document_openapi", None)
                 if hook is not None:
                     hook(doc, **options)
+            for edit in hooks:
+                edit(doc)
             titles_are_names(doc)
             check_unique_operation_ids(doc)
             done = True

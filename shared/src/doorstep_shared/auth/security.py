@@ -58,8 +58,8 @@ def document_bearer_token(doc: dict[str, Any]) -> None:
     """Offer the ``BearerToken`` scheme (a pasted token, for staff with two factors) wherever
     the document asks for ``OAuth2``: both are the same ``Authorization: Bearer`` header, which
     :func:`current_principal` reads once."""
-    oauth2 = {oauth2_scheme.scheme_name: []}
-    pasted = {bearer_scheme.scheme_name: []}
+    oauth2: dict[str, list[str]] = {oauth2_scheme.scheme_name: []}
+    pasted: dict[str, list[str]] = {bearer_scheme.scheme_name: []}
     found = False
     for item in doc.get("paths", {}).values():
         for op in item.values():

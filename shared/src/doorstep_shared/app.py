@@ -31,7 +31,7 @@ from .db.engine import create_engine, ping, write_intent
 from .db.migrations import current_revision, head_revision, known_revisions
 
 # The request's session reads the sessionmaker the lifespan below sets: part of the app's surface.
-from .db.session import DbSession, WritesOnRead, make_sessionmaker, writes_on_read
+from .db.session import DbSession, WritesOnRead, make_sessionmaker, read_only_engine, writes_on_read
 from .directory.model import Directory
 from .http.compression import Compression
 from .http.docs_pages import assets_mount, oauth2_redirect_page, redoc_page, swagger_page
@@ -70,6 +70,7 @@ class AppState(State):
     audit_trust: AuditTrust | None  # the audit chain's keys and anchor (None: the app keeps none)
     # In the lifespan.
     engine: AsyncEngine
+    read_engine: AsyncEngine  # what ReadConnection reads on (db.session.read_only_engine)
     sessionmaker: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     key_set: KeySet
@@ -129,6 +130,7 @@ def create_service_app(
             pool_size=settings.database_pool_size,
         )
         app.state.engine = engine
+        app.state.read_engine = read_only_engine(engine)
         app.state.sessionmaker = make_sessionmaker(engine, audit=app.state.audit_trust)
         http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=2.0), follow_redirects=False)
         app.state.http = http

@@ -11,7 +11,13 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import text
 
 from doorstep_shared.db.engine import create_engine, mark_write_intent
-from doorstep_shared.db.session import DbSession, make_sessionmaker, writes_on_read
+from doorstep_shared.db.session import (
+    DbSession,
+    ReadConnection,
+    make_sessionmaker,
+    read_only_engine,
+    writes_on_read,
+)
 from doorstep_shared.http.errors import install_error_handlers
 
 
@@ -23,10 +29,15 @@ async def test_a_get_reads_while_a_writer_holds_the_lock_and_writers_queue(tmp_p
     app = FastAPI()
     install_error_handlers(app)
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_engine = read_only_engine(engine)
 
     @app.get("/read")
     async def read(session: DbSession) -> int:
         return int((await session.execute(text("SELECT COUNT(*) FROM t"))).scalar_one())
+
+    @app.post("/hot-read")  # a bare read connection never takes the write lock, whatever the method
+    async def hot_read(conn: ReadConnection) -> int:
+        return int((await conn.execute(text("SELECT COUNT(*) FROM t"))).scalar_one())
 
     @app.get("/read-and-write", dependencies=[Depends(writes_on_read)])
     async def read_and_write(session: DbSession) -> int:
@@ -46,6 +57,8 @@ async def test_a_get_reads_while_a_writer_holds_the_lock_and_writers_queue(tmp_p
             resp = await client.get("/read")
             assert resp.status_code == 200
             assert resp.json() == 1  # the writer's row is not committed yet
+            hot = await client.post("/hot-read")
+            assert hot.status_code == 200 and hot.json() == 1
             assert time.monotonic() - started < 2
             pending_write = asyncio.create_task(client.post("/write"))
             pending_rw = asyncio.create_task(client.get("/read-and-write"))

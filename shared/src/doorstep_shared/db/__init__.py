@@ -4,7 +4,8 @@ migrations runner, and the tables a service adds to its own MetaData for shared 
 - ``engine``: ``create_engine`` (SQLite: WAL, foreign keys, busy timeout; PostgreSQL: search
   path, pool), the write intent that decides how a transaction begins, ``ping``
 - ``columns``: ``UTCDateTime``, ``JSONType``, ``BigIntId``, ``new_registry()`` (naming convention)
-- ``session``: ``make_sessionmaker``, ``session_scope``, the request's ``DbSession``
+- ``session``: ``make_sessionmaker``, ``session_scope``, the request's ``DbSession``, and the
+  ``ReadConnection`` the hottest reads use instead (no session)
 - ``migrations``: Alembic driven from code for one package (``upgrade``, ``head_revision``,
   ``run_env`` for its ``env.py``); which packages exist is ``doorstep_tools.migrate``'s business
 - ``audit``: the append-only, hash-chained audit log (and its read routes)
@@ -19,9 +20,12 @@ from .idempotency import IdempotencyMiddleware, idempotency_table
 from .outbox import OutboxMessage, OutboxWorker, backoff_delay, enqueue, make_outbox_table
 from .session import (
     DbSession,
+    ReadConnection,
     ReadRoutingSession,
     WritesOnRead,
     make_sessionmaker,
+    read_only_engine,
+    request_connection,
     request_session,
     session_scope,
     writes_on_read,
@@ -38,6 +42,7 @@ __all__ = [
     "JSONType",
     "OutboxMessage",
     "OutboxWorker",
+    "ReadConnection",
     "ReadRoutingSession",
     "ShortString",
     "UTCDateTime",
@@ -55,6 +60,8 @@ __all__ = [
     "mark_write_intent",
     "new_registry",
     "ping",
+    "read_only_engine",
+    "request_connection",
     "request_session",
     "session_scope",
     "write_intent",

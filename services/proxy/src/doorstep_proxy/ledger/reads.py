@@ -14,8 +14,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
 from doorstep_shared.pii import PiiCipher, mask_id_number, redact_text
@@ -76,7 +74,7 @@ def resident_item(
 
 
 async def resident_items(
-    session: AsyncSession, residents: Sequence[Any], cipher: PiiCipher, principal: Principal
+    session: repo.Reader, residents: Sequence[Any], cipher: PiiCipher, principal: Principal
 ) -> list[dict[str, Any]]:
     """``resident_item`` of each resident, their benefits read in one query for all."""
     benefits = await repo.benefits_of(session, [r.id for r in residents])

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -173,6 +174,9 @@ RESIDENT_ORDER = (
 )
 
 
+# The hot reads run on a request's session or on a bare read-only connection (ReadConnection).
+Reader = AsyncSession | AsyncConnection
+
 # What a resident's read shows, and the ciphertexts it masks: a Core row of these (no lookup
 # hashes, key ids or bookkeeping, no ORM instance, identity map or change tracking per row).
 _RESIDENTS = Resident.__table__  # type: ignore[attr-defined]
@@ -207,7 +211,7 @@ READ_COLUMNS = tuple(
 
 
 async def search_residents(
-    session: AsyncSession,
+    session: Reader,
     principal: Principal,
     query: ResidentQuery,
     *,
@@ -266,7 +270,7 @@ async def get_resident(
 _RESIDENT_ROW = prepared(lambda: select(*READ_COLUMNS).where(col(Resident.id) == bindparam("resident_id")), Resident)
 
 
-async def resident_row(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Row[Any] | None:
+async def resident_row(session: Reader, principal: Principal, resident_id: uuid.UUID) -> Row[Any] | None:
     """One resident as a row of ``READ_COLUMNS``, if the caller sees them (the statement built
     once per scope shape: the field app's hottest read)."""
     stmt, params = _RESIDENT_ROW(principal)
@@ -305,14 +309,14 @@ async def existing_id_hashes(session: AsyncSession) -> set[str]:
 
 
 _BENEFIT_COLUMNS = (col(ResidentBenefit.resident_id), col(ResidentBenefit.item_code), col(ResidentBenefit.since))
-_BENEFITS_OF = (
+_BENEFITS_OF: Any = (
     select(*_BENEFIT_COLUMNS)
     .where(_BENEFIT_COLUMNS[0].in_(bindparam("ids", expanding=True)))
     .order_by(_BENEFIT_COLUMNS[1])
 )
 
 
-async def benefits_of(session: AsyncSession, resident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Row[Any]]]:
+async def benefits_of(session: Reader, resident_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Row[Any]]]:
     """The benefits of these residents (rows of resident_id, item_code, since), in one query per
     chunk of ids, each resident's in item code order."""
     out: dict[uuid.UUID, list[Row[Any]]] = {rid: [] for rid in resident_ids}

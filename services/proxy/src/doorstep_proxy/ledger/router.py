@@ -11,6 +11,7 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.db import ReadConnection
 from doorstep_shared.http import not_modified, not_modified_response, problems
 from doorstep_shared.http.pagination import (
     CursorParam,
@@ -215,7 +216,7 @@ async def get_household(
     responses=problems(422),
 )
 async def search_residents(
-    session: DbSession,
+    session: ReadConnection,
     principal: ResidentsReader,
     cipher: Cipher,
     q: Annotated[str | None, Query(max_length=50, description="Part of the name")] = None,
@@ -310,7 +311,7 @@ async def create_resident(
 )
 async def get_resident(
     resident_id: uuid.UUID,
-    session: DbSession,
+    session: ReadConnection,
     principal: ResidentsReader,
     cipher: Cipher,
     request: Request,

@@ -241,7 +241,7 @@ async def resident(session: AsyncSession, principal: Principal, resident_id: uui
     return found
 
 
-async def resident_row(session: AsyncSession, principal: Principal, resident_id: uuid.UUID) -> Any:
+async def resident_row(session: repo.Reader, principal: Principal, resident_id: uuid.UUID) -> Any:
     """The resident as a row of ``repo.READ_COLUMNS`` (what ``resident_items`` takes); 404 when
     the caller does not see them."""
     found = await repo.resident_row(session, principal, resident_id)
@@ -256,7 +256,7 @@ async def visible_resident(session: AsyncSession, principal: Principal, resident
 
 
 async def search_items(
-    session: AsyncSession,
+    session: repo.Reader,
     principal: Principal,
     cipher: PiiCipher,
     query: ResidentQuery,

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from doorstep_shared.app import create_service_app
+from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.tokens import SigningKey
 from doorstep_shared.db.audit import audit_router
 from doorstep_shared.http.health import ResponseMarkerMiddleware
@@ -22,6 +23,7 @@ from .audit_trail.router import router as audit_trail_router
 from .clients.router import router as clients_router
 from .config import GatewaySettings, get_settings
 from .db import audit
+from .deps import require_in_county
 from .directory import service as directory_service
 from .directory.router import router as directory_router
 from .docs.router import router as docs_router
@@ -111,7 +113,8 @@ def routers(settings: GatewaySettings) -> list[APIRouter]:
         roster_router,
         clients_router,
         audit_trail_router,
-        audit_router("/api/v1/audit", audit),
+        # A county auditor sees the entries of their county as the directory is stored now.
+        audit_router("/api/v1/audit", audit, auditor=require_in_county(Permission.AUDIT_READ)),
         wellknown_router,
         reports_router,
         dashboard_router,

@@ -25,7 +25,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -504,11 +504,17 @@ class AuditEntryRead(BaseModel):
     hash: str
 
 
-Auditor = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
-
-
-def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRouter:
-    """``GET {prefix}`` (query) and ``GET {prefix}/verify`` (check the chain), for auditors."""
+def audit_router(
+    prefix: str,
+    audit: AuditLog,
+    *,
+    tag: str = "audit",
+    auditor: Callable[..., Awaitable[Principal]] | None = None,
+) -> APIRouter:
+    """``GET {prefix}`` (query) and ``GET {prefix}/verify`` (check the chain), for auditors.
+    ``auditor``: the dependency that admits them (default ``require(audit:read)``); an app that
+    keeps the directory itself passes one that resolves a county role against it as stored now."""
+    reader = Depends(auditor) if auditor is not None else Depends(require(Permission.AUDIT_READ))
     router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(current_principal)])
 
     responses = problems(described={401: "Not signed in", 403: "Missing audit:read", 422: "Invalid query"})
@@ -518,7 +524,7 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
     )
     async def list_audit(
         session: DbSession,
-        principal: Auditor,
+        principal: Principal = reader,
         actor: Annotated[str | None, Query(max_length=64)] = None,
         action: Annotated[str | None, Query(max_length=64)] = None,
         subject_type: Annotated[str | None, Query(max_length=64)] = None,
@@ -551,7 +557,7 @@ def audit_router(prefix: str, audit: AuditLog, *, tag: str = "audit") -> APIRout
         summary="Check the audit log's keyed chain against its checkpoints",
         responses=responses,
     )
-    async def verify_audit(session: DbSession, _: Auditor) -> VerifyResult:
+    async def verify_audit(session: DbSession, _: Principal = reader) -> VerifyResult:
         return await audit.verify(session)
 
     return router

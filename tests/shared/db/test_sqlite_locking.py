@@ -69,3 +69,34 @@ async def test_a_get_reads_while_a_writer_holds_the_lock_and_writers_queue(tmp_p
             assert (await pending_write).status_code == 200
             assert (await pending_rw).status_code == 200
     await engine.dispose()
+
+
+async def test_waiting_writers_take_the_lock_in_the_order_they_came(tmp_path: Path) -> None:
+    """Five writers arrive one after another while a sixth holds the lock: they write in the
+    order they came (SQLite's busy handler alone lets a later one in first, after growing sleeps)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/fifo.db")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    maker = make_sessionmaker(engine)
+    mark_write_intent(True)
+
+    async def write(n: int) -> None:
+        async with maker() as session:
+            await session.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+            await asyncio.sleep(0.01)  # a little work inside the transaction
+            await session.commit()
+
+    async with engine.connect() as holder:
+        await holder.execute(text("INSERT INTO t VALUES (0)"))
+        writers = []
+        for n in range(1, 6):
+            writers.append(asyncio.create_task(write(n)))
+            await asyncio.sleep(0.03)
+        await asyncio.sleep(0.2)
+        assert not any(w.done() for w in writers)
+        await holder.commit()
+    await asyncio.gather(*writers)
+    async with engine.connect() as conn:
+        order = [r[0] for r in (await conn.execute(text("SELECT n FROM t ORDER BY rowid"))).all()]
+    assert order == [0, 1, 2, 3, 4, 5]
+    await engine.dispose()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import weakref
 from contextvars import ContextVar
 from typing import Any
 
@@ -9,6 +12,13 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.util import await_only
+
+logger = logging.getLogger("doorstep.db")
+
+# How long a SQLite writer waits its turn in the process's queue before it falls back to
+# SQLite's own busy handler (which then waits up to busy_timeout more).
+WRITER_QUEUE_TIMEOUT = 30.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -65,9 +75,78 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    writers = WriterQueue()
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        if write_intent.get():
+            writers.enter(conn.info)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(conn: Any) -> None:
+        writers.leave(conn.info)
+
+    # A connection that leaves the pool's hands another way (invalidated, closed) gives its turn up.
+    @event.listens_for(engine.sync_engine, "checkin")
+    @event.listens_for(engine.sync_engine, "invalidate")
+    @event.listens_for(engine.sync_engine, "close")
+    def _on_gone(_dbapi_conn: Any, record: Any, *_: Any) -> None:
+        if record is not None:
+            writers.leave(record.info)
+
+
+class WriterQueue:
+    """SQLite's writers of one process take the write lock in the order they asked for it.
+
+    SQLite's busy handler retries a waiting writer after growing sleeps (up to 100 ms), so a
+    writer that arrives later often takes the lock first and one unlucky request waits seconds
+    (the write tails of bench/README.md, "A county's peak"). Here a writer first queues on an
+    asyncio lock (first come, first served) when its transaction begins, from inside
+    SQLAlchemy's greenlet (``await_only``), and leaves the queue when its transaction ends; so
+    BEGIN IMMEDIATE meets no other writer of this process. Other processes on the same file
+    still meet SQLite's busy handler. One lock per event loop (tests run several loops)."""
+
+    KEY = "doorstep_writer_turn"
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+    def _lock(self) -> asyncio.Lock | None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a synchronous caller (migrations): SQLite's busy handler alone
+            return None
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def enter(self, info: dict[str, Any]) -> None:
+        lock = self._lock()
+        if lock is None or info.get(self.KEY) is not None:
+            return
+        try:
+            await_only(_acquire(lock, WRITER_QUEUE_TIMEOUT))
+        except TimeoutError:
+            logger.warning("a SQLite writer waited %.0f s for its turn; it goes on without one", WRITER_QUEUE_TIMEOUT)
+            return
+        info[self.KEY] = lock
+
+    def leave(self, info: dict[str, Any]) -> None:
+        lock = info.pop(self.KEY, None)
+        if lock is not None and lock.locked():
+            lock.release()
+
+
+async def _acquire(lock: asyncio.Lock, timeout: float) -> None:
+    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can time out a lock it has just
+    # acquired, which would then stay held by nobody.
+    async with asyncio.timeout(timeout):
+        await lock.acquire()
 
 
 # Whether the work in this context may write. Requests that only read (GET/HEAD) clear it; a

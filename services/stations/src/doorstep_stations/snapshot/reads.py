@@ -8,9 +8,9 @@ two to the same answers — built as plain dicts in the models' shape and writte
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from fastapi.responses import Response
+from pydantic_core import to_json
 
 from doorstep_shared.clock import SHANGHAI
 from doorstep_shared.directory import Directory
@@ -57,7 +57,7 @@ def hours_response(snap: Snapshot, code: str, service_code: str | None, at: dt.d
             raise stations_service.service_not_found(service_code, entry.code)
         service_id = svc.id
     shown = entry.hours[service_id]
-    state = h.state_at(shown.schedule, at)
+    state = h.state_at(shown.schedule, at, days=shown.windows)
     local = at.astimezone(SHANGHAI)
     return json_response(
         {
@@ -75,7 +75,7 @@ def hours_response(snap: Snapshot, code: str, service_code: str | None, at: dt.d
             },
             "week": [
                 {"date": day, "windows": [{"opens": o, "closes": c} for o, c in windows]}
-                for day, windows in h.week_of(shown.schedule, local.date())
+                for day, windows in h.week_of(shown.schedule, local.date(), windows=shown.windows)
             ],
         }
     )
@@ -137,12 +137,19 @@ def search(snap: Snapshot, query: StationQuery, now: dt.datetime, directory: Dir
     return hits
 
 
+_OPEN = {True: b',"open_now":true}', False: b',"open_now":false}'}
+
+
 def hits_response(hits: list[Hit], offset: int, limit: int) -> Response:
-    """A page of hits as ``Page[StationHit]`` writes it: each station's read, its distance and
-    open state."""
-    items: list[dict[str, Any]] = [
-        {**entry.read, "distance_km": distance, "open_now": open_now}
+    """A page of hits as ``Page[StationHit]`` writes it — the bytes ``json_response`` would
+    write of ``{"items": [{**read, "distance_km": …, "open_now": …}, …], "next_cursor": …}`` —
+    from each station's JSON made once per revision: only the distance, the open state and the
+    cursor are written per request."""
+    items = [
+        entry.hit_head + to_json(distance) + _OPEN[open_now]
         for entry, distance, open_now in hits[offset : offset + limit]
     ]
     more = offset + limit < len(hits)
-    return json_response({"items": items, "next_cursor": encode_cursor([offset + limit]) if more else None})
+    cursor = encode_cursor([offset + limit]) if more else None
+    body = b'{"items":[' + b",".join(items) + b'],"next_cursor":' + to_json(cursor) + b"}"
+    return Response(body, media_type="application/json")

@@ -40,7 +40,9 @@ T = TypeVar("T")
 # Seconds between two reads of the revision by the hot reads (as the catalogue's default): a
 # process sees its own writes at once, another process's within this time.
 CHECK_INTERVAL = 0.25
-DAYS_KEPT = 4  # a station's opening windows are remembered for this many days (today, mostly)
+# Days whose opening windows a schedule remembers: the week the hours show, the days up to the
+# next opening (a year and more for a station without hours: ``schedule.state_at``'s horizon).
+DAYS_REMEMBERED = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +57,25 @@ class ServiceEntry:
     active: bool
 
 
-@dataclass(frozen=True, slots=True)
 class HoursShown:
     """What ``GET …/hours`` lists for one service of a station (or the station itself), as
     JSON-ready dicts in the response models' shape, and the schedule they make."""
 
-    rules: list[dict[str, Any]]
-    exceptions: list[dict[str, Any]]
-    schedule: h.Schedule
+    __slots__ = ("_days", "exceptions", "rules", "schedule")
+
+    def __init__(self, rules: list[dict[str, Any]], exceptions: list[dict[str, Any]], schedule: h.Schedule) -> None:
+        self.rules, self.exceptions, self.schedule = rules, exceptions, schedule
+        self._days: dict[dt.date, tuple[h.Interval, ...]] = {}
+
+    def windows(self, schedule: h.Schedule, day: dt.date) -> tuple[h.Interval, ...]:
+        """``schedule.intervals_on(schedule, day)`` (``schedule`` is this one's), remembered: a
+        day's windows depend on the rules and the date alone (``schedule.Days``)."""
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) >= DAYS_REMEMBERED:
+                self._days.clear()
+            found = self._days[day] = tuple(h.intervals_on(schedule, day))
+        return found
 
 
 class StationEntry:
@@ -78,6 +91,7 @@ class StationEntry:
         "compound",
         "description",
         "etag",
+        "hit_head",
         "hours",
         "kinds",
         "latitude",
@@ -106,6 +120,8 @@ class StationEntry:
         # StationRead's JSON values: a station's read writes them, a search hit adds its own two.
         self.read: dict[str, Any] = read.model_dump(mode="json")
         self.body: bytes = to_json(self.read)
+        # A search hit is the read and two more fields: its JSON up to the distance's value.
+        self.hit_head = self.body[:-1] + b',"distance_km":'
         self.etag = station_etag(read)
         self.services: dict[str, ServiceEntry] = {
             s.code: ServiceEntry(s.id or 0, s.code, s.name, str(s.kind), s.description, s.active) for s in services
@@ -129,11 +145,10 @@ class StationEntry:
         day = local.date()
         windows = self._windows.get(day)
         if windows is None:
-            if len(self._windows) >= DAYS_KEPT:
+            if len(self._windows) >= 4:  # today's, mostly
                 self._windows.clear()
-            windows = self._windows[day] = tuple(
-                w for sid in (None, *(s.id for s in self.active)) for w in h.intervals_on(self.hours[sid].schedule, day)
-            )
+            shown = [self.hours[sid] for sid in (None, *(s.id for s in self.active))]
+            windows = self._windows[day] = tuple(w for one in shown for w in one.windows(one.schedule, day))
         # ``schedule.is_open`` compares datetimes of one day in one zone: the wall-clock times.
         now = local.time()
         return any(opens <= now < closes for opens, closes in windows)

@@ -44,6 +44,7 @@ async def stations_app(
 @pytest.fixture
 async def stations(stations_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     await truncate_all(stations_app.state.engine, metadata)
+    stations_app.state.snapshot.expire()  # emptied behind its back: no revision bump
     stations_app.dependency_overrides.clear()
     async with client_for(stations_app) as client:
         yield client

@@ -1,5 +1,6 @@
-"""Stations dependencies: the PII cipher, settings and the clock (overridable in tests), who is
-calling with which permission, the path parameters the routers share, and the routers' shape."""
+"""Stations dependencies: the PII cipher, settings and the clock (overridable in tests), this
+process's snapshot of the station directory, who is calling with which permission, the path
+parameters the routers share, and the routers' shape."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from doorstep_shared.pii import PiiCipher
 from doorstep_shared.webhooks import WebhookConfig
 
 from .config import StationsSettings
+from .snapshot.service import Snapshot
 from .state import state_of
 
 
@@ -52,6 +54,16 @@ async def keepers_follow_staff(request: Request) -> bool:
 
 
 KeepersFollowStaff = Annotated[bool, Depends(keepers_follow_staff)]
+
+
+async def served_snapshot(request: Request) -> Snapshot:
+    """The station directory for a hot read (``snapshot.service.StationsSnapshot.served``): no
+    database session unless the revision is due for a check."""
+    state = state_of(request)
+    return await state.snapshot.served(state.sessionmaker)
+
+
+Served = Annotated[Snapshot, Depends(served_snapshot)]
 
 
 async def get_webhook_config(request: Request) -> WebhookConfig:

@@ -27,6 +27,7 @@ from .notifications.service import LogNotifier
 from .placement import service as placement
 from .placement.models import directory_copy as directory_copy_table
 from .search import router as search
+from .snapshot.service import CHECK_INTERVAL, StationsSnapshot
 from .state import StationsState
 from .stations import router as stations
 from .stations import service as station_rules
@@ -53,6 +54,7 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
     settings = settings or get_settings()
     state = StationsState()
     state.webhook_config = settings.webhook_config()
+    state.snapshot = StationsSnapshot(check_interval=CHECK_INTERVAL)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

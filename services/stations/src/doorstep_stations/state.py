@@ -20,10 +20,13 @@ from doorstep_shared.webhooks import WebhookConfig, WebhookDispatcher
 from .background import StationsWorker
 from .config import StationsSettings
 from .notifications.service import Notifier
+from .snapshot.service import StationsSnapshot
 
 
 class StationsState(AppState):
     settings: StationsSettings
+    # Set by create_app: this process's snapshot of the stations, services and hours (hot reads).
+    snapshot: StationsSnapshot
     # Set by create_app (webhook_config at build time, so tests can swap it) and its lifespan.
     webhook_config: WebhookConfig
     pii: PiiCipher

@@ -20,6 +20,7 @@ from doorstep_shared.staff_roster import demo_roster
 from ..bookings.models import ServiceSession
 from ..config import get_settings
 from ..hours.models import HoursException, HoursRule
+from ..stations import service as stations_service
 from ..stations.models import ServiceKind, Station, StationService
 from . import repository as repo
 
@@ -111,6 +112,7 @@ async def seed(session: AsyncSession, directory: Directory | None = None) -> Non
         )
     if stations:
         await _add_stations(session, stations)
+        await stations_service.bump_revision(session)
     await top_up_sessions(session)
 
 

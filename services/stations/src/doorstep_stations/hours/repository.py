@@ -11,30 +11,27 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from .models import HoursException, HoursRule
 
 
-async def hours_rules(session: AsyncSession, station_ids: Collection[int]) -> Sequence[HoursRule]:
-    return (
-        await session.exec(
-            select(HoursRule)
-            .where(col(HoursRule.station_id).in_(list(station_ids)))
-            .order_by(
-                col(HoursRule.station_id),
-                col(HoursRule.service_id),
-                col(HoursRule.effective_from),
-                col(HoursRule.weekday),
-                col(HoursRule.opens),
-            )
-        )
-    ).all()
+async def hours_rules(session: AsyncSession, station_ids: Collection[int] | None) -> Sequence[HoursRule]:
+    """The rules of ``station_ids`` (None: of every station)."""
+    stmt = select(HoursRule)
+    if station_ids is not None:
+        stmt = stmt.where(col(HoursRule.station_id).in_(list(station_ids)))
+    stmt = stmt.order_by(
+        col(HoursRule.station_id),
+        col(HoursRule.service_id),
+        col(HoursRule.effective_from),
+        col(HoursRule.weekday),
+        col(HoursRule.opens),
+    )
+    return (await session.exec(stmt)).all()
 
 
-async def hours_exceptions(session: AsyncSession, station_ids: Collection[int]) -> Sequence[HoursException]:
-    return (
-        await session.exec(
-            select(HoursException)
-            .where(col(HoursException.station_id).in_(list(station_ids)))
-            .order_by(col(HoursException.start_date), col(HoursException.id))
-        )
-    ).all()
+async def hours_exceptions(session: AsyncSession, station_ids: Collection[int] | None) -> Sequence[HoursException]:
+    """The exceptions of ``station_ids`` (None: of every station)."""
+    stmt = select(HoursException)
+    if station_ids is not None:
+        stmt = stmt.where(col(HoursException.station_id).in_(list(station_ids)))
+    return (await session.exec(stmt.order_by(col(HoursException.start_date), col(HoursException.id)))).all()
 
 
 async def delete_rule(session: AsyncSession, station_id: int, rule_id: int) -> bool:

@@ -12,7 +12,8 @@ from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
 from doorstep_shared.periods import check_year
 
-from ..deps import Code, Id, Manager, Now, Reader, api_router
+from ..deps import Code, Id, Manager, Now, Reader, Served, api_router
+from ..snapshot import reads
 from . import service
 from .schemas import HoursExceptionCreate, HoursExceptionRead, HoursRead, HoursRuleCreate, HoursRuleRead
 
@@ -27,17 +28,18 @@ router = api_router()
     responses=problems(403, 404, 422),
 )
 async def get_hours(
-    session: DbSession,
     _: Reader,
     now: Now,
+    snapshot: Served,
     code: Code,
     service_code: Annotated[str | None, Query(alias="service", max_length=64)] = None,
     at: Annotated[dt.datetime | None, Query(description="Instant to evaluate (ISO 8601 with offset)")] = None,
-) -> HoursRead:
+) -> Response:
+    # From the snapshot (no database session); the state and the week from the clock.
     if at is not None and at.tzinfo is None:
         raise Invalid.field("query.at", "needs a timezone offset, e.g. +08:00")
     check_year("query.at", at)
-    return await service.get_hours(session, code, service_code, at or now)
+    return reads.hours_response(snapshot, code, service_code, at or now)
 
 
 @router.post(

@@ -15,12 +15,13 @@ Semantics (all in Asia/Shanghai):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from doorstep_shared.clock import SHANGHAI
 
 Interval = tuple[dt.time, dt.time]
+Days = Callable[["Schedule", dt.date], Sequence[Interval]]  # ``intervals_on``, or a memo of it
 
 
 @dataclass(frozen=True)
@@ -113,17 +114,18 @@ class OpenState:
     next_closes_at: dt.datetime | None
 
 
-def state_at(schedule: Schedule, at: dt.datetime, horizon_days: int = 400) -> OpenState:
-    """Is it open at ``at``, until when, and when does it next open (local times)."""
+def state_at(schedule: Schedule, at: dt.datetime, horizon_days: int = 400, days: Days = intervals_on) -> OpenState:
+    """Is it open at ``at``, until when, and when does it next open (local times). ``days``
+    gives a day's windows (``intervals_on``; the snapshot passes its memo of it)."""
     local = at.astimezone(SHANGHAI)
     today = local.date()
     open_until: dt.datetime | None = None
-    for start, end in intervals_on(schedule, today):
+    for start, end in days(schedule, today):
         if _local(today, start) <= local < _local(today, end):
             open_until = _local(today, end)
     for offset in range(horizon_days + 1):
         day = today + dt.timedelta(days=offset)
-        for start, end in intervals_on(schedule, day):
+        for start, end in days(schedule, day):
             opens = _local(day, start)
             if opens > local:
                 return OpenState(open_until is not None, open_until, opens, _local(day, end))
@@ -137,8 +139,10 @@ def is_open(schedule: Schedule, at: dt.datetime) -> bool:
     )
 
 
-def week_of(schedule: Schedule, start: dt.date, days: int = 7) -> list[tuple[dt.date, list[Interval]]]:
-    return [(start + dt.timedelta(days=i), intervals_on(schedule, start + dt.timedelta(days=i))) for i in range(days)]
+def week_of(
+    schedule: Schedule, start: dt.date, days: int = 7, windows: Days = intervals_on
+) -> list[tuple[dt.date, Sequence[Interval]]]:
+    return [(start + dt.timedelta(days=i), windows(schedule, start + dt.timedelta(days=i))) for i in range(days)]
 
 
 def _ranges_overlap(a: WeeklyRule, b: WeeklyRule) -> bool:

@@ -61,32 +61,57 @@ def open_state(schedule: h.Schedule, at: dt.datetime) -> OpenStateRead:
     )
 
 
+@dataclass(frozen=True)
+class ShownHours:
+    """A station's hours as ``GET …/hours`` lists them for one of its services (None: the
+    station itself): the rules and exceptions that apply to it, and the schedule they make."""
+
+    rules: list[HoursRuleRead]
+    exceptions: list[HoursExceptionRead]
+    schedule: h.Schedule
+
+
+def shown_hours(
+    rules: Sequence[HoursRule],
+    exceptions: Sequence[HoursException],
+    services: dict[int | None, str],
+    service_id: int | None,
+) -> ShownHours:
+    """``rules`` and ``exceptions`` are all of one station's, ``services`` its service codes by id."""
+    return ShownHours(
+        rules=[rule_read(r, services) for r in rules if service_id is None or r.service_id in (None, service_id)],
+        exceptions=[
+            exception_read(e, services) for e in exceptions if service_id is None or e.service_id in (None, service_id)
+        ],
+        schedule=schedule_for(rules, exceptions, service_id),
+    )
+
+
 async def get_hours(session: AsyncSession, station_code: str, service_code: str | None, at: dt.datetime) -> HoursRead:
+    """The hours from the database (the model path; the route answers from the snapshot,
+    ``snapshot.reads.hours_body``, which must answer the same bytes)."""
     station = await stations_service.get_station(session, station_code)
     assert station.id is not None
     svc = await stations_service.get_service(session, station, service_code) if service_code else None
     services = {s.id: s.code for s in (await stations_service.services_of(session, [station.id]))[station.id]}
     rules = await repo.hours_rules(session, [station.id])
     exceptions = await repo.hours_exceptions(session, [station.id])
-    service_id = svc.id if svc else None
-    schedule = schedule_for(rules, exceptions, service_id)
+    shown = shown_hours(rules, exceptions, services, svc.id if svc else None)
     local_day = at.astimezone(SHANGHAI).date()
     return HoursRead(
         station_code=station.code,
         service_code=service_code,
-        rules=[_rule_read(r, services) for r in rules if service_id is None or r.service_id in (None, service_id)],
-        exceptions=[
-            _exception_read(e, services) for e in exceptions if service_id is None or e.service_id in (None, service_id)
-        ],
-        state=open_state(schedule, at),
+        rules=shown.rules,
+        exceptions=shown.exceptions,
+        state=open_state(shown.schedule, at),
         week=[
             DayHours(date=day, windows=[Window(opens=o, closes=c) for o, c in windows])
-            for day, windows in h.week_of(schedule, local_day)
+            for day, windows in h.week_of(shown.schedule, local_day)
         ],
     )
 
 
-def _rule_read(r: HoursRule, services: dict[int | None, str]) -> HoursRuleRead:
+def rule_read(r: HoursRule, services: dict[int | None, str]) -> HoursRuleRead:
     return HoursRuleRead(
         id=r.id or 0,
         service_code=services.get(r.service_id) if r.service_id else None,
@@ -98,7 +123,7 @@ def _rule_read(r: HoursRule, services: dict[int | None, str]) -> HoursRuleRead:
     )
 
 
-def _exception_read(e: HoursException, services: dict[int | None, str]) -> HoursExceptionRead:
+def exception_read(e: HoursException, services: dict[int | None, str]) -> HoursExceptionRead:
     return HoursExceptionRead(
         id=e.id or 0,
         service_code=services.get(e.service_id) if e.service_id else None,
@@ -148,8 +173,9 @@ async def add_rules(
         session.add(rule)
         created.append(rule)
     await session.flush()
+    await stations_service.bump_revision(session)
     codes: dict[int | None, str] = {service_id: svc.code} if svc else {}
-    return [_rule_read(r, codes) for r in created]
+    return [rule_read(r, codes) for r in created]
 
 
 async def delete_rule(session: AsyncSession, principal: Principal, station_code: str, rule_id: int) -> None:
@@ -158,6 +184,7 @@ async def delete_rule(session: AsyncSession, principal: Principal, station_code:
     assert station.id is not None
     if not await repo.delete_rule(session, station.id, rule_id):
         raise NotFound("Opening-hours rule not found.")
+    await stations_service.bump_revision(session)
 
 
 async def add_exception(
@@ -189,7 +216,8 @@ async def add_exception(
     )
     session.add(exc)
     await session.flush()
-    return _exception_read(exc, {svc.id: svc.code} if svc else {})
+    await stations_service.bump_revision(session)
+    return exception_read(exc, {svc.id: svc.code} if svc else {})
 
 
 async def delete_exception(session: AsyncSession, principal: Principal, station_code: str, exc_id: int) -> None:
@@ -198,6 +226,7 @@ async def delete_exception(session: AsyncSession, principal: Principal, station_
     assert station.id is not None
     if not await repo.delete_exception(session, station.id, exc_id):
         raise NotFound("Opening-hours exception not found.")
+    await stations_service.bump_revision(session)
 
 
 @dataclass(frozen=True)
@@ -213,10 +242,12 @@ class StationsHours:
         return any(h.is_open(schedule_for(rules, exceptions, sid), at) for sid in service_ids)
 
 
-async def hours_of_stations(session: AsyncSession, station_ids: Collection[int]) -> StationsHours:
+async def hours_of_stations(session: AsyncSession, station_ids: Collection[int] | None) -> StationsHours:
+    """The rules and exceptions of ``station_ids`` (None: of every station), each station's in
+    the order its hours answer them."""
     rules: Sequence[HoursRule] = []
     exceptions: Sequence[HoursException] = []
-    if station_ids:
+    if station_ids is None or station_ids:
         rules = await repo.hours_rules(session, station_ids)
         exceptions = await repo.hours_exceptions(session, station_ids)
     rules_by: dict[int, list[HoursRule]] = {}

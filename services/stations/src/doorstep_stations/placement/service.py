@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.clock import utcnow
 from doorstep_shared.directory import Directory
 
+from ..stations import service as stations_service
 from . import repository as repo
 
 logger = logging.getLogger("doorstep.stations.placement")
@@ -36,4 +37,6 @@ async def follow(session: AsyncSession, directory: Directory) -> dict[str, tuple
             directory.revision,
             extra={"station": code, "from_community": community, "to_community": compound.community},
         )
+    if moved:
+        await stations_service.bump_revision(session)  # the stations' reads show their community
     return moved

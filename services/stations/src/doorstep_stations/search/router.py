@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import Query, Response
 
-from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
-from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, cursor_int, encode_cursor, read_cursor
+from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, cursor_int, read_cursor
 
-from ..deps import CurrentDirectory, Now, Reader, api_router
+from ..deps import CurrentDirectory, Now, Reader, Served, api_router
+from ..snapshot import reads
 from ..stations.models import ServiceKind
 from . import service
 from .schemas import StationHit
@@ -27,10 +27,10 @@ router = api_router()
     responses=problems(403, 422),
 )
 async def search_stations(
-    session: DbSession,
     _: Reader,
     now: Now,
     directory: CurrentDirectory,
+    snapshot: Served,
     lat: Annotated[float | None, Query(ge=-90, le=90, description="Latitude of the point")] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, description="Longitude")] = None,
     radius_km: Annotated[float, Query(gt=0, le=100, description="Search radius")] = 5.0,
@@ -40,17 +40,11 @@ async def search_stations(
     community: Annotated[str | None, Query(max_length=64)] = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[StationHit]:
+) -> Response:
+    # From the snapshot (no database session); open now from the clock, per request.
     if (lat is None) != (lon is None):
         raise Invalid.field("query.lon" if lon is None else "query.lat", "give both lat and lon")
     values = read_cursor(cursor, cursor_int)
     offset = values[0] if values else 0
-    hits = await service.search_stations(
-        session,
-        service.StationQuery(lat, lon, radius_km, open_now, kind, q, community),
-        now,
-        directory,
-    )
-    page = hits[offset : offset + limit]
-    more = offset + limit < len(hits)
-    return Page(items=page, next_cursor=encode_cursor([offset + limit]) if more else None)
+    query = service.StationQuery(lat, lon, radius_km, open_now, kind, q, community)
+    return reads.hits_response(reads.search(snapshot, query, now, directory), offset, limit)

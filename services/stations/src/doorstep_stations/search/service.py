@@ -2,14 +2,18 @@
 
 A bounding box narrows the stations in SQL, the exact distance is computed here; "open now"
 asks the opening hours; keywords match Chinese characters, full pinyin and initials
-(``textmatch``).
+(``textmatch``). This is the model path, from the database: the route answers from the
+snapshot (``snapshot.reads.search``), which applies the same box, distance, keyword fields and
+order from memory and must answer the same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,16 +45,49 @@ class StationQuery:
     community: str | None = None
 
 
+def bounding_box(query: StationQuery) -> tuple[float, float, float, float] | None:
+    """(min lat, max lat, min lon, max lon) around the point asked about, a little wider than
+    the radius (None without a point): the stations inside it are measured exactly."""
+    if query.lat is None or query.lon is None:
+        return None
+    dlat = query.radius_km / 111.0
+    dlon = query.radius_km / (111.0 * max(0.01, math.cos(math.radians(query.lat))))
+    return (query.lat - dlat, query.lat + dlat, query.lon - dlon, query.lon + dlon)
+
+
+class Described(Protocol):
+    """A station or a service, as far as keywords go (an ORM row or the snapshot's entry)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+
+class Placed(Described, Protocol):
+    @property
+    def address(self) -> str: ...
+
+
+def keyword_fields(
+    station: Placed, compound_name: str | None, active: Sequence[Described]
+) -> dict[str, tuple[str, ...]]:
+    """What a keyword matches of a station: its name and its compound's (the directory's),
+    its active services' names, then its address and descriptions."""
+    return {
+        "name": (station.name, compound_name) if compound_name else (station.name,),
+        "services": tuple(x.name for x in active),
+        "other": (station.address, station.description, *(x.description for x in active)),
+    }
+
+
 async def search_stations(
     session: AsyncSession, query: StationQuery, now: dt.datetime, directory: Directory
 ) -> list[StationHit]:
     """Stations near a point (box in SQL, exact distance here), open now, by kind or keyword."""
-    bbox = None
     near = query.lat is not None and query.lon is not None
-    if query.lat is not None and query.lon is not None:
-        dlat = query.radius_km / 111.0
-        dlon = query.radius_km / (111.0 * max(0.01, math.cos(math.radians(query.lat))))
-        bbox = (query.lat - dlat, query.lat + dlat, query.lon - dlon, query.lon + dlon)
+    bbox = bounding_box(query)
     stations = await stations_service.find_stations(session, community=query.community, bbox=bbox)
     ids = [s.id for s in stations if s.id is not None]
     services = await stations_service.services_of(session, ids)
@@ -61,17 +98,7 @@ async def search_stations(
         for s in stations:
             svcs = [x for x in services.get(s.id or 0, []) if x.active]
             compound = directory.compound(s.compound)
-            names = (s.name, compound.name) if compound else (s.name,)
-            docs.append(
-                (
-                    s.code,
-                    {
-                        "name": names,
-                        "services": tuple(x.name for x in svcs),
-                        "other": (s.address, s.description, *(x.description for x in svcs)),
-                    },
-                )
-            )
+            docs.append((s.code, keyword_fields(s, compound.name if compound else None, svcs)))
         scores = keyword_scores(query.q, docs)
     hits: list[StationHit] = []
     for station in stations:

@@ -1,4 +1,5 @@
-"""Stations tables: the stations and their featured services."""
+"""Stations tables: the stations, their featured services, and the revision of what the hot reads
+show (``StationsRevision``)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,16 @@ class StationService(StationsModel, table=True):
     version: int = Field(default=1)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StationsRevision(StationsModel, table=True):
+    """One row: a counter bumped in the transaction of every write that changes what the hot
+    station reads show (stations, their services, opening-hours rules and exceptions), so every
+    process knows when to rebuild its in-memory snapshot (``snapshot/``); ``epoch`` changes if
+    the row is ever recreated (a restored or emptied database)."""
+
+    __tablename__ = "stations_state"
+
+    id: int = Field(default=1, primary_key=True)
+    epoch: str = Field(max_length=32)
+    revision: int = Field(default=0)

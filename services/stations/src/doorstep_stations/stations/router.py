@@ -7,8 +7,9 @@ from fastapi import Request, Response
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import NOT_MODIFIED, check_if_match, not_modified, not_modified_response, problems
 
-from ..deps import Code, CurrentDirectory, KeepersFollowStaff, Manager, Reader, api_router
+from ..deps import Code, CurrentDirectory, KeepersFollowStaff, Manager, Reader, Served, api_router
 from ..http import station_etag
+from ..snapshot import reads
 from . import service
 from .schemas import ServiceCreate, ServiceRead, ServiceUpdate, StationCreate, StationRead, StationUpdate
 
@@ -46,15 +47,12 @@ async def create_station(
     tags=["stations"],
     responses={**NOT_MODIFIED, **problems(403, 404)},
 )
-async def get_station(
-    session: DbSession, _: Reader, request: Request, response: Response, code: Code
-) -> StationRead | Response:
-    station = await service.station_detail(session, code)
-    etag = station_etag(station)
-    if not_modified(request, etag):
-        return not_modified_response(etag)
-    response.headers["ETag"] = etag
-    return station
+async def get_station(_: Reader, request: Request, snapshot: Served, code: Code) -> Response:
+    # From the snapshot: the body and ETag made once per revision, no database session.
+    entry = reads.station(snapshot, code)
+    if not_modified(request, entry.etag):
+        return not_modified_response(entry.etag)
+    return reads.station_response(entry)
 
 
 @router.patch(

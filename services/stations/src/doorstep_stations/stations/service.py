@@ -1,13 +1,16 @@
 """Stations rules: stations and their featured services (reading, creating, updating).
 
 The lookups other sub-domains need (a station by code or id, its services) are here too: they
-call this module, never the stations repository.
+call this module, never the stations repository. So is the revision of what the hot reads show
+(``snapshot/``): every write that changes a station, a service or opening hours calls
+``bump_revision`` in its transaction, and every process sees the change through it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,10 +52,18 @@ def station_read(station: Station, services: Sequence[StationService]) -> Statio
     )
 
 
+def station_not_found(code: str) -> NotFound:
+    return NotFound(f"Station {code} not found.", code="station_not_found")
+
+
+def service_not_found(code: str, station_code: str) -> NotFound:
+    return NotFound(f"Service {code} not found at {station_code}.", code="service_not_found")
+
+
 async def get_station(session: AsyncSession, code: str) -> Station:
     station = await repo.station_by_code(session, code)
     if station is None:
-        raise NotFound(f"Station {code} not found.", code="station_not_found")
+        raise station_not_found(code)
     return station
 
 
@@ -60,11 +71,13 @@ async def get_service(session: AsyncSession, station: Station, code: str) -> Sta
     assert station.id is not None
     svc = await repo.service_by_code(session, station.id, code)
     if svc is None:
-        raise NotFound(f"Service {code} not found at {station.code}.", code="service_not_found")
+        raise service_not_found(code, station.code)
     return svc
 
 
 async def station_detail(session: AsyncSession, code: str) -> StationRead:
+    """A station with its services, from the database (writes check If-Match against it; the
+    read route answers from the snapshot, ``snapshot.reads.station_body``, the same bytes)."""
     station = await get_station(session, code)
     assert station.id is not None
     services = (await repo.services_of(session, [station.id]))[station.id]
@@ -110,6 +123,7 @@ async def create_station(
     station = Station(**data.model_dump())
     session.add(station)
     await session.flush()
+    await repo.bump_revision(session)
     return station_read(station, [])
 
 
@@ -139,6 +153,7 @@ async def update_station(
     station.updated_at = utcnow()
     session.add(station)
     await session.flush()
+    await repo.bump_revision(session)
     return await station_detail(session, station.code)
 
 
@@ -152,6 +167,7 @@ async def create_service(
     svc = StationService(station_id=station.id, **data.model_dump())
     session.add(svc)
     await session.flush()
+    await repo.bump_revision(session)
     return service_read(svc)
 
 
@@ -171,7 +187,27 @@ async def update_service(
     svc.updated_at = utcnow()
     session.add(svc)
     await session.flush()
+    await repo.bump_revision(session)
     return service_read(svc)
+
+
+# --- the revision of what the hot reads show -----------------------------------------
+
+
+async def bump_revision(session: AsyncSession) -> None:
+    """Call in the transaction of a write that changes a station, a service or opening hours
+    (after its own statements: the revision row is the last lock such a transaction takes)."""
+    await repo.bump_revision(session)
+
+
+async def revision(session: AsyncSession) -> tuple[str, int]:
+    """(epoch, revision) of what the hot reads show, as committed."""
+    return await repo.stations_revision(session)
+
+
+def committed_bumps(engine: Any) -> int:
+    """Revision bumps this process has committed on ``engine`` (the session's sync engine)."""
+    return repo.committed_bumps(engine)
 
 
 # --- lookups for the other sub-domains ------------------------------------------------
@@ -198,6 +234,11 @@ async def find_stations(
 async def services_of(session: AsyncSession, station_ids: Collection[int]) -> dict[int, list[StationService]]:
     """Each station's services, by code."""
     return await repo.services_of(session, station_ids)
+
+
+async def all_services(session: AsyncSession) -> Sequence[StationService]:
+    """Every station's services, by station and code (what ``services_of`` gives each)."""
+    return await repo.all_services(session)
 
 
 async def services_by_ids(session: AsyncSession, ids: Collection[int]) -> dict[int, StationService]:
@@ -228,5 +269,6 @@ async def follow_roster(session: AsyncSession, roster: StaffRoster) -> list[str]
             changed.append(station.code)
     await session.flush()
     if changed:
+        await repo.bump_revision(session)
         logger.info("staff roster %s: keepers of %d stations changed", roster.revision, len(changed))
     return changed

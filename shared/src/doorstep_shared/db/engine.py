@@ -130,7 +130,7 @@ class WriterQueue:
         if lock is None or info.get(self.KEY) is not None:
             return
         try:
-            await_only(_acquire(lock, WRITER_QUEUE_TIMEOUT))
+            await_only(_acquire(lock))
         except TimeoutError:
             logger.warning("a SQLite writer waited %.0f s for its turn; it goes on without one", WRITER_QUEUE_TIMEOUT)
             return
@@ -142,10 +142,10 @@ class WriterQueue:
             lock.release()
 
 
-async def _acquire(lock: asyncio.Lock, timeout: float) -> None:
+async def _acquire(lock: asyncio.Lock) -> None:
     # asyncio.timeout, not wait_for: on Python 3.11 wait_for can time out a lock it has just
     # acquired, which would then stay held by nobody.
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(WRITER_QUEUE_TIMEOUT):
         await lock.acquire()
 
 

@@ -33,6 +33,7 @@ import itertools
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -376,7 +377,7 @@ async def load(
     spies = [
         subprocess.Popen(  # noqa: ASYNC220 (py-spy, when asked for, started before the run)
             [
-                "py-spy",
+                shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),  # the venv's, if not on PATH
                 "record",
                 "-p",
                 str(servers[app].pid),

@@ -81,8 +81,9 @@ async def test_leads_show_the_resident_as_their_record_does_and_filter_by_reside
 
     # tomorrow (the clock moved): the birthday has come, on the lead and on the record alike
     moved = local_today() + dt.timedelta(days=1)
-    for module in ("doorstep_proxy.discovery.service", "doorstep_proxy.ledger.service", "doorstep_proxy.ledger.reads"):
-        monkeypatch.setattr(f"{module}.local_today", lambda now=None: moved)
+    modules = ("discovery.service", "discovery.reads", "ledger.service", "ledger.reads")
+    for module in modules:
+        monkeypatch.setattr(f"doorstep_proxy.{module}.local_today", lambda now=None: moved)
     older = await proxy.get(f"{BASE}/leads/{lead['id']}", headers=h)
     shown = (await proxy.get(f"{BASE}/residents/{story['id']}", headers=h)).json()
     assert older.json()["age"] == shown["age"] == 57

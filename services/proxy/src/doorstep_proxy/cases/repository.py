@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, tuple_
+from sqlalchemy import Row, delete, func, insert, or_, select, tuple_
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 
+from ..db import chunks
 from ..demands.models import Demand
 from ..files.models import CaseFile
 from ..ledger.models import Compound, Household, Resident
@@ -77,12 +78,37 @@ async def open_case_for(session: AsyncSession, resident_id: uuid.UUID, item_code
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+# What a case's read shows (a Core row: no ORM instance, identity map or change tracking per row).
+_CASES = ProxyCase.__table__  # type: ignore[attr-defined]
+CASE_COLUMNS = tuple(c for c in _CASES.c if c.name != "updated_by")
+
+# The resident a case or a visit names (``ResidentBrief``'s columns), read beside it in the same
+# statement, labelled ``resident_<column>`` (``ledger.service.ResidentColumns`` reads them).
+_RESIDENTS = Resident.__table__  # type: ignore[attr-defined]
+RESIDENT_BRIEF = tuple(
+    _RESIDENTS.c[name].label(f"resident_{name}")
+    for name in ("name", "phone_enc", "community", "compound_code", "building", "unit", "room")
+)
+
+
+async def case_row(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> Row[Any] | None:
+    """One case as a row of ``CASE_COLUMNS`` and its resident's ``RESIDENT_BRIEF``, if the caller
+    sees it."""
+    stmt = select(*CASE_COLUMNS, *RESIDENT_BRIEF).outerjoin_from(
+        _CASES, _RESIDENTS, _RESIDENTS.c.id == _CASES.c.resident_id
+    )
+    stmt = scoped(stmt.where(_CASES.c.id == case_id), ProxyCase, principal)
+    return (await session.execute(stmt)).first()
+
+
 async def list_cases(
     session: AsyncSession, principal: Principal, q: CaseQuery, *, after: Sequence[Any] | None, limit: int
-) -> list[ProxyCase]:
-    """Newest first by acceptance, ``id`` breaking ties (the cursor)."""
+) -> Sequence[Row[Any]]:
+    """Rows of ``CASE_COLUMNS``, newest first by acceptance, ``id`` breaking ties (the cursor).
+    (No resident beside them: the join would be made for every case the page is chosen from,
+    before the sort; ``reads.case_items`` reads the page's residents in one query.)"""
     order = (col(ProxyCase.accepted_at).desc(), col(ProxyCase.id).desc())
-    stmt = scoped(select(ProxyCase).order_by(*order).limit(limit), ProxyCase, principal)
+    stmt = scoped(select(*CASE_COLUMNS).order_by(*order).limit(limit), ProxyCase, principal)
     for column, value in (
         (ProxyCase.status, q.status),
         (ProxyCase.community, q.community),
@@ -106,7 +132,7 @@ async def list_cases(
     if after:
         at, last_id = after
         stmt = stmt.where(tuple_(col(ProxyCase.accepted_at), col(ProxyCase.id)) < tuple_(at, last_id))
-    return list((await session.execute(stmt)).scalars().all())
+    return (await session.execute(stmt)).all()
 
 
 async def save(session: AsyncSession, *objs: Any) -> None:
@@ -149,6 +175,46 @@ async def materials_of(
     return out
 
 
+_MATERIALS = ProxyCaseMaterial.__table__  # type: ignore[attr-defined]
+# A checklist line as a case's read shows it (``MaterialRead``'s fields, in its order).
+MATERIAL_READ = (
+    "position",
+    "name",
+    "form",
+    "count",
+    "collectable_at_home",
+    "collected",
+    "collected_by",
+    "collected_at",
+)
+
+
+async def material_rows(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Row[Any]]]:
+    """The checklists of these cases, each in position order: rows of ``MATERIAL_READ``'s
+    columns, in that order, after the case id."""
+    out: dict[uuid.UUID, list[Row[Any]]] = {cid: [] for cid in case_ids}
+    columns = (_MATERIALS.c.case_id, *(_MATERIALS.c[name] for name in MATERIAL_READ))
+    for part in chunks(list(dict.fromkeys(case_ids))):
+        stmt = select(*columns).where(columns[0].in_(part)).order_by(columns[0], _MATERIALS.c.position)
+        for m in (await session.execute(stmt)).all():
+            out.setdefault(m.case_id, []).append(m)
+    return out
+
+
+async def missing_materials(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    """The names of the materials not yet collected, per case, in position order."""
+    out: dict[uuid.UUID, list[str]] = {cid: [] for cid in case_ids}
+    for part in chunks(list(dict.fromkeys(case_ids))):
+        stmt = (
+            select(_MATERIALS.c.case_id, _MATERIALS.c.name)
+            .where(_MATERIALS.c.case_id.in_(part), _MATERIALS.c.collected.is_(None))
+            .order_by(_MATERIALS.c.case_id, _MATERIALS.c.position)
+        )
+        for case_id, name in (await session.execute(stmt)).all():
+            out.setdefault(case_id, []).append(name)
+    return out
+
+
 async def get_material(session: AsyncSession, case_id: uuid.UUID, position: int) -> ProxyCaseMaterial | None:
     stmt = select(ProxyCaseMaterial).where(
         col(ProxyCaseMaterial.case_id) == case_id, col(ProxyCaseMaterial.position) == position
@@ -188,19 +254,39 @@ async def case_ids_of_visits(session: AsyncSession, visit_ids: Sequence[uuid.UUI
     return out
 
 
-async def list_visits(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    worker: str | None,
-    date_from: dt.date,
-    date_to: dt.date,
-    limit: int = 500,
-) -> list[Visit]:
-    """Visits in [date_from, date_to] ordered by day, compound, building, unit, room."""
+# What a visit's read shows (a Core row), read with the resident it names (``RESIDENT_BRIEF``).
+_VISITS = Visit.__table__  # type: ignore[attr-defined]
+VISIT_COLUMNS = tuple(c for c in _VISITS.c if c.name not in ("compound_code", "building", "unit", "room", "created_by"))
+
+
+async def visit_case_rows(
+    session: AsyncSession, principal: Principal | None, visit_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[Row[Any]]]:
+    """The cases each visit covers (rows of visit_id, id, item_code, item_name, status), in case
+    id order, in one query per 500 visits. For a machine client only the cases it sees; for
+    anyone else every covered case (the visits are ones the caller already sees)."""
+    out: dict[uuid.UUID, list[Row[Any]]] = {v: [] for v in visit_ids}
+    link = VisitCase.__table__  # type: ignore[attr-defined]
+    columns = (link.c.visit_id, _CASES.c.id, _CASES.c.item_code, _CASES.c.item_name, _CASES.c.status)
+    for part in chunks(list(visit_ids)):
+        stmt = (
+            select(*columns)
+            .join_from(link, _CASES, link.c.case_id == _CASES.c.id)
+            .where(link.c.visit_id.in_(part))
+            .order_by(link.c.visit_id, link.c.case_id)
+        )
+        if principal is not None and principal.sees_only_its_own:
+            stmt = scoped(stmt, ProxyCase, principal)
+        for row in (await session.execute(stmt)).all():
+            out.setdefault(row.visit_id, []).append(row)
+    return out
+
+
+def _visits_between(
+    selected: Any, principal: Principal, worker: str | None, date_from: dt.date, date_to: dt.date, limit: int
+) -> Any:
     stmt = (
-        select(Visit)
-        .where(col(Visit.planned_date) >= date_from, col(Visit.planned_date) <= date_to)
+        selected.where(col(Visit.planned_date) >= date_from, col(Visit.planned_date) <= date_to)
         .order_by(
             col(Visit.planned_date),
             col(Visit.compound_code),
@@ -215,7 +301,49 @@ async def list_visits(
     stmt = scoped(stmt, Visit, principal)
     if worker is not None:
         stmt = stmt.where(col(Visit.worker) == worker)
+    return stmt
+
+
+async def list_visits(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    worker: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    limit: int = 500,
+) -> list[Visit]:
+    """Visits in [date_from, date_to] ordered by day, compound, building, unit, room."""
+    stmt = _visits_between(select(Visit), principal, worker, date_from, date_to, limit)
     return list((await session.execute(stmt)).scalars().all())
+
+
+async def visit_rows(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    worker: str | None,
+    date_from: dt.date,
+    date_to: dt.date,
+    limit: int = 500,
+) -> Sequence[Row[Any]]:
+    """``list_visits`` as rows of ``VISIT_COLUMNS`` and the resident's ``RESIDENT_BRIEF`` (a
+    worker's visits of a few days: the join costs a lookup per visit shown)."""
+    selected = select(*VISIT_COLUMNS, *RESIDENT_BRIEF).outerjoin_from(
+        _VISITS, _RESIDENTS, _RESIDENTS.c.id == _VISITS.c.resident_id
+    )
+    stmt = _visits_between(selected, principal, worker, date_from, date_to, limit)
+    return (await session.execute(stmt)).all()
+
+
+async def visit_row(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> Row[Any] | None:
+    """One visit as a row of ``VISIT_COLUMNS`` and its resident's ``RESIDENT_BRIEF``, if the
+    caller sees it."""
+    stmt = select(*VISIT_COLUMNS, *RESIDENT_BRIEF).outerjoin_from(
+        _VISITS, _RESIDENTS, _RESIDENTS.c.id == _VISITS.c.resident_id
+    )
+    stmt = scoped(stmt.where(_VISITS.c.id == visit_id), Visit, principal)
+    return (await session.execute(stmt)).first()
 
 
 async def delete_visit(session: AsyncSession, visit: Visit) -> None:

@@ -16,18 +16,17 @@ from doorstep_shared.http import not_modified, not_modified_response, problems
 from doorstep_shared.http.pagination import (
     CursorParam,
     LimitParam,
-    Page,
     cursor_timestamp,
     cursor_uuid,
     encode_cursor,
     read_cursor,
 )
-from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
+from doorstep_shared.http.sparse import Fields, json_page, json_response, sparse_fields, sparse_page
 
 from ..deps import Catalog, Cipher, CurrentDirectory, IfMatch
 from ..inputs import Code
 from ..workers.schemas import Username
-from . import intake, service, sync, visits
+from . import intake, reads, service, sync, visits
 from .models import ProxyCase, Visit
 from .schemas import (
     CaseAssign,
@@ -127,7 +126,7 @@ async def list_cases(
     fields: CaseFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[CaseRead] | Response:
+) -> Response:
     parsed = read_cursor(cursor, cursor_timestamp, cursor_uuid)
     query = CaseQuery(
         status=status,
@@ -143,11 +142,14 @@ async def list_cases(
     rows = await service.list_cases(
         session, principal, query, overdue=overdue, due_soon=due_soon, after=parsed, limit=limit + 1
     )
-    items = await service.case_reads(session, rows[:limit], cipher, principal)
+    # A hot list of the field app: plain dicts written as JSON once (the lean path, no model
+    # per row); the page is still the documented Page[CaseRead].
+    page = rows[:limit]
+    items = await reads.case_items(session, page, cipher, principal)
     nxt = None
     if len(rows) > limit:
-        nxt = encode_cursor([items[-1].accepted_at.isoformat(), str(items[-1].id)])
-    return sparse(Page(items=items, next_cursor=nxt), fields)
+        nxt = encode_cursor([page[-1].accepted_at.isoformat(), str(page[-1].id)])
+    return json_page(items, nxt, fields)
 
 
 @router.get(
@@ -163,13 +165,13 @@ async def get_case(
     principal: CasesReader,
     cipher: Cipher,
     request: Request,
-    response: Response,
-) -> CaseRead | Response:
-    case = await service.get_case(session, principal, case_id)
+) -> Response:
+    case = await service.case_row(session, principal, case_id)
     etag = service.case_etag(case)
     if not_modified(request, etag):
         return not_modified_response(etag)
-    return await _case_out(session, case, cipher, response, principal)
+    item = (await reads.case_items(session, [case], cipher, principal))[0]
+    return json_response(item, headers={"ETag": etag})
 
 
 @router.get(
@@ -305,13 +307,12 @@ async def get_visit(
     principal: CasesReader,
     cipher: Cipher,
     request: Request,
-    response: Response,
-) -> VisitRead | Response:
-    visit = await visits.get_visit(session, principal, visit_id)
+) -> Response:
+    visit = await visits.visit_row(session, principal, visit_id)
     etag = visits.visit_etag(visit)
     if not_modified(request, etag):
         return not_modified_response(etag)
-    return await _visit_out(session, visit, cipher, response, principal)
+    return json_response(await visits.visit_item(session, principal, cipher, visit), headers={"ETag": etag})
 
 
 @router.patch(
@@ -401,8 +402,9 @@ async def my_day(
     cipher: Cipher,
     date: dt.date | None = None,
     worker: Annotated[Username | None, Query(max_length=64)] = None,
-) -> DayPlan:
-    return await visits.day_plan(session, principal, cipher, day=date, worker=worker)
+) -> Response:
+    # The field app's first screen of the day: one dict written as JSON once (the lean path).
+    return json_response(await visits.day_plan_item(session, principal, cipher, day=date, worker=worker))
 
 
 @router.get(
@@ -418,8 +420,8 @@ async def my_week(
     cipher: Cipher,
     date: dt.date | None = None,
     worker: Annotated[Username | None, Query(max_length=64)] = None,
-) -> WeekPlan:
-    return await visits.week_plan(session, principal, cipher, day=date, worker=worker)
+) -> Response:
+    return json_response(await visits.week_plan_item(session, principal, cipher, day=date, worker=worker))
 
 
 # --- sync ---------------------------------------------------------------------

@@ -60,7 +60,8 @@ def is_open(status: str) -> bool:
     return status not in CLOSED_STATUSES
 
 
-def case_etag(c: ProxyCase) -> str:
+def case_etag(c: Any) -> str:
+    """A ``ProxyCase`` or a row with its id and version."""
     return etag_of("case", str(c.id), c.version)
 
 
@@ -151,6 +152,15 @@ async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UU
     return found
 
 
+async def case_row(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> Any:
+    """The case as a row of ``repo.CASE_COLUMNS`` (what ``reads.case_items`` takes); 404 when the
+    caller does not see it."""
+    found = await repo.case_row(session, principal, case_id)
+    if found is None:
+        raise NotFound("No such case.", code="case_not_found")
+    return found
+
+
 async def _locked(session: AsyncSession, principal: Principal, case_id: uuid.UUID, if_match: str | None) -> ProxyCase:
     found = await repo.get_case(session, principal, case_id, for_update=True)
     if found is None:
@@ -185,7 +195,8 @@ async def list_cases(
     due_soon: bool,
     after: Sequence[Any] | None,
     limit: int,
-) -> list[ProxyCase]:
+) -> Sequence[Any]:
+    """A page of cases as rows of ``repo.CASE_COLUMNS`` (what ``reads.case_items`` takes)."""
     today = local_today()
     if overdue:
         query.due_before = today

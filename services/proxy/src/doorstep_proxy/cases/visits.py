@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -17,6 +18,7 @@ from doorstep_shared.pii import PiiCipher
 from ..ledger import service as ledger
 from ..versions import next_row_versions
 from ..workers import service as workers
+from . import reads
 from . import repository as repo
 from .models import SyncTombstone, Visit
 from .schemas import DayPlan, VisitCaseRead, VisitCheckIn, VisitCheckOut, VisitCreate, VisitRead, VisitUpdate, WeekPlan
@@ -25,7 +27,8 @@ from .service import is_open, missing_of, move
 CLOCK_SLACK = dt.timedelta(hours=12)  # a phone clock this far in the future is refused
 
 
-def visit_etag(v: Visit) -> str:
+def visit_etag(v: Any) -> str:
+    """A ``Visit`` or a row with its id and version."""
     return etag_of("visit", str(v.id), v.version)
 
 
@@ -284,23 +287,57 @@ async def delete_visit(session: AsyncSession, principal: Principal, visit_id: uu
     )
 
 
+def _day_of(principal: Principal, day: dt.date | None, worker: str | None) -> tuple[dt.date, str]:
+    """The day asked for (default today, checked) and whose (default the caller)."""
+    day = day or local_today()
+    _check_date(day, "query.date")
+    return day, worker or principal.subject
+
+
 async def day_plan(
     session: AsyncSession, principal: Principal, cipher: PiiCipher, *, day: dt.date | None, worker: str | None
 ) -> DayPlan:
-    day = day or local_today()
-    _check_date(day, "query.date")
-    who = worker or principal.subject
+    """ "My day" through the models (the reference for ``day_plan_item``)."""
+    day, who = _day_of(principal, day, worker)
     visits = await repo.list_visits(session, principal, worker=who, date_from=day, date_to=day)
     return DayPlan(date=day, worker=who, visits=await visit_reads(session, visits, cipher, principal))
+
+
+async def day_plan_item(
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, *, day: dt.date | None, worker: str | None
+) -> dict[str, Any]:
+    """ "My day" as a plain dict in ``DayPlan``'s shape (the lean path, ``reads.py``)."""
+    day, who = _day_of(principal, day, worker)
+    return await reads.day_plan_item(session, principal, cipher, day, who)
+
+
+async def visit_item(session: AsyncSession, principal: Principal, cipher: PiiCipher, visit: Any) -> dict[str, Any]:
+    """One visit (a row of ``repo.VISIT_COLUMNS``) as a plain dict in ``VisitRead``'s shape."""
+    return (await reads.visit_items(session, [visit], cipher, principal))[0]
+
+
+async def visit_row(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> Any:
+    """The visit as a row of ``repo.VISIT_COLUMNS``; 404 when the caller does not see it."""
+    found = await repo.visit_row(session, principal, visit_id)
+    if found is None:
+        raise NotFound("No such visit.", code="visit_not_found")
+    return found
+
+
+async def week_plan_item(
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, *, day: dt.date | None, worker: str | None
+) -> dict[str, Any]:
+    """ "My week" as a plain dict in ``WeekPlan``'s shape (the lean path, ``reads.py``)."""
+    day, who = _day_of(principal, day, worker)
+    return await reads.week_plan_item(session, principal, cipher, day - dt.timedelta(days=day.weekday()), who)
 
 
 async def week_plan(
     session: AsyncSession, principal: Principal, cipher: PiiCipher, *, day: dt.date | None, worker: str | None
 ) -> WeekPlan:
-    day = day or local_today()
-    _check_date(day, "query.date")
+    """ "My week" through the models (the reference for ``week_plan_item``)."""
+    day, who = _day_of(principal, day, worker)
     start = day - dt.timedelta(days=day.weekday())
-    who = worker or principal.subject
     visits = await repo.list_visits(
         session, principal, worker=who, date_from=start, date_to=start + dt.timedelta(days=6)
     )

@@ -35,7 +35,7 @@ from ..cases.models import CLOSED_STATUSES, ProxyCase
 from ..db import chunks, dialect_insert
 from ..ledger.models import Compound
 from ..tenancy import scoped
-from .compile_sql import BENEFIT, RESIDENT, SqlRule
+from .compile_sql import BENEFIT, FACT_COLUMNS, RESIDENT, SqlRule
 from .models import (
     DiscoveryItemState,
     DiscoveryLead,
@@ -80,15 +80,16 @@ def scope_filter(scope: str | tuple[str, ...], community: Any = None) -> ColumnE
     return column == scope
 
 
-async def last_runs_covering(session: AsyncSession, scopes: Sequence[str]) -> Sequence[DiscoveryRun]:
-    """The latest completed runs over these scopes, newest first (the "last confirmed" markers)."""
+async def last_runs_covering(session: AsyncSession, scopes: Sequence[str]) -> Sequence[Any]:
+    """The latest completed runs over these scopes, newest first (the "last confirmed" markers):
+    rows of id, scope, finished_at and items (the plan), not the whole run."""
     stmt = (
-        select(DiscoveryRun)
-        .where(DiscoveryRun.status == "completed", DiscoveryRun.scope.in_(list(scopes)))  # type: ignore[arg-type,attr-defined]
-        .order_by(DiscoveryRun.id.desc())  # type: ignore[union-attr]
+        select(RUN.c.id, RUN.c.scope, RUN.c.finished_at, RUN.c["items"])
+        .where(RUN.c.status == "completed", RUN.c.scope.in_(list(scopes)))
+        .order_by(RUN.c.id.desc())
         .limit(20)
     )
-    return (await session.execute(stmt)).scalars().all()
+    return (await session.execute(stmt)).all()
 
 
 # --- streaming (the Python fallback and the naive paths never hold the register) ----------
@@ -189,6 +190,49 @@ class LeadState:
 # --- leads: reads -----------------------------------------------------------------------
 
 
+# What a lead's read shows (a Core row: no ORM instance per lead): all but the run's bookkeeping.
+LEAD_COLUMNS = tuple(c for c in LEAD.c if c.name not in ("fingerprint", "confirmed_pass"))
+# What a lead shows of its resident: the face (name, phone, age, gender, address) and the facts
+# its reasons are rendered from.
+LEAD_RESIDENT_COLUMNS = tuple(
+    RESIDENT.c[name]
+    for name in dict.fromkeys(
+        (
+            "id",
+            "name",
+            "gender",
+            "birth_date",
+            "phone_enc",
+            "community",
+            "compound_code",
+            "building",
+            "unit",
+            "room",
+            *FACT_COLUMNS,
+        )
+    )
+)
+# The same read beside one lead in its statement, labelled ``resident_<column>``
+# (``ledger.service.ResidentColumns`` reads them; ``id`` is the lead's ``resident_id``).
+LEAD_RESIDENT = tuple(c.label(f"resident_{c.name}") for c in LEAD_RESIDENT_COLUMNS if c.name != "id")
+
+
+async def lead_row(session: AsyncSession, principal: Principal, lead_id: int) -> Any | None:
+    """One lead as a row of ``LEAD_COLUMNS`` and its resident's ``LEAD_RESIDENT``, if the caller
+    sees it."""
+    stmt = select(*LEAD_COLUMNS, *LEAD_RESIDENT).outerjoin_from(LEAD, RESIDENT, RESIDENT.c.id == LEAD.c.resident_id)
+    return (await session.execute(scoped(stmt.where(LEAD.c.id == lead_id), LEAD, principal))).first()
+
+
+async def resident_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """Residents by id as rows of ``LEAD_RESIDENT_COLUMNS`` (for ids of leads the caller sees)."""
+    out: dict[uuid.UUID, Any] = {}
+    for part in chunks(list(ids)):
+        stmt = select(*LEAD_RESIDENT_COLUMNS).where(RESIDENT.c.id.in_(part))
+        out.update({r.id: r for r in (await session.execute(stmt)).all()})
+    return out
+
+
 async def get_lead(
     session: AsyncSession, principal: Principal, lead_id: int, *, for_update: bool = False
 ) -> DiscoveryLead | None:
@@ -220,9 +264,11 @@ async def list_leads(
     missing_bit: int | None,
     after: int | None,
     limit: int,
-) -> Sequence[DiscoveryLead]:
+) -> Sequence[Any]:
+    """A page of leads as rows of ``LEAD_COLUMNS``, in id order (their residents apart: joined
+    here, every lead the page is chosen from would be, before the sort)."""
     lead = DiscoveryLead
-    stmt = scoped(select(lead).order_by(lead.id).limit(limit), lead, principal)  # type: ignore[arg-type]
+    stmt = scoped(select(*LEAD_COLUMNS).order_by(LEAD.c.id).limit(limit), lead, principal)
     if community is not None:
         stmt = stmt.where(lead.community == community)
     if grids is not None:
@@ -239,7 +285,7 @@ async def list_leads(
         stmt = stmt.where(lead.missing_mask.op("&")(missing_bit) != 0)  # type: ignore[attr-defined]
     if after is not None:
         stmt = stmt.where(lead.id > after)  # type: ignore[operator]
-    return (await session.execute(stmt)).scalars().all()
+    return (await session.execute(stmt)).all()
 
 
 async def residents_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:

@@ -22,7 +22,7 @@ from doorstep_shared.http.pagination import (
     encode_cursor,
     read_cursor,
 )
-from doorstep_shared.http.sparse import Fields, sparse, sparse_fields, sparse_page
+from doorstep_shared.http.sparse import Fields, json_page, json_response, sparse_fields, sparse_page
 
 from ..background import start_discovery_run_later
 from ..deps import Catalog, Cipher, CurrentDirectory, IfMatch
@@ -73,10 +73,6 @@ async def fresh_leads(request: Request, catalog: Catalog) -> None:
 FreshLeads = Depends(fresh_leads)
 
 
-def _etag(response: Response, etag: str) -> None:
-    response.headers["ETag"] = etag
-
-
 @router.get(
     "/leads",
     # Re-evaluates residents whose facts changed before answering (read your writes).
@@ -102,7 +98,7 @@ async def list_leads(
     fields: LeadFields = None,
     cursor: CursorParam = None,
     limit: LimitParam = 50,
-) -> Page[LeadRead] | Response:
+) -> Response:
     after = read_cursor(cursor, cursor_int)
     items, last = await svc.list_leads(
         session,
@@ -120,7 +116,8 @@ async def list_leads(
         after=after[0] if after else None,
         limit=limit,
     )
-    return sparse(Page(items=items, next_cursor=encode_cursor([last]) if last is not None else None), fields)
+    # Plain dicts written as JSON once (the lean path); the page is still the documented one.
+    return json_page(items, encode_cursor([last]) if last is not None else None, fields)
 
 
 @router.get(
@@ -182,11 +179,10 @@ async def needs_survey(
     responses=problems(404, 503),
 )
 async def get_lead(
-    session: DbSession, principal: LeadReader, cipher: Cipher, catalog: Catalog, lead_id: LeadId, response: Response
-) -> LeadRead:
-    read = await svc.get_lead(session, principal, cipher, catalog, lead_id)
-    _etag(response, etag_of("lead", read.id, read.version))
-    return read
+    session: DbSession, principal: LeadReader, cipher: Cipher, catalog: Catalog, lead_id: LeadId
+) -> Response:
+    item = await svc.get_lead_item(session, principal, cipher, catalog, lead_id)
+    return json_response(item, headers={"ETag": etag_of("lead", item["id"], item["version"])})
 
 
 @router.post(

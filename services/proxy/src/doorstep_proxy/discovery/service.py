@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,9 +28,11 @@ from ..cases import intake  # the cases sub-domain owns intake rules
 from ..catalog_client import CatalogClient
 from ..ledger import service as ledger
 from ..workers import service as workers
+from . import reads
 from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
-from .models import SWEPT_STATUSES, DiscoveryLead, DiscoveryRun
+from .models import DiscoveryLead, DiscoveryRun
+from .reads import confirmed_markers, reason_words
 from .rulebook import RuleBook, RuleBooks, Scope
 from .runs import refresh_pending
 from .schemas import (
@@ -51,34 +54,6 @@ def lead_etag(lead: DiscoveryLead) -> str:
     return etag_of("lead", lead.id, lead.version)
 
 
-def reason_words(reasons: Sequence[str], verdict: str, item_name: str) -> str:
-    words = list(reasons)
-    if verdict == "eligible":
-        words.append(f"未领取{item_name}")
-    return "，".join(words)
-
-
-async def _confirmed_markers(session: AsyncSession, leads: Sequence[DiscoveryLead]) -> dict[int, dt.datetime]:
-    """A run writes only the leads that changed, so "last confirmed" of an open or declined lead
-    is the end of the newest completed run that covered its item and community (it would have
-    been made obsolete otherwise), when that is later than the lead's own timestamp."""
-    live = [lead for lead in leads if lead.status in SWEPT_STATUSES]
-    if not live:
-        return {}
-    runs = await repo.last_runs_covering(session, ["county", *sorted({lead.community for lead in live})])
-    out: dict[int, dt.datetime] = {}
-    for lead in live:
-        for run in runs:
-            if run.finished_at is None or (run.scope != "county" and run.scope != lead.community):
-                continue
-            if lead.item_code not in run.items:
-                continue
-            if run.finished_at > lead.last_confirmed_at:
-                out[lead.id or 0] = run.finished_at
-            break
-    return out
-
-
 async def lead_reads(
     session: AsyncSession, principal: Principal, cipher: PiiCipher, leads: Sequence[DiscoveryLead], books: RuleBooks
 ) -> list[LeadRead]:
@@ -86,7 +61,7 @@ async def lead_reads(
     ids = list({lead.resident_id for lead in leads})
     residents = await repo.residents_by_id(session, ids)
     benefits = await repo.benefit_codes(session, ids)
-    confirmed = await _confirmed_markers(session, leads)
+    confirmed = await confirmed_markers(session, leads)
     on = local_today()
     out = []
     for lead in leads:
@@ -184,7 +159,9 @@ async def list_leads(
     missing: str | None,
     after: int | None,
     limit: int,
-) -> tuple[list[LeadRead], int | None]:
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of leads as plain dicts in ``LeadRead``'s shape (the lean path, ``reads.py``) and
+    the id the next page starts after."""
     book = await books_of(catalog)
     grids = await grids_for(session, principal, grid, worker)
     if missing is not None and missing not in FACT_BITS:
@@ -204,7 +181,7 @@ async def list_leads(
     )
     more = len(leads) > limit
     leads = list(leads[:limit])
-    return await lead_reads(session, principal, cipher, leads, book), (leads[-1].id if more and leads else None)
+    return await reads.lead_items(session, principal, cipher, leads, book), (leads[-1].id if more and leads else None)
 
 
 async def _lead(
@@ -221,6 +198,16 @@ async def get_lead(
 ) -> LeadRead:
     lead = await _lead(session, principal, lead_id)
     return (await lead_reads(session, principal, cipher, [lead], await books_of(catalog)))[0]
+
+
+async def get_lead_item(
+    session: AsyncSession, principal: Principal, cipher: PiiCipher, catalog: CatalogClient, lead_id: int
+) -> dict[str, Any]:
+    """One lead as a plain dict in ``LeadRead``'s shape (the lean path; writes answer ``get_lead``)."""
+    lead = await repo.lead_row(session, principal, lead_id)
+    if lead is None:
+        raise NotFound("No such lead.", code="lead_not_found")
+    return (await reads.lead_items(session, principal, cipher, [lead], await books_of(catalog)))[0]
 
 
 def _transition(lead: DiscoveryLead, allowed_from: Sequence[str], to: str, actor: str) -> None:

@@ -16,12 +16,12 @@ from typing import Any
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
-from doorstep_shared.pii import PiiCipher, mask_id_number, redact_text
+from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name, mask_phone, redact_text
 
 from . import repository as repo
-from .faces import resident_face
+from .faces import resident_face, sees_in_full
 from .groups import groups_of
-from .personal_data import plain_certificate, plain_id_number
+from .personal_data import plain_certificate, plain_id_number, plain_phone
 
 
 def resident_item(
@@ -80,3 +80,45 @@ async def resident_items(
     benefits = await repo.benefits_of(session, [r.id for r in residents])
     today = local_today()
     return [resident_item(r, benefits[r.id], cipher, today, principal) for r in residents]
+
+
+class ResidentColumns:
+    """A resident's columns read beside another record in the same statement (a case, a visit, a
+    lead), labelled ``resident_<column>``, seen as the resident's own attributes: ``r.name`` is
+    the row's ``resident_name``; ``r.id`` its ``resident_id`` (the record's reference)."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: Any) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, f"resident_{name}")
+
+
+def resident_brief_item(r: Any, cipher: PiiCipher, principal: Principal | None) -> dict[str, Any]:
+    """A resident as a case or visit shows them, as a plain dict in ``ResidentBrief``'s shape:
+    the name as ``principal`` may read it at ``/residents/{id}`` (``faces.sees_in_full``, the
+    one rule), the masked name and phone, the address. ``r`` needs id, name, phone_enc,
+    community, compound_code, building, unit and room (a ``Resident``, a row, or
+    ``ResidentColumns`` of one); the phone is decrypted only to mask it."""
+    masked = mask_name(r.name) or ""
+    return {
+        "id": r.id,
+        "name": r.name if sees_in_full(principal, r.community) else masked,
+        "name_masked": masked,
+        "phone_masked": mask_phone(plain_phone(cipher, r)),
+        "compound": r.compound_code,
+        "building": r.building,
+        "unit": r.unit,
+        "room": r.room,
+    }
+
+
+async def resident_brief_items(
+    session: AsyncSession, ids: Sequence[Any], cipher: PiiCipher, principal: Principal | None
+) -> dict[Any, dict[str, Any]]:
+    """``resident_brief_item`` of these residents by id, read in one query (per 500 ids) of the
+    brief's columns only: for ids taken from records the caller already sees."""
+    rows = await repo.brief_rows(session, ids)
+    return {rid: resident_brief_item(r, cipher, principal) for rid, r in rows.items()}

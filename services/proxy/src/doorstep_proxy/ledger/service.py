@@ -36,6 +36,9 @@ from .personal_data import (
     plain_id_number,
     plain_phone,
 )
+from .reads import ResidentColumns as ResidentColumns
+from .reads import resident_brief_item as resident_brief_item
+from .reads import resident_brief_items as resident_brief_items
 from .reads import resident_item as resident_item
 from .reads import resident_items as resident_items
 from .schemas import (

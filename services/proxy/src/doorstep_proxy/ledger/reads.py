@@ -116,7 +116,7 @@ def resident_brief_item(r: Any, cipher: PiiCipher, principal: Principal | None) 
 
 
 async def resident_brief_items(
-    session: AsyncSession, ids: Sequence[Any], cipher: PiiCipher, principal: Principal | None
+    session: repo.Reader, ids: Sequence[Any], cipher: PiiCipher, principal: Principal | None
 ) -> dict[Any, dict[str, Any]]:
     """``resident_brief_item`` of these residents by id, read in one query (per 500 ids) of the
     brief's columns only: for ids taken from records the caller already sees."""

@@ -311,7 +311,7 @@ BRIEF_COLUMNS = tuple(
 )
 
 
-async def brief_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
+async def brief_rows(session: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
     """Residents by id as rows of ``BRIEF_COLUMNS``, whoever asks: for ids taken from records
     the caller already sees."""
     out: dict[uuid.UUID, Row[Any]] = {}

@@ -414,3 +414,26 @@ async def test_a_run_that_inserted_many_leads_refreshes_the_planner_statistics_a
     assert calls == [1]  # the first fill inserted a lead
     await run(proxy, county_admin(tokens))
     assert calls == [1]  # nothing new: no ANALYZE
+
+
+async def test_a_first_fill_of_a_small_county_refreshes_the_planner_statistics_too(
+    proxy: httpx.AsyncClient, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below ANALYZE_AFTER, a run that filled most of the lead table still refreshes the statistics
+    (without them SQLite sorted a community's every lead for each page of the lead list)."""
+    from doorstep_proxy.discovery import lead_writes as repo
+
+    await with_compounds(proxy)
+    app = prime(proxy, snapshot_with({"elderly": ELDERLY}))
+    await add_resident(app, birth=dt.date(1930, 1, 1), hukou_local=True)
+    calls: list[int] = []
+
+    async def counted(session: Any) -> None:
+        calls.append(1)
+
+    monkeypatch.setattr(runs, "ANALYZE_SMALL", 1)
+    monkeypatch.setattr(repo, "refresh_lead_statistics", counted)
+    await run(proxy, county_admin(tokens))
+    assert calls == [1]  # one lead inserted, all the table holds
+    await run(proxy, county_admin(tokens))
+    assert calls == [1]

@@ -5,8 +5,8 @@ request its session (``DbSession``)."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -107,19 +107,26 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
                 await session.commit()
 
 
-async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session, from the app's ``state.sessionmaker`` (set in its lifespan)."""
-    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    # Restored afterwards: in-process callers (tests, ASGI transports) share one context.
-    token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+@contextmanager
+def _intent(writes: bool) -> Iterator[None]:
+    """The write intent for a request's database work, restored afterwards: in-process callers
+    (tests, ASGI transports) share one context."""
+    token = write_intent.set(writes)
     try:
-        async with session_scope(factory) as session:
-            yield session
+        yield
     finally:
         try:
             write_intent.reset(token)
         except ValueError:  # exited in another context: fall back to the default
             write_intent.set(True)
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's session, from the app's ``state.sessionmaker`` (set in its lifespan)."""
+    factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    with _intent(request.method not in ("GET", "HEAD", "OPTIONS")):
+        async with session_scope(factory) as session:
+            yield session
 
 
 # The request's session: committed when the handler returns, before the response is sent.
@@ -134,15 +141,9 @@ async def request_connection(request: Request) -> AsyncIterator[AsyncConnection]
     nothing written on it is ever committed."""
     engine: AsyncEngine = request.app.state.read_engine
     # SQLite: a plain deferred BEGIN (no write lock) whatever the request's method.
-    token = write_intent.set(False)
-    try:
+    with _intent(False):
         async with engine.connect() as conn:
             yield conn
-    finally:
-        try:
-            write_intent.reset(token)
-        except ValueError:  # exited in another context: fall back to the default
-            write_intent.set(True)
 
 
 # A read-only connection for the hottest reads (see ``request_connection``); DbSession for the rest.

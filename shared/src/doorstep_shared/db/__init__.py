@@ -11,6 +11,7 @@ migrations runner, and the tables a service adds to its own MetaData for shared 
 - ``audit``: the append-only, hash-chained audit log (and its read routes)
 - ``outbox``: the transactional outbox and its worker
 - ``idempotency``: ``Idempotency-Key`` for unsafe requests (table + middleware)
+- ``revision_gate``: when a per-process copy of slowly changing data re-reads its revision
 """
 
 from .audit import AuditEntryRead, AuditEvent, AuditLog, VerifyResult, audit_router, audit_tables

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import utcnow
+from doorstep_shared.db.revision_gate import RevisionGate
 from doorstep_shared.rules import CompiledRule, RuleError, compile_rule
 from doorstep_shared.search import Field, FuzzyPinyin, SearchIndex
 
@@ -208,63 +208,51 @@ class CatalogIndex:
     ) -> None:
         self._snapshot: Handbooks | None = None
         self._lock = asyncio.Lock()
-        self._check_lock = asyncio.Lock()
-        self.check_interval = check_interval  # seconds between revision reads on ``served``
-        self._checked_at = -float("inf")  # time.monotonic() of the last revision read
-        self._checked_bumps = -1  # repository.committed_bumps() before that read
+        self._gate: RevisionGate[Handbooks] = RevisionGate(repository.committed_bumps, check_interval=check_interval)
         self.checks = 0  # revision reads so far
         self._sources: IndexSources = sources or NoSources()
         self._fuzzy = fuzzy
         self.builds = 0
         self.reindexed = 0  # items (re)indexed since start: a refresh touches only changed ones
 
+    @property
+    def check_interval(self) -> float:
+        """Seconds between revision reads on ``served``."""
+        return self._gate.check_interval
+
     def expire(self) -> None:
         """Re-read the revision on the next ``served`` (the database changed behind this
         process's back without a revision bump: a restore, a test emptying tables)."""
-        self._checked_at = -float("inf")
-
-    def _fresh(self) -> Handbooks | None:
-        snap = self._snapshot
-        if (
-            snap is not None
-            and self._checked_bumps == repository.committed_bumps()
-            and time.monotonic() - self._checked_at < self.check_interval
-        ):
-            return snap
-        return None
+        self._gate.expire()
 
     async def served(self, sessions: async_sessionmaker[AsyncSession]) -> Handbooks:
         """The snapshot, re-reading the revision only when the last read is older than
         ``check_interval`` or this process has committed a revision bump since (one read at a
         time; the others wait for it). No database session otherwise."""
-        snap = self._fresh()
-        if snap is not None:
-            return snap
-        async with self._check_lock:
-            snap = self._fresh()
-            if snap is not None:
-                return snap
+
+        async def check() -> Handbooks:
             async with sessions() as session:
                 return await self.current(session)
 
+        return await self._gate.served(lambda: self._snapshot, check)
+
     async def current(self, session: AsyncSession) -> Handbooks:
         """The handbooks at the database's current revision (one row read, every call)."""
-        bumps = repository.committed_bumps()  # before the read: a commit during it re-checks
+        started = self._gate.start()
         key = await repository.catalog_revision(session)
         self.checks += 1
-        checked_at = time.monotonic()
         snap = self._snapshot
         if snap is not None and snap.key == key:
-            self._checked_at, self._checked_bumps = checked_at, bumps
+            self._gate.checked(started)
             return snap
         async with self._lock:
             snap = self._snapshot
             if snap is not None and snap.key == key:
-                self._checked_at, self._checked_bumps = checked_at, bumps
+                self._gate.checked(started)
                 return snap
             snap = await self._refresh(session, key, snap)
             self._snapshot = snap
-            self._checked_at, self._checked_bumps = checked_at, bumps
+            self._gate.checked(started)
             self.builds += 1
             # The index is millions of long-lived, acyclic objects: keep them out of the cyclic
             # collector's full passes (which would otherwise stall requests for tens of ms).

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -28,6 +27,8 @@ from typing import Any, TypeVar, cast
 from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from doorstep_shared.db.revision_gate import RevisionGate
 
 from ..hours import schedule as h
 from ..hours import service as hours_service
@@ -202,51 +203,45 @@ class StationsSnapshot:
     def __init__(self, *, check_interval: float = 0.0) -> None:
         self._snapshot: Snapshot | None = None
         self._lock = asyncio.Lock()
-        self._check_lock = asyncio.Lock()
-        self.check_interval = check_interval  # seconds between revision reads on ``served``
-        self._checked_at = -float("inf")  # time.monotonic() of the last revision read
-        self._checked_bumps = -1  # committed_bumps() before that read
         self._engine: Any = None  # the engine whose committed bumps this process counts
+        self._gate: RevisionGate[Snapshot] = RevisionGate(
+            lambda: stations_service.committed_bumps(self._engine), check_interval=check_interval
+        )
         self.checks = 0  # revision reads so far
         self.builds = 0
+
+    @property
+    def check_interval(self) -> float:
+        """Seconds between revision reads on ``served``."""
+        return self._gate.check_interval
+
+    @check_interval.setter
+    def check_interval(self, seconds: float) -> None:
+        self._gate.check_interval = seconds
 
     def expire(self) -> None:
         """Re-read the revision on the next ``served`` (the database changed behind this
         process's back without a revision bump: a restore, a test emptying tables)."""
-        self._checked_at = -float("inf")
-
-    def _fresh(self) -> Snapshot | None:
-        snap = self._snapshot
-        if (
-            snap is not None
-            and self._checked_bumps == stations_service.committed_bumps(self._engine)
-            and time.monotonic() - self._checked_at < self.check_interval
-        ):
-            return snap
-        return None
+        self._gate.expire()
 
     async def served(self, sessions: async_sessionmaker[AsyncSession]) -> Snapshot:
         """The snapshot, re-reading the revision only when the last read is older than
         ``check_interval`` or this process has committed a revision bump since (one read at a
         time; the others wait for it). No database session otherwise."""
-        snap = self._fresh()
-        if snap is not None:
-            return snap
-        async with self._check_lock:
-            snap = self._fresh()
-            if snap is not None:
-                return snap
+
+        async def check() -> Snapshot:
             async with sessions() as session:
                 return await self.current(session)
+
+        return await self._gate.served(lambda: self._snapshot, check)
 
     async def current(self, session: AsyncSession) -> Snapshot:
         """The snapshot at the database's current revision (one row read, every call; a
         build when the revision is not the snapshot's)."""
-        engine = session.sync_session.bind
-        bumps = stations_service.committed_bumps(engine)  # before the read: a commit during it re-checks
+        self._engine = session.sync_session.bind
+        started = self._gate.start()
         key = await stations_service.revision(session)
         self.checks += 1
-        checked_at = time.monotonic()
         snap = self._snapshot
         if snap is None or snap.key != key:
             async with self._lock:
@@ -256,5 +251,5 @@ class StationsSnapshot:
                     # already, and its newer revision rebuilds it at the next check.
                     snap = self._snapshot = await build(session, key)
                     self.builds += 1
-        self._engine, self._checked_at, self._checked_bumps = engine, checked_at, bumps
+        self._gate.checked(started)
         return snap

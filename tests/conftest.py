@@ -46,6 +46,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 # In a parallel run (tests/lanes.py) each process takes one lane: "postgresql" runs every test on
 # PostgreSQL, "sqlite" every other test (on SQLite, and those that need no database).
+# The apps freeze their long-lived objects out of the garbage collector's reach a minute after
+# start (doorstep_shared.app._gc_frozen_after): once per process, which in a test process that
+# starts hundreds of apps would only keep their garbage. tests/shared/test_gc_freeze.py tests it.
+for _prefix in ("DOORSTEP_", "DOORSTEP_GATEWAY_", "DOORSTEP_CATALOG_", "DOORSTEP_PROXY_", "DOORSTEP_STATIONS_"):
+    os.environ.setdefault(f"{_prefix}GC_FREEZE_AFTER_S", "0")
+
 LANE = os.environ.get("DOORSTEP_TEST_LANE", "")
 
 

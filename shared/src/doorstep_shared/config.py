@@ -69,6 +69,21 @@ class ServiceSettings(BaseSettings):
         description="Sample how late the event loop wakes every this many ms, exported in /metrics "
         "(doorstep_event_loop_lag_seconds, …_max_seconds); 0: off",
     )
+    slow_callback_ms: int = Field(
+        0,
+        ge=0,
+        description="A diagnostic: run the event loop in asyncio's debug mode and count every callback "
+        "that holds it longer than this many ms (doorstep_event_loop_slow_callbacks_total in /metrics, "
+        "and a WARNING naming it); debug mode costs CPU; 0: off",
+    )
+    gc_freeze_after_s: float = Field(
+        60,
+        ge=0,
+        description="Once, this many seconds after start (caches filled, first background passes "
+        "done): collect garbage and move every object then alive out of the collector's reach "
+        "(gc.freeze), so that a full collection no longer walks them (130–170 ms each, several a "
+        "minute, in the proxy under load); 0: never",
+    )
     log_json: bool = Field(True, description="JSON-lines logs")
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json")
     compression_min_bytes: int = Field(

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from doorstep_shared.app import AppState, create_service_app
 from doorstep_shared.config import ServiceSettings
-from doorstep_shared.http.loop_lag import LoopLagProbe
+from doorstep_shared.http.loop_lag import LoopLagProbe, SlowCallbacks
 
 from ...support import client_for, running
 
@@ -106,3 +106,53 @@ def test_the_probe_can_be_switched_off(tmp_path: Path) -> None:
         settings=settings, title="demo", description="demo", package="doorstep_catalog", routers=[]
     )
     assert AppState.of(app).loop_lag is None
+
+
+async def test_slow_callbacks_are_counted_one_by_one_with_the_longest(tmp_path: Path) -> None:
+    """With the slow-callback threshold set, a callback that held the loop longer than it is
+    counted (one call of 120 ms: one, about 0.12 s), and many short ones that fill a turn
+    together are not — what the busy lag cannot tell apart."""
+    registry = CollectorRegistry()
+    slow = SlowCallbacks("test", registry, threshold=0.05)
+    loop = asyncio.get_running_loop()
+    debug = loop.get_debug()
+    async with slow.watching():
+        assert loop.get_debug()
+        await asyncio.sleep(0)  # callbacks are timed from the next one on
+        time.sleep(BLOCK)  # noqa: ASYNC251 (the blocking call under test)
+        await asyncio.sleep(0)
+        for _ in range(10):  # ten short callbacks, 100 ms in all, none over the threshold
+            loop.call_soon(time.sleep, 0.01)
+        await asyncio.sleep(0.05)
+    assert loop.get_debug() == debug
+    assert slow.count == 1
+    assert BLOCK <= slow.max_seconds < BLOCK + 0.1
+    assert registry.get_sample_value("doorstep_event_loop_slow_callbacks_total", {"service": "test"}) == 1
+    gauge = registry.get_sample_value("doorstep_event_loop_slow_callback_max_seconds", {"service": "test"})
+    assert gauge == slow.max_seconds
+
+
+async def test_an_app_with_the_threshold_set_exports_its_slow_callbacks(tmp_path: Path) -> None:
+    settings = ServiceSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", var_dir=tmp_path, slow_callback_ms=50
+    )
+    app = create_service_app(
+        settings=settings, title="demo", description="demo", package="doorstep_catalog", routers=[]
+    )
+
+    names = []
+
+    @app.get("/block")
+    async def block() -> dict[str, str]:
+        time.sleep(BLOCK)  # noqa: ASYNC251 (the blocking call under test)
+        task = asyncio.current_task()
+        names.append(task.get_name() if task is not None else "")
+        return {"status": "blocked"}
+
+    async with running(app), client_for(app) as client:
+        await asyncio.sleep(0)  # callbacks are timed from the next one on (a server's requests are tasks)
+        assert (await client.get("/block")).status_code == 200
+        await asyncio.sleep(0.01)  # the step that blocked has ended: asyncio has reported it
+        metrics = (await client.get("/metrics")).text
+    assert 'doorstep_event_loop_slow_callbacks_total{service="doorstep"} 1.0' in metrics
+    assert names == ["GET /block"]  # asyncio's report names the request's task after it

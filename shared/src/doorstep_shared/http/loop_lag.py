@@ -18,17 +18,32 @@ Exported in the app's ``/metrics``:
 
 One sample every ``interval`` costs a few microseconds of CPU: on by default
 (``DOORSTEP_<APP>_LOOP_LAG_PROBE_MS``; 0 turns it off).
+
+The probe cannot tell one call that held the loop 120 ms from forty ready requests the loop ran
+back to back in one turn (a saturated process): both are a busy lag. ``SlowCallbacks`` can:
+with ``DOORSTEP_<APP>_SLOW_CALLBACK_MS`` set, the loop runs in asyncio's debug mode, which times
+every callback (a task's step between two awaits, a protocol's data handler) and logs each one
+that ran longer than the threshold, naming it. Exported:
+
+- ``doorstep_event_loop_slow_callbacks_total`` (counter) and
+  ``doorstep_event_loop_slow_callback_max_seconds`` (gauge): callbacks over the threshold and
+  the longest since start; the WARNING line ``Executing <Task … name='GET /api/v1/…' …> took
+  0.123 seconds`` names it (``NamedRequestTasks`` names each request's task after its route).
+
+Debug mode costs CPU (every callback timed, coroutine origins tracked): a diagnostic, off by default.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -91,3 +106,74 @@ class LoopLagProbe:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+class SlowCallbacks(logging.Handler):
+    """Counts the event-loop callbacks that ran longer than ``threshold`` seconds, from asyncio's
+    debug-mode report of each (see the module's documentation)."""
+
+    def __init__(self, service: str, registry: CollectorRegistry, *, threshold: float) -> None:
+        super().__init__(logging.WARNING)
+        if threshold <= 0:
+            raise ValueError("threshold must be positive")
+        self.threshold = threshold
+        self.count = 0
+        self.max_seconds = 0.0
+        self._count = Counter(
+            "doorstep_event_loop_slow_callbacks",
+            "Event-loop callbacks that ran longer than the slow-callback threshold",
+            ["service"],
+            registry=registry,
+        ).labels(service)
+        self._max = Gauge(
+            "doorstep_event_loop_slow_callback_max_seconds",
+            "The longest event-loop callback over the threshold since start",
+            ["service"],
+            registry=registry,
+        ).labels(service)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # asyncio and uvloop alike: logger.warning("Executing %s took %.3f seconds", handle, seconds)
+        if not (isinstance(record.msg, str) and record.msg.startswith("Executing ")):
+            return
+        args = record.args if isinstance(record.args, tuple) else ()
+        seconds = args[-1] if args and isinstance(args[-1], float) else self.threshold
+        self.count += 1
+        self._count.inc()
+        if seconds > self.max_seconds:
+            self.max_seconds = seconds
+            self._max.set(seconds)
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[None]:
+        """The running loop in debug mode, its slow callbacks counted, while the block runs."""
+        loop = asyncio.get_running_loop()
+        debug, duration = loop.get_debug(), loop.slow_callback_duration
+        asyncio_logger = logging.getLogger("asyncio")
+        if not asyncio_logger.isEnabledFor(logging.WARNING):  # a quieter log level must not hide them
+            asyncio_logger.setLevel(logging.WARNING)
+        asyncio_logger.disabled = False
+        loop.set_debug(True)
+        loop.slow_callback_duration = self.threshold
+        asyncio_logger.addHandler(self)
+        try:
+            yield
+        finally:
+            asyncio_logger.removeHandler(self)
+            loop.slow_callback_duration = duration
+            loop.set_debug(debug)
+
+
+class NamedRequestTasks:
+    """Names each HTTP request's task after the request (``GET /api/v1/proxy/leads``), so that
+    asyncio's report of a slow callback says which request it was. Installed with
+    ``SlowCallbacks`` only."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.current_task()
+        if scope["type"] == "http" and task is not None:
+            task.set_name(f"{scope['method']} {scope['path']}")
+        await self.app(scope, receive, send)

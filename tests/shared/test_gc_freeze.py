@@ -1,0 +1,44 @@
+"""A minute after start an app moves what it keeps for its life out of the garbage collector's
+reach (``gc.freeze``), so that full collections no longer walk it (bench/README.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from pathlib import Path
+
+from doorstep_shared.app import _gc_frozen_after, create_service_app
+from doorstep_shared.config import ServiceSettings
+
+from .. import support
+
+
+async def test_the_freeze_comes_once_after_the_delay_and_not_when_switched_off() -> None:
+    assert gc.get_freeze_count() == 0  # the suite's apps do not freeze (tests/conftest.py)
+    kept = [object() for _ in range(10)]  # noqa: F841 (alive at the freeze)
+    try:
+        async with _gc_frozen_after(0.05):
+            assert gc.get_freeze_count() == 0
+            await asyncio.sleep(0.2)
+            assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        async with _gc_frozen_after(0):
+            await asyncio.sleep(0.1)
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+
+
+async def test_an_app_freezes_after_the_configured_delay(tmp_path: Path) -> None:
+    settings = ServiceSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", var_dir=tmp_path, gc_freeze_after_s=0.05
+    )
+    app = create_service_app(
+        settings=settings, title="demo", description="demo", package="doorstep_catalog", routers=[]
+    )
+    try:
+        async with support.running(app):
+            await asyncio.sleep(0.3)
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -51,10 +51,12 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 def _series(registry: CollectorRegistry, service: str, name: str, text: str) -> tuple[Any, Any]:
     """A histogram of the samples and a gauge of the longest since start."""
     histogram = Histogram(f"doorstep_event_loop_{name}_seconds", text, ["service"], registry=registry, buckets=BUCKETS)
-    longest = Gauge(
-        f"doorstep_event_loop_{name}_max_seconds", f"{text}: the longest since start", ["service"], registry=registry
-    )
-    return histogram.labels(service), longest.labels(service)
+    return histogram.labels(service), _longest(registry, service, name, f"{text}: the longest since start")
+
+
+def _longest(registry: CollectorRegistry, service: str, name: str, text: str) -> Any:
+    """The gauge ``doorstep_event_loop_<name>_max_seconds`` of this service."""
+    return Gauge(f"doorstep_event_loop_{name}_max_seconds", text, ["service"], registry=registry).labels(service)
 
 
 class LoopLagProbe:
@@ -125,12 +127,9 @@ class SlowCallbacks(logging.Handler):
             ["service"],
             registry=registry,
         ).labels(service)
-        self._max = Gauge(
-            "doorstep_event_loop_slow_callback_max_seconds",
-            "The longest event-loop callback over the threshold since start",
-            ["service"],
-            registry=registry,
-        ).labels(service)
+        self._max = _longest(
+            registry, service, "slow_callback", "The longest event-loop callback over the threshold since start"
+        )
 
     def emit(self, record: logging.LogRecord) -> None:
         # asyncio and uvloop alike: logger.warning("Executing %s took %.3f seconds", handle, seconds)

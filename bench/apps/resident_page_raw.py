@@ -3,8 +3,8 @@ asyncpg and orjson, with the same token check.
 
 ``GET /api/v1/proxy/residents?limit=N`` (the default list: active residents of the caller's
 communities in address order, one page and its signed cursor) and ``GET /api/v1/proxy/residents/{id}``
-(one resident and its ETag) run the SQL the proxy's repository sends for them — the page, then
-the page's benefits in one query — mask each row with the proxy's own rule
+(one resident and its ETag) run the SQL the proxy sends for them on PostgreSQL — one statement,
+each resident's benefits gathered in its row (``ledger.read_rows``) — mask each row with the proxy's own rule
 (``ledger.service.resident_item``: the same decryption, masks and groups) and write the dicts with
 ``orjson`` (asyncpg's own UUID type through ``default=str``). No SQLAlchemy, no session, no response model, no middleware but the request context
 (as ``bench/apps/echo.py``). Only the default list is implemented: the benchmark asks for nothing else.
@@ -23,7 +23,7 @@ import uuid
 from collections import namedtuple
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 import orjson
@@ -43,22 +43,12 @@ from doorstep_shared.http.pagination import encode_cursor
 ISSUER = "doorstep-gateway"
 AUDIENCE = "doorstep"
 NAMES = [c.name for c in READ_COLUMNS]
-ResidentRow = namedtuple("ResidentRow", NAMES)  # type: ignore[misc]  # attribute access, as a Core row
-SELECT = f"SELECT {', '.join(NAMES)} FROM resident"
+ResidentRow = namedtuple("ResidentRow", [*NAMES, "benefits"])  # type: ignore[misc]  # attribute access, as a Core row
+BENEFITS = "ARRAY(SELECT (b.item_code, b.since) FROM resident_benefit b WHERE b.resident_id = resident.id ORDER BY b.item_code)"
+SELECT = f"SELECT {', '.join(NAMES)}, {BENEFITS} FROM resident"
 ORDER = "ORDER BY compound_code, building, unit, room, name, id"
 PAGE = f"{SELECT} WHERE community = ANY($1::text[]) AND status = 'active' {ORDER} LIMIT $2"
 ONE = f"{SELECT} WHERE id = $1 AND community = ANY($2::text[])"
-BENEFITS = (
-    "SELECT resident_id, item_code, since FROM resident_benefit WHERE resident_id = ANY($1::uuid[]) ORDER BY item_code"
-)
-Benefit = namedtuple("Benefit", ["resident_id", "item_code", "since"])
-
-
-async def benefits_of(conn: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Benefit]]:
-    out: dict[uuid.UUID, list[Benefit]] = {rid: [] for rid in ids}
-    for rec in await conn.fetch(BENEFITS, ids):
-        out[rec[0]].append(Benefit(*rec))
-    return out
 
 
 def create_app() -> FastAPI:
@@ -93,10 +83,9 @@ def create_app() -> FastAPI:
         communities = sorted(principal.visible_communities or ())
         async with request.app.state.pg.acquire() as conn:
             rows = [ResidentRow(*rec) for rec in await conn.fetch(PAGE, communities, limit + 1)]
-            page = rows[:limit]
-            benefits = await benefits_of(conn, [r.id for r in page])
+        page = rows[:limit]
         today, cipher = local_today(), request.app.state.cipher
-        items = [resident_item(r, benefits[r.id], cipher, today, principal) for r in page]
+        items = [resident_item(r, r.benefits, cipher, today, principal) for r in page]
         nxt = encode_cursor(resident_cursor_key(page[-1])) if len(rows) > limit else None
         return Response(orjson.dumps({"items": items, "next_cursor": nxt}, default=str), media_type="application/json")
 
@@ -105,11 +94,10 @@ def create_app() -> FastAPI:
         communities = sorted(principal.visible_communities or ())
         async with request.app.state.pg.acquire() as conn:
             rec = await conn.fetchrow(ONE, resident_id, communities)
-            if rec is None:
-                raise NotFound("No such resident.")
-            row = ResidentRow(*rec)
-            benefits = await benefits_of(conn, [row.id])
-        item = resident_item(row, benefits[row.id], request.app.state.cipher, local_today(), principal)
+        if rec is None:
+            raise NotFound("No such resident.")
+        row = ResidentRow(*rec)
+        item = resident_item(row, row.benefits, request.app.state.cipher, local_today(), principal)
         headers = {"ETag": resident_etag(row), "Cache-Control": "private, no-cache"}
         return Response(orjson.dumps(item, default=str), media_type="application/json", headers=headers)
 

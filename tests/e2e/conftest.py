@@ -99,8 +99,8 @@ def system_env(tmp: Path, ports: dict[str, int], backend: str) -> dict[str, str]
             # The system lives for the whole session beside the in-process apps of the other
             # tests, all on one server of 100 connections: at the default pool (10 + 10 overflow
             # per app) its idle connections left too few for a 100-request burst later on (CI saw
-            # "too many clients" as 503s). At most 8 per app here.
-            env[prefix + "DATABASE_POOL_SIZE"] = "4"
+            # "too many clients" as 503s). At most 6 + 1 per app here.
+            env[prefix + "DATABASE_POOL_SIZE"] = "6"
         if app != "gateway":
             env[f"DOORSTEP_GATEWAY_{app.upper()}_URL"] = f"http://127.0.0.1:{ports[app]}"
             # As make run: follow the gateway's directory export, the demo file until it answers.

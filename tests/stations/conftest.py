@@ -29,10 +29,10 @@ async def stations_app(
         directory_file=demo_directory_file(),  # the demo directory, followed from the file
         worker_enabled=False,  # tests drive the worker by calling it with a given "now"
         var_dir=tmp_path_factory.mktemp("stations-var"),
-        # The 100-booking bursts serialise on the session's row anyway: 8 (+8 overflow) connections
-        # keep them busy, and leave room on the shared 100-connection PostgreSQL for the session's
-        # other apps (at 20 + 20 the burst met "too many clients" in CI, answered 503).
-        database_pool_size=8,
+        # The 100-booking bursts serialise on the session's row anyway: 10 connections keep them
+        # busy (+2 for a moment), and leave room on the shared 100-connection PostgreSQL for the session's other
+        # apps (at 20 + 20 overflow the burst met "too many clients" in CI, answered 503).
+        database_pool_size=10,
     )
     try:
         async with running(create_app(settings, key_set=tokens.key_set())) as app:

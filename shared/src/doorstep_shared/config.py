@@ -45,7 +45,9 @@ class ServiceSettings(BaseSettings):
     port: int = Field(8000, description="Port to bind")
     database_url: str = Field("", description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…")
     database_schema: str | None = Field(None, description="PostgreSQL schema for this service's tables")
-    database_pool_size: int = Field(10, description="PostgreSQL connection pool size")
+    database_pool_size: int = Field(
+        16, description="PostgreSQL connections the app keeps open once opened (up to a quarter more for a moment)"
+    )
     var_dir: Path = Field(
         default_factory=default_var_dir, description="Directory for local data (SQLite files, dev keys)"
     )

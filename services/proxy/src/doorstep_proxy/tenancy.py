@@ -11,14 +11,13 @@ other table is invisible to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from sqlalchemy import FromClause, bindparam, false, select
 from sqlmodel import col
 
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.db.driver import among
 
 from .cases.models import ProxyCase, Visit, VisitCase
 from .demands.models import Demand
@@ -68,13 +67,13 @@ def scoped(
     return stmt
 
 
-# The hot reads' statements are built once per shape of scope (see :func:`prepared`), not per request.
+# The hot reads' statements are built once per shape of scope (``ledger.read_rows``), not per request.
 ScopeShape = tuple[bool, bool]  # (sees only its own requests, limited to some communities)
 
 
 def scope_of(principal: Principal) -> tuple[ScopeShape, dict[str, Any]]:
     """The shape of ``principal``'s scope and the values its bound parameters take: the same rule
-    as :func:`scoped`, for statements built once (``prepared``)."""
+    as :func:`scoped`, for statements built once (:func:`scoped_by_shape`)."""
     visible = principal.visible_communities
     own = principal.sees_only_its_own
     params: dict[str, Any] = {}
@@ -85,27 +84,14 @@ def scope_of(principal: Principal) -> tuple[ScopeShape, dict[str, Any]]:
     return (own, visible is not None), params
 
 
-def scoped_by_shape(stmt: Any, model: Any, shape: ScopeShape) -> Any:
+def scoped_by_shape(stmt: Any, model: Any, shape: ScopeShape, *, arrays: bool = False) -> Any:
     """``stmt`` narrowed as :func:`scoped` narrows it, with bound parameters in place of the
-    principal's values (``scope_client``, ``scope_communities``; :func:`scope_of` gives them)."""
+    principal's values (``scope_client``, ``scope_communities``; :func:`scope_of` gives them).
+    ``arrays``: the communities bound as one array (a statement run on the driver, see
+    ``doorstep_shared.db.driver.among``)."""
     own, limited = shape
     if own:
         stmt = stmt.where(_from_own_requests(model, bindparam("scope_client")))
     if limited:
-        stmt = stmt.where(_column(model, "community").in_(bindparam("scope_communities", expanding=True)))
+        stmt = stmt.where(among(_column(model, "community"), "scope_communities", arrays=arrays))
     return stmt
-
-
-def prepared(build: Callable[[], Any], model: Any) -> Callable[[Principal], tuple[Any, dict[str, Any]]]:
-    """A hot read's statement built once per scope shape: ``prepared(build, model)(principal)`` is
-    ``(statement, scope parameters)``; the caller adds its own parameters and executes."""
-
-    @cache
-    def of_shape(shape: ScopeShape) -> Any:
-        return scoped_by_shape(build(), model, shape)
-
-    def statement(principal: Principal) -> tuple[Any, dict[str, Any]]:
-        shape, params = scope_of(principal)
-        return of_shape(shape), params
-
-    return statement

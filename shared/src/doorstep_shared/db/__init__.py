@@ -6,6 +6,8 @@ migrations runner, and the tables a service adds to its own MetaData for shared 
 - ``columns``: ``UTCDateTime``, ``JSONType``, ``BigIntId``, ``new_registry()`` (naming convention)
 - ``session``: ``make_sessionmaker``, ``session_scope``, the request's ``DbSession``, and the
   ``ReadConnection`` the hottest reads use instead (no session)
+- ``driver``: the hottest reads on PostgreSQL run on asyncpg itself (``hot_read``,
+  ``DriverQuery``: a Core SELECT compiled once, no SQLAlchemy per execution or row)
 - ``migrations``: Alembic driven from code for one package (``upgrade``, ``head_revision``,
   ``run_env`` for its ``env.py``); which packages exist is ``doorstep_tools.migrate``'s business
 - ``audit``: the append-only, hash-chained audit log (and its read routes)
@@ -16,6 +18,7 @@ migrations runner, and the tables a service adds to its own MetaData for shared 
 
 from .audit import AuditEntryRead, AuditEvent, AuditLog, VerifyResult, audit_router, audit_tables
 from .columns import NAMING_CONVENTION, BigIntId, JSONType, ShortString, UTCDateTime, new_registry
+from .driver import DriverConnection, DriverQuery, among, hot_read
 from .engine import create_engine, is_sqlite, mark_write_intent, ping, write_intent
 from .idempotency import IdempotencyMiddleware, idempotency_table
 from .outbox import OutboxMessage, OutboxWorker, backoff_delay, enqueue, make_outbox_table
@@ -39,6 +42,8 @@ __all__ = [
     "AuditLog",
     "BigIntId",
     "DbSession",
+    "DriverConnection",
+    "DriverQuery",
     "IdempotencyMiddleware",
     "JSONType",
     "OutboxMessage",
@@ -49,11 +54,13 @@ __all__ = [
     "UTCDateTime",
     "VerifyResult",
     "WritesOnRead",
+    "among",
     "audit_router",
     "audit_tables",
     "backoff_delay",
     "create_engine",
     "enqueue",
+    "hot_read",
     "idempotency_table",
     "is_sqlite",
     "make_outbox_table",

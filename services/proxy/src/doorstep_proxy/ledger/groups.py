@@ -4,7 +4,7 @@ definition of each, as a SQL condition over ``resident`` and as a check of a loa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from sqlalchemy import ColumnElement
 from sqlmodel import col
@@ -24,10 +24,20 @@ def born_on_or_before(today: dt.date, years: int) -> dt.date:
         return today.replace(year=today.year - years, day=28)
 
 
-def group_condition(group: str, today: dt.date) -> ColumnElement[bool]:
-    """SQL: the resident belongs to ``group`` on ``today``."""
+def elderly_born_by(today: dt.date) -> dt.date:
+    """The latest birth date of the ``elderly_80`` group on ``today``."""
+    return born_on_or_before(today, 80)
+
+
+def group_condition(group: str, today: dt.date | None, *, born_by: Any = None) -> ColumnElement[bool]:
+    """SQL: the resident belongs to ``group`` on ``today``; a statement built once for every day
+    passes a bound parameter as ``born_by`` instead (its value ``elderly_born_by(today)``)."""
     if group == "elderly_80":
-        return col(Resident.birth_date) <= born_on_or_before(today, 80)
+        if born_by is None:
+            assert today is not None
+            born_by = elderly_born_by(today)
+        older: ColumnElement[bool] = col(Resident.birth_date) <= born_by
+        return older
     if group == "disabled":
         return col(Resident.disability_type).is_not(None)
     if group == "serious_illness":

@@ -1,6 +1,6 @@
 """The lean read path for residents: a resident as ``ResidentRead`` shows them, built as a plain
-dict from a Core row (``repository.READ_COLUMNS``) or a ``Resident``, the benefits of a whole page
-read in one query, masked in one pass.
+dict from a read row (``read_rows``: the columns of ``repository.READ_COLUMNS`` with the benefits
+in the row) or a ``Resident`` (its benefits read in one query for all), masked in one pass.
 
 The dicts have exactly ``ResidentRead``'s fields, in its order, with the values its serialisers
 would write (masked; the removal reason redacted), so the hot routes write them as JSON at once
@@ -29,7 +29,7 @@ def resident_item(
 ) -> dict[str, Any]:
     """One resident as ``ResidentRead`` shows them, as a plain dict: its fields in its order, the
     values as its serialisers write them (masked, the removal reason redacted). ``r`` is a
-    ``Resident`` or a row of ``repo.READ_COLUMNS``; ``benefits`` rows of item_code and since.
+    ``Resident`` or a row of ``repo.READ_COLUMNS``; ``benefits`` (item_code, since) pairs.
     Decrypts only to mask (the plain value never leaves this function); the name and the
     address as ``principal`` may see them (``faces.resident_face``, the one rule)."""
     face = resident_face(principal, cipher, r, today)
@@ -60,7 +60,7 @@ def resident_item(
         "pension_insured": r.pension_insured,
         "children_count": r.children_count,
         "housing_difficulty": r.housing_difficulty,
-        "benefits": [{"item_code": b.item_code, "since": b.since} for b in benefits],
+        "benefits": [{"item_code": code, "since": since} for code, since in benefits],
         "groups": groups_of(r, today),
         "status": r.status,
         "removed_reason": redact_text(r.removed_reason) if r.removed_reason else r.removed_reason,
@@ -79,7 +79,15 @@ async def resident_items(
     """``resident_item`` of each resident, their benefits read in one query for all."""
     benefits = await repo.benefits_of(session, [r.id for r in residents])
     today = local_today()
-    return [resident_item(r, benefits[r.id], cipher, today, principal) for r in residents]
+    return [
+        resident_item(r, [(b.item_code, b.since) for b in benefits[r.id]], cipher, today, principal) for r in residents
+    ]
+
+
+def row_items(rows: Sequence[Any], cipher: PiiCipher, principal: Principal) -> list[dict[str, Any]]:
+    """``resident_item`` of each read row (``read_rows``), the benefits its own."""
+    today = local_today()
+    return [resident_item(r, r.benefits, cipher, today, principal) for r in rows]
 
 
 class ResidentColumns:

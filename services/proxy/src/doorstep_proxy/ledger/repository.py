@@ -15,14 +15,12 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.clock import local_today
 from doorstep_shared.http.errors import Invalid
 
 from ..db import chunks, dialect_insert
-from ..tenancy import prepared, scoped
-from .groups import group_condition
+from ..tenancy import scoped
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
-from .schemas import FACT_FIELDS, ResidentQuery
+from .schemas import FACT_FIELDS
 
 
 def cursor_uuid(value: Any) -> uuid.UUID:
@@ -210,54 +208,6 @@ READ_COLUMNS = tuple(
 )
 
 
-async def search_residents(
-    session: Reader,
-    principal: Principal,
-    query: ResidentQuery,
-    *,
-    after: Sequence[Any] | None,
-    limit: int,
-) -> Sequence[Row[Any]]:
-    """A page of residents as rows of ``READ_COLUMNS``, in ``RESIDENT_ORDER``."""
-    stmt = select(*READ_COLUMNS).order_by(*RESIDENT_ORDER).limit(limit)
-    stmt = scoped(stmt, Resident, principal)
-    if query.statuses:
-        stmt = stmt.where(col(Resident.status).in_(list(query.statuses)))
-    if query.name:
-        escaped = query.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(col(Resident.name).like(f"%{escaped}%", escape="\\"))
-    for column, value in (
-        (Resident.id_last4, query.id_last4),
-        (Resident.phone_hash, query.phone_hash),
-        (Resident.id_number_hash, query.id_number_hash),
-        (Resident.community, query.community),
-        (Resident.grid, query.grid),
-        (Resident.compound_code, query.compound),
-        (Resident.building, query.building),
-        (Resident.unit, query.unit),
-        (Resident.room, query.room),
-        (Resident.household_id, query.household_id),
-        (Resident.disability_type, query.disability_type),
-        (Resident.disability_grade, query.disability_grade),
-    ):
-        if value is not None:
-            stmt = stmt.where(col(column) == value)
-    today = query.today or local_today()
-    for group in query.groups:
-        stmt = stmt.where(group_condition(group, today))
-    if query.without_benefit:
-        receives = (
-            select(col(ResidentBenefit.resident_id))
-            .where(col(ResidentBenefit.resident_id) == col(Resident.id))
-            .where(col(ResidentBenefit.item_code) == query.without_benefit)
-        )
-        stmt = stmt.where(~receives.exists())
-    if after:
-        values = [*(str(v) for v in after[:5]), cursor_uuid(after[5])]
-        stmt = stmt.where(tuple_(*RESIDENT_ORDER) > tuple_(*values))
-    return (await session.execute(stmt)).all()
-
-
 async def get_resident(
     session: AsyncSession, principal: Principal, resident_id: uuid.UUID, *, for_update: bool = False
 ) -> Resident | None:
@@ -265,16 +215,6 @@ async def get_resident(
     if for_update:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-_RESIDENT_ROW = prepared(lambda: select(*READ_COLUMNS).where(col(Resident.id) == bindparam("resident_id")), Resident)
-
-
-async def resident_row(session: Reader, principal: Principal, resident_id: uuid.UUID) -> Row[Any] | None:
-    """One resident as a row of ``READ_COLUMNS``, if the caller sees them (the statement built
-    once per scope shape: the field app's hottest read)."""
-    stmt, params = _RESIDENT_ROW(principal)
-    return (await session.execute(stmt, {**params, "resident_id": resident_id})).first()
 
 
 async def residents_by_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Resident]:

@@ -11,7 +11,7 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.db import ReadConnection
+from doorstep_shared.db import hot_read
 from doorstep_shared.http import not_modified, not_modified_response, problems
 from doorstep_shared.http.pagination import (
     CursorParam,
@@ -216,7 +216,7 @@ async def get_household(
     responses=problems(422),
 )
 async def search_residents(
-    session: ReadConnection,
+    request: Request,
     principal: ResidentsReader,
     cipher: Cipher,
     q: Annotated[str | None, Query(max_length=50, description="Part of the name")] = None,
@@ -254,15 +254,9 @@ async def search_residents(
     )
     # The field app's hottest list: plain dicts written as JSON once (the lean path, no model
     # per row); the page is still the documented Page[ResidentRead].
-    items, last = await service.search_items(
-        session,
-        principal,
-        cipher,
-        query,
-        phone=phone,
-        after=read_cursor(cursor, cursor_text, *[cursor_optional_text] * 4, cursor_uuid),
-        limit=limit,
-    )
+    after = read_cursor(cursor, cursor_text, *[cursor_optional_text] * 4, cursor_uuid)
+    async with hot_read(request.app.state.read_engine) as conn:
+        items, last = await service.search_items(conn, principal, cipher, query, phone=phone, after=after, limit=limit)
     nxt = encode_cursor(service.resident_cursor_key(last)) if last else None
     return json_page(items, nxt, fields)
 
@@ -311,17 +305,17 @@ async def create_resident(
 )
 async def get_resident(
     resident_id: uuid.UUID,
-    session: ReadConnection,
     principal: ResidentsReader,
     cipher: Cipher,
     request: Request,
 ) -> Response:
-    r = await service.resident_row(session, principal, resident_id)
+    # The field app's hottest read: asyncpg's own connection where there is one (``hot_read``).
+    async with hot_read(request.app.state.read_engine) as conn:
+        r = await service.resident_row(conn, principal, resident_id)
     etag = service.resident_etag(r)
     if not_modified(request, etag):
         return not_modified_response(etag)
-    item = (await service.resident_items(session, [r], cipher, principal))[0]
-    return json_response(item, headers=_cache_headers(etag))
+    return json_response(service.row_items([r], cipher, principal)[0], headers=_cache_headers(etag))
 
 
 @router.patch(

@@ -22,6 +22,7 @@ from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name
 from ..audit import audit_log
 from ..events.residents import residents_changed
 from ..versions import next_row_versions
+from . import read_rows
 from . import repository as repo
 from .faces import resident_face as resident_face  # the one rule, for every sub-domain
 from .idnumbers import check_id_number, check_phone
@@ -41,6 +42,7 @@ from .reads import resident_brief_item as resident_brief_item
 from .reads import resident_brief_items as resident_brief_items
 from .reads import resident_item as resident_item
 from .reads import resident_items as resident_items
+from .reads import row_items as row_items
 from .schemas import (
     FACT_FIELDS,
     BenefitIn,
@@ -244,10 +246,10 @@ async def resident(session: AsyncSession, principal: Principal, resident_id: uui
     return found
 
 
-async def resident_row(session: repo.Reader, principal: Principal, resident_id: uuid.UUID) -> Any:
-    """The resident as a row of ``repo.READ_COLUMNS`` (what ``resident_items`` takes); 404 when
-    the caller does not see them."""
-    found = await repo.resident_row(session, principal, resident_id)
+async def resident_row(session: read_rows.HotReader, principal: Principal, resident_id: uuid.UUID) -> Any:
+    """The resident as a read row (``read_rows``: what ``row_items`` takes); 404 when the caller
+    does not see them."""
+    found = await read_rows.resident_row(session, principal, resident_id)
     if found is None:
         raise NotFound("No such resident.", code="resident_not_found")
     return found
@@ -259,7 +261,7 @@ async def visible_resident(session: AsyncSession, principal: Principal, resident
 
 
 async def search_items(
-    session: repo.Reader,
+    session: read_rows.HotReader,
     principal: Principal,
     cipher: PiiCipher,
     query: ResidentQuery,
@@ -274,10 +276,10 @@ async def search_items(
     if phone is not None:
         query.phone_hash = phone_hash(cipher, check_phone(phone, field=phone_field))
     query.today = local_today()
-    rows = await repo.search_residents(session, principal, query, after=after, limit=limit + 1)
+    rows = await read_rows.search_residents(session, principal, query, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    return await resident_items(session, rows, cipher, principal), (rows[-1] if more else None)
+    return row_items(rows, cipher, principal), (rows[-1] if more else None)
 
 
 async def search(

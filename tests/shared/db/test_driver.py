@@ -1,0 +1,126 @@
+"""Hot reads on asyncpg itself (``doorstep_shared.db.driver``): the rows a Core statement gives,
+parameters bound by name, arrays bound whole; a statement it cannot run is refused when first
+run; the database's errors reach the apps as SQLAlchemy's, so a request gets the usual problem
+(422 for a value the column cannot take, 503 when the server is gone), never a 500, without the
+parameters attached, and the connection leaves the pool. SQLite has no driver path: ``hot_read``
+gives a SQLAlchemy connection there, in a deferred (read) transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, bindparam, func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from doorstep_shared.db.driver import DriverConnection, DriverQuery, among, hot_read
+from doorstep_shared.db.engine import create_engine, write_intent
+from doorstep_shared.http.errors import install_error_handlers
+
+from ...support import engine_with
+
+METADATA = MetaData()
+T = Table(
+    "driver_t",
+    METADATA,
+    Column("n", Integer, primary_key=True),
+    Column("word", String(8), nullable=False),
+    Column("day", Date, nullable=False),
+)
+BY_WORDS = select(T.c.n, T.c.word, T.c.day).order_by(T.c.n).limit(bindparam("limit"))
+
+
+@pytest.fixture
+async def engine(db_backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    if db_backend != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no driver path (hot_read gives SQLAlchemy's connection)")
+    async with engine_with(METADATA, db_backend, tmp_path) as eng:
+        async with eng.begin() as conn:
+            rows = [{"n": i, "word": w, "day": dt.date(2026, 1, i)} for i, w in enumerate("abcde", start=1)]
+            await conn.execute(T.insert(), rows)
+        yield eng
+
+
+async def test_rows_as_core_gives_them(engine: AsyncEngine) -> None:
+    query = DriverQuery(BY_WORDS.where(among(T.c.word, "words", arrays=True)))
+    async with engine.connect() as conn:
+        core = (await conn.execute(BY_WORDS.where(T.c.word.in_(["e", "b", "c"])), {"limit": 2})).all()
+    async with hot_read(engine) as hot:
+        assert isinstance(hot, DriverConnection)
+        rows = await query.rows(hot, {"words": ["e", "b", "c"], "limit": 2})
+    assert (
+        [tuple(r) for r in rows]
+        == [tuple(r) for r in core]
+        == [(2, "b", dt.date(2026, 1, 2)), (3, "c", dt.date(2026, 1, 3))]
+    )
+    assert rows[0].word == "b" and rows[0].day == dt.date(2026, 1, 2)  # by attribute, as a Core row
+
+
+async def test_an_expanding_parameter_is_refused(engine: AsyncEngine) -> None:
+    query = DriverQuery(BY_WORDS.where(among(T.c.word, "words", arrays=False)))
+    async with hot_read(engine) as hot:
+        assert isinstance(hot, DriverConnection)
+        with pytest.raises(ValueError, match="expanding"):
+            await query.rows(hot, {"words": ["a"], "limit": 1})
+
+
+async def test_errors_are_sqlalchemys_without_the_parameters(engine: AsyncEngine) -> None:
+    secret = "110101199003070011x"
+    as_number = DriverQuery(select(func.cast(bindparam("v", type_=String), Integer).label("v")))
+    unencodable = DriverQuery(select(T.c.n).where(T.c.n == bindparam("n")))
+    for query, values in ((as_number, {"v": secret}), (unencodable, {"n": secret})):
+        async with hot_read(engine) as hot:
+            assert isinstance(hot, DriverConnection)
+            driver = hot.driver
+            with pytest.raises(DBAPIError) as raised:  # the server's class 22, asyncpg's: both 422
+                await query.rows(hot, values)
+            assert str(getattr(raised.value.orig, "sqlstate", "")).startswith("22")
+            assert raised.value.params is None and raised.value.hide_parameters
+        assert driver.is_closed()  # whatever failed, the connection left the pool
+    async with hot_read(engine) as hot:
+        assert isinstance(hot, DriverConnection)
+        assert (await as_number.rows(hot, {"v": "42"}))[0].v == 42  # the pool serves on
+
+
+async def test_sqlite_reads_on_sqlalchemy_without_the_write_lock(tmp_path: Path) -> None:
+    eng = create_engine(f"sqlite+aiosqlite:///{tmp_path}/d.db")
+    try:
+        assert write_intent.get() is True  # the default (background work)
+        async with hot_read(eng) as conn:
+            assert not isinstance(conn, DriverConnection)
+            assert write_intent.get() is False  # so its transaction begins DEFERRED
+            assert (await conn.execute(select(func.abs(-3)))).scalar() == 3
+        assert write_intent.get() is True
+    finally:
+        await eng.dispose()
+
+
+async def test_a_request_whose_server_went_away_is_a_503(engine: AsyncEngine) -> None:
+    """The connection dies under the statement: the app answers 503 database_unavailable, and
+    the next request gets a new connection."""
+    query = DriverQuery(select(T.c.n, func.pg_sleep(0).label("slept")).where(T.c.n == bindparam("n")))
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/n/{n}")
+    async def read(n: int) -> dict[str, int]:
+        async with hot_read(engine) as hot:
+            assert isinstance(hot, DriverConnection)
+            if n == 0:  # the server ends this backend before the statement
+                async with engine.connect() as other:
+                    await other.execute(select(func.pg_terminate_backend(hot.driver.get_server_pid())))
+            rows = await query.rows(hot, {"n": max(n, 1)})
+        return {"n": rows[0].n}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.get("/n/2")).json() == {"n": 2}
+        gone = await client.get("/n/0")
+        assert gone.status_code == 503, gone.text
+        assert gone.headers["content-type"].startswith("application/problem+json")
+        assert gone.json()["code"] == "database_unavailable"
+        assert (await client.get("/n/3")).json() == {"n": 3}

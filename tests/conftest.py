@@ -49,8 +49,13 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 # The apps freeze their long-lived objects out of the garbage collector's reach a minute after
 # start (doorstep_shared.app._gc_frozen_after): once per process, which in a test process that
 # starts hundreds of apps would only keep their garbage. tests/shared/test_gc_freeze.py tests it.
+# A pool keeps what it opened (doorstep_shared.db.engine: 16 by default, for a deployment's peak);
+# the PostgreSQL lane's apps share one server of 100 connections, and the apps a session keeps
+# alive would keep a burst's connections open: 8 each here (+2 for a moment), fixtures that need
+# more or fewer say so.
 for _prefix in ("DOORSTEP_", "DOORSTEP_GATEWAY_", "DOORSTEP_CATALOG_", "DOORSTEP_PROXY_", "DOORSTEP_STATIONS_"):
     os.environ.setdefault(f"{_prefix}GC_FREEZE_AFTER_S", "0")
+    os.environ.setdefault(f"{_prefix}DATABASE_POOL_SIZE", "8")
 
 LANE = os.environ.get("DOORSTEP_TEST_LANE", "")
 

@@ -1,5 +1,6 @@
-"""A minute after start an app moves what it keeps for its life out of the garbage collector's
-reach (``gc.freeze``), so that full collections no longer walk it (bench/README.md)."""
+"""When its start-up is done and again a minute later an app moves what it keeps for its life out
+of the garbage collector's reach (``gc.freeze``), so that full collections no longer walk it
+(bench/README.md)."""
 
 from __future__ import annotations
 
@@ -41,5 +42,30 @@ async def test_an_app_freezes_after_the_configured_delay(tmp_path: Path) -> None
         async with support.running(app):
             await asyncio.sleep(0.3)
             assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+async def test_an_app_freezes_what_its_start_up_loaded_before_it_serves(tmp_path: Path) -> None:
+    settings = ServiceSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", var_dir=tmp_path, gc_freeze_after_s=60
+    )
+    app = create_service_app(
+        settings=settings, title="demo", description="demo", package="doorstep_catalog", routers=[]
+    )
+    gc.unfreeze()
+    try:
+        async with support.running(app):
+            assert gc.get_freeze_count() > 0  # at once, not a minute later
+        gc.unfreeze()
+        off = create_service_app(
+            settings=settings.model_copy(update={"gc_freeze_after_s": 0}),
+            title="demo",
+            description="demo",
+            package="doorstep_catalog",
+            routers=[],
+        )
+        async with support.running(off):
+            assert gc.get_freeze_count() == 0
     finally:
         gc.unfreeze()

@@ -81,10 +81,10 @@ class ServiceSettings(BaseSettings):
     gc_freeze_after_s: float = Field(
         60,
         ge=0,
-        description="Once, this many seconds after start (caches filled, first background passes "
-        "done): collect garbage and move every object then alive out of the collector's reach "
-        "(gc.freeze), so that a full collection no longer walks them (130–170 ms each, several a "
-        "minute, in the proxy under load); 0: never",
+        description="When start-up is done and again this many seconds later (caches filled, first "
+        "background passes done): collect garbage and move every object then alive out of the "
+        "collector's reach (gc.freeze), so that a full collection no longer walks them (130–170 ms "
+        "each, several a minute, in the proxy under load); 0: never",
     )
     log_json: bool = Field(True, description="JSON-lines logs")
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json")

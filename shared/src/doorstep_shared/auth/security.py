@@ -78,9 +78,12 @@ CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def require(*permissions: str) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that lets the call through only if the caller holds every permission."""
+    """A dependency that lets the call through only if the caller holds every permission. It
+    verifies the token itself (``current_principal`` called, not depended on): one node less in
+    the tree FastAPI solves on every request of a permission-checked route."""
 
-    async def check(principal: CurrentPrincipal) -> Principal:
+    async def check(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+        principal = await current_principal(request, token)
         missing = [p for p in permissions if not principal.has(p)]
         if missing:
             raise Forbidden(

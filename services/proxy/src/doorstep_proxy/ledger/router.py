@@ -27,6 +27,7 @@ from doorstep_shared.http.pagination import (
 from doorstep_shared.http.sparse import Fields, json_page, json_response, sparse_fields, sparse_page
 
 from ..deps import Cipher, CurrentDirectory, IfMatch
+from ..state import state_of
 from . import service
 from .groups import Group
 from .schemas import (
@@ -303,19 +304,16 @@ async def create_resident(
     summary="One resident (ID number and phone masked)",
     responses={**problems(404, 422), 304: {"description": "Not modified"}},
 )
-async def get_resident(
-    resident_id: uuid.UUID,
-    principal: ResidentsReader,
-    cipher: Cipher,
-    request: Request,
-) -> Response:
-    # The field app's hottest read: asyncpg's own connection where there is one (``hot_read``).
+async def get_resident(resident_id: uuid.UUID, principal: ResidentsReader, request: Request) -> Response:
+    # The field app's hottest read: asyncpg's own connection where there is one (``hot_read``),
+    # and no more dependencies than the permission check (the app's cipher read from its state).
     async with hot_read(request.app.state.read_engine) as conn:
         r = await service.resident_row(conn, principal, resident_id)
     etag = service.resident_etag(r)
     if not_modified(request, etag):
         return not_modified_response(etag)
-    return json_response(service.row_items([r], cipher, principal)[0], headers=_cache_headers(etag))
+    item = service.row_items([r], state_of(request).pii, principal)[0]
+    return json_response(item, headers=_cache_headers(etag))
 
 
 @router.patch(

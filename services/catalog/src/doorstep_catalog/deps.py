@@ -34,8 +34,7 @@ async def optional_reader(
     (401 for a bad token, 403 without the permission), so staff behaviour does not change."""
     if not token:
         return None
-    principal = await current_principal(request, token)
-    return await require(Permission.CATALOG_READ)(principal)
+    return await require(Permission.CATALOG_READ)(request, token)
 
 
 def api_router() -> APIRouter:

@@ -7,6 +7,7 @@ gives a SQLAlchemy connection there, in a deferred (read) transaction."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, bindparam, func, select
+from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table, bindparam, func, literal, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -124,3 +125,30 @@ async def test_a_request_whose_server_went_away_is_a_503(engine: AsyncEngine) ->
         assert gone.headers["content-type"].startswith("application/problem+json")
         assert gone.json()["code"] == "database_unavailable"
         assert (await client.get("/n/3")).json() == {"n": 3}
+
+
+async def test_a_read_cancelled_mid_statement_leaves_no_broken_connection_behind(engine: AsyncEngine) -> None:
+    """A read cancelled while its statement runs (a timeout above it): the connection is
+    dropped, not handed to the next request halfway through a statement."""
+    slow = DriverQuery(select(func.pg_sleep(bindparam("s", type_=Float)).label("slept"), literal(1).label("one")))
+    started = asyncio.Event()
+    seen: list[DriverConnection] = []
+
+    async def read() -> None:
+        async with hot_read(engine) as hot:
+            assert isinstance(hot, DriverConnection)
+            seen.append(hot)
+            started.set()
+            await slow.rows(hot, {"s": 5.0})
+
+    task = asyncio.create_task(read())
+    await started.wait()
+    await asyncio.sleep(0.2)  # the statement is on the server
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert seen[0].driver.is_closed()
+    for _ in range(3):  # every connection the pool hands out works
+        async with hot_read(engine) as hot:
+            assert isinstance(hot, DriverConnection)
+            assert (await slow.rows(hot, {"s": 0.0}))[0].one == 1

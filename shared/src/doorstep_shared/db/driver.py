@@ -16,15 +16,17 @@ whose Python value differs from asyncpg's, such as a JSON string, is not a candi
 
 Errors are SQLAlchemy's, so the apps' handlers answer them as for any statement: the server's
 errors as ``DBAPIError`` (classified by SQLSTATE: 22 → 422, 23 → 409, else 503; a connection the
-server closed is 08003), a value asyncpg cannot encode as ``DataError`` (422), any other failure
-(the connection's, asyncpg's own state) as ``OperationalError`` (503); the connection is
-invalidated either way. The parameters are not attached to the error
-(personal data); the server's own message may quote a value, which is why the handlers log only
-the SQLSTATE. SQLite has no such path: callers keep the Core statement for it (:func:`driver_of`).
+server closed is 08003, a value asyncpg cannot encode 22000), any other failure (the
+connection's, asyncpg's own state) as ``OperationalError`` (503); the connection is
+invalidated either way, and so is one whose read was cancelled mid-statement. The parameters are
+not attached to the error (personal data); the server's own message may quote a value, which is
+why the handlers log only the SQLSTATE. SQLite has no such path: :func:`hot_read` gives a
+SQLAlchemy connection there, and callers keep the Core statement for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import namedtuple
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -72,6 +74,11 @@ async def hot_read(engine: AsyncEngine) -> AsyncIterator[DriverConnection | Asyn
     pooled = await engine.raw_connection()
     try:
         yield DriverConnection(pooled, engine.dialect)
+    except asyncio.CancelledError:
+        # Cancelled in the middle of a statement, asyncpg's protocol would still be waiting for
+        # its answer: the connection leaves the pool instead of failing the next request.
+        pooled.invalidate()
+        raise
     finally:
         await greenlet_spawn(pooled.close)  # back to the pool (closing one may await)
 

@@ -106,6 +106,7 @@ async def test_a_ten_minute_catalogue_outage_degrades_says_so_and_recovers_by_it
     assert before.status_code == 200, before.text
     assert STALE_HEADER.lower() not in before.headers
     assert catalog_link.calls == 1  # fetched for real, with the proxy's own service token
+    await proxy_app.state.catalog.stored()  # the copy is written down in its own task, after the answer
     async with proxy_app.state.engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM catalogue_copy"))).scalar_one() == 1
     confirmed = proxy_app.state.catalog._confirmed

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.util import greenlet_spawn
 
-from .engine import write_intent
+from .engine import intent
 
 
 class DriverConnection:
@@ -64,12 +64,9 @@ async def hot_read(engine: AsyncEngine) -> AsyncIterator[DriverConnection | Asyn
     ``Connection``, transaction or greenlet hand-off per statement), elsewhere a plain
     ``AsyncConnection`` of ``engine`` for the Core statement."""
     if engine.dialect.driver != "asyncpg":
-        token = write_intent.set(False)  # SQLite: a deferred BEGIN, no write lock, whatever the method
-        try:
+        with intent(False):  # SQLite: a deferred BEGIN, no write lock, whatever the method
             async with engine.connect() as conn:
                 yield conn
-        finally:
-            write_intent.reset(token)
         return
     pooled = await engine.raw_connection()
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -166,6 +168,20 @@ write_intent: ContextVar[bool] = ContextVar("doorstep_write_intent", default=Tru
 
 def mark_write_intent(writes: bool = True) -> None:
     write_intent.set(writes)
+
+
+@contextmanager
+def intent(writes: bool) -> Iterator[None]:
+    """The write intent for a piece of database work, restored afterwards: in-process callers
+    (tests, ASGI transports) share one context."""
+    token = write_intent.set(writes)
+    try:
+        yield
+    finally:
+        try:
+            write_intent.reset(token)
+        except ValueError:  # exited in another context: fall back to the default
+            write_intent.set(True)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -5,8 +5,8 @@ request its session (``DbSession``)."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..audit_anchor import AUDIT_TRUST, AuditTrust
 from ..http.errors import DoorstepError
-from .engine import mark_write_intent, write_intent
+from .engine import intent, mark_write_intent, write_intent
 
 
 class ReadRoutingSession(Session):
@@ -107,24 +107,10 @@ async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
                 await session.commit()
 
 
-@contextmanager
-def _intent(writes: bool) -> Iterator[None]:
-    """The write intent for a request's database work, restored afterwards: in-process callers
-    (tests, ASGI transports) share one context."""
-    token = write_intent.set(writes)
-    try:
-        yield
-    finally:
-        try:
-            write_intent.reset(token)
-        except ValueError:  # exited in another context: fall back to the default
-            write_intent.set(True)
-
-
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session, from the app's ``state.sessionmaker`` (set in its lifespan)."""
     factory: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    with _intent(request.method not in ("GET", "HEAD", "OPTIONS")):
+    with intent(request.method not in ("GET", "HEAD", "OPTIONS")):
         async with session_scope(factory) as session:
             yield session
 
@@ -141,7 +127,7 @@ async def request_connection(request: Request) -> AsyncIterator[AsyncConnection]
     nothing written on it is ever committed."""
     engine: AsyncEngine = request.app.state.read_engine
     # SQLite: a plain deferred BEGIN (no write lock) whatever the request's method.
-    with _intent(False):
+    with intent(False):
         async with engine.connect() as conn:
             yield conn
 

@@ -515,8 +515,8 @@ async def lead_reads(url: str, schema: str | None, repeat: int = 5) -> dict[str,
     """Median milliseconds of the lead reads behind the endpoints, over the full register's
     leads: a grid worker's list pages, needs survey and coming due; an admin's figures and
     needs survey for the county (the service and repository functions, without HTTP)."""
+    from doorstep_proxy.discovery import lead_rows, service
     from doorstep_proxy.discovery import repository as repo
-    from doorstep_proxy.discovery import service
     from doorstep_proxy.discovery.compile_sql import FACT_BITS
     from doorstep_shared.auth.permissions import Role
     from doorstep_shared.auth.tokens import Principal
@@ -526,16 +526,17 @@ async def lead_reads(url: str, schema: str | None, repeat: int = 5) -> dict[str,
     county = Principal(subject="bench", kind="user", name="bench", roles=frozenset({Role.COUNTY_ADMIN}))
     grid = DEMO_COMPOUNDS[0].grid
     cat: Any = _Catalogue()
-    page = {"community": None, "statuses": ["new", "contacted"], "after": None, "limit": 50}
+
+    def page(**filters: Any) -> dict[str, Any]:
+        return {"limit": 50, "filters": {"grids": [grid], "statuses": ["new", "contacted"], **filters}}
+
     cases: dict[str, Any] = {
-        "grid list, first page": lambda s: repo.list_leads(
-            s, county, grids=[grid], item_code=None, verdict=None, missing_bit=None, **page
+        "grid list, first page": lambda s: lead_rows.lead_page(s, county, **page()),
+        "grid list, one rare item": lambda s: lead_rows.lead_page(
+            s, county, **page(item_code="disability-fuel-subsidy")
         ),
-        "grid list, one rare item": lambda s: repo.list_leads(
-            s, county, grids=[grid], item_code="disability-fuel-subsidy", verdict=None, missing_bit=None, **page
-        ),
-        "grid list, unknown and missing dibao": lambda s: repo.list_leads(
-            s, county, grids=[grid], item_code=None, verdict="unknown", missing_bit=FACT_BITS["dibao"], **page
+        "grid list, unknown and missing dibao": lambda s: lead_rows.lead_page(
+            s, county, **page(verdict="unknown", missing_bit=FACT_BITS["dibao"])
         ),
         "grid needs survey": lambda s: repo.missing_counts(s, county, [grid], FACT_BITS),
         "grid coming due, 30 days": lambda s: service.coming_due(

@@ -7,7 +7,8 @@ migrations runner, and the tables a service adds to its own MetaData for shared 
 - ``session``: ``make_sessionmaker``, ``session_scope``, the request's ``DbSession``, and the
   ``ReadConnection`` the hottest reads use instead (no session)
 - ``driver``: the hottest reads on PostgreSQL run on asyncpg itself (``hot_read``,
-  ``DriverQuery``: a Core SELECT compiled once, no SQLAlchemy per execution or row)
+  ``DriverQuery``: a Core SELECT compiled once, no SQLAlchemy per execution or row;
+  ``HotQuery``: the same read built for both paths, run on whichever connection it is given)
 - ``migrations``: Alembic driven from code for one package (``upgrade``, ``head_revision``,
   ``run_env`` for its ``env.py``); which packages exist is ``doorstep_tools.migrate``'s business
 - ``audit``: the append-only, hash-chained audit log (and its read routes)
@@ -18,7 +19,7 @@ migrations runner, and the tables a service adds to its own MetaData for shared 
 
 from .audit import AuditEntryRead, AuditEvent, AuditLog, VerifyResult, audit_router, audit_tables
 from .columns import NAMING_CONVENTION, BigIntId, JSONType, ShortString, UTCDateTime, new_registry
-from .driver import DriverConnection, DriverQuery, among, hot_read
+from .driver import DriverConnection, DriverQuery, HotQuery, among, hot_read
 from .engine import create_engine, is_sqlite, mark_write_intent, ping, write_intent
 from .idempotency import IdempotencyMiddleware, idempotency_table
 from .outbox import OutboxMessage, OutboxWorker, backoff_delay, enqueue, make_outbox_table
@@ -44,6 +45,7 @@ __all__ = [
     "DbSession",
     "DriverConnection",
     "DriverQuery",
+    "HotQuery",
     "IdempotencyMiddleware",
     "JSONType",
     "OutboxMessage",

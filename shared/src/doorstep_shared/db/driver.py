@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import namedtuple
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,7 +36,7 @@ import asyncpg
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql import Select
 from sqlalchemy.util import greenlet_spawn
 
@@ -128,6 +128,25 @@ class DriverQuery:
             raise _translated(sql, error) from error
         row = self.row
         return [row(*record) for record in records]
+
+
+class HotQuery:
+    """One read for both paths, built once each: ``build(False)`` for SQLAlchemy (SQLite, or a
+    request's session or connection: lists bound as expanding ``IN``), ``build(True)`` for the
+    driver (lists bound as arrays, see :func:`among`; it may add columns the other path reads in
+    a query of its own). ``rows`` runs the one that fits the connection it is given."""
+
+    def __init__(self, build: Callable[[bool], Select[Any]]) -> None:
+        self.core = build(False)
+        self.driver = DriverQuery(build(True))
+
+    async def rows(
+        self, conn: DriverConnection | AsyncConnection | AsyncSession, params: dict[str, Any]
+    ) -> Sequence[Any]:
+        if isinstance(conn, DriverConnection):
+            return await self.driver.rows(conn, params)
+        rows: Sequence[Any] = (await conn.execute(self.core, params)).all()
+        return rows
 
 
 def _translated(sql: str, error: Exception) -> DBAPIError:

@@ -3,7 +3,7 @@ plain dict from Core rows (``repository.LEAD_COLUMNS``; the resident's face and 
 one lead, read in one query for a page), masked and redacted in one pass, each resident's facts
 and face worked out once per page, each item's name and materials once.
 
-The dicts have exactly ``LeadRead``'s fields, in its order, with the values its serialisers
+The rows come from ``lead_rows`` (on PostgreSQL on asyncpg itself). The dicts have exactly ``LeadRead``'s fields, in its order, with the values its serialisers
 would write, so the list and the one-lead read write them as JSON at once
 (``doorstep_shared.http.sparse``) and answer the bytes the model would. The writes' answers keep
 the model path (``service.lead_reads``); ``tests/proxy/discovery/test_lean_reads.py`` compares the
@@ -16,16 +16,16 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
 from doorstep_shared.pii import PiiCipher, redact_text
 from doorstep_shared.rules.vocabulary import FACT_BY_NAME
 
 from ..ledger import service as ledger
+from . import lead_rows
 from . import repository as repo
 from .compile_sql import facts_in, python_facts
+from .lead_rows import HotReader
 from .models import SWEPT_STATUSES
 from .rulebook import RuleBook, RuleBooks
 
@@ -37,7 +37,7 @@ def reason_words(reasons: Sequence[str], verdict: str, item_name: str) -> str:
     return "，".join(words)
 
 
-async def confirmed_markers(session: AsyncSession, leads: Sequence[Any]) -> dict[int, dt.datetime]:
+async def confirmed_markers(session: HotReader, leads: Sequence[Any]) -> dict[int, dt.datetime]:
     """A run writes only the leads that changed, so "last confirmed" of an open or declined lead
     is the end of the newest completed run that covered its item and community (it would have
     been made obsolete otherwise), when that is later than the lead's own timestamp. ``leads``
@@ -45,7 +45,7 @@ async def confirmed_markers(session: AsyncSession, leads: Sequence[Any]) -> dict
     live = [lead for lead in leads if lead.status in SWEPT_STATUSES]
     if not live:
         return {}
-    runs = await repo.last_runs_covering(session, ["county", *sorted({lead.community for lead in live})])
+    runs = await lead_rows.last_runs_covering(session, ["county", *sorted({lead.community for lead in live})])
     out: dict[int, dt.datetime] = {}
     for lead in live:
         for run in runs:
@@ -125,27 +125,27 @@ def lead_item(
 
 
 async def lead_items(
-    session: AsyncSession, principal: Principal, cipher: PiiCipher, leads: Sequence[Any], books: RuleBooks
+    conn: HotReader, principal: Principal, cipher: PiiCipher, leads: Sequence[Any], books: RuleBooks
 ) -> list[dict[str, Any]]:
-    """``lead_item`` of each lead: rows of ``repo.LEAD_COLUMNS``, with their resident's
-    ``repo.LEAD_RESIDENT`` beside them (``repo.lead_row``) or without (a page: its residents
-    are read in one query); the residents' benefits in one query, each resident's facts and
-    face worked out once, each item's name and materials once."""
-    ids = list({lead.resident_id for lead in leads})
-    beside = bool(leads) and "resident_community" in leads[0]._fields
-    residents = {} if beside else await repo.resident_rows(session, ids)
-    benefits = await repo.benefit_codes(session, ids)
-    confirmed = await confirmed_markers(session, leads)
+    """``lead_item`` of each lead: rows of ``lead_rows`` (a lead's columns and its resident's
+    beside them; on the driver the resident's benefits too, else the page's read in one query),
+    each resident's facts and face worked out once, each item's name and materials once."""
+    fields = leads[0]._fields if leads else ()
+    codes: dict[Any, set[str]] | None = None
+    if "benefits" not in fields:
+        codes = await repo.benefit_codes(conn, list({lead.resident_id for lead in leads}))  # type: ignore[arg-type]
+    confirmed = await confirmed_markers(conn, leads)
     on = local_today()
     items: dict[tuple[RuleBook, str], _Item] = {}
     seen: dict[Any, tuple[Any, dict[str, Any], Any]] = {}
     out = []
     for lead in leads:
         if lead.resident_id not in seen:
-            if beside and lead.resident_community is None:  # residents are never deleted (soft removal)
+            if lead.resident_community is None:  # residents are never deleted (soft removal)
                 raise LookupError(f"lead {lead.id}: no resident {lead.resident_id}")
-            r = ledger.ResidentColumns(lead) if beside else residents[lead.resident_id]
-            facts = python_facts(r, benefits.get(lead.resident_id, set()), on)
+            r = ledger.ResidentColumns(lead)
+            held = codes.get(lead.resident_id, set()) if codes is not None else lead.benefits
+            facts = python_facts(r, held, on)
             seen[lead.resident_id] = (r, facts, ledger.resident_face(principal, cipher, r, on))
         r, facts, face = seen[lead.resident_id]
         book = books.book_of(lead.community)  # the handbook of the lead's county

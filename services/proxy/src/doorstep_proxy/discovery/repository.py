@@ -80,18 +80,6 @@ def scope_filter(scope: str | tuple[str, ...], community: Any = None) -> ColumnE
     return column == scope
 
 
-async def last_runs_covering(session: AsyncSession, scopes: Sequence[str]) -> Sequence[Any]:
-    """The latest completed runs over these scopes, newest first (the "last confirmed" markers):
-    rows of id, scope, finished_at and items (the plan), not the whole run."""
-    stmt = (
-        select(RUN.c.id, RUN.c.scope, RUN.c.finished_at, RUN.c["items"])
-        .where(RUN.c.status == "completed", RUN.c.scope.in_(list(scopes)))
-        .order_by(RUN.c.id.desc())
-        .limit(20)
-    )
-    return (await session.execute(stmt)).all()
-
-
 # --- streaming (the Python fallback and the naive paths never hold the register) ----------
 
 
@@ -212,25 +200,9 @@ LEAD_RESIDENT_COLUMNS = tuple(
         )
     )
 )
-# The same read beside one lead in its statement, labelled ``resident_<column>``
+# The same read beside a lead in its statement (``lead_rows``), labelled ``resident_<column>``
 # (``ledger.service.ResidentColumns`` reads them; ``id`` is the lead's ``resident_id``).
 LEAD_RESIDENT = tuple(c.label(f"resident_{c.name}") for c in LEAD_RESIDENT_COLUMNS if c.name != "id")
-
-
-async def lead_row(session: AsyncSession, principal: Principal, lead_id: int) -> Any | None:
-    """One lead as a row of ``LEAD_COLUMNS`` and its resident's ``LEAD_RESIDENT``, if the caller
-    sees it."""
-    stmt = select(*LEAD_COLUMNS, *LEAD_RESIDENT).outerjoin_from(LEAD, RESIDENT, RESIDENT.c.id == LEAD.c.resident_id)
-    return (await session.execute(scoped(stmt.where(LEAD.c.id == lead_id), LEAD, principal))).first()
-
-
-async def resident_rows(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """Residents by id as rows of ``LEAD_RESIDENT_COLUMNS`` (for ids of leads the caller sees)."""
-    out: dict[uuid.UUID, Any] = {}
-    for part in chunks(list(ids)):
-        stmt = select(*LEAD_RESIDENT_COLUMNS).where(RESIDENT.c.id.in_(part))
-        out.update({r.id: r for r in (await session.execute(stmt)).all()})
-    return out
 
 
 async def get_lead(
@@ -249,43 +221,6 @@ def in_grids(grids: Sequence[str]) -> ColumnElement[bool]:
     a grid list is one index range per grid."""
     communities = select(col(Compound.community)).where(col(Compound.grid).in_(list(grids))).distinct()
     return and_(LEAD.c.community.in_(communities.scalar_subquery()), LEAD.c.grid.in_(list(grids)))
-
-
-async def list_leads(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    community: str | None,
-    grids: Sequence[str] | None,
-    item_code: str | None,
-    resident_id: uuid.UUID | None = None,
-    statuses: Sequence[str],
-    verdict: str | None,
-    missing_bit: int | None,
-    after: int | None,
-    limit: int,
-) -> Sequence[Any]:
-    """A page of leads as rows of ``LEAD_COLUMNS``, in id order (their residents apart: joined
-    here, every lead the page is chosen from would be, before the sort)."""
-    lead = DiscoveryLead
-    stmt = scoped(select(*LEAD_COLUMNS).order_by(LEAD.c.id).limit(limit), lead, principal)
-    if community is not None:
-        stmt = stmt.where(lead.community == community)
-    if grids is not None:
-        stmt = stmt.where(in_grids(grids))
-    if item_code is not None:
-        stmt = stmt.where(lead.item_code == item_code)
-    if resident_id is not None:
-        stmt = stmt.where(lead.resident_id == resident_id)
-    if statuses:
-        stmt = stmt.where(lead.status.in_(list(statuses)))  # type: ignore[attr-defined]
-    if verdict is not None:
-        stmt = stmt.where(lead.verdict == verdict)
-    if missing_bit is not None:
-        stmt = stmt.where(lead.missing_mask.op("&")(missing_bit) != 0)  # type: ignore[attr-defined]
-    if after is not None:
-        stmt = stmt.where(lead.id > after)  # type: ignore[operator]
-    return (await session.execute(stmt)).all()
 
 
 async def residents_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:

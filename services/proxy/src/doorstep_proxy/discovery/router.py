@@ -13,6 +13,7 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.db import hot_read
 from doorstep_shared.http import etag_of, problems
 from doorstep_shared.http.pagination import (
     CursorParam,
@@ -67,7 +68,7 @@ async def fresh_leads(request: Request, catalog: Catalog) -> None:
     """Read your writes: residents whose facts changed are re-evaluated before a lead read (in
     a transaction of their own, only when some are queued), so the read itself stays read-only."""
     state = state_of(request)
-    await svc.refresh_leads(state.sessionmaker, catalog, state.drain_lock)
+    await svc.refresh_leads(state.sessionmaker, request.app.state.read_engine, catalog, state.drain_lock)
 
 
 FreshLeads = Depends(fresh_leads)
@@ -83,6 +84,7 @@ FreshLeads = Depends(fresh_leads)
     responses=problems(422, 503),
 )
 async def list_leads(
+    request: Request,
     session: DbSession,
     principal: LeadReader,
     cipher: Cipher,
@@ -102,6 +104,7 @@ async def list_leads(
     after = read_cursor(cursor, cursor_int)
     items, last = await svc.list_leads(
         session,
+        request.app.state.read_engine,
         principal,
         cipher,
         catalog,
@@ -179,9 +182,11 @@ async def needs_survey(
     responses=problems(404, 503),
 )
 async def get_lead(
-    session: DbSession, principal: LeadReader, cipher: Cipher, catalog: Catalog, lead_id: LeadId
+    request: Request, principal: LeadReader, cipher: Cipher, catalog: Catalog, lead_id: LeadId
 ) -> Response:
-    item = await svc.get_lead_item(session, principal, cipher, catalog, lead_id)
+    # On asyncpg's own connection where there is one (``hot_read``), like a resident's read.
+    async with hot_read(request.app.state.read_engine) as conn:
+        item = await svc.get_lead_item(conn, principal, cipher, catalog, lead_id)
     return json_response(item, headers={"ETag": etag_of("lead", item["id"], item["version"])})
 
 

@@ -17,16 +17,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.clock import local_today, utcnow
-from doorstep_shared.db import write_intent
+from doorstep_shared.db import hot_read, write_intent
 from doorstep_shared.directory import Directory
 from doorstep_shared.http.errors import Conflict
 
 from ..catalog_client import CatalogSnapshot
 from ..state import state_of
+from . import lead_rows
 from . import lead_writes as writes
 from . import repository as repo
 from .compile_sql import mask_of, python_facts, python_fingerprint
@@ -170,6 +171,7 @@ READ_DRAIN = 25
 
 async def refresh_pending(
     sessionmaker: async_sessionmaker[AsyncSession],
+    read_engine: AsyncEngine,
     snapshot: Callable[[], Awaitable[CatalogSnapshot]],
     lock: asyncio.Lock,
     *,
@@ -177,20 +179,17 @@ async def refresh_pending(
 ) -> int:
     """Read your writes before a lead read, without making the read a writer.
 
-    A plain read peeks at the change queue; only when residents are queued are they
+    A plain read peeks at the change queue (on ``read_engine``'s ``hot_read`` connection: no
+    session, on PostgreSQL no SQLAlchemy); only when residents are queued are they
     re-evaluated (against the catalogue's ``snapshot``, asked for then), in a short transaction
     of their own (committed before the read runs), at most ``READ_DRAIN`` of them, and one such
     drain at a time per process (the others wait for it, then find little or nothing left). The
     read itself stays read-only: on SQLite it no longer holds the database's write lock for its
     whole request (under load every visit and case write queued behind lead lists), on
     PostgreSQL it reads outside a transaction."""
-    token = write_intent.set(False)  # a read, whatever the caller's context says
-    try:
-        async with sessionmaker() as peek:
-            if not await repo.pending(peek, 1):
-                return 0
-    finally:
-        write_intent.reset(token)
+    async with hot_read(read_engine) as peek:  # a read, whatever the caller's context says
+        if not await lead_rows.anything_pending(peek):
+            return 0
     async with lock:
         token = write_intent.set(True)
         try:

@@ -13,11 +13,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.db import hot_read
 from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
@@ -28,9 +29,10 @@ from ..cases import intake  # the cases sub-domain owns intake rules
 from ..catalog_client import CatalogClient
 from ..ledger import service as ledger
 from ..workers import service as workers
-from . import reads
+from . import lead_rows, reads
 from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
+from .lead_rows import HotReader
 from .models import DiscoveryLead, DiscoveryRun
 from .reads import confirmed_markers, reason_words
 from .rulebook import RuleBook, RuleBooks, Scope
@@ -121,12 +123,12 @@ async def books_of(catalog: CatalogClient) -> RuleBooks:
 
 
 async def refresh_leads(
-    sessionmaker: async_sessionmaker[AsyncSession], catalog: CatalogClient, lock: asyncio.Lock
+    sessionmaker: async_sessionmaker[AsyncSession], read_engine: AsyncEngine, catalog: CatalogClient, lock: asyncio.Lock
 ) -> None:
     """Before a lead read: re-evaluate residents whose facts changed (read your writes), in a
     transaction of its own and only when some are queued (``runs.refresh_pending``)."""
     directory = catalog.directory.current if catalog.directory is not None else None
-    await refresh_pending(sessionmaker, catalog.snapshot, lock, directory=directory)
+    await refresh_pending(sessionmaker, read_engine, catalog.snapshot, lock, directory=directory)
 
 
 async def grids_for(
@@ -145,6 +147,7 @@ async def grids_for(
 
 async def list_leads(
     session: AsyncSession,
+    read_engine: AsyncEngine,
     principal: Principal,
     cipher: PiiCipher,
     catalog: CatalogClient,
@@ -161,27 +164,28 @@ async def list_leads(
     limit: int,
 ) -> tuple[list[dict[str, Any]], int | None]:
     """A page of leads as plain dicts in ``LeadRead``'s shape (the lean path, ``reads.py``) and
-    the id the next page starts after."""
+    the id the next page starts after. The page is read on ``read_engine``'s ``hot_read``
+    connection; ``session`` only finds a worker's grids."""
     book = await books_of(catalog)
     grids = await grids_for(session, principal, grid, worker)
     if missing is not None and missing not in FACT_BITS:
         raise Invalid.field("query.missing", "not a fact of the rule vocabulary")
-    leads = await repo.list_leads(
-        session,
-        principal,
-        community=community,
-        grids=grids,
-        item_code=item_code,
-        resident_id=resident,
-        statuses=statuses,
-        verdict=verdict,
-        missing_bit=FACT_BITS[missing] if missing else None,
-        after=after,
-        limit=limit + 1,
-    )
-    more = len(leads) > limit
-    leads = list(leads[:limit])
-    return await reads.lead_items(session, principal, cipher, leads, book), (leads[-1].id if more and leads else None)
+    filters = {
+        "community": community,
+        "grids": grids,
+        "item_code": item_code,
+        "resident_id": resident,
+        "statuses": list(statuses) or None,
+        "verdict": verdict,
+        "missing_bit": FACT_BITS[missing] if missing else None,
+        "after": after,
+    }
+    async with hot_read(read_engine) as conn:
+        leads = list(await lead_rows.lead_page(conn, principal, limit=limit + 1, filters=filters))
+        more = len(leads) > limit
+        leads = leads[:limit]
+        items = await reads.lead_items(conn, principal, cipher, leads, book)
+    return items, (leads[-1].id if more and leads else None)
 
 
 async def _lead(
@@ -201,13 +205,14 @@ async def get_lead(
 
 
 async def get_lead_item(
-    session: AsyncSession, principal: Principal, cipher: PiiCipher, catalog: CatalogClient, lead_id: int
+    conn: HotReader, principal: Principal, cipher: PiiCipher, catalog: CatalogClient, lead_id: int
 ) -> dict[str, Any]:
     """One lead as a plain dict in ``LeadRead``'s shape (the lean path; writes answer ``get_lead``)."""
-    lead = await repo.lead_row(session, principal, lead_id)
+    book = await books_of(catalog)
+    lead = await lead_rows.lead_row(conn, principal, lead_id)
     if lead is None:
         raise NotFound("No such lead.", code="lead_not_found")
-    return (await reads.lead_items(session, principal, cipher, [lead], await books_of(catalog)))[0]
+    return (await reads.lead_items(conn, principal, cipher, [lead], book))[0]
 
 
 def _transition(lead: DiscoveryLead, allowed_from: Sequence[str], to: str, actor: str) -> None:

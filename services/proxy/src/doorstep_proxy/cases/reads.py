@@ -25,8 +25,9 @@ from doorstep_shared.clock import local_today
 from doorstep_shared.pii import PiiCipher, redact_text
 
 from ..ledger import service as ledger
-from . import deadlines
+from . import day_rows, deadlines
 from . import repository as repo
+from .day_rows import HotReader
 from .schemas import ItemSnapshot
 from .service import TRANSITIONS, is_open
 
@@ -211,32 +212,32 @@ def visit_item(
 
 
 async def visit_items(
-    session: AsyncSession, visits: Sequence[Any], cipher: PiiCipher, principal: Principal
+    conn: HotReader, visits: Sequence[Any], cipher: PiiCipher, principal: Principal
 ) -> list[dict[str, Any]]:
     """``visit_item`` of each visit (rows of ``repo.VISIT_COLUMNS`` with their resident's
     ``repo.RESIDENT_BRIEF``): the covered cases (for a machine client only those it sees) and
-    their missing materials read in one query each."""
-    covered = await repo.visit_case_rows(session, principal, [v.id for v in visits])
+    their missing materials read in one query each (``day_rows``)."""
+    covered = await day_rows.visit_case_rows(conn, principal, [v.id for v in visits])
     case_ids = [c.id for rows in covered.values() for c in rows]
-    missing = await repo.missing_materials(session, case_ids) if case_ids else {}
+    missing = await day_rows.missing_materials(conn, case_ids) if case_ids else {}
     return [visit_item(v, _brief(v, cipher, principal), covered[v.id], missing) for v in visits]
 
 
 async def day_plan_item(
-    session: AsyncSession, principal: Principal, cipher: PiiCipher, day: dt.date, worker: str
+    conn: HotReader, principal: Principal, cipher: PiiCipher, day: dt.date, worker: str
 ) -> dict[str, Any]:
     """ "My day" as ``DayPlan`` shows it (``visits.day_plan`` checks the date and the worker)."""
-    rows = await repo.visit_rows(session, principal, worker=worker, date_from=day, date_to=day)
-    return {"date": day, "worker": worker, "visits": await visit_items(session, rows, cipher, principal)}
+    rows = await day_rows.visit_rows(conn, principal, worker=worker, date_from=day, date_to=day)
+    return {"date": day, "worker": worker, "visits": await visit_items(conn, rows, cipher, principal)}
 
 
 async def week_plan_item(
-    session: AsyncSession, principal: Principal, cipher: PiiCipher, start: dt.date, worker: str
+    conn: HotReader, principal: Principal, cipher: PiiCipher, start: dt.date, worker: str
 ) -> dict[str, Any]:
     """ "My week" (Monday ``start`` to Sunday) as ``WeekPlan`` shows it: seven ``DayPlan``s."""
     end = start + dt.timedelta(days=6)
-    rows = await repo.visit_rows(session, principal, worker=worker, date_from=start, date_to=end)
-    items = await visit_items(session, rows, cipher, principal)
+    rows = await day_rows.visit_rows(conn, principal, worker=worker, date_from=start, date_to=end)
+    items = await visit_items(conn, rows, cipher, principal)
     days = [start + dt.timedelta(days=i) for i in range(7)]
     return {
         "worker": worker,

@@ -201,20 +201,6 @@ async def material_rows(session: AsyncSession, case_ids: Sequence[uuid.UUID]) ->
     return out
 
 
-async def missing_materials(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    """The names of the materials not yet collected, per case, in position order."""
-    out: dict[uuid.UUID, list[str]] = {cid: [] for cid in case_ids}
-    for part in chunks(list(dict.fromkeys(case_ids))):
-        stmt = (
-            select(_MATERIALS.c.case_id, _MATERIALS.c.name)
-            .where(_MATERIALS.c.case_id.in_(part), _MATERIALS.c.collected.is_(None))
-            .order_by(_MATERIALS.c.case_id, _MATERIALS.c.position)
-        )
-        for case_id, name in (await session.execute(stmt)).all():
-            out.setdefault(case_id, []).append(name)
-    return out
-
-
 async def get_material(session: AsyncSession, case_id: uuid.UUID, position: int) -> ProxyCaseMaterial | None:
     stmt = select(ProxyCaseMaterial).where(
         col(ProxyCaseMaterial.case_id) == case_id, col(ProxyCaseMaterial.position) == position
@@ -259,27 +245,16 @@ _VISITS = Visit.__table__  # type: ignore[attr-defined]
 VISIT_COLUMNS = tuple(c for c in _VISITS.c if c.name not in ("compound_code", "building", "unit", "room", "created_by"))
 
 
-async def visit_case_rows(
-    session: AsyncSession, principal: Principal | None, visit_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[Row[Any]]]:
-    """The cases each visit covers (rows of visit_id, id, item_code, item_name, status), in case
-    id order, in one query per 500 visits. For a machine client only the cases it sees; for
-    anyone else every covered case (the visits are ones the caller already sees)."""
-    out: dict[uuid.UUID, list[Row[Any]]] = {v: [] for v in visit_ids}
-    link = VisitCase.__table__  # type: ignore[attr-defined]
-    columns = (link.c.visit_id, _CASES.c.id, _CASES.c.item_code, _CASES.c.item_name, _CASES.c.status)
-    for part in chunks(list(visit_ids)):
-        stmt = (
-            select(*columns)
-            .join_from(link, _CASES, link.c.case_id == _CASES.c.id)
-            .where(link.c.visit_id.in_(part))
-            .order_by(link.c.visit_id, link.c.case_id)
-        )
-        if principal is not None and principal.sees_only_its_own:
-            stmt = scoped(stmt, ProxyCase, principal)
-        for row in (await session.execute(stmt)).all():
-            out.setdefault(row.visit_id, []).append(row)
-    return out
+# A worker's round: by day, compound, building, unit, room (then window and id).
+VISIT_ORDER = (
+    col(Visit.planned_date),
+    col(Visit.compound_code),
+    col(Visit.building),
+    col(Visit.unit),
+    col(Visit.room),
+    col(Visit.window_start),
+    col(Visit.id),
+)
 
 
 def _visits_between(
@@ -287,15 +262,7 @@ def _visits_between(
 ) -> Any:
     stmt = (
         selected.where(col(Visit.planned_date) >= date_from, col(Visit.planned_date) <= date_to)
-        .order_by(
-            col(Visit.planned_date),
-            col(Visit.compound_code),
-            col(Visit.building),
-            col(Visit.unit),
-            col(Visit.room),
-            col(Visit.window_start),
-            col(Visit.id),
-        )
+        .order_by(*VISIT_ORDER)
         .limit(limit)
     )
     stmt = scoped(stmt, Visit, principal)
@@ -316,24 +283,6 @@ async def list_visits(
     """Visits in [date_from, date_to] ordered by day, compound, building, unit, room."""
     stmt = _visits_between(select(Visit), principal, worker, date_from, date_to, limit)
     return list((await session.execute(stmt)).scalars().all())
-
-
-async def visit_rows(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    worker: str | None,
-    date_from: dt.date,
-    date_to: dt.date,
-    limit: int = 500,
-) -> Sequence[Row[Any]]:
-    """``list_visits`` as rows of ``VISIT_COLUMNS`` and the resident's ``RESIDENT_BRIEF`` (a
-    worker's visits of a few days: the join costs a lookup per visit shown)."""
-    selected = select(*VISIT_COLUMNS, *RESIDENT_BRIEF).outerjoin_from(
-        _VISITS, _RESIDENTS, _RESIDENTS.c.id == _VISITS.c.resident_id
-    )
-    stmt = _visits_between(selected, principal, worker, date_from, date_to, limit)
-    return (await session.execute(stmt)).all()
 
 
 async def visit_row(session: AsyncSession, principal: Principal, visit_id: uuid.UUID) -> Row[Any] | None:

@@ -12,6 +12,7 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
 from doorstep_shared.auth.security import current_principal, require
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.db import hot_read
 from doorstep_shared.http import not_modified, not_modified_response, problems
 from doorstep_shared.http.pagination import (
     CursorParam,
@@ -397,14 +398,17 @@ async def check_out(
     responses=problems(422),
 )
 async def my_day(
-    session: DbSession,
+    request: Request,
     principal: CasesReader,
     cipher: Cipher,
     date: dt.date | None = None,
     worker: Annotated[Username | None, Query(max_length=64)] = None,
 ) -> Response:
-    # The field app's first screen of the day: one dict written as JSON once (the lean path).
-    return json_response(await visits.day_plan_item(session, principal, cipher, day=date, worker=worker))
+    # The field app's first screen of the day: one dict written as JSON once (the lean path), read
+    # on asyncpg's own connection where there is one (``hot_read``).
+    async with hot_read(request.app.state.read_engine) as conn:
+        plan = await visits.day_plan_item(conn, principal, cipher, day=date, worker=worker)
+    return json_response(plan)
 
 
 @router.get(
@@ -415,13 +419,15 @@ async def my_day(
     responses=problems(422),
 )
 async def my_week(
-    session: DbSession,
+    request: Request,
     principal: CasesReader,
     cipher: Cipher,
     date: dt.date | None = None,
     worker: Annotated[Username | None, Query(max_length=64)] = None,
 ) -> Response:
-    return json_response(await visits.week_plan_item(session, principal, cipher, day=date, worker=worker))
+    async with hot_read(request.app.state.read_engine) as conn:
+        plan = await visits.week_plan_item(conn, principal, cipher, day=date, worker=worker)
+    return json_response(plan)
 
 
 # --- sync ---------------------------------------------------------------------

@@ -20,6 +20,7 @@ from ..versions import next_row_versions
 from ..workers import service as workers
 from . import reads
 from . import repository as repo
+from .day_rows import HotReader
 from .models import SyncTombstone, Visit
 from .schemas import DayPlan, VisitCaseRead, VisitCheckIn, VisitCheckOut, VisitCreate, VisitRead, VisitUpdate, WeekPlan
 from .service import is_open, missing_of, move
@@ -304,11 +305,11 @@ async def day_plan(
 
 
 async def day_plan_item(
-    session: AsyncSession, principal: Principal, cipher: PiiCipher, *, day: dt.date | None, worker: str | None
+    conn: HotReader, principal: Principal, cipher: PiiCipher, *, day: dt.date | None, worker: str | None
 ) -> dict[str, Any]:
     """ "My day" as a plain dict in ``DayPlan``'s shape (the lean path, ``reads.py``)."""
     day, who = _day_of(principal, day, worker)
-    return await reads.day_plan_item(session, principal, cipher, day, who)
+    return await reads.day_plan_item(conn, principal, cipher, day, who)
 
 
 async def visit_item(session: AsyncSession, principal: Principal, cipher: PiiCipher, visit: Any) -> dict[str, Any]:
@@ -325,11 +326,11 @@ async def visit_row(session: AsyncSession, principal: Principal, visit_id: uuid.
 
 
 async def week_plan_item(
-    session: AsyncSession, principal: Principal, cipher: PiiCipher, *, day: dt.date | None, worker: str | None
+    conn: HotReader, principal: Principal, cipher: PiiCipher, *, day: dt.date | None, worker: str | None
 ) -> dict[str, Any]:
     """ "My week" as a plain dict in ``WeekPlan``'s shape (the lean path, ``reads.py``)."""
     day, who = _day_of(principal, day, worker)
-    return await reads.week_plan_item(session, principal, cipher, day - dt.timedelta(days=day.weekday()), who)
+    return await reads.week_plan_item(conn, principal, cipher, day - dt.timedelta(days=day.weekday()), who)
 
 
 async def week_plan(

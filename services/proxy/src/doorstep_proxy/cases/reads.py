@@ -18,14 +18,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
 from doorstep_shared.pii import PiiCipher, redact_text
 
 from ..ledger import service as ledger
-from . import day_rows, deadlines
+from . import case_rows, day_rows, deadlines
 from . import repository as repo
 from .day_rows import HotReader
 from .schemas import ItemSnapshot
@@ -104,7 +102,7 @@ def _redacted(text: str | None) -> str | None:
 def case_item(c: Any, materials: Sequence[Any], today: dt.date, resident: dict[str, Any] | None) -> dict[str, Any]:
     """One case as ``CaseRead`` shows it, as a plain dict in its field order. ``c`` is a row of
     ``repo.CASE_COLUMNS`` (or a ``ProxyCase``), ``materials`` its checklist rows in position
-    order (``repo.material_rows``), ``resident`` its ``resident_brief_item``."""
+    order (``case_rows.material_rows``), ``resident`` its ``resident_brief_item``."""
     overdue, soon = deadlines.flags(c.due_date, today, is_open(c.status))
     checklist = [dict(zip(repo.MATERIAL_READ, m[1:], strict=True)) for m in materials]
     missing = [m["name"] for m in checklist if m["collected"] is None]
@@ -155,17 +153,14 @@ def _brief(row: Any, cipher: PiiCipher, principal: Principal) -> dict[str, Any] 
 
 
 async def case_items(
-    session: AsyncSession, cases: Sequence[Any], cipher: PiiCipher, principal: Principal
+    conn: HotReader, cases: Sequence[Any], cipher: PiiCipher, principal: Principal
 ) -> list[dict[str, Any]]:
-    """``case_item`` of each case: rows of ``repo.CASE_COLUMNS``, with their resident's
-    ``repo.RESIDENT_BRIEF`` beside them (``repo.case_row``) or without (a page: its residents
-    are read in one query); the checklists of all of them in one query."""
-    materials = await repo.material_rows(session, [c.id for c in cases])
+    """``case_item`` of each case: rows of ``repo.CASE_COLUMNS`` with their resident's
+    ``repo.RESIDENT_BRIEF`` beside them (``case_rows.case_page``, ``repo.case_row``); the
+    checklists of all of them in one query."""
+    materials = await case_rows.material_rows(conn, [c.id for c in cases])
     today = local_today()
-    if cases and "resident_community" in cases[0]._fields:
-        return [case_item(c, materials[c.id], today, _brief(c, cipher, principal)) for c in cases]
-    briefs = await ledger.resident_brief_items(session, [c.resident_id for c in cases], cipher, principal)
-    return [case_item(c, materials[c.id], today, briefs.get(c.resident_id)) for c in cases]
+    return [case_item(c, materials[c.id], today, _brief(c, cipher, principal)) for c in cases]
 
 
 # --- visits and "my day" -------------------------------------------------------------------

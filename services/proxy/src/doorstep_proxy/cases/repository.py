@@ -11,20 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, or_, select, tuple_
+from sqlalchemy import Row, delete, func, insert, or_, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 
-from ..db import chunks
 from ..demands.models import Demand
 from ..files.models import CaseFile
 from ..ledger.models import Compound, Household, Resident
 from ..tenancy import scoped
 from ..versions import set_sequence_value
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial, SyncTombstone, Visit, VisitCase
-from .schemas import CaseQuery
 
 # --- cases ----------------------------------------------------------------------------
 
@@ -101,40 +99,6 @@ async def case_row(session: AsyncSession, principal: Principal, case_id: uuid.UU
     return (await session.execute(stmt)).first()
 
 
-async def list_cases(
-    session: AsyncSession, principal: Principal, q: CaseQuery, *, after: Sequence[Any] | None, limit: int
-) -> Sequence[Row[Any]]:
-    """Rows of ``CASE_COLUMNS``, newest first by acceptance, ``id`` breaking ties (the cursor).
-    (No resident beside them: the join would be made for every case the page is chosen from,
-    before the sort; ``reads.case_items`` reads the page's residents in one query.)"""
-    order = (col(ProxyCase.accepted_at).desc(), col(ProxyCase.id).desc())
-    stmt = scoped(select(*CASE_COLUMNS).order_by(*order).limit(limit), ProxyCase, principal)
-    for column, value in (
-        (ProxyCase.status, q.status),
-        (ProxyCase.community, q.community),
-        (ProxyCase.grid, q.grid),
-        (ProxyCase.assigned_to, q.assigned_to),
-        (ProxyCase.accepted_by, q.accepted_by),
-        (ProxyCase.item_code, q.item_code),
-        (ProxyCase.channel, q.channel),
-        (ProxyCase.resident_id, q.resident_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(col(column) == value)
-    if q.open_only or q.due_before or q.due_until:
-        stmt = stmt.where(col(ProxyCase.status).not_in(CLOSED_STATUSES))
-    if q.due_before:
-        stmt = stmt.where(col(ProxyCase.due_date) < q.due_before)
-    if q.due_from:
-        stmt = stmt.where(col(ProxyCase.due_date) >= q.due_from)
-    if q.due_until:
-        stmt = stmt.where(col(ProxyCase.due_date) <= q.due_until)
-    if after:
-        at, last_id = after
-        stmt = stmt.where(tuple_(col(ProxyCase.accepted_at), col(ProxyCase.id)) < tuple_(at, last_id))
-    return (await session.execute(stmt)).all()
-
-
 async def save(session: AsyncSession, *objs: Any) -> None:
     session.add_all(objs)
     await session.flush()
@@ -187,18 +151,6 @@ MATERIAL_READ = (
     "collected_by",
     "collected_at",
 )
-
-
-async def material_rows(session: AsyncSession, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[Row[Any]]]:
-    """The checklists of these cases, each in position order: rows of ``MATERIAL_READ``'s
-    columns, in that order, after the case id."""
-    out: dict[uuid.UUID, list[Row[Any]]] = {cid: [] for cid in case_ids}
-    columns = (_MATERIALS.c.case_id, *(_MATERIALS.c[name] for name in MATERIAL_READ))
-    for part in chunks(list(dict.fromkeys(case_ids))):
-        stmt = select(*columns).where(columns[0].in_(part)).order_by(columns[0], _MATERIALS.c.position)
-        for m in (await session.execute(stmt)).all():
-            out.setdefault(m.case_id, []).append(m)
-    return out
 
 
 async def get_material(session: AsyncSession, case_id: uuid.UUID, position: int) -> ProxyCaseMaterial | None:

@@ -110,7 +110,7 @@ async def create_case(
     responses=problems(422),
 )
 async def list_cases(
-    session: DbSession,
+    request: Request,
     principal: CasesReader,
     cipher: Cipher,
     status: CaseStatus | None = None,
@@ -140,13 +140,15 @@ async def list_cases(
         channel=channel,
         resident_id=resident_id,
     )
-    rows = await service.list_cases(
-        session, principal, query, overdue=overdue, due_soon=due_soon, after=parsed, limit=limit + 1
-    )
     # A hot list of the field app: plain dicts written as JSON once (the lean path, no model
-    # per row); the page is still the documented Page[CaseRead].
-    page = rows[:limit]
-    items = await reads.case_items(session, page, cipher, principal)
+    # per row), read on asyncpg's own connection where there is one (``hot_read``); the page is
+    # still the documented Page[CaseRead].
+    async with hot_read(request.app.state.read_engine) as conn:
+        rows = await service.list_cases(
+            conn, principal, query, overdue=overdue, due_soon=due_soon, after=parsed, limit=limit + 1
+        )
+        page = rows[:limit]
+        items = await reads.case_items(conn, page, cipher, principal)
     nxt = None
     if len(rows) > limit:
         nxt = encode_cursor([page[-1].accepted_at.isoformat(), str(page[-1].id)])

@@ -25,8 +25,9 @@ from ..ledger import service as ledger
 from ..ledger.schemas import ResidentBrief
 from ..versions import next_row_versions
 from ..workers import service as workers
-from . import deadlines
+from . import case_rows, deadlines
 from . import repository as repo
+from .day_rows import HotReader
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial, SyncTombstone
 from .schemas import (
     CaseAssign,
@@ -187,7 +188,7 @@ async def timeline(session: AsyncSession, principal: Principal, case_id: uuid.UU
 
 
 async def list_cases(
-    session: AsyncSession,
+    conn: HotReader,
     principal: Principal,
     query: CaseQuery,
     *,
@@ -196,14 +197,15 @@ async def list_cases(
     after: Sequence[Any] | None,
     limit: int,
 ) -> Sequence[Any]:
-    """A page of cases as rows of ``repo.CASE_COLUMNS`` (what ``reads.case_items`` takes)."""
+    """A page of cases as rows of ``repo.CASE_COLUMNS`` and their residents' ``RESIDENT_BRIEF``
+    (what ``reads.case_items`` takes)."""
     today = local_today()
     if overdue:
         query.due_before = today
     if due_soon:
         query.due_from = today
         query.due_until = deadlines.due_soon_horizon(today)
-    return await repo.list_cases(session, principal, query, after=after, limit=limit)
+    return await case_rows.case_page(conn, principal, query, after=after, limit=limit)
 
 
 # --- changes --------------------------------------------------------------------------

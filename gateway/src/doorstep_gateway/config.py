@@ -70,6 +70,20 @@ class GatewaySettings(PiiSettings, AuditSettings):
     login_ceiling_window_seconds: int = Field(3600, ge=1, description="The window of the account-wide ceiling")
     argon2_time_cost: int = Field(3, ge=1, description="Argon2id iterations for password and client-secret hashes")
     argon2_memory_kib: int = Field(65536, ge=1024, description="Argon2id memory per hash (KiB)")
+    argon2_parallelism: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="Argon2id lanes of a new hash: the cores one hash may use at once (1 leaves the others to the "
+        "requests being routed meanwhile)",
+    )
+    argon2_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Hashes computed at once per process (sign-ins beyond it wait their turn; each holds "
+        "argon2_memory_kib): raise it on a machine with cores to spare",
+    )
 
     forwarded_allow_ips: str = Field(
         "",

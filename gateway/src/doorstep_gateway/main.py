@@ -84,7 +84,12 @@ CORS_EXPOSED = ["ETag", "X-Request-ID", "Retry-After", "Doorstep-Catalogue-Stale
 
 def create_app(settings: GatewaySettings | None = None, *, signing_key: SigningKey | None = None) -> FastAPI:
     settings = settings or get_settings()
-    passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+    passwords.configure(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        workers=settings.argon2_workers,
+    )
     keys = load_keys(settings, signing_key)
     state = GatewayState(signer=keys.signer(settings), jwks=keys.jwks, upstreams=Upstreams.from_settings(settings))
     app = create_service_app(

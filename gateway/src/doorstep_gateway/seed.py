@@ -37,7 +37,12 @@ DEMO_CLIENT = (
 
 async def seed(session: AsyncSession) -> None:
     settings = get_settings()
-    passwords.configure(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib)
+    passwords.configure(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        workers=settings.argon2_workers,
+    )
     if settings.is_production and settings.demo_password == DEFAULT_DEMO_PASSWORD:
         raise RuntimeError("Refusing to create demo logins with the default password in production")
     # The demo county's directory is a data file, imported through the same code as any county's.
@@ -66,7 +71,7 @@ async def seed(session: AsyncSession) -> None:
                 session.add(found)
             continue
         if row["login"] and password_hash is None:
-            password_hash = hash_password(settings.demo_password)
+            password_hash = await hash_password(settings.demo_password)
         session.add(
             User(
                 username=username,
@@ -89,7 +94,7 @@ async def seed(session: AsyncSession) -> None:
             ApiClient(
                 client_id=client_id,
                 name=name,
-                secret_hash=hash_password(settings.demo_password),
+                secret_hash=await hash_password(settings.demo_password),
                 scopes=scopes,
                 communities=communities,
             )

@@ -23,7 +23,7 @@ async def _plant_old_service_client(app_state: object) -> None:
     """The row a previous release's start-up made (or an old replica re-makes mid-upgrade)."""
     async with app_state.sessionmaker() as session:  # type: ignore[attr-defined]
         session.add(
-            ApiClient(client_id="svc.proxy", name="old", secret_hash=hash_password("s"), scopes=["catalog:read"])
+            ApiClient(client_id="svc.proxy", name="old", secret_hash=await hash_password("s"), scopes=["catalog:read"])
         )
         await session.commit()
 

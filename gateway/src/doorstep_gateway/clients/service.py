@@ -126,7 +126,7 @@ async def register(
     client = ApiClient(
         client_id=_slug(body.name),
         name=body.name,
-        secret_hash=hash_password(secret),
+        secret_hash=await hash_password(secret),
         scopes=body.scopes,
         communities=body.communities,
         contact=body.contact,
@@ -179,7 +179,7 @@ async def rotate_secret(
     secret = secrets.token_urlsafe(32)
     client.previous_secret_hash = client.secret_hash if grace_seconds else None
     client.previous_secret_expires_at = utcnow() + dt.timedelta(seconds=grace_seconds) if grace_seconds else None
-    client.secret_hash = hash_password(secret)
+    client.secret_hash = await hash_password(secret)
     await repository.save(session, client)
     await audit.record(
         session, principal, "client.secret_rotated", "api_client", client_id, grace_seconds=grace_seconds

@@ -45,7 +45,7 @@ async def activate(
     weakness = password_policy.weakness(new_password, user.username)
     if weakness is not None:
         raise Invalid.field("body.new_password", weakness, code="weak_password")
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password(new_password)
     user.password_set = True
     user.password_changed_at = now
     user.activation_code_hash = None
@@ -79,7 +79,7 @@ async def change_password(
     if weakness is not None:
         raise Invalid.field("body.new_password", weakness, code="weak_password")
     now = utcnow()
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password(new_password)
     user.password_changed_at = now
     await repository.save_user(session, user)
     await throttle.record_success(session, row, now)

@@ -3,7 +3,8 @@ parameters bound by name, arrays bound whole; a statement it cannot run is refus
 run; the database's errors reach the apps as SQLAlchemy's, so a request gets the usual problem
 (422 for a value the column cannot take, 503 when the server is gone), never a 500, without the
 parameters attached, and the connection leaves the pool. SQLite has no driver path: ``hot_read``
-gives a SQLAlchemy connection there, in a deferred (read) transaction."""
+gives a SQLAlchemy connection there, in a deferred (read) transaction, and a ``HotQuery`` runs its
+Core statement on it."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Column, Date, Float, Integer, MetaData, String, Table, bindparam, func, literal, select
+from sqlalchemy import Column, Date, Float, Integer, MetaData, Select, String, Table, bindparam, func, literal, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from doorstep_shared.db.driver import DriverConnection, DriverQuery, among, hot_read
+from doorstep_shared.db.driver import DriverConnection, DriverQuery, HotQuery, among, hot_read
 from doorstep_shared.db.engine import create_engine, write_intent
 from doorstep_shared.http.errors import install_error_handlers
 
@@ -152,3 +154,36 @@ async def test_a_read_cancelled_mid_statement_leaves_no_broken_connection_behind
         async with hot_read(engine) as hot:
             assert isinstance(hot, DriverConnection)
             assert (await slow.rows(hot, {"s": 0.0}))[0].one == 1
+
+
+@pytest.fixture
+async def either(db_backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The same five rows on whichever database the lane runs."""
+    async with engine_with(METADATA, db_backend, tmp_path) as eng:
+        async with eng.begin() as conn:
+            rows = [{"n": i, "word": w, "day": dt.date(2026, 1, i)} for i, w in enumerate("abcde", start=1)]
+            await conn.execute(T.insert(), rows)
+        yield eng
+
+
+async def test_a_hot_query_gives_the_same_rows_on_every_connection_it_is_given(either: AsyncEngine) -> None:
+    """``HotQuery``: the driver's statement (arrays) on asyncpg, the Core statement (expanding
+    ``IN``) on a SQLAlchemy connection or session; a column only the driver's adds is its own."""
+
+    def build(arrays: bool) -> Select[Any]:
+        stmt = BY_WORDS.where(among(T.c.word, "words", arrays=arrays))
+        return stmt.add_columns(literal(1).label("driver")) if arrays else stmt
+
+    query = HotQuery(build)
+    params = {"words": ["e", "b", "c"], "limit": 2}
+    expected = [(2, "b", dt.date(2026, 1, 2)), (3, "c", dt.date(2026, 1, 3))]
+    async with hot_read(either) as hot:
+        rows = await query.rows(hot, params)
+    on_driver = isinstance(hot, DriverConnection)
+    assert on_driver == (either.dialect.name == "postgresql")
+    assert [tuple(r)[:3] for r in rows] == expected
+    assert all(("driver" in r._fields) == on_driver for r in rows)
+    async with either.connect() as conn:
+        assert [tuple(r) for r in await query.rows(conn, params)] == expected
+    async with AsyncSession(either) as session:
+        assert [tuple(r) for r in await query.rows(session, params)] == expected

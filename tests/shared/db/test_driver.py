@@ -39,14 +39,20 @@ BY_WORDS = select(T.c.n, T.c.word, T.c.day).order_by(T.c.n).limit(bindparam("lim
 
 
 @pytest.fixture
-async def engine(db_backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if db_backend != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite has no driver path (hot_read gives SQLAlchemy's connection)")
+async def either(db_backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The same five rows on whichever database the lane runs."""
     async with engine_with(METADATA, db_backend, tmp_path) as eng:
         async with eng.begin() as conn:
             rows = [{"n": i, "word": w, "day": dt.date(2026, 1, i)} for i, w in enumerate("abcde", start=1)]
             await conn.execute(T.insert(), rows)
         yield eng
+
+
+@pytest.fixture
+async def engine(db_backend: str, either: AsyncEngine) -> AsyncEngine:
+    if db_backend != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no driver path (hot_read gives SQLAlchemy's connection)")
+    return either
 
 
 async def test_rows_as_core_gives_them(engine: AsyncEngine) -> None:
@@ -154,16 +160,6 @@ async def test_a_read_cancelled_mid_statement_leaves_no_broken_connection_behind
         async with hot_read(engine) as hot:
             assert isinstance(hot, DriverConnection)
             assert (await slow.rows(hot, {"s": 0.0}))[0].one == 1
-
-
-@pytest.fixture
-async def either(db_backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """The same five rows on whichever database the lane runs."""
-    async with engine_with(METADATA, db_backend, tmp_path) as eng:
-        async with eng.begin() as conn:
-            rows = [{"n": i, "word": w, "day": dt.date(2026, 1, i)} for i, w in enumerate("abcde", start=1)]
-            await conn.execute(T.insert(), rows)
-        yield eng
 
 
 async def test_a_hot_query_gives_the_same_rows_on_every_connection_it_is_given(either: AsyncEngine) -> None:

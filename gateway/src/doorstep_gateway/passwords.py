@@ -8,7 +8,9 @@ most ``argon2_workers`` at once per process (the others wait their turn), each o
 ``argon2_parallelism`` cores. A burst of sign-ins then queues behind itself instead of taking
 every core of the machine from the requests the gateway routes meanwhile (``bench_mixed_load``:
 with pwdlib's four lanes and asyncio's default pool, sign-ins held the other apps' loops late).
-A stored hash verifies with the parameters written in it.
+A stored hash verifies with the parameters written in it; a sign-in with the right password
+replaces a hash made with other parameters (``verify_and_update``), so accounts move to new
+settings as their people sign in.
 """
 
 from __future__ import annotations
@@ -68,3 +70,12 @@ async def verify_password(password: str, password_hash: str | None) -> bool:
     if password_hash is None:
         return await _hashing(_verify_unknown, password)
     return await _hashing(_hasher.verify, password, password_hash)
+
+
+async def verify_and_update(password: str, password_hash: str | None) -> tuple[bool, str | None]:
+    """``verify_password``, and when the password is right but its hash was made with other
+    parameters than the configured ones (older settings, pwdlib's four lanes), a new hash of it
+    for the caller to store in its place."""
+    if password_hash is None:
+        return await _hashing(_verify_unknown, password), None
+    return await _hashing(_hasher.verify_and_update, password, password_hash)

@@ -68,13 +68,13 @@ async def test_unknown_and_existing_usernames_answer_alike_and_cost_alike(
     gateway: httpx.AsyncClient, gateway_app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hashed: list[str] = []
-    real = service.verify_password
+    real = service.verify_and_update
 
-    async def counting(password: str, password_hash: str | None) -> bool:
+    async def counting(password: str, password_hash: str | None) -> tuple[bool, str | None]:
         hashed.append("x")
         return await real(password, password_hash)
 
-    monkeypatch.setattr(service, "verify_password", counting)
+    monkeypatch.setattr(service, "verify_and_update", counting)
     runs: dict[str, list[tuple[Any, ...]]] = {}
     for username in ("zhenhuai.admin", "nobody.at.all"):
         hashed.clear()

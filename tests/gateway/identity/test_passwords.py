@@ -1,6 +1,6 @@
 """Password hashes never run on the event loop: every hash and verification runs on the hashing
-threads, at most ``argon2_workers`` at once (one by default), with ``argon2_parallelism`` lanes; a hash made with
-other parameters still verifies with its own."""
+threads, at most ``argon2_workers`` at once (one by default), with ``argon2_parallelism`` lanes; a
+hash made with other parameters still verifies with its own, and a sign-in replaces it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,18 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import select
+from sqlmodel import col
 
 from doorstep_gateway import passwords
+from doorstep_gateway.identity.models import User
+
+TOKEN = "/api/v1/auth/token"
 
 CHEAP = {"time_cost": 1, "memory_kib": 1024}
 
@@ -88,3 +95,28 @@ async def test_new_hashes_take_the_configured_lanes_and_old_ones_still_verify(wa
     assert await passwords.verify_password("doorstep-demo", old)
     assert await passwords.verify_password("doorstep-demo", new)
     assert not await passwords.verify_password("doorstep-dem0", old)
+
+
+async def test_a_sign_in_replaces_a_hash_made_with_other_parameters(
+    gateway: httpx.AsyncClient, gateway_app: FastAPI
+) -> None:
+    old = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=4),)).hash("doorstep-demo")
+    async with gateway_app.state.sessionmaker() as session:
+        user = (await session.execute(select(User).where(col(User.username) == "county.admin"))).scalar_one()
+        user.password_hash = old
+        await session.commit()
+    wrong = {"grant_type": "password", "username": "county.admin", "password": "doorstep-dem0"}
+    assert (await gateway.post(TOKEN, data=wrong)).status_code == 400
+    assert await _stored_hash(gateway_app) == old  # a wrong password changes nothing
+    right = {**wrong, "password": "doorstep-demo"}
+    assert (await gateway.post(TOKEN, data=right)).status_code == 200, "signed in with the old hash"
+    new = await _stored_hash(gateway_app)
+    assert new != old and "p=1$" in new
+    assert (await gateway.post(TOKEN, data=right)).status_code == 200, "and with the new one"
+    assert await _stored_hash(gateway_app) == new  # once upgraded, kept
+
+
+async def _stored_hash(app: FastAPI) -> str:
+    async with app.state.sessionmaker() as session:
+        user = (await session.execute(select(User).where(col(User.username) == "county.admin"))).scalar_one()
+        return str(user.password_hash)

@@ -17,7 +17,7 @@ from doorstep_shared.pii import PiiCipher
 
 from ..clients import service as client_registry
 from ..db import audit
-from ..passwords import verify_password
+from ..passwords import verify_and_update
 from . import mfa, repository, throttle
 from .errors import (
     InvalidClient,
@@ -213,7 +213,8 @@ async def authenticate(
     failure like a wrong password). The second factor is checked (against a dummy when the
     password was wrong or the account has none) on every attempt, so the failure paths do the
     same work. A right password older than ``max_age`` allows its roles is 401
-    ``password_expired`` (its code is not spent: the change needs it)."""
+    ``password_expired`` (its code is not spent: the change needs it). A sign-in that passes
+    replaces a hash made with other Argon2 parameters than the configured ones."""
     now = utcnow()
     name = given.username[:64]
     via = {"via": given.via} if given.via else {}
@@ -226,7 +227,7 @@ async def authenticate(
     user = await repository.user_by_username(session, given.username)
     # Hashed for unknown users and unactivated accounts too (against a dummy), so all cost the same.
     usable = user.password_hash if user is not None and user.password_set else None
-    ok = await verify_password(given.password, usable)
+    ok, rehashed = await verify_and_update(given.password, usable)
     passed = user is not None and ok and user.active
     factor = await mfa.factor_of(session, user.username) if user is not None else None
     has_mfa = factor is not None and factor.confirmed_at is not None
@@ -267,6 +268,9 @@ async def authenticate(
         await throttle.record_failure(session, row, policy, now)
         await audit_login(session, name, user.community, "failure", reason="mfa_invalid", address=address, **via)
         raise MfaInvalid()
+    if rehashed is not None:  # made with other Argon2 parameters: upgraded while the password is at hand
+        user.password_hash = rehashed
+        await repository.save_user(session, user)
     return user, row, second if has_mfa else None
 
 

@@ -19,7 +19,7 @@ migrations runner, and the tables a service adds to its own MetaData for shared 
 
 from .audit import AuditEntryRead, AuditEvent, AuditLog, VerifyResult, audit_router, audit_tables
 from .columns import NAMING_CONVENTION, BigIntId, JSONType, ShortString, UTCDateTime, new_registry
-from .driver import DriverConnection, DriverQuery, HotQuery, among, hot_read
+from .driver import DriverConnection, DriverQuery, HotQuery, HotReader, among, hot_read
 from .engine import create_engine, is_sqlite, mark_write_intent, ping, write_intent
 from .idempotency import IdempotencyMiddleware, idempotency_table
 from .outbox import OutboxMessage, OutboxWorker, backoff_delay, enqueue, make_outbox_table
@@ -46,6 +46,7 @@ __all__ = [
     "DriverConnection",
     "DriverQuery",
     "HotQuery",
+    "HotReader",
     "IdempotencyMiddleware",
     "JSONType",
     "OutboxMessage",

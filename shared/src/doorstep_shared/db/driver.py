@@ -36,9 +36,10 @@ import asyncpg
 from sqlalchemy import ARRAY, ColumnElement, any_, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Select
 from sqlalchemy.util import greenlet_spawn
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from .engine import intent
 
@@ -130,6 +131,11 @@ class DriverQuery:
         return [row(*record) for record in records]
 
 
+# Where a hot read runs: a driver connection (PostgreSQL, ``hot_read``) or SQLAlchemy's (SQLite, or a
+# request's session or connection).
+HotReader = DriverConnection | AsyncConnection | AsyncSession
+
+
 class HotQuery:
     """One read for both paths, built once each: ``build(False)`` for SQLAlchemy (SQLite, or a
     request's session or connection: lists bound as expanding ``IN``), ``build(True)`` for the
@@ -140,9 +146,7 @@ class HotQuery:
         self.core = build(False)
         self.driver = DriverQuery(build(True))
 
-    async def rows(
-        self, conn: DriverConnection | AsyncConnection | AsyncSession, params: dict[str, Any]
-    ) -> Sequence[Any]:
+    async def rows(self, conn: HotReader, params: dict[str, Any]) -> Sequence[Any]:
         if isinstance(conn, DriverConnection):
             return await self.driver.rows(conn, params)
         rows: Sequence[Any] = (await conn.execute(self.core, params)).all()

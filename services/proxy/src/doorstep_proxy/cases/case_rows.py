@@ -19,12 +19,11 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select, tuple_
 
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.db.driver import HotQuery, among
+from doorstep_shared.db.driver import HotQuery, HotReader, among
 
 from ..db import chunks
 from ..ledger.models import Resident
 from ..tenancy import ScopeShape, scope_of, scoped_by_shape
-from .day_rows import HotReader
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseMaterial
 from .repository import CASE_COLUMNS, MATERIAL_READ, RESIDENT_BRIEF
 from .schemas import CaseQuery

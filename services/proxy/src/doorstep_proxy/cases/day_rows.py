@@ -18,20 +18,15 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.db.driver import DriverConnection, HotQuery, among
+from doorstep_shared.db.driver import HotQuery, HotReader, among
 
 from ..db import chunks
 from ..ledger.models import Resident
 from ..tenancy import ScopeShape, scope_of, scoped_by_shape
 from .models import ProxyCase, ProxyCaseMaterial, Visit, VisitCase
 from .repository import RESIDENT_BRIEF, VISIT_COLUMNS, VISIT_ORDER
-
-# Where these reads run: a driver connection (PostgreSQL, ``hot_read``) or SQLAlchemy's.
-HotReader = AsyncSession | AsyncConnection | DriverConnection
 
 _VISITS = Visit.__table__  # type: ignore[attr-defined]
 _RESIDENTS = Resident.__table__  # type: ignore[attr-defined]

@@ -20,12 +20,12 @@ from typing import Any
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
+from doorstep_shared.db.driver import HotReader
 from doorstep_shared.pii import PiiCipher, redact_text
 
 from ..ledger import service as ledger
 from . import case_rows, day_rows, deadlines
 from . import repository as repo
-from .day_rows import HotReader
 from .schemas import ItemSnapshot
 from .service import TRANSITIONS, is_open
 

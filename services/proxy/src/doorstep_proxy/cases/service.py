@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.auth.permissions import Role
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.db.driver import HotReader
 from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
@@ -27,7 +28,6 @@ from ..versions import next_row_versions
 from ..workers import service as workers
 from . import case_rows, deadlines
 from . import repository as repo
-from .day_rows import HotReader
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial, SyncTombstone
 from .schemas import (
     CaseAssign,

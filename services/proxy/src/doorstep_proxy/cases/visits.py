@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.db.driver import HotReader
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.pii import PiiCipher
@@ -20,7 +21,6 @@ from ..versions import next_row_versions
 from ..workers import service as workers
 from . import reads
 from . import repository as repo
-from .day_rows import HotReader
 from .models import SyncTombstone, Visit
 from .schemas import DayPlan, VisitCaseRead, VisitCheckIn, VisitCheckOut, VisitCreate, VisitRead, VisitUpdate, WeekPlan
 from .service import is_open, missing_of, move

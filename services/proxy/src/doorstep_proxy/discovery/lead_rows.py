@@ -19,20 +19,13 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
-from doorstep_shared.db.driver import DriverConnection, HotQuery, among
+from doorstep_shared.db.driver import HotQuery, HotReader, among
 
-from ..ledger.models import Compound
 from ..tenancy import ScopeShape, scope_of, scoped_by_shape
 from .compile_sql import BENEFIT, RESIDENT
-from .repository import LEAD, LEAD_COLUMNS, LEAD_RESIDENT, PENDING, RUN
-
-# Where a lead read runs: a driver connection (PostgreSQL, ``hot_read``) or SQLAlchemy's.
-HotReader = AsyncSession | AsyncConnection | DriverConnection
+from .repository import LEAD, LEAD_COLUMNS, LEAD_RESIDENT, PENDING, RUN, in_grids
 
 
 def _beside(source: Any, resident_id: Any, arrays: bool) -> Select[Any]:
@@ -62,13 +55,7 @@ def _page(shape: PageShape) -> HotQuery:
         page = scoped_by_shape(page, LEAD, scope, arrays=arrays)
         for name in given:
             if name == "grids":
-                # Each grid's community first (where the ledger's compounds of the grid are): a grid
-                # list is one index range per grid.
-                communities = select(col(Compound.community)).where(among(col(Compound.grid), "grids", arrays=arrays))
-                page = page.where(
-                    LEAD.c.community.in_(communities.distinct().scalar_subquery()),
-                    among(LEAD.c.grid, "grids", arrays=arrays),
-                )
+                page = page.where(in_grids("grids", arrays=arrays))
             elif name == "statuses":
                 page = page.where(among(LEAD.c.status, "statuses", arrays=arrays))
             elif name == "missing_bit":

@@ -18,6 +18,7 @@ from typing import Any
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
+from doorstep_shared.db.driver import HotReader
 from doorstep_shared.pii import PiiCipher, redact_text
 from doorstep_shared.rules.vocabulary import FACT_BY_NAME
 
@@ -25,7 +26,6 @@ from ..ledger import service as ledger
 from . import lead_rows
 from . import repository as repo
 from .compile_sql import facts_in, python_facts
-from .lead_rows import HotReader
 from .models import SWEPT_STATUSES
 from .rulebook import RuleBook, RuleBooks
 

@@ -30,6 +30,7 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
+from doorstep_shared.db.driver import among
 
 from ..cases.models import CLOSED_STATUSES, ProxyCase
 from ..db import chunks, dialect_insert
@@ -215,12 +216,17 @@ async def get_lead(
     return result
 
 
-def in_grids(grids: Sequence[str]) -> ColumnElement[bool]:
+def in_grids(grids: Sequence[str] | str, *, arrays: bool = False) -> ColumnElement[bool]:
     """Leads in these grids, phrased for the (community, grid, id) index: each grid's community
     (where the ledger's compounds of the grid are, as the directory placed them) goes first, so
-    a grid list is one index range per grid."""
-    communities = select(col(Compound.community)).where(col(Compound.grid).in_(list(grids))).distinct()
-    return and_(LEAD.c.community.in_(communities.scalar_subquery()), LEAD.c.grid.in_(list(grids)))
+    a grid list is one index range per grid. ``grids``: the grids, or the name of the parameter
+    a statement built once binds them to (``arrays``: as one array, see ``among``)."""
+
+    def one_of(column: Any) -> ColumnElement[bool]:
+        return among(column, grids, arrays=arrays) if isinstance(grids, str) else column.in_(list(grids))
+
+    communities = select(col(Compound.community)).where(one_of(col(Compound.grid))).distinct()
+    return and_(LEAD.c.community.in_(communities.scalar_subquery()), one_of(LEAD.c.grid))
 
 
 async def residents_by_id(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:

@@ -19,6 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
 from doorstep_shared.db import hot_read
+from doorstep_shared.db.driver import HotReader
 from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
@@ -32,7 +33,6 @@ from ..workers import service as workers
 from . import lead_rows, reads
 from . import repository as repo
 from .compile_sql import FACT_BITS, birth_bound, birthday, facts_in, python_facts
-from .lead_rows import HotReader
 from .models import DiscoveryLead, DiscoveryRun
 from .reads import confirmed_markers, reason_words
 from .rulebook import RuleBook, RuleBooks, Scope

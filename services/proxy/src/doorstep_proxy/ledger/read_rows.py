@@ -23,16 +23,13 @@ from sqlmodel import col
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today
-from doorstep_shared.db.driver import DriverConnection, DriverQuery, among
+from doorstep_shared.db.driver import DriverConnection, HotQuery, HotReader, among
 
 from ..tenancy import ScopeShape, scope_of, scoped_by_shape
 from .groups import elderly_born_by, group_condition
 from .models import Resident, ResidentBenefit
-from .repository import READ_COLUMNS, RESIDENT_ORDER, Reader, benefits_of, cursor_uuid
+from .repository import READ_COLUMNS, RESIDENT_ORDER, benefits_of, cursor_uuid
 from .schemas import ResidentQuery
-
-# Where a resident read runs: a driver connection (PostgreSQL, ``hot_read``) or SQLAlchemy's.
-HotReader = Reader | DriverConnection
 
 # A row of READ_COLUMNS and the resident's benefits, as the Core path gives it (the driver's rows
 # have the same fields).
@@ -50,17 +47,16 @@ _BENEFITS_IN_ROW = func.array(
 
 
 class ReadStatement:
-    """One shape of resident read: the Core statement (expanding ``IN``, benefits read after it)
-    and the driver's (arrays bound whole, the benefits in the row), each built once."""
+    """One shape of resident read (a ``HotQuery``): the Core statement (expanding ``IN``, benefits
+    read after it) and the driver's (arrays bound whole, the benefits in the row), each built once."""
 
     def __init__(self, build: Callable[[bool], Select[Any]]) -> None:
-        self.core = build(False)
-        self.driver = DriverQuery(build(True).add_columns(_BENEFITS_IN_ROW))
+        self.query = HotQuery(lambda arrays: build(True).add_columns(_BENEFITS_IN_ROW) if arrays else build(False))
 
     async def rows(self, session: HotReader, params: dict[str, Any]) -> list[Any]:
+        rows = await self.query.rows(session, params)
         if isinstance(session, DriverConnection):
-            return await self.driver.rows(session, params)
-        rows = (await session.execute(self.core, params)).all()
+            return list(rows)
         benefits = await benefits_of(session, [r.id for r in rows])
         return [ReadRow(*r, [(b.item_code, b.since) for b in benefits[r.id]]) for r in rows]  # type: ignore[call-arg]
 

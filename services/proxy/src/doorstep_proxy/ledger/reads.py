@@ -121,12 +121,3 @@ def resident_brief_item(r: Any, cipher: PiiCipher, principal: Principal | None) 
         "unit": r.unit,
         "room": r.room,
     }
-
-
-async def resident_brief_items(
-    session: repo.Reader, ids: Sequence[Any], cipher: PiiCipher, principal: Principal | None
-) -> dict[Any, dict[str, Any]]:
-    """``resident_brief_item`` of these residents by id, read in one query (per 500 ids) of the
-    brief's columns only: for ids taken from records the caller already sees."""
-    rows = await repo.brief_rows(session, ids)
-    return {rid: resident_brief_item(r, cipher, principal) for rid, r in rows.items()}

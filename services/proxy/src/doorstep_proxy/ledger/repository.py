@@ -244,23 +244,6 @@ async def residents_by_id_hashes(session: AsyncSession, hashes: Sequence[str]) -
     return found
 
 
-# What a resident shows beside a case or a visit (``ResidentBrief``): name, phone ciphertext,
-# community (the masking rule) and address.
-BRIEF_COLUMNS = tuple(
-    _RESIDENTS.c[name] for name in ("id", "name", "phone_enc", "community", "compound_code", "building", "unit", "room")
-)
-
-
-async def brief_rows(session: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Row[Any]]:
-    """Residents by id as rows of ``BRIEF_COLUMNS``, whoever asks: for ids taken from records
-    the caller already sees."""
-    out: dict[uuid.UUID, Row[Any]] = {}
-    for part in chunks(list(dict.fromkeys(ids))):
-        stmt = select(*BRIEF_COLUMNS).where(BRIEF_COLUMNS[0].in_(part))
-        out.update({r.id: r for r in (await session.execute(stmt)).all()})
-    return out
-
-
 async def existing_id_hashes(session: AsyncSession) -> set[str]:
     return set((await session.execute(select(col(Resident.id_number_hash)))).scalars().all())
 

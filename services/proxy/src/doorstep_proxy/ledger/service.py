@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import local_today, utcnow
+from doorstep_shared.db.driver import HotReader
 from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
@@ -39,7 +40,6 @@ from .personal_data import (
 )
 from .reads import ResidentColumns as ResidentColumns
 from .reads import resident_brief_item as resident_brief_item
-from .reads import resident_brief_items as resident_brief_items
 from .reads import resident_item as resident_item
 from .reads import resident_items as resident_items
 from .reads import row_items as row_items
@@ -246,7 +246,7 @@ async def resident(session: AsyncSession, principal: Principal, resident_id: uui
     return found
 
 
-async def resident_row(session: read_rows.HotReader, principal: Principal, resident_id: uuid.UUID) -> Any:
+async def resident_row(session: HotReader, principal: Principal, resident_id: uuid.UUID) -> Any:
     """The resident as a read row (``read_rows``: what ``row_items`` takes); 404 when the caller
     does not see them."""
     found = await read_rows.resident_row(session, principal, resident_id)
@@ -261,7 +261,7 @@ async def visible_resident(session: AsyncSession, principal: Principal, resident
 
 
 async def search_items(
-    session: read_rows.HotReader,
+    session: HotReader,
     principal: Principal,
     cipher: PiiCipher,
     query: ResidentQuery,

@@ -65,8 +65,11 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
         state.directory = directory_copy(settings, state.http, state.dependencies)
         state.directory.on_change(claim_unassigned)
         await state.directory.refresh()
-        async with following(state.directory, settings).running():
-            yield
+        try:
+            async with following(state.directory, settings).running():
+                yield
+        finally:
+            await state.catalog_index.close()
 
     return create_service_app(
         settings=settings,

@@ -95,7 +95,10 @@ def create_app(settings: StationsSettings | None = None, *, key_set: KeySet | No
             background_work(state).running() as work,
         ):
             state.worker_task, state.webhook_task = work.tasks.get("worker"), work.tasks.get("webhooks")
-            yield
+            try:
+                yield
+            finally:
+                await state.snapshot.close()
 
     return create_service_app(
         settings=settings,

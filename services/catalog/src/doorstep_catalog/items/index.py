@@ -6,7 +6,8 @@ updated in place: only items whose version, category or tips changed are re-inde
 
 Hot reads (an item, the categories) go through ``served``: the revision is re-read at most
 every ``check_interval`` seconds, and at once after this process commits a revision bump, so
-a replica answers its own writes at once and another replica's within the interval. The
+a replica answers its own writes at once and another replica's within the interval (a check
+due by time runs behind the reads, which get the snapshot held meanwhile: ``RevisionGate``). The
 snapshot keeps each item's response body and ETag serialised once.
 """
 
@@ -226,15 +227,20 @@ class CatalogIndex:
         self._gate.expire()
 
     async def served(self, sessions: async_sessionmaker[AsyncSession]) -> Handbooks:
-        """The snapshot, re-reading the revision only when the last read is older than
-        ``check_interval`` or this process has committed a revision bump since (one read at a
-        time; the others wait for it). No database session otherwise."""
+        """The snapshot, re-reading the revision when the last read is older than
+        ``check_interval`` (in the background, serving the snapshot held meanwhile) or this
+        process has committed a revision bump since (before answering): ``RevisionGate``. No
+        database session otherwise."""
 
         async def check() -> Handbooks:
             async with sessions() as session:
                 return await self.current(session)
 
         return await self._gate.served(lambda: self._snapshot, check)
+
+    async def close(self) -> None:
+        """Stop a revision check running in the background (the app is shutting down)."""
+        await self._gate.close()
 
     async def current(self, session: AsyncSession) -> Handbooks:
         """The handbooks at the database's current revision (one row read, every call)."""

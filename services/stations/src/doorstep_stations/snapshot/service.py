@@ -225,15 +225,20 @@ class StationsSnapshot:
         self._gate.expire()
 
     async def served(self, sessions: async_sessionmaker[AsyncSession]) -> Snapshot:
-        """The snapshot, re-reading the revision only when the last read is older than
-        ``check_interval`` or this process has committed a revision bump since (one read at a
-        time; the others wait for it). No database session otherwise."""
+        """The snapshot, re-reading the revision when the last read is older than
+        ``check_interval`` (in the background, serving the snapshot held meanwhile) or this
+        process has committed a revision bump since (before answering): ``RevisionGate``. No
+        database session otherwise."""
 
         async def check() -> Snapshot:
             async with sessions() as session:
                 return await self.current(session)
 
         return await self._gate.served(lambda: self._snapshot, check)
+
+    async def close(self) -> None:
+        """Stop a revision check running in the background (the app is shutting down)."""
+        await self._gate.close()
 
     async def current(self, session: AsyncSession) -> Snapshot:
         """The snapshot at the database's current revision (one row read, every call; a

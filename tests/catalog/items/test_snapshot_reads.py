@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from doorstep_catalog.http import item_etag
+from doorstep_catalog.http import CACHE, item_etag
 from doorstep_catalog.items import repository
 from doorstep_catalog.items.index import CatalogIndex
 from doorstep_catalog.items.schemas import CategoryRead, item_read
+from doorstep_shared.http.compression import encoded
 
 from ..helpers import DEMO_COUNTY
 
@@ -57,6 +59,24 @@ async def test_item_and_categories_answer_as_the_database_says(
     assert read.json() == json.loads(item_read(item, category_code, category_name).model_dump_json())
     assert read.headers["content-type"] == "application/json"
     assert categories.status_code == 200 and categories.json() == stored
+
+
+@pytest.mark.parametrize("codec", ["gzip", "br", "zstd"])
+async def test_a_snapshot_body_is_compressed_once_and_revalidates_with_its_weak_etag(
+    seeded: httpx.AsyncClient, worker: dict[str, str], codec: str
+) -> None:
+    plain = await seeded.get(f"{ITEMS}/elderly-allowance", headers={**worker, "Accept-Encoding": "identity"})
+    first = await seeded.get(f"{ITEMS}/elderly-allowance", headers={**worker, "Accept-Encoding": codec})
+    kept = len(encoded)
+    again = await seeded.get(f"{ITEMS}/elderly-allowance", headers={**worker, "Accept-Encoding": codec})
+    assert first.headers["content-encoding"] == again.headers["content-encoding"] == codec
+    assert first.content == again.content == plain.content  # httpx decodes each
+    assert len(encoded) == kept  # the second answer came from the kept encoding
+    assert first.headers["etag"] == f"W/{plain.headers['etag']}" and first.headers["cache-control"] == CACHE
+    weak = {**worker, "Accept-Encoding": codec, "If-None-Match": first.headers["etag"]}
+    assert (await seeded.get(f"{ITEMS}/elderly-allowance", headers=weak)).status_code == 304
+    export = await seeded.get("/api/v1/catalog/export", headers={**worker, "Accept-Encoding": codec})
+    assert export.headers["content-encoding"] == codec and export.json()["items"]
 
 
 async def test_reads_still_need_a_token_and_drafts_stay_an_admins(

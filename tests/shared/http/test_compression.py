@@ -9,16 +9,23 @@ import brotli
 import httpx
 import pytest
 import zstandard
+from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
-from doorstep_shared.http.compression import Compression, weak_etags_if_encoded
+from doorstep_shared.http.compression import (
+    Compression,
+    EncodedBodies,
+    cached_body_response,
+    encoded,
+    weak_etags_if_encoded,
+)
 
 BIG = json.dumps({"items": [{"code": f"item-{i}", "name": "高龄津贴申领"} for i in range(200)]}).encode()
 SMALL = b'{"ok": true}'
 DECODE = {
     "gzip": gzip.decompress,
     "br": brotli.decompress,
-    "zstd": zstandard.ZstdDecompressor().decompressobj().decompress,
+    "zstd": lambda data: zstandard.ZstdDecompressor().decompressobj().decompress(data),
 }
 
 
@@ -116,3 +123,65 @@ async def test_an_app_compresses_through_httpx_which_decodes_it() -> None:
         resp = await client.get("/big", headers={"Accept-Encoding": "zstd"})
     assert resp.headers["content-encoding"] == "zstd"
     assert resp.content == BIG
+
+
+async def served(accept_encoding: str | None, body: bytes = BIG) -> tuple[dict[str, str], bytes]:
+    """The raw answer of an app that serves ``body`` through ``cached_body_response``."""
+
+    async def kept(scope: Scope, receive: Receive, send: Send) -> None:
+        response = cached_body_response(Request(scope), body, media_type="application/json", headers={"ETag": '"v7"'})
+        await response(scope, receive, send)
+
+    sent: list[Message] = []
+    headers = [(b"accept-encoding", accept_encoding.encode())] if accept_encoding else []
+    scope: Scope = {"type": "http", "method": "GET", "path": "/", "headers": headers, "query_string": b""}
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await Compression(kept)(scope, receive, send)
+    start = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    return start, b"".join(m.get("body", b"") for m in sent[1:])
+
+
+@pytest.mark.parametrize(
+    ("accept", "codec"),
+    [("gzip", "gzip"), ("gzip, br", "br"), ("gzip, br, zstd", "zstd"), ("br;q=0, gzip", "gzip"), ("*", "zstd")],
+)
+async def test_a_kept_body_is_encoded_once_in_the_codec_the_middleware_would_pick(accept: str, codec: str) -> None:
+    first, body = await served(accept)
+    assert first["content-encoding"] == codec and DECODE[codec](body) == BIG
+    assert first["etag"] == 'W/"v7"' and "accept-encoding" in first["vary"].lower()
+    assert int(first["content-length"]) == len(body)
+    again, body_again = await served(accept)
+    assert body_again == body and again["content-encoding"] == codec
+    assert (BIG, codec) in encoded._kept  # kept: the second answer was not compressed again
+
+
+@pytest.mark.parametrize("accept", [None, "identity", "deflate", "gzip;q=0"])
+async def test_a_kept_body_goes_plain_to_a_client_that_accepts_no_codec(accept: str | None) -> None:
+    headers, body = await served(accept)
+    assert "content-encoding" not in headers and body == BIG and headers["etag"] == '"v7"'
+
+
+async def test_a_small_kept_body_is_not_encoded() -> None:
+    headers, body = await served("gzip, br, zstd", SMALL)
+    assert "content-encoding" not in headers and body == SMALL
+
+
+def test_the_kept_encodings_stay_within_their_budget_least_recently_used_dropped_first() -> None:
+    bodies = [json.dumps({"n": i, "text": "高龄津贴" * 200}).encode() for i in range(6)]
+    one = len(bodies[0]) + len(gzip.compress(bodies[0], compresslevel=4, mtime=0))
+    kept = EncodedBodies(budget=one * 4)
+    for body in bodies[:4]:
+        kept(body, "gzip")
+    kept(bodies[0], "gzip")  # used again: the most recent now
+    kept(bodies[4], "gzip")  # over the budget: the least recently used (bodies[1]) goes
+    assert (bodies[0], "gzip") in kept._kept and (bodies[1], "gzip") not in kept._kept
+    assert kept.size <= kept.budget and len(kept) == 4
+    assert gzip.decompress(kept(bodies[1], "gzip")) == bodies[1]
+    huge = b"x" * (kept.budget // 2)
+    assert gzip.decompress(kept(huge, "gzip")) == huge and (huge, "gzip") not in kept._kept

@@ -5,9 +5,10 @@ writes require If-Match (``check_if_match(..., required=True, what="item")``).""
 
 from __future__ import annotations
 
-from fastapi import Response
+from fastapi import Request, Response
 
 from doorstep_shared.http import etag_of
+from doorstep_shared.http.compression import cached_body_response
 
 from .items.models import Category, Item
 from .items.schemas import ItemRead
@@ -31,6 +32,8 @@ def export_etag(revision_key: tuple[str, int], county: str | None) -> str:
     return etag_of("export", *revision_key, county or "*")
 
 
-def json_response(body: bytes, etag: str) -> Response:
-    """An already-serialised catalogue read, with its ETag and the cache policy."""
-    return Response(content=body, media_type="application/json", headers={"ETag": etag, "Cache-Control": CACHE})
+def json_response(request: Request, body: bytes, etag: str) -> Response:
+    """A catalogue read serialised once per revision (the snapshot's), with its ETag and the
+    cache policy, and compressed once per codec (``cached_body_response``)."""
+    headers = {"ETag": etag, "Cache-Control": CACHE}
+    return cached_body_response(request, body, media_type="application/json", headers=headers)

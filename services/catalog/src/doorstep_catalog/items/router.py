@@ -8,6 +8,7 @@ from fastapi import Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import NOT_MODIFIED, not_modified, not_modified_response, problems
+from doorstep_shared.http.compression import cached_body_response
 
 from ..deps import CatalogReader, CatalogWriter, CountyParam, IfMatch, Index, ItemCode, Served, api_router, county_of
 from ..http import CACHE, category_etag, item_etag, json_response
@@ -31,9 +32,9 @@ router = api_router()
 
 
 @router.get("/categories", response_model=list[CategoryRead], summary="List item categories", tags=["items"])
-async def list_categories(_: CatalogReader, served: Served) -> Response:
+async def list_categories(request: Request, _: CatalogReader, served: Served) -> Response:
     # One taxonomy for every county's handbook: from the snapshot, serialised once per revision.
-    return Response(served.categories_body(), media_type="application/json")
+    return cached_body_response(request, served.categories_body(), media_type="application/json")
 
 
 @router.post(
@@ -106,7 +107,7 @@ async def get_item(
     body, etag = service.item_response(served.of(county_of(request, principal, county)), principal, code)
     if not_modified(request, etag):
         return not_modified_response(etag, CACHE)
-    return json_response(body, etag)
+    return json_response(request, body, etag)
 
 
 @router.patch(
@@ -154,7 +155,7 @@ async def export(
     etag = snap.export_etag
     if not_modified(request, etag):
         return not_modified_response(etag, CACHE)
-    return json_response(snap.export_body(), etag)
+    return json_response(request, snap.export_body(), etag)
 
 
 @router.post(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import zstandard
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from doorstep_shared.http.compression import (
     Compression,
@@ -52,7 +52,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.body", "body": chunk, "more_body": i < len(body) - 1})
 
 
-async def call(path: str, accept_encoding: str | None) -> tuple[dict[str, str], list[bytes]]:
+async def call(path: str, accept_encoding: str | None, inner: ASGIApp = app) -> tuple[dict[str, str], list[bytes]]:
     """The raw answer (headers, body messages) of the compressed app, as a server sees it."""
     sent: list[Message] = []
     headers = [(b"accept-encoding", accept_encoding.encode())] if accept_encoding else []
@@ -64,7 +64,7 @@ async def call(path: str, accept_encoding: str | None) -> tuple[dict[str, str], 
     async def send(message: Message) -> None:
         sent.append(message)
 
-    await Compression(app)(scope, receive, send)
+    await Compression(inner)(scope, receive, send)
     start = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
     return start, [m["body"] for m in sent[1:] if m.get("body") or not m.get("more_body")]
 
@@ -132,19 +132,8 @@ async def served(accept_encoding: str | None, body: bytes = BIG) -> tuple[dict[s
         response = cached_body_response(Request(scope), body, media_type="application/json", headers={"ETag": '"v7"'})
         await response(scope, receive, send)
 
-    sent: list[Message] = []
-    headers = [(b"accept-encoding", accept_encoding.encode())] if accept_encoding else []
-    scope: Scope = {"type": "http", "method": "GET", "path": "/", "headers": headers, "query_string": b""}
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await Compression(kept)(scope, receive, send)
-    start = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
-    return start, b"".join(m.get("body", b"") for m in sent[1:])
+    headers, chunks = await call("/", accept_encoding, kept)
+    return headers, b"".join(chunks)
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ from doorstep_proxy.ledger.models import Household, Resident
 from doorstep_proxy.ledger.personal_data import ID_CTX, PHONE_CTX
 from doorstep_proxy.main import create_app
 from doorstep_proxy.seed import seed_compounds
-from doorstep_proxy.versions import ChangeSequence
+from doorstep_proxy.versions import sequence_value, set_sequence_value
 from doorstep_shared.auth.tokens import KeySet, SigningKey, TokenSigner
 from doorstep_shared.clock import utcnow
 from doorstep_shared.db import create_engine, migrations
@@ -152,7 +152,8 @@ async def populate(app: Any, residents: int, per_resident: int) -> None:
         for table, rows in ((Household, households), (Resident, people), (ProxyCase, cases)):
             for start in range(0, len(rows), 2000):
                 await session.execute(insert(table), rows[start : start + 2000])
-        await session.execute(insert(ChangeSequence).values(name="changes", value=version))
+        # The app may have stamped a change of its own at start-up (the counter's row exists then).
+        await set_sequence_value(session, "changes", max(version, await sequence_value(session, "changes")))
         await session.commit()
 
 

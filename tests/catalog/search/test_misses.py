@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
+from fastapi import FastAPI
 
 ITEMS = "/api/v1/catalog/items"
 MISSES = "/api/v1/catalog/search/misses"
@@ -107,3 +110,23 @@ async def test_bad_search_inputs_are_problems_naming_the_field(
     )
     assert missing.status_code == 404
     assert (await seeded.get(MISSES, params={"days": 0}, headers=admin)).status_code == 422
+
+
+async def test_concurrent_searches_are_each_recorded_and_answered_after_it(
+    seeded: httpx.AsyncClient, catalog_app: FastAPI, worker: dict[str, str], admin: dict[str, str]
+) -> None:
+    log = catalog_app.state.search_log
+    before = log.batches
+    answers = await asyncio.gather(*(_search(seeded, worker, f"zzzz{i % 5}") for i in range(40)))
+    ids = [a["search_id"] for a in answers]
+    assert len(set(ids)) == 40 and all(ids)
+    assert 1 <= log.batches - before < 40  # group commits: fewer transactions than searches
+    # Each answer came after its event was stored: an open reported at once is taken.
+    opened = await seeded.post(
+        "/api/v1/catalog/search/opened", json={"search_id": ids[-1], "code": "dibao"}, headers=worker
+    )
+    assert opened.status_code == 204, opened.text
+    listed = {m["query"]: m for m in (await seeded.get(MISSES, headers=admin)).json()["misses"]}
+    # Every search is a miss but the one opened, unless it found nothing.
+    last_found = bool(answers[-1]["items"])
+    assert [listed[f"zzzz{i}"]["searches"] for i in range(5)] == [8, 8, 8, 8, 8 - last_found]

@@ -48,6 +48,7 @@ def create_app(settings: CatalogSettings | None = None, *, key_set: KeySet | Non
         FuzzyPinyin(tuple(settings.search_fuzzy_pinyin)),
         check_interval=settings.revision_check_ms / 1000,
     )
+    state.search_log = search_service.search_log(lambda: state.sessionmaker)
 
     async def claim_unassigned(_before: Directory | None, directory: Directory) -> None:
         """Rows from before counties (the migration leaves them without one) join the

@@ -14,12 +14,15 @@ from doorstep_shared.directory_copy import DirectoryCopy
 
 from .config import CatalogSettings
 from .items.index import CatalogIndex
+from .search.service import SearchLog
 
 
 class CatalogState(AppState):
     settings: CatalogSettings
     # Set by create_app: this replica's in-memory search index and compiled rules.
     catalog_index: CatalogIndex
+    # Set by create_app: search events, written in group commits.
+    search_log: SearchLog
     # Set by the lifespan: the org directory, followed from the gateway.
     directory: DirectoryCopy
 

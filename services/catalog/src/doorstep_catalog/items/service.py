@@ -163,11 +163,9 @@ def item_response(snap: Snapshot, principal: Principal, code: str) -> tuple[byte
     return snap.item_body(code)
 
 
-async def list_items(
-    session: AsyncSession,
-    index: CatalogIndex,
+def list_items(
+    snap: Snapshot,
     principal: Principal,
-    county: str,
     *,
     q: str | None,
     category: str | None,
@@ -177,11 +175,10 @@ async def list_items(
     cursor: str | None,
     limit: int,
 ) -> ItemPage:
-    """Search (ranked) or browse (by code) ``county``'s handbook; drafts only for admins;
-    cursors are positions."""
+    """Search (ranked) or browse (by code) one county's handbook (``snap``, from
+    ``CatalogIndex.served``); drafts only for admins; cursors are positions."""
     if status == "draft" and not is_admin(principal):
         return ItemPage(items=[])
-    snap = await handbook(session, index, county)
     return _page(snap, q, category, proxy_eligible, channel, status, cursor, limit)
 
 

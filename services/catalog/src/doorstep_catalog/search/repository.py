@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, update
+from sqlalchemy import ColumnElement, case, func, insert, update
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,9 +16,9 @@ from ..tips.models import Tip
 from .models import SearchEvent, SearchSynonym
 
 
-async def add_event(session: AsyncSession, event: SearchEvent) -> None:
-    session.add(event)
-    await session.flush()
+async def add_events(session: AsyncSession, events: Sequence[Mapping[str, Any]]) -> None:
+    """Search events (``SearchEvent``'s columns by name) in one statement."""
+    await session.execute(insert(SearchEvent), [dict(e) for e in events])
 
 
 async def mark_opened(session: AsyncSession, search_id: str, code: str, at: dt.datetime) -> bool:

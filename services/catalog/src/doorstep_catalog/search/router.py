@@ -10,8 +10,9 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
-from ..deps import CatalogReader, CatalogWriter, CountyParam, Index, Sessions, api_router, county_of
+from ..deps import CatalogReader, CatalogWriter, CountyParam, Index, Served, api_router, county_of
 from ..items.schemas import ItemPage
+from ..state import state_of
 from . import service
 from .schemas import AliasAdded, AliasFromMiss, MissPage, SearchOpened
 
@@ -27,10 +28,8 @@ router = api_router()
 )
 async def list_items(
     request: Request,
-    session: DbSession,
     principal: CatalogReader,
-    index: Index,
-    sessions: Sessions,
+    served: Served,
     limit: LimitParam = 20,
     cursor: CursorParam = None,
     q: Annotated[str | None, Query(max_length=1000, description="Words, pinyin or initials, as people type")] = None,
@@ -40,12 +39,13 @@ async def list_items(
     status: Literal["draft", "published", "retired"] | None = None,
     county: CountyParam = None,
 ) -> Any:
+    # Both from the snapshot, no session: browsing's page serialised once per revision, a
+    # search's ranked and its event recorded in a group commit (service.search_log).
     handbook = county_of(request, principal, county)
+    snap = served.of(handbook)
     if q is None or not q.strip():
-        # Browsing: a page of the snapshot, serialised once per revision (no revision read
-        # per request, nothing recorded).
         body = service.browse_body(
-            (await index.served(sessions)).of(handbook),
+            snap,
             principal,
             category=category,
             proxy_eligible=proxy_eligible,
@@ -56,8 +56,8 @@ async def list_items(
         )
         return Response(body, media_type="application/json")
     return await service.search_items(
-        session,
-        index,
+        snap,
+        state_of(request).search_log,
         principal,
         handbook,
         q=q,

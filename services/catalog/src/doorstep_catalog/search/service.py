@@ -5,23 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
-from doorstep_shared.db.engine import mark_write_intent
+from doorstep_shared.db.group_commit import GroupCommit
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import redact
 from doorstep_shared.search import canonical
 
 from ..http import item_etag
 from ..items import service as items_service
-from ..items.index import CatalogIndex
+from ..items.index import CatalogIndex, Snapshot
 from ..items.schemas import ItemPage, ItemUpdate
 from . import repository
-from .models import SearchEvent
 from .schemas import AliasAdded, AliasFromMiss, Miss, MissPage, SearchOpened
 
 POPULARITY_DAYS = 90
@@ -33,9 +34,19 @@ def normalised(query: str) -> str:
     return "".join(canonical(redact(query)).split())[:200]
 
 
+SearchLog = GroupCommit[dict[str, Any]]
+
+
+def search_log(sessions: Callable[[], async_sessionmaker[AsyncSession]]) -> SearchLog:
+    """The app's search events, written in group commits (``doorstep_shared.db.group_commit``):
+    a search is answered once its event is stored, in one transaction with the other searches
+    of that moment."""
+    return GroupCommit(sessions, repository.add_events)
+
+
 async def search_items(
-    session: AsyncSession,
-    index: CatalogIndex,
+    snap: Snapshot,
+    log: SearchLog,
     principal: Principal,
     county: str,
     *,
@@ -47,18 +58,12 @@ async def search_items(
     cursor: str | None,
     limit: int,
 ) -> ItemPage:
-    """Browse or search; a search's first page is recorded (redacted) and gets a search id the
-    client reports an open with."""
-    records = q is not None and bool(q.strip()) and cursor is None
-    if records:
-        # This GET writes: one transaction from its first read (on PostgreSQL reads otherwise
-        # go to a second, autocommit connection).
-        mark_write_intent(True)
-    page = await items_service.list_items(
-        session,
-        index,
+    """Browse or search ``county``'s handbook (``snap``, from ``CatalogIndex.served``); a
+    search's first page is recorded (redacted) and gets a search id the client reports an open
+    with."""
+    page = items_service.list_items(
+        snap,
         principal,
-        county,
         q=q,
         category=category,
         proxy_eligible=proxy_eligible,
@@ -67,23 +72,24 @@ async def search_items(
         cursor=cursor,
         limit=limit,
     )
-    if not records or q is None:
+    if q is None or not q.strip() or cursor is not None:
         return page
     key = normalised(q)
     if not key:
         return page
-    event = SearchEvent(
-        id=uuid.uuid4().hex,
-        at=utcnow(),
-        community=principal.community,
-        county=county,
-        query=redact(q.strip())[:200],
-        normalised=key,
-        hits=len(page.items),
-        top_code=page.items[0].code if page.items else None,
-    )
-    await repository.add_event(session, event)
-    page.search_id = event.id
+    search_id = uuid.uuid4().hex
+    event = {
+        "id": search_id,
+        "at": utcnow(),
+        "community": principal.community,
+        "county": county,
+        "query": redact(q.strip())[:200],
+        "normalised": key,
+        "hits": len(page.items),
+        "top_code": page.items[0].code if page.items else None,
+    }
+    await log.add(event)
+    page.search_id = search_id
     return page
 
 

@@ -16,6 +16,10 @@ gateway forwards them when its catalog upstream points here.
   BEGIN … COMMIT around it), as every GET ran before read-only sessions.
 * ``GET /api/v1/catalog/bench/core_ac/{id}`` — the same Core read on an AUTOCOMMIT connection
   taken straight from the engine (no session): the floor of what SQLAlchemy can do.
+* ``GET /api/v1/catalog/bench/hot/{id}`` — the services' hot-read path (the proxy's resident,
+  lead, case and my-day reads): ``doorstep_shared.db.driver.hot_read`` and a ``HotQuery`` of the
+  same Core ``select`` — on PostgreSQL asyncpg itself on a connection of the engine's pool, the
+  statement compiled once; on SQLite the Core statement on a read connection.
 * ``GET /api/v1/catalog/bench/raw/{id}`` — token + the same row through a raw asyncpg pool
   (PostgreSQL only): the baseline of the read-path benchmark.
 
@@ -47,6 +51,7 @@ from doorstep_shared.app import DbSession, WritesOnRead
 from doorstep_shared.auth.security import CurrentPrincipal
 from doorstep_shared.auth.tokens import KeySet, TokenVerifier
 from doorstep_shared.db import UTCDateTime, create_engine, is_sqlite, make_sessionmaker, new_registry
+from doorstep_shared.db.driver import HotQuery, hot_read
 from doorstep_shared.http.errors import NotFound, install_error_handlers
 from doorstep_shared.http.observability import Metrics, RequestContextMiddleware
 
@@ -86,6 +91,7 @@ TABLE = BenchItem.__table__  # type: ignore[attr-defined]
 CORE_BY_ID = core_select(
     TABLE.c.id, TABLE.c.code, TABLE.c.name, TABLE.c.community, TABLE.c.version, TABLE.c.updated_at
 ).where(TABLE.c.id == bindparam("id"))
+HOT_BY_ID = HotQuery(lambda _driver: CORE_BY_ID)  # one statement for both paths
 RAW_BY_ID = "SELECT id, code, name, community, version, updated_at FROM bench_item WHERE id = $1"
 ItemId = Annotated[int, PathParam(ge=1, le=2_000_000_000)]
 
@@ -169,6 +175,14 @@ def create_app() -> FastAPI:
         if row is None:
             raise NotFound("No such item.")
         return ItemRead.model_validate(row._mapping)
+
+    @app.get("/api/v1/catalog/bench/hot/{item_id}", response_model=ItemRead)
+    async def hot_path_read(item_id: ItemId, request: Request, _: CurrentPrincipal) -> ItemRead:
+        async with hot_read(request.app.state.engine) as conn:
+            rows = await HOT_BY_ID.rows(conn, {"id": item_id})
+        if not rows:
+            raise NotFound("No such item.")
+        return ItemRead.model_validate(rows[0]._asdict())
 
     @app.get("/api/v1/catalog/bench/raw/{item_id}", response_model=ItemRead)
     async def raw_read(item_id: ItemId, request: Request, _: CurrentPrincipal) -> ItemRead:

@@ -462,8 +462,8 @@ def section_modules(ctx: Context) -> dict[str, Any]:
         env = ctx.base_env()
         for app in ("gateway", "catalog", "proxy", "stations"):
             env[f"DOORSTEP_{app.upper()}_VAR_DIR"] = str(ctx.tmp / f"mod-{script.stem}")
-        if ctx.pg_ok:  # the scripts that run on PostgreSQL as well read it (bench_mixed_load.py)
-            env["BENCH_PG_URL"] = ctx.pg_url
+        if ctx.pg_ok:  # the scripts that also run on PostgreSQL read one or the other
+            env["BENCH_PG_URL"] = env["DOORSTEP_BENCH_DATABASE_URL"] = ctx.pg_url
         started = time.monotonic()
         timeout = max(ctx.plan.module_timeout, script_timeout(script))
         try:

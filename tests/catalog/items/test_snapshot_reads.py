@@ -72,11 +72,17 @@ async def test_a_snapshot_body_is_compressed_once_and_revalidates_with_its_weak_
     assert first.headers["content-encoding"] == again.headers["content-encoding"] == codec
     assert first.content == again.content == plain.content  # httpx decodes each
     assert len(encoded) == kept  # the second answer came from the kept encoding
+    assert (plain.content, codec) in encoded._kept  # the route's own: not the middleware's per request
     assert first.headers["etag"] == f"W/{plain.headers['etag']}" and first.headers["cache-control"] == CACHE
     weak = {**worker, "Accept-Encoding": codec, "If-None-Match": first.headers["etag"]}
     assert (await seeded.get(f"{ITEMS}/elderly-allowance", headers=weak)).status_code == 304
     export = await seeded.get("/api/v1/catalog/export", headers={**worker, "Accept-Encoding": codec})
     assert export.headers["content-encoding"] == codec and export.json()["items"]
+    page = {"limit": 50}
+    browse = await seeded.get(ITEMS, params=page, headers={**worker, "Accept-Encoding": codec})
+    plain_page = await seeded.get(ITEMS, params=page, headers={**worker, "Accept-Encoding": "identity"})
+    assert browse.headers["content-encoding"] == codec and browse.content == plain_page.content
+    assert (plain_page.content, codec) in encoded._kept  # a browsing page is kept per revision too
 
 
 async def test_reads_still_need_a_token_and_drafts_stay_an_admins(

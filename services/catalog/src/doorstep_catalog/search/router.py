@@ -8,6 +8,7 @@ from fastapi import Query, Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
+from doorstep_shared.http.compression import cached_body_response
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
 from ..deps import CatalogReader, CatalogWriter, CountyParam, Index, Served, api_router, county_of
@@ -54,7 +55,7 @@ async def list_items(
             cursor=cursor,
             limit=limit,
         )
-        return Response(body, media_type="application/json")
+        return cached_body_response(request, body, media_type="application/json")
     return await service.search_items(
         snap,
         state_of(request).search_log,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from fastapi import Request
 from fastapi.responses import Response
 from pydantic_core import to_json
 
 from doorstep_shared.clock import SHANGHAI
 from doorstep_shared.directory import Directory
+from doorstep_shared.http.compression import cached_body_response
 from doorstep_shared.http.pagination import encode_cursor
 from doorstep_shared.http.sparse import json_response
 from doorstep_shared.textsearch import TextIndex
@@ -36,10 +38,10 @@ def station(snap: Snapshot, code: str) -> StationEntry:
     return found
 
 
-def station_response(entry: StationEntry) -> Response:
+def station_response(request: Request, entry: StationEntry) -> Response:
     """``GET /stations/{code}``: the station's StationRead with its ETag (the caller answers
-    304 first when the ETag matches)."""
-    response = Response(entry.body, media_type="application/json")
+    304 first when the ETag matches), compressed once per codec like any body kept per revision."""
+    response = cached_body_response(request, entry.body, media_type="application/json")
     response.headers["ETag"] = entry.etag  # after the body's headers, as the model route set it
     return response
 

@@ -52,7 +52,7 @@ async def get_station(_: Reader, request: Request, snapshot: Served, code: Code)
     entry = reads.station(snapshot, code)
     if not_modified(request, entry.etag):
         return not_modified_response(entry.etag)
-    return reads.station_response(entry)
+    return reads.station_response(request, entry)
 
 
 @router.patch(

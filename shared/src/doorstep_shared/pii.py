@@ -9,6 +9,7 @@ without decrypting the table.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -26,8 +27,12 @@ def _b64e(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def _b64d(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # base64.urlsafe_b64decode's work without its wrappers (a resident's read decrypts twice).
+    return binascii.a2b_base64(text.encode("ascii").translate(_URLSAFE) + b"=" * (-len(text) % 4))
 
 
 class PiiCipher:

@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import TypeAdapter
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlmodel import col
 
 from doorstep_proxy.cases import reads, service, visits
-from doorstep_proxy.cases.models import ProxyCase
+from doorstep_proxy.cases.models import ProxyCase, Visit
 from doorstep_proxy.cases.repository import MATERIAL_READ
 from doorstep_proxy.cases.schemas import (
     CaseQuery,
@@ -28,8 +28,15 @@ from doorstep_proxy.cases.schemas import (
     MaterialRead,
     SnapshotMaterial,
     SnapshotStep,
+    SyncPage,
+    Tombstone,
     VisitRead,
 )
+from doorstep_proxy.demands.models import Demand
+from doorstep_proxy.demands.service import demand_read
+from doorstep_proxy.ledger import service as ledger
+from doorstep_proxy.ledger.models import Compound, Household, Resident
+from doorstep_proxy.ledger.schemas import CompoundRead
 from doorstep_proxy.seed import seed
 from doorstep_shared.auth.permissions import CLIENT_SCOPES, Permission, permissions_for_roles
 from doorstep_shared.auth.tokens import Principal
@@ -232,6 +239,100 @@ async def test_my_day_my_week_and_visits_match_the_response_models_byte_for_byte
     # Of the visit covering two cases, the platform sees the visit and only its own case.
     assert [[c["id"] for c in v["cases"]] for v in platform.json()["visits"]] == [[made["platform_case"]]]
     assert (await proxy.get(f"{BASE}/visits/{made['visit']}", headers=worker(tokens, "zhenhuai"))).status_code == 404
+
+
+async def _expected_sync(proxy: httpx.AsyncClient, principal: Principal, body: dict[str, Any]) -> bytes:
+    """The page built through the ORM and the response models (the path before the lean one)."""
+    app = app_of(proxy)
+    cipher = app.state.pii
+
+    def ids(part: str) -> list[uuid.UUID]:
+        return [uuid.UUID(item["id"]) for item in body[part]]
+
+    async def by_id(model: Any, part: str) -> list[Any]:
+        wanted = ids(part)
+        found = {x.id: x for x in (await session.execute(select(model).where(col(model.id).in_(wanted)))).scalars()}
+        return [found[i] for i in wanted]
+
+    async with app.state.sessionmaker() as session:
+        codes = [c["code"] for c in body["compounds"]]
+        compounds = {
+            c.code: c for c in (await session.execute(select(Compound).where(col(Compound.code).in_(codes)))).scalars()
+        }
+        households = await by_id(Household, "households")
+        counted = select(col(Resident.household_id), func.count()).where(col(Resident.status) == "active")
+        counted = counted.where(col(Resident.household_id).in_(ids("households"))).group_by(col(Resident.household_id))
+        members = dict((await session.execute(counted)).all())
+        page = SyncPage(
+            cursor=body["cursor"],
+            has_more=body["has_more"],
+            scope=body["scope"],
+            compounds=[CompoundRead.model_validate(compounds[code]) for code in codes],
+            residents=await ledger.reads(session, await by_id(Resident, "residents"), cipher, principal),
+            households=[ledger.household_read(h, members.get(h.id, 0)) for h in households],
+            cases=await service.case_reads(session, await by_id(ProxyCase, "cases"), cipher, principal),
+            visits=await visits.visit_reads(session, await by_id(Visit, "visits"), cipher, principal),
+            demands=[demand_read(d, cipher) for d in await by_id(Demand, "demands")],
+            tombstones=[Tombstone.model_validate(t) for t in body["tombstones"]],
+        )
+    return page.model_dump_json().encode()
+
+
+async def test_sync_pages_match_the_response_models_byte_for_byte(proxy: httpx.AsyncClient, tokens: Tokens) -> None:
+    """The feed's pages (Core rows, dicts written once) are the bytes the ORM entities and the
+    response models made of the same records: every kind of record and tombstone, each scope,
+    a first sync and a delta."""
+    made = await _demo(proxy, tokens)
+    h = worker(tokens)
+    gone = await proxy.post(f"{BASE}/residents", json=resident_body(room="1203"), headers=admin(tokens))
+    assert gone.status_code == 201, gone.text
+    removal = {"status": "moved_away", "reason": f"随子女迁往南京，电话{PHONE}"}
+    headers = {**admin(tokens), "If-Match": gone.headers["ETag"]}
+    assert (await proxy.post(f"{BASE}/residents/{gone.json()['id']}/removal", json=removal, headers=headers)).is_success
+    dropped = await proxy.post(
+        f"{BASE}/visits", json={"case_ids": [made["case"]], "planned_date": local_today().isoformat()}, headers=h
+    )
+    assert dropped.status_code == 201, dropped.text
+    url = f"{BASE}/visits/{dropped.json()['id']}"
+    assert (await proxy.delete(url, headers={**h, "If-Match": dropped.headers["ETag"]})).status_code == 204
+    callers = _callers(tokens)
+    seen: dict[str, int] = {}
+    for name, scope in (("worker", None), ("worker", "mine"), ("worker", "community"), ("admin", None)):
+        headers, principal = callers[name][0], _as_the_app_sees(callers[name][1])
+        params: dict[str, Any] = {"limit": 40} | ({"scope": scope} if scope else {})
+        for _ in range(60):
+            page = await proxy.get(f"{BASE}/sync", params=params, headers=headers)
+            assert page.status_code == 200, page.text
+            body = page.json()
+            assert page.content == await _expected_sync(proxy, principal, body), (name, scope, params)
+            for part in ("compounds", "residents", "households", "cases", "visits", "demands", "tombstones"):
+                seen[part] = seen.get(part, 0) + len(body[part])
+            params["since"] = body["cursor"]
+            if not body["has_more"]:
+                break
+        if (name, scope) == ("worker", None):  # a delta: the case moved on, with its resident
+            case = await proxy.get(f"{BASE}/cases/{made['case']}", headers=h)
+            tick = {"collected": "copy_taken"}
+            moved = await proxy.put(
+                f"{BASE}/cases/{made['case']}/materials/2", json=tick, headers={**h, "If-Match": case.headers["ETag"]}
+            )
+            assert moved.status_code == 200, moved.text
+            delta = await proxy.get(f"{BASE}/sync", params=params, headers=headers)
+            assert [c["id"] for c in delta.json()["cases"]] == [made["case"]]
+            assert delta.content == await _expected_sync(proxy, principal, delta.json())
+    assert min(seen.values()) > 0 and seen["residents"] > 300, seen
+    # Pages of a thousand: their residents masked in chunks of 250 (``sync._by_chunks``).
+    params = {"limit": 1000}
+    most = 0
+    for _ in range(20):
+        whole = await proxy.get(f"{BASE}/sync", params=params, headers=admin(tokens))
+        assert whole.content == await _expected_sync(proxy, _as_the_app_sees(callers["admin"][1]), whole.json())
+        most = max(most, len(whole.json()["residents"]))
+        params["since"] = whole.json()["cursor"]
+        if not whole.json()["has_more"]:
+            break
+    assert most > 250
+    assert PHONE not in (await proxy.get(f"{BASE}/sync", headers=admin(tokens))).text
 
 
 async def test_lean_items_have_the_models_fields_in_order(proxy: httpx.AsyncClient, tokens: Tokens) -> None:

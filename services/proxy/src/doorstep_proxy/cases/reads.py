@@ -7,9 +7,9 @@ page's residents in one query each, masked and redacted in one pass.
 The dicts have exactly the models' fields, in their order, with the values their serialisers
 would write (free text redacted, residents named by ``faces.sees_in_full``), so the hot routes
 write them as JSON at once (``doorstep_shared.http.sparse.json_page`` / ``json_response``) and
-answer the bytes the models would. Writes and the sync feed keep the model path
-(``service.case_reads``, ``visits.visit_reads``); ``tests/proxy/cases/test_lean_reads.py``
-compares the two over the demo data.
+answer the bytes the models would; the sync feed (``sync.py``) builds its cases and visits with
+them too. Writes keep the model path (``service.case_reads``, ``visits.visit_reads``);
+``tests/proxy/cases/test_lean_reads.py`` compares the two over the demo data.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from doorstep_shared.auth.tokens import Principal
 from ..demands.models import Demand
 from ..files.models import CaseFile
 from ..ledger.models import Compound, Household, Resident
+from ..ledger.schemas import READ_FIELDS
 from ..tenancy import scoped
 from ..versions import set_sequence_value
 from .models import CLOSED_STATUSES, ProxyCase, ProxyCaseEvent, ProxyCaseMaterial, SyncTombstone, Visit, VisitCase
@@ -357,6 +358,36 @@ def _key_of(entity: str, cid: str) -> Any:
     return _uuid_or_min(cid)
 
 
+def _sync_selects() -> dict[str, Any]:
+    """What the feed reads of each table: the columns its read shows (Core rows: no ORM instance,
+    identity map or change tracking per row), plus ``row_version``; a case or visit with the
+    resident it names (``RESIDENT_BRIEF``) in the same statement."""
+    compounds = Compound.__table__.c  # type: ignore[attr-defined]
+    households = Household.__table__.c  # type: ignore[attr-defined]
+    return {
+        "compound": select(
+            *(compounds[n] for n in ("id", "code", "name", "community", "grid", "address", "buildings")),
+            *(compounds[n] for n in ("households", "latitude", "longitude", "version", "row_version")),
+        ),
+        "resident": select(*(_RESIDENTS.c[n] for n in (*READ_FIELDS, "row_version"))),
+        "household": select(
+            *(households[n] for n in ("id", "community", "grid", "compound_code", "building", "unit", "room")),
+            households.row_version,
+        ),
+        "case": select(*CASE_COLUMNS, *RESIDENT_BRIEF).outerjoin_from(
+            _CASES, _RESIDENTS, _RESIDENTS.c.id == _CASES.c.resident_id
+        ),
+        "visit": select(*VISIT_COLUMNS, *RESIDENT_BRIEF).outerjoin_from(
+            _VISITS, _RESIDENTS, _RESIDENTS.c.id == _VISITS.c.resident_id
+        ),
+        "demand": select(*Demand.__table__.c),  # type: ignore[attr-defined]
+        "tombstone": select(*SyncTombstone.__table__.c),  # type: ignore[attr-defined]
+    }
+
+
+_SYNC_SELECTS = _sync_selects()
+
+
 async def sync_rows(
     session: AsyncSession,
     principal: Principal,
@@ -366,14 +397,15 @@ async def sync_rows(
     after: tuple[int, int, str],
     limit: int,
 ) -> list[Any]:
-    """Rows of one table after the cursor (row_version, rank, id), in feed order, scoped."""
+    """Rows of one table after the cursor (row_version, rank, id), in feed order, scoped: Core
+    rows of the columns the feed's read shows (``_sync_selects``)."""
     model = _SYNC_MODELS[entity]
-    stmt = select(model).where(_after(entity, model, after)).order_by(col(model.row_version), col(model.id))
+    stmt = _SYNC_SELECTS[entity].where(_after(entity, model, after)).order_by(col(model.row_version), col(model.id))
     clause = scope_clause(entity, scope)
     if clause is not None:
         stmt = stmt.where(clause)
     stmt = scoped(stmt, model, principal).limit(limit)
-    return list((await session.execute(stmt)).scalars().all())
+    return list((await session.execute(stmt)).all())
 
 
 async def in_scope(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -46,19 +47,13 @@ from doorstep_shared.http.pagination import (
 )
 from doorstep_shared.pii import PiiCipher
 
-from ..demands.models import Demand
 from ..demands.service import demand_read
 from ..ledger import service as ledger
-from ..ledger.models import Compound, Household, Resident
-from ..ledger.schemas import CompoundRead
 from ..versions import sequence_value
 from ..workers import service as workers
 from . import repository as repo
-from .models import ProxyCase, SyncTombstone, Visit
+from .reads import case_items, visit_items
 from .repository import SyncScope
-from .schemas import SyncPage, Tombstone
-from .service import case_reads
-from .visits import visit_reads
 
 TOMBSTONE_TTL = dt.timedelta(days=90)  # a phone offline longer than this resyncs from scratch
 FORMAT = "s2"
@@ -70,6 +65,9 @@ _GRIDS_TEXT_MAX = 160  # more grids than fit: a change of them resyncs from scra
 _ADMINS = frozenset({Role.COMMUNITY_ADMIN.value, Role.COUNTY_ADMIN.value})
 # Entities a worker leaving a grid may hold, in the order phase ``x`` walks them.
 _LEAVING = ("compound", "resident", "household", "case", "visit", "demand")
+# A page's lists, in ``SyncPage``'s field order.
+_CHUNK = 250  # records masked in one stretch of the event loop (``_by_chunks``)
+_PARTS = ("compounds", "residents", "households", "cases", "visits", "demands", "tombstones")
 
 
 def _version(value: Any, field: str) -> int:
@@ -212,7 +210,8 @@ async def changes(
     since: str | None,
     limit: int,
     scope: str | None = None,
-) -> SyncPage:
+) -> dict[str, Any]:
+    """One page of the feed as ``SyncPage`` shows it, as a plain dict (written as JSON once)."""
     resolved = await resolve_scope(session, principal, scope)
     pos = await decode(session, principal, resolved, since)
     if pos.phase == "x" and pos.gone:
@@ -229,7 +228,7 @@ async def _feed(
     scope: SyncScope,
     pos: Position,
     limit: int,
-) -> SyncPage:
+) -> dict[str, Any]:
     after = pos.after
     merged: list[tuple[tuple[int, int, str], str, Any]] = []
     for entity in repo.SYNC_ENTITIES:
@@ -240,42 +239,68 @@ async def _feed(
     page = merged[:limit]
     last = page[-1][0] if page else after
     known = pos.known if has_more else max(pos.known, pos.top, last[0])
-    out = SyncPage(cursor=_cursor(principal, scope, Position("n", last, known)), has_more=has_more, scope=scope.name)
-
-    compounds = [r for _, e, r in page if e == "compound" and isinstance(r, Compound)]
-    residents = [r for _, e, r in page if e == "resident" and isinstance(r, Resident)]
-    households = [r for _, e, r in page if e == "household" and isinstance(r, Household)]
-    cases = [r for _, e, r in page if e == "case" and isinstance(r, ProxyCase)]
-    visits = [r for _, e, r in page if e == "visit" and isinstance(r, Visit)]
-    demands = [r for _, e, r in page if e == "demand" and isinstance(r, Demand)]
-    stones = [r for _, e, r in page if e == "tombstone" and isinstance(r, SyncTombstone)]
+    of: dict[str, list[Any]] = {entity: [] for entity in repo.SYNC_ENTITIES}
+    for _, entity, row in page:
+        of[entity].append(row)
+    residents, cases, visits = of["resident"], of["case"], of["visit"]
     if scope.name != "community" and after[0] >= 0:
         residents += await _residents_brought_in(session, scope, residents, cases, visits, after[0])
-    out.compounds = [CompoundRead.model_validate(c) for c in compounds]
     live = [r for r in residents if r.status == "active"]
-    gone = [r for r in residents if r.status != "active"]
-    if live:
-        out.residents = await ledger.reads(session, live, cipher, principal)
-    out.tombstones = [Tombstone(entity="resident", id=str(r.id), row_version=r.row_version) for r in gone]
-    if households:
-        out.households = await ledger.household_reads(session, households)
-    if cases:
-        out.cases = await case_reads(session, cases, cipher, principal)
-    if visits:
-        out.visits = await visit_reads(session, visits, cipher, principal)
-    out.demands = [demand_read(d, cipher) for d in demands]
-    out.tombstones += await _still_gone(session, principal, scope, stones)
+    gone = [_tombstone("resident", str(r.id), r.row_version) for r in residents if r.status != "active"]
+    return _page(
+        _cursor(principal, scope, Position("n", last, known)),
+        has_more,
+        scope,
+        compounds=[ledger.compound_item(c) for c in of["compound"]],
+        residents=await _by_chunks(ledger.resident_items, session, live, cipher, principal),
+        households=await ledger.household_items(session, of["household"]) if of["household"] else [],
+        cases=await _by_chunks(case_items, session, cases, cipher, principal),
+        visits=await _by_chunks(visit_items, session, visits, cipher, principal),
+        demands=[demand_read(d, cipher) for d in of["demand"]],
+        tombstones=gone + await _still_gone(session, principal, scope, of["tombstone"]),
+    )
+
+
+async def _by_chunks(
+    items: Callable[[AsyncSession, Sequence[Any], PiiCipher, Principal], Awaitable[list[dict[str, Any]]]],
+    session: AsyncSession,
+    rows: Sequence[Any],
+    cipher: PiiCipher,
+    principal: Principal,
+) -> list[dict[str, Any]]:
+    """``items`` of ``rows`` (each reads what its rows need in one query, then masks them all),
+    _CHUNK rows at a time: a page of a thousand residents holds the event loop for a quarter
+    of them at most, the queries between the chunks letting other requests in."""
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(rows), _CHUNK):
+        out += await items(session, rows[start : start + _CHUNK], cipher, principal)
     return out
+
+
+def _page(cursor: str, has_more: bool, scope: SyncScope, **parts: list[Any]) -> dict[str, Any]:
+    """A page as ``SyncPage`` shows it, as a plain dict in its field order (the route writes it
+    as JSON at once: the bytes the model would write, ``tests/proxy/cases/test_lean_sync.py``)."""
+    empty: list[Any] = []
+    return {
+        "cursor": cursor,
+        "has_more": has_more,
+        "scope": scope.name,
+        **{name: parts.get(name, empty) for name in _PARTS},
+    }
+
+
+def _tombstone(entity: str, entity_id: str, row_version: int) -> dict[str, Any]:
+    return {"entity": entity, "id": entity_id, "row_version": row_version}
 
 
 async def _residents_brought_in(
     session: AsyncSession,
     scope: SyncScope,
-    page: list[Resident],
-    cases: list[ProxyCase],
-    visits: list[Visit],
+    page: list[Any],
+    cases: list[Any],
+    visits: list[Any],
     version: int,
-) -> list[Resident]:
+) -> list[Any]:
     """The residents from outside the scope's grids of the page's cases and visits whose own
     record did not change since the cursor. A case may have just entered the scope (assigned to
     the worker from another grid) and the feed would not carry its resident, while a phone needs
@@ -290,8 +315,8 @@ async def _residents_brought_in(
 
 
 async def _still_gone(
-    session: AsyncSession, principal: Principal, scope: SyncScope, stones: list[SyncTombstone]
-) -> list[Tombstone]:
+    session: AsyncSession, principal: Principal, scope: SyncScope, stones: list[Any]
+) -> list[dict[str, Any]]:
     """Tombstones of the page, less the scope exits of records the scope still holds."""
     held: set[tuple[str, str]] = set()
     exits: dict[str, list[str]] = {}
@@ -300,16 +325,12 @@ async def _still_gone(
             exits.setdefault(s.entity, []).append(s.entity_id)
     for entity, ids in exits.items():
         held |= {(entity, i) for i in await repo.in_scope(session, principal, entity, scope, ids)}
-    return [
-        Tombstone(entity=s.entity, id=s.entity_id, row_version=s.row_version)
-        for s in stones
-        if (s.entity, s.entity_id) not in held
-    ]
+    return [_tombstone(s.entity, s.entity_id, s.row_version) for s in stones if (s.entity, s.entity_id) not in held]
 
 
 async def _leaving(
     session: AsyncSession, principal: Principal, scope: SyncScope, pos: Position, limit: int
-) -> SyncPage:
+) -> dict[str, Any]:
     """Phase ``x``: tombstones for what the grids the worker left hold now (and what left those
     grids since the cursor), less what the new scope holds; then the new scope from the start."""
     version, rank, last = pos.after
@@ -334,15 +355,13 @@ async def _leaving(
     for entity, ids in by_entity.items():
         held |= {(entity, i) for i in await repo.in_scope(session, principal, entity, scope, ids)}
     tombstones = [
-        Tombstone(entity=entity, id=entity_id, row_version=version)
-        for entity, entity_id, _, _ in page
-        if (entity, entity_id) not in held
+        _tombstone(entity, entity_id, version) for entity, entity_id, _, _ in page if (entity, entity_id) not in held
     ]
     if has_more:
         nxt = Position("x", (version, page[-1][2], page[-1][3]), pos.known, pos.gone, pos.gone_text)
     else:
         nxt = Position("n", START, pos.known)
-    return SyncPage(cursor=_cursor(principal, scope, nxt), has_more=True, scope=scope.name, tombstones=tombstones)
+    return _page(_cursor(principal, scope, nxt), True, scope, tombstones=tombstones)
 
 
 async def purge_tombstones(session: AsyncSession, *, older_than: dt.timedelta = TOMBSTONE_TTL) -> int:

@@ -4,8 +4,9 @@ in the row) or a ``Resident`` (its benefits read in one query for all), masked i
 
 The dicts have exactly ``ResidentRead``'s fields, in its order, with the values its serialisers
 would write (masked; the removal reason redacted), so the hot routes write them as JSON at once
-(``doorstep_shared.http.sparse.json_page``) and answer the bytes the model would, while a write's
-answer or the sync feed validates the same dict into the model (``service.reads``).
+(``doorstep_shared.http.sparse.json_page``) and answer the bytes the model would (so does the
+sync feed, with ``compound_item`` and ``household_items``), while a write's answer validates the
+same dict into the model (``service.reads``).
 """
 
 from __future__ import annotations
@@ -121,3 +122,40 @@ def resident_brief_item(r: Any, cipher: PiiCipher, principal: Principal | None) 
         "unit": r.unit,
         "room": r.room,
     }
+
+
+def compound_item(c: Any) -> dict[str, Any]:
+    """A compound as ``CompoundRead`` shows it, as a plain dict in its field order (``c`` a
+    ``Compound`` or a row with its columns)."""
+    return {
+        "code": c.code,
+        "name": c.name,
+        "community": c.community,
+        "grid": c.grid,
+        "address": c.address,
+        "buildings": c.buildings,
+        "households": c.households,
+        "latitude": c.latitude,
+        "longitude": c.longitude,
+        "version": c.version,
+    }
+
+
+async def household_items(session: repo.Reader, households: Sequence[Any]) -> list[dict[str, Any]]:
+    """Households as ``HouseholdRead`` shows them, as plain dicts in its field order, with their
+    active members counted in one query for all (``households``: ``Household``s or rows with
+    their columns)."""
+    members = await repo.household_members(session, [h.id for h in households])
+    return [
+        {
+            "id": h.id,
+            "community": h.community,
+            "grid": h.grid,
+            "compound": h.compound_code,
+            "building": h.building,
+            "unit": h.unit,
+            "room": h.room,
+            "members": members.get(h.id, 0),
+        }
+        for h in households
+    ]

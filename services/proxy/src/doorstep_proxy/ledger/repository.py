@@ -20,7 +20,7 @@ from doorstep_shared.http.errors import Invalid
 from ..db import chunks, dialect_insert
 from ..tenancy import scoped
 from .models import Compound, Household, Resident, ResidentBenefit, RevealAudit
-from .schemas import FACT_FIELDS
+from .schemas import READ_FIELDS
 
 
 def cursor_uuid(value: Any) -> uuid.UUID:
@@ -140,7 +140,7 @@ async def list_households(
     return [(h, int(n)) for h, n in (await session.execute(stmt)).all()]
 
 
-async def household_members(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+async def household_members(session: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
     out: dict[uuid.UUID, int] = {}
     unique = list(ids)
     for start in range(0, len(unique), 500):
@@ -150,7 +150,7 @@ async def household_members(session: AsyncSession, ids: Sequence[uuid.UUID]) -> 
             .where(col(Resident.status) == "active")
             .group_by(col(Resident.household_id))
         )
-        out.update({hid: int(n) for hid, n in (await session.execute(stmt)).all()})
+        out.update({hid: int(n) for hid, n in (await session.execute(stmt)).all() if hid is not None})
     return out
 
 
@@ -178,34 +178,7 @@ Reader = AsyncSession | AsyncConnection
 # What a resident's read shows, and the ciphertexts it masks: a Core row of these (no lookup
 # hashes, key ids or bookkeeping, no ORM instance, identity map or change tracking per row).
 _RESIDENTS = Resident.__table__  # type: ignore[attr-defined]
-READ_COLUMNS = tuple(
-    _RESIDENTS.c[name]
-    for name in (
-        "id",
-        "name",
-        "gender",
-        "birth_date",
-        "id_number_enc",
-        "phone_enc",
-        "disability_cert_enc",
-        "community",
-        "grid",
-        "compound_code",
-        "household_id",
-        "building",
-        "unit",
-        "room",
-        *FACT_FIELDS,
-        "status",
-        "removed_reason",
-        "removed_at",
-        "surveyed_at",
-        "surveyed_by",
-        "version",
-        "created_at",
-        "updated_at",
-    )
-)
+READ_COLUMNS = tuple(_RESIDENTS.c[name] for name in READ_FIELDS)
 
 
 async def get_resident(

@@ -103,6 +103,34 @@ class ResidentFacts(Input):
 # The facts stored as plain columns (the certificate number is personal data: encrypted).
 FACT_FIELDS: tuple[str, ...] = tuple(f for f in ResidentFacts.model_fields if f != "disability_certificate_no")
 
+# The resident columns a read shows (``ResidentRead``), and the ciphertexts it masks: no lookup
+# hashes, key ids or bookkeeping (the resident reads' and the sync feed's Core rows).
+READ_FIELDS: tuple[str, ...] = (
+    "id",
+    "name",
+    "gender",
+    "birth_date",
+    "id_number_enc",
+    "phone_enc",
+    "disability_cert_enc",
+    "community",
+    "grid",
+    "compound_code",
+    "household_id",
+    "building",
+    "unit",
+    "room",
+    *FACT_FIELDS,
+    "status",
+    "removed_reason",
+    "removed_at",
+    "surveyed_at",
+    "surveyed_by",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
 
 class ResidentCreate(ResidentFacts):
     model_config = ConfigDict(

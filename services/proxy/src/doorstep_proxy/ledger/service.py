@@ -39,6 +39,8 @@ from .personal_data import (
     plain_phone,
 )
 from .reads import ResidentColumns as ResidentColumns
+from .reads import compound_item as compound_item
+from .reads import household_items as household_items
 from .reads import resident_brief_item as resident_brief_item
 from .reads import resident_item as resident_item
 from .reads import resident_items as resident_items
@@ -187,12 +189,6 @@ def household_read(h: Household, members: int) -> HouseholdRead:
     )
 
 
-async def household_reads(session: AsyncSession, households: Sequence[Household]) -> list[HouseholdRead]:
-    """Households with their active members counted (the sync feed's view)."""
-    members = await repo.household_members(session, [h.id for h in households])
-    return [household_read(h, members.get(h.id, 0)) for h in households]
-
-
 async def household(session: AsyncSession, principal: Principal, household_id: uuid.UUID) -> Household:
     found = await repo.get_household(session, principal, household_id)
     if found is None:
@@ -206,7 +202,7 @@ async def household(session: AsyncSession, principal: Principal, household_id: u
 async def reads(
     session: AsyncSession, residents: Sequence[Any], cipher: PiiCipher, principal: Principal
 ) -> list[ResidentRead]:
-    """The masked views as models (a write's answer, the sync feed): ``resident_items`` validated."""
+    """The masked views as models (a write's answer): ``resident_items`` validated."""
     return [ResidentRead.model_validate(item) for item in await resident_items(session, residents, cipher, principal)]
 
 

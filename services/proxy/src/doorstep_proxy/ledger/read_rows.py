@@ -27,7 +27,7 @@ from doorstep_shared.db.driver import DriverConnection, HotQuery, HotReader, amo
 
 from ..tenancy import ScopeShape, scope_of, scoped_by_shape
 from .groups import elderly_born_by, group_condition
-from .models import Resident, ResidentBenefit
+from .models import Household, Resident, ResidentBenefit
 from .repository import READ_COLUMNS, RESIDENT_ORDER, benefits_of, cursor_uuid
 from .schemas import ResidentQuery
 
@@ -164,3 +164,64 @@ async def search_residents(
         values = [*(str(v) for v in after[:5]), cursor_uuid(after[5])]
         params.update({f"after_{i}": value for i, value in enumerate(values)})
     return await _search(shape).rows(session, params)
+
+
+# --- households --------------------------------------------------------------------------
+
+_HOUSEHOLDS = Household.__table__  # type: ignore[attr-defined]
+# A household's read (``HouseholdRead``): its columns and its active members counted in the row.
+HOUSEHOLD_COLUMNS = (
+    *(_HOUSEHOLDS.c[name] for name in ("id", "community", "grid", "compound_code", "building", "unit", "room")),
+    select(func.count())
+    .where(col(Resident.household_id) == col(Household.id))
+    .where(col(Resident.status) == "active")
+    .scalar_subquery()
+    .label("members"),
+)
+HOUSEHOLD_ORDER = tuple(_HOUSEHOLDS.c[name] for name in ("compound_code", "building", "unit", "room", "id"))
+
+# (scope, compound?, grid?, building?, after a cursor?)
+HouseholdShape = tuple[ScopeShape, bool, bool, bool, bool]
+
+
+@lru_cache(maxsize=64)
+def _households(shape: HouseholdShape) -> HotQuery:
+    scope, compound, grid, building, after = shape
+
+    def build(arrays: bool) -> Select[Any]:
+        stmt = select(*HOUSEHOLD_COLUMNS).order_by(*HOUSEHOLD_ORDER).limit(bindparam("limit"))
+        stmt = scoped_by_shape(stmt, Household, scope, arrays=arrays)
+        for given, name in ((compound, "compound_code"), (grid, "grid"), (building, "building")):
+            if given:
+                stmt = stmt.where(_HOUSEHOLDS.c[name] == bindparam(name))
+        if after:
+            bound = [bindparam(f"after_{i}", type_=c.type) for i, c in enumerate(HOUSEHOLD_ORDER)]
+            stmt = stmt.where(tuple_(*HOUSEHOLD_ORDER) > tuple_(*bound))
+        built: Select[Any] = stmt
+        return built
+
+    return HotQuery(build)
+
+
+async def household_rows(
+    session: HotReader,
+    principal: Principal,
+    *,
+    compound: str | None,
+    grid: str | None,
+    building: str | None,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[Any]:
+    """A page of households as rows of ``HOUSEHOLD_COLUMNS`` (members counted), in
+    ``HOUSEHOLD_ORDER``. Building, unit and room may be NULL: the cursor compares them as text."""
+    scope, params = scope_of(principal)
+    shape: HouseholdShape = (scope, bool(compound), bool(grid), building is not None, bool(after))
+    given = {"compound_code": compound, "grid": grid, "building": building}
+    params.update({name: value for name, value in given.items() if value}, limit=limit)
+    if building is not None:
+        params["building"] = building
+    if after:
+        values = [*(str(v) for v in after[:4]), cursor_uuid(after[4])]
+        params.update({f"after_{i}": value for i, value in enumerate(values)})
+    return list(await _households(shape).rows(session, params))

@@ -141,21 +141,22 @@ def compound_item(c: Any) -> dict[str, Any]:
     }
 
 
+def household_item(h: Any, members: int) -> dict[str, Any]:
+    """A household as ``HouseholdRead`` shows it, as a plain dict in its field order (``h`` a
+    ``Household`` or a row with its columns)."""
+    return {
+        "id": h.id,
+        "community": h.community,
+        "grid": h.grid,
+        "compound": h.compound_code,
+        "building": h.building,
+        "unit": h.unit,
+        "room": h.room,
+        "members": members,
+    }
+
+
 async def household_items(session: repo.Reader, households: Sequence[Any]) -> list[dict[str, Any]]:
-    """Households as ``HouseholdRead`` shows them, as plain dicts in its field order, with their
-    active members counted in one query for all (``households``: ``Household``s or rows with
-    their columns)."""
+    """``household_item`` of each household, their active members counted in one query for all."""
     members = await repo.household_members(session, [h.id for h in households])
-    return [
-        {
-            "id": h.id,
-            "community": h.community,
-            "grid": h.grid,
-            "compound": h.compound_code,
-            "building": h.building,
-            "unit": h.unit,
-            "room": h.room,
-            "members": members.get(h.id, 0),
-        }
-        for h in households
-    ]
+    return [household_item(h, members.get(h.id, 0)) for h in households]

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, select, tuple_, update
+from sqlalchemy import Row, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -102,42 +102,6 @@ async def insert_households(session: AsyncSession, rows: list[dict[str, Any]]) -
     )
     for part in chunks(rows, 1000):
         await conn.execute(stmt, list(part))
-
-
-async def list_households(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    compound: str | None,
-    grid: str | None,
-    building: str | None,
-    after: Sequence[Any] | None,
-    limit: int,
-) -> list[tuple[Household, int]]:
-    members = (
-        select(func.count())
-        .where(col(Resident.household_id) == col(Household.id))
-        .where(col(Resident.status) == "active")
-        .scalar_subquery()
-    )
-    order = (
-        col(Household.compound_code),
-        col(Household.building),
-        col(Household.unit),
-        col(Household.room),
-        col(Household.id),
-    )
-    stmt = select(Household, members).order_by(*order).limit(limit)
-    stmt = scoped(stmt, Household, principal)
-    if compound:
-        stmt = stmt.where(col(Household.compound_code) == compound)
-    if grid:
-        stmt = stmt.where(col(Household.grid) == grid)
-    if building is not None:
-        stmt = stmt.where(col(Household.building) == building)
-    if after:
-        stmt = stmt.where(tuple_(*order) > tuple_(*(str(v) for v in after[:4]), cursor_uuid(after[4])))
-    return [(h, int(n)) for h, n in (await session.execute(stmt)).all()]
 
 
 async def household_members(session: Reader, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:

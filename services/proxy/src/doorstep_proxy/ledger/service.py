@@ -18,6 +18,7 @@ from doorstep_shared.directory import Directory
 from doorstep_shared.http import check_if_match, etag_of
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
 from doorstep_shared.http.observability import request_id_var
+from doorstep_shared.http.pagination import encode_cursor
 from doorstep_shared.pii import PiiCipher, mask_id_number, mask_name
 
 from ..audit import audit_log
@@ -40,6 +41,7 @@ from .personal_data import (
 )
 from .reads import ResidentColumns as ResidentColumns
 from .reads import compound_item as compound_item
+from .reads import household_item as household_item
 from .reads import household_items as household_items
 from .reads import resident_brief_item as resident_brief_item
 from .reads import resident_item as resident_item
@@ -154,8 +156,8 @@ async def ensure_households(
     return found
 
 
-async def households(
-    session: AsyncSession,
+async def household_page(
+    session: HotReader,
     principal: Principal,
     *,
     compound: str | None,
@@ -163,17 +165,18 @@ async def households(
     building: str | None,
     after: Sequence[Any] | None,
     limit: int,
-) -> list[HouseholdRead]:
-    rows = await repo.list_households(
-        session,
-        principal,
-        compound=compound,
-        grid=grid,
-        building=building,
-        after=after,
-        limit=limit,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of households as ``HouseholdRead`` shows them (plain dicts, the lean path) and the
+    next page's cursor."""
+    rows = await read_rows.household_rows(
+        session, principal, compound=compound, grid=grid, building=building, after=after, limit=limit + 1
     )
-    return [household_read(h, n) for h, n in rows]
+    items = [household_item(h, h.members) for h in rows[:limit]]
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        nxt = encode_cursor([last.compound_code, last.building, last.unit, last.room, str(last.id)])
+    return items, nxt
 
 
 def household_read(h: Household, members: int) -> HouseholdRead:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,6 +52,32 @@ async def ticket_for_reading(
     return None if row is None else (row[0], row[1], row[2])
 
 
+# What a ticket's read shows (``TicketRead``): Core rows of these, no ORM entity per row, and
+# none of the claim code's hash or the phone's ciphertext.
+_TICKETS = DropOffTicket.__table__  # type: ignore[attr-defined]
+READ_COLUMNS = tuple(
+    _TICKETS.c[name]
+    for name in (
+        "id",
+        "service_id",
+        "number",
+        "name",
+        "phone_masked",
+        "item",
+        "request",
+        "received_by",
+        "status",
+        "return_reason",
+        "failed_attempts",
+        "locked",
+        "received_at",
+        "ready_at",
+        "closed_at",
+        "version",
+    )
+)
+
+
 async def list_tickets(
     session: AsyncSession,
     station_id: int,
@@ -58,13 +85,15 @@ async def list_tickets(
     statuses: Collection[str] | None,
     after_id: int | None,
     limit: int,
-) -> Sequence[DropOffTicket]:
-    query = select(DropOffTicket).where(DropOffTicket.station_id == station_id)
+) -> Sequence[Row[Any]]:
+    """A station's tickets after ``after_id`` in id order (``limit`` + 1: the caller tells
+    whether there are more), as rows of ``READ_COLUMNS``."""
+    query = sa_select(*READ_COLUMNS).where(_TICKETS.c.station_id == station_id)
     if statuses:
-        query = query.where(col(DropOffTicket.status).in_(list(statuses)))
+        query = query.where(_TICKETS.c.status.in_(list(statuses)))
     if after_id is not None:
-        query = query.where(col(DropOffTicket.id) > after_id)
-    return (await session.exec(query.order_by(col(DropOffTicket.id)).limit(limit + 1))).all()
+        query = query.where(_TICKETS.c.id > after_id)
+    return (await session.execute(query.order_by(_TICKETS.c.id).limit(limit + 1))).all()
 
 
 async def transition_ticket(

@@ -13,13 +13,14 @@ import datetime as dt
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.db.outbox import OutboxMessage
 from doorstep_shared.http.errors import Conflict, Forbidden, Invalid, NotFound
-from doorstep_shared.pii import PiiCipher, mask_name
+from doorstep_shared.pii import PiiCipher, mask_name, redact_text
 
 from ..events import service as events_service
 from ..notifications import service as notifications_service
@@ -77,6 +78,34 @@ def ticket_read(t: DropOffTicket, station: Station, service_code: str | None, no
         age_hours=round(max(0.0, (end - t.received_at).total_seconds() / 3600), 2),
         version=t.version,
     )
+
+
+def ticket_item(t: Any, station_code: str, service_code: str | None, now: dt.datetime) -> dict[str, Any]:
+    """A ticket as ``TicketRead`` shows it, as a plain dict in its field order with the values its
+    serialisers write (the name masked, free text redacted): a list's page is written as JSON
+    once, the bytes the model would write (``tests/stations/tickets/test_lean_reads.py``). ``t``
+    is a row of ``repository.READ_COLUMNS`` (or a ``DropOffTicket``)."""
+    end = t.closed_at or now
+    return {
+        "id": t.id or 0,
+        "station_code": station_code,
+        "service_code": service_code,
+        "number": t.number,
+        "name": mask_name(t.name) or "",
+        "phone": t.phone_masked,
+        "item": redact_text(t.item),
+        "request": redact_text(t.request),
+        "received_by": t.received_by,
+        "status": t.status,
+        "return_reason": redact_text(t.return_reason) if t.return_reason is not None else None,
+        "failed_attempts": t.failed_attempts,
+        "locked": t.locked,
+        "received_at": t.received_at,
+        "ready_at": t.ready_at,
+        "closed_at": t.closed_at,
+        "age_hours": round(max(0.0, (end - t.received_at).total_seconds() / 3600), 2),
+        "version": t.version,
+    }
 
 
 async def create_ticket(
@@ -145,7 +174,10 @@ async def list_tickets(
     after_id: int | None,
     limit: int,
     now: dt.datetime,
-) -> tuple[list[TicketRead], int | None]:
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the station's tickets as ``TicketRead`` shows them (``ticket_item``: the lean
+    path, rows of the columns shown, their services' codes in one query) and the last id when
+    there are more."""
     station = await stations_service.get_station(session, station_code)
     ensure_sees(principal, station.community, "Station tickets")
     assert station.id is not None
@@ -153,9 +185,8 @@ async def list_tickets(
     more = len(rows) > limit
     rows = rows[:limit]
     services = await stations_service.services_by_ids(session, {t.service_id for t in rows if t.service_id is not None})
-    items = [
-        ticket_read(t, station, services[t.service_id].code if t.service_id in services else None, now) for t in rows
-    ]
+    codes = {sid: svc.code for sid, svc in services.items()}
+    items = [ticket_item(t, station.code, codes.get(t.service_id), now) for t in rows]
     return items, (rows[-1].id if more and rows else None)
 
 

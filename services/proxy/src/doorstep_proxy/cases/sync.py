@@ -65,8 +65,8 @@ _GRIDS_TEXT_MAX = 160  # more grids than fit: a change of them resyncs from scra
 _ADMINS = frozenset({Role.COMMUNITY_ADMIN.value, Role.COUNTY_ADMIN.value})
 # Entities a worker leaving a grid may hold, in the order phase ``x`` walks them.
 _LEAVING = ("compound", "resident", "household", "case", "visit", "demand")
-# A page's lists, in ``SyncPage``'s field order.
 _CHUNK = 250  # records masked in one stretch of the event loop (``_by_chunks``)
+# A page's lists, in ``SyncPage``'s field order.
 _PARTS = ("compounds", "residents", "households", "cases", "visits", "demands", "tombstones")
 
 
@@ -279,13 +279,12 @@ async def _by_chunks(
 
 def _page(cursor: str, has_more: bool, scope: SyncScope, **parts: list[Any]) -> dict[str, Any]:
     """A page as ``SyncPage`` shows it, as a plain dict in its field order (the route writes it
-    as JSON at once: the bytes the model would write, ``tests/proxy/cases/test_lean_sync.py``)."""
-    empty: list[Any] = []
+    as JSON at once: the bytes the model would write, ``tests/proxy/cases/test_lean_reads.py``)."""
     return {
         "cursor": cursor,
         "has_more": has_more,
         "scope": scope.name,
-        **{name: parts.get(name, empty) for name in _PARTS},
+        **{name: parts.get(name, []) for name in _PARTS},
     }
 
 

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import Row, and_, or_, update
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +19,51 @@ async def session_by_id(session: AsyncSession, session_id: int) -> ServiceSessio
     return await session.get(ServiceSession, session_id, populate_existing=True)
 
 
-async def list_sessions(
+# What a session's and a booking's reads show (``SessionRead``, ``BookingRead``): the list routes
+# read Core rows of these columns, no ORM entity per row (and no phone ciphertext or hash).
+_SESSIONS = ServiceSession.__table__  # type: ignore[attr-defined]
+_BOOKINGS = Booking.__table__  # type: ignore[attr-defined]
+SESSION_READ_COLUMNS = tuple(
+    _SESSIONS.c[name]
+    for name in (
+        "id",
+        "title",
+        "starts_at",
+        "ends_at",
+        "capacity",
+        "booked",
+        "min_participants",
+        "min_cutoff_at",
+        "booking_opens_at",
+        "booking_closes_at",
+        "cancel_cutoff_at",
+        "max_seats_per_booking",
+        "status",
+        "cancel_reason",
+        "version",
+    )
+)
+BOOKING_READ_COLUMNS = tuple(
+    _BOOKINGS.c[name]
+    for name in (
+        "id",
+        "session_id",
+        "name",
+        "phone_masked",
+        "resident_id",
+        "seats",
+        "status",
+        "booked_by",
+        "created_at",
+        "promoted_at",
+        "cancelled_at",
+        "checked_in_at",
+        "version",
+    )
+)
+
+
+async def session_rows(
     session: AsyncSession,
     service_id: int,
     *,
@@ -26,22 +71,25 @@ async def list_sessions(
     before: dt.datetime | None,
     cursor: tuple[str, int] | None,
     limit: int,
-) -> Sequence[ServiceSession]:
-    query = select(ServiceSession).where(ServiceSession.service_id == service_id)
+) -> Sequence[Row[Any]]:
+    """A service's sessions by start time (then id) as rows of ``SESSION_READ_COLUMNS``: those
+    starting in [after, before), after the (start, id) ``cursor``; ``limit`` + 1 of them, so the
+    caller sees whether there are more."""
+    query = sa_select(*SESSION_READ_COLUMNS).where(_SESSIONS.c.service_id == service_id)
     if after is not None:
-        query = query.where(col(ServiceSession.starts_at) >= after)
+        query = query.where(_SESSIONS.c.starts_at >= after)
     if before is not None:
-        query = query.where(col(ServiceSession.starts_at) < before)
+        query = query.where(_SESSIONS.c.starts_at < before)
     if cursor is not None:
         starts, last_id = dt.datetime.fromisoformat(cursor[0]), cursor[1]
         query = query.where(
             or_(
-                col(ServiceSession.starts_at) > starts,
-                and_(col(ServiceSession.starts_at) == starts, col(ServiceSession.id) > last_id),
+                _SESSIONS.c.starts_at > starts,
+                and_(_SESSIONS.c.starts_at == starts, _SESSIONS.c.id > last_id),
             )
         )
-    query = query.order_by(col(ServiceSession.starts_at), col(ServiceSession.id)).limit(limit + 1)
-    return (await session.exec(query)).all()
+    query = query.order_by(_SESSIONS.c.starts_at, _SESSIONS.c.id).limit(limit + 1)
+    return (await session.execute(query)).all()
 
 
 async def take_seats(session: AsyncSession, session_id: int, seats: int) -> bool:
@@ -195,18 +243,34 @@ async def bookings_of_session(
     visible: Visible,
     *,
     statuses: Collection[str] | None = None,
-    after_id: int | None = None,
-    limit: int | None = None,
 ) -> Sequence[Booking]:
+    """A session's bookings (of these statuses) in booking order, as entities: the writes that
+    cancel or remind them all."""
     query = select(Booking).where(Booking.session_id == session_id, visible_to(col(Booking.community), visible))
     if statuses:
         query = query.where(col(Booking.status).in_(list(statuses)))
+    return (await session.exec(query.order_by(col(Booking.id)))).all()
+
+
+async def booking_rows(
+    session: AsyncSession,
+    session_id: int,
+    visible: Visible,
+    *,
+    statuses: Collection[str] | None,
+    after_id: int | None,
+    limit: int,
+) -> Sequence[Row[Any]]:
+    """A session's bookings (of these statuses, after ``after_id``) in booking order as rows of
+    ``BOOKING_READ_COLUMNS``; ``limit`` + 1 of them, so the caller sees whether there are more."""
+    query = sa_select(*BOOKING_READ_COLUMNS).where(
+        _BOOKINGS.c.session_id == session_id, visible_to(_BOOKINGS.c.community, visible)
+    )
+    if statuses:
+        query = query.where(_BOOKINGS.c.status.in_(list(statuses)))
     if after_id is not None:
-        query = query.where(col(Booking.id) > after_id)
-    query = query.order_by(col(Booking.id))
-    if limit is not None:
-        query = query.limit(limit + 1)
-    return (await session.exec(query)).all()
+        query = query.where(_BOOKINGS.c.id > after_id)
+    return (await session.execute(query.order_by(_BOOKINGS.c.id).limit(limit + 1))).all()
 
 
 async def transition_booking(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +21,7 @@ from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import to_local
 from doorstep_shared.db.outbox import OutboxMessage
 from doorstep_shared.http.errors import Conflict, Invalid, NotFound
-from doorstep_shared.pii import PiiCipher, mask_name
+from doorstep_shared.pii import PiiCipher, mask_name, redact_text
 
 from ..events import service as events_service
 from ..notifications import service as notifications_service
@@ -91,6 +92,56 @@ async def booking_reads(session: AsyncSession, bookings: Sequence[Booking], stat
     ]
 
 
+def session_item(row: Any, station_code: str, service_code: str, service_kind: str) -> dict[str, Any]:
+    """A session as ``SessionRead`` shows it, as a plain dict: its fields in its order, the values
+    as its serialisers write them (the statuses as their strings, the cancel reason redacted).
+    ``row`` is a row of ``repo.SESSION_READ_COLUMNS`` (or a ``ServiceSession``)."""
+    return {
+        "id": row.id or 0,
+        "station_code": station_code,
+        "service_code": service_code,
+        "service_kind": service_kind,
+        "title": row.title,
+        "starts_at": row.starts_at,
+        "ends_at": row.ends_at,
+        "capacity": row.capacity,
+        "booked": row.booked,
+        "available": max(0, row.capacity - row.booked),
+        "min_participants": row.min_participants,
+        "min_cutoff_at": row.min_cutoff_at,
+        "booking_opens_at": row.booking_opens_at,
+        "booking_closes_at": row.booking_closes_at,
+        "cancel_cutoff_at": row.cancel_cutoff_at,
+        "max_seats_per_booking": row.max_seats_per_booking,
+        "status": row.status,
+        "cancel_reason": None if row.cancel_reason is None else redact_text(row.cancel_reason),
+        "version": row.version,
+    }
+
+
+def booking_item(row: Any, station_code: str, waitlist_position: int | None) -> dict[str, Any]:
+    """A booking as ``BookingRead`` shows it, as a plain dict: its fields in its order, the values
+    as its serialisers write them (the name and phone masked, the status as its string). ``row``
+    is a row of ``repo.BOOKING_READ_COLUMNS`` (or a ``Booking``)."""
+    return {
+        "id": row.id or 0,
+        "session_id": row.session_id,
+        "station_code": station_code,
+        "name": mask_name(row.name) or "",
+        "phone": row.phone_masked,
+        "resident_id": row.resident_id,
+        "seats": row.seats,
+        "status": row.status,
+        "waitlist_position": waitlist_position,
+        "booked_by": row.booked_by,
+        "created_at": row.created_at,
+        "promoted_at": row.promoted_at,
+        "cancelled_at": row.cancelled_at,
+        "checked_in_at": row.checked_in_at,
+        "version": row.version,
+    }
+
+
 async def booking_out(session: AsyncSession, booking: Booking, station_code: str) -> BookingRead:
     return (await booking_reads(session, [booking], station_code))[0]
 
@@ -119,15 +170,17 @@ async def list_sessions(
     before: dt.datetime | None,
     cursor: tuple[str, int] | None,
     limit: int,
-) -> tuple[list[SessionRead], tuple[str, int] | None]:
+) -> tuple[list[dict[str, Any]], tuple[str, int] | None]:
+    """A page of a service's sessions as ``session_item`` dicts (read as Core rows), and the
+    (start, id) position after the page's last, None on the last page."""
     station = await stations_service.get_station(session, station_code)
     svc = await stations_service.get_service(session, station, service_code)
     assert svc.id is not None
-    rows = list(await repo.list_sessions(session, svc.id, after=after, before=before, cursor=cursor, limit=limit))
+    rows = await repo.session_rows(session, svc.id, after=after, before=before, cursor=cursor, limit=limit)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (rows[-1].starts_at.isoformat(), rows[-1].id or 0) if more and rows else None
-    return [session_read(s, station, svc) for s in rows], next_cursor
+    return [session_item(r, station.code, svc.code, svc.kind) for r in rows], next_cursor
 
 
 async def create_session(
@@ -270,22 +323,24 @@ async def list_bookings(
     statuses: list[str] | None,
     after_id: int | None,
     limit: int,
-) -> tuple[list[BookingRead], int | None]:
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of a session's bookings as ``booking_item`` dicts (read as Core rows, the
+    waitlist positions in one query for the page), and the id after which the next page
+    starts, None on the last page."""
     s, station, _ = await _session_context(session, session_id)
     ensure_sees(principal, s.community, "Session")
-    rows = list(
-        await repo.bookings_of_session(
-            session,
-            session_id,
-            principal.visible_communities,
-            statuses=statuses,
-            after_id=after_id,
-            limit=limit,
-        )
+    rows = await repo.booking_rows(
+        session, session_id, principal.visible_communities, statuses=statuses, after_id=after_id, limit=limit
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return await booking_reads(session, rows, station.code), (rows[-1].id if more and rows else None)
+    waiting = BookingStatus.WAITLISTED.value
+    places: dict[int, int] = {}
+    if any(r.status == waiting for r in rows):
+        order = await repo.waitlist_order(session, [session_id])
+        places = {bid: n for ids in order.values() for n, bid in enumerate(ids, start=1)}
+    items = [booking_item(r, station.code, places.get(r.id) if r.status == waiting else None) for r in rows]
+    return items, (rows[-1].id if more and rows else None)
 
 
 async def promote_waitlist(session: AsyncSession, session_id: int, now: dt.datetime) -> list[Booking]:

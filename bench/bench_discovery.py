@@ -24,6 +24,10 @@ postgresql+asyncpg://postgres@127.0.0.1:5432/test; a throw-away schema, dropped 
       (list pages, needs survey, coming due, figures), median of five.
 """
 
+# bench-timeout: 900
+# (200,000 residents on SQLite, then on PostgreSQL when make bench passes it: 300 s was not enough
+# on the 2-core AMD EPYC VM, 2026-12-05)
+
 from __future__ import annotations
 
 import argparse

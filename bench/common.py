@@ -463,3 +463,51 @@ async def drop_schema(url: str, schema: str) -> None:
             await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     finally:
         await engine.dispose()
+
+
+@dataclass
+class InProcessStations:
+    """The stations app for an in-process profile: its database (a SQLite file under ``tmp``, or
+    a throw-away schema of DOORSTEP_BENCH_DATABASE_URL), migrated, and the signer of its tokens."""
+
+    app: Any
+    signer: Any
+    url: str
+    schema: str | None
+
+    def bearer(self, principal: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.signer.access_token(principal)[0]}"}
+
+    async def close(self) -> None:
+        if self.schema is not None:
+            await drop_schema(self.url, self.schema)
+
+
+async def stations_in_process(tmp: Path, prefix: str) -> InProcessStations:
+    """The demo-directory stations app on a fresh database (no background worker)."""
+    import asyncio
+    import uuid
+
+    from doorstep_shared.auth.tokens import KeySet, SigningKey, TokenSigner
+    from doorstep_shared.db import migrations
+    from doorstep_shared.directory import demo_directory_file
+    from doorstep_stations.config import StationsSettings
+    from doorstep_stations.main import create_app
+
+    pg = os.environ.get("DOORSTEP_BENCH_DATABASE_URL")
+    url = pg or f"sqlite+aiosqlite:///{tmp / 'stations.db'}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}" if pg else None
+    await asyncio.to_thread(migrations.upgrade, "doorstep_stations", url, schema)
+    key = SigningKey.generate("profile")
+    signer = TokenSigner(key, issuer="doorstep-gateway", audience="doorstep", access_ttl=3600, refresh_ttl=3600)
+    settings = StationsSettings(
+        environment="test",
+        database_url=url,
+        database_schema=schema,
+        log_json=False,
+        directory_file=demo_directory_file(),
+        worker_enabled=False,
+        var_dir=tmp,
+    )
+    app = create_app(settings, key_set=KeySet(keys={key.kid: key.private_key.public_key()}))
+    return InProcessStations(app=app, signer=signer, url=url, schema=schema)

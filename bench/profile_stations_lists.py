@@ -26,7 +26,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,12 +34,8 @@ import httpx
 from sqlmodel import col, select
 
 from bench import common
-from doorstep_shared.auth.tokens import KeySet, Principal, SigningKey, TokenSigner
-from doorstep_shared.db import migrations
-from doorstep_shared.directory import demo_directory_file
+from doorstep_shared.auth.tokens import Principal, TokenSigner
 from doorstep_stations.bookings.models import ServiceSession
-from doorstep_stations.config import StationsSettings
-from doorstep_stations.main import create_app
 from doorstep_stations.seed import seed
 from doorstep_stations.stations.models import Station, StationService
 
@@ -95,22 +90,9 @@ async def _populate(client: httpx.AsyncClient, app: object, signer: TokenSigner)
 async def run(n: int, rounds: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="profile-lists-"))
     pg = os.environ.get("DOORSTEP_BENCH_DATABASE_URL")
-    url = pg or f"sqlite+aiosqlite:///{tmp / 'stations.db'}"
-    schema = f"profile_lists_{uuid.uuid4().hex[:8]}" if pg else None
-    await asyncio.to_thread(migrations.upgrade, "doorstep_stations", url, schema)
-    key = SigningKey.generate("profile")
-    signer = TokenSigner(key, issuer="doorstep-gateway", audience="doorstep", access_ttl=3600, refresh_ttl=3600)
-    worker = {"Authorization": f"Bearer {signer.access_token(common.chaoyang_worker())[0]}"}
-    settings = StationsSettings(
-        environment="test",
-        database_url=url,
-        database_schema=schema,
-        log_json=False,
-        directory_file=demo_directory_file(),
-        worker_enabled=False,
-        var_dir=tmp,
-    )
-    app = create_app(settings, key_set=KeySet(keys={key.kid: key.private_key.public_key()}))
+    stations = await common.stations_in_process(tmp, "profile_lists")
+    app, signer = stations.app, stations.signer
+    worker = stations.bearer(common.chaoyang_worker())
     try:
         async with app.router.lifespan_context(app):
             async with app.state.sessionmaker() as session:
@@ -132,8 +114,7 @@ async def run(n: int, rounds: int) -> None:
                             await client.get(path, headers=worker)
                         figures.setdefault(name, []).append((time.process_time() - started) / n * 1e6)
     finally:
-        if schema is not None:
-            await common.drop_schema(url, schema)
+        await stations.close()
     print(f"stations lists in-process, {'PostgreSQL' if pg else 'SQLite'}, {n} requests × {rounds} rounds, 50 a page")
     print(f"load average {os.getloadavg()}")
     print()

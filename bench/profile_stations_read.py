@@ -31,7 +31,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -41,13 +40,8 @@ from pyinstrument import Profiler
 
 from bench import common
 from bench.apps import stations_model_reads
-from doorstep_shared.auth.tokens import KeySet, SigningKey, TokenSigner
 from doorstep_shared.clock import utcnow
-from doorstep_shared.db import migrations
-from doorstep_shared.directory import demo_directory_file
 from doorstep_stations import deps
-from doorstep_stations.config import StationsSettings
-from doorstep_stations.main import create_app
 from doorstep_stations.seed import seed
 
 S = "/api/v1/stations"
@@ -82,22 +76,9 @@ async def timed(
 async def run(n: int, rounds: int, profile: str | None, use_cprofile: bool) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="profile-stations-"))
     pg = os.environ.get("DOORSTEP_BENCH_DATABASE_URL")
-    url = pg or f"sqlite+aiosqlite:///{tmp / 'stations.db'}"
-    schema = f"profile_stations_{uuid.uuid4().hex[:8]}" if pg else None
-    await asyncio.to_thread(migrations.upgrade, "doorstep_stations", url, schema)
-    key = SigningKey.generate("profile")
-    signer = TokenSigner(key, issuer="doorstep-gateway", audience="doorstep", access_ttl=3600, refresh_ttl=3600)
-    headers = {"Authorization": f"Bearer {signer.access_token(common.chaoyang_worker())[0]}"}
-    settings = StationsSettings(
-        environment="test",
-        database_url=url,
-        database_schema=schema,
-        log_json=False,
-        directory_file=demo_directory_file(),
-        worker_enabled=False,
-        var_dir=tmp,
-    )
-    app = create_app(settings, key_set=KeySet(keys={key.kid: key.private_key.public_key()}))
+    stations = await common.stations_in_process(tmp, "profile_stations")
+    app = stations.app
+    headers = stations.bearer(common.chaoyang_worker())
     stations_model_reads.install(app)
     try:
         async with app.router.lifespan_context(app):
@@ -181,8 +162,7 @@ async def run(n: int, rounds: int, profile: str | None, use_cprofile: bool) -> N
                         profiler.stop()
                         print(profiler.output_text(unicode=True, color=False))
     finally:
-        if schema is not None:
-            await common.drop_schema(url, schema)
+        await stations.close()
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from doorstep_proxy.cases import reads, service, visits
+from doorstep_proxy.cases import reads, service, sync, visits
 from doorstep_proxy.cases.models import ProxyCase, Visit
 from doorstep_proxy.cases.repository import MATERIAL_READ
 from doorstep_proxy.cases.schemas import (
@@ -384,3 +384,18 @@ def test_the_hand_built_snapshot_follows_the_models_fields_and_defaults(fields: 
 )
 def test_a_snapshot_reads_as_the_model_writes_it(raw: dict[str, Any]) -> None:
     assert reads.snapshot_item(raw) == ItemSnapshot.model_validate(raw).model_dump(mode="json")
+
+
+async def test_a_large_sync_page_is_masked_in_chunks_in_order() -> None:
+    """The feed builds at most 250 records between two awaits (each chunk reads what it needs),
+    so a page of a thousand never holds the event loop for all of them; the order is kept."""
+    sizes: list[int] = []
+
+    async def items(session: Any, rows: Any, cipher: Any, principal: Any) -> list[dict[str, Any]]:
+        sizes.append(len(rows))
+        return [{"n": n} for n in rows]
+
+    built = await sync._by_chunks(items, None, list(range(620)), None, None)  # type: ignore[arg-type]
+    assert sizes == [250, 250, 120]
+    assert [item["n"] for item in built] == list(range(620))
+    assert await sync._by_chunks(items, None, [], None, None) == [] and sizes == [250, 250, 120]  # type: ignore[arg-type]

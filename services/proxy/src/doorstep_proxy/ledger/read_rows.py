@@ -217,10 +217,7 @@ async def household_rows(
     ``HOUSEHOLD_ORDER``. Building, unit and room may be NULL: the cursor compares them as text."""
     scope, params = scope_of(principal)
     shape: HouseholdShape = (scope, bool(compound), bool(grid), building is not None, bool(after))
-    given = {"compound_code": compound, "grid": grid, "building": building}
-    params.update({name: value for name, value in given.items() if value}, limit=limit)
-    if building is not None:
-        params["building"] = building
+    params.update(compound_code=compound, grid=grid, building=building, limit=limit)
     if after:
         values = [*(str(v) for v in after[:4]), cursor_uuid(after[4])]
         params.update({f"after_{i}": value for i, value in enumerate(values)})

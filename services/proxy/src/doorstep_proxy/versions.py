@@ -4,11 +4,11 @@ change counter; the offline sync feed follows it, never the wall clock)."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlmodel import Field, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from .db import ProxyModel
+from .db import ProxyModel, dialect_insert
 
 
 class ChangeSequence(ProxyModel, table=True):
@@ -34,9 +34,15 @@ async def next_row_versions(session: AsyncSession, count: int = 1, name: str = "
         .returning(col(ChangeSequence.value))
     )
     value = (await session.execute(stmt)).scalar_one_or_none()
-    if value is None:
-        await session.execute(insert(ChangeSequence).values(name=name, value=count))
-        return count
+    if value is None:  # the counter's first number: two first writers may race to make its row
+        table = ChangeSequence.__table__  # type: ignore[attr-defined]
+        first = (
+            dialect_insert(session)(table)
+            .values(name=name, value=count)
+            .on_conflict_do_update(index_elements=[table.c.name], set_={"value": table.c.value + count})
+            .returning(table.c.value)
+        )
+        value = (await session.execute(first)).scalar_one()
     return int(value)
 
 
@@ -46,6 +52,6 @@ async def sequence_value(session: AsyncSession, name: str) -> int:
 
 
 async def set_sequence_value(session: AsyncSession, name: str, value: int) -> None:
-    updated = await session.execute(update(ChangeSequence).where(col(ChangeSequence.name) == name).values(value=value))
-    if not getattr(updated, "rowcount", 0):
-        await session.execute(insert(ChangeSequence).values(name=name, value=value))
+    table = ChangeSequence.__table__  # type: ignore[attr-defined]
+    upsert = dialect_insert(session)(table).values(name=name, value=value)
+    await session.execute(upsert.on_conflict_do_update(index_elements=[table.c.name], set_={"value": value}))

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import Depends, Path, Request
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime
 
 from doorstep_shared.app import DbSession, WritesOnRead
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import authenticated, current_principal, require
+from doorstep_shared.auth.security import authenticated, authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, cursor_int, encode_cursor, read_cursor
@@ -21,7 +21,7 @@ from ..state import state_of
 from . import service
 from .schemas import LoginRecord
 
-router = APIRouter(tags=["audit"], dependencies=[Depends(current_principal)])
+router = authenticated_router(tags=["audit"])
 Auditor = Annotated[Principal, Depends(require(Permission.AUDIT_READ))]
 Staff = Annotated[Principal, Depends(authenticated)]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal
+from doorstep_shared.auth.security import authenticated_router
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
@@ -17,7 +17,7 @@ from ..deps import CurrentDirectory, require_in_county
 from . import service
 from .schemas import ClientCreate, ClientRead, ClientWithApiKey, ClientWithSecret, RotateSecret
 
-router = APIRouter(prefix="/api/v1/clients", tags=["clients"], dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/clients", tags=["clients"])
 # a county admin manages the clients of its county's communities (resolved against the directory now)
 Manager = Annotated[Principal, Depends(require_in_county(Permission.CLIENTS_MANAGE))]
 

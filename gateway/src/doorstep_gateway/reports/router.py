@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
@@ -18,7 +18,7 @@ from .dashboard import dashboard_page, panel
 from .schemas import ReportSummary
 from .sheet import to_csv
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/reports", tags=["reports"])
 FiguresReader = Annotated[Principal, Depends(require(Permission.FIGURES_READ))]
 
 

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 from doorstep_shared.http.conditional import not_modified, not_modified_response
 
 from ..staff import service as staff
 
-router = APIRouter(prefix="/api/v1/roster", tags=["staff"], dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/roster", tags=["staff"])
 Follower = Annotated[Principal, Depends(require(Permission.STAFF_ROSTER))]
 
 

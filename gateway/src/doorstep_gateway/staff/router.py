@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission, Role
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, cursor_text, encode_cursor, read_cursor
@@ -19,7 +19,7 @@ from ..identity.schemas import SessionRead
 from . import service
 from .schemas import StaffCreate, StaffFilter, StaffRead, StaffUpdate, StaffWithCode
 
-router = APIRouter(prefix="/api/v1/staff", tags=["staff"], dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/staff", tags=["staff"])
 Manager = Annotated[Principal, Depends(require(Permission.STAFF_MANAGE))]
 Username = Annotated[str, Path(max_length=64)]
 CodeQuery = Annotated[str | None, Query(max_length=64)]

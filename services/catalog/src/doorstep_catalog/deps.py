@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.requests import HTTPConnection
 
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, oauth2_scheme, public, require
+from doorstep_shared.auth.security import authenticated_router, oauth2_scheme, public, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.directory import Directory
 
@@ -40,7 +40,7 @@ async def optional_reader(
 def api_router() -> APIRouter:
     """A router under ``/api/v1/catalog``, authenticated by default (a route declares its
     permission with one of the principals below)."""
-    return APIRouter(prefix="/api/v1/catalog", dependencies=[Depends(current_principal)])
+    return authenticated_router(prefix="/api/v1/catalog")
 
 
 async def get_index(request: Request) -> CatalogIndex:
@@ -59,14 +59,14 @@ async def get_sessions(request: Request) -> async_sessionmaker[AsyncSession]:
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessions)]
 
 
-async def served_snapshot(request: Request) -> Handbooks:
-    """The handbooks for a hot read (``CatalogIndex.served``): one dependency, no database
-    session unless the revision is due for a check; ``.of(county)`` is one county's."""
+async def served(request: Request) -> Handbooks:
+    """The handbooks for a hot read (``CatalogIndex.served``): no database session unless the
+    revision is due for a check; ``.of(county)`` is one county's. Called by the handler, not
+    declared as a dependency: FastAPI solves every node of a route's tree on every request, and
+    on an item read a node costs about as much as the handler itself (issue #23)."""
     state = state_of(request)
     return await state.catalog_index.served(state.sessionmaker)
 
-
-Served = Annotated[Handbooks, Depends(served_snapshot)]
 
 CatalogReader = Annotated[Principal, Depends(require(Permission.CATALOG_READ))]
 CatalogWriter = Annotated[Principal, Depends(require(Permission.CATALOG_WRITE))]

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.clock import utcnow
 from doorstep_shared.directory import Directory
@@ -56,14 +56,13 @@ async def keepers_follow_staff(request: Request) -> bool:
 KeepersFollowStaff = Annotated[bool, Depends(keepers_follow_staff)]
 
 
-async def served_snapshot(request: Request) -> Snapshot:
+async def served(request: Request) -> Snapshot:
     """The station directory for a hot read (``snapshot.service.StationsSnapshot.served``): no
-    database session unless the revision is due for a check."""
+    database session unless the revision is due for a check. Called by the handler, not
+    declared as a dependency: FastAPI solves every node of a route's tree on every request
+    (issue #23)."""
     state = state_of(request)
     return await state.snapshot.served(state.sessionmaker)
-
-
-Served = Annotated[Snapshot, Depends(served_snapshot)]
 
 
 async def get_webhook_config(request: Request) -> WebhookConfig:
@@ -73,7 +72,7 @@ async def get_webhook_config(request: Request) -> WebhookConfig:
 def api_router(**options: Any) -> APIRouter:
     """A router under ``/api/v1/stations``, authenticated by default (a route declares its
     permission with one of the principals below)."""
-    return APIRouter(prefix="/api/v1/stations", dependencies=[Depends(current_principal)], **options)
+    return authenticated_router(prefix="/api/v1/stations", **options)
 
 
 Reader = Annotated[Principal, Depends(require(Permission.STATIONS_READ))]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
+from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPBearer, OAuth2PasswordBearer
 
@@ -132,8 +135,12 @@ public.__doorstep_permissions__ = ("public",)  # type: ignore[attr-defined]
 
 def declared_permissions(route: Any) -> set[str]:
     """Permissions a route declares (through its dependencies, recursively)."""
+    return _declared_by(getattr(route, "dependant", None))
+
+
+def _declared_by(dependant: Dependant | None) -> set[str]:
     found: set[str] = set()
-    stack = [getattr(route, "dependant", None)]
+    stack = [dependant]
     while stack:
         dep = stack.pop()
         if dep is None:
@@ -142,6 +149,37 @@ def declared_permissions(route: Any) -> set[str]:
         found.update(getattr(call, "__doorstep_permissions__", ()))
         stack.extend(dep.dependencies)
     return found
+
+
+class AuthenticatedRoute(APIRoute):
+    """The routes of :func:`authenticated_router`: the router's ``current_principal`` is dropped
+    from a route that declares a permission of its own (``require``, ``require_roles``,
+    ``authenticated``, a webhook caller), because that dependency verifies the token itself.
+    A route that declares nothing, or only ``public``, keeps it: authenticated by default."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        dependencies: list[DependsParam] = list(options.pop("dependencies", None) or [])
+        own = [d for d in dependencies if d.dependency is not current_principal]
+        if own != dependencies and _authenticates(path, endpoint, own):
+            dependencies = own
+        super().__init__(path, endpoint, dependencies=dependencies, **options)
+
+
+def _authenticates(path: str, endpoint: Callable[..., Any], dependencies: list[DependsParam]) -> bool:
+    declared = _declared_by(get_dependant(path=path, call=endpoint))
+    for depends in dependencies:
+        if depends.dependency is not None:
+            declared |= _declared_by(get_dependant(path=path, call=depends.dependency))
+    return bool(declared) and "public" not in declared
+
+
+def authenticated_router(**options: Any) -> APIRouter:
+    """A router whose routes are authenticated by default (``current_principal``), without
+    solving the token check twice: a route that declares its permission (the rule of
+    ``tests/test_route_permissions.py``) verifies the token in that dependency only
+    (:class:`AuthenticatedRoute`). Every node of the dependency tree is solved on every request,
+    cached or not; two of seven on a catalogue item read were this duplicate (issue #23)."""
+    return APIRouter(dependencies=[Depends(current_principal)], route_class=AuthenticatedRoute, **options)
 
 
 def iter_api_routes(app: Any) -> list[Any]:

@@ -51,7 +51,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ..audit_anchor import AUDIT_TRUST, AuditTrust, Checkpoint
 from ..auth.permissions import Permission
-from ..auth.security import current_principal, require
+from ..auth.security import authenticated_router, require
 from ..auth.tokens import Principal
 from ..clock import utcnow
 from ..http.observability import request_id_var
@@ -515,7 +515,7 @@ def audit_router(
     ``auditor``: the dependency that admits them (default ``require(audit:read)``); an app that
     keeps the directory itself passes one that resolves a county role against it as stored now."""
     reader = Depends(auditor) if auditor is not None else Depends(require(Permission.AUDIT_READ))
-    router = APIRouter(prefix=prefix, tags=[tag], dependencies=[Depends(current_principal)])
+    router = authenticated_router(prefix=prefix, tags=[tag])
 
     responses = problems(described={401: "Not signed in", 403: "Missing audit:read", 422: "Invalid query"})
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlalchemy.engine import RowMapping
 
 from ..auth.permissions import Permission
-from ..auth.security import CurrentPrincipal, current_principal
+from ..auth.security import CurrentPrincipal, authenticated_router
 from ..auth.tokens import Principal
 from ..clock import utcnow
 from ..db.session import DbSession
@@ -187,7 +187,7 @@ def webhooks_router(
 
     ``get_box``, ``get_config`` and ``get_now`` are FastAPI dependencies (so a service passes
     e.g. ``request.app.state``-readers and its overridable clock)."""
-    router = APIRouter(prefix=prefix, tags=list(tags), dependencies=[Depends(current_principal)])
+    router = authenticated_router(prefix=prefix, tags=list(tags))
     caller = Annotated[Principal, Depends(webhook_caller(hooks))]
     box_dep = Annotated[SecretBox, Depends(get_box)]
     config_dep = Annotated[WebhookConfig, Depends(get_config)]

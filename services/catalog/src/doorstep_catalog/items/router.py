@@ -10,7 +10,7 @@ from doorstep_shared.app import DbSession
 from doorstep_shared.http import NOT_MODIFIED, not_modified, not_modified_response, problems
 from doorstep_shared.http.compression import cached_body_response
 
-from ..deps import CatalogReader, CatalogWriter, CountyParam, IfMatch, Index, ItemCode, Served, api_router, county_of
+from ..deps import CatalogReader, CatalogWriter, CountyParam, IfMatch, Index, ItemCode, api_router, county_of, served
 from ..http import CACHE, category_etag, item_etag, json_response
 from ..state import state_of
 from . import service
@@ -32,9 +32,9 @@ router = api_router()
 
 
 @router.get("/categories", response_model=list[CategoryRead], summary="List item categories", tags=["items"])
-async def list_categories(request: Request, _: CatalogReader, served: Served) -> Response:
+async def list_categories(request: Request, _: CatalogReader) -> Response:
     # One taxonomy for every county's handbook: from the snapshot, serialised once per revision.
-    return cached_body_response(request, served.categories_body(), media_type="application/json")
+    return cached_body_response(request, (await served(request)).categories_body(), media_type="application/json")
 
 
 @router.post(
@@ -100,11 +100,10 @@ async def create_item(
     tags=["items"],
     responses={**NOT_MODIFIED, **problems(404)},
 )
-async def get_item(
-    request: Request, principal: CatalogReader, served: Served, code: ItemCode, county: CountyParam = None
-) -> Any:
+async def get_item(request: Request, principal: CatalogReader, code: ItemCode, county: CountyParam = None) -> Any:
     # From the county's snapshot, serialised once per revision: no database session per request.
-    body, etag = service.item_response(served.of(county_of(request, principal, county)), principal, code)
+    handbooks = await served(request)
+    body, etag = service.item_response(handbooks.of(county_of(request, principal, county)), principal, code)
     if not_modified(request, etag):
         return not_modified_response(etag, CACHE)
     return json_response(request, body, etag)

@@ -11,7 +11,7 @@ from doorstep_shared.http import problems
 from doorstep_shared.http.compression import cached_body_response
 from doorstep_shared.http.pagination import CursorParam, LimitParam
 
-from ..deps import CatalogReader, CatalogWriter, CountyParam, Index, Served, api_router, county_of
+from ..deps import CatalogReader, CatalogWriter, CountyParam, Index, api_router, county_of, served
 from ..items.schemas import ItemPage
 from ..state import state_of
 from . import service
@@ -30,7 +30,6 @@ router = api_router()
 async def list_items(
     request: Request,
     principal: CatalogReader,
-    served: Served,
     limit: LimitParam = 20,
     cursor: CursorParam = None,
     q: Annotated[str | None, Query(max_length=1000, description="Words, pinyin or initials, as people type")] = None,
@@ -43,7 +42,7 @@ async def list_items(
     # Both from the snapshot, no session: browsing's page serialised once per revision, a
     # search's ranked and its event recorded in a group commit (service.search_log).
     handbook = county_of(request, principal, county)
-    snap = served.of(handbook)
+    snap = (await served(request)).of(handbook)
     if q is None or not q.strip():
         body = service.browse_body(
             snap,

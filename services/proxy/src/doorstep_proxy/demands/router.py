@@ -6,11 +6,11 @@ import datetime as dt
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import not_modified, not_modified_response, problems
 from doorstep_shared.http.pagination import (
@@ -37,7 +37,7 @@ from .schemas import (
     DemandStatus,
 )
 
-router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/proxy")
 
 DemandsReader = Annotated[Principal, Depends(require(Permission.DEMANDS_READ))]
 DemandsWriter = Annotated[Principal, Depends(require(Permission.DEMANDS_WRITE))]

@@ -7,11 +7,11 @@ import uuid
 from enum import Enum
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request, Response, status
+from fastapi import BackgroundTasks, Depends, Path, Query, Request, Response, status
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.db import hot_read
 from doorstep_shared.http import etag_of, problems
@@ -45,7 +45,7 @@ from .schemas import (
     RunRead,
 )
 
-router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/proxy")
 
 
 LeadReader = Annotated[Principal, Depends(require(Permission.LEADS_READ))]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-
 from doorstep_shared.app import DbSession
-from doorstep_shared.auth.security import current_principal
+from doorstep_shared.auth.security import authenticated_router
 from doorstep_shared.http import problems
 
 from ..deps import FiguresQuery, FiguresReader
 from . import service
 from .schemas import CaseFigures, Figures
 
-router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/proxy")
 
 
 @router.get(

@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import Depends, Header, Path, Request, Response
 from starlette.requests import ClientDisconnect
 
 from doorstep_shared.app import DbSession, WritesOnRead
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 from doorstep_shared.http.errors import PayloadTooLarge
@@ -22,7 +22,7 @@ from . import service
 from .schemas import CaseFileRead, FileRead, FileStart
 
 R = TypeVar("R", bound=FileRead)
-router = APIRouter(prefix="/api/v1/proxy", tags=["files"], dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/proxy", tags=["files"])
 
 FilesReader = Annotated[Principal, Depends(require(Permission.CASES_READ))]
 FilesWriter = Annotated[Principal, Depends(require(Permission.CASES_WRITE))]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import Header, Request, Response
 
 from doorstep_shared.app import DbSession, WritesOnRead
-from doorstep_shared.auth.security import current_principal
+from doorstep_shared.auth.security import authenticated_router
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
@@ -18,7 +18,7 @@ from . import visit_files
 from .router import BINARY, CHUNK_BODY, FilesReader, FilesWriter, file_response, limits, progress, read_chunk
 from .schemas import FileStart, VisitFileRead
 
-router = APIRouter(prefix="/api/v1/proxy", tags=["files"], dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/proxy", tags=["files"])
 
 BASE = "/visits/{visit_id}/files"
 

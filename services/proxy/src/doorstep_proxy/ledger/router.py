@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.db import hot_read
 from doorstep_shared.http import not_modified, not_modified_response, problems
@@ -48,7 +48,7 @@ from .schemas import (
     RevealRequest,
 )
 
-router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/proxy")
 
 CompoundsReader = Annotated[Principal, Depends(require(Permission.COMPOUNDS_READ))]
 CompoundsWriter = Annotated[Principal, Depends(require(Permission.COMPOUNDS_WRITE))]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 
@@ -17,7 +17,7 @@ from ..state import state_of
 from . import service
 from .schemas import PurgeResult
 
-router = APIRouter(prefix="/api/v1/proxy/admin", tags=["retention"], dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/proxy/admin", tags=["retention"])
 
 
 @router.post(

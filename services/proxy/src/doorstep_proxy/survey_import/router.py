@@ -7,11 +7,11 @@ import functools
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import Depends, File, Query, UploadFile
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid, PayloadTooLarge
@@ -21,7 +21,7 @@ from . import service
 from .schemas import ImportMode, ImportReport
 from .sheet import read_sheet
 
-router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/proxy")
 
 Importer = Annotated[Principal, Depends(require(Permission.RESIDENTS_IMPORT))]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import Depends, Path, Query, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.auth.permissions import Permission
-from doorstep_shared.auth.security import current_principal, require
+from doorstep_shared.auth.security import authenticated_router, require
 from doorstep_shared.auth.tokens import Principal
 from doorstep_shared.http import problems
 from doorstep_shared.http.pagination import (
@@ -24,7 +24,7 @@ from ..deps import CurrentDirectory, IfMatch
 from . import service
 from .schemas import GridTeam, WorkerFieldProfile, WorkerRead, WorkerStatus
 
-router = APIRouter(prefix="/api/v1/proxy", dependencies=[Depends(current_principal)])
+router = authenticated_router(prefix="/api/v1/proxy")
 
 WorkersReader = Annotated[Principal, Depends(require(Permission.WORKERS_READ))]
 WorkersWriter = Annotated[Principal, Depends(require(Permission.WORKERS_WRITE))]

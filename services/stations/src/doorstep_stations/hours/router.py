@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
 from doorstep_shared.periods import check_year
 
-from ..deps import Code, Id, Manager, Now, Reader, Served, api_router
+from ..deps import Code, Id, Manager, Now, Reader, api_router, served
 from ..snapshot import reads
 from . import service
 from .schemas import HoursExceptionCreate, HoursExceptionRead, HoursRead, HoursRuleCreate, HoursRuleRead
@@ -29,8 +29,8 @@ router = api_router()
 )
 async def get_hours(
     _: Reader,
+    request: Request,
     now: Now,
-    snapshot: Served,
     code: Code,
     service_code: Annotated[str | None, Query(alias="service", max_length=64)] = None,
     at: Annotated[dt.datetime | None, Query(description="Instant to evaluate (ISO 8601 with offset)")] = None,
@@ -39,7 +39,7 @@ async def get_hours(
     if at is not None and at.tzinfo is None:
         raise Invalid.field("query.at", "needs a timezone offset, e.g. +08:00")
     check_year("query.at", at)
-    return reads.hours_response(snapshot, code, service_code, at or now)
+    return reads.hours_response(await served(request), code, service_code, at or now)
 
 
 @router.post(

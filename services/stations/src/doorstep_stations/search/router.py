@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import Query, Request, Response
 
 from doorstep_shared.http import problems
 from doorstep_shared.http.errors import Invalid
 from doorstep_shared.http.pagination import CursorParam, LimitParam, Page, cursor_int, read_cursor
 
-from ..deps import CurrentDirectory, Now, Reader, Served, api_router
+from ..deps import CurrentDirectory, Now, Reader, api_router, served
 from ..snapshot import reads
 from ..stations.models import ServiceKind
 from . import service
@@ -30,7 +30,7 @@ async def search_stations(
     _: Reader,
     now: Now,
     directory: CurrentDirectory,
-    snapshot: Served,
+    request: Request,
     lat: Annotated[float | None, Query(ge=-90, le=90, description="Latitude of the point")] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, description="Longitude")] = None,
     radius_km: Annotated[float, Query(gt=0, le=100, description="Search radius")] = 5.0,
@@ -47,4 +47,4 @@ async def search_stations(
     values = read_cursor(cursor, cursor_int)
     offset = values[0] if values else 0
     query = service.StationQuery(lat, lon, radius_km, open_now, kind, q, community)
-    return reads.hits_response(reads.search(snapshot, query, now, directory), offset, limit)
+    return reads.hits_response(reads.search(await served(request), query, now, directory), offset, limit)

@@ -7,7 +7,7 @@ from fastapi import Request, Response
 from doorstep_shared.app import DbSession
 from doorstep_shared.http import NOT_MODIFIED, check_if_match, not_modified, not_modified_response, problems
 
-from ..deps import Code, CurrentDirectory, KeepersFollowStaff, Manager, Reader, Served, api_router
+from ..deps import Code, CurrentDirectory, KeepersFollowStaff, Manager, Reader, api_router, served
 from ..http import station_etag
 from ..snapshot import reads
 from . import service
@@ -47,9 +47,9 @@ async def create_station(
     tags=["stations"],
     responses={**NOT_MODIFIED, **problems(403, 404)},
 )
-async def get_station(_: Reader, request: Request, snapshot: Served, code: Code) -> Response:
+async def get_station(_: Reader, request: Request, code: Code) -> Response:
     # From the snapshot: the body and ETag made once per revision, no database session.
-    entry = reads.station(snapshot, code)
+    entry = reads.station(await served(request), code)
     if not_modified(request, entry.etag):
         return not_modified_response(entry.etag)
     return reads.station_response(request, entry)

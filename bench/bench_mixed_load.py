@@ -26,7 +26,9 @@ one blocking call; ``--slow-callbacks APP`` (repeatable) tells them apart: that 
 asyncio's debug mode (``DOORSTEP_<APP>_SLOW_CALLBACK_MS=50``), which times every callback; each
 one over 50 ms is counted (``doorstep_event_loop_slow_callbacks_total``) and the five longest are
 printed by name. asyncio times callbacks by the wall clock: on a machine short of cores, a
-callback the OS preempted counts too.
+callback the OS preempted counts too. A busy lag can also be a full garbage collection, which
+runs on the loop's thread: each app's full collections during the run and the longest are
+printed beside its lag (``doorstep_gc_pause_seconds{generation="2"}``).
 """
 
 # bench-timeout: 720
@@ -312,6 +314,7 @@ async def prepare(http: aiohttp.ClientSession, visits: int) -> World:
 _SAMPLE = re.compile(
     r"^doorstep_event_loop_(lag|busy_lag)_(seconds_bucket|seconds_count|max_seconds)\{([^}]*)\} (\S+)$", re.M
 )
+_GC = re.compile(r"^doorstep_gc_pause_(seconds_bucket|seconds_count|max_seconds)\{([^}]*)\} (\S+)$", re.M)
 _SLOW = re.compile(r"^doorstep_event_loop_slow_(callbacks_total|callback_max_seconds)\{[^}]*\} (\S+)$", re.M)
 
 
@@ -320,10 +323,15 @@ async def lag_state(http: aiohttp.ClientSession, url: str) -> dict[str, dict[str
     counts and ``max``."""
     async with http.get(f"{url}/metrics") as resp:
         text = await resp.text()
-    out: dict[str, dict[str, float]] = {"lag": {}, "busy_lag": {}, "slow": {}}
+    out: dict[str, dict[str, float]] = {"lag": {}, "busy_lag": {}, "slow": {}, "gc1": {}, "gc2": {}}
     for kind, value in _SLOW.findall(text):  # with --slow-callbacks only
         out["slow"]["count" if kind == "callbacks_total" else "max"] = float(value)
-    for family, kind, labels, value in _SAMPLE.findall(text):
+    samples = list(_SAMPLE.findall(text))
+    for kind, labels, value in _GC.findall(text):  # the garbage collector's pauses, per generation
+        generation = re.search(r'generation="(\d)"', labels)
+        assert generation is not None
+        samples.append((f"gc{generation.group(1)}", kind, labels, value))
+    for family, kind, labels, value in samples:
         if kind == "seconds_bucket":
             bound = re.search(r'le="([^"]+)"', labels)
             assert bound is not None
@@ -428,6 +436,7 @@ async def load(
         ends = {name: await lag_state(http, s.url) for name, s in servers.items()}
     lags = {name: lag_during(states[name]["lag"], ends[name]["lag"]) for name in servers}
     busy = {name: lag_during(states[name]["busy_lag"], ends[name]["busy_lag"]) for name in servers}
+    pauses = {name: lag_during(states[name]["gc2"], ends[name]["gc2"]) for name in servers}
     slow = {
         # The run's own count (the counter is the process's); the gauge's longest is since start.
         name: {**ends[name]["slow"], "count": ends[name]["slow"]["count"] - states[name]["slow"].get("count", 0.0)}
@@ -456,6 +465,7 @@ async def load(
         "cpu_s": used,
         "lag": lags,
         "busy_lag": busy,
+        "gc2": pauses,
         "slow": slow,
         "error_samples": stats.error_samples,
         "settled_s": waited,
@@ -544,14 +554,15 @@ def report(backend: str, r: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"\n{r['rps']:.0f} req/s overall (after {r['settled_s']:.0f} s for the first discovery pass to end).\n")
     print(
         "| app | CPU s during the run | loop-lag samples | lag > 50 ms | longest lag ms "
-        "| busy lag > 50 ms | longest busy lag ms |"
+        "| busy lag > 50 ms | longest busy lag ms | full GCs | longest full GC ms |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for app, lag in r["lag"].items():
-        busy = r["busy_lag"][app]
+        busy, full = r["busy_lag"][app], r["gc2"][app]
         print(
             f"| {app} | {r['cpu_s'][app]:.1f} | {lag['samples']:.0f} | {lag['over_50ms']:.0f} | {_longest(lag)} "
-            f"| {busy['over_50ms']:.0f} | {_longest(busy)} |"
+            f"| {busy['over_50ms']:.0f} | {_longest(busy)} | {full['samples']:.0f} "
+            f"| {_longest(full) if full['samples'] else '—'} |"
         )
     for sample in r["error_samples"]:
         print(f"\nerror: {sample}")

@@ -85,6 +85,23 @@ async def test_a_failing_pass_is_logged_and_the_next_pass_runs(caplog: pytest.Lo
     assert "demo flaky pass failed" in caplog.text
 
 
+async def test_after_the_first_pass_that_did_not_fail_a_callback_runs_once() -> None:
+    """What the proxy freezes after its first discovery pass (doorstep_proxy.background)."""
+    events: list[str] = []
+
+    async def step() -> None:
+        events.append("pass")
+        if len(events) == 1:
+            raise RuntimeError("the catalogue is not up yet")
+
+    work = BackgroundWork("demo")
+    work.every("warm", step, interval=0.01, quiet=True, after_first_pass=lambda: events.append("settled"))
+    async with work.running():
+        await until(lambda: events.count("pass") >= 4)
+    assert events[:3] == ["pass", "pass", "settled"]
+    assert events.count("settled") == 1
+
+
 async def test_the_first_pass_waits_for_the_delay_and_shutdown_does_not() -> None:
     calls: list[int] = []
 

@@ -39,7 +39,7 @@ from .http.compression import Compression
 from .http.docs_pages import assets_mount, oauth2_redirect_page, redoc_page, swagger_page
 from .http.errors import install_error_handlers, problem_response
 from .http.health import Dependencies, DependencyState
-from .http.loop_lag import LoopLagProbe, NamedRequestTasks, SlowCallbacks
+from .http.loop_lag import GcPauses, LoopLagProbe, NamedRequestTasks, SlowCallbacks
 from .http.observability import Metrics, RequestContextMiddleware, configure_logging
 from .http.openapi import document_for_generators, operation_ids
 from .http.problems import document_problems
@@ -69,6 +69,7 @@ class AppState(State):
     metrics: Metrics
     dependencies: Dependencies  # the other services this one calls, and how they answer
     loop_lag: LoopLagProbe | None  # how late the event loop wakes (None: the probe is off)
+    gc_pauses: GcPauses | None  # how long the garbage collector held it (with the probe)
     slow_callbacks: SlowCallbacks | None  # callbacks that held the loop too long (None: off)
     audit_trust: AuditTrust | None  # the audit chain's keys and anchor (None: the app keeps none)
     # In the lifespan.
@@ -108,7 +109,7 @@ async def _gc_frozen_after(seconds: float) -> AsyncIterator[None]:
     process runs several times a minute walk only what was allocated since — each of them held
     the proxy's loop 130–170 ms under the mixed load (bench/README.md, "A county's peak").
     The app freezes once before that too, after a full collection, when its start-up is done
-    (``_freeze_alive`` in the lifespan, before it serves); this later freeze, inside the
+    (``freeze_alive`` in the lifespan, before it serves); this later freeze, inside the
     requests, collects only the young generations. Objects that become cyclic garbage after a
     freeze are not reclaimed."""
 
@@ -117,7 +118,7 @@ async def _gc_frozen_after(seconds: float) -> AsyncIterator[None]:
         # The young generations only: a full collection here walked all that the first minute
         # kept (105 ms of the proxy's loop under load). What of the old generation became
         # garbage in that minute is frozen with the rest: once, a minute's worth at most.
-        _freeze_alive(f"after {seconds:.0f} s", generation=1, serving=True)
+        freeze_alive(f"after {seconds:.0f} s", generation=1, serving=True)
 
     task = asyncio.create_task(freeze(), name="gc-freeze") if seconds > 0 else None
     try:
@@ -129,7 +130,11 @@ async def _gc_frozen_after(seconds: float) -> AsyncIterator[None]:
                 await task
 
 
-def _freeze_alive(when: str, generation: int = 2, *, serving: bool = False) -> None:
+def freeze_alive(when: str, generation: int = 2, *, serving: bool = False) -> None:
+    """Collect ``generation`` and freeze what is then alive. ``serving``: the app takes requests,
+    so only the young generations should be collected (``generation=1``) and the frozen objects
+    are not counted. An app calls it when work that fills what it keeps for its life is done
+    (the proxy after its first discovery pass: the catalogue copy, the rule books)."""
     gc.collect(generation)
     gc.freeze()
     if serving:
@@ -191,17 +196,18 @@ def create_service_app(
             ),
             directory=app.state.tenancy_directory,
         )
-        probe, slow = app.state.loop_lag, app.state.slow_callbacks
+        probe, pauses, slow = app.state.loop_lag, app.state.gc_pauses, app.state.slow_callbacks
         try:
             async with (
                 probe.running() if probe is not None else contextlib.nullcontext(),
+                pauses.timing() if pauses is not None else contextlib.nullcontext(),
                 slow.watching() if slow is not None else contextlib.nullcontext(),
                 _gc_frozen_after(settings.gc_freeze_after_s),
                 _audit_checkpoints(app, settings, audit_log),
                 extra_lifespan(app) if extra_lifespan is not None else contextlib.nullcontext(),
             ):
                 if settings.gc_freeze_after_s > 0:
-                    _freeze_alive("start-up done")  # before the first request (_gc_frozen_after)
+                    freeze_alive("start-up done")  # before the first request (_gc_frozen_after)
                 yield
         finally:
             await http.aclose()
@@ -233,6 +239,7 @@ def create_service_app(
         if settings.loop_lag_probe_ms > 0
         else None
     )
+    app.state.gc_pauses = GcPauses(settings.service_name, metrics.registry) if settings.loop_lag_probe_ms > 0 else None
     app.state.slow_callbacks = (
         SlowCallbacks(settings.service_name, metrics.registry, threshold=settings.slow_callback_ms / 1000)
         if settings.slow_callback_ms > 0

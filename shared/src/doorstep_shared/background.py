@@ -6,6 +6,7 @@ The one way an app runs work beside its requests (an outbox dispatcher, a period
     work.loop("webhooks", dispatcher.run_forever)          # a poll loop that takes a stop event
     work.every("retention", purge_pass, interval=3600.0, delay=30.0)   # one pass, now and then
     work.every("discovery", tick, interval=30.0, enabled=not testing, quiet=True)  # its own switch
+    work.every("warm-up", fill, interval=60.0, after_first_pass=settle)  # settle() once, after a pass
     work.on_shutdown(dispatcher.aclose)                    # runs on shutdown, enabled or not
     async with work.running():
         yield                                              # the app serves requests
@@ -79,17 +80,23 @@ class BackgroundWork:
         delay: float = 0.0,
         enabled: bool | None = None,
         quiet: bool = False,
+        after_first_pass: Callable[[], object] | None = None,
     ) -> None:
         """Run ``step()`` after ``delay`` seconds, then every ``interval`` seconds after each pass.
         ``enabled`` overrides the BackgroundWork's switch for this task; ``quiet`` logs a failed
-        pass as one info line."""
+        pass as one info line; ``after_first_pass()`` is called once, after the first pass that
+        did not fail."""
 
         async def body(stop: asyncio.Event) -> None:
+            then = after_first_pass
             if await _stopped_within(stop, delay):
                 return
             while True:
                 try:
                     await step()
+                    if then is not None:
+                        then, first = None, then
+                        first()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:

@@ -69,7 +69,8 @@ class ServiceSettings(BaseSettings):
         20,
         ge=0,
         description="Sample how late the event loop wakes every this many ms, exported in /metrics "
-        "(doorstep_event_loop_lag_seconds, …_max_seconds); 0: off",
+        "(doorstep_event_loop_lag_seconds, …_max_seconds), with the garbage collector's pauses "
+        "(doorstep_gc_pause_seconds); 0: off",
     )
     slow_callback_ms: int = Field(
         0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from doorstep_shared.app import AppState, create_service_app
 from doorstep_shared.config import ServiceSettings
-from doorstep_shared.http.loop_lag import LoopLagProbe, SlowCallbacks
+from doorstep_shared.http.loop_lag import GcPauses, LoopLagProbe, SlowCallbacks
 
 from ...support import client_for, running
 
@@ -94,8 +95,11 @@ async def test_a_service_app_runs_the_probe_and_exports_it_in_its_metrics(tmp_pa
         time.sleep(BLOCK)  # noqa: ASYNC251 (a handler that blocks, as far as the loop can tell)
         seen = probe.samples
         await until(lambda: probe.samples > seen)
+        gc.collect(2)
         metrics = (await client.get("/metrics")).text
     assert 'doorstep_event_loop_lag_seconds_bucket{le="0.05",service="doorstep"}' in metrics
+    assert 'doorstep_gc_pause_seconds_count{generation="2",service="doorstep"}' in metrics
+    assert AppState.of(app).gc_pauses not in gc.callbacks  # dropped with the app's lifespan
     maximum = next(line for line in metrics.splitlines() if line.startswith("doorstep_event_loop_lag_max_seconds{"))
     assert float(maximum.split()[-1]) >= BLOCK - 0.01
 
@@ -106,6 +110,27 @@ def test_the_probe_can_be_switched_off(tmp_path: Path) -> None:
         settings=settings, title="demo", description="demo", package="doorstep_catalog", routers=[]
     )
     assert AppState.of(app).loop_lag is None
+    assert AppState.of(app).gc_pauses is None
+
+
+async def test_full_collections_are_timed_and_the_youngest_are_not() -> None:
+    registry = CollectorRegistry()
+    pauses = GcPauses("demo", registry)
+    garbage = [[i] for i in range(200_000)]  # something for a full collection to walk
+    async with pauses.timing():
+        assert pauses in gc.callbacks
+        gc.collect(0)
+        gc.collect(2)
+        gc.collect(1)
+    assert pauses not in gc.callbacks
+    gc.collect(2)  # after the block: not counted
+    del garbage
+    assert pauses.count[2] == 1 and pauses.count[1] >= 1  # (an automatic one may join the first)
+    assert pauses.max_seconds[2] > 0
+    labels = {"service": "demo", "generation": "2"}
+    assert registry.get_sample_value("doorstep_gc_pause_seconds_count", labels) == 1
+    assert registry.get_sample_value("doorstep_gc_pause_max_seconds", labels) == pauses.max_seconds[2]
+    assert registry.get_sample_value("doorstep_gc_pause_seconds_count", {"service": "demo", "generation": "0"}) is None
 
 
 async def test_slow_callbacks_are_counted_one_by_one_with_the_longest(tmp_path: Path) -> None:

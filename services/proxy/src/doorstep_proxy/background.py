@@ -22,6 +22,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from doorstep_shared.app import freeze_alive
 from doorstep_shared.background import BackgroundWork
 from doorstep_shared.directory import Directory
 from doorstep_shared.directory_copy import Listener
@@ -55,7 +56,10 @@ def background_work(app: FastAPI) -> BackgroundWork:
         delay=RETENTION_DELAY,
     )
     # The discovery pass keeps its own switch: every environment but test. A skipped pass
-    # (catalogue not reachable yet, database busy) is ordinary, so it is quiet.
+    # (catalogue not reachable yet, database busy) is ordinary, so it is quiet. The first that
+    # completes has fetched the catalogue, compiled its rule books and (on a fresh county) made
+    # the county run: what it keeps is frozen then, not at the app's later timed freeze, so the
+    # full collections of the app's first minute do not walk it (bench/README.md, "Garbage").
     work.every(
         "discovery",
         lambda: runs.tick(app),
@@ -63,10 +67,15 @@ def background_work(app: FastAPI) -> BackgroundWork:
         delay=DISCOVERY_DELAY,
         enabled=settings.environment != "test",
         quiet=True,
+        after_first_pass=_settled if settings.gc_freeze_after_s > 0 else None,
     )
     work.on_shutdown(dispatcher.aclose)
     work.on_shutdown(lambda: _cancel_discovery_runs(state))
     return work
+
+
+def _settled() -> None:
+    freeze_alive("first discovery pass done", generation=1, serving=True)
 
 
 async def _quiet(work: Awaitable[Any]) -> Any:

@@ -31,12 +31,21 @@ that ran longer than the threshold, naming it. Exported:
   0.123 seconds`` names it (``NamedRequestTasks`` names each request's task after its route).
 
 Debug mode costs CPU (every callback timed, coroutine origins tracked): a diagnostic, off by default.
+
+A busy lag can also be the garbage collector: a collection of the oldest generation walks every
+tracked object the process holds, on the loop's thread, between two callbacks. ``GcPauses``
+(on with the probe) times the collections of generations 1 and 2 through ``gc.callbacks``:
+
+- ``doorstep_gc_pause_seconds{generation}`` (histogram) and ``doorstep_gc_pause_max_seconds``
+  (gauge): each collection's duration, and the longest since start. Generation 0's collections
+  (many a second, each well under a millisecond) are not timed: a two-call hook is all they cost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -108,6 +117,58 @@ class LoopLagProbe:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+class GcPauses:
+    """Times the garbage collections of generations 1 and 2 (see the module's documentation)."""
+
+    TIMED = (1, 2)
+
+    def __init__(self, service: str, registry: CollectorRegistry) -> None:
+        self.max_seconds = dict.fromkeys(self.TIMED, 0.0)
+        self.count = dict.fromkeys(self.TIMED, 0)
+        self._started = 0.0
+        histogram = Histogram(
+            "doorstep_gc_pause_seconds",
+            "How long a garbage collection held the process (generations 1 and 2)",
+            ["service", "generation"],
+            registry=registry,
+            buckets=BUCKETS,
+        )
+        longest = Gauge(
+            "doorstep_gc_pause_max_seconds",
+            "The longest garbage collection since start, per generation",
+            ["service", "generation"],
+            registry=registry,
+        )
+        self._histogram = {g: histogram.labels(service, str(g)) for g in self.TIMED}
+        self._longest = {g: longest.labels(service, str(g)) for g in self.TIMED}
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        generation = info["generation"]
+        if generation == 0:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.record(generation, time.perf_counter() - self._started)
+
+    def record(self, generation: int, seconds: float) -> None:
+        self.count[generation] += 1
+        self._histogram[generation].observe(seconds)
+        if seconds > self.max_seconds[generation]:
+            self.max_seconds[generation] = seconds
+            self._longest[generation].set(seconds)
+
+    @contextlib.asynccontextmanager
+    async def timing(self) -> AsyncIterator[None]:
+        """Collections are timed while the block runs (an app's lifespan): a process that builds
+        many apps (the tests) drops each hook with its app."""
+        gc.callbacks.append(self)
+        try:
+            yield
+        finally:
+            gc.callbacks.remove(self)
 
 
 class SlowCallbacks(logging.Handler):

@@ -199,16 +199,20 @@ def create_service_app(
         probe, pauses, slow = app.state.loop_lag, app.state.gc_pauses, app.state.slow_callbacks
         try:
             async with (
-                probe.running() if probe is not None else contextlib.nullcontext(),
-                pauses.timing() if pauses is not None else contextlib.nullcontext(),
-                slow.watching() if slow is not None else contextlib.nullcontext(),
                 _gc_frozen_after(settings.gc_freeze_after_s),
                 _audit_checkpoints(app, settings, audit_log),
                 extra_lifespan(app) if extra_lifespan is not None else contextlib.nullcontext(),
             ):
                 if settings.gc_freeze_after_s > 0:
                     freeze_alive("start-up done")  # before the first request (_gc_frozen_after)
-                yield
+                # The probes watch the app serving: start-up (imports, the full collection just
+                # above, four apps starting on two cores) would set their "longest since start".
+                async with (
+                    probe.running() if probe is not None else contextlib.nullcontext(),
+                    pauses.timing() if pauses is not None else contextlib.nullcontext(),
+                    slow.watching() if slow is not None else contextlib.nullcontext(),
+                ):
+                    yield
         finally:
             await http.aclose()
             await engine.dispose()

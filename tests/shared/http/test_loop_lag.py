@@ -181,3 +181,29 @@ async def test_an_app_with_the_threshold_set_exports_its_slow_callbacks(tmp_path
         metrics = (await client.get("/metrics")).text
     assert 'doorstep_event_loop_slow_callbacks_total{service="doorstep"} 1.0' in metrics
     assert names == ["GET /block"]  # asyncio's report names the request's task after it
+
+
+async def test_the_start_up_collection_is_not_counted_as_a_pause_of_the_app_serving(tmp_path: Path) -> None:
+    """The app's full collection before its first request (the start-up freeze) comes before the
+    probes start: their "longest since start" is the app's serving, not its start-up."""
+    settings = ServiceSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
+        var_dir=tmp_path,
+        environment="test",
+        loop_lag_probe_ms=5,
+        gc_freeze_after_s=60,
+    )
+    app = create_service_app(
+        settings=settings, title="demo", description="demo", package="doorstep_catalog", routers=[]
+    )
+    pauses = AppState.of(app).gc_pauses
+    assert pauses is not None
+    gc.unfreeze()
+    try:
+        async with running(app):
+            assert gc.get_freeze_count() > 0  # the start-up collection and freeze happened
+            assert pauses.count[2] == 0
+            gc.collect(2)
+            assert pauses.count[2] == 1
+    finally:
+        gc.unfreeze()

@@ -83,9 +83,10 @@ class ServiceSettings(BaseSettings):
         60,
         ge=0,
         description="When start-up is done and again this many seconds later (caches filled, first "
-        "background passes done): collect garbage and move every object then alive out of the "
-        "collector's reach (gc.freeze), so that a full collection no longer walks them (130–170 ms "
-        "each, several a minute, in the proxy under load); 0: never",
+        "background passes done; the proxy also after its first discovery pass): collect garbage and "
+        "move every object then alive out of the collector's reach (gc.freeze), so that a full "
+        "collection no longer walks them (130–170 ms each, several a minute, in the proxy under load); "
+        "0: never",
     )
     log_json: bool = Field(True, description="JSON-lines logs")
     docs_enabled: bool = Field(True, description="Serve /docs, /redoc and /openapi.json")

@@ -88,15 +88,15 @@ class BackgroundWork:
         did not fail."""
 
         async def body(stop: asyncio.Event) -> None:
-            then = after_first_pass
+            settled = after_first_pass is None
             if await _stopped_within(stop, delay):
                 return
             while True:
                 try:
                     await step()
-                    if then is not None:
-                        then, first = None, then
-                        first()
+                    if not settled and after_first_pass is not None:
+                        settled = True
+                        after_first_pass()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:

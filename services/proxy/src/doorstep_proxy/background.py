@@ -59,7 +59,8 @@ def background_work(app: FastAPI) -> BackgroundWork:
     # (catalogue not reachable yet, database busy) is ordinary, so it is quiet. The first that
     # completes has fetched the catalogue, compiled its rule books and (on a fresh county) made
     # the county run: what it keeps is frozen then, not at the app's later timed freeze, so the
-    # full collections of the app's first minute do not walk it (bench/README.md, "Garbage").
+    # full collections of the app's first minute do not walk it (bench/README.md, "The token
+    # checked once, and the garbage of the first minute").
     work.every(
         "discovery",
         lambda: runs.tick(app),

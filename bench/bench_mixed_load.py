@@ -319,19 +319,15 @@ _SLOW = re.compile(r"^doorstep_event_loop_slow_(callbacks_total|callback_max_sec
 
 
 async def lag_state(http: aiohttp.ClientSession, url: str) -> dict[str, dict[str, float]]:
-    """The probe's figures per family (``lag``, ``busy_lag``): ``count``, ``le:<bound>`` bucket
+    """The probe's figures per family (``lag``, ``busy_lag``, ``gc2``: full collections): ``count``, ``le:<bound>`` bucket
     counts and ``max``."""
     async with http.get(f"{url}/metrics") as resp:
         text = await resp.text()
-    out: dict[str, dict[str, float]] = {"lag": {}, "busy_lag": {}, "slow": {}, "gc1": {}, "gc2": {}}
+    out: dict[str, dict[str, float]] = {"lag": {}, "busy_lag": {}, "slow": {}, "gc2": {}}
     for kind, value in _SLOW.findall(text):  # with --slow-callbacks only
         out["slow"]["count" if kind == "callbacks_total" else "max"] = float(value)
-    samples = list(_SAMPLE.findall(text))
-    for kind, labels, value in _GC.findall(text):  # the garbage collector's pauses, per generation
-        generation = re.search(r'generation="(\d)"', labels)
-        assert generation is not None
-        samples.append((f"gc{generation.group(1)}", kind, labels, value))
-    for family, kind, labels, value in samples:
+    full = [("gc2", kind, labels, value) for kind, labels, value in _GC.findall(text) if 'generation="2"' in labels]
+    for family, kind, labels, value in [*_SAMPLE.findall(text), *full]:
         if kind == "seconds_bucket":
             bound = re.search(r'le="([^"]+)"', labels)
             assert bound is not None

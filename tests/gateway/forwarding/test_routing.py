@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any
 
 import httpx
+import pytest
+
+from doorstep_gateway.forwarding.pool import Breaker
 
 from ...support import Tokens
 
@@ -86,3 +91,33 @@ async def test_only_the_public_sheet_is_forwarded_without_a_token(gateway: httpx
         assert resp.status_code == 401 and resp.json()["code"] == "missing_token", (method, path)
     bad = await gateway.get("/api/v1/catalog/items/dibao/sheet", headers={"Authorization": "Bearer not.a.jwt"})
     assert bad.status_code == 401 and bad.json()["code"] == "invalid_token"
+
+
+async def test_a_service_that_dies_between_its_headers_and_its_body_is_a_502_problem(
+    gateway: httpx.AsyncClient, gateway_app: Any, tokens: Tokens, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service killed mid-answer (tests/e2e/test_faults.py kills one under load): its headers
+    came, its body did not. Nothing of the answer had reached the caller, so the gateway says
+    502 ``upstream_error``; it had let the request end with no answer, which the server turned
+    into a bare 500."""
+
+    async def headers_then_gone(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n[1, ")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(headers_then_gone, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    upstreams = gateway_app.state.upstreams
+    monkeypatch.setitem(upstreams.bases, "catalog", f"http://127.0.0.1:{port}")
+    monkeypatch.setitem(upstreams.breakers, "catalog", Breaker())
+    try:
+        resp = await gateway.get("/api/v1/catalog/categories", headers={**tokens.headers(), "Accept-Language": "en"})
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert resp.status_code == 502, resp.text
+    assert resp.headers["content-type"] == "application/problem+json"
+    assert resp.json()["code"] == "upstream_error"
+    assert resp.json()["detail"] == "The catalog service failed to answer."

@@ -174,18 +174,16 @@ class UpstreamRouter:
         except aiohttp.ClientError as exc:
             breaker.failure()
             logger.warning("upstream %s failed: %s", service, type(exc).__name__)
-            await problem_response(
-                502,
-                "upstream_error",
-                f"The {service} service failed to answer.",
-                detail_zh=f"{service} 服务未能正常应答。",
-            )(scope, receive, send)
+            await _failed(service)(scope, receive, send)
             return
         breaker.success()
         try:
             await self._relay(response, send)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            logger.warning("upstream %s broke off its answer: %s", service, type(exc).__name__)
+        except _BrokenOff as exc:
+            logger.warning("upstream %s broke off its answer: %s", service, type(exc.__cause__).__name__)
+            if not exc.started:  # nothing of the answer sent yet: say so, rather than no answer (a 500)
+                breaker.failure()
+                await _failed(service)(scope, receive, send)
         finally:
             response.release()
 
@@ -208,17 +206,25 @@ class UpstreamRouter:
 
     @staticmethod
     async def _relay(response: aiohttp.ClientResponse, send: Send) -> None:
+        """The upstream's answer, sent on; ``_BrokenOff`` if the upstream stopped sending it (a
+        service that died between its headers and its body), saying whether any of it was sent."""
         out_headers = [(name, v) for k, v in response.raw_headers if (name := k.lower()) not in _RESPONSE_SKIP]
         length = response.content_length
-        if length is not None and length <= _BUFFER_LIMIT:
-            body = await response.read()
+        started = False
+        try:
+            if length is not None and length <= _BUFFER_LIMIT:
+                body = await response.read()
+                started = True
+                await send({"type": "http.response.start", "status": response.status, "headers": out_headers})
+                await send({"type": "http.response.body", "body": body, "more_body": False})
+                return
+            started = True
             await send({"type": "http.response.start", "status": response.status, "headers": out_headers})
-            await send({"type": "http.response.body", "body": body, "more_body": False})
-            return
-        await send({"type": "http.response.start", "status": response.status, "headers": out_headers})
-        async for chunk in response.content.iter_chunked(_STREAM_CHUNK):
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+            async for chunk in response.content.iter_chunked(_STREAM_CHUNK):
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _BrokenOff(started) from exc
 
     async def _authenticate(self, authorization: bytes | None, state: dict[str, Any] | None) -> Response | None:
         """401 unless the bearer token is valid; the rate limiter in front usually checked it
@@ -284,3 +290,20 @@ def _unavailable(service: str, what: str, what_zh: str) -> Response:
         detail_zh=f"{service} 服务{what_zh}，请稍后重试。",
         headers={"Retry-After": "2"},
     )
+
+
+def _failed(service: str) -> Response:
+    return problem_response(
+        502,
+        "upstream_error",
+        f"The {service} service failed to answer.",
+        detail_zh=f"{service} 服务未能正常应答。",
+    )
+
+
+class _BrokenOff(Exception):
+    """The upstream stopped sending its answer; ``started``: the caller already has part of it."""
+
+    def __init__(self, started: bool) -> None:
+        super().__init__("the upstream broke off its answer")
+        self.started = started

@@ -10,12 +10,21 @@ import io
 
 import pytest
 
-from doorstep_shared.clock import local_today
-
 from ...support import Tokens
 from ...tenancy_support import COUNTY, SECOND_COMMUNITY, SECOND_COMPOUND, SECOND_COUNTY, county_caller, second_county
 from ..service_apps import Wired, service_apps_fixture, services_fixture  # noqa: F401 (fixtures)
-from .test_reports import CHAOYANG, SUMMARY, ZHENHUAI, case, county, figures, hand_counted_data, ok, resident
+from .test_reports import (
+    CHAOYANG,
+    SUMMARY,
+    ZHENHUAI,
+    case,
+    county,
+    figures,
+    hand_counted_data,
+    ok,
+    period_since,
+    resident,
+)
 
 pytestmark = pytest.mark.dates
 
@@ -46,7 +55,7 @@ async def _second_county_at_the_gateway(services: Wired, tokens: Tokens) -> None
 
 
 async def test_reports_roll_up_per_county(services: Wired, tokens: Tokens) -> None:
-    await hand_counted_data(services, tokens)
+    first = await hand_counted_data(services, tokens)
     await _second_county_at_the_gateway(services, tokens)
     apps = services.apps
     with contextlib.ExitStack() as stack:
@@ -57,8 +66,7 @@ async def test_reports_roll_up_per_county(services: Wired, tokens: Tokens) -> No
         someone = await resident(services.proxy, theirs, SECOND_COMPOUND)
         await case(services.proxy, theirs, someone, "pension-face-check", "window")
 
-        today = local_today().isoformat()
-        period = f"from={today}&to={today}"
+        period = period_since(first)
 
         # hexian's county admin: hexian's figures, unchanged by the second county.
         ours = await ok(await services.gateway.get(f"{SUMMARY}?{period}", headers=county_caller(tokens, COUNTY)))

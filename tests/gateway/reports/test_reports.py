@@ -79,8 +79,17 @@ async def case(proxy: httpx.AsyncClient, headers: dict[str, str], resident_id: s
     return str((await ok(await proxy.post(f"{P}/cases", json=body, headers=headers)))["id"])
 
 
-async def hand_counted_data(services: Wired, tokens: Tokens) -> None:
-    """Demands, cases, a completed case, a doorstep visit and station drop-offs in two communities."""
+def period_since(first: dt.date) -> str:
+    """``from=…&to=…`` from ``first`` to today: the data may cross local midnight (the date matrix's
+    last minute of a year), so a period of one day taken after it can miss the first half."""
+    return f"from={first.isoformat()}&to={local_today().isoformat()}"
+
+
+async def hand_counted_data(services: Wired, tokens: Tokens) -> dt.date:
+    """Demands, cases, a completed case, a doorstep visit and station drop-offs in two communities.
+
+    Returns the day it started on (see ``period_since``)."""
+    first = local_today()
     await services.with_stations()
     proxy = services.proxy
     cy, zh = worker(tokens, "chaoyang"), worker(tokens, "zhenhuai")
@@ -127,6 +136,7 @@ async def hand_counted_data(services: Wired, tokens: Tokens) -> None:
             "/api/v1/stations/stations/zhenhuaiyuan/tickets", json=drop, headers=admin(tokens, "zhenhuai")
         )
     )
+    return first
 
 
 def figures(row: dict[str, Any]) -> dict[str, Any]:
@@ -134,9 +144,8 @@ def figures(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_the_county_figures_match_hand_counted_data(services: Wired, tokens: Tokens) -> None:
-    await hand_counted_data(services, tokens)
-    today = local_today().isoformat()
-    resp = await services.gateway.get(f"{SUMMARY}?from={today}&to={today}", headers=county(tokens))
+    period = period_since(await hand_counted_data(services, tokens))
+    resp = await services.gateway.get(f"{SUMMARY}?{period}", headers=county(tokens))
     body = await ok(resp)
     assert body["unavailable"] == [] and body["community"] is None
     rows = {r["community"]: r for r in body["communities"]}
@@ -152,7 +161,7 @@ async def test_the_county_figures_match_hand_counted_data(services: Wired, token
     assert empty["county"] == ZERO
 
     # The CSV: one row per community and the county's total; the same numbers.
-    download = await services.gateway.get(f"{SUMMARY}?from={today}&to={today}&format=csv", headers=county(tokens))
+    download = await services.gateway.get(f"{SUMMARY}?{period}&format=csv", headers=county(tokens))
     assert download.status_code == 200 and download.headers["content-type"] == "text/csv; charset=utf-8"
     assert download.headers["content-disposition"].startswith('attachment; filename="doorstep-figures-hexian-')
     assert download.content.startswith("\ufeff".encode())
@@ -165,34 +174,30 @@ async def test_the_county_figures_match_hand_counted_data(services: Wired, token
     assert accepted.headers["content-type"].startswith("text/csv")
 
     # The dashboard's panel: server-rendered, the figures in inline SVG charts and a table.
-    panel = await services.gateway.get(f"{SUMMARY}?from={today}&to={today}&format=html", headers=county(tokens))
+    panel = await services.gateway.get(f"{SUMMARY}?{period}&format=html", headers=county(tokens))
     assert panel.headers["content-type"] == "text/html; charset=utf-8"
     assert panel.text.count("<svg") == 6 and "朝阳社区" in panel.text and "<script" not in panel.text
 
 
 async def test_a_community_admin_only_ever_gets_their_community(services: Wired, tokens: Tokens) -> None:
-    await hand_counted_data(services, tokens)
-    today = local_today().isoformat()
+    period = period_since(await hand_counted_data(services, tokens))
     headers = admin(tokens, "zhenhuai")
-    body = await ok(await services.gateway.get(f"{SUMMARY}?from={today}&to={today}", headers=headers))
+    body = await ok(await services.gateway.get(f"{SUMMARY}?{period}", headers=headers))
     assert [r["community"] for r in body["communities"]] == ["zhenhuai"]
     assert figures(body["communities"][0]) == ZHENHUAI and body["county"] == ZHENHUAI
     other = await services.gateway.get(f"{SUMMARY}?community=chaoyang", headers=headers)
     assert other.status_code == 404 and other.headers["content-type"] == "application/problem+json"
-    table = (await services.gateway.get(f"{SUMMARY}?from={today}&to={today}&format=csv", headers=headers)).text
+    table = (await services.gateway.get(f"{SUMMARY}?{period}&format=csv", headers=headers)).text
     assert "chaoyang" not in table and "朝阳" not in table
     # A county admin may ask for one community.
-    one = await ok(
-        await services.gateway.get(f"{SUMMARY}?from={today}&to={today}&community=chaoyang", headers=county(tokens))
-    )
+    one = await ok(await services.gateway.get(f"{SUMMARY}?{period}&community=chaoyang", headers=county(tokens)))
     assert [r["community"] for r in one["communities"]] == ["chaoyang"] and one["county"] == CHAOYANG
 
 
 async def test_a_service_that_is_down_is_listed_not_fatal(services: Wired, tokens: Tokens) -> None:
-    await hand_counted_data(services, tokens)
-    today = local_today().isoformat()
+    period = period_since(await hand_counted_data(services, tokens))
     services.down("stations")
-    body = await ok(await services.gateway.get(f"{SUMMARY}?from={today}&to={today}", headers=county(tokens)))
+    body = await ok(await services.gateway.get(f"{SUMMARY}?{period}", headers=county(tokens)))
     assert body["unavailable"] == ["stations"]
     assert body["county"]["people_served_by_stations"] is None and body["county"]["consultations"] == 4
     services.down("proxy")
@@ -200,7 +205,7 @@ async def test_a_service_that_is_down_is_listed_not_fatal(services: Wired, token
     deps = services.gateway_app.state.dependencies
     deps.probe_interval = 0
     try:
-        body = await ok(await services.gateway.get(f"{SUMMARY}?from={today}&to={today}", headers=county(tokens)))
+        body = await ok(await services.gateway.get(f"{SUMMARY}?{period}", headers=county(tokens)))
     finally:
         deps.probe_interval = 5.0
     # The handbook comes from the catalogue the gateway read before (degrade, don't fail).

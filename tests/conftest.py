@@ -13,7 +13,7 @@ from doorstep_shared.auth.tokens import SigningKey
 from doorstep_shared.clock import utcnow
 
 from .support import BACKENDS, Tokens
-from .travel import children_follow_faketime, parse_instant, travel_everything
+from .travel import EachTestAt, children_follow_faketime, parse_instant, travel_everything
 
 _STARTED = pytest.StashKey[float]()
 
@@ -26,6 +26,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the whole test process, and every server it starts, from this instant on "
         "(ISO 8601 with offset, e.g. 2027-02-05T23:50:00+08:00); the clock keeps ticking",
     )
+    parser.addoption(
+        "--each-test-at",
+        metavar="INSTANT",
+        default=None,
+        help="start every test (its setup, call and teardown) at this instant again, the clock "
+        "ticking; with a moment before midnight every test crosses it (servers in child processes "
+        "follow --at only)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,11 +45,19 @@ def pytest_configure(config: pytest.Config) -> None:
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from exc
         travel_everything(instant)
+    each = config.getoption("--each-test-at")
+    if each:
+        try:
+            config.pluginmanager.register(EachTestAt(parse_instant(each)), "doorstep-each-test-at")
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from exc
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    at = config.getoption("--at")
-    return f"travelled to {at} (now {utcnow().isoformat(timespec='seconds')})" if at else None
+    at, each = config.getoption("--at"), config.getoption("--each-test-at")
+    lines = [f"travelled to {at} (now {utcnow().isoformat(timespec='seconds')})"] if at else []
+    lines += [f"every test starts at {each}"] if each else []
+    return "\n".join(lines) or None
 
 
 # In a parallel run (tests/lanes.py) each process takes one lane: "postgresql" runs every test on

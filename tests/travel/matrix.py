@@ -2,7 +2,9 @@
 
 ``python -m tests.travel.matrix`` (``make test-dates``; ``.ci/run`` calls it after the whole suite).
 Each instant is a separate pytest process started with ``--at``: the test process and every server
-it starts live at that instant, with the clock ticking on from there. Extra arguments go to pytest.
+it starts live at that instant, with the clock ticking on from there. One entry also starts every
+test again at a moment before midnight (``--each-test-at``), so that every test crosses it. Extra
+arguments go to pytest.
 Instants run in parallel lanes (one per core) and each one's output is printed when it ends.
 """
 
@@ -16,14 +18,15 @@ import time
 
 # Local times (Asia/Shanghai). Together they cover every weekday, local midnight ± 10 minutes
 # (16:00 UTC), the days before and during Spring Festival and National Day, a 调休 working
-# Saturday, the last minute of a year, 29 February, and a year the holiday calendar does not know.
+# Saturday, the turn of a year (every test crossing it), 29 February, and a year the holiday
+# calendar does not know.
 MATRIX: list[tuple[str, str, bool]] = [  # (instant, why, with the end-to-end stories)
     ("2026-02-14T09:00:00+08:00", "Sat: a 调休 working Saturday, the day before Spring Festival 2026", False),
     ("2026-02-17T23:50:00+08:00", "Tue: during Spring Festival, 10 minutes before local midnight", False),
     ("2026-09-30T16:30:00+08:00", "Wed: the afternoon before National Day", False),
     ("2026-10-04T00:10:00+08:00", "Sun: during National Day, 10 minutes after local midnight", False),
     ("2026-12-03T20:00:00+08:00", "Thu: an evening (the day the Wednesday slots were found in the past)", True),
-    ("2026-12-31T23:59:00+08:00", "Thu: the last minute of the year", False),
+    ("2026-12-31T22:00:00+08:00", "Thu→Fri: every test starts 0.7 s before the year turns", False),
     ("2027-01-04T00:05:00+08:00", "Mon: a Monday just after midnight, in a year past the holiday calendar", False),
     ("2027-02-05T23:50:00+08:00", "Fri: the eve of Spring Festival 2027, 10 minutes before midnight", True),
     ("2028-02-29T12:00:00+08:00", "Tue: 29 February", True),
@@ -31,11 +34,20 @@ MATRIX: list[tuple[str, str, bool]] = [  # (instant, why, with the end-to-end st
 # The stories start four servers and load the demo (~40 s): three instants carry them, the rest
 # of the date-sensitive tests run at every instant.
 
+# Where every test starts again (``--each-test-at``), by the instant of the process. The year's
+# last midnight was a single instant once (23:59:00), which the clock crossed in whichever test
+# happened to run a minute in; a test that took "today" on one side and counted on the other
+# failed in one run of many. Now every test crosses it 0.7 s in: inside the body of a test whose
+# setup is quick, just after the setup of one that builds apps (0.3–3 s offsets all pass).
+EACH_TEST_AT = {"2026-12-31T22:00:00+08:00": "2026-12-31T23:59:59.300+08:00"}
+
 
 def _run(instant: str, why: str, stories: bool, argv: list[str], env: dict[str, str]) -> tuple[int, str]:
     cmd = [sys.executable, "-m", "pytest", "-q", "-m", "dates", "-p", "no:cacheprovider", f"--at={instant}"]
     if not stories:
         cmd.append("--ignore=tests/e2e")
+    if instant in EACH_TEST_AT:
+        cmd.append(f"--each-test-at={EACH_TEST_AT[instant]}")
     cmd.extend(argv)
     started = time.monotonic()
     done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603

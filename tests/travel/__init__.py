@@ -47,11 +47,11 @@ def travel_everything(instant: dt.datetime) -> time_machine.travel:
 class EachTestAt:
     """A plugin: every test (setup, call and teardown) starts at ``instant`` again, clock ticking.
 
-    With an instant a moment before local midnight every test crosses it, a little way in: a test
-    that takes "today" once and then makes data, or makes data and then asks for "today", fails
-    here every run instead of in the one run of a hundred whose clock happens to cross midnight in
-    that test. Only this process travels: the servers a test starts in a child process follow
-    ``--at``, so the end-to-end stories are left out of such a run.
+    With an instant a moment before local midnight every test crosses it, a little way in. A test
+    that makes data on one side and asks for "today" on the other is then caught whenever that
+    gap holds the crossing, in every run, rather than only in the run whose one crossing happens
+    to land in that test. Only this process travels: the servers a test starts in a child process
+    follow ``--at``, so the end-to-end stories are left out of such a run.
     """
 
     def __init__(self, instant: dt.datetime) -> None:

@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
     each = config.getoption("--each-test-at")
     if each:
         try:
-            config.pluginmanager.register(EachTestAt(parse_instant(each)), "doorstep-each-test-at")
+            config.pluginmanager.register(EachTestAt(parse_instant(each, "--each-test-at")), "doorstep-each-test-at")
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from exc
 

@@ -15,11 +15,11 @@ OFFSET_ENV = "DOORSTEP_TEST_TIME_OFFSET"
 HERE = Path(__file__).resolve().parent
 
 
-def parse_instant(text: str) -> dt.datetime:
+def parse_instant(text: str, option: str = "--at") -> dt.datetime:
     """An ISO 8601 instant with its offset (``2027-02-05T23:50:00+08:00``); a bare time is refused."""
     instant = dt.datetime.fromisoformat(text)
     if instant.tzinfo is None:
-        raise ValueError(f"--at needs an offset or Z, e.g. {text}+08:00")
+        raise ValueError(f"{option} needs an offset or Z, e.g. {text}+08:00")
     return instant
 
 

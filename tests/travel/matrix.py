@@ -15,40 +15,56 @@ import subprocess
 import sys
 import threading
 import time
+from typing import NamedTuple
+
+
+class Instant(NamedTuple):
+    at: str  # the process's --at
+    why: str
+    stories: bool  # with the end-to-end stories
+    each_test_at: str | None = None  # where every test starts again (--each-test-at)
+
 
 # Local times (Asia/Shanghai). Together they cover every weekday, local midnight ± 10 minutes
 # (16:00 UTC), the days before and during Spring Festival and National Day, a 调休 working
 # Saturday, the turn of a year (every test crossing it), 29 February, and a year the holiday
 # calendar does not know.
-MATRIX: list[tuple[str, str, bool]] = [  # (instant, why, with the end-to-end stories)
-    ("2026-02-14T09:00:00+08:00", "Sat: a 调休 working Saturday, the day before Spring Festival 2026", False),
-    ("2026-02-17T23:50:00+08:00", "Tue: during Spring Festival, 10 minutes before local midnight", False),
-    ("2026-09-30T16:30:00+08:00", "Wed: the afternoon before National Day", False),
-    ("2026-10-04T00:10:00+08:00", "Sun: during National Day, 10 minutes after local midnight", False),
-    ("2026-12-03T20:00:00+08:00", "Thu: an evening (the day the Wednesday slots were found in the past)", True),
-    ("2026-12-31T22:00:00+08:00", "Thu→Fri: every test starts 0.7 s before the year turns", False),
-    ("2027-01-04T00:05:00+08:00", "Mon: a Monday just after midnight, in a year past the holiday calendar", False),
-    ("2027-02-05T23:50:00+08:00", "Fri: the eve of Spring Festival 2027, 10 minutes before midnight", True),
-    ("2028-02-29T12:00:00+08:00", "Tue: 29 February", True),
+MATRIX: list[Instant] = [
+    Instant("2026-02-14T09:00:00+08:00", "Sat: a 调休 working Saturday, the day before Spring Festival 2026", False),
+    Instant("2026-02-17T23:50:00+08:00", "Tue: during Spring Festival, 10 minutes before local midnight", False),
+    Instant("2026-09-30T16:30:00+08:00", "Wed: the afternoon before National Day", False),
+    Instant("2026-10-04T00:10:00+08:00", "Sun: during National Day, 10 minutes after local midnight", False),
+    Instant("2026-12-03T20:00:00+08:00", "Thu: an evening (the day the Wednesday slots were found in the past)", True),
+    Instant(
+        "2026-12-31T22:00:00+08:00",
+        "Thu→Fri: every test starts 0.7 s before the year turns",
+        False,
+        each_test_at="2026-12-31T23:59:59.300+08:00",
+    ),
+    Instant(
+        "2027-01-04T00:05:00+08:00", "Mon: a Monday just after midnight, in a year past the holiday calendar", False
+    ),
+    Instant("2027-02-05T23:50:00+08:00", "Fri: the eve of Spring Festival 2027, 10 minutes before midnight", True),
+    Instant("2028-02-29T12:00:00+08:00", "Tue: 29 February", True),
 ]
 # The stories start four servers and load the demo (~40 s): three instants carry them, the rest
 # of the date-sensitive tests run at every instant.
-
-# Where every test starts again (``--each-test-at``), by the instant of the process. The year's
+#
+# ``each_test_at``: every test starts again there (``--each-test-at``). The year's
 # last midnight was a single instant once (23:59:00), which the clock crossed in whichever test
 # happened to run a minute in; a test that took "today" on one side and counted on the other
 # failed in one run of many. Now every test crosses it 0.7 s in: inside the body of a test whose
 # setup is quick, just after the setup of one that builds apps (a sweep of offsets from 0.3 to
 # 3 s passed on 2026-12-05).
-EACH_TEST_AT = {"2026-12-31T22:00:00+08:00": "2026-12-31T23:59:59.300+08:00"}
 
 
-def _run(instant: str, why: str, stories: bool, argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+def _run(entry: Instant, argv: list[str], env: dict[str, str]) -> tuple[int, str]:
+    instant, why = entry.at, entry.why
     cmd = [sys.executable, "-m", "pytest", "-q", "-m", "dates", "-p", "no:cacheprovider", f"--at={instant}"]
-    if not stories:
+    if not entry.stories:
         cmd.append("--ignore=tests/e2e")
-    if instant in EACH_TEST_AT:
-        cmd.append(f"--each-test-at={EACH_TEST_AT[instant]}")
+    if entry.each_test_at:
+        cmd.append(f"--each-test-at={entry.each_test_at}")
     cmd.extend(argv)
     started = time.monotonic()
     done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # noqa: S603
@@ -71,15 +87,15 @@ def main(argv: list[str]) -> int:
     state = threading.Condition()
     stories_running = False
 
-    def take() -> tuple[str, str, bool] | None:
+    def take() -> Instant | None:
         nonlocal stories_running
         with state:
             while pending:
                 # A story run whenever none is running (they are the long ones), else the rest.
-                for entry in sorted(pending, key=lambda e: not e[2]):
-                    if not (entry[2] and stories_running):
+                for entry in sorted(pending, key=lambda e: not e.stories):
+                    if not (entry.stories and stories_running):
                         pending.remove(entry)
-                        stories_running = stories_running or entry[2]
+                        stories_running = stories_running or entry.stories
                         return entry
                 state.wait()  # only story runs are left and one is running
             return None
@@ -90,12 +106,11 @@ def main(argv: list[str]) -> int:
         span = 12000 // jobs
         lane_env = {**env, "DOORSTEP_TEST_PORTS": f"{20000 + index * span}-{20000 + (index + 1) * span - 1}"}
         while (entry := take()) is not None:
-            instant, why, stories = entry
-            code, report = _run(instant, why, stories, argv, lane_env)
+            code, report = _run(entry, argv, lane_env)
             print(report, flush=True)
             with state:
-                results.append((instant, code))
-                if stories:
+                results.append((entry.at, code))
+                if entry.stories:
                     stories_running = False
                 state.notify_all()
 
